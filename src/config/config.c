@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Enarx.toml semantics on top of the TOML-subset reader: which tables and
+ * keys exist, their types, defaults and cross-checks. Every error names the
+ * line and the key. */
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/toml.h"
+#include "lib/alloc.h"
+#include "lib/err.h"
+
+/* One key = value of a [[files]] entry, kept until the entry is complete
+ * (the `kind` may come after the other keys). */
+struct pending {
+	char *key;
+	struct toml_value v;
+	unsigned line;
+};
+
+struct parser {
+	struct toml_reader rd;
+	struct config *cfg;
+	enum { SEC_TOP, SEC_ENV, SEC_FILES } sec;
+	int seen_env, seen_args, seen_steward, seen_files;
+	struct pending *pend; /* keys of the current [[files]] entry */
+	size_t npend;
+	unsigned file_line;   /* line of its [[files]] header */
+	char *err;
+	size_t errlen;
+};
+
+static const char *const kind_names[] = {
+	[CONFIG_NULL] = "null",       [CONFIG_STDIN] = "stdin",
+	[CONFIG_STDOUT] = "stdout",   [CONFIG_STDERR] = "stderr",
+	[CONFIG_LISTEN] = "listen",   [CONFIG_CONNECT] = "connect",
+	[CONFIG_DIR] = "dir",
+};
+
+const char *config_kind_name(enum config_kind kind)
+{
+	if ((size_t)kind < sizeof(kind_names) / sizeof(kind_names[0]))
+		return kind_names[kind];
+	return "?";
+}
+
+static int perr(struct parser *p, int rc, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int perr(struct parser *p, int rc, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(p->err, p->errlen, "line %u: ", line);
+
+	if (n < 0 || (size_t)n >= p->errlen)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void file_clear(struct config_file *f)
+{
+	xfree(f->name);
+	xfree(f->addr);
+	xfree(f->host);
+	xfree(f->path);
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	xfree(cfg->steward);
+	for (i = 0; i < cfg->nargs; i++)
+		xfree(cfg->args[i]);
+	xfree(cfg->args);
+	for (i = 0; i < cfg->nenv; i++) {
+		xfree(cfg->env[i].key);
+		xfree(cfg->env[i].value);
+	}
+	xfree(cfg->env);
+	for (i = 0; i < cfg->nfiles; i++)
+		file_clear(&cfg->files[i]);
+	xfree(cfg->files);
+	xfree(cfg);
+}
+
+static void pending_clear(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->npend; i++) {
+		xfree(p->pend[i].key);
+		toml_value_clear(&p->pend[i].v);
+	}
+	xfree(p->pend);
+	p->pend = NULL;
+	p->npend = 0;
+}
+
+static int add_file(struct config *cfg, enum config_kind kind, const char *name)
+{
+	struct config_file *f;
+
+	f = xreallocarray(cfg->files, cfg->nfiles + 1, sizeof(*f));
+	if (!f)
+		return ENARX_E_NOMEM;
+	cfg->files = f;
+	f = &cfg->files[cfg->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->name = xstrdup(name);
+	if (!f->name)
+		return ENARX_E_NOMEM;
+	cfg->nfiles++;
+	return 0;
+}
+
+struct config *config_default(void)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	if (add_file(cfg, CONFIG_STDIN, "stdin") ||
+	    add_file(cfg, CONFIG_STDOUT, "stdout") ||
+	    add_file(cfg, CONFIG_STDERR, "stderr")) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int want_type(struct parser *p, const char *key,
+		     const struct toml_value *v, enum toml_type t, unsigned line)
+{
+	if (v->type == t)
+		return 0;
+	return perr(p, ENARX_E_MALFORMED, line, "key '%s': expected a %s, found a %s",
+		    key, toml_type_name(t), toml_type_name(v->type));
+}
+
+/* Moves the string out of v (so the event no longer owns it). */
+static char *take_str(struct toml_value *v)
+{
+	char *s = v->str;
+
+	v->str = NULL;
+	return s;
+}
+
+static int top_keyval(struct parser *p, struct toml_event *ev)
+{
+	struct config *cfg = p->cfg;
+	size_t i;
+	int rc;
+
+	if (strcmp(ev->key, "steward") == 0) {
+		if (p->seen_steward++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'steward': duplicate key");
+		rc = want_type(p, ev->key, &ev->value, TOML_STRING, ev->line);
+		if (rc)
+			return rc;
+		if (strncmp(ev->value.str, "https://", 8) != 0)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+				    "key 'steward': must be an https:// URL");
+		cfg->steward = take_str(&ev->value);
+		return 0;
+	}
+	if (strcmp(ev->key, "args") == 0) {
+		if (p->seen_args++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'args': duplicate key");
+		rc = want_type(p, ev->key, &ev->value, TOML_ARRAY, ev->line);
+		if (rc)
+			return rc;
+		if (ev->value.nitems && ev->value.items[0].type != TOML_STRING)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+				    "key 'args': expected an array of strings");
+		cfg->args = xcalloc(ev->value.nitems + 1, sizeof(char *));
+		if (!cfg->args)
+			return ENARX_E_NOMEM;
+		for (i = 0; i < ev->value.nitems; i++)
+			cfg->args[i] = take_str(&ev->value.items[i]);
+		cfg->nargs = ev->value.nitems;
+		return 0;
+	}
+	return perr(p, ENARX_E_MALFORMED, ev->line,
+		    "key '%s': unknown key (expected steward, args, [env] or [[files]])",
+		    ev->key);
+}
+
+static int env_keyval(struct parser *p, struct toml_event *ev)
+{
+	struct config *cfg = p->cfg;
+	struct config_env *e;
+	size_t i;
+	int rc;
+
+	rc = want_type(p, ev->key, &ev->value, TOML_STRING, ev->line);
+	if (rc)
+		return rc;
+	if (!ev->key[0] || strchr(ev->key, '='))
+		return perr(p, ENARX_E_MALFORMED, ev->line,
+			    "key '%s': environment names must be non-empty and without '='",
+			    ev->key);
+	for (i = 0; i < cfg->nenv; i++)
+		if (strcmp(cfg->env[i].key, ev->key) == 0)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+				    "key '%s': duplicate key", ev->key);
+	e = xreallocarray(cfg->env, cfg->nenv + 1, sizeof(*e));
+	if (!e)
+		return ENARX_E_NOMEM;
+	cfg->env = e;
+	e[cfg->nenv].key = ev->key;
+	e[cfg->nenv].value = take_str(&ev->value);
+	ev->key = NULL;
+	cfg->nenv++;
+	return 0;
+}
+
+static int files_keyval(struct parser *p, struct toml_event *ev)
+{
+	struct pending *n;
+	size_t i;
+
+	for (i = 0; i < p->npend; i++)
+		if (strcmp(p->pend[i].key, ev->key) == 0)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+				    "key '%s': duplicate key", ev->key);
+	n = xreallocarray(p->pend, p->npend + 1, sizeof(*n));
+	if (!n)
+		return ENARX_E_NOMEM;
+	p->pend = n;
+	n[p->npend].key = ev->key;
+	n[p->npend].v = ev->value;
+	n[p->npend].line = ev->line;
+	p->npend++;
+	ev->key = NULL;
+	memset(&ev->value, 0, sizeof(ev->value));
+	return 0;
+}
+
+/* Which keys each kind allows, beyond `kind` itself. */
+static int key_allowed(enum config_kind kind, const char *key)
+{
+	static const char *const allowed[][6] = {
+		[CONFIG_NULL] = {"name"},
+		[CONFIG_STDIN] = {"name"},
+		[CONFIG_STDOUT] = {"name"},
+		[CONFIG_STDERR] = {"name"},
+		[CONFIG_LISTEN] = {"name", "prot", "addr", "port"},
+		[CONFIG_CONNECT] = {"name", "prot", "host", "port"},
+		[CONFIG_DIR] = {"name", "path", "readonly"},
+	};
+	size_t i;
+
+	for (i = 0; i < 6 && allowed[kind][i]; i++)
+		if (strcmp(allowed[kind][i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static int parse_kind(struct parser *p, const struct pending *k,
+		      enum config_kind *out)
+{
+	size_t i;
+	int rc = want_type(p, "kind", &k->v, TOML_STRING, k->line);
+
+	if (rc)
+		return rc;
+	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+		if (strcmp(kind_names[i], k->v.str) == 0) {
+			*out = (enum config_kind)i;
+			return 0;
+		}
+	}
+	return perr(p, ENARX_E_MALFORMED, k->line,
+		    "key 'kind': unknown kind \"%.40s\" (expected null, stdin, "
+		    "stdout, stderr, listen, connect or dir)", k->v.str);
+}
+
+static int is_ip(const char *s)
+{
+	unsigned char tmp[16];
+
+	return inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1;
+}
+
+/* Applies one key of a [[files]] entry whose kind is known. */
+static int file_key(struct parser *p, struct config_file *f, struct pending *k)
+{
+	int rc;
+
+	if (strcmp(k->key, "readonly") == 0) {
+		rc = want_type(p, k->key, &k->v, TOML_BOOL, k->line);
+		f->readonly = k->v.b;
+		return rc;
+	}
+	if (strcmp(k->key, "port") == 0) {
+		rc = want_type(p, k->key, &k->v, TOML_INT, k->line);
+		if (rc)
+			return rc;
+		if (k->v.i < 1 || k->v.i > 65535)
+			return perr(p, ENARX_E_MALFORMED, k->line,
+				    "key 'port': must be 1..65535");
+		f->port = (uint16_t)k->v.i;
+		return 0;
+	}
+	rc = want_type(p, k->key, &k->v, TOML_STRING, k->line);
+	if (rc)
+		return rc;
+	if (strcmp(k->key, "name") == 0) {
+		if (strchr(k->v.str, ':'))
+			return perr(p, ENARX_E_MALFORMED, k->line,
+				    "key 'name': must not contain ':'");
+		xfree(f->name);
+		f->name = take_str(&k->v);
+	} else if (strcmp(k->key, "prot") == 0) {
+		if (strcmp(k->v.str, "tls") == 0)
+			return perr(p, ENARX_E_NOTSUP, k->line,
+				    "key 'prot': \"tls\" is not supported yet (it comes "
+				    "with the TLS work); use prot = \"tcp\"");
+		if (strcmp(k->v.str, "tcp") != 0)
+			return perr(p, ENARX_E_MALFORMED, k->line,
+				    "key 'prot': expected \"tcp\" or \"tls\"");
+		f->prot = CONFIG_TCP;
+	} else if (strcmp(k->key, "addr") == 0) {
+		if (!is_ip(k->v.str))
+			return perr(p, ENARX_E_MALFORMED, k->line,
+				    "key 'addr': not an IPv4 or IPv6 address");
+		f->addr = take_str(&k->v);
+	} else if (strcmp(k->key, "host") == 0) {
+		if (strcmp(k->v.str, "localhost") != 0 && !is_ip(k->v.str))
+			return perr(p, ENARX_E_MALFORMED, k->line,
+				    "key 'host': must be an IP address or \"localhost\" "
+				    "(no DNS in the Keep yet)");
+		f->host = take_str(&k->v);
+	} else if (strcmp(k->key, "path") == 0) {
+		if (!k->v.str[0])
+			return perr(p, ENARX_E_MALFORMED, k->line, "key 'path': empty");
+		f->path = take_str(&k->v);
+	}
+	return 0;
+}
+
+static int file_defaults(struct parser *p, struct config_file *f)
+{
+	const char *kn = config_kind_name(f->kind);
+	const char *dflt = NULL;
+
+	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) &&
+	    f->prot == CONFIG_TLS)
+		return perr(p, ENARX_E_NOTSUP, p->file_line,
+			    "[[files]] kind \"%s\": key 'prot' defaults to \"tls\", "
+			    "which is not supported yet; set prot = \"tcp\"", kn);
+	if (f->kind == CONFIG_LISTEN && !f->name)
+		return perr(p, ENARX_E_MALFORMED, p->file_line,
+			    "[[files]] kind \"listen\": key 'name' is required");
+	if (f->kind == CONFIG_CONNECT && !f->host)
+		return perr(p, ENARX_E_MALFORMED, p->file_line,
+			    "[[files]] kind \"connect\": key 'host' is required");
+	if (f->kind == CONFIG_DIR && !f->path)
+		return perr(p, ENARX_E_MALFORMED, p->file_line,
+			    "[[files]] kind \"dir\": key 'path' is required");
+	if (f->kind == CONFIG_LISTEN && !f->addr && !(f->addr = xstrdup("::")))
+		return ENARX_E_NOMEM;
+	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) && !f->port)
+		f->port = 80;
+	if (!f->name) {
+		dflt = f->kind == CONFIG_CONNECT ? f->host
+		       : f->kind == CONFIG_DIR   ? f->path : kn;
+		if (strchr(dflt, ':'))
+			return perr(p, ENARX_E_MALFORMED, p->file_line,
+				    "[[files]]: the default name \"%.40s\" contains ':'; "
+				    "set key 'name'", dflt);
+		f->name = xstrdup(dflt);
+		if (!f->name)
+			return ENARX_E_NOMEM;
+	}
+	return 0;
+}
+
+/* Turns the pending keys of one [[files]] entry into a config_file. */
+static int finish_file(struct parser *p)
+{
+	struct config_file f;
+	struct config_file *grown;
+	size_t i;
+	int rc = 0, have_kind = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.prot = CONFIG_TLS;
+	for (i = 0; i < p->npend; i++) {
+		if (strcmp(p->pend[i].key, "kind") == 0) {
+			rc = parse_kind(p, &p->pend[i], &f.kind);
+			if (rc)
+				goto out;
+			have_kind = 1;
+		}
+	}
+	if (!have_kind) {
+		rc = perr(p, ENARX_E_MALFORMED, p->file_line,
+			  "[[files]]: key 'kind' is required");
+		goto out;
+	}
+	for (i = 0; i < p->npend; i++) {
+		struct pending *k = &p->pend[i];
+
+		if (strcmp(k->key, "kind") == 0)
+			continue;
+		if (!key_allowed(f.kind, k->key)) {
+			rc = perr(p, ENARX_E_MALFORMED, k->line,
+				  "key '%s': not allowed for kind \"%s\"", k->key,
+				  config_kind_name(f.kind));
+			goto out;
+		}
+		rc = file_key(p, &f, k);
+		if (rc)
+			goto out;
+	}
+	rc = file_defaults(p, &f);
+	if (rc)
+		goto out;
+	grown = xreallocarray(p->cfg->files, p->cfg->nfiles + 1, sizeof(f));
+	if (!grown) {
+		rc = ENARX_E_NOMEM;
+		goto out;
+	}
+	p->cfg->files = grown;
+	grown[p->cfg->nfiles++] = f;
+	pending_clear(p);
+	return 0;
+out:
+	file_clear(&f);
+	pending_clear(p);
+	return rc;
+}
+
+static int header(struct parser *p, struct toml_event *ev)
+{
+	if (ev->kind == TOML_EV_TABLE && strcmp(ev->key, "env") == 0) {
+		if (p->seen_env++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "table [env] defined twice");
+		p->sec = SEC_ENV;
+		return 0;
+	}
+	if (ev->kind == TOML_EV_ARRAY_TABLE && strcmp(ev->key, "files") == 0) {
+		p->sec = SEC_FILES;
+		p->seen_files = 1;
+		p->file_line = ev->line;
+		return 0;
+	}
+	return perr(p, ENARX_E_MALFORMED, ev->line, "unknown table %s%s%s",
+		    ev->kind == TOML_EV_TABLE ? "[" : "[[", ev->key,
+		    ev->kind == TOML_EV_TABLE ? "]" : "]]");
+}
+
+static int step(struct parser *p, struct toml_event *ev)
+{
+	int rc;
+
+	if (ev->kind != TOML_EV_KEYVAL && p->sec == SEC_FILES) {
+		rc = finish_file(p);
+		if (rc)
+			return rc;
+	}
+	switch (ev->kind) {
+	case TOML_EV_END:
+		return 0;
+	case TOML_EV_TABLE:
+	case TOML_EV_ARRAY_TABLE:
+		return header(p, ev);
+	case TOML_EV_KEYVAL:
+		if (p->sec == SEC_ENV)
+			return env_keyval(p, ev);
+		if (p->sec == SEC_FILES)
+			return files_keyval(p, ev);
+		return top_keyval(p, ev);
+	}
+	return ENARX_E_INTERNAL;
+}
+
+int config_parse(const char *text, size_t len, struct config **out,
+		 char *err, size_t errlen)
+{
+	struct parser p;
+	struct toml_event ev;
+	char dummy[8];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.err = errlen ? err : dummy;
+	p.errlen = errlen ? errlen : sizeof(dummy);
+	p.err[0] = 0;
+	*out = NULL;
+	if (len > CONFIG_MAX_SIZE)
+		return perr(&p, ENARX_E_MALFORMED, 0, "file larger than 1 MiB");
+	p.cfg = xcalloc(1, sizeof(*p.cfg));
+	if (!p.cfg)
+		return ENARX_E_NOMEM;
+	toml_init(&p.rd, text, len);
+	enum toml_event_kind kind;
+
+	do {
+		rc = toml_next(&p.rd, &ev);
+		if (rc == ENARX_E_MALFORMED)
+			snprintf(p.err, p.errlen, "%s", p.rd.err);
+		if (rc)
+			goto fail;
+		rc = step(&p, &ev);
+		kind = ev.kind;
+		toml_event_clear(&ev);
+		if (rc)
+			goto fail;
+	} while (kind != TOML_EV_END);
+	if (!p.seen_files) {
+		/* No [[files]]: the Enarx default, stdin/stdout/stderr. */
+		if (add_file(p.cfg, CONFIG_STDIN, "stdin") ||
+		    add_file(p.cfg, CONFIG_STDOUT, "stdout") ||
+		    add_file(p.cfg, CONFIG_STDERR, "stderr")) {
+			rc = ENARX_E_NOMEM;
+			goto fail;
+		}
+	}
+	*out = p.cfg;
+	return 0;
+fail:
+	if (rc == ENARX_E_NOMEM)
+		snprintf(p.err, p.errlen, "out of memory");
+	pending_clear(&p);
+	config_free(p.cfg);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Enarx.toml: the workload configuration, as Enarx defines it (args, [env],
+ * steward, [[files]] of kinds null/stdin/stdout/stderr/listen/connect) plus
+ * one kind of our own, `dir`, which preopens a host directory (visible to
+ * the host: no confidentiality). See docs/enarx-toml.md. */
+#ifndef ENARX_CONFIG_CONFIG_H
+#define ENARX_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest Enarx.toml accepted (as in Enarx). */
+#define CONFIG_MAX_SIZE (1u << 20)
+
+enum config_kind {
+	CONFIG_NULL,
+	CONFIG_STDIN,
+	CONFIG_STDOUT,
+	CONFIG_STDERR,
+	CONFIG_LISTEN,
+	CONFIG_CONNECT,
+	CONFIG_DIR,
+};
+
+enum config_prot { CONFIG_TCP, CONFIG_TLS };
+
+struct config_file {
+	enum config_kind kind;
+	char *name;      /* never NULL after parsing; no ':' */
+	enum config_prot prot;
+	char *addr;      /* listen: bind address (default "::") */
+	char *host;      /* connect: peer host (IP literal or "localhost") */
+	uint16_t port;   /* listen/connect */
+	char *path;      /* dir: host directory */
+	int readonly;    /* dir: no write rights */
+};
+
+struct config_env {
+	char *key;
+	char *value;
+};
+
+struct config {
+	char *steward;             /* NULL if absent */
+	char **args;               /* nargs strings */
+	size_t nargs;
+	struct config_env *env;    /* nenv entries, in file order */
+	size_t nenv;
+	struct config_file *files; /* nfiles entries: file i is WASI fd i */
+	size_t nfiles;
+};
+
+/*
+ * Parses len bytes of Enarx.toml text. On success returns 0 and a new config
+ * in *out (free with config_free()). On error returns ENARX_E_MALFORMED (or
+ * ENARX_E_NOMEM, ENARX_E_NOTSUP for prot = "tls") and writes a message naming
+ * the line and the key into err[0..errlen).
+ */
+int config_parse(const char *text, size_t len, struct config **out,
+		 char *err, size_t errlen);
+
+/* The configuration used when there is no Enarx.toml: stdin, stdout,
+ * stderr. Returns NULL on allocation failure. */
+struct config *config_default(void);
+
+void config_free(struct config *cfg); /* accepts NULL */
+
+/* "null", "stdin", ..., "dir". */
+const char *config_kind_name(enum config_kind kind);
+
+/* A commented Enarx.toml template (for `enarx config init`). */
+extern const char config_template[];
+
+#endif

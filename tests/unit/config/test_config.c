@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the Enarx.toml parser: the forms Enarx accepts, defaults,
+ * FD ordering and errors that name the line and the key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "config/toml.h"
+#include "lib/err.h"
+
+static struct config *ok(const char *text)
+{
+	struct config *cfg = NULL;
+	char err[256];
+	int rc = config_parse(text, strlen(text), &cfg, err, sizeof(err));
+
+	if (rc)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(rc, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* Expects a failure whose message contains want. */
+static void bad(const char *text, int want_rc, const char *want)
+{
+	struct config *cfg = NULL;
+	char err[256];
+	int rc = config_parse(text, strlen(text), &cfg, err, sizeof(err));
+
+	assert_int_equal(rc, want_rc);
+	assert_null(cfg);
+	if (!strstr(err, want))
+		print_error("message '%s' lacks '%s'\n", err, want);
+	assert_non_null(strstr(err, want));
+}
+
+static void test_empty_gives_stdio(void **state)
+{
+	struct config *cfg = ok("# nothing\n\n");
+
+	(void)state;
+	assert_int_equal(cfg->nfiles, 3);
+	assert_int_equal(cfg->files[0].kind, CONFIG_STDIN);
+	assert_string_equal(cfg->files[1].name, "stdout");
+	assert_int_equal(cfg->files[2].kind, CONFIG_STDERR);
+	assert_int_equal(cfg->nargs, 0);
+	config_free(cfg);
+}
+
+static void test_full_example(void **state)
+{
+	struct config *cfg = ok(
+		"steward = \"https://steward.example.org\"\n"
+		"args = [\"--verbose\", 'x y', \"\\u00e9\\t\"]\n"
+		"[env]\nMODE = \"prod\"\n\"QUOTED KEY\" = 'v'\n"
+		"[[files]]\nkind = \"stdin\"\n"
+		"[[files]]\nkind = \"stdout\"\n"
+		"[[files]]\nkind = \"stderr\"\n"
+		"[[files]]\nkind = \"listen\" # fd 3\nname = \"api\"\nprot = \"tcp\"\nport = 8_443\n"
+		"[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"10.0.0.5\"\nport = 5432\n"
+		"[[files]]\r\nkind = \"null\"\r\n");
+
+	(void)state;
+	assert_string_equal(cfg->steward, "https://steward.example.org");
+	assert_int_equal(cfg->nargs, 3);
+	assert_string_equal(cfg->args[1], "x y");
+	assert_string_equal(cfg->args[2], "\xc3\xa9\t");
+	assert_int_equal(cfg->nenv, 2);
+	assert_string_equal(cfg->env[1].key, "QUOTED KEY");
+	assert_int_equal(cfg->nfiles, 6);
+	assert_int_equal(cfg->files[3].kind, CONFIG_LISTEN);
+	assert_string_equal(cfg->files[3].addr, "::");
+	assert_int_equal(cfg->files[3].port, 8443);
+	assert_string_equal(cfg->files[4].name, "10.0.0.5");
+	assert_int_equal(cfg->files[4].port, 5432);
+	assert_string_equal(cfg->files[5].name, "null");
+	config_free(cfg);
+}
+
+static void test_multiline_array_and_defaults(void **state)
+{
+	struct config *cfg = ok("args = [\n  \"a\", # one\n  \"b\",\n]\n"
+				"[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"localhost\"\n"
+				"[[files]]\nkind = \"dir\"\npath = \"/tmp\"\nreadonly = true\n");
+
+	(void)state;
+	assert_int_equal(cfg->nargs, 2);
+	assert_string_equal(cfg->args[1], "b");
+	assert_int_equal(cfg->files[0].port, 80);
+	assert_string_equal(cfg->files[0].name, "localhost");
+	assert_string_equal(cfg->files[1].name, "/tmp");
+	assert_int_equal(cfg->files[1].readonly, 1);
+	config_free(cfg);
+}
+
+static void test_tls_refused(void **state)
+{
+	(void)state;
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"tls\"\n",
+	    ENARX_E_NOTSUP, "line 4: key 'prot'");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\n", ENARX_E_NOTSUP,
+	    "defaults to \"tls\"");
+}
+
+static void test_errors_name_line_and_key(void **state)
+{
+	(void)state;
+	bad("args = [\"a\"]\n\n[[files]]\nkind = \"listen\"\nname = \"a\"\nprot = \"tcp\"\nport = 70000\n",
+	    ENARX_E_MALFORMED, "line 7: key 'port'");
+	bad("[[files]]\nkind = \"stdin\"\nport = 1\n", ENARX_E_MALFORMED,
+	    "line 3: key 'port': not allowed for kind \"stdin\"");
+	bad("[[files]]\nkind = \"pipe\"\n", ENARX_E_MALFORMED, "line 2: key 'kind'");
+	bad("[[files]]\nname = \"x\"\n", ENARX_E_MALFORMED, "line 1: [[files]]: key 'kind'");
+	bad("args = \"x\"\n", ENARX_E_MALFORMED, "line 1: key 'args': expected a array");
+	bad("\n\nfoo = 1\n", ENARX_E_MALFORMED, "line 3: key 'foo': unknown key");
+	bad("[env]\nA = \"1\"\nA = \"2\"\n", ENARX_E_MALFORMED, "line 3: key 'A': duplicate");
+	bad("[[files]]\nkind = \"listen\"\nprot = \"tcp\"\n", ENARX_E_MALFORMED,
+	    "key 'name' is required");
+	bad("[[files]]\nkind = \"stdout\"\nname = \"a:b\"\n", ENARX_E_MALFORMED,
+	    "line 3: key 'name': must not contain ':'");
+	bad("[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"example.com\"\n",
+	    ENARX_E_MALFORMED, "line 4: key 'host'");
+	bad("steward = \"http://x\"\n", ENARX_E_MALFORMED, "line 1: key 'steward'");
+	bad("[server]\n", ENARX_E_MALFORMED, "line 1: unknown table [server]");
+}
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	bad("args = [\"a\"\n", ENARX_E_MALFORMED, "line 2");
+	bad("x.y = 1\n", ENARX_E_MALFORMED, "dotted keys");
+	bad("[env]\nA = {b = 1}\n", ENARX_E_MALFORMED, "line 2: key 'A': inline tables");
+	bad("[env]\nA = \"unterminated\n", ENARX_E_MALFORMED, "line 2: key 'A': unterminated");
+	bad("[env]\nA = \"bad \\q\"\n", ENARX_E_MALFORMED, "unknown escape");
+	bad("[env]\nA = \"\xff\"\n", ENARX_E_MALFORMED, "invalid UTF-8");
+	bad("[env]\nA = \"x\" junk\n", ENARX_E_MALFORMED, "line 2");
+	bad("args = [[\"a\"]]\n", ENARX_E_MALFORMED, "nested arrays");
+	bad("args = [\"a\", 1]\n", ENARX_E_MALFORMED, "mixes");
+	bad("[env]\nA = 99999999999999999999\n", ENARX_E_MALFORMED, "out of range");
+	bad("[env]\nA = \"\"\"x\"\"\"\n", ENARX_E_MALFORMED, "multi-line");
+	bad("[env\n", ENARX_E_MALFORMED, "line 1");
+}
+
+static void test_toml_reader_events(void **state)
+{
+	const char *t = "a = -9223372036854775808\n[[t]]\nb = [1, 2]\n";
+	struct toml_reader r;
+	struct toml_event ev;
+
+	(void)state;
+	toml_init(&r, t, strlen(t));
+	assert_int_equal(toml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, TOML_EV_KEYVAL);
+	assert_true(ev.value.i == INT64_MIN);
+	toml_event_clear(&ev);
+	assert_int_equal(toml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, TOML_EV_ARRAY_TABLE);
+	assert_string_equal(ev.key, "t");
+	assert_int_equal(ev.line, 2);
+	toml_event_clear(&ev);
+	assert_int_equal(toml_next(&r, &ev), 0);
+	assert_int_equal(ev.value.nitems, 2);
+	assert_int_equal(ev.value.items[1].i, 2);
+	toml_event_clear(&ev);
+	assert_int_equal(toml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, TOML_EV_END);
+}
+
+static void test_template_parses(void **state)
+{
+	struct config *cfg = ok(config_template);
+
+	(void)state;
+	assert_int_equal(cfg->nfiles, 3);
+	assert_int_equal(cfg->nargs, 0);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_gives_stdio),
+		cmocka_unit_test(test_full_example),
+		cmocka_unit_test(test_multiline_array_and_defaults),
+		cmocka_unit_test(test_tls_refused),
+		cmocka_unit_test(test_errors_name_line_and_key),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_toml_reader_events),
+		cmocka_unit_test(test_template_parses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
