@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Configures (once) and builds one variant: build.sh DIR [--asan] [meson -D options]
+set -euo pipefail
+dir=$1; shift
+opts=()
+env_cc=()
+for a in "$@"; do
+	case $a in
+	--asan) env_cc=(CC=clang); opts+=(-Dbuildtype=debug -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false) ;;
+	*) opts+=("$a") ;;
+	esac
+done
+if [ ! -f "$dir/build.ninja" ]; then
+	env "${env_cc[@]}" meson setup "$dir" "${opts[@]}" >"$dir.setup.log" 2>&1 || {
+		cat "$dir.setup.log"; exit 1; }
+	rm -f "$dir.setup.log"
+fi
+ninja -C "$dir" -j"$(nproc)"

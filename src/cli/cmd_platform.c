@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `enarx platform info [--json]`: what this host offers each backend. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/platform.h"
+#include "cli/cli.h"
+#include "config.h"
+
+static void print_text(const struct platform_report *r)
+{
+	const struct platform_backend *def = platform_default(r);
+
+	printf("Host: %s, %s, Linux %s\n", r->cpu_vendor, r->cpu_model[0] ? r->cpu_model : "?",
+	       r->kernel);
+	for (int i = 0; i < PLATFORM_NBACKENDS; i++) {
+		const struct platform_backend *b = &r->backends[i];
+
+		printf("\nBackend %s: %s\n", b->name, b->usable ? "usable" : "not usable");
+		for (size_t j = 0; j < b->nchecks; j++) {
+			const struct platform_check *c = &b->checks[j];
+
+			printf("  [%s] %s: %s\n", c->ok ? "ok" : "--", c->title, c->detail);
+		}
+	}
+	printf("\nDefault backend: %s\n", def->name);
+}
+
+static json_t *check_json(const struct platform_check *c)
+{
+	return json_pack("{s:s, s:s, s:b, s:s}", "name", c->name, "title", c->title, "ok", c->ok,
+	                 "detail", c->detail);
+}
+
+static json_t *backend_json(const struct platform_backend *b)
+{
+	json_t *checks = json_array();
+
+	for (size_t j = 0; j < b->nchecks; j++)
+		json_array_append_new(checks, check_json(&b->checks[j]));
+	return json_pack("{s:s, s:b, s:o}", "name", b->name, "usable", b->usable, "checks", checks);
+}
+
+static int print_json(const struct platform_report *r)
+{
+	json_t *backends = json_array();
+	json_t *root;
+	char *text;
+
+	for (int i = 0; i < PLATFORM_NBACKENDS; i++)
+		json_array_append_new(backends, backend_json(&r->backends[i]));
+	root = json_pack("{s:i, s:s, s:{s:s, s:s, s:s}, s:s, s:o}", "format", 1, "enarx_version",
+	                 ENARX_VERSION, "host", "cpu_vendor", r->cpu_vendor, "cpu_model",
+	                 r->cpu_model, "kernel", r->kernel, "default_backend",
+	                 platform_default(r)->name, "backends", backends);
+	if (!root)
+		return CLI_EXIT_FAIL;
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return CLI_EXIT_FAIL;
+	puts(text);
+	free(text);
+	return CLI_EXIT_OK;
+}
+
+int cmd_platform(int argc, char **argv)
+{
+	struct platform_report r;
+	int json = 0;
+
+	if (argc < 2)
+		return cli_usage_error("platform", "missing subcommand (expected 'info')");
+	if (strcmp(argv[1], "info") != 0)
+		return cli_usage_error("platform", "unknown subcommand '%s' (expected 'info')",
+		                       argv[1]);
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return cli_usage_error("platform", "unknown option '%s'", argv[i]);
+	}
+	platform_probe(&r);
+	if (json)
+		return print_json(&r);
+	print_text(&r);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* enarx: entry point and subcommand table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+
+static const struct cli_cmd commands[] = {
+    {"platform", cmd_platform, "Show what this host offers each Keep backend",
+     "Usage: enarx platform info [--json]\n"
+     "\n"
+     "Checks, for each backend (sgx, sev, tdx, kvm, nil), what this host has and\n"
+     "lacks, each line with the reason, and shows the backend `enarx run` picks\n"
+     "by default (the first usable of sgx, sev, tdx, kvm, nil).\n"
+     "\n"
+     "  --json   machine-readable output (format: docs/platform-info.md)\n"
+     "\n"
+     "Exit status: 0 if the report was made.\n"},
+    {"version", cmd_version, "Print the version",
+     "Usage: enarx version\n\nPrints the enarx version (same as enarx --version).\n"},
+    {"help", cmd_help, "Show help for a command",
+     "Usage: enarx help [COMMAND]\n\nShows the list of commands, or the help of COMMAND.\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_cmd *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("enarx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("enarx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'enarx help %s'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_print_usage(FILE *f, const char *name)
+{
+	const struct cli_cmd *c = find(name);
+
+	if (!c)
+		return -1;
+	fputs(c->usage, f);
+	return 0;
+}
+
+static void print_main_help(FILE *f)
+{
+	fprintf(f, "enarx %s: run WebAssembly workloads in attested Keeps\n\n", ENARX_VERSION);
+	fputs("Usage: enarx [--help] [--version] COMMAND [ARGS...]\n\nCommands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'enarx help COMMAND' for the options of a command.\n"
+	      "Environment: ENARX_LOG=error|warn|info|debug|trace sets the log level.\n",
+	      f);
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_main_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error("help", "help takes at most one command name");
+	if (cli_print_usage(stdout, argv[1]) != 0) {
+		cli_error("unknown command '%s'", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_usage_error("version", "version takes no arguments");
+	printf("enarx %s\n", ENARX_VERSION);
+	return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc < 2) {
+		print_main_help(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_main_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(1, argv + 1);
+	c = find(argv[1]);
+	if (!c) {
+		cli_error("unknown command '%s'", argv[1]);
+		fputs("Run 'enarx --help' for the list of commands.\n", stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		fputs(c->usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	return c->fn(argc - 1, argv + 1);
+}
