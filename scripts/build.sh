@@ -16,4 +16,11 @@ if [ ! -f "$dir/build.ninja" ]; then
 		cat "$dir.setup.log"; exit 1; }
 	rm -f "$dir.setup.log"
 fi
+# Components are picked up by fs.exists() at configure time, so a new
+# meson.build anywhere means the build must be reconfigured.
+list=$(find . -path "./build*" -prune -o -path ./.git -prune -o -name meson.build -print | sort | md5sum)
+if [ "$(cat "$dir/.meson-files" 2>/dev/null)" != "$list" ]; then
+	meson setup --reconfigure "$dir" >"$dir/reconfigure.log" 2>&1 || { cat "$dir/reconfigure.log"; exit 1; }
+	echo "$list" >"$dir/.meson-files"
+fi
 ninja -C "$dir" -j"$(nproc)"

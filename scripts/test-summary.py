@@ -57,7 +57,7 @@ def main():
             continue
         t = json.loads(raw)
         name = t["name"]
-        suite = (t.get("suite") or ["?"])[0].split(":")[-1]
+        suite = name.split(" / ")[0].split(":")[-1] if " / " in name else "?"
         result = t.get("result", "")
         p, f, s, plan_skip, failures = count_tap(t.get("stdout", "") or "")
         if result in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS") and f == 0:
