@@ -10,7 +10,7 @@ void cursor_init(struct cursor *c, const void *buf, size_t len)
 {
 	c->start = buf;
 	c->p = buf;
-	c->end = c->p + (buf ? len : 0);
+	c->end = buf ? c->p + len : c->p;
 }
 
 static int need(const struct cursor *c, size_t n)

@@ -79,7 +79,8 @@ static void run_path(const char *path)
 		names[n++] = strdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp);
 	for (size_t i = 0; i < n; i++) {
 		char full[4096];
 
