@@ -29,6 +29,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Prints the usage text of a command to f. Returns 0, or -1 if unknown. */
 int cli_print_usage(FILE *f, const char *name);
 
+/* Prints the list of commands (`enarx --help`). */
+void cli_print_main_help(FILE *f);
+
 /* Subcommand entry points (keep sorted). */
 int cmd_help(int argc, char **argv);
 int cmd_platform(int argc, char **argv);

@@ -68,7 +68,7 @@ int cli_print_usage(FILE *f, const char *name)
 	return 0;
 }
 
-static void print_main_help(FILE *f)
+void cli_print_main_help(FILE *f)
 {
 	fprintf(f, "enarx %s: run WebAssembly workloads in attested Keeps\n\n", ENARX_VERSION);
 	fputs("Usage: enarx [--help] [--version] COMMAND [ARGS...]\n\nCommands:\n", f);
@@ -79,40 +79,16 @@ static void print_main_help(FILE *f)
 	      f);
 }
 
-int cmd_help(int argc, char **argv)
-{
-	if (argc < 2) {
-		print_main_help(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc > 2)
-		return cli_usage_error("help", "help takes at most one command name");
-	if (cli_print_usage(stdout, argv[1]) != 0) {
-		cli_error("unknown command '%s'", argv[1]);
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
-}
-
-int cmd_version(int argc, char **argv)
-{
-	(void)argv;
-	if (argc > 1)
-		return cli_usage_error("version", "version takes no arguments");
-	printf("enarx %s\n", ENARX_VERSION);
-	return CLI_EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
 
 	if (argc < 2) {
-		print_main_help(stderr);
+		cli_print_main_help(stderr);
 		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		print_main_help(stdout);
+		cli_print_main_help(stdout);
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
