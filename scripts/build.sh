@@ -23,4 +23,15 @@ if [ "$(cat "$dir/.meson-files" 2>/dev/null)" != "$list" ]; then
 	meson setup --reconfigure "$dir" >"$dir/reconfigure.log" 2>&1 || { cat "$dir/reconfigure.log"; exit 1; }
 	echo "$list" >"$dir/.meson-files"
 fi
-ninja -C "$dir" -j"$(nproc)"
+if [ -n "${BUILD_ONLY:-}" ]; then
+	# A pattern of target names: build just those (e.g. fuzz_ for make fuzz).
+	mapfile -t targets < <(meson introspect "$dir" --targets | python3 -c '
+import json, os, sys
+pat = sys.argv[1]
+for t in json.load(sys.stdin):
+    if t["name"].startswith(pat):
+        print(os.path.relpath(t["filename"][0], sys.argv[2]))' "$BUILD_ONLY" "$(cd "$dir" && pwd)")
+	ninja -C "$dir" -j"$(nproc)" "${targets[@]}"
+else
+	ninja -C "$dir" -j"$(nproc)"
+fi
