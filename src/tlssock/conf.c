@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-socket TLS configuration and the OpenSSL context built from it.  The
+ * context is made on the first handshake from the system policy narrowed by
+ * the socket's options; options can only narrow it (see opts.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "lib/alloc.h"
+#include "tlssock/internal.h"
+
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+static int ex_index = -1;
+
+static void ex_init(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+int ts__ex_index(void)
+{
+	pthread_once(&ex_once, ex_init);
+	return ex_index;
+}
+
+void ts__wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+struct ts_conf *ts__conf_new(void)
+{
+	struct ts_conf *c = xcalloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	atomic_init(&c->refs, 1);
+	c->tickets = 1;
+	c->timeout_ms = 30000;
+	return c;
+}
+
+struct ts_conf *ts__conf_ref(struct ts_conf *c)
+{
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+static void free_secret(unsigned char **p, size_t *n)
+{
+	if (*p) {
+		ts__wipe(*p, *n);
+		xfree(*p);
+	}
+	*p = NULL;
+	*n = 0;
+}
+
+void ts__conf_unref(struct ts_conf *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	xfree(c->peer_name);
+	xfree(c->trust_file);
+	xfree(c->trust_dir);
+	xfree(c->cert_file);
+	xfree(c->key_file);
+	xfree(c->alpn);
+	xfree(c->psk_identity);
+	free_secret(&c->session, &c->session_len);
+	xfree(c->groups);
+	xfree(c->sigalgs);
+	xfree(c->suites13);
+	xfree(c->ciphers12);
+	SSL_CTX_free(c->ctx);
+	ts__wipe(c, sizeof(*c)); /* includes psk_key */
+	xfree(c);
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src && !(*dst = xstrdup(src)))
+		return -1;
+	return 0;
+}
+
+static int dup_mem(unsigned char **dst, const unsigned char *src, size_t n)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	if (!(*dst = xmalloc(n ? n : 1)))
+		return -1;
+	memcpy(*dst, src, n);
+	return 0;
+}
+
+static struct ts_conf *conf_dup(const struct ts_conf *o)
+{
+	struct ts_conf *c = ts__conf_new();
+	int bad = 0;
+
+	if (!c)
+		return NULL;
+	c->require_peer_cert = o->require_peer_cert;
+	c->alpn_len = o->alpn_len;
+	memcpy(c->psk_key, o->psk_key, sizeof(c->psk_key));
+	c->psk_key_len = o->psk_key_len;
+	c->session_len = o->session_len;
+	c->tickets = o->tickets;
+	c->min_version = o->min_version;
+	c->insecure_no_verify = o->insecure_no_verify;
+	c->timeout_ms = o->timeout_ms;
+	bad |= dup_str(&c->peer_name, o->peer_name);
+	bad |= dup_str(&c->trust_file, o->trust_file);
+	bad |= dup_str(&c->trust_dir, o->trust_dir);
+	bad |= dup_str(&c->cert_file, o->cert_file);
+	bad |= dup_str(&c->key_file, o->key_file);
+	bad |= dup_mem(&c->alpn, o->alpn, o->alpn_len);
+	bad |= dup_str(&c->psk_identity, o->psk_identity);
+	bad |= dup_mem(&c->session, o->session, o->session_len);
+	bad |= dup_str(&c->groups, o->groups);
+	bad |= dup_str(&c->sigalgs, o->sigalgs);
+	bad |= dup_str(&c->suites13, o->suites13);
+	bad |= dup_str(&c->ciphers12, o->ciphers12);
+	if (bad) {
+		ts__conf_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+int ts__conf_own(struct ts_sock *s)
+{
+	struct ts_conf *c;
+
+	if (atomic_load(&s->conf->refs) == 1) {
+		/* The options change: a context built from the old ones is stale. */
+		SSL_CTX_free(s->conf->ctx);
+		s->conf->ctx = NULL;
+		return 0;
+	}
+	c = conf_dup(s->conf);
+	if (!c) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ts__conf_unref(s->conf);
+	s->conf = c;
+	return 0;
+}
+
+static struct ts_sock *sock_of(SSL *ssl)
+{
+	return SSL_get_ex_data(ssl, ts__ex_index());
+}
+
+static unsigned int psk_client_cb(SSL *ssl, const char *hint, char *identity,
+				  unsigned int max_identity, unsigned char *psk,
+				  unsigned int max_psk)
+{
+	struct ts_sock *s = sock_of(ssl);
+	struct ts_conf *c = s ? s->conf : NULL;
+	size_t idlen;
+
+	if (!c || !c->psk_identity || c->psk_key_len == 0)
+		return 0;
+	idlen = strlen(c->psk_identity);
+	if (idlen + 1 > max_identity || c->psk_key_len > max_psk)
+		return 0;
+	memcpy(identity, c->psk_identity, idlen + 1);
+	memcpy(psk, c->psk_key, c->psk_key_len);
+	return (unsigned int)c->psk_key_len;
+}
+
+static unsigned int psk_server_cb(SSL *ssl, const char *identity,
+				  unsigned char *psk, unsigned int max_psk)
+{
+	struct ts_sock *s = sock_of(ssl);
+	struct ts_conf *c = s ? s->conf : NULL;
+
+	if (!c || !c->psk_identity || !identity || c->psk_key_len == 0 ||
+	    c->psk_key_len > max_psk || strcmp(identity, c->psk_identity) != 0)
+		return 0;
+	memcpy(psk, c->psk_key, c->psk_key_len);
+	return (unsigned int)c->psk_key_len;
+}
+
+static int alpn_select_cb(SSL *ssl, const unsigned char **out,
+			  unsigned char *outlen, const unsigned char *in,
+			  unsigned int inlen, void *arg)
+{
+	struct ts_sock *s = sock_of(ssl);
+	unsigned char *sel = NULL;
+
+	(void)arg;
+	if (!s || !s->conf->alpn)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_select_next_proto(&sel, outlen, s->conf->alpn,
+				  (unsigned int)s->conf->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL; /* RFC 7301: no_application_protocol */
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Cookie for DTLS HelloVerifyRequest: HMAC of the peer address under a
+ * per-process random key. */
+static unsigned char cookie_key[32];
+static pthread_once_t cookie_once = PTHREAD_ONCE_INIT;
+
+static void cookie_init(void)
+{
+	if (RAND_bytes(cookie_key, sizeof(cookie_key)) != 1)
+		abort();
+}
+
+static int cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+	struct sockaddr_storage peer;
+	unsigned int n = 0;
+
+	pthread_once(&cookie_once, cookie_init);
+	memset(&peer, 0, sizeof(peer));
+	if (BIO_dgram_get_peer(SSL_get_rbio(ssl), &peer) <= 0)
+		return 0;
+	if (!HMAC(EVP_sha256(), cookie_key, sizeof(cookie_key),
+		  (const unsigned char *)&peer, sizeof(peer), cookie, &n))
+		return 0;
+	*len = n;
+	return 1;
+}
+
+static int cookie_check(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+	unsigned char want[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	return cookie_make(ssl, want, &n) && n == len &&
+	       CRYPTO_memcmp(want, cookie, n) == 0;
+}
+
+/* Applies the policy lists, narrowed by the socket's own lists. */
+static int set_algorithms(struct ts_sock *s, SSL_CTX *ctx, const struct ts_policy *p)
+{
+	struct ts_conf *c = s->conf;
+	char list[TS_LIST_MAX * TS_NAME_MAX];
+
+	if (!c->groups && ts_list_join(&p->groups, list, sizeof(list)) != 0)
+		return -1;
+	if (SSL_CTX_set1_groups_list(ctx, c->groups ? c->groups : list) != 1)
+		return ts__fail(s, EINVAL, "cannot set key exchange groups");
+	if (!c->sigalgs && ts_list_join(&p->sigalgs, list, sizeof(list)) != 0)
+		return -1;
+	if (SSL_CTX_set1_sigalgs_list(ctx, c->sigalgs ? c->sigalgs : list) != 1)
+		return ts__fail(s, EINVAL, "cannot set signature algorithms");
+	if (!c->suites13 && ts_list_join(&p->suites13, list, sizeof(list)) != 0)
+		return -1;
+	if (SSL_CTX_set_ciphersuites(ctx, c->suites13 ? c->suites13 : list) != 1)
+		return ts__fail(s, EINVAL, "cannot set TLS 1.3 cipher suites");
+	if (!c->ciphers12 && ts_list_join(&p->ciphers12, list, sizeof(list)) != 0)
+		return -1;
+	if (SSL_CTX_set_cipher_list(ctx, c->ciphers12 ? c->ciphers12 : list) != 1 &&
+	    SSL_CTX_get_min_proto_version(ctx) < TLS1_3_VERSION)
+		return ts__fail(s, EINVAL, "cannot set TLS 1.2 ciphers");
+	return 0;
+}
+
+static int set_versions(struct ts_sock *s, SSL_CTX *ctx, const struct ts_policy *p,
+			bool dtls)
+{
+	int min = p->min_version;
+
+	if (dtls)
+		min = DTLS1_2_VERSION;
+	else if (s->conf->min_version > min)
+		min = s->conf->min_version;
+	if (SSL_CTX_set_min_proto_version(ctx, min) != 1)
+		return ts__fail(s, EINVAL, "cannot set minimum protocol version");
+	return 0;
+}
+
+static int set_identity(struct ts_sock *s, SSL_CTX *ctx, bool server)
+{
+	struct ts_conf *c = s->conf;
+
+	if (c->cert_file &&
+	    SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
+		return ts__fail(s, ENOKEY, "cannot load certificate chain %s",
+				c->cert_file);
+	if (c->key_file &&
+	    SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+		return ts__fail(s, ENOKEY, "cannot load private key %s", c->key_file);
+	if ((c->cert_file || c->key_file) && SSL_CTX_check_private_key(ctx) != 1)
+		return ts__fail(s, ENOKEY, "certificate and private key do not match");
+	if (server && !c->cert_file && c->psk_key_len == 0)
+		return ts__fail(s, ENOKEY,
+				"server needs TLS_CERT_CHAIN_FILE/TLS_PRIVATE_KEY_FILE or a PSK");
+	return 0;
+}
+
+static int set_trust(struct ts_sock *s, SSL_CTX *ctx, bool server)
+{
+	struct ts_conf *c = s->conf;
+	int mode = SSL_VERIFY_PEER;
+
+	if (c->trust_file || c->trust_dir) {
+		if (SSL_CTX_load_verify_locations(ctx, c->trust_file, c->trust_dir) != 1)
+			return ts__fail(s, ENOENT, "cannot load trust anchors %s",
+					c->trust_file ? c->trust_file : c->trust_dir);
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		return ts__fail(s, ENOENT, "cannot load the system trust store");
+	}
+	if (server) {
+		if (!c->require_peer_cert)
+			return 0;
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+		if (c->trust_file) {
+			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->trust_file);
+
+			if (names)
+				SSL_CTX_set_client_CA_list(ctx, names);
+		}
+	} else if (c->insecure_no_verify) {
+		mode = SSL_VERIFY_NONE;
+	}
+	SSL_CTX_set_verify(ctx, mode, NULL);
+	return 0;
+}
+
+static int set_extras(struct ts_sock *s, SSL_CTX *ctx, bool server, bool dtls)
+{
+	struct ts_conf *c = s->conf;
+
+	if (c->alpn) {
+		if (server)
+			SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+		else if (SSL_CTX_set_alpn_protos(ctx, c->alpn, (unsigned)c->alpn_len) != 0)
+			return ts__fail(s, EINVAL, "cannot set ALPN list");
+	}
+	if (c->psk_key_len) {
+		if (server)
+			SSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
+		else
+			SSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
+	}
+	if (server) {
+		static const unsigned char sid[] = "tlssock";
+
+		SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+		if (!c->tickets) {
+			SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+			SSL_CTX_set_num_tickets(ctx, 0);
+		}
+		if (dtls) {
+			SSL_CTX_set_cookie_generate_cb(ctx, cookie_make);
+			SSL_CTX_set_cookie_verify_cb(ctx, cookie_check);
+		}
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+						    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	}
+	return 0;
+}
+
+SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls)
+{
+	const struct ts_policy *p = ts__policy();
+	struct ts_conf *c = s->conf;
+	SSL_CTX *ctx;
+	uint64_t opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+			SSL_OP_CIPHER_SERVER_PREFERENCE;
+
+	if (c->ctx && c->ctx_server == server)
+		return c->ctx;
+	if (!p) {
+		ts__fail(s, ENOTRECOVERABLE, "system TLS policy unusable: %s",
+			 ts__policy_error());
+		return NULL;
+	}
+	ctx = SSL_CTX_new(dtls ? DTLS_method() : TLS_method());
+	if (!ctx) {
+		ts__fail(s, ENOMEM, "cannot create TLS context");
+		return NULL;
+	}
+	if (p->ktls && !dtls)
+		opts |= SSL_OP_ENABLE_KTLS;
+	SSL_CTX_set_options(ctx, opts);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_AUTO_RETRY);
+	if (SSL_CTX_get_security_level(ctx) < 2)
+		SSL_CTX_set_security_level(ctx, 2);
+	if (set_versions(s, ctx, p, dtls) || set_algorithms(s, ctx, p) ||
+	    set_identity(s, ctx, server) || set_trust(s, ctx, server) ||
+	    set_extras(s, ctx, server, dtls)) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_free(c->ctx);
+	c->ctx = ctx;
+	c->ctx_server = server;
+	return ctx;
+}

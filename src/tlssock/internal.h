@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TLSSock internals shared by the library's files: the per-descriptor state
+ * table, the configuration an fd carries before and after the handshake, the
+ * system policy, and the table of real system calls (libc in library mode,
+ * dlsym(RTLD_NEXT) in LD_PRELOAD mode). */
+#ifndef ENARX_TLSSOCK_INTERNAL_H
+#define ENARX_TLSSOCK_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "tlssock/policy.h"
+
+/* The real calls.  Everything the library does to a kernel descriptor goes
+ * through this table so the preload build never re-enters itself. */
+struct ts_sys {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*shutdown)(int, int);
+	int (*close)(int);
+	int (*poll)(struct pollfd *, nfds_t, int);
+};
+
+/* Returns the table (never NULL). */
+const struct ts_sys *ts__sys(void);
+
+enum ts_state {
+	TS_NEW = 0,      /* socket() done, not connected */
+	TS_LISTEN,       /* listening socket: accepted fds inherit its config */
+	TS_HANDSHAKE,    /* connected, handshake not finished */
+	TS_OPEN,         /* handshake done: data flows */
+	TS_FAILED,       /* handshake failed: every call gives err_errno */
+	TS_SHUTDOWN,     /* close_notify sent */
+};
+
+/* Options set with setsockopt before the handshake.  Reference counted:
+ * accepted sockets share their listener's; a change to a shared one copies
+ * it first (ts__conf_own).  Secrets are wiped when the last reference goes. */
+struct ts_conf {
+	atomic_int refs;
+	char *peer_name;
+	char *trust_file;
+	char *trust_dir;
+	char *cert_file;
+	char *key_file;
+	int require_peer_cert;
+	unsigned char *alpn; /* wire format: len-prefixed names */
+	size_t alpn_len;
+	char *psk_identity;
+	unsigned char psk_key[64];
+	size_t psk_key_len;
+	unsigned char *session; /* DER SSL_SESSION for resumption (secret) */
+	size_t session_len;
+	int tickets;
+	int min_version;
+	char *groups;
+	char *sigalgs;
+	char *suites13;
+	char *ciphers12;
+	int insecure_no_verify;
+	int timeout_ms;
+	SSL_CTX *ctx; /* built on first handshake, then frozen */
+	bool ctx_server;
+};
+
+struct ts_sock {
+	pthread_mutex_t lock;
+	int fd;
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
+	int domain;
+	bool server;
+	enum ts_state state;
+	int want; /* POLLIN/POLLOUT the handshake waits for */
+	struct ts_conf *conf;
+	SSL *ssl;
+	int err_errno;
+	char err[256];
+	char peer[64]; /* "addr:port" for log lines */
+	char peer_host[48]; /* address literal: default name to verify */
+};
+
+/* fd table (table.c).  ts__get returns the entry or NULL (not TLS). */
+struct ts_sock *ts__get(int fd);
+int ts__put(struct ts_sock *s); /* -1/EMFILE if fd is out of range */
+struct ts_sock *ts__take(int fd); /* removes and returns */
+struct ts_sock *ts__sock_new(int fd, int domain, int type, struct ts_conf *conf);
+void ts__sock_free(struct ts_sock *s);
+
+/* configuration (conf.c) */
+struct ts_conf *ts__conf_new(void);
+struct ts_conf *ts__conf_ref(struct ts_conf *c);
+void ts__conf_unref(struct ts_conf *c);
+int ts__conf_own(struct ts_sock *s); /* make s->conf private; -1/ENOMEM */
+/* Builds (once) the SSL_CTX for this config.  NULL on error with the reason
+ * in s->err and errno set. */
+SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls);
+/* SSL ex_data slot that points back at the ts_sock. */
+int ts__ex_index(void);
+
+/* options (opts.c) */
+int ts__setopt(struct ts_sock *s, int name, const void *val, socklen_t len);
+int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len);
+/* Parses "h2,http/1.1" into ALPN wire format in out (at most cap bytes).
+ * Returns the wire length, or -1 for a malformed list. */
+int ts__alpn_parse(const char *s, size_t n, unsigned char *out, size_t cap);
+
+/* handshake and errors (sock.c) */
+int ts__handshake(struct ts_sock *s, bool nonblock);
+/* Records a failure on s: errno value e and a reason built from fmt plus
+ * the OpenSSL error queue.  Returns -1 with errno = e. */
+int ts__fail(struct ts_sock *s, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* errno + reason for a failed handshake or I/O call (sslerr from
+ * SSL_get_error, sys_errno the errno right after the call).  Returns -1. */
+int ts__map_error(struct ts_sock *s, int sslerr, int sys_errno);
+bool ts__fd_nonblock(int fd);
+/* Creates s->ssl from ctx (borrowed) with the BIO for s->fd. */
+int ts__ssl_make(struct ts_sock *s, SSL_CTX *ctx, bool server);
+void ts__fill_peer(struct ts_sock *s);
+void ts__log_failure(struct ts_sock *s, const char *what);
+/* Waits for ev on fd up to timeout_ms (-1 forever).  1 ready, 0 timeout,
+ * -1 error. */
+int ts__wait(int fd, short ev, int timeout_ms);
+
+/* policy (policy_apply.c) */
+const struct ts_policy *ts__policy(void); /* NULL if the file was bad */
+const char *ts__policy_error(void);
+int ts__policy_allows(const struct ts_list *allowed, const char *list,
+		      char *bad, size_t badlen);
+
+/* Key material wipe. */
+void ts__wipe(void *p, size_t n);
+
+#endif
