@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""make bench: builds every program in bench/programs natively (gcc -O2) and
+to wasm32-wasi (clang -O2), times run(1) in each (median of BENCH_RUNS,
+default 5) natively, in our engine (wasm_bench, built by meson) and in Node
+(V8), checks the three checksums agree, and prints a table with the ratio to
+native and the geometric mean. Then times hello-world end to end.
+
+usage: run.py BUILD_DIR"""
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = ["fib", "nbody", "mandelbrot", "matmul", "sha256", "sort", "interp",
+            "memcpy", "hashmap"]
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def build(work):
+    """Returns {name: (native_exe, wasm_file)}; exits on a compile error."""
+    os.makedirs(work, exist_ok=True)
+    out = {}
+    for n in PROGRAMS + ["hello"]:
+        src = os.path.join(HERE, "programs", n + ".c") if n != "hello" else \
+            os.path.join(HERE, "hello.c")
+        exe, wasm = os.path.join(work, n), os.path.join(work, n + ".wasm")
+        nat = ["gcc", "-O2", "-std=gnu11", "-o", exe, src]
+        wcc = ["clang", "--target=wasm32-wasi", "-O2", "-o", wasm, src]
+        if n != "hello":
+            nat.insert(-1, os.path.join(HERE, "native_main.c"))
+            nat.append("-lm")
+            wcc.insert(1, "-mexec-model=reactor")
+        for cmd in (nat, wcc):
+            p = sh(cmd)
+            if p.returncode:
+                sys.exit(f"bench: build failed: {' '.join(cmd)}\n{p.stderr}")
+        out[n] = (exe, wasm)
+    return out
+
+
+def timed(cmd):
+    """Runs a driver that prints '<ms> <checksum>'; returns (ms, sum) or None."""
+    try:
+        p = sh(cmd, timeout=600)
+    except subprocess.TimeoutExpired:
+        return None, "timeout"
+    if p.returncode:
+        return None, (p.stderr.strip().splitlines() or ["failed"])[-1][:60]
+    ms, s = p.stdout.split()[:2]
+    return float(ms), s
+
+
+def proc_ms(cmd, runs):
+    """Median wall time of running a whole process, or None if it fails."""
+    t = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t.append((time.perf_counter() - t0) * 1e3)
+        if p.returncode:
+            return None
+    return statistics.median(t)
+
+
+def fmt(v, unit=""):
+    return "n/a" if v is None else f"{v:.1f}{unit}"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    bdir = os.path.abspath(sys.argv[1])
+    work = os.path.join(bdir, "bench-work")
+    host = os.path.join(bdir, "bench", "wasm_bench")
+    node = shutil.which("node") or shutil.which("nodejs")
+    have_host = os.access(host, os.X_OK)
+    bins = build(work)
+    print(f"# {RUNS} runs each, median; native gcc -O2, wasm clang -O2 wasm32-wasi; "
+          f"engine: {host if have_host else 'not built'}; node: {node or 'missing'} "
+          f"{sh([node, '--version']).stdout.strip() if node else ''}")
+    hdr = f"{'benchmark':<11} {'native ms':>10} {'engine ms':>10} {'node ms':>10} " \
+          f"{'engine/native':>14} {'node/native':>12}  check"
+    print(hdr)
+    print("-" * len(hdr))
+    ratios_e, ratios_n = [], []
+    for n in PROGRAMS:
+        exe, wasm = bins[n]
+        nat, nsum = timed([exe, str(RUNS)])
+        eng, esum = timed([host, wasm, str(RUNS)]) if have_host else (None, "not built")
+        nod, dsum = timed([node, os.path.join(HERE, "node_bench.js"), wasm, str(RUNS)]) \
+            if node else (None, "no node")
+        checks = []
+        if eng is not None and esum != nsum:
+            checks.append(f"engine checksum {esum} != {nsum}")
+            eng = None
+        elif eng is None:
+            checks.append(f"engine: {esum}")
+        if nod is not None and dsum != nsum:
+            checks.append(f"node checksum {dsum} != {nsum}")
+            nod = None
+        re = eng / nat if eng and nat else None
+        rn = nod / nat if nod and nat else None
+        if re:
+            ratios_e.append(re)
+        if rn:
+            ratios_n.append(rn)
+        print(f"{n:<11} {fmt(nat):>10} {fmt(eng):>10} {fmt(nod):>10} "
+              f"{fmt(re, 'x'):>14} {fmt(rn, 'x'):>12}  {'; '.join(checks) or 'ok'}")
+    gm = lambda r: math.exp(sum(map(math.log, r)) / len(r)) if r else None
+    ge, gn = gm(ratios_e), gm(ratios_n)
+    note = "" if len(ratios_e) == len(PROGRAMS) else f" (engine over {len(ratios_e)} of {len(PROGRAMS)})"
+    print(f"{'geomean':<11} {'':>10} {'':>10} {'':>10} {fmt(ge, 'x'):>14} {fmt(gn, 'x'):>12}{note}")
+
+    print()
+    print("# hello world, end to end (median ms)")
+    exe, wasm = bins["hello"]
+    print(f"native process:                   {fmt(proc_ms([exe], max(RUNS, 11)))}")
+    if have_host:
+        p = sh([host, "--hello", wasm, str(max(RUNS, 11))])
+        inproc = float(p.stdout.split()[0]) if p.returncode == 0 else None
+        print(f"engine in-process (load..exit):   {fmt(inproc)}")
+        print(f"engine host process (wasm_bench): {fmt(proc_ms([host, '--hello', wasm, '1'], max(RUNS, 11)))}")
+    enarx = os.path.join(bdir, "src", "cli", "enarx")
+    if os.access(enarx, os.X_OK):
+        print(f"enarx run process:                {fmt(proc_ms([enarx, 'run', wasm], max(RUNS, 11)))}")
+    else:
+        print("enarx run process:                n/a (no enarx binary)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
