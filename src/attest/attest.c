@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier context (pinned roots, result caches), the evidence bundle,
+ * and dispatch to the per-TEE verifiers.
+ */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <string.h>
+
+#include "attest/attest_int.h"
+#include "attest/roots.h"
+#include "lib/alloc.h"
+
+static X509 *x509_from(const attest_blob *b)
+{
+	const unsigned char *q = b->der;
+	return d2i_X509(NULL, &q, (long)b->len);
+}
+
+/* Loads the pinned roots and checks them once: ARK self-signed, ASK and ASVK signed by the ARK. */
+enarx_attest *enarx_attest_new(void)
+{
+	enarx_attest *a = xcalloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	for (int i = 0; i < 3; i++) {
+		a->ark[i] = x509_from(&attest_pinned_amd[i].ark);
+		a->ask[i] = x509_from(&attest_pinned_amd[i].ask);
+		a->asvk[i] = x509_from(&attest_pinned_amd[i].asvk);
+		if (!a->ark[i] || !a->ask[i] || !a->asvk[i])
+			goto fail;
+		a->ark_key[i] = X509_get0_pubkey(a->ark[i]);
+		a->ask_key[i] = X509_get0_pubkey(a->ask[i]);
+		a->asvk_key[i] = X509_get0_pubkey(a->asvk[i]);
+		if (X509_verify(a->ark[i], a->ark_key[i]) != 1 ||
+		    X509_verify(a->ask[i], a->ark_key[i]) != 1 ||
+		    X509_verify(a->asvk[i], a->ark_key[i]) != 1)
+			goto fail;
+	}
+	a->intel_root = x509_from(&attest_pinned_intel_root);
+	if (!a->intel_root)
+		goto fail;
+	a->intel_root_key = X509_get0_pubkey(a->intel_root);
+	if (X509_verify(a->intel_root, a->intel_root_key) != 1)
+		goto fail;
+	return a;
+fail:
+	ERR_clear_error();
+	enarx_attest_free(a);
+	return NULL;
+}
+
+void attest_cache_entry_clear(attest_cache_entry *ce)
+{
+	EVP_PKEY_free(ce->pkey);
+	memset(ce, 0, sizeof(*ce));
+}
+
+void enarx_attest_free(enarx_attest *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < 3; i++) {
+		X509_free(a->ark[i]);
+		X509_free(a->ask[i]);
+		X509_free(a->asvk[i]);
+	}
+	X509_free(a->intel_root);
+	for (int i = 0; i < ATTEST_CACHE_SLOTS; i++) {
+		attest_cache_entry_clear(&a->snp_cache[i]);
+		attest_cache_entry_clear(&a->pck_cache[i]);
+	}
+	xfree(a);
+}
+
+const char *enarx_attest_error(const enarx_attest *a)
+{
+	return a ? a->err.msg : "";
+}
+
+attest_cache_entry *attest_cache_find(attest_cache_entry *tab, const uint8_t key[32], time_t at)
+{
+	for (int i = 0; i < ATTEST_CACHE_SLOTS; i++)
+		if (tab[i].used && memcmp(tab[i].key, key, 32) == 0 && tab[i].lo <= at &&
+		    at <= tab[i].hi)
+			return &tab[i];
+	return NULL;
+}
+
+attest_cache_entry *attest_cache_slot(attest_cache_entry *tab, unsigned *next)
+{
+	attest_cache_entry *ce = &tab[*next % ATTEST_CACHE_SLOTS];
+	*next = (*next + 1) % ATTEST_CACHE_SLOTS;
+	attest_cache_entry_clear(ce);
+	return ce;
+}
+
+/* ---------------- evidence ---------------- */
+
+enarx_evidence *enarx_evidence_new(void)
+{
+	return xcalloc(1, sizeof(enarx_evidence));
+}
+
+static void list_free(attest_bytes_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		xfree(l->v[i].p);
+	xfree(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void enarx_evidence_free(enarx_evidence *ev)
+{
+	if (!ev)
+		return;
+	xfree(ev->data.p);
+	list_free(&ev->certs);
+	list_free(&ev->crls);
+	xfree(ev->tcb_info.body);
+	xfree(ev->qe_identity.body);
+	xfree(ev);
+}
+
+int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size_t n)
+{
+	uint8_t *copy = xmalloc(n ? n : 1);
+	if (!copy)
+		return ENARX_E_NOMEM;
+	memcpy(copy, p, n);
+	xfree(ev->data.p);
+	ev->data.p = copy;
+	ev->data.n = n;
+	ev->tee = tee;
+	return 0;
+}
+
+/* SNP reports are 1184 bytes with version 2..5 and SIGNATURE_ALGO 1; Intel
+ * quotes start with version 3/4/5 and attestation key type 2; a CSR is a DER SEQUENCE. */
+int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return enarx_evidence_set(ev, ENARX_TEE_KVM, p, n);
+	if (n == 0x4a0 && p[0] >= 2 && p[0] <= 5 && p[0x34] == 1)
+		return enarx_evidence_set(ev, ENARX_TEE_SNP, p, n);
+	if (n >= 8 && p[1] == 0 && p[2] == 2 && p[3] == 0) {
+		if (p[0] == 3)
+			return enarx_evidence_set(ev, ENARX_TEE_SGX, p, n);
+		if ((p[0] == 4 || p[0] == 5) && p[4] == 0x81)
+			return enarx_evidence_set(ev, ENARX_TEE_TDX, p, n);
+	}
+	if (n >= 4 && memcmp(p, "KVM", 3) == 0)
+		return enarx_evidence_set(ev, ENARX_TEE_KVM, p, n);
+	return ENARX_E_ATTEST_FORMAT;
+}
+
+void enarx_evidence_allow_trailing_data(enarx_evidence *ev, bool allow)
+{
+	ev->allow_trailing = allow;
+}
+
+static int add_certs(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	STACK_OF(X509) *sk = NULL;
+	int rc = attest_parse_certs(p, n, &sk);
+	for (int i = 0; !rc && i < sk_X509_num(sk); i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(sk_X509_value(sk, i), &der);
+		rc = len > 0 ? attest_bytes_list_add(&ev->certs, der, (size_t)len) : ENARX_E_NOMEM;
+		OPENSSL_free(der);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+static int add_pem_crls(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	BIO *b = BIO_new_mem_buf(p, (int)n);
+	X509_CRL *crl;
+	int rc = 0, count = 0;
+	if (!b)
+		return ENARX_E_NOMEM;
+	while (!rc && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		unsigned char *der = NULL;
+		int len = i2d_X509_CRL(crl, &der);
+		rc = len > 0 ? attest_bytes_list_add(&ev->crls, der, (size_t)len) : ENARX_E_NOMEM;
+		OPENSSL_free(der);
+		X509_CRL_free(crl);
+		count++;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return rc ? rc : count ? 0 : ENARX_E_MALFORMED;
+}
+
+int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	if (n == 0 || n > (64u << 20))
+		return ENARX_E_INVAL;
+	size_t i = 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+		i++;
+	if (i < n && p[i] == '{')
+		return attest_evidence_add_json(ev, p, n);
+	if (memmem(p, n, "-----BEGIN X509 CRL", 19))
+		return add_pem_crls(ev, p, n);
+	if (memmem(p, n, "-----BEGIN", 10))
+		return add_certs(ev, p, n);
+	if (attest_is_crl(p, n))
+		return attest_bytes_list_add(&ev->crls, p, n);
+	return add_certs(ev, p, n);
+}
+
+/* ---------------- verification ---------------- */
+
+int enarx_attest_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims **out)
+{
+	*out = NULL;
+	a->err.msg[0] = 0;
+	if (!ev->data.p && ev->tee != ENARX_TEE_KVM)
+		return aerr(&a->err, ENARX_E_INVAL, "no evidence given");
+	if (at == 0)
+		at = time(NULL);
+	enarx_claims *c = xcalloc(1, sizeof(*c));
+	if (!c)
+		return ENARX_E_NOMEM;
+	int rc;
+	switch (ev->tee) {
+	case ENARX_TEE_SNP:
+		rc = attest_snp_verify(a, ev, at, c);
+		break;
+	case ENARX_TEE_SGX:
+	case ENARX_TEE_TDX:
+		rc = attest_intel_verify(a, ev, at, c);
+		break;
+	case ENARX_TEE_KVM:
+		rc = attest_kvm_verify(a, ev, at, c);
+		break;
+	default:
+		rc = aerr(&a->err, ENARX_E_ATTEST_FORMAT, "unknown evidence type");
+	}
+	if (rc == 0 || rc == ENARX_E_ATTEST_TCB) {
+		*out = c;
+		return rc;
+	}
+	enarx_claims_free(c);
+	return rc;
+}
+
+void enarx_claims_free(enarx_claims *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->intel.n_advisories; i++)
+		xfree(c->intel.advisories[i]);
+	xfree(c);
+}
+
+void attest_claims_add_advisory(enarx_claims *c, const char *id)
+{
+	for (size_t i = 0; i < c->intel.n_advisories; i++)
+		if (strcmp(c->intel.advisories[i], id) == 0)
+			return;
+	if (c->intel.n_advisories >= ENARX_ATTEST_MAX_ADVISORIES)
+		return;
+	char *d = xstrdup(id);
+	if (d)
+		c->intel.advisories[c->intel.n_advisories++] = d;
+}
+
+const char *enarx_tcb_status_name(enarx_tcb_status s)
+{
+	switch (s) {
+	case ENARX_TCB_UNEVALUATED:
+		return "Unevaluated";
+	case ENARX_TCB_UP_TO_DATE:
+		return "UpToDate";
+	case ENARX_TCB_SW_HARDENING_NEEDED:
+		return "SWHardeningNeeded";
+	case ENARX_TCB_CONFIGURATION_NEEDED:
+		return "ConfigurationNeeded";
+	case ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
+		return "ConfigurationAndSWHardeningNeeded";
+	case ENARX_TCB_OUT_OF_DATE:
+		return "OutOfDate";
+	case ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED:
+		return "OutOfDateConfigurationNeeded";
+	case ENARX_TCB_TD_RELAUNCH_ADVISED:
+		return "TDRelaunchAdvised";
+	case ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED:
+		return "TDRelaunchAdvisedConfigurationNeeded";
+	case ENARX_TCB_REVOKED:
+		return "Revoked";
+	case ENARX_TCB_NOT_SUPPORTED:
+		return "NotSupported";
+	}
+	return "?";
+}
