@@ -13,11 +13,11 @@
 /* Everything a backend needs to start one Keep. All fields are borrowed for
  * the duration of run(). */
 struct keep_launch {
-	const void *exec;     /* the executor: a static x86-64 ELF image */
-	size_t exec_len;      /* its length in bytes */
-	int keep_fd;          /* host end stays with the caller; this end
+	const void *exec;             /* the executor: a static x86-64 ELF image */
+	size_t exec_len;              /* its length in bytes */
+	int keep_fd;                  /* host end stays with the caller; this end
 				 becomes fd 3 inside the Keep */
-	size_t mem_size;      /* memory budget of the Keep in bytes (0 = the
+	size_t mem_size;              /* memory budget of the Keep in bytes (0 = the
 				 backend's default) */
 	const char *const *exec_argv; /* argv for the executor (may be NULL:
 				 {"enarx-exec", NULL}) */

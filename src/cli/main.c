@@ -8,6 +8,27 @@
 #include "config.h"
 
 static const struct cli_cmd commands[] = {
+    {"run", cmd_run, "Run a WebAssembly module in a Keep",
+     "Usage: enarx run [--backend nil|kvm|...] [--wasmcfgfile Enarx.toml] MODULE.wasm\n"
+     "                 [-- ARGS...]\n"
+     "\n"
+     "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. argv[0] is \"main.wasm\",\n"
+     "then the `args` of Enarx.toml, then ARGS. Without --wasmcfgfile the workload\n"
+     "gets stdin, stdout and stderr (fds 0-2) and no environment.\n"
+     "\n"
+     "  --backend NAME       nil (no TEE), kvm, ... (env ENARX_BACKEND; default: the\n"
+     "                       first usable of sgx, sev, tdx, kvm, nil)\n"
+     "  --wasmcfgfile FILE   Enarx.toml (env ENARX_WASMCFGFILE; docs/enarx-toml.md)\n"
+     "\n"
+     "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
+     "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
+    {"config", cmd_config, "Write or check an Enarx.toml",
+     "Usage: enarx config init\n"
+     "       enarx config check FILE\n"
+     "\n"
+     "init writes a commented Enarx.toml template in the current directory (it\n"
+     "refuses to overwrite one); check parses FILE and reports the first error\n"
+     "with its line and key.\n"},
     {"platform", cmd_platform, "Show what this host offers each Keep backend",
      "Usage: enarx platform info [--json]\n"
      "\n"

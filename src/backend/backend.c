@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The backend table (auto-pick order) and the embedded executor image. */
+#include "backend/backend.h"
+
+#include <string.h>
+
+/* In auto-pick order: sgx, sev, tdx, kvm, nil. Backends add one line. */
+static const struct backend *const backends[] = {
+	&backend_nil,
+};
+
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+size_t backend_count(void)
+{
+	return NBACKENDS;
+}
+
+const struct backend *backend_at(size_t i)
+{
+	return i < NBACKENDS ? backends[i] : NULL;
+}
+
+const struct backend *backend_find(const char *name)
+{
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+const struct backend *backend_default(void)
+{
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (backends[i]->usable(NULL, 0))
+			return backends[i];
+	return &backend_nil;
+}
+
+#ifdef ENARX_HAVE_EXEC
+extern const unsigned char enarx_exec_image[];
+extern const unsigned char enarx_exec_image_end[];
+
+const void *backend_exec_image(size_t *len)
+{
+	*len = (size_t)(enarx_exec_image_end - enarx_exec_image);
+	return enarx_exec_image;
+}
+#else
+const void *backend_exec_image(size_t *len)
+{
+	*len = 0;
+	return NULL;
+}
+#endif

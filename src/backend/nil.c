@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The nil backend: no TEE. The executor runs as a child process, started
+ * from the embedded image through a memfd, with only fds 0-3, an empty
+ * environment, PR_SET_NO_NEW_PRIVS, and a seccomp allow-list of the system
+ * calls the executor makes; anything else fails with ENOSYS, as in a Keep
+ * shim (so the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define EXEC_FD 4 /* the memfd, just above the keep fd, closed on exec */
+
+static int nil_usable(char *why, size_t n)
+{
+	if (why && n)
+		snprintf(why, n, "always available (no TEE: no confidentiality)");
+	return 1;
+}
+
+/* The system calls the executor (static glibc + engine + WASI) makes. */
+static const int allowed[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
+	SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	SCMP_SYS(statx), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(getdents64),
+	SCMP_SYS(mkdirat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(linkat), SCMP_SYS(symlinkat), SCMP_SYS(readlinkat), SCMP_SYS(utimensat),
+	SCMP_SYS(fcntl), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate),
+	SCMP_SYS(fallocate), SCMP_SYS(fadvise64), SCMP_SYS(dup), SCMP_SYS(dup3),
+	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(sigaltstack), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
+	SCMP_SYS(sched_yield), SCMP_SYS(ppoll), SCMP_SYS(poll), SCMP_SYS(bind),
+	SCMP_SYS(listen), SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+	SCMP_SYS(shutdown), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
+	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(prlimit64),
+	SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(uname),
+	SCMP_SYS(readlink), SCMP_SYS(sysinfo), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid),
+};
+
+static int install_seccomp(void)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	size_t i;
+	int rc = 0;
+
+	if (!f)
+		return -1;
+	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* sockets: IPv4/IPv6 only */
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	/* ioctl: FIONREAD (poll_oneoff byte counts) and terminal queries only */
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
+				      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
+				      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+	if (!rc)
+		rc = seccomp_load(f);
+	seccomp_release(f);
+	return rc;
+}
+
+/* In the child: arrange fds, drop privileges, exec. Never returns. */
+static void child(const struct keep_launch *l, int memfd)
+{
+	static char *const envp[] = {NULL};
+	static const char *const dflt_argv[] = {"enarx-exec", NULL};
+	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (dup2(memfd, 100) < 0 || dup2(l->keep_fd, 101) < 0 ||
+	    dup2(100, EXEC_FD) < 0 || dup2(101, 3) < 0)
+		_exit(126);
+	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
+	if (syscall(SYS_close_range, EXEC_FD + 1, ~0U, 0) != 0) {
+		for (int fd = EXEC_FD + 1; fd < 1024; fd++)
+			close(fd);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(126);
+	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && install_seccomp() != 0)
+		_exit(126);
+	syscall(SYS_execveat, EXEC_FD, "", (char *const *)argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t r;
+
+	while (n) {
+		r = write(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int nil_run(const struct keep_launch *l, int *exit_code)
+{
+	int memfd, status;
+	pid_t pid, w;
+
+	if (!l->exec || !l->exec_len) {
+		log_error("nil: no executor image in this build");
+		return ENARX_E_NOTSUP;
+	}
+	memfd = memfd_create("enarx-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0 || write_all(memfd, l->exec, l->exec_len) != 0) {
+		log_error("nil: memfd for the executor: %s", strerror(errno));
+		if (memfd >= 0)
+			close(memfd);
+		return ENARX_E_IO;
+	}
+	fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	pid = fork();
+	if (pid < 0) {
+		log_error("nil: fork: %s", strerror(errno));
+		close(memfd);
+		return ENARX_E_IO;
+	}
+	if (pid == 0)
+		child(l, memfd);
+	close(memfd);
+	do {
+		w = waitpid(pid, &status, 0);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		log_error("nil: waitpid: %s", strerror(errno));
+		return ENARX_E_IO;
+	}
+	if (WIFEXITED(status))
+		*exit_code = WEXITSTATUS(status);
+	else
+		*exit_code = 128 + WTERMSIG(status);
+	if (WIFEXITED(status) && (*exit_code == 126 || *exit_code == 127))
+		log_debug("nil: executor setup failed (status %d)", *exit_code);
+	return 0;
+}
+
+const struct backend backend_nil = {
+	.name = "nil",
+	.usable = nil_usable,
+	.run = nil_run,
+};

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* enarx run: runs a local .wasm in a Keep. The host sends the workload over
+ * the keep protocol (docs/keep-protocol.md) from a helper thread while the
+ * backend runs the Keep, then reports the workload's outcome: its exit code
+ * becomes ours; a trap is printed with its backtrace (exit 134). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "exec/proto.h"
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define WASM_MAX (100u << 20) /* as Enarx */
+#define EXIT_TRAP 134
+
+struct run_io {
+	int fd;                 /* host end of the keep socket */
+	struct buf wasm, conf;
+	int have_conf;
+	char **args;
+	size_t nargs;
+	/* results */
+	int send_rc;
+	int got_exit, got_trap, got_error;
+	uint32_t exit_code;
+	char *error;
+	struct kp_trap trap;
+	char *tee_note;
+};
+
+static int read_file(const char *path, size_t max, struct buf *out)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0) {
+		cli_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		cli_error("%s is larger than %zu bytes", path, max);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (buf_reserve(out, 65536)) {
+			rc = -1;
+			break;
+		}
+		n = read(fd, out->data + out->len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		out->len += (size_t)n;
+		if (out->len > max) {
+			cli_error("%s is larger than %zu bytes", path, max);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc && errno)
+		cli_error("cannot read %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int send_workload(struct run_io *io)
+{
+	struct buf b = {0};
+	int rc = kp_enc_hello(&b, (uint32_t)log_get_level());
+
+	if (!rc)
+		rc = kp_write(io->fd, KP_HELLO, b.data, b.len);
+	if (!rc)
+		rc = kp_write(io->fd, KP_WASM, io->wasm.data, io->wasm.len);
+	if (!rc && io->have_conf)
+		rc = kp_write(io->fd, KP_CONFIG, io->conf.data, io->conf.len);
+	if (!rc && io->nargs) {
+		b.len = 0;
+		rc = kp_enc_args(&b, (const char *const *)io->args, io->nargs);
+		if (!rc)
+			rc = kp_write(io->fd, KP_ARGS, b.data, b.len);
+	}
+	if (!rc)
+		rc = kp_write(io->fd, KP_RUN, NULL, 0);
+	buf_free(&b, 0);
+	return rc;
+}
+
+/* Handles one message from the Keep. */
+static void on_message(struct run_io *io, uint32_t type, const uint8_t *p, size_t len)
+{
+	uint32_t kind;
+	int rc = 0;
+
+	switch (type) {
+	case KP_TEE:
+		xfree(io->tee_note);
+		io->tee_note = NULL;
+		rc = kp_dec_tee(p, len, &kind, &io->tee_note);
+		if (!rc)
+			log_info("keep: %s", io->tee_note);
+		break;
+	case KP_EXIT:
+		rc = kp_dec_u32(p, len, &io->exit_code);
+		io->got_exit = !rc;
+		break;
+	case KP_TRAP:
+		kp_trap_clear(&io->trap);
+		rc = kp_dec_trap(p, len, &io->trap);
+		io->got_trap = !rc;
+		break;
+	case KP_ERROR:
+		xfree(io->error);
+		io->error = NULL;
+		rc = kp_dec_string(p, len, &io->error);
+		io->got_error = !rc;
+		break;
+	default:
+		log_warn("keep: ignoring unknown message type %u", type);
+		return;
+	}
+	if (rc)
+		log_warn("keep: malformed %s message: %s", kp_type_name(type),
+			 enarx_strerror(rc));
+}
+
+static void *io_thread(void *arg)
+{
+	struct run_io *io = arg;
+	uint32_t type;
+	uint8_t *p;
+	size_t len;
+
+	io->send_rc = send_workload(io);
+	for (;;) {
+		if (kp_read(io->fd, &type, &p, &len, 4u << 20))
+			break;
+		on_message(io, type, p, len);
+		xfree(p);
+	}
+	return NULL;
+}
+
+static void print_trap(const struct kp_trap *t)
+{
+	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
+	if (t->nframes)
+		fputs("wasm backtrace:\n", stderr);
+	for (uint32_t i = 0; i < t->nframes; i++) {
+		const struct kp_frame *f = &t->frames[i];
+
+		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset,
+			f->func_index, f->name[0] ? " " : "", f->name);
+	}
+}
+
+static const char usage_short[] =
+	"enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm [-- ARGS...]";
+
+static int parse_args(int argc, char **argv, const char **backend,
+		      const char **cfgfile, const char **module, char ***args,
+		      size_t *nargs)
+{
+	int i;
+
+	*backend = getenv("ENARX_BACKEND");
+	*cfgfile = getenv("ENARX_WASMCFGFILE");
+	*module = NULL;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if ((strcmp(a, "--backend") == 0 || strcmp(a, "--wasmcfgfile") == 0) &&
+		    i + 1 < argc) {
+			*(a[2] == 'b' ? backend : cfgfile) = argv[++i];
+		} else if (strncmp(a, "--backend=", 10) == 0) {
+			*backend = a + 10;
+		} else if (strncmp(a, "--wasmcfgfile=", 14) == 0) {
+			*cfgfile = a + 14;
+		} else if (a[0] == '-' && a[1]) {
+			return cli_usage_error("run", "unknown option '%s'\nUsage: %s", a,
+					       usage_short);
+		} else if (!*module) {
+			*module = a;
+		} else {
+			return cli_usage_error("run", "extra argument '%s' (workload "
+					       "arguments go after '--')", a);
+		}
+	}
+	if (!*module)
+		return cli_usage_error("run", "missing MODULE.wasm\nUsage: %s", usage_short);
+	*args = argv + i;
+	*nargs = (size_t)(argc - i);
+	if (*cfgfile && !**cfgfile)
+		*cfgfile = NULL;
+	if (*backend && !**backend)
+		*backend = NULL;
+	return 0;
+}
+
+static int outcome(struct run_io *io, int keep_status)
+{
+	if (io->got_trap) {
+		print_trap(&io->trap);
+		return EXIT_TRAP;
+	}
+	if (io->got_error) {
+		cli_error("%s", io->error);
+		return CLI_EXIT_FAIL;
+	}
+	if (io->got_exit) {
+		if (io->exit_code > 255) {
+			cli_error("workload exit code %u does not fit in 8 bits", io->exit_code);
+			return CLI_EXIT_FAIL;
+		}
+		return (int)io->exit_code;
+	}
+	cli_error("the Keep ended without reporting a result (status %d)", keep_status);
+	return keep_status ? keep_status : CLI_EXIT_FAIL;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *bname, *cfgfile, *module;
+	const struct backend *be;
+	struct keep_launch kl;
+	struct run_io io;
+	pthread_t th;
+	char why[256] = "";
+	int sv[2], status = 0, rc, ret = CLI_EXIT_FAIL;
+
+	memset(&io, 0, sizeof(io));
+	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &io.args, &io.nargs);
+	if (rc)
+		return rc;
+	be = bname ? backend_find(bname) : backend_default();
+	if (!be) {
+		cli_error("unknown backend '%s'", bname);
+		return CLI_EXIT_USAGE;
+	}
+	if (!be->usable(why, sizeof(why))) {
+		cli_error("backend %s is not usable here: %s", be->name, why);
+		return CLI_EXIT_FAIL;
+	}
+	if (read_file(module, WASM_MAX, &io.wasm) != 0)
+		goto out;
+	if (cfgfile) {
+		if (read_file(cfgfile, CONFIG_MAX_SIZE, &io.conf) != 0)
+			goto out;
+		io.have_conf = 1;
+	}
+	memset(&kl, 0, sizeof(kl));
+	kl.exec = backend_exec_image(&kl.exec_len);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		cli_error("socketpair: %s", strerror(errno));
+		goto out;
+	}
+	io.fd = sv[0];
+	kl.keep_fd = sv[1];
+	if (pthread_create(&th, NULL, io_thread, &io) != 0) {
+		cli_error("cannot start the keep I/O thread");
+		close(sv[0]);
+		close(sv[1]);
+		goto out;
+	}
+	log_debug("run: backend %s, executor %zu bytes", be->name, kl.exec_len);
+	rc = be->run(&kl, &status);
+	close(sv[1]); /* the Keep is gone: the thread sees the end of stream */
+	if (rc)
+		shutdown(sv[0], SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(sv[0]);
+	if (rc) {
+		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
+		goto out;
+	}
+	ret = outcome(&io, status);
+out:
+	buf_free(&io.wasm, 0);
+	buf_free(&io.conf, 0);
+	kp_trap_clear(&io.trap);
+	xfree(io.error);
+	xfree(io.tee_note);
+	return ret;
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Executor session (see exec.h): every host message is checked for type,
+ * order and size before use; anything unexpected ends the Keep with an
+ * ERROR message naming the problem. */
+#include "exec/exec.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <enarx/wasm.h>
+
+#include "config/config.h"
+#include "exec/proto.h"
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "wasi/wasi.h"
+
+#define EXIT_TRAP 134 /* 128 + SIGABRT, as wasmtime */
+#define EXIT_ERROR 1
+
+static int fmt_err(char *err, size_t n, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fmt_err(char *err, size_t n, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void exec_workload_clear(struct exec_workload *wl)
+{
+	xfree(wl->wasm);
+	xfree(wl->config);
+	kp_free_strv(wl->args, wl->nargs);
+	memset(wl, 0, sizeof(*wl));
+}
+
+/* Handles one message of the workload; *done set at RUN. */
+static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
+		int *stage, int *done, char *err, size_t n)
+{
+	uint32_t version;
+	int rc;
+
+	/* stage: 0 want HELLO, 1 want WASM, 2 CONFIG/ARGS/RUN, 3 ARGS/RUN, 4 RUN */
+	if (*stage == 0 && type != KP_HELLO)
+		return fmt_err(err, n, ENARX_E_MALFORMED, "expected HELLO, got %s (%u)",
+			       kp_type_name(type), type);
+	switch (type) {
+	case KP_HELLO:
+		if (*stage != 0)
+			break;
+		rc = kp_dec_hello(p, len, &version, &wl->log_level);
+		if (rc)
+			return fmt_err(err, n, rc, "bad HELLO: %s", enarx_strerror(rc));
+		if (version != KP_VERSION)
+			return fmt_err(err, n, ENARX_E_NOTSUP,
+				       "protocol version %u, executor speaks %u", version,
+				       KP_VERSION);
+		*stage = 1;
+		return 0;
+	case KP_WASM:
+		if (*stage != 1)
+			break;
+		if (len == 0)
+			return fmt_err(err, n, ENARX_E_MALFORMED, "empty WASM");
+		wl->wasm = p;
+		wl->wasm_len = len;
+		*stage = 2;
+		return 1; /* payload taken */
+	case KP_CONFIG:
+		if (*stage != 2)
+			break;
+		if (len > CONFIG_MAX_SIZE)
+			return fmt_err(err, n, ENARX_E_OVERFLOW, "CONFIG larger than 1 MiB");
+		wl->config = xmalloc(len + 1);
+		if (!wl->config)
+			return ENARX_E_NOMEM;
+		if (len)
+			memcpy(wl->config, p, len);
+		wl->config[len] = 0;
+		wl->config_len = len;
+		*stage = 3;
+		return 0;
+	case KP_ARGS:
+		if (*stage != 2 && *stage != 3)
+			break;
+		rc = kp_dec_args(p, len, &wl->args, &wl->nargs);
+		if (rc)
+			return fmt_err(err, n, rc, "bad ARGS: %s", enarx_strerror(rc));
+		*stage = 4;
+		return 0;
+	case KP_RUN:
+		if (*stage < 2)
+			break;
+		if (len)
+			return fmt_err(err, n, ENARX_E_MALFORMED, "RUN with a payload");
+		*done = 1;
+		return 0;
+	default:
+		return fmt_err(err, n, ENARX_E_MALFORMED, "unknown message type %u", type);
+	}
+	return fmt_err(err, n, ENARX_E_MALFORMED, "unexpected %s message here",
+		       kp_type_name(type));
+}
+
+int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
+{
+	int stage = 0, done = 0, rc;
+	uint32_t type;
+	uint8_t *p;
+	size_t len;
+
+	memset(wl, 0, sizeof(*wl));
+	while (!done) {
+		rc = kp_read(fd, &type, &p, &len, KP_MAX_PAYLOAD);
+		if (rc) {
+			exec_workload_clear(wl);
+			return fmt_err(err, n, rc, "reading the workload: %s",
+				       rc == ENARX_E_NOTFOUND ? "host closed the channel"
+							      : enarx_strerror(rc));
+		}
+		rc = take(wl, type, p, len, &stage, &done, err, n);
+		if (rc != 1)
+			xfree(p);
+		if (rc < 0) {
+			exec_workload_clear(wl);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void report_string(int fd, uint32_t type, const char *s)
+{
+	struct buf b = {0};
+
+	if (kp_enc_string(&b, s) == 0)
+		kp_write(fd, type, b.data, b.len);
+	buf_free(&b, 0);
+}
+
+static void report_exit(int fd, uint32_t code)
+{
+	uint8_t p[4] = {(uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16),
+			(uint8_t)(code >> 24)};
+
+	kp_write(fd, KP_EXIT, p, sizeof(p));
+}
+
+/* Asks the shim for attestation; on nil the call fails with ENOSYS. */
+static void report_tee(int fd)
+{
+	struct buf b = {0};
+	long r = syscall(SYS_ENARX_GETATT, NULL, 0, NULL, 0);
+	const char *note = "no TEE";
+
+	if (r >= 0)
+		note = "TEE present (attestation comes with the attestation work)";
+	else if (errno != ENOSYS)
+		note = "no TEE (attestation call failed)";
+	if (buf_append_u32le(&b, r >= 0 ? (uint32_t)r : 0) == 0 &&
+	    kp_enc_string(&b, note) == 0)
+		kp_write(fd, KP_TEE, b.data, b.len);
+	buf_free(&b, 0);
+	log_info("exec: %s", note);
+}
+
+static int open_listen(const struct config_file *f, char *err, size_t n)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	int fd, one = 1, zero = 0, v6;
+
+	memset(&a6, 0, sizeof(a6));
+	memset(&a4, 0, sizeof(a4));
+	v6 = inet_pton(AF_INET6, f->addr, &a6.sin6_addr) == 1;
+	if (!v6 && inet_pton(AF_INET, f->addr, &a4.sin_addr) != 1)
+		return fmt_err(err, n, ENARX_E_INVAL, "bad address %s", f->addr);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fmt_err(err, n, ENARX_E_IO, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(f->port);
+	} else {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(f->port);
+	}
+	if (bind(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+		 v6 ? sizeof(a6) : sizeof(a4)) || listen(fd, 128)) {
+		fmt_err(err, n, ENARX_E_IO, "listen on %s port %u: %s", f->addr,
+			f->port, strerror(errno));
+		close(fd);
+		return ENARX_E_IO;
+	}
+	return fd;
+}
+
+static int open_connect(const struct config_file *f, char *err, size_t n)
+{
+	const char *host = strcmp(f->host, "localhost") == 0 ? "127.0.0.1" : f->host;
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	int fd, v6;
+
+	memset(&a6, 0, sizeof(a6));
+	memset(&a4, 0, sizeof(a4));
+	v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
+	if (!v6 && inet_pton(AF_INET, host, &a4.sin_addr) != 1)
+		return fmt_err(err, n, ENARX_E_INVAL, "bad host %s", host);
+	a6.sin6_family = AF_INET6;
+	a6.sin6_port = htons(f->port);
+	a4.sin_family = AF_INET;
+	a4.sin_port = htons(f->port);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fmt_err(err, n, ENARX_E_IO, "socket: %s", strerror(errno));
+	if (connect(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+		    v6 ? sizeof(a6) : sizeof(a4))) {
+		fmt_err(err, n, ENARX_E_IO, "connect to %s port %u: %s", host, f->port,
+			strerror(errno));
+		close(fd);
+		return ENARX_E_IO;
+	}
+	return fd;
+}
+
+/* Opens config file entry i and hands it to WASI as fd i. */
+static int add_file(struct wasi *w, const struct config_file *f, char *err, size_t n)
+{
+	enum wasi_fd_kind kind = WASI_FD_STDIO;
+	int fd = -1, rc;
+
+	switch (f->kind) {
+	case CONFIG_NULL:
+		kind = WASI_FD_NULL;
+		break;
+	case CONFIG_STDIN:
+	case CONFIG_STDOUT:
+	case CONFIG_STDERR:
+		fd = fcntl(f->kind - CONFIG_STDIN, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return fmt_err(err, n, ENARX_E_IO, "%s: %s", f->name, strerror(errno));
+		break;
+	case CONFIG_LISTEN:
+		kind = WASI_FD_LISTEN;
+		fd = open_listen(f, err, n);
+		break;
+	case CONFIG_CONNECT:
+		kind = WASI_FD_STREAM;
+		fd = open_connect(f, err, n);
+		break;
+	case CONFIG_DIR:
+		kind = WASI_FD_DIR;
+		fd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return fmt_err(err, n, ENARX_E_IO, "directory %s: %s", f->path,
+				       strerror(errno));
+		break;
+	}
+	if (fd < 0 && kind != WASI_FD_NULL)
+		return fd;
+	rc = wasi_add_fd(w, kind, fd, f->kind == CONFIG_DIR ? f->name : NULL, f->readonly);
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc));
+	}
+	return 0;
+}
+
+/* args, env (with FD_COUNT and FD_NAMES) and fds from the config. */
+static int setup_wasi(struct wasi *w, const struct config *cfg,
+		      const struct exec_workload *wl, char *err, size_t n)
+{
+	struct buf b = {0};
+	size_t i;
+	int rc = wasi_push_arg(w, "main.wasm");
+
+	for (i = 0; !rc && i < cfg->nargs; i++)
+		rc = wasi_push_arg(w, cfg->args[i]);
+	for (i = 0; !rc && i < wl->nargs; i++)
+		rc = wasi_push_arg(w, wl->args[i]);
+	for (i = 0; !rc && i < cfg->nenv; i++) {
+		b.len = 0;
+		rc = buf_printf(&b, "%s=%s", cfg->env[i].key, cfg->env[i].value);
+		if (!rc)
+			rc = buf_append_u8(&b, 0);
+		if (!rc)
+			rc = wasi_push_env(w, (char *)b.data);
+	}
+	b.len = 0;
+	if (!rc)
+		rc = buf_printf(&b, "FD_COUNT=%zu", cfg->nfiles);
+	if (!rc)
+		rc = buf_append_u8(&b, 0);
+	if (!rc)
+		rc = wasi_push_env(w, (char *)b.data);
+	b.len = 0;
+	if (!rc)
+		rc = buf_printf(&b, "FD_NAMES=");
+	for (i = 0; !rc && i < cfg->nfiles; i++)
+		rc = buf_printf(&b, "%s%s", i ? ":" : "", cfg->files[i].name);
+	if (!rc)
+		rc = buf_append_u8(&b, 0);
+	if (!rc)
+		rc = wasi_push_env(w, (char *)b.data);
+	buf_free(&b, 0);
+	if (rc)
+		return fmt_err(err, n, rc, "setting up WASI: %s", enarx_strerror(rc));
+	for (i = 0; i < cfg->nfiles; i++) {
+		rc = add_file(w, &cfg->files[i], err, n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void report_trap(int fd, const ewasm_trap *trap)
+{
+	struct kp_trap t;
+	struct buf b = {0};
+	ewasm_frame f;
+	size_t i, nf = ewasm_trap_frame_count(trap);
+
+	memset(&t, 0, sizeof(t));
+	t.message = (char *)ewasm_trap_message(trap);
+	t.frames = xcalloc(nf ? nf : 1, sizeof(*t.frames));
+	if (t.frames) {
+		for (i = 0; i < nf && ewasm_trap_frame(trap, i, &f) == 0; i++) {
+			t.frames[i].func_index = f.func_index;
+			t.frames[i].code_offset = f.code_offset;
+			t.frames[i].name = (char *)f.func_name;
+			t.nframes = (uint32_t)(i + 1);
+		}
+	}
+	if (kp_enc_trap(&b, &t) == 0)
+		kp_write(fd, KP_TRAP, b.data, b.len);
+	buf_free(&b, 0);
+	xfree(t.frames);
+}
+
+/* Instantiates and calls _start; returns the exit status. */
+static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
+		      char *err, size_t n)
+{
+	ewasm_engine *eng = ewasm_engine_new(NULL);
+	ewasm_store *st = NULL;
+	ewasm_linker *lk = NULL;
+	ewasm_module *mod = NULL;
+	ewasm_instance *inst = NULL;
+	ewasm_trap *trap = NULL;
+	ewasm_func *start;
+	ewasm_error e;
+	int rc, status = EXIT_ERROR;
+
+	memset(&e, 0, sizeof(e));
+	if (!eng) {
+		fmt_err(err, n, 0, "out of memory");
+		goto out;
+	}
+	rc = ewasm_module_new(eng, wl->wasm, wl->wasm_len, &mod, &e);
+	if (rc) {
+		fmt_err(err, n, 0, "invalid module: %s (at byte offset %llu)", e.message,
+			(unsigned long long)e.offset);
+		goto out;
+	}
+	st = ewasm_store_new(eng);
+	lk = st ? ewasm_linker_new(st) : NULL;
+	if (!lk || wasi_link(w, lk)) {
+		fmt_err(err, n, 0, "out of memory");
+		goto out;
+	}
+	rc = ewasm_linker_instantiate(lk, mod, &inst, &trap, &e);
+	if (rc == EWASM_ERR_TRAP)
+		goto trapped;
+	if (rc) {
+		fmt_err(err, n, 0, "cannot instantiate: %s", e.message[0] ? e.message
+								  : ewasm_strerror(rc));
+		goto out;
+	}
+	start = ewasm_instance_func(inst, "_start");
+	if (!start) {
+		fmt_err(err, n, 0, "the module exports no _start function");
+		goto out;
+	}
+	rc = ewasm_func_call(start, NULL, 0, NULL, 0, &trap);
+	if (rc == 0) {
+		report_exit(fd, 0);
+		status = 0;
+		goto out;
+	}
+	if (rc != EWASM_ERR_TRAP) {
+		fmt_err(err, n, 0, "cannot call _start: %s", ewasm_strerror(rc));
+		goto out;
+	}
+trapped:
+	if (trap && ewasm_trap_get_kind(trap) == EWASM_TRAP_EXIT) {
+		uint32_t code = wasi_exit_code(w);
+
+		report_exit(fd, code);
+		status = code > 255 ? EXIT_ERROR : (int)code;
+	} else if (trap) {
+		report_trap(fd, trap);
+		status = EXIT_TRAP;
+	}
+	err[0] = 0;
+out:
+	if (err[0])
+		report_string(fd, KP_ERROR, err);
+	ewasm_trap_free(trap);
+	ewasm_linker_free(lk);
+	ewasm_store_free(st);
+	ewasm_module_free(mod);
+	ewasm_engine_free(eng);
+	return status;
+}
+
+int exec_run(int fd, const struct exec_workload *wl)
+{
+	struct config *cfg = NULL;
+	struct wasi *w = NULL;
+	char err[512] = "";
+	int rc, status = EXIT_ERROR;
+
+	report_tee(fd);
+	if (wl->config)
+		rc = config_parse(wl->config, wl->config_len, &cfg, err, sizeof(err));
+	else
+		rc = (cfg = config_default()) ? 0 : ENARX_E_NOMEM;
+	if (rc) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "Enarx.toml: %s", err[0] ? err : enarx_strerror(rc));
+		report_string(fd, KP_ERROR, msg);
+		goto out;
+	}
+	w = wasi_new();
+	if (!w) {
+		report_string(fd, KP_ERROR, "out of memory");
+		goto out;
+	}
+	if (setup_wasi(w, cfg, wl, err, sizeof(err))) {
+		report_string(fd, KP_ERROR, err);
+		goto out;
+	}
+	status = run_module(fd, w, wl, err, sizeof(err));
+out:
+	wasi_free(w);
+	config_free(cfg);
+	return status;
+}

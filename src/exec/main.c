@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* enarx-exec: the executor every Keep runs. It reads the workload from the
+ * keep protocol on fd 3 (docs/keep-protocol.md), runs it, and reports the
+ * result there. fds 0-2 are the workload's stdio. */
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+#include "exec/proto.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+
+#define KEEP_FD 3
+
+int main(void)
+{
+	struct exec_workload wl;
+	char err[256];
+	int status;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (exec_receive(KEEP_FD, &wl, err, sizeof(err))) {
+		struct buf b = {0};
+
+		log_error("exec: %s", err);
+		if (kp_enc_string(&b, err) == 0)
+			kp_write(KEEP_FD, KP_ERROR, b.data, b.len);
+		buf_free(&b, 0);
+		return 1;
+	}
+	if (wl.log_level <= LOG_TRACE)
+		log_set_level((enum log_level)wl.log_level);
+	status = exec_run(KEEP_FD, &wl);
+	exec_workload_clear(&wl);
+	return status;
+}

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* args, environ, clocks, random, poll_oneoff, proc, sched and sock_*. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/alloc.h"
+#include "wasi/wasi_int.h"
+
+int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n,
+		    struct iovec **out, int *cnt, size_t *total);
+
+/* Sizes of a string vector: count and bytes including NULs. */
+static int strv_sizes(const struct wmem *m, char **v, size_t n, uint64_t pc,
+		      uint64_t pb)
+{
+	uint64_t bytes = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(v[i]) + 1;
+	if (bytes > UINT32_MAX)
+		return W_EOVERFLOW;
+	rc = wput32(m, pc, (uint32_t)n);
+	return rc ? rc : wput32(m, pb, (uint32_t)bytes);
+}
+
+/* Writes n pointers at ptrs and the strings at buf. */
+static int strv_get(const struct wmem *m, char **v, size_t n, uint64_t ptrs,
+		    uint64_t buf)
+{
+	uint64_t bytes = 0, off = 0;
+	uint8_t *pp = wptr(m, ptrs, (uint64_t)n * 4), *bp;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(v[i]) + 1;
+	bp = wptr(m, buf, bytes);
+	if (!pp || !bp)
+		return W_EFAULT;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+
+		put_u32(pp + 4 * i, (uint32_t)(buf + off));
+		memcpy(bp + off, v[i], l);
+		off += l;
+	}
+	return 0;
+}
+
+WASI_FN(args_sizes_get) { return strv_sizes(m, w->args, w->nargs, a[0], a[1]); }
+WASI_FN(args_get) { return strv_get(m, w->args, w->nargs, a[0], a[1]); }
+WASI_FN(environ_sizes_get) { return strv_sizes(m, w->env, w->nenv, a[0], a[1]); }
+WASI_FN(environ_get) { return strv_get(m, w->env, w->nenv, a[0], a[1]); }
+
+static int host_clock(uint64_t id, clockid_t *out)
+{
+	static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
+					CLOCK_PROCESS_CPUTIME_ID,
+					CLOCK_THREAD_CPUTIME_ID};
+
+	if (id > 3)
+		return W_EINVAL;
+	*out = ids[id];
+	return 0;
+}
+
+static uint64_t ns(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
+}
+
+WASI_FN(clock_res_get)
+{
+	struct timespec t;
+	clockid_t c;
+	int rc = host_clock(a[0], &c);
+
+	(void)w;
+	if (rc)
+		return rc;
+	if (clock_getres(c, &t))
+		return werrno(errno);
+	return wput64(m, a[1], ns(&t));
+}
+
+WASI_FN(clock_time_get)
+{
+	struct timespec t;
+	clockid_t c;
+	int rc = host_clock(a[0], &c);
+
+	(void)w;
+	if (rc)
+		return rc;
+	if (clock_gettime(c, &t))
+		return werrno(errno);
+	return wput64(m, a[2], ns(&t));
+}
+
+WASI_FN(random_get)
+{
+	uint8_t *p = wptr(m, a[0], a[1]);
+	uint64_t done = 0;
+	ssize_t n;
+
+	(void)w;
+	if (!p)
+		return W_EFAULT;
+	while (done < a[1]) {
+		n = getrandom(p + done, a[1] - done, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return werrno(errno);
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+WASI_FN(proc_exit)
+{
+	(void)m;
+	w->exit_code = (uint32_t)a[0];
+	return W_EXIT;
+}
+
+WASI_FN(proc_raise)
+{
+	(void)w, (void)m, (void)a;
+	return W_ENOSYS; /* removed from WASI; no signals in a Keep */
+}
+
+WASI_FN(sched_yield)
+{
+	(void)w, (void)m, (void)a;
+	sched_yield();
+	return 0;
+}
+
+/* poll_oneoff layout: subscription 48 bytes, event 32 bytes. */
+enum { SUB_SIZE = 48, EV_SIZE = 32, EV_CLOCK = 0, EV_READ = 1, EV_WRITE = 2,
+       CLOCK_ABSTIME = 1, EV_HANGUP = 1 };
+
+static void put_event(uint8_t *ev, uint64_t ud, uint16_t err, uint8_t type,
+		      uint64_t nbytes, uint16_t flags)
+{
+	memset(ev, 0, EV_SIZE);
+	put_u64(ev, ud);
+	put_u16(ev + 8, err);
+	ev[10] = type;
+	put_u64(ev + 16, nbytes);
+	put_u16(ev + 24, flags);
+}
+
+/* Nanoseconds from now until a clock subscription fires (0 if due). */
+static int clock_wait(const uint8_t *s, uint64_t *wait)
+{
+	uint64_t timeout = get_u64(s + 24), now;
+	struct timespec t;
+	clockid_t c;
+	int rc = host_clock(get_u32(s + 16), &c);
+
+	if (rc)
+		return rc;
+	if (!(get_u16(s + 40) & CLOCK_ABSTIME)) {
+		*wait = timeout;
+		return 0;
+	}
+	if (clock_gettime(c, &t))
+		return werrno(errno);
+	now = ns(&t);
+	*wait = timeout > now ? timeout - now : 0;
+	return 0;
+}
+
+WASI_FN(poll_oneoff)
+{
+	uint64_t n = a[2], i, wait_min = UINT64_MAX, *waits = NULL, start, nev = 0;
+	uint8_t *in = wptr(m, a[0], n * SUB_SIZE), *out = wptr(m, a[1], n * EV_SIZE);
+	struct pollfd *pf = NULL;
+	struct timespec t0, t1, to;
+	struct wfd *e;
+	int rc = 0, ready;
+
+	if (n == 0)
+		return W_EINVAL;
+	if (n > 65536 || !in || !out || !wptr(m, a[3], 4))
+		return n > 65536 ? W_EINVAL : W_EFAULT;
+	pf = xcalloc(n, sizeof(*pf));
+	waits = xcalloc(n, sizeof(*waits));
+	if (!pf || !waits) {
+		rc = W_ENOMEM;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start = ns(&t0);
+	for (i = 0; i < n; i++) {
+		const uint8_t *s = in + i * SUB_SIZE;
+		uint8_t tag = s[8];
+		int err;
+
+		pf[i].fd = -1;
+		waits[i] = UINT64_MAX;
+		if (tag == EV_CLOCK) {
+			err = clock_wait(s, &waits[i]);
+			if (err)
+				put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0, 0);
+			else if (waits[i] < wait_min)
+				wait_min = waits[i];
+			continue;
+		}
+		if (tag != EV_READ && tag != EV_WRITE) {
+			rc = W_EINVAL;
+			goto out;
+		}
+		err = wfd_get(w, get_u32(s + 16), W_R_POLL_FD_READWRITE, &e);
+		if (err) {
+			put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0, 0);
+			continue;
+		}
+		if (e->impl == WFD_NULL) {
+			put_event(out + EV_SIZE * nev++, get_u64(s), 0, tag, 0, 0);
+			continue;
+		}
+		pf[i].fd = e->host;
+		pf[i].events = tag == EV_READ ? POLLIN : POLLOUT;
+	}
+	if (nev)
+		wait_min = 0; /* something is already there: just look */
+	for (;;) {
+		if (wait_min != UINT64_MAX) {
+			to.tv_sec = (time_t)(wait_min / 1000000000u);
+			to.tv_nsec = (long)(wait_min % 1000000000u);
+		}
+		ready = ppoll(pf, n, wait_min == UINT64_MAX ? NULL : &to, NULL);
+		if (ready >= 0 || errno != EINTR)
+			break;
+	}
+	if (ready < 0) {
+		rc = werrno(errno);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 0; i < n; i++) {
+		const uint8_t *s = in + i * SUB_SIZE;
+		int avail = 0;
+
+		if (pf[i].fd >= 0 && pf[i].revents) {
+			uint16_t fl = (pf[i].revents & POLLHUP) ? EV_HANGUP : 0;
+			uint16_t err = (pf[i].revents & POLLNVAL) ? W_EBADF : 0;
+
+			if (s[8] == EV_READ && ioctl(pf[i].fd, FIONREAD, &avail) != 0)
+				avail = 0;
+			put_event(out + EV_SIZE * nev++, get_u64(s), err, s[8],
+				  avail > 0 ? (uint64_t)avail : 0, fl);
+		} else if (s[8] == EV_CLOCK && waits[i] != UINT64_MAX &&
+			   ns(&t1) - start >= waits[i]) {
+			put_event(out + EV_SIZE * nev++, get_u64(s), 0, EV_CLOCK, 0, 0);
+		}
+	}
+	rc = wput32(m, a[3], (uint32_t)nev);
+out:
+	xfree(pf);
+	xfree(waits);
+	return rc;
+}
+
+WASI_FN(sock_accept)
+{
+	struct wfd *e, ne;
+	int fd, nfd, rc = wfd_get(w, a[0], W_R_SOCK_ACCEPT, &e);
+
+	if (rc)
+		return rc;
+	if (a[1] & ~(uint64_t)W_FDF_NONBLOCK)
+		return W_EINVAL;
+	if (!wptr(m, a[2], 4))
+		return W_EFAULT;
+	if (e->impl != WFD_HOST)
+		return W_ENOTSOCK;
+	fd = accept4(e->host, NULL, NULL,
+		     SOCK_CLOEXEC | ((a[1] & W_FDF_NONBLOCK) ? SOCK_NONBLOCK : 0));
+	if (fd < 0)
+		return werrno(errno);
+	memset(&ne, 0, sizeof(ne));
+	ne.impl = WFD_HOST;
+	ne.host = fd;
+	ne.type = W_FT_STREAM;
+	ne.base = W_RIGHTS_SOCK;
+	nfd = wfd_alloc(w, &ne);
+	if (nfd < 0) {
+		close(fd);
+		return W_ENOMEM;
+	}
+	return wput32(m, a[2], (uint32_t)nfd);
+}
+
+WASI_FN(sock_recv)
+{
+	struct msghdr mh;
+	struct iovec *v;
+	struct wfd *e;
+	size_t total;
+	ssize_t n;
+	int rc = wfd_get(w, a[0], W_R_FD_READ, &e), cnt, fl = 0;
+
+	if (rc)
+		return rc;
+	if (a[3] & ~(uint64_t)3)
+		return W_EINVAL;
+	if (!wptr(m, a[4], 4) || !wptr(m, a[5], 2))
+		return W_EFAULT;
+	if (e->impl != WFD_HOST || e->type != W_FT_STREAM)
+		return W_ENOTSOCK;
+	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
+	if (rc)
+		return rc;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = v;
+	mh.msg_iovlen = (size_t)cnt;
+	if (a[3] & 1)
+		fl |= MSG_PEEK;
+	if (a[3] & 2)
+		fl |= MSG_WAITALL;
+	n = recvmsg(e->host, &mh, fl);
+	rc = n < 0 ? werrno(errno) : 0;
+	xfree(v);
+	if (rc)
+		return rc;
+	put_u16(wptr(m, a[5], 2), (mh.msg_flags & MSG_TRUNC) ? 1 : 0);
+	return wput32(m, a[4], (uint32_t)n);
+}
+
+WASI_FN(sock_send)
+{
+	struct msghdr mh;
+	struct iovec *v;
+	struct wfd *e;
+	size_t total;
+	ssize_t n;
+	int rc = wfd_get(w, a[0], W_R_FD_WRITE, &e), cnt;
+
+	if (rc)
+		return rc;
+	if (a[3] != 0)
+		return W_EINVAL;
+	if (!wptr(m, a[4], 4))
+		return W_EFAULT;
+	if (e->impl != WFD_HOST || e->type != W_FT_STREAM)
+		return W_ENOTSOCK;
+	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
+	if (rc)
+		return rc;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = v;
+	mh.msg_iovlen = (size_t)cnt;
+	n = sendmsg(e->host, &mh, MSG_NOSIGNAL);
+	rc = n < 0 ? werrno(errno) : 0;
+	xfree(v);
+	if (rc)
+		return rc;
+	return wput32(m, a[4], (uint32_t)n);
+}
+
+WASI_FN(sock_shutdown)
+{
+	static const int how[] = {0, SHUT_RD, SHUT_WR, SHUT_RDWR};
+	struct wfd *e;
+	int rc = wfd_get(w, a[0], W_R_SOCK_SHUTDOWN, &e);
+
+	(void)m;
+	if (rc)
+		return rc;
+	if (a[1] < 1 || a[1] > 3)
+		return W_EINVAL;
+	if (e->impl != WFD_HOST || e->type != W_FT_STREAM)
+		return W_ENOTSOCK;
+	return shutdown(e->host, how[a[1]]) ? werrno(errno) : 0;
+}

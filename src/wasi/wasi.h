@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* WASI preview1 (wasi_snapshot_preview1) for the executor: a capability-
+ * based host on POSIX calls. The guest reaches only the descriptors it is
+ * given (stdio, sockets, preopened directories) with the rights attached to
+ * each; every fd lookup checks rights, every guest pointer and length is
+ * checked against guest memory, and paths are resolved beneath their
+ * directory (openat2 RESOLVE_BENEATH, or a component-wise resolver). */
+#ifndef ENARX_WASI_WASI_H
+#define ENARX_WASI_WASI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <enarx/wasm.h>
+
+struct wasi;
+
+/* Kinds of descriptor the embedder can hand to the guest. */
+enum wasi_fd_kind {
+	WASI_FD_STDIO,  /* a host stream (stdin/stdout/stderr or any fd) */
+	WASI_FD_NULL,   /* reads EOF, swallows writes; no host fd */
+	WASI_FD_LISTEN, /* a listening stream socket (sock_accept) */
+	WASI_FD_STREAM, /* a connected stream socket */
+	WASI_FD_DIR,    /* a preopened directory */
+};
+
+/* Creates an empty context (no args, env or fds). NULL on allocation
+ * failure. Free with wasi_free(), which closes every host fd it owns. */
+struct wasi *wasi_new(void);
+void wasi_free(struct wasi *w);
+
+/* Appends one argument / one "KEY=VALUE" environment entry (copied).
+ * 0, ENARX_E_NOMEM, or ENARX_E_INVAL for a string with '=' missing. */
+int wasi_push_arg(struct wasi *w, const char *arg);
+int wasi_push_env(struct wasi *w, const char *entry);
+
+/*
+ * Gives the guest the next descriptor number. host_fd is taken (closed by
+ * wasi_free) except for WASI_FD_NULL (pass -1). preopen is the guest path
+ * of a WASI_FD_DIR (copied). readonly drops write and create rights.
+ * Returns the guest fd number (>= 0) or a negative ENARX_E_*.
+ */
+int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
+		const char *preopen, int readonly);
+
+/* Defines every wasi_snapshot_preview1 function in linker. The context
+ * must outlive the store the linker belongs to. */
+int wasi_link(struct wasi *w, ewasm_linker *linker);
+
+/* Exit code set by proc_exit (valid after a trap of kind EWASM_TRAP_EXIT). */
+uint32_t wasi_exit_code(const struct wasi *w);
+
+/* Test hook: 1 forces the portable resolver instead of openat2. */
+void wasi_set_no_openat2(struct wasi *w, int on);
+
+/*
+ * Calls WASI function `name` directly on a memory image (for tests and fuzz
+ * targets): args are the parameters (i32 zero-extended), *ret gets the WASI
+ * errno. Returns 0, ENARX_E_NOTFOUND for an unknown name, ENARX_E_INVAL for
+ * a wrong argument count, or 1 when the call asked to exit (proc_exit).
+ */
+int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len,
+	      const uint64_t *args, size_t nargs, uint32_t *ret);
+
+/* Number of functions implemented and the name of the i-th (NULL past the
+ * end). */
+size_t wasi_func_count(void);
+const char *wasi_func_name(size_t i);
+
+#endif
