@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fuzz_wasm_load: arbitrary bytes through decode, validate, compile and
+ * instantiate (with a stub for every import: functions returning zeros,
+ * fresh tables/memories/globals of the wanted type), then each exported
+ * function called with zero arguments under fuel. Any outcome is fine except
+ * a crash, hang, leak or sanitizer report.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enarx/wasm.h>
+
+#include "fuzz_wasm_util.h"
+
+static ewasm_engine *engine(void)
+{
+	static ewasm_engine *eng;
+	ewasm_config cfg;
+
+	if (!eng) {
+		ewasm_config_init(&cfg);
+		cfg.max_memory_pages = 64;
+		cfg.max_table_elems = 4096;
+		cfg.max_call_depth = 300;
+		cfg.max_value_slots = 1u << 16;
+		cfg.consume_fuel = 1;
+		eng = ewasm_engine_new(&cfg);
+	}
+	return eng;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	ewasm_engine *eng = engine();
+	ewasm_module *m = NULL;
+	ewasm_store *st;
+	ewasm_error err;
+
+	if (!eng || ewasm_module_new(eng, data, size, &m, &err) != 0)
+		return 0;
+	/* the description of the module must be readable */
+	(void)ewasm_module_func_name(m, 0);
+	st = ewasm_store_new(eng);
+	if (st) {
+		ewasm_instance *inst = fuzz_wasm_instantiate(st, m, 20000);
+		if (inst)
+			fuzz_wasm_call_exports(st, inst, 20000);
+	}
+	ewasm_store_free(st);
+	ewasm_module_free(m);
+	return 0;
+}
