@@ -79,8 +79,8 @@ static int path_splice(char **rem, const char *target, const char *rest)
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, target, tl);
-	s[tl] = '/';
-	memcpy(s + tl + 1, rest, rl + 1);
+	s[tl] = rl ? '/' : 0; /* no rest: the link target is the last part */
+	memcpy(s + tl + (rl ? 1 : 0), rest, rl + 1);
 	xfree(*rem);
 	*rem = s;
 	return 0;
