@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <enarx/tlssock.h>
@@ -34,7 +35,7 @@ struct opts {
 	const char *name, *ca, *cert, *key, *alpn, *psk_id, *psk_hex, *groups;
 	const char *suites, *send, *http, *session_in, *session_out;
 	int min, count, require_cert, insecure, dtls, nonblock, info, no_tickets;
-	int reconnect;
+	int use_select;
 };
 
 static const char *errname(int e)
@@ -200,11 +201,36 @@ static int resolve(const char *host, const char *port, int dgram, struct sockadd
 	return 0;
 }
 
+/* Waits like an event loop would: poll() (tlssock_poll in library mode),
+ * or select() with --select (interposed in LD_PRELOAD mode). */
+static void wait_fd(int fd, short ev, const struct opts *o)
+{
+	struct pollfd p = {.fd = fd, .events = ev};
+
+	if (o->use_select) {
+		fd_set r, w;
+		struct timeval tv = {.tv_sec = 5};
+
+		FD_ZERO(&r);
+		FD_ZERO(&w);
+		if (ev & POLLIN)
+			FD_SET(fd, &r);
+		if (ev & POLLOUT)
+			FD_SET(fd, &w);
+		select(fd + 1, &r, &w, NULL, &tv);
+		return;
+	}
+#ifdef PLAIN
+	poll(&p, 1, 5000);
+#else
+	tlssock_poll(&p, 1, 5000);
+#endif
+}
+
 /* Non-blocking connect driven by poll(), as an event loop would do it. */
-static void nonblock_handshake(int fd)
+static void nonblock_handshake(int fd, const struct opts *o)
 {
 	for (int i = 0; i < 1000; i++) {
-		struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
 		int want = 0;
 		socklen_t l = sizeof(want);
 
@@ -213,12 +239,7 @@ static void nonblock_handshake(int fd)
 		if (errno != EAGAIN)
 			fail(fd, "handshake");
 		T(getsockopt)(fd, IPPROTO_TLS, TLS_HANDSHAKE_WANT, &want, &l);
-		p.events = (short)want;
-#ifdef PLAIN
-		poll(&p, 1, 5000);
-#else
-		tlssock_poll(&p, 1, 5000);
-#endif
+		wait_fd(fd, (short)want, o);
 	}
 	errno = ETIMEDOUT;
 	fail(fd, "handshake");
@@ -261,7 +282,7 @@ static int client_once(const char *host, const char *port, const struct opts *o)
 	if (T(connect)(fd, (struct sockaddr *)&ss, len) != 0) {
 		if (!(o->nonblock && errno == EINPROGRESS))
 			fail(fd, "connect");
-		nonblock_handshake(fd);
+		nonblock_handshake(fd, o);
 	}
 	print_info(fd, o);
 	if (o->http) {
@@ -277,12 +298,7 @@ static int client_once(const char *host, const char *port, const struct opts *o)
 	for (;;) {
 		n = T(read)(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-#ifdef PLAIN
-			poll(&p, 1, 5000);
-#else
-			tlssock_poll(&p, 1, 5000);
-#endif
+			wait_fd(fd, POLLIN, o);
 			continue;
 		}
 		if (n < 0)
@@ -396,7 +412,7 @@ static int parse(int argc, char **argv, int i, struct opts *o)
 		OPT("--session-out", session_out)
 		FLAG("--require-cert", require_cert) FLAG("--insecure", insecure)
 		FLAG("--dtls", dtls) FLAG("--nonblock", nonblock) FLAG("--info", info)
-		FLAG("--no-tickets", no_tickets)
+		FLAG("--no-tickets", no_tickets) FLAG("--select", use_select)
 		if (strcmp(a, "--min") == 0 && v) {
 			o->min = strcmp(v, "1.3") == 0 ? 0x0304 : strcmp(v, "1.2") == 0 ? 0x0303 : 1;
 			i++;
