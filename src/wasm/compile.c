@@ -478,7 +478,12 @@ static void check_results(struct cc *c, struct ctl *t)
 		pop_t(c, t->r[i]);
 	if (c->height != t->height)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: values remaining on stack at end of block");
-	c->height += t->nr; /* the entries are still there */
+	if (live(c)) {
+		c->height += t->nr; /* the entries are still there */
+	} else {
+		for (uint32_t i = 0; i < t->nr; i++)
+			push_t(c, t->r[i]);
+	}
 }
 
 /* ------------------------------------------------------- instructions */
@@ -622,6 +627,8 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
 {
 	uint32_t align = wasm__u32(&c->r);
 	*offset = wasm__u32(&c->r);
+	if (align >= 32)
+		wasm__fail(&c->r, EWASM_ERR_MALFORMED, "malformed memop flags");
 	if (c->m->nmems == 0)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown memory 0");
 	if (align > natural_log2)
@@ -686,14 +693,14 @@ static uint32_t elem_idx(struct cc *c)
 	return x;
 }
 
-static uint32_t data_idx(struct cc *c)
+static void check_data_idx(struct cc *c, uint32_t x)
 {
-	uint32_t x = wasm__u32(&c->r);
+	if (x >= c->m->ndatas && x >= c->m->datacount)
+		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown data segment %u", x);
 	if (!c->m->has_datacount)
 		wasm__fail(&c->r, EWASM_ERR_MALFORMED, "data count section required");
 	if (x >= c->m->datacount)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown data segment %u", x);
-	return x;
 }
 
 /* Pops the call's arguments, leaves them in place, pushes results. */
@@ -942,6 +949,15 @@ static bool do_end(struct cc *c)
 	for (uint32_t i = 0; i < t->nr; i++)
 		materialize(c, t->height + i);
 	if (t->kind == K_FUNC) {
+		if (t->fix_head != NONE) {
+			/* branches to the function's label land on the return */
+			patch_chain(c, t->fix_head, c->ncode);
+			t->unreachable = false;
+			c->height = t->height;
+			for (uint32_t i = 0; i < t->nr; i++)
+				push_t(c, t->r[i]);
+			label_here(c);
+		}
 		emit_return(c);
 		c->nct--;
 		return true;
@@ -1038,9 +1054,10 @@ static void do_fc(struct cc *c)
 	}
 	switch (sub) {
 	case 8: /* memory.init */
-		x = data_idx(c);
+		x = wasm__u32(&c->r);
 		zero_byte(c);
 		need_mem(c);
+		check_data_idx(c, x);
 		v = pop_t(c, EWASM_I32);
 		b = pop_t(c, EWASM_I32);
 		a = pop_t(c, EWASM_I32);
@@ -1049,7 +1066,8 @@ static void do_fc(struct cc *c)
 		WSS(c, b.slot, v.slot);
 		break;
 	case 9:
-		x = data_idx(c);
+		x = wasm__u32(&c->r);
+		check_data_idx(c, x);
 		op(c, OP_DATA_DROP);
 		WUU(c, x, 0);
 		break;

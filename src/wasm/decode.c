@@ -313,6 +313,8 @@ void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
 	case 0x0b:
 		wasm__fail(r, EWASM_ERR_INVALID, "type mismatch (empty constant expression)");
 	default:
+		if (!wasm__opcode_known(op))
+			wasm__fail(r, EWASM_ERR_MALFORMED, "illegal opcode 0x%02x", op);
 		wasm__fail(r, EWASM_ERR_INVALID, "constant expression required");
 	}
 	op = wasm__u8(r);
@@ -324,6 +326,13 @@ void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
 			wasm__fail(r, EWASM_ERR_INVALID, "type mismatch (constant expression too long)");
 		wasm__fail(r, EWASM_ERR_INVALID, "constant expression required");
 	}
+}
+
+bool wasm__opcode_known(uint8_t op)
+{
+	return op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
+	       (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) ||
+	       (op >= 0xd0 && op <= 0xd2) || op == 0xfc;
 }
 
 static void cexpr_expect(struct rd *r, const struct cexpr *e, uint8_t type)
@@ -511,7 +520,7 @@ static void elem_offset(struct rd *r, ewasm_module *m, struct welem *e)
 {
 	if (e->table >= m->ntables)
 		wasm__fail(r, EWASM_ERR_INVALID, "unknown table %u", e->table);
-	wasm__cexpr(r, m, &e->offset, m->nglobals);
+	wasm__cexpr(r, m, &e->offset, m->nglobal_imports);
 	cexpr_expect(r, &e->offset, EWASM_I32);
 }
 
@@ -545,7 +554,7 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 		for (uint32_t k = 0; k < e->count; k++) {
 			struct cexpr *x = &e->items[k];
 			if (exprs) {
-				wasm__cexpr(r, m, x, m->nglobals);
+				wasm__cexpr(r, m, x, m->nglobal_imports);
 				cexpr_expect(r, x, e->type);
 			} else {
 				x->op = CE_REFFUNC;
@@ -600,7 +609,7 @@ static void sec_data(struct rd *r, ewasm_module *m)
 			d->mem = flags == 2 ? wasm__u32(r) : 0;
 			if (d->mem >= m->nmems)
 				wasm__fail(r, EWASM_ERR_INVALID, "unknown memory %u", d->mem);
-			wasm__cexpr(r, m, &d->offset, m->nglobals);
+			wasm__cexpr(r, m, &d->offset, m->nglobal_imports);
 			cexpr_expect(r, &d->offset, EWASM_I32);
 		}
 		d->len = wasm__u32(r);

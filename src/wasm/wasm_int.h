@@ -335,6 +335,8 @@ uint8_t wasm__valtype(struct rd *r);
  * references is done by the caller. */
 void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
 		 uint32_t nglobals_visible);
+/* True for the opcodes Wasm 2.0 (without SIMD) defines. */
+bool wasm__opcode_known(uint8_t op);
 #define RD_OFF(r) ((uint64_t)cursor_offset(&(r)->c))
 
 #endif
