@@ -44,7 +44,6 @@ enum ts_state {
 	TS_HANDSHAKE,    /* connected, handshake not finished */
 	TS_OPEN,         /* handshake done: data flows */
 	TS_FAILED,       /* handshake failed: every call gives err_errno */
-	TS_SHUTDOWN,     /* close_notify sent */
 };
 
 /* Options set with setsockopt before the handshake.  Reference counted:
@@ -83,6 +82,7 @@ struct ts_sock {
 	int type; /* SOCK_STREAM or SOCK_DGRAM */
 	int domain;
 	bool server;
+	bool wr_shut; /* close_notify sent: no more writes */
 	enum ts_state state;
 	int want; /* POLLIN/POLLOUT the handshake waits for */
 	struct ts_conf *conf;

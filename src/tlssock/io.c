@@ -40,9 +40,6 @@ static int ready(struct ts_sock *s, int flags)
 		return 0;
 	case TS_HANDSHAKE:
 		return ts__handshake(s, wants_nonblock(s->fd, flags));
-	case TS_SHUTDOWN:
-		errno = EPIPE;
-		return -1;
 	case TS_FAILED:
 		errno = s->err_errno;
 		return -1;
@@ -148,6 +145,10 @@ static ssize_t ts_send(struct ts_sock *s, const void *buf, size_t len, int flags
 
 	if (ready(s, flags) != 0)
 		return -1;
+	if (s->wr_shut) {
+		errno = EPIPE;
+		return -1;
+	}
 	if (len == 0)
 		return 0;
 	while (done < len) {

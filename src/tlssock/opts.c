@@ -354,7 +354,7 @@ static int get_after(struct ts_sock *s, int name, void *val, socklen_t *len)
 {
 	const SSL_CIPHER *c;
 
-	if (!s->ssl || (s->state != TS_OPEN && s->state != TS_SHUTDOWN))
+	if (!s->ssl || s->state != TS_OPEN)
 		return -ENOTCONN;
 	switch (name) {
 	case TLS_ALPN: return get_alpn(s, val, len);

@@ -386,7 +386,7 @@ int ts__handshake(struct ts_sock *s, bool nonblock)
 
 	pthread_mutex_lock(&s->lock);
 	deadline = now_ms() + s->conf->timeout_ms;
-	if (s->state == TS_OPEN || s->state == TS_SHUTDOWN) {
+	if (s->state == TS_OPEN) {
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
@@ -595,10 +595,10 @@ int tlssock_shutdown(int fd, int how)
 
 	if (s && (how == SHUT_WR || how == SHUT_RDWR)) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == TS_OPEN) {
+		if (s->state == TS_OPEN && !s->wr_shut) {
 			ERR_clear_error();
 			SSL_shutdown(s->ssl); /* sends close_notify */
-			s->state = TS_SHUTDOWN;
+			s->wr_shut = true;
 		}
 		pthread_mutex_unlock(&s->lock);
 	}
@@ -611,7 +611,7 @@ int tlssock_close(int fd)
 
 	if (s) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == TS_OPEN) {
+		if (s->state == TS_OPEN && !s->wr_shut) {
 			ERR_clear_error();
 			SSL_shutdown(s->ssl); /* best effort close_notify, never blocks */
 		}
