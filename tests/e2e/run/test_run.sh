@@ -221,12 +221,13 @@ sandbox_tests() {
 	local port pid kid status fds
 	port=$(free_port)
 	sed "s/port = .*/port = $port/; s/args = .*/args = [\"1\"]/" "$T/echo.toml" >"$T/echo1.toml"
-	run --wasmcfgfile "$T/echo1.toml" "$EX/echo_server.wasm" >/dev/null 2>&1 &
+	timeout 60 "$ENARX" run --backend "$B" --wasmcfgfile "$T/echo1.toml" \
+		"$EX/echo_server.wasm" >/dev/null 2>&1 &
 	pid=$!
 	# timeout -> enarx -> Keep (the executor, once it has exec'd)
 	for _ in $(seq 100); do
 		kid=$(pgrep -P "$(pgrep -P "$pid" | head -1)" 2>/dev/null | head -1)
-		[ -n "$kid" ] && [ "$(readlink "/proc/$kid/exe" 2>/dev/null)" != "$(readlink -f "$ENARX")" ] && break
+		[ -n "$kid" ] && [ "$(cat "/proc/$kid/comm" 2>/dev/null)" = enarx-exec ] && break
 		sleep 0.05
 	done
 	if [ -n "$kid" ] && [ -r "/proc/$kid/status" ]; then
