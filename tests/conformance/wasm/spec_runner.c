@@ -501,6 +501,10 @@ static int do_action(struct runner *r, json_t *cmd, struct result *res)
 		why(r, "no instance %s for action", mod ? mod : "(current)");
 		return -1;
 	}
+	if (strlen(field) != json_string_length(json_object_get(act, "field"))) {
+		why(r, "export name contains NUL: the API takes NUL-terminated names");
+		return -1;
+	}
 	if (strcmp(type, "get") == 0)
 		return do_get(r, inst, field, res);
 	f = ewasm_instance_func(inst, field);
@@ -655,6 +659,13 @@ static enum outcome cmd_assert_bad(struct runner *r, json_t *cmd, int want)
 		return FAIL;
 	if (rc == want)
 		return PASS;
+	/* wabt emits no data count section when a module has no data
+	 * segments, so a module that is only invalid in the spec's encoding
+	 * (data.drop/memory.init of a missing segment) is also malformed in
+	 * wabt's: rejecting it as malformed is right for the bytes we got. */
+	if (want == EWASM_ERR_INVALID && rc == EWASM_ERR_MALFORMED &&
+	    strstr(err.message, "data count"))
+		return PASS;
 	why(r, "expected %s (\"%s\"), got %s%s%s", ewasm_strerror(want),
 	    text ? text : "", rc ? ewasm_strerror(rc) : "success",
 	    rc ? ": " : "", rc ? err.message : "");
@@ -752,7 +763,7 @@ static const char *base_name(const char *p)
 static int run_file(struct runner *r, const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
 	json_t *cmds, *cmd;
 	char dir[4096];
 	const char *src;
@@ -799,6 +810,7 @@ int main(int argc, char **argv)
 	int first = 1, bad = 0;
 
 	memset(&r, 0, sizeof(r));
+	setvbuf(stdout, NULL, _IOLBF, 0); /* partial results survive a crash */
 	for (; first < argc && argv[first][0] == '-'; first++) {
 		if (strcmp(argv[first], "--tap") == 0)
 			r.tap = true;
