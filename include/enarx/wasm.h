@@ -253,7 +253,7 @@ typedef struct ewasm_config {
 	/* Upper bound on any table's size in elements (default 10,000,000). */
 	uint32_t max_table_elems;
 	/* Maximum nesting of wasm calls; deeper calls trap with
-	 * EWASM_TRAP_STACK_EXHAUSTED (default 10,000). */
+	 * EWASM_TRAP_STACK_EXHAUSTED (default 100,000). */
 	uint32_t max_call_depth;
 	/* Size of the value stack in 8-byte slots, which holds every frame's
 	 * locals and operands; overflow traps with EWASM_TRAP_STACK_EXHAUSTED
@@ -307,6 +307,10 @@ int ewasm_module_import(const ewasm_module *module, uint32_t index,
 uint32_t ewasm_module_export_count(const ewasm_module *module);
 int ewasm_module_export(const ewasm_module *module, uint32_t index,
 			const char **name, ewasm_externtype *type);
+
+/* Export name with its length in bytes (names may contain NUL bytes). */
+int ewasm_module_export_name(const ewasm_module *module, uint32_t index,
+			     const char **name, size_t *len);
 
 /*
  * Finds the `nth` (0-based) custom section called `name`. On success sets
@@ -477,6 +481,9 @@ int ewasm_instance_new(ewasm_store *store, ewasm_module *module,
 /* Looks up export `name`: 0 and *out set, or EWASM_ERR_NOTFOUND. */
 int ewasm_instance_export(const ewasm_instance *inst, const char *name,
 			  ewasm_extern *out);
+/* Same for a name of `len` bytes that may contain NUL bytes. */
+int ewasm_instance_export_n(const ewasm_instance *inst, const char *name,
+			    size_t len, ewasm_extern *out);
 uint32_t ewasm_instance_export_count(const ewasm_instance *inst);
 /* Export by index; *name is borrowed from the module. */
 int ewasm_instance_export_at(const ewasm_instance *inst, uint32_t index,

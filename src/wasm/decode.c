@@ -185,9 +185,10 @@ static bool utf8_ok(const uint8_t *s, size_t n)
 	return true;
 }
 
-static char *rd_name(struct rd *r)
+static char *rd_name_n(struct rd *r, uint32_t *len)
 {
 	uint32_t n = wasm__u32(r);
+	*len = n;
 	const uint8_t *p = rd_bytes(r, n);
 	if (!utf8_ok(p, n))
 		wasm__fail(r, EWASM_ERR_MALFORMED, "malformed UTF-8 encoding");
@@ -197,6 +198,12 @@ static char *rd_name(struct rd *r)
 	memcpy(s, p, n);
 	s[n] = 0;
 	return s;
+}
+
+static char *rd_name(struct rd *r)
+{
+	uint32_t len;
+	return rd_name_n(r, &len);
 }
 
 /* Allocates a zeroed array for `n` entries of a count just read; guards
@@ -481,7 +488,7 @@ static void sec_export(struct rd *r, ewasm_module *m)
 	m->exports = rd_array(r, m->nexports, sizeof(*m->exports));
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		struct wexport *e = &m->exports[i];
-		e->name = rd_name(r);
+		e->name = rd_name_n(r, &e->name_len);
 		uint8_t kind = wasm__u8(r);
 		e->index = wasm__u32(r);
 		uint32_t lim;
@@ -500,7 +507,8 @@ static void sec_export(struct rd *r, ewasm_module *m)
 		if (kind == 0)
 			m->func_declared[e->index] = true;
 		for (uint32_t k = 0; k < i; k++)
-			if (!strcmp(m->exports[k].name, e->name))
+			if (m->exports[k].name_len == e->name_len &&
+			    !memcmp(m->exports[k].name, e->name, e->name_len))
 				wasm__fail(r, EWASM_ERR_INVALID, "duplicate export name \"%s\"", e->name);
 	}
 }
@@ -714,6 +722,57 @@ static void fill_defaults(struct rd *r, ewasm_module *m, int rank)
 		m->nglobals = m->nglobal_imports;
 }
 
+/* Reads the first LEB of a section payload (its count) without failing. */
+static uint32_t peek_count(const uint8_t *p, const uint8_t *end)
+{
+	struct cursor c;
+	uint32_t n = 0;
+	cursor_init(&c, p, (size_t)(end - p));
+	if (cursor_uleb32(&c, &n) < 0)
+		return 0;
+	return n;
+}
+
+/*
+ * A first pass over the section headers only: order, ids, sizes and the
+ * counts that must agree. Malformed modules must be reported as such even
+ * when a section before the problem would also fail validation.
+ */
+static void check_layout(struct rd *r)
+{
+	int last = 0;
+	struct rd h = *r;
+	uint32_t nfunc = 0, ncode = 0, ndata = 0, ndc = 0;
+	bool has_func = false, has_code = false, has_data = false, has_dc = false;
+	h.c.p += 8;
+	while (!cursor_eof(&h.c)) {
+		uint8_t id = wasm__u8(&h);
+		uint32_t size = wasm__u32(&h);
+		if (size > cursor_left(&h.c))
+			wasm__fail(&h, EWASM_ERR_MALFORMED, "unexpected end (section size %u)", size);
+		int rank = section_rank(id);
+		if (rank < 0)
+			wasm__fail(&h, EWASM_ERR_MALFORMED, "malformed section id %u", id);
+		if (rank > 0) {
+			if (rank <= last)
+				wasm__fail(&h, EWASM_ERR_MALFORMED, "unexpected content after last section (section %u out of order)", id);
+			last = rank;
+		}
+		const uint8_t *end = h.c.p + size;
+		switch (id) {
+		case 3: has_func = true; nfunc = peek_count(h.c.p, end); break;
+		case 10: has_code = true; ncode = peek_count(h.c.p, end); break;
+		case 11: has_data = true; ndata = peek_count(h.c.p, end); break;
+		case 12: has_dc = true; ndc = peek_count(h.c.p, end); break;
+		}
+		h.c.p = end;
+	}
+	if ((has_func || has_code) && nfunc != ncode)
+		wasm__fail(&h, EWASM_ERR_MALFORMED, "function and code section have inconsistent lengths");
+	if (has_dc && ndc != (has_data ? ndata : 0))
+		wasm__fail(&h, EWASM_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+}
+
 static void decode_sections(struct rd *r, ewasm_module *m)
 {
 	int last = 0;
@@ -723,6 +782,9 @@ static void decode_sections(struct rd *r, ewasm_module *m)
 	const uint8_t *ver = rd_bytes(r, 4);
 	if (memcmp(ver, "\1\0\0\0", 4))
 		wasm__fail(r, EWASM_ERR_MALFORMED, "unknown binary version");
+	r->c.p -= 8;
+	check_layout(r);
+	r->c.p += 8;
 	while (!cursor_eof(&r->c)) {
 		uint8_t id = wasm__u8(r);
 		uint32_t size = wasm__u32(r);

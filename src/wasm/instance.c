@@ -292,9 +292,15 @@ static void export_extern(const ewasm_instance *inst, const struct wexport *e, e
 
 int ewasm_instance_export(const ewasm_instance *inst, const char *name, ewasm_extern *out)
 {
+	return ewasm_instance_export_n(inst, name, strlen(name), out);
+}
+
+int ewasm_instance_export_n(const ewasm_instance *inst, const char *name, size_t len,
+			    ewasm_extern *out)
+{
 	const ewasm_module *m = inst->module;
 	for (uint32_t i = 0; i < m->nexports; i++) {
-		if (!strcmp(m->exports[i].name, name)) {
+		if (m->exports[i].name_len == len && !memcmp(m->exports[i].name, name, len)) {
 			export_extern(inst, &m->exports[i], out);
 			return 0;
 		}

@@ -229,6 +229,16 @@ int ewasm_module_export(const ewasm_module *m, uint32_t index,
 	return 0;
 }
 
+int ewasm_module_export_name(const ewasm_module *m, uint32_t index, const char **name,
+			     size_t *len)
+{
+	if (index >= m->nexports)
+		return EWASM_ERR_ARG;
+	*name = m->exports[index].name;
+	*len = m->exports[index].name_len;
+	return 0;
+}
+
 int ewasm_module_custom_section(const ewasm_module *m, const char *name,
 				uint32_t nth, const uint8_t **data, size_t *len)
 {

@@ -73,6 +73,7 @@ struct wimport {
 
 struct wexport {
 	char *name;
+	uint32_t name_len; /* names may contain NUL bytes */
 	ewasm_extern_kind kind;
 	uint32_t index;
 };
