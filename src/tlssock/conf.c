@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/hmac.h>
@@ -313,6 +314,11 @@ static int set_trust(struct ts_sock *s, SSL_CTX *ctx, bool server)
 	struct ts_conf *c = s->conf;
 	int mode = SSL_VERIFY_PEER;
 
+	/* A server that does not ask for client certificates needs no trust
+	 * store; loading the system one would make OpenSSL search it (a
+	 * directory scan) on every handshake while building the chain. */
+	if (server && !c->require_peer_cert)
+		return 0;
 	if (c->trust_file || c->trust_dir) {
 		if (SSL_CTX_load_verify_locations(ctx, c->trust_file, c->trust_dir) != 1)
 			return ts__fail(s, ENOENT, "cannot load trust anchors %s",
@@ -321,8 +327,6 @@ static int set_trust(struct ts_sock *s, SSL_CTX *ctx, bool server)
 		return ts__fail(s, ENOENT, "cannot load the system trust store");
 	}
 	if (server) {
-		if (!c->require_peer_cert)
-			return 0;
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 		if (c->trust_file) {
 			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->trust_file);
@@ -372,16 +376,130 @@ static int set_extras(struct ts_sock *s, SSL_CTX *ctx, bool server, bool dtls)
 	return 0;
 }
 
+/* ---- context cache ----
+ * Building an SSL_CTX (parsing the trust store, the key, the lists) costs
+ * far more than a handshake, and client sockets are usually one-shot, so
+ * contexts are shared between sockets whose options are the same.  The key
+ * covers every option that goes into the context, plus identity and
+ * modification time of the files it reads, so an updated file is picked up. */
+#define CACHE_SLOTS 16
+#define KEY_MAX 8192
+
+static struct {
+	char *key;
+	SSL_CTX *ctx;
+} cache[CACHE_SLOTS];
+static unsigned cache_next;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int key_add(char *k, size_t *off, const char *tag, const char *v)
+{
+	int n = snprintf(k + *off, KEY_MAX - *off, "%s=%zu:%s;", tag, v ? strlen(v) : 0,
+			 v ? v : "");
+
+	if (n < 0 || (size_t)n >= KEY_MAX - *off)
+		return -1;
+	*off += (size_t)n;
+	return 0;
+}
+
+static int key_file(char *k, size_t *off, const char *tag, const char *path)
+{
+	struct stat st;
+	char id[96] = "-";
+
+	if (path && stat(path, &st) == 0)
+		snprintf(id, sizeof(id), "%lu.%lu.%lld.%lld.%ld", (unsigned long)st.st_dev,
+			 (unsigned long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return key_add(k, off, tag, path) || key_add(k, off, "#", id);
+}
+
+/* Writes the cache key for (conf, server, dtls) into k; -1 if too long. */
+static int cache_key(const struct ts_conf *c, bool server, bool dtls, char *k)
+{
+	char ints[128], alpn[2 * 256 + 1] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < c->alpn_len && i < 256; i++)
+		snprintf(alpn + 2 * i, 3, "%02x", c->alpn[i]);
+	snprintf(ints, sizeof(ints), "%d.%d.%d.%d.%d.%d.%d", server, dtls,
+		 c->require_peer_cert, c->tickets, c->min_version,
+		 c->insecure_no_verify, c->psk_key_len != 0);
+	return key_add(k, &off, "i", ints) || key_file(k, &off, "tf", c->trust_file) ||
+	       key_add(k, &off, "td", c->trust_dir) ||
+	       key_file(k, &off, "cf", c->cert_file) ||
+	       key_file(k, &off, "kf", c->key_file) || key_add(k, &off, "a", alpn) ||
+	       key_add(k, &off, "g", c->groups) || key_add(k, &off, "s", c->sigalgs) ||
+	       key_add(k, &off, "c13", c->suites13) || key_add(k, &off, "c12", c->ciphers12);
+}
+
+static SSL_CTX *cache_get(const char *key)
+{
+	SSL_CTX *ctx = NULL;
+
+	pthread_mutex_lock(&cache_lock);
+	for (unsigned i = 0; i < CACHE_SLOTS && !ctx; i++) {
+		if (cache[i].key && strcmp(cache[i].key, key) == 0 &&
+		    SSL_CTX_up_ref(cache[i].ctx))
+			ctx = cache[i].ctx;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return ctx;
+}
+
+static void cache_put(const char *key, SSL_CTX *ctx)
+{
+	char *k = xstrdup(key);
+	unsigned i;
+
+	if (!k || !SSL_CTX_up_ref(ctx)) {
+		xfree(k);
+		return;
+	}
+	pthread_mutex_lock(&cache_lock);
+	i = cache_next++ % CACHE_SLOTS;
+	xfree(cache[i].key);
+	SSL_CTX_free(cache[i].ctx);
+	cache[i].key = k;
+	cache[i].ctx = ctx;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls);
+
 SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls)
 {
-	const struct ts_policy *p = ts__policy();
 	struct ts_conf *c = s->conf;
+	char *key;
+	SSL_CTX *ctx;
+
+	if (c->ctx && c->ctx_server == server)
+		return c->ctx;
+	key = xmalloc(KEY_MAX);
+	if (key && cache_key(c, server, dtls, key) == 0) {
+		ctx = cache_get(key);
+		if (!ctx && (ctx = ctx_build(s, server, dtls)))
+			cache_put(key, ctx);
+	} else {
+		ctx = ctx_build(s, server, dtls);
+	}
+	xfree(key);
+	if (!ctx)
+		return NULL;
+	SSL_CTX_free(c->ctx);
+	c->ctx = ctx;
+	c->ctx_server = server;
+	return ctx;
+}
+
+static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls)
+{
+	const struct ts_policy *p = ts__policy();
 	SSL_CTX *ctx;
 	uint64_t opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 			SSL_OP_CIPHER_SERVER_PREFERENCE;
 
-	if (c->ctx && c->ctx_server == server)
-		return c->ctx;
 	if (!p) {
 		ts__fail(s, ENOTRECOVERABLE, "system TLS policy unusable: %s",
 			 ts__policy_error());
@@ -406,8 +524,5 @@ SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	SSL_CTX_free(c->ctx);
-	c->ctx = ctx;
-	c->ctx_server = server;
 	return ctx;
 }
