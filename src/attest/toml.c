@@ -201,6 +201,8 @@ static int parse_array(struct tp *t, struct toml_val *v, int depth)
 			t->p++;
 			return 0;
 		}
+		if (t->p >= t->end)
+			return fail(t, "unterminated array");
 		return fail(t, "expected ',' or ']' in array");
 	}
 }
@@ -317,7 +319,7 @@ static int parse_header(struct tp *t, char *table, size_t cap)
 		}
 		if (t->p < t->end && *t->p == ']') {
 			t->p++;
-			return eol(t);
+			return 0;
 		}
 		return fail(t, "expected ']' after table name");
 	}
@@ -342,6 +344,8 @@ int toml_parse(const char *text, size_t len, struct toml_doc *doc, char *err, si
 			for (size_t i = 0; !rc && i < doc->n; i++)
 				if (doc->kv[i].key[0] == 0 && strcmp(doc->kv[i].table, table) == 0)
 					rc = fail(&t, "table [%s] defined twice", table);
+			if (!rc)
+				rc = eol(&t);
 			if (!rc) { /* marker entry for duplicate detection */
 				struct toml_val none = {.type = TOML_BOOL};
 				char *k = xstrdup("");
@@ -366,13 +370,13 @@ int toml_parse(const char *text, size_t len, struct toml_doc *doc, char *err, si
 		struct toml_val v = {0};
 		if (++t.items > TOML_MAX_ITEMS)
 			rc = fail(&t, "too many items");
+		for (size_t i = 0; !rc && i < doc->n; i++)
+			if (strcmp(doc->kv[i].table, table) == 0 && strcmp(doc->kv[i].key, key) == 0)
+				rc = fail(&t, "key '%s' defined twice", key);
 		if (!rc)
 			rc = parse_value(&t, &v, 0);
 		if (!rc)
 			rc = eol(&t);
-		for (size_t i = 0; !rc && i < doc->n; i++)
-			if (strcmp(doc->kv[i].table, table) == 0 && strcmp(doc->kv[i].key, key) == 0)
-				rc = fail(&t, "key '%s' defined twice", key);
 		if (!rc)
 			rc = add_kv(doc, table, key, &v, line);
 		if (rc) {

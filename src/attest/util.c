@@ -147,8 +147,60 @@ static bool looks_pem(const uint8_t *p, size_t n)
 	return n >= 11 && memmem(p, n, "-----BEGIN ", 11) != NULL;
 }
 
+/*
+ * Strict layout of a PEM certificate bundle: only CERTIFICATE blocks with
+ * base64 lines, separated and followed by line breaks (and NULs at the end,
+ * as in quote certification data). The PEM reader skips anything between
+ * blocks, so without this check unsigned bytes there could be changed
+ * unnoticed. Returns the number of blocks, or -1.
+ */
+static int pem_strict_blocks(const uint8_t *p, size_t n)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	size_t i = 0, bl = sizeof(begin) - 1, el = sizeof(end) - 1;
+	int blocks = 0;
+	for (;;) {
+		while (i < n && (p[i] == '\n' || p[i] == '\r'))
+			i++;
+		if (i == n)
+			return blocks;
+		if (p[i] == 0) { /* trailing NULs only */
+			while (i < n && p[i] == 0)
+				i++;
+			return i == n ? blocks : -1;
+		}
+		if (n - i < bl || memcmp(p + i, begin, bl) != 0)
+			return -1;
+		i += bl;
+		for (;;) {
+			if (i < n && (p[i] == '\n' || p[i] == '\r')) {
+				i++;
+				continue;
+			}
+			if (n - i >= el && memcmp(p + i, end, el) == 0) {
+				i += el;
+				break;
+			}
+			if (i >= n)
+				return -1;
+			uint8_t ch = p[i];
+			if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			      (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '='))
+				return -1;
+			i++;
+		}
+		blocks++;
+		if (i < n && p[i] != '\n' && p[i] != '\r' && p[i] != 0)
+			return -1;
+	}
+}
+
 static int parse_pem_certs(const uint8_t *p, size_t n, STACK_OF(X509) * sk)
 {
+	int blocks = pem_strict_blocks(p, n);
+	if (blocks <= 0)
+		return ENARX_E_MALFORMED;
 	if (n > INT32_MAX)
 		return ENARX_E_OVERFLOW;
 	BIO *b = BIO_new_mem_buf(p, (int)n);
@@ -164,7 +216,7 @@ static int parse_pem_certs(const uint8_t *p, size_t n, STACK_OF(X509) * sk)
 	}
 	ERR_clear_error();
 	BIO_free(b);
-	return sk_X509_num(sk) > 0 ? 0 : ENARX_E_MALFORMED;
+	return sk_X509_num(sk) == blocks ? 0 : ENARX_E_MALFORMED;
 }
 
 int attest_parse_certs(const uint8_t *p, size_t n, STACK_OF(X509) * *out)
@@ -188,8 +240,7 @@ int attest_parse_certs(const uint8_t *p, size_t n, STACK_OF(X509) * *out)
 			struct cursor tmp = outer, inner;
 			rc = der_read(&tmp, &t, &first);
 			if (!rc && t == DER_SEQUENCE && der_read(&first, &t, &inner) == 0 &&
-			    t == DER_SEQUENCE && cursor_left(&inner) > 0 &&
-			    inner.p[0] == DER_SEQUENCE) {
+			    t == DER_SEQUENCE) {
 				/* PkiPath */
 				while (!rc && !cursor_eof(&outer)) {
 					const uint8_t *cp;
@@ -283,6 +334,25 @@ static X509_CRL *crl_from_bytes(const uint8_t *p, size_t n)
 	return crl;
 }
 
+/* CertificateList ::= SEQUENCE { tbsCertList SEQUENCE { version INTEGER OPTIONAL,
+ * signature AlgorithmIdentifier, ... }, signatureAlgorithm AlgorithmIdentifier, ... }:
+ * true if both AlgorithmIdentifiers are byte-identical. */
+static bool crl_alg_match(const uint8_t *p, size_t n)
+{
+	struct cursor c, list, tbs, tmp;
+	const uint8_t *a1, *a2;
+	size_t l1, l2;
+	uint8_t tag;
+	cursor_init(&c, p, n);
+	if (der_expect(&c, DER_SEQUENCE, &list) || der_expect(&list, DER_SEQUENCE, &tbs))
+		return false;
+	if (cursor_left(&tbs) && tbs.p[0] == DER_INTEGER && der_read(&tbs, &tag, &tmp))
+		return false;
+	if (der_peek_tlv(&tbs, &a1, &l1) || der_peek_tlv(&list, &a2, &l2))
+		return false;
+	return l1 == l2 && memcmp(a1, a2, l1) == 0;
+}
+
 int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attest_bytes_list *crls,
 		     time_t at, bool *covered, time_t *lo, time_t *hi, attest_err *e, const char *what)
 {
@@ -294,9 +364,11 @@ int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attes
 			X509_CRL_free(crl);
 			continue;
 		}
-		int ok = X509_CRL_verify(crl, issuer_key);
+		/* The outer signatureAlgorithm is not signed: it must equal the signed one. */
+		int ok = crl_alg_match(crls->v[i].p, crls->v[i].n) &&
+			 X509_CRL_verify(crl, issuer_key) == 1;
 		ERR_clear_error();
-		if (ok != 1) {
+		if (!ok) {
 			X509_CRL_free(crl);
 			return aerr(e, ENARX_E_ATTEST_CHAIN, "%s: CRL signature failure", what);
 		}
