@@ -78,6 +78,7 @@ struct cc {
 	uint8_t fold_half;
 	uint32_t cur_off; /* offset of the instruction being compiled */
 	void *scratch;    /* temporary buffer, freed with the context */
+	uint32_t last_op; /* word index of the last op emitted */
 };
 
 static void *grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
@@ -129,6 +130,7 @@ static void op(struct cc *c, enum wop o)
 	cword w;
 	w.u64 = 0;
 	w.h = c->h[o];
+	c->last_op = c->ncode;
 	put(c, w);
 }
 
@@ -193,11 +195,33 @@ static void patch_to(struct cc *c, uint32_t word, uint32_t target)
 	c->code[word].i64 = (int64_t)target - (int64_t)word;
 }
 
+/* The loop-header variant of a branch op (interrupt check on back edges). */
+static int loop_variant(struct cc *c, const void *h)
+{
+	static const uint8_t plain[] = {OP_BR, OP_BR_IF, OP_BR_UNLESS, OP_BR_I32_EQ, OP_BR_I32_NE,
+					OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S, OP_BR_I32_GT_U,
+					OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U};
+	static const uint8_t looped[] = {OP_BR_LOOP, OP_BR_IF_LOOP, OP_BR_UNLESS_LOOP,
+					 OP_BR_I32_EQ_LOOP, OP_BR_I32_NE_LOOP, OP_BR_I32_LT_S_LOOP,
+					 OP_BR_I32_LT_U_LOOP, OP_BR_I32_GT_S_LOOP, OP_BR_I32_GT_U_LOOP,
+					 OP_BR_I32_LE_S_LOOP, OP_BR_I32_LE_U_LOOP, OP_BR_I32_GE_S_LOOP,
+					 OP_BR_I32_GE_U_LOOP};
+	for (size_t i = 0; i < sizeof(plain); i++)
+		if (h == c->h[plain[i]])
+			return looped[i];
+	return -1;
+}
+
 static void branch_word(struct cc *c, struct ctl *t)
 {
 	if (!live(c))
 		return;
 	if (t->kind == K_LOOP) {
+		if (!c->m->engine->cfg.consume_fuel) {
+			int v = loop_variant(c, c->code[c->last_op].h);
+			if (v >= 0)
+				c->code[c->last_op].h = c->h[v];
+		}
 		cword w;
 		w.i64 = (int64_t)t->loop_pc - (int64_t)c->ncode;
 		put(c, w);
@@ -635,11 +659,38 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "alignment must not be larger than natural");
 }
 
+/* If entry `e` was produced by the i32.add just emitted (and nothing was
+ * emitted since), removes the add and returns its operands. */
+static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
+{
+	if (!live(c) || c->fold_end != c->ncode || e.slot != c->fold_slot ||
+	    c->code[c->fold_op_pc].h != c->h[OP_I32_ADD])
+		return false;
+	*x = c->code[c->fold_op_pc + 1].s.a;
+	*y = c->code[c->fold_op_pc + 1].s.b;
+	c->ncode = c->fold_op_pc;
+	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
+		c->nrel--;
+	if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
+		c->npcm--;
+	c->fold_end = NONE;
+	return true;
+}
+
 static void load(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 {
-	uint32_t off;
+	uint32_t off, x, y;
 	memarg(c, nat, &off);
 	struct ent a = pop_t(c, EWASM_I32);
+	if (a.slot == tslot(c->height) && take_add(c, a, &x, &y)) {
+		uint32_t pc = c->ncode;
+		op(c, (enum wop)(o + (OP_I32_LOAD_ADD - OP_I32_LOAD)));
+		uint32_t d = push_t(c, t);
+		WSS(c, x, y);
+		WSU(c, d, off);
+		foldable(c, d, 0, pc);
+		return;
+	}
 	uint32_t pc = c->ncode;
 	op(c, o);
 	uint32_t d = push_t(c, t);
@@ -658,8 +709,15 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 {
 	uint32_t off;
 	memarg(c, nat, &off);
+	uint32_t x, y;
 	struct ent v = pop_t(c, t);
 	struct ent a = pop_t(c, EWASM_I32);
+	if (a.slot == tslot(c->height) && v.slot != tslot(c->height + 1) && take_add(c, a, &x, &y)) {
+		op(c, (enum wop)(o + (OP_STORE32_ADD - OP_STORE32)));
+		WSS(c, x, y);
+		WSU(c, v.slot, off);
+		return;
+	}
 	op(c, o);
 	WSS(c, a.slot, v.slot);
 	WUU(c, off, 0);
@@ -847,7 +905,8 @@ static void do_br_table(struct cc *c)
 			w64(c, 0);
 		for (uint32_t i = 0; i <= n; i++) {
 			struct ctl *t = label(c, labels[i]);
-			if (!branch_needs_moves(c, t)) {
+			bool back = t->kind == K_LOOP && !c->m->engine->cfg.consume_fuel;
+			if (!back && !branch_needs_moves(c, t)) {
 				/* the table word itself is the branch word */
 				if (t->kind == K_LOOP) {
 					patch_to(c, tab + i, t->loop_pc);
@@ -897,7 +956,8 @@ static void do_block(struct cc *c, uint8_t kind)
 	struct ctl *t = push_ctl(c, kind, &proto);
 	if (kind == K_LOOP) {
 		t->loop_pc = c->ncode;
-		op(c, c->m->engine->cfg.consume_fuel ? OP_FUEL_CHECK : OP_LOOP_CHECK);
+		if (c->m->engine->cfg.consume_fuel)
+			op(c, OP_FUEL_CHECK);
 	} else if (kind == K_IF && live(c)) {
 		if (fused < 0) {
 			op(c, OP_BR_UNLESS);
