@@ -33,6 +33,7 @@ int cli_print_usage(FILE *f, const char *name);
 void cli_print_main_help(FILE *f);
 
 /* Subcommand entry points (keep sorted). */
+int cmd_attest(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_platform(int argc, char **argv);

@@ -29,6 +29,21 @@ static const struct cli_cmd commands[] = {
      "init writes a commented Enarx.toml template in the current directory (it\n"
      "refuses to overwrite one); check parses FILE and reports the first error\n"
      "with its line and key.\n"},
+    {"attest", cmd_attest, "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy",
+     "Usage: enarx attest verify EVIDENCE [--certs FILE]... [--crl FILE]... [--collateral FILE]...\n"
+     "                          [--policy FILE] [--at TIME] [--json] [--allow-trailing-data]\n"
+     "\n"
+     "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
+     "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
+     "Supporting files (VCEK/VLEK, PEM/DER certificates, CRLs, Intel TCB info and\n"
+     "QE identity JSON, QuoteCollateralV3 JSON) are detected by content.\n"
+     "\n"
+     "  --policy FILE  TOML policy (docs/attestation.md); default: production policy\n"
+     "  --at TIME      verification time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default now)\n"
+     "  --json         claims and verdict as JSON\n"
+     "\n"
+     "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
+     "2 on usage errors.\n"},
     {"platform", cmd_platform, "Show what this host offers each Keep backend",
      "Usage: enarx platform info [--json]\n"
      "\n"
