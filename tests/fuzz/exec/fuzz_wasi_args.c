@@ -62,11 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(mem, 0, sizeof(mem));
 	memcpy(mem, data, size < MEMSZ ? size : MEMSZ);
 	if (strcmp(name, "poll_oneoff") == 0) {
-		/* clamp every clock subscription to at most 1 us, relative */
-		for (size_t o = 0; o + 48 <= MEMSZ; o += 48) {
-			memset(mem + o + 24, 0, 8);
-			mem[o + 24] = 1;
-			mem[o + 40] = 0;
+		/* clamp every clock subscription to 1 ns, relative, so that
+		 * nothing sleeps; subscriptions start at args[0] */
+		uint64_t in = (uint32_t)args[0], n = (uint32_t)args[2];
+
+		for (uint64_t i = 0; i < n && in + 48 * (i + 1) <= MEMSZ; i++) {
+			uint8_t *sub = mem + in + 48 * i;
+
+			memset(sub + 24, 0, 8);
+			sub[24] = 1;
+			sub[40] = 0;
 		}
 	}
 	if (strcmp(name, "fd_allocate") == 0) {
