@@ -174,6 +174,10 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 			  attest_err *e, const uint8_t *qe_report);
 /* Parses the SGX extensions of a PCK certificate (FMSPC, PCE-ID, TCB SVNs). */
 int attest_pck_extensions(X509 *pck, enarx_intel_claims *q);
+/* Evaluates collateral documents without their signatures (fuzzing, tests). */
+int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *qe_identity,
+				size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
+				attest_err *e);
 /* Finds the exact text of the value of top-level member `key` in a JSON object. */
 int attest_json_member_span(const char *text, size_t len, const char *key, size_t *off,
 			    size_t *vlen);

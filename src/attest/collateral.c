@@ -334,17 +334,14 @@ static json_t *isv_level(json_t *levels, unsigned svn)
 
 /* ---------------- QE identity ---------------- */
 
-static int eval_qe(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
-		   attest_err *e, const uint8_t *qer, json_t **qe_level)
+/* Evaluates a QE identity document (signature already checked) against the QE report. */
+static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, attest_err *e,
+		   const uint8_t *qer, json_t **qe_level)
 {
 	enarx_intel_claims *q = &c->intel;
 	int rc;
-	if ((rc = attest_collateral_verify_sig(a, ev, &ev->qe_identity, at, &q->collateral_expiry, e,
-					       "QE identity")))
-		return rc;
 	json_error_t jerr;
-	json_t *o = json_loadb(ev->qe_identity.body, ev->qe_identity.body_len,
-			       JSON_REJECT_DUPLICATES, &jerr);
+	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: JSON error line %d: %s",
@@ -537,17 +534,13 @@ static int eval_module(json_t *ti, enarx_claims *c, attest_err *e)
 	return 0;
 }
 
-static int eval_tcb_info(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
-			 attest_err *e)
+/* Evaluates a TCB info document (signature already checked) for the quote in c. */
+static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *c, attest_err *e)
 {
 	enarx_intel_claims *q = &c->intel;
-	int rc;
-	if ((rc = attest_collateral_verify_sig(a, ev, &ev->tcb_info, at, &q->collateral_expiry, e,
-					       "TCB info")))
-		return rc;
+	int rc = 0;
 	json_error_t jerr;
-	json_t *ti = json_loadb(ev->tcb_info.body, ev->tcb_info.body_len, JSON_REJECT_DUPLICATES,
-				&jerr);
+	json_t *ti = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(ti)) {
 		json_decref(ti);
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: JSON error line %d: %s",
@@ -655,9 +648,16 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 	int rc = 0;
 	q->tcb_status = q->platform_status = q->qe_status = q->module_status =
 		ENARX_TCB_UNEVALUATED;
-	if (ev->tcb_info.present && (rc = eval_tcb_info(a, ev, at, c, e)))
+	if (ev->tcb_info.present &&
+	    ((rc = attest_collateral_verify_sig(a, ev, &ev->tcb_info, at, &q->collateral_expiry, e,
+						"TCB info")) ||
+	     (rc = eval_tcb_info(ev->tcb_info.body, ev->tcb_info.body_len, at, c, e))))
 		return rc;
-	if (ev->qe_identity.present && (rc = eval_qe(a, ev, at, c, e, qe_report, &qe_level)))
+	if (ev->qe_identity.present &&
+	    ((rc = attest_collateral_verify_sig(a, ev, &ev->qe_identity, at, &q->collateral_expiry,
+						e, "QE identity")) ||
+	     (rc = eval_qe(ev->qe_identity.body, ev->qe_identity.body_len, at, c, e, qe_report,
+			   &qe_level))))
 		return rc;
 	if (qe_level) {
 		add_advisories(c, qe_level);
@@ -694,4 +694,18 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 	}
 	q->tcb_status = st;
 	return 0;
+}
+
+int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *qe_identity,
+				size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
+				attest_err *e)
+{
+	int rc = 0;
+	json_t *lvl = NULL;
+	if (tcb_info)
+		rc = eval_tcb_info(tcb_info, tlen, at, c, e);
+	if (!rc && qe_identity)
+		rc = eval_qe(qe_identity, qlen, at, c, e, qe_report, &lvl);
+	json_decref(lvl);
+	return rc;
 }
