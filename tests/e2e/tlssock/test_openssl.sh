@@ -24,6 +24,13 @@ out=$(client "$p" --ca "$C/ca.pem" --name localhost --http / --info 2>&1)
 tap_like "TLS 1.3 client: HTTP response from s_server" "$out" "HTTP/1.0 200 ok"
 tap_like "TLS 1.3 client: version 1.3 with an AEAD suite" "$out" "version=0x0304 cipher=TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256|AES_128_GCM_SHA256)"
 tap_like "TLS 1.3 client: peer certificate readable" "$out" "peer_cert_der=[1-9][0-9]+"
+if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
+	out=$(client "$p" --ca "$C/ca.pem" --name localhost --http / --info 2>&1)
+	tap_like "kTLS: send and receive offloaded to the kernel (TLS_KTLS=3)" "$out" "ktls=3"
+else
+	tap_skip "kTLS: send and receive offloaded to the kernel (TLS_KTLS=3)" \
+		"kernel $(uname -r) has no 'tls' ULP (CONFIG_TLS / modprobe tls); the kTLS path runs only on such a kernel"
+fi
 out=$(client "$p" --ca "$C/ca.pem" --http / --info 2>&1)
 tap_like "no TLS_PEER_NAME: the connected address 127.0.0.1 is verified" "$out" "HTTP/1.0 200 ok"
 out=$(client "$p" --ca "$C/ca.pem" --name localhost --nonblock --http / --info 2>&1)
