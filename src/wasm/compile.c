@@ -478,6 +478,8 @@ static void branch_moves(struct cc *c, const struct ctl *t)
 		mov(c, c->st[c->height - n + i].slot, tslot(t->height + i));
 }
 
+static void retarget(struct cc *c, uint32_t x);
+
 /* Emits the moves of the top `n` results into fp[0..n) then RETURN. */
 static void emit_return(struct cc *c)
 {
@@ -485,6 +487,19 @@ static void emit_return(struct cc *c)
 	uint32_t n = f->nr;
 	if (!live(c))
 		return;
+	if (n == 1) {
+		struct ent *e = &c->st[c->height - 1];
+		if (c->fold_end == c->ncode && e->slot == c->fold_slot &&
+		    e->slot == tslot(c->height - 1)) {
+			/* the producer writes the result slot directly */
+			retarget(c, 0);
+			op(c, OP_RETURN);
+		} else {
+			op(c, OP_RETURN1);
+			WSU(c, e->slot, 0);
+		}
+		return;
+	}
 	if (n > 1)
 		for (uint32_t i = 0; i < n; i++)
 			materialize(c, c->height - n + i);
@@ -605,6 +620,26 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 	foldable(c, d, 1, pc);
 }
 
+/* Makes the last op (see foldable()) write its result to slot x. */
+static void retarget(struct cc *c, uint32_t x)
+{
+	cword *w = &c->code[c->fold_word];
+	if (c->fold_half)
+		w->s.b = x;
+	else
+		w->s.a = x;
+	/* drop the relocation of the retargeted field */
+	for (uint32_t i = c->nrel; i-- > 0;) {
+		if (c->rel[i].word == c->fold_word && c->rel[i].half == c->fold_half) {
+			c->rel[i].word = NONE;
+			break;
+		}
+		if (c->rel[i].word < c->fold_word)
+			break;
+	}
+	c->fold_end = NONE;
+}
+
 static uint8_t local_type(struct cc *c, uint32_t x)
 {
 	if (x >= c->nlocals_all)
@@ -622,20 +657,7 @@ static void local_set(struct cc *c, uint32_t x, bool tee)
 			aliased = true;
 	if (live(c) && !aliased && c->fold_end == c->ncode && v.slot == c->fold_slot &&
 	    v.slot == tslot(c->height)) {
-		cword *w = &c->code[c->fold_word];
-		if (c->fold_half)
-			w->s.b = x;
-		else
-			w->s.a = x;
-		/* drop the relocation of the retargeted field */
-		for (uint32_t i = c->nrel; i-- > 0;) {
-			if (c->rel[i].word == c->fold_word && c->rel[i].half == c->fold_half) {
-				c->rel[i].word = NONE;
-				break;
-			}
-			if (c->rel[i].word < c->fold_word)
-				break;
-		}
+		retarget(c, x);
 	} else {
 		for (uint32_t i = 0; i < c->height; i++)
 			if (c->st[i].slot == x)
@@ -712,6 +734,32 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 	uint32_t x, y;
 	struct ent v = pop_t(c, t);
 	struct ent a = pop_t(c, EWASM_I32);
+	if (live(c) && v.slot == tslot(c->height + 1) && c->fold_end == c->ncode &&
+	    v.slot == c->fold_slot && !(a.slot & TAG_TEMP)) {
+		/* load straight into store: a memory-to-memory copy */
+		const void *lh = c->code[c->fold_op_pc].h;
+		enum wop cop = OP__COUNT;
+		if (lh == c->h[OP_I32_LOAD] && o == OP_STORE32)
+			cop = OP_COPY32;
+		else if (lh == c->h[OP_I64_LOAD] && o == OP_STORE64)
+			cop = OP_COPY64;
+		else if ((lh == c->h[OP_I32_LOAD8_U] || lh == c->h[OP_I32_LOAD8_S]) && o == OP_STORE8)
+			cop = OP_COPY8;
+		if (cop != OP__COUNT) {
+			uint32_t src = c->code[c->fold_op_pc + 1].s.a;
+			uint32_t soff = c->code[c->fold_op_pc + 2].s.a;
+			c->ncode = c->fold_op_pc;
+			while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
+				c->nrel--;
+			if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
+				c->npcm--;
+			c->fold_end = NONE;
+			op(c, cop);
+			WSS(c, src, a.slot);
+			WUU(c, soff, off);
+			return;
+		}
+	}
 	if (a.slot == tslot(c->height) && v.slot != tslot(c->height + 1) && take_add(c, a, &x, &y)) {
 		op(c, (enum wop)(o + (OP_STORE32_ADD - OP_STORE32)));
 		WSS(c, x, y);
