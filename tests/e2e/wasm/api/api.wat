@@ -1,0 +1,26 @@
+;; SPDX-License-Identifier: Apache-2.0
+;; Module for api_test.c (built with wat2wasm --debug-names so traps carry
+;; function names).
+(module
+  (import "host" "log" (func $log (param i32 i32) (result i32)))
+  (import "host" "fail" (func $fail (param i32)))
+  (import "host" "bye" (func $bye (param i32)))
+  (memory (export "mem") 1 100)
+  (global $g (export "g") (mut i32) (i32.const 5))
+  (global $k (export "k") i64 (i64.const 9))
+  (table (export "tab") 2 funcref)
+  (data (i32.const 16) "hello from wasm")
+  (func $spin (export "spin") (loop $l (br $l)))
+  (func $rec (export "rec") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $rec (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "say") (result i32) (call $log (i32.const 16) (i32.const 15)))
+  (func (export "fail") (call $fail (i32.const 7)))
+  (func (export "bye") (param i32) (call $bye (local.get 0)) (unreachable))
+  (func $inner (i32.store (i32.const -1) (i32.const 0)))
+  (func $middle (call $inner))
+  (func $outer (export "outer") (call $middle))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "getg") (result i32) (global.get $g))
+)
