@@ -22,18 +22,18 @@
 
 static int listen_tls(int port, const char *cert, const char *key)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	int one = 1;
 	int fd = tlssock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS);
 
-	if (fd < 0 ||
-	    tlssock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	if (fd < 0 || tlssock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_CERT_CHAIN_FILE, cert,
-			       (socklen_t)strlen(cert)) != 0 ||
+	                       (socklen_t)strlen(cert)) != 0 ||
 	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PRIVATE_KEY_FILE, key,
-			       (socklen_t)strlen(key)) != 0 ||
+	                       (socklen_t)strlen(key)) != 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
 		perror("echo_server: listen");
@@ -60,7 +60,7 @@ static int echo(int fd)
 
 				tlssock_strerror(fd, why, sizeof(why));
 				fprintf(stderr, "echo_server: client dropped: %s (%s)\n",
-					strerror(errno), why);
+				        strerror(errno), why);
 			}
 			return -1;
 		}
@@ -91,9 +91,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	max_clients = argc > 4 ? (int)strtol(argv[4], NULL, 10) : -1;
-	fds[0] = (struct pollfd){.fd = listen_tls((int)strtol(argv[1], NULL, 10), argv[2],
-						  argv[3]),
-				 .events = POLLIN};
+	fds[0] = (struct pollfd){.fd = listen_tls((int)strtol(argv[1], NULL, 10), argv[2], argv[3]),
+	                         .events = POLLIN};
 	while (max_clients < 0 || served < max_clients) {
 		if (tlssock_poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR)
 			return 1;

@@ -39,7 +39,7 @@ static int parse_url(const char *s, struct url *u)
 	memcpy(u->host, h, hl);
 	u->host[hl] = '\0';
 	snprintf(u->port, sizeof(u->port), "%.*s", colon ? (int)(slash - colon - 1) : 3,
-		 colon ? colon + 1 : "443");
+	         colon ? colon + 1 : "443");
 	snprintf(u->path, sizeof(u->path), "%s", *slash ? slash : "/");
 	return 0;
 }
@@ -51,8 +51,7 @@ static int tls_fail(int fd, const char *what)
 
 	if (fd >= 0)
 		tlssock_strerror(fd, reason, sizeof(reason));
-	fprintf(stderr, "https_get: %s: %s%s%s\n", what, strerror(e), *reason ? ": " : "",
-		reason);
+	fprintf(stderr, "https_get: %s: %s%s%s\n", what, strerror(e), *reason ? ": " : "", reason);
 	if (fd >= 0)
 		tlssock_close(fd);
 	return 2;
@@ -74,10 +73,10 @@ static int open_tls(const struct url *u, const char *ca)
 			continue;
 		/* The host name is both SNI and what the certificate must match. */
 		if (tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PEER_NAME, u->host,
-				       (socklen_t)strlen(u->host)) != 0 ||
+		                       (socklen_t)strlen(u->host)) != 0 ||
 		    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_ALPN, "http/1.1", 8) != 0 ||
 		    (ca && tlssock_setsockopt(fd, IPPROTO_TLS, TLS_TRUST_FILE, ca,
-					      (socklen_t)strlen(ca)) != 0)) {
+		                              (socklen_t)strlen(ca)) != 0)) {
 			tls_fail(fd, "setsockopt");
 			fd = -1;
 			break;
@@ -109,9 +108,9 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 2;
 	snprintf(req, sizeof(req),
-		 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlssock-example\r\n"
-		 "Connection: close\r\n\r\n",
-		 u.path, u.host);
+	         "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlssock-example\r\n"
+	         "Connection: close\r\n\r\n",
+	         u.path, u.host);
 	if (tlssock_write(fd, req, strlen(req)) != (ssize_t)strlen(req))
 		return tls_fail(fd, "write");
 	while (used < sizeof(resp) - 1 &&

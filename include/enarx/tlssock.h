@@ -43,35 +43,36 @@ enum {
 	/* S/G string: peer DNS name or IP literal.  Sent as SNI (names only)
 	 * and checked against the peer certificate (clients). */
 	TLS_PEER_NAME = 1,
-	TLS_TRUST_FILE = 2,          /* S string: PEM CA bundle (replaces system store) */
-	TLS_TRUST_DIR = 3,           /* S string: hashed CA directory */
-	TLS_CERT_CHAIN_FILE = 4,     /* S string: own PEM certificate chain */
-	TLS_PRIVATE_KEY_FILE = 5,    /* S string: own PEM private key */
-	TLS_REQUIRE_PEER_CERT = 6,   /* S/G int: servers demand a client cert */
+	TLS_TRUST_FILE = 2,        /* S string: PEM CA bundle (replaces system store) */
+	TLS_TRUST_DIR = 3,         /* S string: hashed CA directory */
+	TLS_CERT_CHAIN_FILE = 4,   /* S string: own PEM certificate chain */
+	TLS_PRIVATE_KEY_FILE = 5,  /* S string: own PEM private key */
+	TLS_REQUIRE_PEER_CERT = 6, /* S/G int: servers demand a client cert */
 	/* S string: comma-separated protocol list "h2,http/1.1".
 	 * G string: the protocol the handshake selected ("" if none). */
 	TLS_ALPN = 7,
-	TLS_PSK_IDENTITY = 8,        /* S/G string (1..128 bytes) */
-	TLS_PSK_KEY = 9,             /* S bytes (16..64); never readable */
+	TLS_PSK_IDENTITY = 8, /* S/G string (1..128 bytes) */
+	TLS_PSK_KEY = 9,      /* S bytes (16..64); never readable */
 	/* S bytes: a session from an earlier G (client resumption).
 	 * G bytes: the current session, serialised (contains secrets). */
 	TLS_SESSION = 10,
-	TLS_SESSION_REUSED = 11,     /* G int: 1 if the handshake resumed */
-	TLS_SESSION_TICKETS = 12,    /* S/G int: server issues tickets (default 1) */
-	TLS_PEER_CERT = 13,          /* G bytes: peer leaf certificate, DER */
-	TLS_PROTOCOL_VERSION = 14,   /* G int: 0x0303 TLS1.2, 0x0304 TLS1.3, 0xfefd DTLS1.2 */
-	TLS_CIPHER_SUITE = 15,       /* G string: IANA name of the negotiated suite */
-	TLS_GROUP = 16,              /* G string: negotiated key-exchange group */
-	TLS_ERROR = 17,              /* G string: reason of the last failure on this fd */
+	TLS_SESSION_REUSED = 11,       /* G int: 1 if the handshake resumed */
+	TLS_SESSION_TICKETS = 12,      /* S/G int: server issues tickets (default 1) */
+	TLS_PEER_CERT = 13,            /* G bytes: peer leaf certificate, DER */
+	TLS_PROTOCOL_VERSION = 14,     /* G int: 0x0303 TLS1.2, 0x0304 TLS1.3, 0xfefd DTLS1.2 */
+	TLS_CIPHER_SUITE = 15,         /* G string: IANA name of the negotiated suite */
+	TLS_GROUP = 16,                /* G string: negotiated key-exchange group */
+	TLS_ERROR = 17,                /* G string: reason of the last failure on this fd */
 	TLS_MIN_PROTOCOL_VERSION = 18, /* S/G int: may only raise the policy minimum */
-	TLS_GROUPS = 19,             /* S string "X25519:P-256": subset of the policy */
-	TLS_SIGNATURE_ALGORITHMS = 20,            /* S string: subset of the policy */
-	TLS_CIPHER_SUITES = 21,      /* S string (TLS 1.3 suites): subset of the policy */
-	TLS_HANDSHAKE = 22,          /* S (no value): drive the handshake now */
-	TLS_HANDSHAKE_WANT = 23,     /* G int: POLLIN/POLLOUT the handshake waits for, 0 when done */
-	TLS_HANDSHAKE_TIMEOUT = 24,  /* S/G int milliseconds for blocking handshakes (default 30000) */
-	TLS_KTLS = 25,               /* G int: bit 0 kernel TLS send, bit 1 receive */
-	TLS_PENDING = 26,            /* G int: decrypted bytes buffered in the library */
+	TLS_GROUPS = 19,               /* S string "X25519:P-256": subset of the policy */
+	TLS_SIGNATURE_ALGORITHMS = 20, /* S string: subset of the policy */
+	TLS_CIPHER_SUITES = 21,        /* S string (TLS 1.3 suites): subset of the policy */
+	TLS_HANDSHAKE = 22,            /* S (no value): drive the handshake now */
+	TLS_HANDSHAKE_WANT = 23, /* G int: POLLIN/POLLOUT the handshake waits for, 0 when done */
+	TLS_HANDSHAKE_TIMEOUT =
+	    24,           /* S/G int milliseconds for blocking handshakes (default 30000) */
+	TLS_KTLS = 25,    /* G int: bit 0 kernel TLS send, bit 1 receive */
+	TLS_PENDING = 26, /* G int: decrypted bytes buffered in the library */
 	/* S int: 1 disables certificate and host name verification.  Refused
 	 * with EPERM when the system policy says allow-insecure = no. */
 	TLS_INSECURE_NO_VERIFY = 100,
@@ -87,12 +88,11 @@ ssize_t tlssock_read(int fd, void *buf, size_t len);
 ssize_t tlssock_write(int fd, const void *buf, size_t len);
 ssize_t tlssock_recv(int fd, void *buf, size_t len, int flags);
 ssize_t tlssock_send(int fd, const void *buf, size_t len, int flags);
-ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags,
-			 struct sockaddr *addr, socklen_t *alen);
-ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags,
-		       const struct sockaddr *addr, socklen_t alen);
-int tlssock_setsockopt(int fd, int level, int name, const void *val,
-		       socklen_t len);
+ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+                         socklen_t *alen);
+ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
+                       socklen_t alen);
+int tlssock_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int tlssock_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int tlssock_shutdown(int fd, int how);
 int tlssock_close(int fd);

@@ -166,8 +166,8 @@ static struct ts_sock *sock_of(SSL *ssl)
 }
 
 static unsigned int psk_client_cb(SSL *ssl, const char *hint, char *identity,
-				  unsigned int max_identity, unsigned char *psk,
-				  unsigned int max_psk)
+                                  unsigned int max_identity, unsigned char *psk,
+                                  unsigned int max_psk)
 {
 	struct ts_sock *s = sock_of(ssl);
 	struct ts_conf *c = s ? s->conf : NULL;
@@ -183,8 +183,8 @@ static unsigned int psk_client_cb(SSL *ssl, const char *hint, char *identity,
 	return (unsigned int)c->psk_key_len;
 }
 
-static unsigned int psk_server_cb(SSL *ssl, const char *identity,
-				  unsigned char *psk, unsigned int max_psk)
+static unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk,
+                                  unsigned int max_psk)
 {
 	struct ts_sock *s = sock_of(ssl);
 	struct ts_conf *c = s ? s->conf : NULL;
@@ -196,9 +196,8 @@ static unsigned int psk_server_cb(SSL *ssl, const char *identity,
 	return (unsigned int)c->psk_key_len;
 }
 
-static int alpn_select_cb(SSL *ssl, const unsigned char **out,
-			  unsigned char *outlen, const unsigned char *in,
-			  unsigned int inlen, void *arg)
+static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                          const unsigned char *in, unsigned int inlen, void *arg)
 {
 	struct ts_sock *s = sock_of(ssl);
 	unsigned char *sel = NULL;
@@ -206,9 +205,8 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out,
 	(void)arg;
 	if (!s || !s->conf->alpn)
 		return SSL_TLSEXT_ERR_NOACK;
-	if (SSL_select_next_proto(&sel, outlen, s->conf->alpn,
-				  (unsigned int)s->conf->alpn_len, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&sel, outlen, s->conf->alpn, (unsigned int)s->conf->alpn_len, in,
+	                          inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL; /* RFC 7301: no_application_protocol */
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
@@ -234,8 +232,8 @@ static int cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
 	memset(&peer, 0, sizeof(peer));
 	if (BIO_dgram_get_peer(SSL_get_rbio(ssl), &peer) <= 0)
 		return 0;
-	if (!HMAC(EVP_sha256(), cookie_key, sizeof(cookie_key),
-		  (const unsigned char *)&peer, sizeof(peer), cookie, &n))
+	if (!HMAC(EVP_sha256(), cookie_key, sizeof(cookie_key), (const unsigned char *)&peer,
+	          sizeof(peer), cookie, &n))
 		return 0;
 	*len = n;
 	return 1;
@@ -246,8 +244,7 @@ static int cookie_check(SSL *ssl, const unsigned char *cookie, unsigned int len)
 	unsigned char want[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	return cookie_make(ssl, want, &n) && n == len &&
-	       CRYPTO_memcmp(want, cookie, n) == 0;
+	return cookie_make(ssl, want, &n) && n == len && CRYPTO_memcmp(want, cookie, n) == 0;
 }
 
 /* Applies the policy lists, narrowed by the socket's own lists. */
@@ -276,8 +273,7 @@ static int set_algorithms(struct ts_sock *s, SSL_CTX *ctx, const struct ts_polic
 	return 0;
 }
 
-static int set_versions(struct ts_sock *s, SSL_CTX *ctx, const struct ts_policy *p,
-			bool dtls)
+static int set_versions(struct ts_sock *s, SSL_CTX *ctx, const struct ts_policy *p, bool dtls)
 {
 	int min = p->min_version;
 
@@ -294,18 +290,15 @@ static int set_identity(struct ts_sock *s, SSL_CTX *ctx, bool server)
 {
 	struct ts_conf *c = s->conf;
 
-	if (c->cert_file &&
-	    SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
-		return ts__fail(s, ENOKEY, "cannot load certificate chain %s",
-				c->cert_file);
-	if (c->key_file &&
-	    SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+	if (c->cert_file && SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
+		return ts__fail(s, ENOKEY, "cannot load certificate chain %s", c->cert_file);
+	if (c->key_file && SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
 		return ts__fail(s, ENOKEY, "cannot load private key %s", c->key_file);
 	if ((c->cert_file || c->key_file) && SSL_CTX_check_private_key(ctx) != 1)
 		return ts__fail(s, ENOKEY, "certificate and private key do not match");
 	if (server && !c->cert_file && c->psk_key_len == 0)
 		return ts__fail(s, ENOKEY,
-				"server needs TLS_CERT_CHAIN_FILE/TLS_PRIVATE_KEY_FILE or a PSK");
+		                "server needs TLS_CERT_CHAIN_FILE/TLS_PRIVATE_KEY_FILE or a PSK");
 	return 0;
 }
 
@@ -322,7 +315,7 @@ static int set_trust(struct ts_sock *s, SSL_CTX *ctx, bool server)
 	if (c->trust_file || c->trust_dir) {
 		if (SSL_CTX_load_verify_locations(ctx, c->trust_file, c->trust_dir) != 1)
 			return ts__fail(s, ENOENT, "cannot load trust anchors %s",
-					c->trust_file ? c->trust_file : c->trust_dir);
+			                c->trust_file ? c->trust_file : c->trust_dir);
 	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		return ts__fail(s, ENOENT, "cannot load the system trust store");
 	}
@@ -371,7 +364,7 @@ static int set_extras(struct ts_sock *s, SSL_CTX *ctx, bool server, bool dtls)
 		}
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
-						    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		                                        SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	}
 	return 0;
 }
@@ -394,8 +387,8 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int key_add(char *k, size_t *off, const char *tag, const char *v)
 {
-	int n = snprintf(k + *off, KEY_MAX - *off, "%s=%zu:%s;", tag, v ? strlen(v) : 0,
-			 v ? v : "");
+	int n =
+	    snprintf(k + *off, KEY_MAX - *off, "%s=%zu:%s;", tag, v ? strlen(v) : 0, v ? v : "");
 
 	if (n < 0 || (size_t)n >= KEY_MAX - *off)
 		return -1;
@@ -410,8 +403,8 @@ static int key_file(char *k, size_t *off, const char *tag, const char *path)
 
 	if (path && stat(path, &st) == 0)
 		snprintf(id, sizeof(id), "%lu.%lu.%lld.%lld.%ld", (unsigned long)st.st_dev,
-			 (unsigned long)st.st_ino, (long long)st.st_size,
-			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		         (unsigned long)st.st_ino, (long long)st.st_size,
+		         (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	return key_add(k, off, tag, path) || key_add(k, off, "#", id);
 }
 
@@ -423,12 +416,10 @@ static int cache_key(const struct ts_conf *c, bool server, bool dtls, char *k)
 
 	for (size_t i = 0; i < c->alpn_len && i < 256; i++)
 		snprintf(alpn + 2 * i, 3, "%02x", c->alpn[i]);
-	snprintf(ints, sizeof(ints), "%d.%d.%d.%d.%d.%d.%d", server, dtls,
-		 c->require_peer_cert, c->tickets, c->min_version,
-		 c->insecure_no_verify, c->psk_key_len != 0);
+	snprintf(ints, sizeof(ints), "%d.%d.%d.%d.%d.%d.%d", server, dtls, c->require_peer_cert,
+	         c->tickets, c->min_version, c->insecure_no_verify, c->psk_key_len != 0);
 	return key_add(k, &off, "i", ints) || key_file(k, &off, "tf", c->trust_file) ||
-	       key_add(k, &off, "td", c->trust_dir) ||
-	       key_file(k, &off, "cf", c->cert_file) ||
+	       key_add(k, &off, "td", c->trust_dir) || key_file(k, &off, "cf", c->cert_file) ||
 	       key_file(k, &off, "kf", c->key_file) || key_add(k, &off, "a", alpn) ||
 	       key_add(k, &off, "g", c->groups) || key_add(k, &off, "s", c->sigalgs) ||
 	       key_add(k, &off, "c13", c->suites13) || key_add(k, &off, "c12", c->ciphers12);
@@ -440,8 +431,7 @@ static SSL_CTX *cache_get(const char *key)
 
 	pthread_mutex_lock(&cache_lock);
 	for (unsigned i = 0; i < CACHE_SLOTS && !ctx; i++) {
-		if (cache[i].key && strcmp(cache[i].key, key) == 0 &&
-		    SSL_CTX_up_ref(cache[i].ctx))
+		if (cache[i].key && strcmp(cache[i].key, key) == 0 && SSL_CTX_up_ref(cache[i].ctx))
 			ctx = cache[i].ctx;
 	}
 	pthread_mutex_unlock(&cache_lock);
@@ -497,12 +487,11 @@ static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls)
 {
 	const struct ts_policy *p = ts__policy();
 	SSL_CTX *ctx;
-	uint64_t opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-			SSL_OP_CIPHER_SERVER_PREFERENCE;
+	uint64_t opts =
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 
 	if (!p) {
-		ts__fail(s, ENOTRECOVERABLE, "system TLS policy unusable: %s",
-			 ts__policy_error());
+		ts__fail(s, ENOTRECOVERABLE, "system TLS policy unusable: %s", ts__policy_error());
 		return NULL;
 	}
 	ctx = SSL_CTX_new(dtls ? DTLS_method() : TLS_method());
@@ -513,9 +502,8 @@ static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls)
 	if (p->ktls && !dtls)
 		opts |= SSL_OP_ENABLE_KTLS;
 	SSL_CTX_set_options(ctx, opts);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                          SSL_MODE_AUTO_RETRY);
 	if (SSL_CTX_get_security_level(ctx) < 2)
 		SSL_CTX_set_security_level(ctx, 2);
 	if (set_versions(s, ctx, p, dtls) || set_algorithms(s, ctx, p) ||

@@ -15,24 +15,22 @@
 #include "tlssock/internal.h"
 #include <enarx/tlssock.h>
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len,
-		    int flags);
+int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags);
 
 /* Opens the per-client socket: same local address, connected to peer. */
-static int client_socket(struct ts_sock *l, const struct sockaddr_storage *peer,
-			 int flags)
+static int client_socket(struct ts_sock *l, const struct sockaddr_storage *peer, int flags)
 {
 	const struct ts_sys *sys = ts__sys();
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
-	socklen_t plen = peer->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						     : sizeof(struct sockaddr_in);
+	socklen_t plen =
+	    peer->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int one = 1, fd, e;
 
 	if (getsockname(l->fd, (struct sockaddr *)&local, &llen) != 0)
 		return -1;
 	fd = sys->socket(l->domain, SOCK_DGRAM | (flags & (SOCK_NONBLOCK | SOCK_CLOEXEC)),
-			 IPPROTO_UDP);
+	                 IPPROTO_UDP);
 	if (fd < 0)
 		return -1;
 	if (sys->setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
@@ -84,8 +82,7 @@ static SSL *listen_one(struct ts_sock *l, SSL_CTX *ctx, struct sockaddr_storage 
 	return ssl;
 }
 
-static int adopt(struct ts_sock *l, SSL *ssl, int nfd,
-		 const struct sockaddr_storage *peer)
+static int adopt(struct ts_sock *l, SSL *ssl, int nfd, const struct sockaddr_storage *peer)
 {
 	struct ts_sock *s = ts__sock_new(nfd, l->domain, SOCK_DGRAM, ts__conf_ref(l->conf));
 
@@ -109,8 +106,7 @@ static int adopt(struct ts_sock *l, SSL *ssl, int nfd,
 	return 0;
 }
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len,
-		    int flags)
+int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct sockaddr_storage peer;
 	SSL_CTX *ctx;
@@ -140,7 +136,7 @@ int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len,
 	}
 	if (addr && len) {
 		socklen_t n = peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							 : sizeof(struct sockaddr_in);
+		                                         : sizeof(struct sockaddr_in);
 
 		memcpy(addr, &peer, n < *len ? n : *len);
 		*len = n;

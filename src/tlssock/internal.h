@@ -39,11 +39,11 @@ struct ts_sys {
 const struct ts_sys *ts__sys(void);
 
 enum ts_state {
-	TS_NEW = 0,      /* socket() done, not connected */
-	TS_LISTEN,       /* listening socket: accepted fds inherit its config */
-	TS_HANDSHAKE,    /* connected, handshake not finished */
-	TS_OPEN,         /* handshake done: data flows */
-	TS_FAILED,       /* handshake failed: every call gives err_errno */
+	TS_NEW = 0,   /* socket() done, not connected */
+	TS_LISTEN,    /* listening socket: accepted fds inherit its config */
+	TS_HANDSHAKE, /* connected, handshake not finished */
+	TS_OPEN,      /* handshake done: data flows */
+	TS_FAILED,    /* handshake failed: every call gives err_errno */
 };
 
 /* Options set with setsockopt before the handshake.  Reference counted:
@@ -89,13 +89,13 @@ struct ts_sock {
 	SSL *ssl;
 	int err_errno;
 	char err[256];
-	char peer[64]; /* "addr:port" for log lines */
+	char peer[64];      /* "addr:port" for log lines */
 	char peer_host[48]; /* address literal: default name to verify */
 };
 
 /* fd table (table.c).  ts__get returns the entry or NULL (not TLS). */
 struct ts_sock *ts__get(int fd);
-int ts__put(struct ts_sock *s); /* -1/EMFILE if fd is out of range */
+int ts__put(struct ts_sock *s);   /* -1/EMFILE if fd is out of range */
 struct ts_sock *ts__take(int fd); /* removes and returns */
 struct ts_sock *ts__sock_new(int fd, int domain, int type, struct ts_conf *conf);
 void ts__sock_free(struct ts_sock *s);
@@ -122,8 +122,7 @@ int ts__alpn_parse(const char *s, size_t n, unsigned char *out, size_t cap);
 int ts__handshake(struct ts_sock *s, bool nonblock);
 /* Records a failure on s: errno value e and a reason built from fmt plus
  * the OpenSSL error queue.  Returns -1 with errno = e. */
-int ts__fail(struct ts_sock *s, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int ts__fail(struct ts_sock *s, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* errno + reason for a failed handshake or I/O call (sslerr from
  * SSL_get_error, sys_errno the errno right after the call).  Returns -1. */
 int ts__map_error(struct ts_sock *s, int sslerr, int sys_errno);
@@ -139,8 +138,7 @@ int ts__wait(int fd, short ev, int timeout_ms);
 /* policy (policy_apply.c) */
 const struct ts_policy *ts__policy(void); /* NULL if the file was bad */
 const char *ts__policy_error(void);
-int ts__policy_allows(const struct ts_list *allowed, const char *list,
-		      char *bad, size_t badlen);
+int ts__policy_allows(const struct ts_list *allowed, const char *list, char *bad, size_t badlen);
 
 /* Key material wipe. */
 void ts__wipe(void *p, size_t n);

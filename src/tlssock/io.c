@@ -36,16 +36,10 @@ static bool wants_nonblock(int fd, int flags)
 static int ready(struct ts_sock *s, int flags)
 {
 	switch (s->state) {
-	case TS_OPEN:
-		return 0;
-	case TS_HANDSHAKE:
-		return ts__handshake(s, wants_nonblock(s->fd, flags));
-	case TS_FAILED:
-		errno = s->err_errno;
-		return -1;
-	default:
-		errno = ENOTCONN;
-		return -1;
+	case TS_OPEN: return 0;
+	case TS_HANDSHAKE: return ts__handshake(s, wants_nonblock(s->fd, flags));
+	case TS_FAILED: errno = s->err_errno; return -1;
+	default: errno = ENOTCONN; return -1;
 	}
 }
 
@@ -57,14 +51,9 @@ static int io_error(struct ts_sock *s, int r, short *ev, int sys_errno)
 	unsigned long code;
 
 	switch (e) {
-	case SSL_ERROR_WANT_READ:
-		*ev = POLLIN;
-		return 1;
-	case SSL_ERROR_WANT_WRITE:
-		*ev = POLLOUT;
-		return 1;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
+	case SSL_ERROR_WANT_READ: *ev = POLLIN; return 1;
+	case SSL_ERROR_WANT_WRITE: *ev = POLLOUT; return 1;
+	case SSL_ERROR_ZERO_RETURN: return 0;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_last_error() == 0) {
 			ts__fail(s, sys_errno ? sys_errno : ECONNRESET, "connection error");
@@ -72,13 +61,11 @@ static int io_error(struct ts_sock *s, int r, short *ev, int sys_errno)
 			return -1;
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	code = ERR_peek_last_error();
 	if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-		ts__fail(s, ECONNRESET,
-			 "peer closed without close_notify (possible truncation)");
+		ts__fail(s, ECONNRESET, "peer closed without close_notify (possible truncation)");
 	else if (ERR_GET_REASON(code) == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC)
 		ts__fail(s, EBADMSG, "record authentication failed");
 	else
@@ -216,8 +203,8 @@ ssize_t tlssock_write(int fd, const void *buf, size_t len)
 	return ts_send(s, buf, len, 0);
 }
 
-ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags,
-			 struct sockaddr *addr, socklen_t *alen)
+ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+                         socklen_t *alen)
 {
 	struct ts_sock *s = ts__get(fd);
 	ssize_t n;
@@ -230,8 +217,8 @@ ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags,
 	return n;
 }
 
-ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags,
-		       const struct sockaddr *addr, socklen_t alen)
+ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
+                       socklen_t alen)
 {
 	struct ts_sock *s = ts__get(fd);
 
@@ -255,8 +242,7 @@ int tlssock_pending(int fd)
 	if (pthread_mutex_trylock(&s->lock) != 0)
 		return 0;
 	if (s->ssl && s->state == TS_OPEN)
-		n = SSL_pending(s->ssl) > 0 ? SSL_pending(s->ssl)
-					    : SSL_has_pending(s->ssl);
+		n = SSL_pending(s->ssl) > 0 ? SSL_pending(s->ssl) : SSL_has_pending(s->ssl);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -284,8 +270,7 @@ static short poll_out(const struct pollfd *orig, short asked, short got, bool bu
 	if (asked != orig->events && (got & (POLLIN | POLLOUT))) {
 		/* Handshake progress possible: report what the caller asked for
 		 * so it calls read/write, which drive the handshake. */
-		r = (short)((got & ~(POLLIN | POLLOUT)) |
-			    (orig->events & (POLLIN | POLLOUT)));
+		r = (short)((got & ~(POLLIN | POLLOUT)) | (orig->events & (POLLIN | POLLOUT)));
 	}
 	if (buffered)
 		r |= POLLIN;

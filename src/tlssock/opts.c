@@ -88,8 +88,8 @@ static int set_string(char **slot, const void *val, socklen_t len)
 }
 
 /* An algorithm list the application wants: must be a subset of policy. */
-static int set_list(struct ts_sock *s, char **slot, const struct ts_list *allowed,
-		    const void *val, socklen_t len)
+static int set_list(struct ts_sock *s, char **slot, const struct ts_list *allowed, const void *val,
+                    socklen_t len)
 {
 	char *str = NULL, why[160];
 	int r = opt_str(val, len, &str);
@@ -131,8 +131,8 @@ static int set_alpn(struct ts_conf *c, const void *val, socklen_t len)
 	return 0;
 }
 
-static int set_bytes_secret(unsigned char **slot, size_t *slot_len,
-			    const void *val, socklen_t len, size_t max)
+static int set_bytes_secret(unsigned char **slot, size_t *slot_len, const void *val, socklen_t len,
+                            size_t max)
 {
 	unsigned char *p;
 
@@ -193,13 +193,11 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 		memcpy(c->psk_key, val, len);
 		c->psk_key_len = len;
 		return 0;
-	case TLS_SESSION:
-		return set_bytes_secret(&c->session, &c->session_len, val, len, 65536);
+	case TLS_SESSION: return set_bytes_secret(&c->session, &c->session_len, val, len, 65536);
 	case TLS_GROUPS: return set_list(s, &c->groups, &p->groups, val, len);
 	case TLS_SIGNATURE_ALGORITHMS: return set_list(s, &c->sigalgs, &p->sigalgs, val, len);
 	case TLS_CIPHER_SUITES: return set_list(s, &c->suites13, &p->suites13, val, len);
-	default:
-		break;
+	default: break;
 	}
 	if (opt_int(val, len, &v) != 0)
 		return -EINVAL;
@@ -217,8 +215,7 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 			return -EPERM;
 		c->insecure_no_verify = v != 0;
 		return 0;
-	default:
-		return -ENOPROTOOPT;
+	default: return -ENOPROTOOPT;
 	}
 }
 
@@ -388,8 +385,7 @@ static int get_opt(struct ts_sock *s, int name, void *val, socklen_t *len)
 		return out_int(val, len, c->min_version > v ? c->min_version : v);
 	}
 	case TLS_HANDSHAKE_TIMEOUT: return out_int(val, len, c->timeout_ms);
-	case TLS_HANDSHAKE_WANT:
-		return out_int(val, len, s->state == TS_HANDSHAKE ? s->want : 0);
+	case TLS_HANDSHAKE_WANT: return out_int(val, len, s->state == TS_HANDSHAKE ? s->want : 0);
 	case TLS_PENDING:
 		return out_int(val, len, s->ssl && s->state == TS_OPEN ? SSL_pending(s->ssl) : 0);
 	case TLS_INSECURE_NO_VERIFY: return out_int(val, len, c->insecure_no_verify);

@@ -13,32 +13,43 @@
 #include "lib/cursor.h"
 
 static const char *const default_groups[] = {
-	"X25519", "P-256", "X448", "P-384", "P-521",
+    "X25519", "P-256", "X448", "P-384", "P-521",
 };
 static const char *const default_sigalgs[] = {
-	"ECDSA+SHA256", "ECDSA+SHA384", "ECDSA+SHA512", "ed25519", "ed448",
-	"rsa_pss_pss_sha256", "rsa_pss_pss_sha384", "rsa_pss_pss_sha512",
-	"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512",
-	"RSA+SHA256", "RSA+SHA384", "RSA+SHA512",
+    "ECDSA+SHA256",
+    "ECDSA+SHA384",
+    "ECDSA+SHA512",
+    "ed25519",
+    "ed448",
+    "rsa_pss_pss_sha256",
+    "rsa_pss_pss_sha384",
+    "rsa_pss_pss_sha512",
+    "rsa_pss_rsae_sha256",
+    "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",
+    "RSA+SHA256",
+    "RSA+SHA384",
+    "RSA+SHA512",
 };
 static const char *const default_suites13[] = {
-	"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-	"TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
 };
 /* Forward-secret AEAD suites only; the PSK ones are used only when a PSK is
  * configured on the socket. */
 static const char *const default_ciphers12[] = {
-	"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-	"ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-	"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-	"ECDHE-PSK-CHACHA20-POLY1305", "DHE-PSK-AES256-GCM-SHA384",
-	"DHE-PSK-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-PSK-CHACHA20-POLY1305",   "DHE-PSK-AES256-GCM-SHA384",
+    "DHE-PSK-CHACHA20-POLY1305",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -73,13 +84,11 @@ void ts_policy_defaults(struct ts_policy *p)
 
 static bool name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-	       c == '+';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.' || c == '+';
 }
 
-int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err,
-		  size_t errlen)
+int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err, size_t errlen)
 {
 	struct ts_list tmp;
 	size_t i = 0;
@@ -91,7 +100,7 @@ int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err,
 		while (i < n && s[i] != ':' && s[i] != ',') {
 			if (!name_char(s[i])) {
 				set_err(err, errlen, "bad character 0x%02x in name",
-					(unsigned char)s[i]);
+				        (unsigned char)s[i]);
 				return -1;
 			}
 			i++;
@@ -122,9 +131,9 @@ int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err,
 static const char *canon(const char *name)
 {
 	static const char *const alias[][3] = {
-		{"P-256", "secp256r1", "prime256v1"},
-		{"P-384", "secp384r1", "secp384r1"},
-		{"P-521", "secp521r1", "secp521r1"},
+	    {"P-256", "secp256r1", "prime256v1"},
+	    {"P-384", "secp384r1", "secp384r1"},
+	    {"P-521", "secp521r1", "secp521r1"},
 	};
 
 	for (size_t i = 0; i < N(alias); i++)
@@ -198,8 +207,8 @@ enum {
 };
 
 static const char *const key_names[K_COUNT] = {
-	"min-version", "dtls-min-version", "groups", "sigalgs",
-	"tls13-ciphersuites", "tls12-ciphers", "allow-insecure", "ktls",
+    "min-version",        "dtls-min-version", "groups",         "sigalgs",
+    "tls13-ciphersuites", "tls12-ciphers",    "allow-insecure", "ktls",
 };
 
 static struct ts_list *key_list(struct ts_policy *p, int k)
@@ -213,8 +222,7 @@ static struct ts_list *key_list(struct ts_policy *p, int k)
 	}
 }
 
-static int apply_key(struct ts_policy *p, int k, const char *v, char *err,
-		     size_t errlen)
+static int apply_key(struct ts_policy *p, int k, const char *v, char *err, size_t errlen)
 {
 	struct ts_list *l = key_list(p, k);
 
@@ -237,8 +245,7 @@ static int apply_key(struct ts_policy *p, int k, const char *v, char *err,
 			return 0;
 		set_err(err, errlen, "%s must be yes or no", key_names[k]);
 		return -1;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -248,8 +255,7 @@ static bool is_space(char c)
 }
 
 /* Trims the line in place, splits it at '=' and applies it. */
-static int parse_line(struct ts_policy *p, char *line, unsigned *seen,
-		      char *err, size_t errlen)
+static int parse_line(struct ts_policy *p, char *line, unsigned *seen, char *err, size_t errlen)
 {
 	char *eq, *key, *val, *e;
 	char *hash = strchr(line, '#');
@@ -289,8 +295,7 @@ static int parse_line(struct ts_policy *p, char *line, unsigned *seen,
 	return apply_key(p, k, val, err, errlen);
 }
 
-int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len,
-		    char *err, size_t errlen)
+int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len, char *err, size_t errlen)
 {
 	struct cursor c;
 	struct ts_policy tmp = *p;
@@ -314,8 +319,8 @@ int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len,
 				return -1;
 			}
 			if (n == TS_POLICY_MAX_LINE) {
-				set_err(err, errlen, "line %u: longer than %d bytes",
-					lineno, TS_POLICY_MAX_LINE);
+				set_err(err, errlen, "line %u: longer than %d bytes", lineno,
+				        TS_POLICY_MAX_LINE);
 				return -1;
 			}
 			line[n++] = (char)ch;

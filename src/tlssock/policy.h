@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TS_LIST_MAX 64   /* names per list */
-#define TS_NAME_MAX 64   /* bytes per name including NUL */
+#define TS_LIST_MAX 64 /* names per list */
+#define TS_NAME_MAX 64 /* bytes per name including NUL */
 #define TS_POLICY_MAX_BYTES 65536
 #define TS_POLICY_MAX_LINE 1024
 
@@ -19,14 +19,14 @@ struct ts_list {
 };
 
 struct ts_policy {
-	int min_version;      /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
-	int dtls_min_version; /* 0xfefd (DTLS 1.2) */
+	int min_version;          /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
+	int dtls_min_version;     /* 0xfefd (DTLS 1.2) */
 	struct ts_list groups;    /* key exchange groups, preference order */
 	struct ts_list sigalgs;   /* signature algorithms */
 	struct ts_list suites13;  /* TLS 1.3 cipher suites (IANA names) */
 	struct ts_list ciphers12; /* TLS 1.2 cipher suites (OpenSSL names) */
-	bool allow_insecure;  /* may apps use the *_INSECURE_* options? */
-	bool ktls;            /* use kernel TLS where the kernel offers it */
+	bool allow_insecure;      /* may apps use the *_INSECURE_* options? */
+	bool ktls;                /* use kernel TLS where the kernel offers it */
 };
 
 /* Fills p with the built-in defaults (used when no file exists). */
@@ -35,12 +35,10 @@ void ts_policy_defaults(struct ts_policy *p);
 /* Parses a policy file held in buf[0..len).  Keys not given keep the value
  * p already holds (call ts_policy_defaults first).  Returns 0, or -1 with a
  * message naming the line in err. */
-int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len,
-		    char *err, size_t errlen);
+int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len, char *err, size_t errlen);
 
 /* Parses a ':' or ',' separated name list.  Returns 0 or -1 (err set). */
-int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err,
-		  size_t errlen);
+int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err, size_t errlen);
 
 /* Case-insensitive membership test; knows the P-256/secp256r1/prime256v1
  * style aliases of the NIST curves. */

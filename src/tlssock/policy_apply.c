@@ -65,10 +65,22 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *len)
 
 typedef int (*name_check)(SSL_CTX *, const char *);
 
-static int check_group(SSL_CTX *c, const char *n) { return SSL_CTX_set1_groups_list(c, n); }
-static int check_sigalg(SSL_CTX *c, const char *n) { return SSL_CTX_set1_sigalgs_list(c, n); }
-static int check_suite13(SSL_CTX *c, const char *n) { return SSL_CTX_set_ciphersuites(c, n); }
-static int check_cipher12(SSL_CTX *c, const char *n) { return SSL_CTX_set_cipher_list(c, n); }
+static int check_group(SSL_CTX *c, const char *n)
+{
+	return SSL_CTX_set1_groups_list(c, n);
+}
+static int check_sigalg(SSL_CTX *c, const char *n)
+{
+	return SSL_CTX_set1_sigalgs_list(c, n);
+}
+static int check_suite13(SSL_CTX *c, const char *n)
+{
+	return SSL_CTX_set_ciphersuites(c, n);
+}
+static int check_cipher12(SSL_CTX *c, const char *n)
+{
+	return SSL_CTX_set_cipher_list(c, n);
+}
 
 static void filter(SSL_CTX *c, struct ts_list *l, name_check ok, const char *what)
 {
@@ -80,8 +92,8 @@ static void filter(SSL_CTX *c, struct ts_list *l, name_check ok, const char *wha
 				memcpy(l->name[keep], l->name[i], TS_NAME_MAX);
 			keep++;
 		} else {
-			log_warn("tlssock: policy %s '%s' unknown to %s, ignored",
-				 what, l->name[i], OpenSSL_version(OPENSSL_VERSION));
+			log_warn("tlssock: policy %s '%s' unknown to %s, ignored", what, l->name[i],
+			         OpenSSL_version(OPENSSL_VERSION));
 		}
 		ERR_clear_error();
 	}
@@ -103,8 +115,7 @@ static int check_names(struct ts_policy *p)
 	SSL_CTX_free(c);
 	if (p->groups.n == 0 || p->sigalgs.n == 0 || p->suites13.n == 0 ||
 	    (p->ciphers12.n == 0 && p->min_version < 0x0304)) {
-		snprintf(policy_err, sizeof(policy_err),
-			 "policy leaves an algorithm list empty");
+		snprintf(policy_err, sizeof(policy_err), "policy leaves an algorithm list empty");
 		return -1;
 	}
 	return 0;
@@ -122,7 +133,7 @@ static void load(void)
 	rc = read_file(path, buf, sizeof(buf), &len);
 	if (rc < 0) {
 		snprintf(policy_err, sizeof(policy_err), "%s: %s", path,
-			 errno == EFBIG ? "file too large" : strerror(errno));
+		         errno == EFBIG ? "file too large" : strerror(errno));
 		log_error("tlssock: policy %s", policy_err);
 		return;
 	}
@@ -150,8 +161,7 @@ const char *ts__policy_error(void)
 	return policy_err;
 }
 
-int ts__policy_allows(const struct ts_list *allowed, const char *list,
-		      char *bad, size_t badlen)
+int ts__policy_allows(const struct ts_list *allowed, const char *list, char *bad, size_t badlen)
 {
 	struct ts_list want;
 	char why[128];
@@ -163,7 +173,7 @@ int ts__policy_allows(const struct ts_list *allowed, const char *list,
 	for (unsigned i = 0; i < want.n; i++) {
 		if (!ts_list_has(allowed, want.name[i])) {
 			snprintf(bad, badlen, "'%s' is not allowed by the system policy",
-				 want.name[i]);
+			         want.name[i]);
 			return -1;
 		}
 	}

@@ -32,12 +32,12 @@ static inline int passthrough(int fd)
 }
 
 #define ENTER() (depth++)
-#define LEAVE(r)          \
-	do {              \
+#define LEAVE(r)                \
+	do {                    \
 		int e_ = errno; \
-		depth--;  \
-		errno = e_; \
-		return (r); \
+		depth--;        \
+		errno = e_;     \
+		return (r);     \
 	} while (0)
 
 EXPORT int socket(int domain, int type, int protocol)
@@ -122,8 +122,7 @@ EXPORT ssize_t send(int fd, const void *b, size_t n, int f)
 	LEAVE(r);
 }
 
-EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a,
-			socklen_t *l)
+EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
 {
 	ssize_t r;
 
@@ -134,8 +133,7 @@ EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a,
 	LEAVE(r);
 }
 
-EXPORT ssize_t sendto(int fd, const void *b, size_t n, int f,
-		      const struct sockaddr *a, socklen_t l)
+EXPORT ssize_t sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l)
 {
 	ssize_t r;
 
@@ -163,7 +161,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int f)
 	m->msg_namelen = 0;
 	for (size_t i = 0; i < (size_t)m->msg_iovlen; i++) {
 		ssize_t r = tlssock_recv(fd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len,
-					 i ? f | MSG_DONTWAIT : f);
+		                         i ? f | MSG_DONTWAIT : f);
 
 		if (r < 0) {
 			if (total)
@@ -311,8 +309,8 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
 	}
 	for (int fd = 0; fd < nfds; fd++) {
 		short ev = (short)((rd && FD_ISSET(fd, rd) ? POLLIN : 0) |
-				   (wr && FD_ISSET(fd, wr) ? POLLOUT : 0) |
-				   (ex && FD_ISSET(fd, ex) ? POLLPRI : 0));
+		                   (wr && FD_ISSET(fd, wr) ? POLLOUT : 0) |
+		                   (ex && FD_ISSET(fd, ex) ? POLLPRI : 0));
 
 		if (ev)
 			p[n++] = (struct pollfd){.fd = fd, .events = ev};

@@ -63,9 +63,8 @@ static int bio_create(BIO *b)
 
 static void bio_init(void)
 {
-	bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
-					BIO_TYPE_DESCRIPTOR,
-				"tlssock");
+	bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+	                        "tlssock");
 	if (!bio_meth)
 		return;
 	BIO_meth_set_write(bio_meth, bio_write);
@@ -125,8 +124,7 @@ int ts__fail(struct ts_sock *s, int e, const char *fmt, ...)
 	va_end(ap);
 	if (code)
 		ERR_error_string_n(code, ssl, sizeof(ssl));
-	snprintf(s->err, sizeof(s->err), "%s%s%s", msg, *ssl ? " (" : "",
-		 *ssl ? ssl : "");
+	snprintf(s->err, sizeof(s->err), "%s%s%s", msg, *ssl ? " (" : "", *ssl ? ssl : "");
 	if (*ssl) {
 		size_t n = strlen(s->err);
 
@@ -151,12 +149,9 @@ static int verify_errno(long vr)
 	switch (vr) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-	case X509_V_ERR_CRL_HAS_EXPIRED:
-		return EKEYEXPIRED;
-	case X509_V_ERR_CERT_REVOKED:
-		return EKEYREVOKED;
-	default:
-		return EKEYREJECTED;
+	case X509_V_ERR_CRL_HAS_EXPIRED: return EKEYEXPIRED;
+	case X509_V_ERR_CERT_REVOKED: return EKEYREVOKED;
+	default: return EKEYREJECTED;
 	}
 }
 
@@ -172,18 +167,15 @@ static bool alert_is_rejection(int alert)
 	case SSL_AD_UNKNOWN_CA:
 	case SSL_AD_ACCESS_DENIED:
 	case SSL_AD_CERTIFICATE_REQUIRED:
-	case SSL_AD_UNKNOWN_PSK_IDENTITY:
-		return true;
-	default:
-		return false;
+	case SSL_AD_UNKNOWN_PSK_IDENTITY: return true;
+	default: return false;
 	}
 }
 
 void ts__log_failure(struct ts_sock *s, const char *what)
 {
-	log_warn("tlssock: %s with %s failed: %s (%s)", what,
-		 s->peer[0] ? s->peer : "unknown peer", s->err,
-		 strerror(s->err_errno));
+	log_warn("tlssock: %s with %s failed: %s (%s)", what, s->peer[0] ? s->peer : "unknown peer",
+	         s->err, strerror(s->err_errno));
 }
 
 /* Maps the state after a failed SSL call to errno + reason. */
@@ -196,15 +188,14 @@ int ts__map_error(struct ts_sock *s, int sslerr, int sys_errno)
 
 	if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && vr != X509_V_OK)
 		return ts__fail(s, verify_errno(vr), "peer certificate rejected: %s",
-				X509_verify_cert_error_string(vr));
+		                X509_verify_cert_error_string(vr));
 	if (alert && alert_is_rejection(reason - SSL_AD_REASON_OFFSET))
-		return ts__fail(s, EACCES, "peer rejected our credentials: alert %s",
-				alert);
+		return ts__fail(s, EACCES, "peer rejected our credentials: alert %s", alert);
 	if (alert)
 		return ts__fail(s, EPROTO, "peer aborted the handshake: alert %s", alert);
 	if (sslerr == SSL_ERROR_SYSCALL && code == 0)
 		return ts__fail(s, sys_errno ? sys_errno : ECONNRESET,
-				"connection closed during the handshake");
+		                "connection closed during the handshake");
 	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 		return ts__fail(s, ECONNRESET, "connection closed during the handshake");
 	if (sslerr == SSL_ERROR_SYSCALL)
@@ -308,10 +299,9 @@ int ts__ssl_make(struct ts_sock *s, SSL_CTX *ctx, bool server)
 	SSL_set_connect_state(s->ssl);
 	if (client_names(s) != 0)
 		return ts__fail(s, EINVAL, "cannot use peer name '%s'", s->conf->peer_name);
-	if (!s->conf->peer_name && !s->peer_host[0] &&
-	    !s->conf->insecure_no_verify && s->conf->psk_key_len == 0)
-		return ts__fail(s, EDESTADDRREQ,
-				"no TLS_PEER_NAME to verify the server against");
+	if (!s->conf->peer_name && !s->peer_host[0] && !s->conf->insecure_no_verify &&
+	    s->conf->psk_key_len == 0)
+		return ts__fail(s, EDESTADDRREQ, "no TLS_PEER_NAME to verify the server against");
 	return client_session(s);
 }
 
@@ -559,8 +549,7 @@ static int accept_stream(struct ts_sock *l, int nfd, int flags)
 		return nfd;
 	r = errno;
 	pthread_mutex_lock(&l->lock);
-	snprintf(l->err, sizeof(l->err), "accepted connection from %.60s: %.160s", s->peer,
-		 s->err);
+	snprintf(l->err, sizeof(l->err), "accepted connection from %.60s: %.160s", s->peer, s->err);
 	l->err_errno = r;
 	pthread_mutex_unlock(&l->lock);
 	tlssock_close(nfd);
@@ -568,8 +557,7 @@ static int accept_stream(struct ts_sock *l, int nfd, int flags)
 	return -1;
 }
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len,
-		    int flags);
+int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags);
 
 int tlssock_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {

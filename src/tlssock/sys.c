@@ -12,20 +12,20 @@
 #ifndef TLSSOCK_PRELOAD
 
 static const struct ts_sys libc_sys = {
-	.socket = socket,
-	.connect = connect,
-	.accept4 = accept4,
-	.read = read,
-	.write = write,
-	.recv = recv,
-	.send = send,
-	.recvfrom = recvfrom,
-	.sendto = sendto,
-	.setsockopt = setsockopt,
-	.getsockopt = getsockopt,
-	.shutdown = shutdown,
-	.close = close,
-	.poll = poll,
+    .socket = socket,
+    .connect = connect,
+    .accept4 = accept4,
+    .read = read,
+    .write = write,
+    .recv = recv,
+    .send = send,
+    .recvfrom = recvfrom,
+    .sendto = sendto,
+    .setsockopt = setsockopt,
+    .getsockopt = getsockopt,
+    .shutdown = shutdown,
+    .close = close,
+    .poll = poll,
 };
 
 const struct ts_sys *ts__sys(void)
@@ -38,11 +38,11 @@ const struct ts_sys *ts__sys(void)
 static struct ts_sys next_sys;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-#define NEXT(name)                                              \
-	do {                                                    \
+#define NEXT(name)                                                  \
+	do {                                                        \
 		*(void **)&next_sys.name = dlsym(RTLD_NEXT, #name); \
-		if (!next_sys.name)                             \
-			abort();                                \
+		if (!next_sys.name)                                 \
+			abort();                                    \
 	} while (0)
 
 static void resolve(void)

@@ -23,8 +23,7 @@ static void table_init(void)
 	struct rlimit rl;
 	size_t n = 65536;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-	    rl.rlim_max > n)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
 		n = rl.rlim_max;
 	if (n > TABLE_MAX)
 		n = TABLE_MAX;

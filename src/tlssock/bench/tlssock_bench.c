@@ -67,7 +67,7 @@ static void make_pki(void)
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"localhost", -1, -1, 0);
+	                           (const unsigned char *)"localhost", -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(x));
 	X509_set_pubkey(x, k);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
@@ -104,9 +104,9 @@ static void cleanup_pki(void)
 
 struct impl {
 	const char *name;
-	int (*listen_fd)(int tcp_fd);                 /* configure a listener */
-	int (*accept_conn)(int lfd, void **conn);     /* accept + handshake */
-	int (*connect_conn)(int port, void **conn);   /* connect + handshake */
+	int (*listen_fd)(int tcp_fd);               /* configure a listener */
+	int (*accept_conn)(int lfd, void **conn);   /* accept + handshake */
+	int (*connect_conn)(int port, void **conn); /* connect + handshake */
 	ssize_t (*rd)(void *conn, void *buf, size_t n);
 	ssize_t (*wr)(void *conn, const void *buf, size_t n);
 	void (*close_conn)(void *conn);
@@ -117,8 +117,8 @@ static int tcp_listener(int proto, int *port)
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	int one = 1;
-	int fd = proto ? tlssock_socket(AF_INET, SOCK_STREAM, proto)
-		       : socket(AF_INET, SOCK_STREAM, 0);
+	int fd =
+	    proto ? tlssock_socket(AF_INET, SOCK_STREAM, proto) : socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket");
@@ -132,8 +132,9 @@ static int tcp_listener(int proto, int *port)
 
 static struct sockaddr_in loop_addr(int port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				.sin_port = htons((uint16_t)port)};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                        .sin_port = htons((uint16_t)port)};
 	return a;
 }
 
@@ -222,9 +223,9 @@ static void ossl_close(void *c)
 static int ts_listen(int fd)
 {
 	if (tlssock_setsockopt(fd, IPPROTO_TLS, TLS_CERT_CHAIN_FILE, cert_path,
-			       (socklen_t)strlen(cert_path)) ||
+	                       (socklen_t)strlen(cert_path)) ||
 	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PRIVATE_KEY_FILE, key_path,
-			       (socklen_t)strlen(key_path)))
+	                       (socklen_t)strlen(key_path)))
 		die("tlssock listener options");
 	return fd;
 }
@@ -246,7 +247,7 @@ static int ts_connect(int port, void **conn)
 
 	if (fd < 0 ||
 	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_TRUST_FILE, cert_path,
-			       (socklen_t)strlen(cert_path)) ||
+	                       (socklen_t)strlen(cert_path)) ||
 	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PEER_NAME, "localhost", 9) ||
 	    tlssock_connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		die("tlssock connect");
@@ -270,8 +271,8 @@ static void ts_close(void *c)
 }
 
 static const struct impl impls[2] = {
-	{"direct OpenSSL", ossl_listen, ossl_accept, ossl_connect, ossl_rd, ossl_wr, ossl_close},
-	{"TLSSock", ts_listen, ts_accept, ts_connect, ts_rd, ts_wr, ts_close},
+    {"direct OpenSSL", ossl_listen, ossl_accept, ossl_connect, ossl_rd, ossl_wr, ossl_close},
+    {"TLSSock", ts_listen, ts_accept, ts_connect, ts_rd, ts_wr, ts_close},
 };
 
 /* ---------------- the two workloads ---------------- */
@@ -324,10 +325,11 @@ static double run(const struct impl *im, enum work w, char *cipher, size_t ciphe
 		if (cipher && tls) {
 			socklen_t l = (socklen_t)cipher_len;
 
-			tlssock_getsockopt((int)(intptr_t)c, IPPROTO_TLS, TLS_CIPHER_SUITE, cipher, &l);
+			tlssock_getsockopt((int)(intptr_t)c, IPPROTO_TLS, TLS_CIPHER_SUITE, cipher,
+			                   &l);
 		} else if (cipher) {
 			snprintf(cipher, cipher_len, "%s",
-				 SSL_CIPHER_standard_name(SSL_get_current_cipher(c)));
+			         SSL_CIPHER_standard_name(SSL_get_current_cipher(c)));
 		}
 		t0 = now();
 		while (sent < bulk_bytes) {
@@ -392,8 +394,9 @@ int main(int argc, char **argv)
 		}
 	}
 	cleanup_pki();
-	printf("# TLSSock vs direct OpenSSL (%s), loopback, best of %d, %zu MiB bulk, %d handshakes\n",
-	       OpenSSL_version(OPENSSL_VERSION), reps, bulk_bytes >> 20, handshakes);
+	printf(
+	    "# TLSSock vs direct OpenSSL (%s), loopback, best of %d, %zu MiB bulk, %d handshakes\n",
+	    OpenSSL_version(OPENSSL_VERSION), reps, bulk_bytes >> 20, handshakes);
 	printf("# suites: direct=%s tlssock=%s; server cert ECDSA P-256, TLS 1.3 full handshakes\n",
 	       ciph[0], ciph[1]);
 	printf("%-22s %16s %16s %8s\n", "metric", "direct-openssl", "tlssock", "ratio");

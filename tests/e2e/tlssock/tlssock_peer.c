@@ -69,8 +69,7 @@ static int fail(int fd, const char *what)
 
 	if (fd >= 0)
 		T(getsockopt)(fd, IPPROTO_TLS, TLS_ERROR, reason, &len);
-	printf("error errno=%s what=%s reason=%s (%s)\n", errname(e), what, reason,
-	       strerror(e));
+	printf("error errno=%s what=%s reason=%s (%s)\n", errname(e), what, reason, strerror(e));
 	fflush(stdout);
 	exit(2);
 }
@@ -114,9 +113,9 @@ static void configure(int fd, const struct opts *o)
 
 		for (size_t i = 0; i < n && i < sizeof(k); i++)
 			k[i] = (unsigned char)(hexval(o->psk_hex[2 * i]) * 16 +
-					       hexval(o->psk_hex[2 * i + 1]));
+			                       hexval(o->psk_hex[2 * i + 1]));
 		if (T(setsockopt)(fd, IPPROTO_TLS, TLS_PSK_KEY, k,
-				  (socklen_t)(n > sizeof(k) ? sizeof(k) : n)) != 0)
+		                  (socklen_t)(n > sizeof(k) ? sizeof(k) : n)) != 0)
 			fail(fd, "psk-key");
 	}
 	if (o->min)
@@ -165,9 +164,10 @@ static void print_info(int fd, const struct opts *o)
 	l = sizeof(cert);
 	if (T(getsockopt)(fd, IPPROTO_TLS, TLS_PEER_CERT, cert, &l) != 0)
 		l = 0;
-	fprintf(stderr, "info version=0x%04x cipher=%s group=%s alpn=%s reused=%d ktls=%d peer_cert_der=%u\n",
-		ver, cipher, group[0] ? group : "-", alpn[0] ? alpn : "-", reused, ktls,
-		(unsigned)l);
+	fprintf(
+	    stderr,
+	    "info version=0x%04x cipher=%s group=%s alpn=%s reused=%d ktls=%d peer_cert_der=%u\n",
+	    ver, cipher, group[0] ? group : "-", alpn[0] ? alpn : "-", reused, ktls, (unsigned)l);
 }
 
 static void save_session(int fd, const struct opts *o)
@@ -187,10 +187,10 @@ static void save_session(int fd, const struct opts *o)
 }
 
 static int resolve(const char *host, const char *port, int dgram, struct sockaddr_storage *ss,
-		   socklen_t *len)
+                   socklen_t *len)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = dgram ? SOCK_DGRAM : SOCK_STREAM};
+	                         .ai_socktype = dgram ? SOCK_DGRAM : SOCK_STREAM};
 	struct addrinfo *ai = NULL;
 
 	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
@@ -287,8 +287,8 @@ static int client_once(const char *host, const char *port, const struct opts *o)
 	print_info(fd, o);
 	if (o->http) {
 		snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", o->http,
-			 o->name ? o->name : host);
+		         "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", o->http,
+		         o->name ? o->name : host);
 		write_all(fd, req, strlen(req));
 	} else if (o->send) {
 		write_all(fd, o->send, strlen(o->send));
@@ -335,9 +335,9 @@ static void serve_one(int c, const struct opts *o)
 				break;
 		}
 		snprintf(resp, sizeof(resp),
-			 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n%s",
-			 sizeof(body) - 1, body);
+		         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+		         "Connection: close\r\n\r\n%s",
+		         sizeof(body) - 1, body);
 		write_all(c, resp, strlen(resp));
 		return;
 	}
@@ -363,8 +363,7 @@ static int server(const char *port, const struct opts *o)
 	T(setsockopt)(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons((unsigned short)strtol(port, NULL, 10));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    (!o->dtls && listen(fd, 16) != 0))
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || (!o->dtls && listen(fd, 16) != 0))
 		fail(fd, "bind");
 	getsockname(fd, (struct sockaddr *)&a, &len);
 	printf("port=%u\n", ntohs(a.sin_port));
@@ -394,27 +393,31 @@ static int parse(int argc, char **argv, int i, struct opts *o)
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define OPT(flag, field)                     \
-	if (strcmp(a, flag) == 0 && v) {     \
-		o->field = v;                \
-		i++;                         \
-		continue;                    \
+#define OPT(flag, field)                 \
+	if (strcmp(a, flag) == 0 && v) { \
+		o->field = v;            \
+		i++;                     \
+		continue;                \
 	}
-#define FLAG(flag, field)            \
-	if (strcmp(a, flag) == 0) {  \
-		o->field = 1;        \
-		continue;            \
+#define FLAG(flag, field)           \
+	if (strcmp(a, flag) == 0) { \
+		o->field = 1;       \
+		continue;           \
 	}
-		OPT("--name", name) OPT("--ca", ca) OPT("--cert", cert) OPT("--key", key)
-		OPT("--alpn", alpn) OPT("--psk-id", psk_id) OPT("--psk-key", psk_hex)
-		OPT("--groups", groups) OPT("--suites", suites) OPT("--send", send)
-		OPT("--http", http) OPT("--session-in", session_in)
-		OPT("--session-out", session_out)
-		FLAG("--require-cert", require_cert) FLAG("--insecure", insecure)
-		FLAG("--dtls", dtls) FLAG("--nonblock", nonblock) FLAG("--info", info)
-		FLAG("--no-tickets", no_tickets) FLAG("--select", use_select)
-		if (strcmp(a, "--min") == 0 && v) {
-			o->min = strcmp(v, "1.3") == 0 ? 0x0304 : strcmp(v, "1.2") == 0 ? 0x0303 : 1;
+		OPT("--name", name)
+		OPT("--ca", ca) OPT("--cert", cert) OPT("--key", key) OPT("--alpn", alpn)
+		    OPT("--psk-id", psk_id) OPT("--psk-key", psk_hex) OPT("--groups", groups)
+		        OPT("--suites", suites) OPT("--send", send) OPT("--http", http)
+		            OPT("--session-in", session_in) OPT("--session-out", session_out)
+		                FLAG("--require-cert", require_cert) FLAG("--insecure", insecure)
+		                    FLAG("--dtls", dtls) FLAG("--nonblock", nonblock)
+		                        FLAG("--info", info) FLAG("--no-tickets", no_tickets)
+		                            FLAG("--select",
+		                                 use_select) if (strcmp(a, "--min") == 0 && v)
+		{
+			o->min = strcmp(v, "1.3") == 0   ? 0x0304
+			         : strcmp(v, "1.2") == 0 ? 0x0303
+			                                 : 1;
 			i++;
 			continue;
 		}

@@ -56,12 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ts_list_has(&l, "P-256");
 		}
 		break;
-	case 2:
-		ts__alpn_parse((const char *)data + 1, size - 1, wire, sizeof(wire));
-		break;
-	default:
-		fuzz_setopt(data + 1, size - 1);
-		break;
+	case 2: ts__alpn_parse((const char *)data + 1, size - 1, wire, sizeof(wire)); break;
+	default: fuzz_setopt(data + 1, size - 1); break;
 	}
 	return 0;
 }

@@ -31,7 +31,7 @@ static void test_defaults_are_secure(void **state)
 		/* forward secrecy and AEAD only */
 		assert_true(strstr(p.ciphers12.name[i], "DHE") != NULL);
 		assert_true(strstr(p.ciphers12.name[i], "GCM") ||
-			    strstr(p.ciphers12.name[i], "CHACHA20"));
+		            strstr(p.ciphers12.name[i], "CHACHA20"));
 	}
 	for (unsigned i = 0; i < p.sigalgs.n; i++)
 		assert_null(strstr(p.sigalgs.name[i], "SHA1"));
@@ -42,14 +42,14 @@ static void test_full_file(void **state)
 	struct ts_policy p;
 	char err[200] = "";
 	const char *text = "# system policy\n"
-			   "min-version = TLS1.3\n"
-			   "groups = X25519MLKEM768:X25519 # PQ hybrid first\n"
-			   "sigalgs=ed25519:ECDSA+SHA256\r\n"
-			   "tls13-ciphersuites = TLS_AES_256_GCM_SHA384\n"
-			   "\n   \t\n"
-			   "tls12-ciphers = ECDHE-ECDSA-AES256-GCM-SHA384\n"
-			   "allow-insecure = no\n"
-			   "ktls = no";
+	                   "min-version = TLS1.3\n"
+	                   "groups = X25519MLKEM768:X25519 # PQ hybrid first\n"
+	                   "sigalgs=ed25519:ECDSA+SHA256\r\n"
+	                   "tls13-ciphersuites = TLS_AES_256_GCM_SHA384\n"
+	                   "\n   \t\n"
+	                   "tls12-ciphers = ECDHE-ECDSA-AES256-GCM-SHA384\n"
+	                   "allow-insecure = no\n"
+	                   "ktls = no";
 
 	(void)state;
 	assert_int_equal(parse(&p, text, err, sizeof(err)), 0);
@@ -109,8 +109,9 @@ static void test_limits(void **state)
 	for (int i = 0; i <= TS_LIST_MAX; i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%sg%d", i ? ":" : "", i % 10);
 	expect_error(list, "more than");
-	expect_error("groups = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
-		     "longer than");
+	expect_error(
+	    "groups = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    "longer than");
 	{
 		const char nul[] = "groups = X25519\0\n";
 		struct ts_policy p;
@@ -161,12 +162,9 @@ static void test_alpn_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_are_secure),
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_errors_name_the_line),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_list_aliases),
-		cmocka_unit_test(test_alpn_parse),
+	    cmocka_unit_test(test_defaults_are_secure),  cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_errors_name_the_line), cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_list_aliases),         cmocka_unit_test(test_alpn_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

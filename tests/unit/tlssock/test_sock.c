@@ -145,8 +145,9 @@ static void srv_stop(struct srv *s)
 
 static int client_connect(int port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				.sin_port = htons((uint16_t)port)};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                        .sin_port = htons((uint16_t)port)};
 	int fd = tlssock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS);
 
 	assert_true(fd >= 0);
@@ -220,7 +221,8 @@ static void test_option_validation(void **state)
 	assert_int_equal(tlssock_getsockopt(fd, IPPROTO_TLS, TLS_PEER_NAME, buf, &len), -1);
 	assert_int_equal(errno, ERANGE);
 	assert_int_equal(len, 5); /* size needed */
-	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PSK_KEY, small, sizeof(small)), -1);
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PSK_KEY, small, sizeof(small)),
+	                 -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_PSK_KEY, key16, sizeof(key16)), 0);
 	len = sizeof(buf);
@@ -432,16 +434,16 @@ static void test_alloc_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_socket_args),
-		cmocka_unit_test(test_fd_table),
-		cmocka_unit_test(test_option_validation),
-		cmocka_unit_test(test_echo_and_info),
-		cmocka_unit_test(test_pending_and_poll),
-		cmocka_unit_test(test_full_duplex),
-		cmocka_unit_test(test_server_without_cert),
-		cmocka_unit_test(test_handshake_timeout),
-		cmocka_unit_test(test_nonblocking_read_again),
-		cmocka_unit_test(test_alloc_failure),
+	    cmocka_unit_test(test_socket_args),
+	    cmocka_unit_test(test_fd_table),
+	    cmocka_unit_test(test_option_validation),
+	    cmocka_unit_test(test_echo_and_info),
+	    cmocka_unit_test(test_pending_and_poll),
+	    cmocka_unit_test(test_full_duplex),
+	    cmocka_unit_test(test_server_without_cert),
+	    cmocka_unit_test(test_handshake_timeout),
+	    cmocka_unit_test(test_nonblocking_read_again),
+	    cmocka_unit_test(test_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
