@@ -467,16 +467,26 @@ struct result {
 	size_t n;
 };
 
-static int do_get(struct runner *r, ewasm_instance *inst, const char *field,
-		  struct result *res)
+/* Export `field` (`len` bytes, may hold NUL bytes) of kind `kind`. */
+static int find_export(struct runner *r, ewasm_instance *inst, const char *field,
+		       size_t len, ewasm_extern_kind kind, ewasm_extern *out)
 {
-	ewasm_global *g = ewasm_instance_global(inst, field);
-
-	if (!g) {
-		why(r, "no global export \"%s\"", field);
+	if (ewasm_instance_export_n(inst, field, len, out) != 0 || out->kind != kind) {
+		why(r, "no %s export \"%s\"",
+		    kind == EWASM_EXTERN_FUNC ? "function" : "global", field);
 		return -1;
 	}
-	ewasm_global_get(g, &res->vals[0]);
+	return 0;
+}
+
+static int do_get(struct runner *r, ewasm_instance *inst, const char *field,
+		  size_t len, struct result *res)
+{
+	ewasm_extern ext;
+
+	if (find_export(r, inst, field, len, EWASM_EXTERN_GLOBAL, &ext))
+		return -1;
+	ewasm_global_get(ext.of.global, &res->vals[0]);
 	res->n = 1;
 	return 0;
 }
@@ -491,8 +501,10 @@ static int do_action(struct runner *r, json_t *cmd, struct result *res)
 	const char *field = json_string_value(json_object_get(act, "field"));
 	json_t *args = json_object_get(act, "args");
 	ewasm_instance *inst = find_named(r, mod);
+	size_t flen = json_string_length(json_object_get(act, "field"));
 	ewasm_val argv[MAX_VALS];
 	const ewasm_functype *ft;
+	ewasm_extern ext;
 	ewasm_func *f;
 	size_t i, nargs = json_array_size(args);
 
@@ -501,17 +513,11 @@ static int do_action(struct runner *r, json_t *cmd, struct result *res)
 		why(r, "no instance %s for action", mod ? mod : "(current)");
 		return -1;
 	}
-	if (strlen(field) != json_string_length(json_object_get(act, "field"))) {
-		why(r, "export name contains NUL: the API takes NUL-terminated names");
-		return -1;
-	}
 	if (strcmp(type, "get") == 0)
-		return do_get(r, inst, field, res);
-	f = ewasm_instance_func(inst, field);
-	if (!f) {
-		why(r, "no function export \"%s\"", field);
+		return do_get(r, inst, field, flen, res);
+	if (find_export(r, inst, field, flen, EWASM_EXTERN_FUNC, &ext))
 		return -1;
-	}
+	f = ext.of.func;
 	ft = ewasm_func_type(f);
 	if (nargs > MAX_VALS || ft->nresults > MAX_VALS) {
 		why(r, "too many values");
