@@ -69,6 +69,7 @@ void enarx_attest_free(enarx_attest *a)
 	for (int i = 0; i < ATTEST_CACHE_SLOTS; i++) {
 		attest_cache_entry_clear(&a->snp_cache[i]);
 		attest_cache_entry_clear(&a->pck_cache[i]);
+		attest_cache_entry_clear(&a->col_cache[i]);
 	}
 	xfree(a);
 }
@@ -160,20 +161,6 @@ void enarx_evidence_allow_trailing_data(enarx_evidence *ev, bool allow)
 	ev->allow_trailing = allow;
 }
 
-static int add_certs(enarx_evidence *ev, const uint8_t *p, size_t n)
-{
-	STACK_OF(X509) *sk = NULL;
-	int rc = attest_parse_certs(p, n, &sk);
-	for (int i = 0; !rc && i < sk_X509_num(sk); i++) {
-		unsigned char *der = NULL;
-		int len = i2d_X509(sk_X509_value(sk, i), &der);
-		rc = len > 0 ? attest_bytes_list_add(&ev->certs, der, (size_t)len) : ENARX_E_NOMEM;
-		OPENSSL_free(der);
-	}
-	sk_X509_pop_free(sk, X509_free);
-	return rc;
-}
-
 static int add_pem_crls(enarx_evidence *ev, const uint8_t *p, size_t n)
 {
 	BIO *b = BIO_new_mem_buf(p, (int)n);
@@ -194,6 +181,55 @@ static int add_pem_crls(enarx_evidence *ev, const uint8_t *p, size_t n)
 	return rc ? rc : count ? 0 : ENARX_E_MALFORMED;
 }
 
+/*
+ * DER input without parsing it (the verifier parses on a cache miss only):
+ * a Certificate, a CertificateList (CRL) or a PkiPath (SEQUENCE OF
+ * Certificate). TBSCertificate is [0] version?, serial, AlgorithmIdentifier,
+ * Name, Validity SEQUENCE; TBSCertList is version?, AlgorithmIdentifier, Name,
+ * thisUpdate Time: the element after the Name tells them apart.
+ */
+static int add_der(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	struct cursor c, outer, first, inner, x;
+	uint8_t t;
+	cursor_init(&c, p, n);
+	if (der_expect(&c, DER_SEQUENCE, &outer) || !cursor_eof(&c))
+		return ENARX_E_MALFORMED;
+	struct cursor probe = outer;
+	if (der_read(&probe, &t, &first) || t != DER_SEQUENCE)
+		return ENARX_E_MALFORMED;
+	struct cursor f2 = first;
+	if (der_read(&f2, &t, &inner))
+		return ENARX_E_MALFORMED;
+	if (t == DER_SEQUENCE && cursor_left(&inner) && (inner.p[0] == 0xa0 || inner.p[0] == DER_INTEGER)) {
+		/* PkiPath: every element a Certificate */
+		int rc = 0;
+		while (!rc && !cursor_eof(&outer)) {
+			const uint8_t *cp;
+			size_t cn;
+			rc = der_peek_tlv(&outer, &cp, &cn);
+			if (!rc)
+				rc = attest_bytes_list_add(&ev->certs, cp, cn);
+			if (!rc)
+				rc = cursor_skip(&outer, cn);
+		}
+		return rc;
+	}
+	struct cursor tbs = first;
+	if (cursor_left(&tbs) && tbs.p[0] == 0xa0 && der_read(&tbs, &t, &x))
+		return ENARX_E_MALFORMED;
+	if (cursor_left(&tbs) && tbs.p[0] == DER_INTEGER && der_read(&tbs, &t, &x))
+		return ENARX_E_MALFORMED;
+	if (der_expect(&tbs, DER_SEQUENCE, &x) || der_expect(&tbs, DER_SEQUENCE, &x) ||
+	    cursor_left(&tbs) == 0)
+		return ENARX_E_MALFORMED;
+	if (tbs.p[0] == 0x17 || tbs.p[0] == 0x18)
+		return attest_bytes_list_add(&ev->crls, p, n);
+	if (tbs.p[0] == DER_SEQUENCE)
+		return attest_bytes_list_add(&ev->certs, p, n);
+	return ENARX_E_MALFORMED;
+}
+
 int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n)
 {
 	if (n == 0 || n > (64u << 20))
@@ -206,10 +242,8 @@ int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n)
 	if (memmem(p, n, "-----BEGIN X509 CRL", 19))
 		return add_pem_crls(ev, p, n);
 	if (memmem(p, n, "-----BEGIN", 10))
-		return add_certs(ev, p, n);
-	if (attest_is_crl(p, n))
-		return attest_bytes_list_add(&ev->crls, p, n);
-	return add_certs(ev, p, n);
+		return attest_pem_split(p, n, &ev->certs);
+	return add_der(ev, p, n);
 }
 
 /* ---------------- verification ---------------- */

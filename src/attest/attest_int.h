@@ -71,6 +71,8 @@ typedef struct {
 	uint8_t fmspc[6], pceid[2], pck_svn[16];
 	uint16_t pcesvn;
 	char pck_ca[12];
+	/* Intel collateral signature */
+	time_t expiry;
 } attest_cache_entry;
 
 struct enarx_attest {
@@ -81,7 +83,8 @@ struct enarx_attest {
 	EVP_PKEY *intel_root_key;
 	attest_cache_entry snp_cache[ATTEST_CACHE_SLOTS];
 	attest_cache_entry pck_cache[ATTEST_CACHE_SLOTS];
-	unsigned snp_next, pck_next;
+	attest_cache_entry col_cache[ATTEST_CACHE_SLOTS];
+	unsigned snp_next, pck_next, col_next;
 	uint64_t cache_hits, cache_misses;
 };
 
@@ -112,6 +115,8 @@ int der_peek_tlv(const struct cursor *c, const uint8_t **p, size_t *n);
 /* ---- X.509 helpers ---- */
 /* Parses one or more certificates: DER, PkiPath (SEQUENCE OF Certificate) or PEM. */
 int attest_parse_certs(const uint8_t *p, size_t n, STACK_OF(X509) * *out);
+/* Splits a strictly laid out PEM certificate bundle into DER blobs (no parsing). */
+int attest_pem_split(const uint8_t *p, size_t n, attest_bytes_list *out);
 /* 1 if cert is valid at `at` (notBefore <= at <= notAfter), else 0. */
 int attest_cert_time_ok(X509 *x, time_t at);
 /* Checks child's signature with issuer's key and the issuer/subject names. */

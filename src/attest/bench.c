@@ -34,11 +34,16 @@ static unsigned char *slurp(const char *dir, const char *rel, size_t *n)
 	return b;
 }
 
-static double now(void)
+static double clk(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clk(CLOCK_MONOTONIC);
 }
 
 struct item {
@@ -46,11 +51,13 @@ struct item {
 	size_t n;
 };
 
+/* Returns verifications per wall-clock second; *per_cpu gets them per CPU
+ * second of this process (what one core does when not shared). */
 static double run(enarx_attest *a, const struct item *ev, const struct item *extra, int nextra,
-		  time_t at, double secs)
+		  time_t at, double secs, double *per_cpu)
 {
 	unsigned long count = 0;
-	double t0 = now(), t;
+	double t0 = now(), t, c0 = clk(CLOCK_PROCESS_CPUTIME_ID);
 	do {
 		for (int k = 0; k < 20; k++) {
 			enarx_evidence *e = enarx_evidence_new();
@@ -75,6 +82,7 @@ static double run(enarx_attest *a, const struct item *ev, const struct item *ext
 		}
 		t = now();
 	} while (t - t0 < secs);
+	*per_cpu = (double)count / (clk(CLOCK_PROCESS_CPUTIME_ID) - c0);
 	return (double)count / (t - t0);
 }
 
@@ -100,11 +108,13 @@ int main(int argc, char **argv)
 	col.n = n4;
 	struct tm snp_tm = {.tm_year = 124, .tm_mon = 0, .tm_mday = 1};
 	struct tm sgx_tm = {.tm_year = 125, .tm_mon = 6, .tm_mday = 1};
-	double r1 = run(a, &snp, &vcek, 1, timegm(&snp_tm), secs);
-	double r2 = run(a, &sgx, &col, 1, timegm(&sgx_tm), secs);
-	printf("%-44s %12s\n", "attestation verification (1 thread)", "verif/s");
-	printf("%-44s %12.0f\n", "SNP report (virtee_milan, VCEK chain cached)", r1);
-	printf("%-44s %12.0f\n", "SGX quote + collateral (phala_sgx_icx)", r2);
+	double c1, c2;
+	double r1 = run(a, &snp, &vcek, 1, timegm(&snp_tm), secs, &c1);
+	double r2 = run(a, &sgx, &col, 1, timegm(&sgx_tm), secs, &c2);
+	printf("%-46s %10s %12s\n", "attestation verification (1 thread)", "verif/s",
+	       "verif/cpu-s");
+	printf("%-46s %10.0f %12.0f\n", "SNP report (virtee_milan, VCEK chain cached)", r1, c1);
+	printf("%-46s %10.0f %12.0f\n", "SGX quote + collateral (phala_sgx_icx, cached)", r2, c2);
 	enarx_attest_free(a);
 	return 0;
 }

@@ -199,9 +199,54 @@ int attest_evidence_add_json(enarx_evidence *ev, const uint8_t *p, size_t n)
 
 /* The collateral signer is an "Intel SGX TCB Signing" certificate issued by
  * the pinned root (root CRL checked when given), valid at `at`. */
+static int col_cache_key(const enarx_evidence *ev, const attest_signed_json *doc, uint8_t key[32])
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(m, doc->body, doc->body_len) == 1 &&
+		 EVP_DigestUpdate(m, doc->sig, 64) == 1;
+	for (size_t i = 0; ok && i < ev->certs.n; i++)
+		ok = EVP_DigestUpdate(m, ev->certs.v[i].p, ev->certs.v[i].n) == 1;
+	for (size_t i = 0; ok && i < ev->crls.n; i++)
+		ok = EVP_DigestUpdate(m, ev->crls.v[i].p, ev->crls.v[i].n) == 1;
+	ok = ok && EVP_DigestFinal_ex(m, key, NULL) == 1;
+	EVP_MD_CTX_free(m);
+	return ok ? 0 : ENARX_E_INTERNAL;
+}
+
+static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
+				   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
+				   attest_err *e, const char *what);
+
+/* Cached by document, signature, certificates and CRLs, for the window in
+ * which the signing certificate and the root CRL are valid. */
 int attest_collateral_verify_sig(enarx_attest *a, const enarx_evidence *ev,
 				 const attest_signed_json *doc, time_t at, time_t *expiry,
 				 attest_err *e, const char *what)
+{
+	uint8_t key[32];
+	int rc = col_cache_key(ev, doc, key);
+	if (rc)
+		return rc;
+	attest_cache_entry *ce = attest_cache_find(a->col_cache, key, at);
+	if (!ce) {
+		attest_cache_entry tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		if ((rc = collateral_sig_uncached(a, ev, doc, at, &tmp, e, what)))
+			return rc;
+		ce = attest_cache_slot(a->col_cache, &a->col_next);
+		*ce = tmp;
+		memcpy(ce->key, key, 32);
+		ce->used = true;
+	}
+	if (*expiry == 0 || ce->expiry < *expiry)
+		*expiry = ce->expiry;
+	return 0;
+}
+
+static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
+				   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
+				   attest_err *e, const char *what)
 {
 	bool found_expired = false, found_any = false;
 	int rc = 0;
@@ -235,8 +280,9 @@ int attest_collateral_verify_sig(enarx_attest *a, const enarx_evidence *ev,
 		X509_free(x);
 		if (rc)
 			return rc;
-		if (*expiry == 0 || h2 < *expiry)
-			*expiry = h2;
+		ce->expiry = h2;
+		ce->lo = l2 > lo ? l2 : lo;
+		ce->hi = h2 < hi ? h2 : hi;
 		return 0;
 	}
 	ERR_clear_error();

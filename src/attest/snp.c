@@ -252,12 +252,13 @@ int attest_snp_check_ca(enarx_attest *a, int product, X509 *ca, const attest_byt
 				&hi, e, "SNP ASK/ASVK");
 }
 
-/* Cache key: the signing certificate and every CRL given with it. */
-static int snp_cache_key(const enarx_evidence *ev, const attest_bytes *leaf, uint8_t key[32])
+/* Cache key: the signing key type, every certificate and every CRL given. */
+static int snp_cache_key(const enarx_evidence *ev, int signer, uint8_t key[32])
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	uint8_t sb = (uint8_t)signer;
 	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, leaf->p, leaf->n) == 1;
+		 EVP_DigestUpdate(m, &sb, 1) == 1;
 	for (size_t i = 0; ok && i < ev->crls.n; i++)
 		ok = EVP_DigestUpdate(m, ev->crls.v[i].p, ev->crls.v[i].n) == 1;
 	for (size_t i = 0; ok && i < ev->certs.n; i++)
@@ -446,17 +447,17 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 	c->debug = (s->policy >> 19) & 1;
 	int signer = (s->key_info >> 2) & 7;
 	const attest_bytes *leafb = NULL;
-	if (find_leaf(ev, signer, &leafb))
-		return aerr(e, ENARX_E_ATTEST_CHAIN, "SNP: no %s certificate given",
-			    signer ? "VLEK" : "VCEK");
 	uint8_t key[32];
-	if ((rc = snp_cache_key(ev, leafb, key)))
+	if ((rc = snp_cache_key(ev, signer, key)))
 		return rc;
 	attest_cache_entry *ce = attest_cache_find(a->snp_cache, key, at);
 	if (ce) {
 		a->cache_hits++;
 	} else {
 		a->cache_misses++;
+		if (find_leaf(ev, signer, &leafb))
+			return aerr(e, ENARX_E_ATTEST_CHAIN, "SNP: no %s certificate given",
+				    signer ? "VLEK" : "VCEK");
 		const unsigned char *q = leafb->p;
 		X509 *leaf = d2i_X509(NULL, &q, (long)leafb->n);
 		STACK_OF(X509) *others = sk_X509_new_null();

@@ -188,8 +188,10 @@ static int parse_array(struct tp *t, struct toml_val *v, int depth)
 		v->a = na;
 		memset(&v->a[v->n], 0, sizeof(v->a[0]));
 		int rc = parse_value(t, &v->a[v->n], depth + 1);
-		if (rc)
+		if (rc) {
+			val_free(&v->a[v->n]); /* a partly built nested array */
 			return rc;
+		}
 		v->n++;
 		skip_ws_nl(t);
 		if (t->p < t->end && *t->p == ',') {
