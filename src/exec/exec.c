@@ -255,7 +255,7 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 	case CONFIG_STDIN:
 	case CONFIG_STDOUT:
 	case CONFIG_STDERR:
-		fd = fcntl(f->kind - CONFIG_STDIN, F_DUPFD_CLOEXEC, 0);
+		fd = dup(f->kind - CONFIG_STDIN); /* nothing is exec'd in a Keep */
 		if (fd < 0)
 			return fmt_err(err, n, ENARX_E_IO, "%s: %s", f->name, strerror(errno));
 		break;

@@ -311,7 +311,7 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
 		if (!preopen)
 			return ENARX_E_INVAL;
 		e.type = W_FT_DIR;
-		e.base = W_RIGHTS_DIR | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL;
+		e.base = W_RIGHTS_DIR;
 		e.inh = W_RIGHTS_DIR | W_RIGHTS_FILE;
 		if (readonly) {
 			e.base &= ~W_RIGHTS_MODIFY;

@@ -373,14 +373,17 @@ WASI_FN(sock_shutdown)
 {
 	static const int how[] = {0, SHUT_RD, SHUT_WR, SHUT_RDWR};
 	struct wfd *e;
-	int rc = wfd_get(w, a[0], W_R_SOCK_SHUTDOWN, &e);
+	int rc = wfd_get(w, a[0], 0, &e);
 
 	(void)m;
 	if (rc)
 		return rc;
-	if (a[1] < 1 || a[1] > 3)
-		return W_EINVAL;
 	if (e->impl != WFD_HOST || e->type != W_FT_STREAM)
 		return W_ENOTSOCK;
+	rc = wfd_get(w, a[0], W_R_SOCK_SHUTDOWN, &e);
+	if (rc)
+		return rc;
+	if (a[1] < 1 || a[1] > 3)
+		return W_EINVAL;
 	return shutdown(e->host, how[a[1]]) ? werrno(errno) : 0;
 }

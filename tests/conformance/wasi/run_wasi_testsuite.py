@@ -21,7 +21,13 @@ sys.path.insert(0, os.path.join(os.environ.get("ENARX_SRC", "."), "tests", "lib"
 from tap import Tap  # noqa: E402
 
 # name -> reason, for failures understood and accepted (see docs/wasi.md)
-KNOWN = {}
+ENV_WHY = ("Enarx semantics: the environment always carries FD_COUNT and "
+           "FD_NAMES besides [env], so exact environment counts differ")
+KNOWN = {
+    "assemblyscript/environ_get-multiple-variables": ENV_WHY,
+    "assemblyscript/environ_sizes_get-multiple-variables": ENV_WHY,
+    "assemblyscript/environ_sizes_get-no-variables": ENV_WHY,
+}
 
 
 def toml_str(s):
@@ -71,7 +77,7 @@ def run_one(enarx, backend, wasm, tmp):
         if stream in cfg and got.decode(errors="replace") != cfg[stream]:
             problems.append("%s %r, want %r" % (stream, got[:200], cfg[stream][:200]))
     if problems:
-        problems.append("stderr: " + p.stderr.decode(errors="replace")[-600:])
+        problems.append("stderr: " + p.stderr.decode(errors="replace")[:600])
     return not problems, "\n".join(problems)
 
 
