@@ -42,7 +42,7 @@ extern "C" {
 enum {
 	/* S/G string: peer DNS name or IP literal.  Sent as SNI (names only)
 	 * and checked against the peer certificate (clients). */
-	TLS_PEER_NAME = 1,
+	TLS_PEER_NAME = 1,         /* G on a server: the name the client sent (SNI) */
 	TLS_TRUST_FILE = 2,        /* S string: PEM CA bundle (replaces system store) */
 	TLS_TRUST_DIR = 3,         /* S string: hashed CA directory */
 	TLS_CERT_CHAIN_FILE = 4,   /* S string: own PEM certificate chain */
@@ -77,6 +77,14 @@ enum {
 	 * with EPERM when the system policy says allow-insecure = no. */
 	TLS_INSECURE_NO_VERIFY = 100,
 };
+
+/* Values of TLS_HANDSHAKE for STARTTLS. */
+#define TLS_ROLE_CLIENT 1
+#define TLS_ROLE_SERVER 2
+
+/* An existing, unconnected or connected, TCP or UDP socket becomes TLS with
+ *   int p = IPPROTO_TLS; setsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, sizeof(p));
+ * (Linux's SO_PROTOCOL is read-only, so the call is otherwise refused.) */
 
 /* Library-mode entry points.  Same contracts as the POSIX calls of the same
  * name; on a non-TLS descriptor they simply call the kernel. */

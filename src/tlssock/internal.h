@@ -119,6 +119,11 @@ int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len);
 int ts__alpn_parse(const char *s, size_t n, unsigned char *out, size_t cap);
 
 /* handshake and errors (sock.c) */
+/* Creates the TLS session of a connected socket in the given role. */
+int ts__setup(struct ts_sock *s, bool server);
+/* SO_PROTOCOL = IPPROTO_TLS on an existing TCP/UDP socket: start tracking
+ * it (configuration as for a new socket).  0 or -1 with errno. */
+int ts__upgrade(int fd);
 int ts__handshake(struct ts_sock *s, bool nonblock);
 /* Records a failure on s: errno value e and a reason built from fmt plus
  * the OpenSSL error queue.  Returns -1 with errno = e. */

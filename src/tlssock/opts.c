@@ -108,6 +108,47 @@ static int set_list(struct ts_sock *s, char **slot, const struct ts_list *allowe
 	return 0;
 }
 
+/* TLS_CIPHER_SUITES: one list; "TLS_*" names are TLS 1.3 suites, the
+ * others TLS 1.2 (OpenSSL names).  Each must be allowed by the policy. */
+static int set_suites(struct ts_sock *s, const struct ts_policy *p, const void *val, socklen_t len)
+{
+	struct ts_list want;
+	char *str = NULL, why[160], l13[TS_LIST_MAX * TS_NAME_MAX] = "";
+	char l12[TS_LIST_MAX * TS_NAME_MAX] = "";
+	size_t o13 = 0, o12 = 0;
+	int r = opt_str(val, len, &str);
+
+	if (r)
+		return r;
+	if (ts_list_parse(&want, str, strlen(str), why, sizeof(why)) != 0) {
+		xfree(str);
+		ts__fail(s, EINVAL, "%s", why);
+		return -EINVAL;
+	}
+	xfree(str);
+	for (unsigned i = 0; i < want.n; i++) {
+		bool v13 = strncmp(want.name[i], "TLS_", 4) == 0;
+		const struct ts_list *allowed = v13 ? &p->suites13 : &p->ciphers12;
+		char *out = v13 ? l13 : l12;
+		size_t *o = v13 ? &o13 : &o12;
+
+		if (!ts_list_has(allowed, want.name[i])) {
+			ts__fail(s, EPERM, "'%s' is not allowed by the system policy",
+			         want.name[i]);
+			return -EPERM;
+		}
+		*o += (size_t)snprintf(out + *o, sizeof(l13) - *o, "%s%s", *o ? ":" : "",
+		                       want.name[i]);
+	}
+	xfree(s->conf->suites13);
+	xfree(s->conf->ciphers12);
+	s->conf->suites13 = o13 ? xstrdup(l13) : NULL;
+	s->conf->ciphers12 = o12 ? xstrdup(l12) : NULL;
+	/* Only TLS 1.3 names: TLS 1.2 keeps the policy's list; only 1.2 names:
+	 * TLS 1.3 keeps the policy's list.  Both narrowed when both appear. */
+	return 0;
+}
+
 static int set_alpn(struct ts_conf *c, const void *val, socklen_t len)
 {
 	unsigned char wire[ALPN_WIRE_MAX];
@@ -196,7 +237,7 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 	case TLS_SESSION: return set_bytes_secret(&c->session, &c->session_len, val, len, 65536);
 	case TLS_GROUPS: return set_list(s, &c->groups, &p->groups, val, len);
 	case TLS_SIGNATURE_ALGORITHMS: return set_list(s, &c->sigalgs, &p->sigalgs, val, len);
-	case TLS_CIPHER_SUITES: return set_list(s, &c->suites13, &p->suites13, val, len);
+	case TLS_CIPHER_SUITES: return set_suites(s, p, val, len);
 	default: break;
 	}
 	if (opt_int(val, len, &v) != 0)
@@ -219,12 +260,37 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 	}
 }
 
+/* TLS_HANDSHAKE.  On a socket connected before it became TLS (STARTTLS
+ * through SO_PROTOCOL) the int value gives the role: TLS_ROLE_CLIENT or
+ * TLS_ROLE_SERVER.  Otherwise the role is known and the value is ignored. */
+static int start_handshake(struct ts_sock *s, const void *val, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int role = 0;
+
+	if (s->state == TS_NEW) {
+		if (!val || opt_int(val, len, &role) != 0 ||
+		    (role != TLS_ROLE_CLIENT && role != TLS_ROLE_SERVER)) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (getpeername(s->fd, (struct sockaddr *)&ss, &sl) != 0) {
+			errno = ENOTCONN;
+			return -1;
+		}
+		if (ts__setup(s, role == TLS_ROLE_SERVER) != 0)
+			return -1;
+	}
+	return ts__handshake(s, ts__fd_nonblock(s->fd));
+}
+
 int ts__setopt(struct ts_sock *s, int name, const void *val, socklen_t len)
 {
 	int r;
 
 	if (name == TLS_HANDSHAKE)
-		return ts__handshake(s, ts__fd_nonblock(s->fd));
+		return start_handshake(s, val, len);
 	pthread_mutex_lock(&s->lock);
 	r = set_conf(s, name, val, len);
 	if (r < 0 && r != -EPERM && r != -EINVAL)
@@ -373,7 +439,11 @@ static int get_opt(struct ts_sock *s, int name, void *val, socklen_t *len)
 	struct ts_conf *c = s->conf;
 
 	switch (name) {
-	case TLS_PEER_NAME: return out_str(val, len, c->peer_name);
+	case TLS_PEER_NAME:
+		if (s->server && s->ssl) /* the name the client asked for (SNI) */
+			return out_str(val, len,
+			               SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name));
+		return out_str(val, len, c->peer_name);
 	case TLS_REQUIRE_PEER_CERT: return out_int(val, len, c->require_peer_cert);
 	case TLS_PSK_IDENTITY: return out_str(val, len, c->psk_identity);
 	case TLS_SESSION_TICKETS: return out_int(val, len, c->tickets);
@@ -411,6 +481,11 @@ int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len)
 int tlssock_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct ts_sock *s = ts__get(fd);
+	int v = 0;
+
+	if (level == SOL_SOCKET && name == SO_PROTOCOL && opt_int(val, len, &v) == 0 &&
+	    v == IPPROTO_TLS)
+		return ts__upgrade(fd);
 
 	if (!s || level != IPPROTO_TLS)
 		return ts__sys()->setsockopt(fd, level, name, val, len);

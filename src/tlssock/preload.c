@@ -238,7 +238,8 @@ EXPORT int setsockopt(int fd, int level, int name, const void *v, socklen_t l)
 {
 	int r;
 
-	if (passthrough(fd))
+	/* SO_PROTOCOL = IPPROTO_TLS turns a plain socket into a TLS one. */
+	if (passthrough(fd) && !(depth == 0 && level == SOL_SOCKET && name == SO_PROTOCOL))
 		return ts__sys()->setsockopt(fd, level, name, v, l);
 	ENTER();
 	r = tlssock_setsockopt(fd, level, name, v, l);

@@ -450,15 +450,16 @@ int tlssock_is_tls(int fd)
 	return ts__get(fd) != NULL;
 }
 
-static int connect_setup(struct ts_sock *s)
+/* Creates the TLS session for a connected socket in the given role. */
+int ts__setup(struct ts_sock *s, bool server)
 {
 	SSL_CTX *ctx;
 	int r;
 
 	pthread_mutex_lock(&s->lock);
 	ts__fill_peer(s);
-	ctx = ts__conf_ctx(s, false, s->type == SOCK_DGRAM);
-	r = ctx ? ts__ssl_make(s, ctx, false) : -1;
+	ctx = ts__conf_ctx(s, server, s->type == SOCK_DGRAM);
+	r = ctx ? ts__ssl_make(s, ctx, server) : -1;
 	if (r == 0 && s->type == SOCK_DGRAM) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -473,8 +474,45 @@ static int connect_setup(struct ts_sock *s)
 		ts__log_failure(s, "TLS setup");
 		errno = e;
 	}
+	s->want = server ? POLLIN : POLLOUT;
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+int ts__upgrade(int fd)
+{
+	struct ts_conf *c;
+	struct ts_sock *s;
+	int domain = 0, type = 0;
+	socklen_t l1 = sizeof(domain), l2 = sizeof(type);
+
+	if (ts__get(fd))
+		return 0;
+	if (ts__sys()->getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l1) != 0 ||
+	    ts__sys()->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) != 0)
+		return -1;
+	if ((domain != AF_INET && domain != AF_INET6) ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM)) {
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
+	if (!ts__policy()) {
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	c = ts__conf_new();
+	s = c ? ts__sock_new(fd, domain, type, c) : NULL;
+	if (!s || ts__put(s) != 0) {
+		int e = s ? errno : ENOMEM;
+
+		if (s)
+			ts__sock_free(s);
+		else
+			ts__conf_unref(c);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 int tlssock_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -492,7 +530,7 @@ int tlssock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	r = ts__sys()->connect(fd, addr, len);
 	if (r < 0 && errno != EINPROGRESS)
 		return -1;
-	if (connect_setup(s) != 0)
+	if (ts__setup(s, false) != 0)
 		return -1;
 	nonblock = ts__fd_nonblock(fd);
 	if (r < 0 || nonblock) {

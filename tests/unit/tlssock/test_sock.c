@@ -411,6 +411,92 @@ static void test_nonblocking_read_again(void **state)
 	srv_stop(&s);
 }
 
+struct starttls {
+	int lfd;
+	char sni[64];
+	char got[16];
+};
+
+static void *starttls_server(void *arg)
+{
+	struct starttls *t = arg;
+	int c = accept(t->lfd, NULL, NULL), p = IPPROTO_TLS, role = TLS_ROLE_SERVER;
+	char buf[16];
+	socklen_t len = sizeof(t->sni);
+
+	/* plain-text phase, then the upgrade */
+	if (c < 0 || read(c, buf, 9) != 9 || write(c, "GO\n", 3) != 3)
+		return NULL;
+	if (tlssock_setsockopt(c, SOL_SOCKET, SO_PROTOCOL, &p, sizeof(p)) != 0 ||
+	    set_str(c, TLS_CERT_CHAIN_FILE, cert) != 0 ||
+	    set_str(c, TLS_PRIVATE_KEY_FILE, key) != 0 ||
+	    tlssock_setsockopt(c, IPPROTO_TLS, TLS_HANDSHAKE, &role, sizeof(role)) != 0)
+		return NULL;
+	tlssock_getsockopt(c, IPPROTO_TLS, TLS_PEER_NAME, t->sni, &len);
+	if (tlssock_read(c, t->got, 6) == 6)
+		tlssock_write(c, "secret", 6);
+	tlssock_close(c);
+	return NULL;
+}
+
+/* STARTTLS: a TCP connection that starts in plain text becomes TLS with
+ * SO_PROTOCOL and TLS_HANDSHAKE with a role; the server reads the SNI. */
+static void test_starttls(void **state)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	struct starttls t = {0};
+	int fd, p = IPPROTO_TLS, role = TLS_ROLE_CLIENT, bad = 7, v = 0;
+	pthread_t th;
+	char buf[16] = "";
+
+	(void)state;
+	t.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(t.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(t.lfd, 1), 0);
+	assert_int_equal(getsockname(t.lfd, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(pthread_create(&th, NULL, starttls_server, &t), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, "STARTTLS\n", 9), 9);
+	assert_int_equal(read(fd, buf, 3), 3);
+	assert_false(tlssock_is_tls(fd));
+	assert_int_equal(tlssock_setsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, sizeof(p)), 0);
+	assert_true(tlssock_is_tls(fd));
+	assert_int_equal(set_str(fd, TLS_TRUST_FILE, ca), 0);
+	assert_int_equal(set_str(fd, TLS_PEER_NAME, "localhost"), 0);
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_HANDSHAKE, &bad, sizeof(bad)), -1);
+	assert_int_equal(errno, EINVAL); /* the role must be given */
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_HANDSHAKE, &role, sizeof(role)),
+	                 0);
+	len = sizeof(v);
+	assert_int_equal(tlssock_getsockopt(fd, IPPROTO_TLS, TLS_PROTOCOL_VERSION, &v, &len), 0);
+	assert_int_equal(v, 0x0304);
+	assert_int_equal(tlssock_write(fd, "hidden", 6), 6);
+	assert_int_equal(tlssock_read(fd, buf, 6), 6);
+	assert_memory_equal(buf, "secret", 6);
+	pthread_join(th, NULL);
+	assert_memory_equal(t.got, "hidden", 6);
+	assert_string_equal(t.sni, "localhost");
+	tlssock_close(fd);
+	close(t.lfd);
+}
+
+static void test_cipher_suite_option(void **state)
+{
+	int fd = tlssock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS);
+
+	(void)state;
+	assert_int_equal(
+	    set_str(fd, TLS_CIPHER_SUITES, "TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"),
+	    0);
+	assert_int_equal(set_str(fd, TLS_CIPHER_SUITES, "TLS_AES_128_CCM_8_SHA256"), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(set_str(fd, TLS_CIPHER_SUITES, "AES128-SHA"), -1);
+	assert_int_equal(errno, EPERM); /* no forward secrecy: not in the policy */
+	tlssock_close(fd);
+}
+
 static void test_alloc_failure(void **state)
 {
 	int fd, before = -1;
@@ -443,6 +529,8 @@ int main(void)
 	    cmocka_unit_test(test_server_without_cert),
 	    cmocka_unit_test(test_handshake_timeout),
 	    cmocka_unit_test(test_nonblocking_read_again),
+	    cmocka_unit_test(test_starttls),
+	    cmocka_unit_test(test_cipher_suite_option),
 	    cmocka_unit_test(test_alloc_failure),
 	};
 
