@@ -6,6 +6,7 @@
 
 /* In auto-pick order: sgx, sev, tdx, kvm, nil. Backends add one line. */
 static const struct backend *const backends[] = {
+	&backend_kvm,
 	&backend_nil,
 };
 

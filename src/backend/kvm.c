@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The KVM backend: lays out a Keep's memory (boot info, boot page tables,
+ * sallyport block, shim, executor), measures it (SHA-384 chain, see
+ * docs/kvm-keep.md), creates the VM and its one vCPU in 64-bit mode, and
+ * runs the exit loop: port I/O for the sallyport, everything else ends the
+ * Keep with a clear error. The guest is hostile: its requests go through
+ * src/sallyport/host.c, and nothing it wrote is trusted. */
+#include "backend/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "lib/alloc.h"
+#include "lib/cursor.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "sallyport/host.h"
+#include "shim/kvm/boot.h"
+
+extern const uint8_t enarx_shim_kvm_start[], enarx_shim_kvm_end[];
+
+#define PG SHIM_PAGE_SIZE
+#define PAGE_UP(x) (((x) + PG - 1) & ~(PG - 1))
+#define MIB (1UL << 20)
+
+/* Page types in the measurement. */
+enum {
+	PAGE_NORMAL = 1,   /* contents measured */
+	PAGE_BOOTINFO = 2, /* contents measured */
+	PAGE_TABLES = 3,   /* contents measured */
+	PAGE_SHARED = 4,   /* sallyport: position only, contents not measured */
+};
+
+struct layout {
+	uint8_t *mem;
+	size_t mem_size;
+	uint64_t entry;
+	uint64_t shim_lo, shim_hi; /* GPA page range the shim occupies */
+	uint64_t exec_end;         /* page-aligned end of the executor image */
+};
+
+const void *kvm_shim_image(size_t *len)
+{
+	*len = (size_t)(enarx_shim_kvm_end - enarx_shim_kvm_start);
+	return enarx_shim_kvm_start;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- layout --------------------------------------------------------------- */
+
+/* Copies the shim's PT_LOAD segments to their p_paddr. The shim is our own
+ * build, but it is parsed through the cursor all the same. */
+static int load_shim(struct layout *l, const uint8_t *elf, size_t len)
+{
+	struct cursor c, ph;
+	uint64_t entry, phoff;
+	uint16_t phent, phnum;
+	cursor_init(&c, elf, len);
+	if (len < 64 || memcmp(elf, "\177ELF\2\1", 6))
+		return ENARX_E_MALFORMED;
+	if (cursor_skip(&c, 24) || cursor_u64le(&c, &entry) || cursor_u64le(&c, &phoff) ||
+	    cursor_skip(&c, 14) || cursor_u16le(&c, &phent) || cursor_u16le(&c, &phnum))
+		return ENARX_E_TRUNCATED;
+	if (phent != 56 || phoff > len)
+		return ENARX_E_MALFORMED;
+	l->shim_lo = UINT64_MAX;
+	l->shim_hi = 0;
+	for (uint16_t i = 0; i < phnum; i++) {
+		uint32_t type;
+		uint64_t off, paddr, filesz, memsz;
+		cursor_init(&ph, elf, len);
+		if (cursor_skip(&ph, phoff + (size_t)i * 56) || cursor_u32le(&ph, &type) ||
+		    cursor_skip(&ph, 4) || cursor_u64le(&ph, &off) || cursor_skip(&ph, 8) ||
+		    cursor_u64le(&ph, &paddr) || cursor_u64le(&ph, &filesz) || cursor_u64le(&ph, &memsz))
+			return ENARX_E_TRUNCATED;
+		if (type != 1 /* PT_LOAD */)
+			continue;
+		if (!range_ok(off, filesz, len) || filesz > memsz || paddr < SHIM_GPA_IMAGE ||
+		    !range_ok(paddr, memsz, SHIM_GPA_IMAGE_END))
+			return ENARX_E_MALFORMED;
+		memcpy(l->mem + paddr, elf + off, filesz);
+		l->shim_lo = paddr < l->shim_lo ? paddr & ~(PG - 1) : l->shim_lo;
+		l->shim_hi = PAGE_UP(paddr + memsz) > l->shim_hi ? PAGE_UP(paddr + memsz) : l->shim_hi;
+	}
+	if (l->shim_hi == 0)
+		return ENARX_E_MALFORMED;
+	l->entry = entry;
+	return 0;
+}
+
+/* Boot page tables: the kernel window (SHIM_KERNEL_BASE) maps the first GiB of RAM
+ * with 2 MiB pages; the shim replaces them with its own at once. */
+static void build_boot_tables(struct layout *l)
+{
+	uint64_t *pml4 = (uint64_t *)(l->mem + SHIM_GPA_BOOT_PT);
+	uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512;
+	pml4[(SHIM_KERNEL_BASE >> 39) & 511] = (SHIM_GPA_BOOT_PT + PG) | 3;
+	pdpt[(SHIM_KERNEL_BASE >> 30) & 511] = (SHIM_GPA_BOOT_PT + 2 * PG) | 3;
+	for (uint64_t i = 0; i < 512 && i * 2 * MIB < l->mem_size; i++)
+		pd[i] = (i * 2 * MIB) | 0x83; /* present, writable, 2 MiB */
+}
+
+static int build_boot_info(struct layout *l, const struct kvm_keep_opts *o)
+{
+	static const char *const def_argv[] = { "enarx-exec", NULL };
+	const char *const *argv = o->argv ? o->argv : def_argv;
+	struct shim_boot_info *bi = (struct shim_boot_info *)(l->mem + SHIM_GPA_BOOTINFO);
+	bi->magic = SHIM_BOOT_MAGIC;
+	bi->version = SHIM_BOOT_VERSION;
+	bi->mem_size = l->mem_size;
+	bi->exec_gpa = SHIM_GPA_EXEC;
+	bi->exec_len = o->exec_len;
+	bi->sp_gpa = SHIM_GPA_SALLYPORT;
+	bi->sp_size = SP_BLOCK_SIZE;
+	bi->free_gpa = l->exec_end;
+	for (size_t i = 0; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		if (n > SHIM_BOOT_ARGS_MAX - bi->args_len || i >= 64)
+			return ENARX_E_INVAL;
+		memcpy(bi->args + bi->args_len, argv[i], n);
+		bi->args_len += n;
+		bi->argc++;
+	}
+	return 0;
+}
+
+static void layout_free(struct layout *l)
+{
+	if (l->mem && l->mem != MAP_FAILED)
+		munmap(l->mem, l->mem_size);
+	l->mem = NULL;
+}
+
+static int layout_build(struct layout *l, const struct kvm_keep_opts *o)
+{
+	size_t shim_len;
+	const void *shim = o->shim ? o->shim : kvm_shim_image(&shim_len);
+	if (o->shim)
+		shim_len = o->shim_len;
+	memset(l, 0, sizeof(*l));
+	l->mem_size = o->mem_size ? o->mem_size : KVM_DEFAULT_MEM;
+	if (l->mem_size % (2 * MIB) || l->mem_size < 32 * MIB || l->mem_size > (256UL << 30)) {
+		log_error("kvm: memory size must be 32 MiB..256 GiB in 2 MiB steps");
+		return ENARX_E_INVAL;
+	}
+	if (!o->exec || o->exec_len == 0 || o->exec_len > l->mem_size - SHIM_GPA_EXEC - 16 * MIB) {
+		log_error("kvm: executor of %zu bytes does not fit in %zu bytes of Keep memory",
+			  o->exec_len, l->mem_size);
+		return ENARX_E_INVAL;
+	}
+	l->exec_end = PAGE_UP(SHIM_GPA_EXEC + o->exec_len);
+	l->mem = mmap(NULL, l->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (l->mem == MAP_FAILED) {
+		l->mem = NULL;
+		return ENARX_E_NOMEM;
+	}
+	int rc = load_shim(l, shim, shim_len);
+	if (rc) {
+		log_error("kvm: shim image: %s", enarx_strerror(rc));
+		goto fail;
+	}
+	memcpy(l->mem + SHIM_GPA_EXEC, o->exec, o->exec_len);
+	build_boot_tables(l);
+	if ((rc = build_boot_info(l, o))) {
+		log_error("kvm: executor arguments too long");
+		goto fail;
+	}
+	return 0;
+fail:
+	layout_free(l);
+	return rc;
+}
+
+/* ---- measurement ------------------------------------------------------ */
+
+struct measure {
+	EVP_MD_CTX *ctx;
+	uint8_t digest[KVM_DIGEST_LEN];
+};
+
+/* digest = SHA-384(digest || "ENXKVMPG" || gpa || type || 0 || SHA-384(page)),
+ * integers little-endian (u64 gpa, u32 type, u32 zero); pages without
+ * measured contents use 48 zero bytes for the contents hash. */
+static int measure_page(struct measure *m, const uint8_t *page, uint64_t gpa, uint32_t type)
+{
+	uint8_t info[8 + 8 + 4 + 4 + KVM_DIGEST_LEN] = "ENXKVMPG";
+	unsigned int n;
+	for (int i = 0; i < 8; i++)
+		info[8 + i] = (uint8_t)(gpa >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		info[16 + i] = (uint8_t)(type >> (8 * i));
+	if (page && (!EVP_DigestInit_ex2(m->ctx, EVP_sha384(), NULL) ||
+		     !EVP_DigestUpdate(m->ctx, page, PG) || !EVP_DigestFinal_ex(m->ctx, info + 24, &n)))
+		return ENARX_E_INTERNAL;
+	if (!EVP_DigestInit_ex2(m->ctx, EVP_sha384(), NULL) ||
+	    !EVP_DigestUpdate(m->ctx, m->digest, sizeof(m->digest)) ||
+	    !EVP_DigestUpdate(m->ctx, info, sizeof(info)) ||
+	    !EVP_DigestFinal_ex(m->ctx, m->digest, &n))
+		return ENARX_E_INTERNAL;
+	return 0;
+}
+
+static int measure_range(struct measure *m, const struct layout *l, uint64_t lo, uint64_t hi,
+			 uint32_t type)
+{
+	for (uint64_t gpa = lo; gpa < hi; gpa += PG) {
+		int rc = measure_page(m, type == PAGE_SHARED ? NULL : l->mem + gpa, gpa, type);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
+{
+	struct measure m = { .ctx = EVP_MD_CTX_new() };
+	int rc = m.ctx ? 0 : ENARX_E_NOMEM;
+	memset(m.digest, 0, sizeof(m.digest));
+	if (!rc)
+		rc = measure_range(&m, l, SHIM_GPA_BOOTINFO, SHIM_GPA_BOOTINFO + PG, PAGE_BOOTINFO);
+	if (!rc)
+		rc = measure_range(&m, l, SHIM_GPA_BOOT_PT, SHIM_GPA_BOOT_PT + 3 * PG, PAGE_TABLES);
+	if (!rc)
+		rc = measure_range(&m, l, SHIM_GPA_SALLYPORT,
+				   SHIM_GPA_SALLYPORT + PAGE_UP(SP_BLOCK_SIZE), PAGE_SHARED);
+	if (!rc)
+		rc = measure_range(&m, l, l->shim_lo, l->shim_hi, PAGE_NORMAL);
+	if (!rc)
+		rc = measure_range(&m, l, SHIM_GPA_EXEC, l->exec_end, PAGE_NORMAL);
+	if (!rc)
+		memcpy(out, m.digest, KVM_DIGEST_LEN);
+	EVP_MD_CTX_free(m.ctx);
+	return rc;
+}
+
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN])
+{
+	struct layout l;
+	int rc = layout_build(&l, o);
+	if (!rc)
+		rc = layout_measure(&l, digest);
+	layout_free(&l);
+	return rc;
+}
+
+/* ---- the VM ---------------------------------------------------------------- */
+
+struct keep {
+	struct layout l;
+	int kvm, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	struct sp_host *sp;
+	uint8_t digest[KVM_DIGEST_LEN];
+	bool faulted;
+	int fault_signal;
+	bool fault_in_shim;
+	uint64_t t_start;
+};
+
+static int kvm_fail(const char *what)
+{
+	log_error("kvm: %s: %s", what, strerror(errno));
+	return ENARX_E_IO;
+}
+
+static int vm_create(struct keep *k)
+{
+	k->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (k->kvm < 0)
+		return kvm_fail("open /dev/kvm");
+	if (ioctl(k->kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		log_error("kvm: unexpected KVM API version");
+		return ENARX_E_NOTSUP;
+	}
+	k->vm = ioctl(k->kvm, KVM_CREATE_VM, 0);
+	if (k->vm < 0)
+		return kvm_fail("KVM_CREATE_VM");
+	if (ioctl(k->vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+		return kvm_fail("KVM_SET_TSS_ADDR");
+	struct kvm_userspace_memory_region r = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = k->l.mem_size,
+		.userspace_addr = (uint64_t)(uintptr_t)k->l.mem,
+	};
+	if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return kvm_fail("KVM_SET_USER_MEMORY_REGION");
+	k->vcpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
+	if (k->vcpu < 0)
+		return kvm_fail("KVM_CREATE_VCPU");
+	int sz = ioctl(k->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return kvm_fail("KVM_GET_VCPU_MMAP_SIZE");
+	k->run_size = (size_t)sz;
+	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu, 0);
+	if (k->run == MAP_FAILED) {
+		k->run = NULL;
+		return kvm_fail("mmap kvm_run");
+	}
+	return 0;
+}
+
+/* The host's CPUID as KVM supports it, so the executor's libc picks the
+ * same code paths as on the nil backend. */
+static int vcpu_cpuid(struct keep *k)
+{
+	int n = 128, rc = ENARX_E_NOMEM;
+	struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
+	if (!c)
+		return rc;
+	c->nent = (uint32_t)n;
+	if (ioctl(k->kvm, KVM_GET_SUPPORTED_CPUID, c) < 0)
+		rc = kvm_fail("KVM_GET_SUPPORTED_CPUID");
+	else if (ioctl(k->vcpu, KVM_SET_CPUID2, c) < 0)
+		rc = kvm_fail("KVM_SET_CPUID2");
+	else
+		rc = 0;
+	xfree(c);
+	return rc;
+}
+
+static void seg64(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xFFFFFFFF;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+static int vcpu_setup(struct keep *k)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+	int rc = vcpu_cpuid(k);
+	if (rc)
+		return rc;
+	if (ioctl(k->vcpu, KVM_GET_SREGS, &sr) < 0)
+		return kvm_fail("KVM_GET_SREGS");
+	seg64(&sr.cs, 0x10, 0xB, true);
+	seg64(&sr.ds, 0x18, 0x3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
+	sr.cr3 = SHIM_GPA_BOOT_PT;
+	sr.cr4 = 0x620;      /* OSXMMEXCPT, OSFXSR, PAE */
+	sr.efer = 0xD01;     /* NXE, LMA, LME, SCE */
+	if (ioctl(k->vcpu, KVM_SET_SREGS, &sr) < 0)
+		return kvm_fail("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = k->l.entry;
+	regs.rdi = SHIM_GPA_BOOTINFO;
+	regs.rflags = 2;
+	if (ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0)
+		return kvm_fail("KVM_SET_REGS");
+	return 0;
+}
+
+/* Keeps only printable ASCII from guest text. */
+static void clean_text(char *dst, size_t dn, const uint8_t *src, size_t n)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < n && j + 1 < dn; i++)
+		dst[j++] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+	dst[j] = 0;
+}
+
+static int vector_signal(uint64_t v)
+{
+	switch (v) {
+	case 0: case 16: case 19: return 8; /* SIGFPE */
+	case 6: return 4;                   /* SIGILL */
+	case 3: case 1: return 5;           /* SIGTRAP */
+	default: return 11;                 /* SIGSEGV */
+	}
+}
+
+static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *data,
+			    size_t len)
+{
+	struct keep *k = ctx;
+	char text[300];
+	switch (num) {
+	case SP_ENARX_MEASUREMENT:
+		if (len < KVM_DIGEST_LEN)
+			return -EINVAL;
+		memcpy(data, k->digest, KVM_DIGEST_LEN);
+		return KVM_DIGEST_LEN;
+	case SP_ENARX_LOG:
+		clean_text(text, sizeof(text), data, len);
+		log_warn("keep: %s", text);
+		return (int64_t)len;
+	case SP_ENARX_FAULT:
+		clean_text(text, sizeof(text), data, len);
+		log_error("keep: %s", text);
+		k->faulted = true;
+		k->fault_in_shim = arg[2] >= 32 || !strstr(text, "ring 3");
+		k->fault_signal = vector_signal(arg[2]);
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static void dump_regs(struct keep *k, const char *why)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	if (ioctl(k->vcpu, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu, KVM_GET_SREGS, &s) < 0) {
+		log_error("kvm: %s", why);
+		return;
+	}
+	log_error("kvm: %s: rip=%016llx rsp=%016llx cr2=%016llx cr3=%llx", why, r.rip, r.rsp,
+		  s.cr2, s.cr3);
+}
+
+static int on_io(struct keep *k, int *exit_code)
+{
+	struct kvm_run *run = k->run;
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.port != SHIM_PORT_SALLY) {
+		log_error("kvm: unexpected port I/O (port %#x, %s)", run->io.port,
+			  run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in");
+		return ENARX_E_KEEP_FAULT;
+	}
+	int rc = sp_host_handle(k->sp, k->l.mem + SHIM_GPA_SALLYPORT, SP_BLOCK_SIZE);
+	if (rc < 0) {
+		log_error("kvm: %s", sp_host_error(k->sp));
+		return rc;
+	}
+	if (rc == SP_HOST_EXIT && k->faulted) {
+		if (k->fault_in_shim)
+			return ENARX_E_KEEP_FAULT;
+		*exit_code = 128 + k->fault_signal;
+		return 1;
+	}
+	if (rc == SP_HOST_EXIT) {
+		*exit_code = sp_host_exit_code(k->sp);
+		return 1;
+	}
+	return 0;
+}
+
+static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
+{
+	for (;;) {
+		if (ioctl(k->vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return kvm_fail("KVM_RUN");
+		}
+		int rc;
+		switch (k->run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (st)
+				st->exits++;
+			log_debug("kvm: sallyport exit at %.3f ms", (double)(now_ns() - k->t_start) / 1e6);
+			rc = on_io(k, exit_code);
+			if (rc)
+				return rc > 0 ? 0 : rc;
+			break;
+		case KVM_EXIT_HLT:
+			dump_regs(k, "the shim halted (it could not start or report)");
+			return ENARX_E_KEEP_FAULT;
+		case KVM_EXIT_SHUTDOWN:
+			dump_regs(k, "triple fault: the guest shut down");
+			return ENARX_E_KEEP_FAULT;
+		case KVM_EXIT_FAIL_ENTRY:
+			log_error("kvm: VM entry failed (reason %#llx)",
+				  (unsigned long long)k->run->fail_entry.hardware_entry_failure_reason);
+			return ENARX_E_KEEP_FAULT;
+		case KVM_EXIT_MMIO:
+			log_error("kvm: guest touched unmapped physical address %#llx",
+				  (unsigned long long)k->run->mmio.phys_addr);
+			return ENARX_E_KEEP_FAULT;
+		default:
+			dump_regs(k, "unexpected VM exit");
+			log_error("kvm: exit reason %u", k->run->exit_reason);
+			return ENARX_E_KEEP_FAULT;
+		}
+	}
+}
+
+static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
+{
+	int rc = sp_host_new(&k->sp);
+	if (rc)
+		return rc;
+	sp_host_set_enarxcall(k->sp, on_enarxcall, k);
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] >= 0 && (rc = sp_host_set_fd(k->sp, i, o->stdio[i], false)))
+			return rc;
+	if (o->keep_fd >= 0) {
+		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return kvm_fail("dup keep fd");
+		if ((rc = sp_host_set_fd(k->sp, 3, fd, true))) {
+			close(fd);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void keep_close(struct keep *k)
+{
+	if (k->run)
+		munmap(k->run, k->run_size);
+	if (k->vcpu >= 0)
+		close(k->vcpu);
+	if (k->vm >= 0)
+		close(k->vm);
+	if (k->kvm >= 0)
+		close(k->kvm);
+	sp_host_free(k->sp);
+	layout_free(&k->l);
+}
+
+int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st)
+{
+	struct keep k = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	uint64_t t0 = now_ns();
+	int rc = layout_build(&k.l, o);
+	if (rc)
+		return rc;
+	if ((rc = layout_measure(&k.l, k.digest)) || (rc = setup_fds(&k, o)) ||
+	    (rc = vm_create(&k)) || (rc = vcpu_setup(&k)))
+		goto out;
+	uint64_t t1 = now_ns();
+	k.t_start = t1;
+	rc = vm_loop(&k, exit_code, st);
+	if (st) {
+		st->build_ns = t1 - t0;
+		st->run_ns = now_ns() - t1;
+		st->items = sp_host_items(k.sp);
+	}
+out:
+	keep_close(&k);
+	return rc;
+}
+
+/* ---- backend interface ------------------------------------------------- */
+
+static int kvm_usable(char *why, size_t n)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (why)
+			snprintf(why, n, "/dev/kvm: %s", strerror(errno));
+		return 0;
+	}
+	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	int vm = api == KVM_API_VERSION ? ioctl(fd, KVM_CREATE_VM, 0) : -1;
+	if (api != KVM_API_VERSION && why)
+		snprintf(why, n, "KVM API version %d, need %d", api, KVM_API_VERSION);
+	else if (vm < 0 && why)
+		snprintf(why, n, "KVM_CREATE_VM: %s", strerror(errno));
+	if (vm >= 0)
+		close(vm);
+	close(fd);
+	return vm >= 0;
+}
+
+static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
+{
+	struct kvm_keep_opts o = {
+		.exec = launch->exec,
+		.exec_len = launch->exec_len,
+		.mem_size = launch->mem_size,
+		.argv = launch->exec_argv,
+		.stdio = { 0, 1, 2 },
+		.keep_fd = launch->keep_fd,
+	};
+	return kvm_keep_run(&o, exit_code, NULL);
+}
+
+const struct backend backend_kvm = {
+	.name = "kvm",
+	.usable = kvm_usable,
+	.run = kvm_run_backend,
+};

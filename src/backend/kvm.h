@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* KVM Keeps (docs/kvm-keep.md): the launch layout and its SHA-384
+ * measurement, and a Keep run with explicit stdio for tests and the bench.
+ * backend_kvm (backend.h) is the same thing behind the common interface. */
+#ifndef ENARX_BACKEND_KVM_H
+#define ENARX_BACKEND_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVM_DEFAULT_MEM (1024UL << 20)
+#define KVM_DIGEST_LEN 48
+
+struct kvm_keep_opts {
+	const void *shim;          /* shim ELF; NULL = the embedded one */
+	size_t shim_len;
+	const void *exec;          /* executor ELF (required) */
+	size_t exec_len;
+	size_t mem_size;           /* guest RAM; 0 = KVM_DEFAULT_MEM */
+	const char *const *argv;   /* NULL = {"enarx-exec", NULL}; part of the measurement */
+	int stdio[3];              /* host fds seen as 0, 1, 2 in the Keep (borrowed) */
+	int keep_fd;               /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
+};
+
+struct kvm_keep_stats {
+	uint64_t build_ns;   /* VM creation, layout and load */
+	uint64_t run_ns;     /* first KVM_RUN to exit */
+	uint64_t exits;      /* sallyport exits */
+	uint64_t items;      /* sallyport items performed */
+};
+
+/* The shim embedded in this binary. */
+const void *kvm_shim_image(size_t *len);
+
+/* Launch digest of a Keep with these contents (no /dev/kvm needed).
+ * Returns 0 or a negative ENARX_E_*. */
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN]);
+
+/* Builds and runs one Keep. Returns 0 with *exit_code (0..255, 128+signal
+ * when the executor faulted), or a negative ENARX_E_* (the detail is
+ * logged). st may be NULL. */
+int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st);
+
+#endif

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Linux x86-64 syscalls for the executor: memory, identity and time-free
+ * calls are answered here; I/O goes to the host through the sallyport with
+ * every user buffer checked against the address space first. Anything else
+ * is ENOSYS, logged once per number. */
+#include "shim.h"
+
+#define EPERM 1
+#define ENOENT 2
+#define EBADF 9
+#define EAGAIN 11
+#define ENOMEM 12
+#define EFAULT 14
+#define ENODEV 19
+#define EINVAL 22
+#define ERANGE 34
+#define ENAMETOOLONG 36
+#define ENOSYS 38
+
+#define SYS_GETATT 0xEA01
+#define SYS_GETKEY 0xEA02
+#define BRK_MAX (1UL << 30)
+
+uint64_t shim_brk_start, shim_brk_cur;
+static uint8_t iobuf[SP_MAX_DATA]; /* bounce buffer for readv/writev */
+static uint64_t logged_enosys[8];
+
+struct sigstate {
+	uint64_t handler, flags, restorer, mask;
+};
+static struct sigstate sigs[65];
+static uint64_t sigmask;
+
+void syscall_init(const struct exec_info *ei)
+{
+	shim_brk_start = shim_brk_cur = ei->brk;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bool uin(uint64_t p, uint64_t n)
+{
+	return mm_user_ok(p, n, false);
+}
+
+static bool uout(uint64_t p, uint64_t n)
+{
+	return mm_user_ok(p, n, true);
+}
+
+static int64_t sp_call(uint64_t num, const struct sp_arg *a, unsigned n, uint64_t max)
+{
+	return sp_guest_syscall(&shim_sp, num, a, n, max);
+}
+
+#define V(x) { .kind = SP_VAL, .val = (uint64_t)(x) }
+#define B(k, p, l) { .kind = (k), .ptr = (void *)(uintptr_t)(p), .len = (l) }
+
+/* Host-created descriptors: a number, never more than the host allows. */
+#define MAX_FD 1023
+
+/* ---- memory --------------------------------------------------------------- */
+
+static int64_t sys_brk(uint64_t addr)
+{
+	if (addr < shim_brk_start || addr > shim_brk_start + BRK_MAX)
+		return (int64_t)shim_brk_cur;
+	uint64_t old = PAGE_ALIGN_UP(shim_brk_cur), new = PAGE_ALIGN_UP(addr);
+	if (new > old && mm_map(old, new - old, PROT_READ | PROT_WRITE))
+		return (int64_t)shim_brk_cur;
+	if (new < old)
+		mm_unmap(new, old - new);
+	shim_brk_cur = addr;
+	return (int64_t)addr;
+}
+
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_POPULATE 0x8000
+#define MAP_FIXED_NOREPLACE 0x100000
+
+static int64_t sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
+{
+	if (!len || len > USER_TOP || (prot & ~7UL))
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS))
+		return -ENODEV; /* no files in a Keep */
+	len = PAGE_ALIGN_UP(len);
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr & (PAGE - 1))
+			return -EINVAL;
+		if ((flags & MAP_FIXED_NOREPLACE) && mm_find_gap(len, addr) != addr)
+			return -17; /* EEXIST */
+	} else {
+		addr = mm_find_gap(len, PAGE_ALIGN_DOWN(addr));
+		if (!addr)
+			return -ENOMEM;
+	}
+	int e = mm_map(addr, len, (int)prot);
+	if (e)
+		return e;
+	if ((flags & MAP_POPULATE) && prot)
+		mm_populate(addr, len);
+	return (int64_t)addr;
+}
+
+static int64_t sys_madvise(uint64_t addr, uint64_t len, uint64_t advice)
+{
+	if (addr & (PAGE - 1))
+		return -EINVAL;
+	if (advice == 4 /* DONTNEED */ || advice == 8 /* FREE */)
+		return mm_discard(addr, len);
+	return 0;
+}
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+static int64_t sys_arch_prctl(uint64_t code, uint64_t addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (addr >= USER_TOP)
+			return -EPERM;
+		wrmsr(code == ARCH_SET_FS ? 0xC0000100 : 0xC0000101, addr);
+		return 0;
+	case ARCH_GET_FS:
+	case ARCH_GET_GS:
+		if (!uout(addr, 8))
+			return -EFAULT;
+		*(uint64_t *)addr = rdmsr(code == ARCH_GET_FS ? 0xC0000100 : 0xC0000101);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- identity, time, randomness ------------------------------------------ */
+
+static int64_t sys_uname(uint64_t buf)
+{
+	static const char f[6][65] = { "Linux", "enarx", "6.1.0-enarx", "#1 SMP", "x86_64", "(none)" };
+	if (!uout(buf, sizeof(f)))
+		return -EFAULT;
+	memcpy((void *)buf, f, sizeof(f));
+	return 0;
+}
+
+static int64_t sys_getrandom(uint64_t buf, uint64_t len)
+{
+	if (len > 1 << 20)
+		len = 1 << 20;
+	if (!uout(buf, len))
+		return -EFAULT;
+	for (uint64_t i = 0; i < len; i += 8) {
+		uint64_t r;
+		if (!cpu_random(&r))
+			return i ? (int64_t)i : -EAGAIN;
+		memcpy((void *)(buf + i), &r, len - i < 8 ? len - i : 8);
+	}
+	return (int64_t)len;
+}
+
+static int64_t sys_clock_gettime(uint64_t clk, uint64_t ts)
+{
+	uint64_t t[2];
+	if (!uout(ts, 16))
+		return -EFAULT;
+	struct sp_arg a[2] = { V(clk), B(SP_OUT, t, 16) };
+	int64_t r = sp_call(228, a, 2, 0);
+	if (r == 0) {
+		if (t[1] >= 1000000000UL)
+			shim_sp.attacked(NULL, "clock_gettime: tv_nsec out of range");
+		memcpy((void *)ts, t, 16);
+	}
+	return r;
+}
+
+static int64_t sys_nanosleep(uint64_t req, uint64_t rem)
+{
+	if (!uin(req, 16) || (rem && !uout(rem, 16)))
+		return -EFAULT;
+	struct sp_arg a[2] = { B(SP_IN, req, 16), B(SP_OUT, rem, rem ? 16 : 0) };
+	return sp_call(35, a, 2, 0);
+}
+
+static int64_t sys_prlimit(uint64_t pid, uint64_t res, uint64_t newp, uint64_t oldp)
+{
+	if (pid != 0 && pid != 1)
+		return -3; /* ESRCH */
+	if (oldp) {
+		if (!uout(oldp, 16))
+			return -EFAULT;
+		uint64_t v[2] = { UINT64_MAX, UINT64_MAX };
+		if (res == 3 /* STACK */)
+			v[0] = 8UL << 20;
+		if (res == 7 /* NOFILE */)
+			v[0] = v[1] = MAX_FD + 1;
+		memcpy((void *)oldp, v, 16);
+	}
+	return newp ? -EPERM : 0;
+}
+
+/* SYS_GETATT: rdi nonce, rsi its length (<= 64), rdx buffer, r10 its length.
+ * Returns the evidence length, technology 0 (KVM) in rdx. */
+static int64_t sys_getatt(struct frame *f)
+{
+	struct shim_kvm_evidence ev;
+	uint64_t nonce = f->rdi, nlen = f->rsi, buf = f->rdx, blen = f->r10;
+	f->rdx = 0;
+	if (!buf)
+		return sizeof(ev);
+	if (nlen > SHIM_EVIDENCE_NONCE || !uin(nonce, nlen))
+		return -EINVAL;
+	if (blen < sizeof(ev))
+		return -ERANGE;
+	if (!uout(buf, sizeof(ev)))
+		return -EFAULT;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.magic, SHIM_EVIDENCE_MAGIC, 8);
+	ev.version = 1;
+	ev.flags = SHIM_EVIDENCE_FLAG_INSECURE;
+	memcpy(ev.nonce, (const void *)nonce, nlen);
+	int64_t r = sp_guest_enarxcall(&shim_sp, SP_ENARX_MEASUREMENT, SP_OUT, ev.measurement,
+				       sizeof(ev.measurement), 0, 0, sizeof(ev.measurement));
+	if (r != (int64_t)sizeof(ev.measurement))
+		return r < 0 ? r : -EINVAL;
+	memcpy((void *)buf, &ev, sizeof(ev));
+	return sizeof(ev);
+}
+
+/* ---- signals: bookkeeping only (nothing is delivered asynchronously) ---- */
+
+static int64_t sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t old, uint64_t size)
+{
+	if (sig < 1 || sig > 64 || size != 8 || sig == 9 || sig == 19)
+		return -EINVAL;
+	if ((act && !uin(act, 32)) || (old && !uout(old, 32)))
+		return -EFAULT;
+	if (old)
+		memcpy((void *)old, &sigs[sig], 32);
+	if (act)
+		memcpy(&sigs[sig], (const void *)act, 32);
+	return 0;
+}
+
+static int64_t sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t old, uint64_t size)
+{
+	if (size != 8 || how > 2)
+		return -EINVAL;
+	if ((set && !uin(set, 8)) || (old && !uout(old, 8)))
+		return -EFAULT;
+	if (old)
+		memcpy((void *)old, &sigmask, 8);
+	if (set) {
+		uint64_t s;
+		memcpy(&s, (const void *)set, 8);
+		sigmask = how == 0 ? sigmask | s : how == 1 ? sigmask & ~s : s;
+	}
+	return 0;
+}
+
+/* ---- I/O through the sallyport ------------------------------------------- */
+
+static int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len)
+{
+	if (len > SP_MAX_DATA)
+		len = SP_MAX_DATA;
+	if (!uout(buf, len))
+		return -EFAULT;
+	return sp_guest_read(&shim_sp, (int)fd, (void *)buf, len);
+}
+
+static int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len)
+{
+	if (len > SP_MAX_DATA)
+		len = SP_MAX_DATA;
+	if (!uin(buf, len))
+		return -EFAULT;
+	return sp_guest_write(&shim_sp, (int)fd, (const void *)buf, len);
+}
+
+struct iovec_ {
+	uint64_t base, len;
+};
+
+/* readv/writev: one host call through a bounce buffer (at most one block
+ * of data, a short count as Linux allows). */
+static int64_t sys_rwv(bool write, uint64_t fd, uint64_t iov, uint64_t cnt)
+{
+	struct iovec_ v[64];
+	if (cnt > 1024)
+		return -EINVAL;
+	if (cnt > 64)
+		cnt = 64;
+	if (!uin(iov, cnt * sizeof(v[0])))
+		return -EFAULT;
+	memcpy(v, (const void *)iov, cnt * sizeof(v[0]));
+	size_t total = 0;
+	for (uint64_t i = 0; i < cnt && total < sizeof(iobuf); i++) {
+		size_t n = v[i].len < sizeof(iobuf) - total ? v[i].len : sizeof(iobuf) - total;
+		if (!mm_user_ok(v[i].base, n, !write))
+			return -EFAULT;
+		if (write)
+			memcpy(iobuf + total, (const void *)v[i].base, n);
+		total += n;
+	}
+	int64_t r = write ? sp_guest_write(&shim_sp, (int)fd, iobuf, total)
+			  : sp_guest_read(&shim_sp, (int)fd, iobuf, total);
+	if (write || r <= 0)
+		return r;
+	size_t at = 0;
+	for (uint64_t i = 0; i < cnt && at < (size_t)r; i++) {
+		size_t n = v[i].len < (size_t)r - at ? v[i].len : (size_t)r - at;
+		memcpy((void *)v[i].base, iobuf + at, n);
+		at += n;
+	}
+	return r;
+}
+
+static int64_t sys_fd_only(uint64_t num, uint64_t fd, uint64_t a1, uint64_t a2, uint64_t max)
+{
+	struct sp_arg a[3] = { V(fd), V(a1), V(a2) };
+	return sp_call(num, a, 3, max);
+}
+
+static int64_t sys_fstat(uint64_t fd, uint64_t st)
+{
+	if (!uout(st, 144))
+		return -EFAULT;
+	struct sp_arg a[2] = { V(fd), B(SP_OUT, st, 144) };
+	return sp_call(5, a, 2, 0);
+}
+
+static int64_t sys_newfstatat(uint64_t dfd, uint64_t path, uint64_t st, uint64_t flags)
+{
+	if (!uin(path, 1))
+		return -EFAULT;
+	if (*(const char *)path == 0 && (flags & 0x1000 /* AT_EMPTY_PATH */))
+		return sys_fstat(dfd, st);
+	return -ENOENT;
+}
+
+static int64_t sys_poll(uint64_t num, uint64_t fds, uint64_t n, uint64_t t, uint64_t mask)
+{
+	if (n > 1024 || !uout(fds, n * 8))
+		return -EFAULT;
+	if (num == 271 && t && !uin(t, 16))
+		return -EFAULT;
+	struct sp_arg a[4] = { B(SP_INOUT, n ? fds : 0, n * 8), V(n),
+			       num == 7 ? (struct sp_arg)V(t) : (struct sp_arg)B(SP_IN, t, 16),
+			       B(SP_IN, 0, 0) };
+	(void)mask; /* signal masks are not forwarded */
+	return sp_call(num, a, num == 7 ? 3 : 4, n);
+}
+
+static int64_t sys_ioctl(uint64_t fd, uint64_t req, uint64_t arg)
+{
+	if (req != 0x5421 /* FIONBIO */ && req != 0x541B /* FIONREAD */)
+		return -25; /* ENOTTY */
+	if (!uout(arg, 4))
+		return -EFAULT;
+	struct sp_arg a[3] = { V(fd), V(req), B(SP_INOUT, arg, 4) };
+	return sp_call(16, a, 3, 0);
+}
+
+static int64_t sys_sockaddr_in(uint64_t num, uint64_t fd, uint64_t addr, uint64_t len)
+{
+	if (len > 128 || !uin(addr, len))
+		return -EINVAL;
+	struct sp_arg a[3] = { V(fd), B(SP_IN, addr, len), V(len) };
+	return sp_call(num, a, 3, 0);
+}
+
+/* (sockaddr out, socklen inout) pairs: the buffer size is the caller's
+ * socklen, read once. */
+static int addr_pair(uint64_t addr, uint64_t lenp, uint32_t *len)
+{
+	*len = 0;
+	if (!lenp)
+		return addr ? -EFAULT : 0;
+	if (!uout(lenp, 4))
+		return -EFAULT;
+	memcpy(len, (const void *)lenp, 4);
+	if (*len > 128)
+		*len = 128;
+	return addr && !uout(addr, *len) ? -EFAULT : 0;
+}
+
+static int64_t sys_accept(uint64_t num, uint64_t fd, uint64_t addr, uint64_t lenp, uint64_t flags)
+{
+	uint32_t len;
+	int e = addr_pair(addr, lenp, &len);
+	if (e)
+		return e;
+	struct sp_arg a[4] = { V(fd), B(SP_OUT, lenp ? addr : 0, len), B(SP_INOUT, lenp, 4), V(flags) };
+	return sp_call(num, a, 4, MAX_FD);
+}
+
+static int64_t sys_sockname(uint64_t num, uint64_t fd, uint64_t addr, uint64_t lenp)
+{
+	uint32_t len;
+	int e = addr_pair(addr, lenp, &len);
+	if (e || !lenp)
+		return e ? e : -EFAULT;
+	struct sp_arg a[3] = { V(fd), B(SP_OUT, addr, len), B(SP_INOUT, lenp, 4) };
+	return sp_call(num, a, 3, 0);
+}
+
+static int64_t sys_sendto(uint64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
+			  uint64_t alen)
+{
+	if (len > SP_MAX_DATA - 256)
+		len = SP_MAX_DATA - 256;
+	if (!uin(buf, len) || alen > 128 || (addr && !uin(addr, alen)))
+		return -EFAULT;
+	struct sp_arg a[6] = { V(fd), B(SP_IN, buf, len), V(len), V(flags),
+			       B(SP_IN, addr, addr ? alen : 0), V(addr ? alen : 0) };
+	return sp_call(44, a, 6, len);
+}
+
+static int64_t sys_recvfrom(uint64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
+			    uint64_t lenp)
+{
+	uint32_t alen;
+	if (len > SP_MAX_DATA - 256)
+		len = SP_MAX_DATA - 256;
+	if (!uout(buf, len))
+		return -EFAULT;
+	int e = addr_pair(addr, lenp, &alen);
+	if (e)
+		return e;
+	struct sp_arg a[6] = { V(fd), B(SP_OUT_RET, buf, len), V(len), V(flags),
+			       B(SP_OUT, lenp ? addr : 0, alen), B(SP_INOUT, lenp, 4) };
+	return sp_call(45, a, 6, len);
+}
+
+static int64_t sys_setsockopt(uint64_t fd, uint64_t lvl, uint64_t name, uint64_t val, uint64_t len)
+{
+	if (len > 256 || !uin(val, len))
+		return -EFAULT;
+	struct sp_arg a[5] = { V(fd), V(lvl), V(name), B(SP_IN, val, len), V(len) };
+	return sp_call(54, a, 5, 0);
+}
+
+static int64_t sys_getsockopt(uint64_t fd, uint64_t lvl, uint64_t name, uint64_t val, uint64_t lenp)
+{
+	uint32_t len;
+	int e = addr_pair(val, lenp, &len);
+	if (e || !lenp)
+		return e ? e : -EFAULT;
+	struct sp_arg a[5] = { V(fd), V(lvl), V(name), B(SP_OUT, val, len), B(SP_INOUT, lenp, 4) };
+	return sp_call(55, a, 5, 0);
+}
+
+static int64_t sys_openat(uint64_t dfd, uint64_t path, uint64_t flags, uint64_t mode)
+{
+	char buf[4096];
+	size_t n = 0;
+	for (;; n++) {
+		if (n == sizeof(buf))
+			return -ENAMETOOLONG;
+		if (!uin(path + n, 1))
+			return -EFAULT;
+		buf[n] = *(const char *)(path + n);
+		if (!buf[n])
+			break;
+	}
+	struct sp_arg a[5] = { V(dfd), B(SP_IN, buf, n + 1), V(flags), V(mode), V(n + 1) };
+	return sp_call(257, a, 5, MAX_FD);
+}
+
+static int64_t sys_getdents(uint64_t fd, uint64_t buf, uint64_t len)
+{
+	if (len > SP_MAX_DATA)
+		len = SP_MAX_DATA;
+	if (!uout(buf, len))
+		return -EFAULT;
+	struct sp_arg a[3] = { V(fd), B(SP_OUT_RET, buf, len), V(len) };
+	return sp_call(217, a, 3, len);
+}
+
+static int64_t sys_unknown(uint64_t num)
+{
+	if (num < 512 && !(logged_enosys[num / 64] & (1UL << (num % 64)))) {
+		logged_enosys[num / 64] |= 1UL << (num % 64);
+		shim_log("unsupported syscall %lu: ENOSYS", num);
+	} else if (num >= 512 && num != SYS_GETKEY) {
+		shim_log("unsupported syscall %lu: ENOSYS", num);
+	}
+	return -ENOSYS;
+}
+
+static int64_t dispatch(struct frame *f)
+{
+	uint64_t a0 = f->rdi, a1 = f->rsi, a2 = f->rdx, a3 = f->r10, a4 = f->r8, a5 = f->r9;
+	switch (f->rax) {
+	case 0: return sys_read(a0, a1, a2);
+	case 1: return sys_write(a0, a1, a2);
+	case 3: return sys_fd_only(3, a0, 0, 0, 0);                  /* close */
+	case 5: return sys_fstat(a0, a1);
+	case 7: return sys_poll(7, a0, a1, a2, 0);
+	case 8: return sys_fd_only(8, a0, a1, a2, INT64_MAX);        /* lseek */
+	case 9: return sys_mmap(a0, a1, a2, a3);
+	case 10: return mm_protect(a0, a1, (int)a2);
+	case 11: return mm_unmap(a0, a1);
+	case 12: return sys_brk(a0);
+	case 13: return sys_rt_sigaction(a0, a1, a2, a3);
+	case 14: return sys_rt_sigprocmask(a0, a1, a2, a3);
+	case 16: return sys_ioctl(a0, a1, a2);
+	case 19: return sys_rwv(false, a0, a1, a2);
+	case 20: return sys_rwv(true, a0, a1, a2);
+	case 24: return 0;                                           /* sched_yield */
+	case 25: return -ENOMEM;                                     /* mremap: callers fall back */
+	case 28: return sys_madvise(a0, a1, a2);
+	case 32: return sys_fd_only(32, a0, 0, 0, MAX_FD);           /* dup */
+	case 35: return sys_nanosleep(a0, a1);
+	case 39: case 186: return 1;                                 /* getpid, gettid */
+	case 110: return 0;                                          /* getppid */
+	case 41: return sys_fd_only(41, a0, a1, a2, MAX_FD);         /* socket */
+	case 42: case 49: return sys_sockaddr_in(f->rax, a0, a1, a2); /* connect, bind */
+	case 43: return sys_accept(43, a0, a1, a2, 0);
+	case 288: return sys_accept(288, a0, a1, a2, a3);
+	case 44: return sys_sendto(a0, a1, a2, a3, a4, a5);
+	case 45: return sys_recvfrom(a0, a1, a2, a3, a4, a5);
+	case 48: case 50: return sys_fd_only(f->rax, a0, a1, 0, 0);  /* shutdown, listen */
+	case 51: case 52: return sys_sockname(f->rax, a0, a1, a2);
+	case 54: return sys_setsockopt(a0, a1, a2, a3, a4);
+	case 55: return sys_getsockopt(a0, a1, a2, a3, a4);
+	case 60: case 231: shim_exit((int)a0);
+	case 63: return sys_uname(a0);
+	case 72: return sys_fd_only(72, a0, a1, a2, INT64_MAX);      /* fcntl */
+	case 102: case 104: case 107: case 108: return 1000;         /* uid, gid */
+	case 131: return 0;                                          /* sigaltstack */
+	case 158: return sys_arch_prctl(a0, a1);
+	case 202: return (a1 & 127) == 1 ? 0 : -EAGAIN;              /* futex: one thread */
+	case 204:                                                    /* sched_getaffinity */
+		if (a1 < 8 || !uout(a2, 8))
+			return -EINVAL;
+		*(uint64_t *)a2 = 1;
+		return 8;
+	case 217: return sys_getdents(a0, a1, a2);
+	case 218: return 1;                                          /* set_tid_address */
+	case 228: return sys_clock_gettime(a0, a1);
+	case 230:                                                    /* clock_nanosleep */
+		return a1 ? -EINVAL : sys_nanosleep(a2, a3);
+	case 257: return sys_openat(a0, a1, a2, a3);
+	case 262: return sys_newfstatat(a0, a1, a2, a3);
+	case 271: return sys_poll(271, a0, a1, a2, a3);
+	case 273: return 0;                                          /* set_robust_list */
+	case 302: return sys_prlimit(a0, a1, a2, a3);
+	case 318: return sys_getrandom(a0, a1);
+	case SYS_GETATT: return sys_getatt(f);
+	default: return sys_unknown(f->rax);
+	}
+}
+
+void syscall_dispatch(struct frame *f)
+{
+	f->rax = (uint64_t)dispatch(f);
+}
+
+void trap_dispatch(struct frame *f)
+{
+	/* PVM (kvm_pvm) delivers a ring-3 SYSCALL as a jump to LSTAR without
+	 * leaving ring 3; the fetch faults and arrives here with the syscall
+	 * state intact (rcx = return address, r11 = flags). */
+	if (f->vector == 14 && (f->cs & 3) == 3 && f->rip == (uint64_t)syscall_entry &&
+	    read_cr2() == f->rip) {
+		f->rip = f->rcx;
+		f->rflags = (f->r11 & 0x3C7FD7) | 0x202;
+		syscall_dispatch(f);
+		return;
+	}
+	uint64_t addr = f->vector == 14 ? read_cr2() : 0;
+	if (f->vector == 14 && mm_fault(addr, f->error))
+		return;
+	bool user = (f->cs & 3) == 3;
+	shim_fault(f->vector, f->rip, addr, f->error, user ? "the executor (ring 3)" : "the shim");
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The first KVM guest: a static glibc program that exercises the syscalls
+ * the shim must provide, one mode per argv[1]. Built with the host compiler
+ * (-static) and run inside a Keep by test_kvm.c and kvm-bench. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(const char *what)
+{
+	printf("FAIL %s (errno %d)\n", what, errno);
+	return 1;
+}
+
+static int mode_mem(void)
+{
+	/* brk and malloc. */
+	char *small = malloc(100);
+	char *big = malloc(1 << 20);
+	if (!small || !big)
+		return fail("malloc");
+	memset(big, 0x5a, 1 << 20);
+	if (big[(1 << 20) - 1] != 0x5a)
+		return fail("malloc contents");
+	free(big);
+	/* A wasm-engine style reservation: 8 GiB PROT_NONE, open 64 MiB, touch
+	 * every 64th page (page faults are costly where the shim is emulated). */
+	size_t res = 8UL << 30;
+	uint8_t *r = mmap(NULL, res, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return fail("mmap reserve");
+	if (mprotect(r, 64 << 20, PROT_READ | PROT_WRITE))
+		return fail("mprotect");
+	for (size_t i = 0; i < (64 << 20); i += 4096 * 64)
+		r[i] = (uint8_t)(i >> 18);
+	for (size_t i = 0; i < (64 << 20); i += 4096 * 64)
+		if (r[i] != (uint8_t)(i >> 18))
+			return fail("reservation contents");
+	/* DONTNEED gives zero pages back. */
+	r[4096] = 9;
+	if (madvise(r, 1 << 20, MADV_DONTNEED) || r[4096] != 0)
+		return fail("madvise");
+	/* Growing in place, like memory.grow. */
+	if (mprotect(r + (64 << 20), 1 << 20, PROT_READ | PROT_WRITE))
+		return fail("mprotect grow");
+	r[(64 << 20) + 5] = 7;
+	if (munmap(r, res))
+		return fail("munmap");
+	/* Many small mappings. */
+	for (int i = 0; i < 100; i++) {
+		void *p = mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return fail("mmap small");
+		((char *)p)[i % 3 * 4096] = 1;
+		if (munmap(p, 12288))
+			return fail("munmap small");
+	}
+	printf("mem ok\n");
+	return 0;
+}
+
+static int mode_misc(void)
+{
+	struct timespec a, b;
+	uint8_t rnd[64] = { 0 }, zero[64] = { 0 };
+	struct utsname u;
+	if (clock_gettime(CLOCK_MONOTONIC, &a) || clock_gettime(CLOCK_MONOTONIC, &b))
+		return fail("clock_gettime");
+	if (b.tv_sec < a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec < a.tv_nsec))
+		return fail("clock went backwards");
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd) || !memcmp(rnd, zero, sizeof(rnd)))
+		return fail("getrandom");
+	if (uname(&u))
+		return fail("uname");
+	errno = 0;
+	if (syscall(999) != -1 || errno != ENOSYS)
+		return fail("unknown syscall not ENOSYS");
+	printf("misc ok %s %s pid=%d\n", u.sysname, u.machine, (int)getpid());
+	return 0;
+}
+
+static int mode_echo(void)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(0, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return fail("write");
+	return n < 0 ? fail("read") : 0;
+}
+
+static int mode_writes(long n)
+{
+	for (long i = 0; i < n; i++)
+		if (write(1, "x", 1) != 1)
+			return fail("write");
+	return 0;
+}
+
+static int mode_getatt(void)
+{
+	uint8_t nonce[64], ev[256];
+	for (int i = 0; i < 64; i++)
+		nonce[i] = (uint8_t)i;
+	long size = syscall(0xEA01, nonce, 64, NULL, 0);
+	long n = syscall(0xEA01, nonce, 64, ev, sizeof(ev));
+	if (n < 0 || n != size)
+		return fail("SYS_GETATT");
+	printf("getatt %ld %.8s nonce-ok=%d digest=", n, (char *)ev, !memcmp(ev + 64, nonce, 64));
+	for (int i = 0; i < 48; i++)
+		printf("%02x", ev[16 + i]);
+	printf("\n");
+	return 0;
+}
+
+static long spin(long n)
+{
+	volatile long acc = 0;
+	for (long i = 0; i < n; i++)
+		acc += i * i % 7;
+	return acc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "hello";
+	if (!strcmp(m, "hello")) {
+		printf("hello from the keep\n");
+		return 0;
+	}
+	if (!strcmp(m, "exit"))
+		return argc > 2 ? (int)strtol(argv[2], NULL, 10) : 0;
+	if (!strcmp(m, "mem"))
+		return mode_mem();
+	if (!strcmp(m, "misc"))
+		return mode_misc();
+	if (!strcmp(m, "echo"))
+		return mode_echo();
+	if (!strcmp(m, "writes"))
+		return mode_writes(argc > 2 ? strtol(argv[2], NULL, 10) : 1);
+	if (!strcmp(m, "getatt"))
+		return mode_getatt();
+	if (!strcmp(m, "spin"))
+		return (int)(spin(argc > 2 ? strtol(argv[2], NULL, 10) : 1000) & 0);
+	if (!strcmp(m, "segv")) {
+		fflush(stdout);
+		*(volatile int *)16 = 1;
+		return 0;
+	}
+	if (!strcmp(m, "guard")) { /* a PROT_NONE guard page must fault */
+		volatile uint8_t *g = mmap(NULL, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		fflush(stdout);
+		return g == MAP_FAILED ? 3 : g[4096];
+	}
+	if (!strcmp(m, "outb")) /* port I/O from ring 3 */
+		__asm__ volatile("outb %%al, $0xff" : : "a"(0));
+	if (!strcmp(m, "ud2"))
+		__asm__ volatile("ud2");
+	if (!strcmp(m, "kernel")) /* touch the shim's memory from ring 3 */
+		return *(volatile int *)0x00007F8000100000UL;
+	printf("unknown mode %s\n", m);
+	return 2;
+}
