@@ -230,6 +230,8 @@ int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp)
 
 	s->trap_detail = NULL;
 	s->trap_pc = NULL;
+	if (!mem__recovery && !fn->inst->module->checked)
+		mem__ensure_handler();
 	mem__push(&rec);
 	if (sigsetjmp(rec.jb, 0)) {
 		/* a guard-page fault in the running memory */

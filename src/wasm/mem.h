@@ -41,6 +41,9 @@ void mem__free(ewasm_memory *m);
 
 /* Installs the fault handler (idempotent, thread-safe). */
 void mem__install_handler(void);
+/* Re-installs it if another handler replaced it since (one sigaction call;
+ * done at the start of each outermost run in guard mode). */
+void mem__ensure_handler(void);
 
 static inline void mem__push(struct mem_recovery *r)
 {

@@ -126,3 +126,20 @@ void mem__free(ewasm_memory *m)
 		xfree(m->base);
 	m->base = NULL;
 }
+
+void mem__ensure_handler(void)
+{
+	struct sigaction cur;
+	mem__install_handler();
+	if (sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	    cur.sa_sigaction == on_fault)
+		return;
+	/* someone replaced it (a test framework, a runtime): chain to them */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}

@@ -1,0 +1,4 @@
+(module
+  (func $init (unreachable))
+  (start $init)
+)
