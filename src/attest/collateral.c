@@ -686,29 +686,10 @@ out:
 	return rc;
 }
 
-int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
-			  attest_err *e, const uint8_t *qe_report)
+/* The final status: platform level, converged with the TDX module and QE statuses (QVL). */
+static int tcb_converge(enarx_claims *c, attest_err *e)
 {
 	enarx_intel_claims *q = &c->intel;
-	json_t *qe_level = NULL;
-	int rc = 0;
-	q->tcb_status = q->platform_status = q->qe_status = q->module_status =
-		ENARX_TCB_UNEVALUATED;
-	if (ev->tcb_info.present &&
-	    ((rc = attest_collateral_verify_sig(a, ev, &ev->tcb_info, at, &q->collateral_expiry, e,
-						"TCB info")) ||
-	     (rc = eval_tcb_info(ev->tcb_info.body, ev->tcb_info.body_len, at, c, e))))
-		return rc;
-	if (ev->qe_identity.present &&
-	    ((rc = attest_collateral_verify_sig(a, ev, &ev->qe_identity, at, &q->collateral_expiry,
-						e, "QE identity")) ||
-	     (rc = eval_qe(ev->qe_identity.body, ev->qe_identity.body_len, at, c, e, qe_report,
-			   &qe_level))))
-		return rc;
-	if (qe_level) {
-		add_advisories(c, qe_level);
-		json_decref(qe_level);
-	}
 	if (!q->tcb_info_checked)
 		return 0; /* no collateral: status Unevaluated; policy decides */
 	enarx_tcb_status st = q->platform_status;
@@ -717,8 +698,16 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 		return aerr(e, ENARX_E_ATTEST_TCB,
 			    "platform: no matching TCB level for the PCK SVNs (TCB not supported)");
 	}
-	if (c->tee == ENARX_TEE_TDX && st != ENARX_TCB_TD_RELAUNCH_ADVISED &&
-	    st != ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED) {
+	bool relaunch = st == ENARX_TCB_TD_RELAUNCH_ADVISED ||
+			st == ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+	if (relaunch && q->qe_identity_checked &&
+	    (q->qe_status == ENARX_TCB_OUT_OF_DATE || q->qe_status == ENARX_TCB_REVOKED)) {
+		/* relaunch is advised only when the QE is current: back to the TDX level */
+		st = st == ENARX_TCB_TD_RELAUNCH_ADVISED ? ENARX_TCB_OUT_OF_DATE
+							 : ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+		relaunch = false;
+	}
+	if (c->tee == ENARX_TEE_TDX && !relaunch) {
 		if (q->module_status == ENARX_TCB_NOT_SUPPORTED) {
 			q->tcb_status = ENARX_TCB_NOT_SUPPORTED;
 			return aerr(e, ENARX_E_ATTEST_TCB, "TDX module: no matching TCB level");
@@ -742,6 +731,32 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 	return 0;
 }
 
+int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
+			  attest_err *e, const uint8_t *qe_report)
+{
+	enarx_intel_claims *q = &c->intel;
+	json_t *qe_level = NULL;
+	int rc = 0;
+	q->tcb_status = q->platform_status = q->qe_status = q->module_status =
+		ENARX_TCB_UNEVALUATED;
+	if (ev->tcb_info.present &&
+	    ((rc = attest_collateral_verify_sig(a, ev, &ev->tcb_info, at, &q->collateral_expiry, e,
+						"TCB info")) ||
+	     (rc = eval_tcb_info(ev->tcb_info.body, ev->tcb_info.body_len, at, c, e))))
+		return rc;
+	if (ev->qe_identity.present &&
+	    ((rc = attest_collateral_verify_sig(a, ev, &ev->qe_identity, at, &q->collateral_expiry,
+						e, "QE identity")) ||
+	     (rc = eval_qe(ev->qe_identity.body, ev->qe_identity.body_len, at, c, e, qe_report,
+			   &qe_level))))
+		return rc;
+	if (qe_level) {
+		add_advisories(c, qe_level);
+		json_decref(qe_level);
+	}
+	return tcb_converge(c, e);
+}
+
 int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *qe_identity,
 				size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
 				attest_err *e)
@@ -752,6 +767,9 @@ int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *q
 		rc = eval_tcb_info(tcb_info, tlen, at, c, e);
 	if (!rc && qe_identity)
 		rc = eval_qe(qe_identity, qlen, at, c, e, qe_report, &lvl);
-	json_decref(lvl);
-	return rc;
+	if (lvl) {
+		add_advisories(c, lvl);
+		json_decref(lvl);
+	}
+	return rc ? rc : tcb_converge(c, e);
 }
