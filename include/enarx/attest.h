@@ -64,8 +64,8 @@ typedef struct {
 	uint8_t current_major, current_minor, current_build;
 	uint8_t committed_major, committed_minor, committed_build;
 	uint64_t launch_mit_vector, current_mit_vector; /* v5+ only */
-	char product[8]; /* "Milan", "Genoa", "Turin" */
-	char signer[8];	 /* "VCEK", "VLEK" */
+	char product[8];                                /* "Milan", "Genoa", "Turin" */
+	char signer[8];                                 /* "VCEK", "VLEK" */
 	bool chip_id_checked;
 } enarx_snp_claims;
 
@@ -106,8 +106,8 @@ typedef struct {
 /* Everything a verifier learned. report_data is the 64 bytes of user data. */
 typedef struct enarx_claims {
 	enarx_tee tee;
-	bool insecure;		  /* KVM: no hardware root of trust */
-	bool debug;		  /* SNP policy DEBUG / SGX ATTRIBUTES.DEBUG / TD DEBUG */
+	bool insecure;           /* KVM: no hardware root of trust */
+	bool debug;              /* SNP policy DEBUG / SGX ATTRIBUTES.DEBUG / TD DEBUG */
 	bool revocation_checked; /* a CRL covered every CA in the chains used */
 	uint8_t report_data[64];
 	enarx_snp_claims snp;
@@ -179,7 +179,7 @@ int enarx_policy_require_report_data(enarx_policy *p, const uint8_t *rd, size_t 
  * (n > 0), the hash covers SPKI DER || nonce.
  */
 int enarx_attest_binding(enarx_tee tee, const uint8_t *spki, size_t spki_len, const uint8_t *nonce,
-			 size_t nonce_len, uint8_t out[64]);
+                         size_t nonce_len, uint8_t out[64]);
 
 /*
  * Read an Enarx CSR (PKCS#10 with evidence in an extension
@@ -188,7 +188,7 @@ int enarx_attest_binding(enarx_tee tee, const uint8_t *spki, size_t spki_len, co
  * REPORT_DATA like Enarx's Steward. *out as for enarx_attest_verify.
  */
 int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_t at,
-			    enarx_claims **out);
+                            enarx_claims **out);
 
 #ifdef __cplusplus
 }

@@ -201,7 +201,8 @@ static int add_der(enarx_evidence *ev, const uint8_t *p, size_t n)
 	struct cursor f2 = first;
 	if (der_read(&f2, &t, &inner))
 		return ENARX_E_MALFORMED;
-	if (t == DER_SEQUENCE && cursor_left(&inner) && (inner.p[0] == 0xa0 || inner.p[0] == DER_INTEGER)) {
+	if (t == DER_SEQUENCE && cursor_left(&inner) &&
+	    (inner.p[0] == 0xa0 || inner.p[0] == DER_INTEGER)) {
 		/* PkiPath: every element a Certificate */
 		int rc = 0;
 		while (!rc && !cursor_eof(&outer)) {
@@ -261,18 +262,11 @@ int enarx_attest_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, en
 		return ENARX_E_NOMEM;
 	int rc;
 	switch (ev->tee) {
-	case ENARX_TEE_SNP:
-		rc = attest_snp_verify(a, ev, at, c);
-		break;
+	case ENARX_TEE_SNP: rc = attest_snp_verify(a, ev, at, c); break;
 	case ENARX_TEE_SGX:
-	case ENARX_TEE_TDX:
-		rc = attest_intel_verify(a, ev, at, c);
-		break;
-	case ENARX_TEE_KVM:
-		rc = attest_kvm_verify(a, ev, at, c);
-		break;
-	default:
-		rc = aerr(&a->err, ENARX_E_ATTEST_FORMAT, "unknown evidence type");
+	case ENARX_TEE_TDX: rc = attest_intel_verify(a, ev, at, c); break;
+	case ENARX_TEE_KVM: rc = attest_kvm_verify(a, ev, at, c); break;
+	default: rc = aerr(&a->err, ENARX_E_ATTEST_FORMAT, "unknown evidence type");
 	}
 	if (rc == 0 || rc == ENARX_E_ATTEST_TCB) {
 		*out = c;
@@ -306,28 +300,19 @@ void attest_claims_add_advisory(enarx_claims *c, const char *id)
 const char *enarx_tcb_status_name(enarx_tcb_status s)
 {
 	switch (s) {
-	case ENARX_TCB_UNEVALUATED:
-		return "Unevaluated";
-	case ENARX_TCB_UP_TO_DATE:
-		return "UpToDate";
-	case ENARX_TCB_SW_HARDENING_NEEDED:
-		return "SWHardeningNeeded";
-	case ENARX_TCB_CONFIGURATION_NEEDED:
-		return "ConfigurationNeeded";
+	case ENARX_TCB_UNEVALUATED: return "Unevaluated";
+	case ENARX_TCB_UP_TO_DATE: return "UpToDate";
+	case ENARX_TCB_SW_HARDENING_NEEDED: return "SWHardeningNeeded";
+	case ENARX_TCB_CONFIGURATION_NEEDED: return "ConfigurationNeeded";
 	case ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
 		return "ConfigurationAndSWHardeningNeeded";
-	case ENARX_TCB_OUT_OF_DATE:
-		return "OutOfDate";
-	case ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED:
-		return "OutOfDateConfigurationNeeded";
-	case ENARX_TCB_TD_RELAUNCH_ADVISED:
-		return "TDRelaunchAdvised";
+	case ENARX_TCB_OUT_OF_DATE: return "OutOfDate";
+	case ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED: return "OutOfDateConfigurationNeeded";
+	case ENARX_TCB_TD_RELAUNCH_ADVISED: return "TDRelaunchAdvised";
 	case ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED:
 		return "TDRelaunchAdvisedConfigurationNeeded";
-	case ENARX_TCB_REVOKED:
-		return "Revoked";
-	case ENARX_TCB_NOT_SUPPORTED:
-		return "NotSupported";
+	case ENARX_TCB_REVOKED: return "Revoked";
+	case ENARX_TCB_NOT_SUPPORTED: return "NotSupported";
 	}
 	return "?";
 }

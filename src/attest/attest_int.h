@@ -46,7 +46,7 @@ typedef struct {
 
 struct enarx_evidence {
 	enarx_tee tee;
-	attest_bytes data; /* report / quote / CSR */
+	attest_bytes data;             /* report / quote / CSR */
 	attest_bytes_list certs, crls; /* DER each */
 	attest_signed_json tcb_info, qe_identity;
 	bool allow_trailing;
@@ -121,7 +121,7 @@ int attest_pem_split(const uint8_t *p, size_t n, attest_bytes_list *out);
 int attest_cert_time_ok(X509 *x, time_t at);
 /* Checks child's signature with issuer's key and the issuer/subject names. */
 int attest_cert_signed_by(X509 *child, X509 *issuer, EVP_PKEY *issuer_key, attest_err *e,
-			  const char *what);
+                          const char *what);
 /* Time window [lo, hi] of a certificate. */
 void attest_cert_window(X509 *x, time_t *lo, time_t *hi);
 /* Common name of the subject into buf ("" if none). */
@@ -132,7 +132,8 @@ void attest_cert_cn(X509 *x, char *buf, size_t n);
  * Narrows [*lo, *hi] to the CRL's validity. ENARX_E_ATTEST_REVOKED/EXPIRED.
  */
 int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attest_bytes_list *crls,
-		     time_t at, bool *covered, time_t *lo, time_t *hi, attest_err *e, const char *what);
+                     time_t at, bool *covered, time_t *lo, time_t *hi, attest_err *e,
+                     const char *what);
 /* Extension value (extnValue octets) by dotted OID, or NULL. */
 const ASN1_OCTET_STRING *attest_ext(X509 *x, const char *oid);
 /*
@@ -141,7 +142,7 @@ const ASN1_OCTET_STRING *attest_ext(X509 *x, const char *oid);
  * ENARX_E_ATTEST_SIGNATURE.
  */
 int attest_ecdsa_verify(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t n,
-			const uint8_t *r, const uint8_t *s, size_t rs_len, bool le);
+                        const uint8_t *r, const uint8_t *s, size_t rs_len, bool le);
 /* EC P-256 public key from a raw 64-byte x||y. NULL if not on the curve. */
 EVP_PKEY *attest_p256_from_xy(const uint8_t xy[64]);
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" (optionally with fractional seconds). */
@@ -160,10 +161,10 @@ int attest_kvm_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 
 /* SNP pieces exposed for tests. */
 int attest_snp_parse(const uint8_t *p, size_t n, enarx_snp_claims *s, uint8_t report_data[64],
-		     attest_err *e);
+                     attest_err *e);
 /* Checks an ASK/ASVK against the pinned ARK of `product` and the CRLs. */
 int attest_snp_check_ca(enarx_attest *a, int product, X509 *ca, const attest_bytes_list *crls,
-			time_t at, bool *crl_checked, attest_err *e);
+                        time_t at, bool *crl_checked, attest_err *e);
 int attest_snp_product_index(const char *name);
 
 /* Intel collateral (collateral.c). */
@@ -172,20 +173,20 @@ typedef struct attest_qe_identity attest_qe_identity;
 
 /* Verifies the signature + signing chain of a collateral document at `at`. */
 int attest_collateral_verify_sig(enarx_attest *a, const enarx_evidence *ev,
-				 const attest_signed_json *doc, time_t at, time_t *expiry,
-				 attest_err *e, const char *what);
+                                 const attest_signed_json *doc, time_t at, time_t *expiry,
+                                 attest_err *e, const char *what);
 /* Computes the TCB status into c->intel from the quote fields already in c. */
 int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
-			  attest_err *e, const uint8_t *qe_report);
+                          attest_err *e, const uint8_t *qe_report);
 /* Parses the SGX extensions of a PCK certificate (FMSPC, PCE-ID, TCB SVNs). */
 int attest_pck_extensions(X509 *pck, enarx_intel_claims *q);
 /* Evaluates collateral documents without their signatures (fuzzing, tests). */
 int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *qe_identity,
-				size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
-				attest_err *e);
+                                size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
+                                attest_err *e);
 /* Finds the exact text of the value of top-level member `key` in a JSON object. */
 int attest_json_member_span(const char *text, size_t len, const char *key, size_t *off,
-			    size_t *vlen);
+                            size_t *vlen);
 /* Adds a collateral JSON document (PCS form or QuoteCollateralV3) to ev. */
 int attest_evidence_add_json(enarx_evidence *ev, const uint8_t *p, size_t n);
 int attest_bytes_list_add(attest_bytes_list *l, const uint8_t *p, size_t n);

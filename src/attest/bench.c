@@ -54,7 +54,7 @@ struct item {
 /* Returns verifications per wall-clock second; *per_cpu gets them per CPU
  * second of this process (what one core does when not shared). */
 static double run(enarx_attest *a, const struct item *ev, const struct item *extra, int nextra,
-		  time_t at, double secs, double *per_cpu)
+                  time_t at, double secs, double *per_cpu)
 {
 	unsigned long count = 0;
 	double t0 = now(), t, c0 = clk(CLOCK_PROCESS_CPUTIME_ID);

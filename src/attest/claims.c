@@ -74,7 +74,7 @@ static void snp_json(json_t *o, const enarx_snp_claims *s)
 	snprintf(v, sizeof(v), "%u.%u.%u", s->current_major, s->current_minor, s->current_build);
 	json_object_set_new(o, "firmware_current", json_string(v));
 	snprintf(v, sizeof(v), "%u.%u.%u", s->committed_major, s->committed_minor,
-		 s->committed_build);
+	         s->committed_build);
 	json_object_set_new(o, "firmware_committed", json_string(v));
 	if (s->version >= 3) {
 		put_u(o, "cpuid_family", s->cpuid_fam);
@@ -113,7 +113,7 @@ static void intel_json(json_t *o, const enarx_claims *c)
 		put_u(o, "seam_attributes", q->seam_attributes);
 		put_u(o, "td_attributes", q->td_attributes);
 		json_object_set_new(o, "sept_ve_disable",
-				    json_boolean((q->td_attributes >> 28) & 1));
+		                    json_boolean((q->td_attributes >> 28) & 1));
 		put_u(o, "xfam", q->xfam);
 		put_hex(o, "mrtd", q->mrtd, 48);
 		put_hex(o, "mrconfigid", q->mrconfigid, 48);
@@ -138,11 +138,11 @@ static void intel_json(json_t *o, const enarx_claims *c)
 	json_object_set_new(o, "pck_ca", json_string(q->pck_ca));
 	json_object_set_new(o, "tcb_status", json_string(enarx_tcb_status_name(q->tcb_status)));
 	json_object_set_new(o, "platform_tcb_status",
-			    json_string(enarx_tcb_status_name(q->platform_status)));
+	                    json_string(enarx_tcb_status_name(q->platform_status)));
 	json_object_set_new(o, "qe_tcb_status", json_string(enarx_tcb_status_name(q->qe_status)));
 	if (c->tee == ENARX_TEE_TDX)
 		json_object_set_new(o, "tdx_module_tcb_status",
-				    json_string(enarx_tcb_status_name(q->module_status)));
+		                    json_string(enarx_tcb_status_name(q->module_status)));
 	json_object_set_new(o, "tcb_date", json_string(q->tcb_date));
 	json_t *adv = json_array();
 	for (size_t i = 0; i < q->n_advisories; i++)

@@ -158,11 +158,11 @@ static int add_bundle(enarx_evidence *ev, json_t *root)
 	if (!ti && !qi)
 		return ENARX_E_NOTFOUND;
 	if (ti && (rc = set_signed(&ev->tcb_info, ti, strlen(ti),
-				   json_string_value(json_object_get(root, "tcb_info_signature")))))
+	                           json_string_value(json_object_get(root, "tcb_info_signature")))))
 		return rc;
 	if (qi &&
 	    (rc = set_signed(&ev->qe_identity, qi, strlen(qi),
-			     json_string_value(json_object_get(root, "qe_identity_signature")))))
+	                     json_string_value(json_object_get(root, "qe_identity_signature")))))
 		return rc;
 	static const char *crls[] = {"root_ca_crl", "pck_crl"};
 	for (int i = 0; i < 2; i++) {
@@ -171,7 +171,7 @@ static int add_bundle(enarx_evidence *ev, json_t *root)
 			return rc;
 	}
 	static const char *chains[] = {"pck_crl_issuer_chain", "tcb_info_issuer_chain",
-				       "qe_identity_issuer_chain"};
+	                               "qe_identity_issuer_chain"};
 	for (int i = 0; i < 3; i++) {
 		const char *pem = json_string_value(json_object_get(root, chains[i]));
 		if (pem && (rc = enarx_evidence_add(ev, (const uint8_t *)pem, strlen(pem))))
@@ -203,8 +203,8 @@ static int col_cache_key(const enarx_evidence *ev, const attest_signed_json *doc
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, doc->body, doc->body_len) == 1 &&
-		 EVP_DigestUpdate(m, doc->sig, 64) == 1;
+	         EVP_DigestUpdate(m, doc->body, doc->body_len) == 1 &&
+	         EVP_DigestUpdate(m, doc->sig, 64) == 1;
 	for (size_t i = 0; ok && i < ev->certs.n; i++)
 		ok = EVP_DigestUpdate(m, ev->certs.v[i].p, ev->certs.v[i].n) == 1;
 	for (size_t i = 0; ok && i < ev->crls.n; i++)
@@ -215,14 +215,14 @@ static int col_cache_key(const enarx_evidence *ev, const attest_signed_json *doc
 }
 
 static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
-				   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
-				   attest_err *e, const char *what);
+                                   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
+                                   attest_err *e, const char *what);
 
 /* Cached by document, signature, certificates and CRLs, for the window in
  * which the signing certificate and the root CRL are valid. */
 int attest_collateral_verify_sig(enarx_attest *a, const enarx_evidence *ev,
-				 const attest_signed_json *doc, time_t at, time_t *expiry,
-				 attest_err *e, const char *what)
+                                 const attest_signed_json *doc, time_t at, time_t *expiry,
+                                 attest_err *e, const char *what)
 {
 	uint8_t key[32];
 	int rc = col_cache_key(ev, doc, key);
@@ -245,8 +245,8 @@ int attest_collateral_verify_sig(enarx_attest *a, const enarx_evidence *ev,
 }
 
 static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
-				   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
-				   attest_err *e, const char *what)
+                                   const attest_signed_json *doc, time_t at, attest_cache_entry *ce,
+                                   attest_err *e, const char *what)
 {
 	bool found_expired = false, found_any = false;
 	int rc = 0;
@@ -261,7 +261,7 @@ static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
 		if (!strstr(cn, "TCB Signing") || !k ||
 		    attest_cert_signed_by(x, a->intel_root, a->intel_root_key, NULL, "") != 0 ||
 		    attest_ecdsa_verify(k, EVP_sha256(), (const uint8_t *)doc->body, doc->body_len,
-					doc->sig, doc->sig + 32, 32, false) != 0) {
+		                        doc->sig, doc->sig + 32, 32, false) != 0) {
 			X509_free(x);
 			continue;
 		}
@@ -274,7 +274,7 @@ static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
 		bool cov = false;
 		time_t lo = 0, hi = (time_t)INT64_MAX;
 		rc = attest_crl_check(x, a->intel_root, a->intel_root_key, &ev->crls, at, &cov, &lo,
-				      &hi, e, "TCB signing certificate");
+		                      &hi, e, "TCB signing certificate");
 		time_t l2, h2;
 		attest_cert_window(x, &l2, &h2);
 		X509_free(x);
@@ -288,12 +288,12 @@ static int collateral_sig_uncached(enarx_attest *a, const enarx_evidence *ev,
 	ERR_clear_error();
 	if (found_expired)
 		return aerr(e, ENARX_E_ATTEST_EXPIRED,
-			    "%s: the TCB signing certificate is expired or not yet valid", what);
+		            "%s: the TCB signing certificate is expired or not yet valid", what);
 	if (!found_any)
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL,
-			    "%s: signature does not verify with any Intel TCB signing certificate "
-			    "given (chained to the Intel SGX Root CA)",
-			    what);
+		            "%s: signature does not verify with any Intel TCB signing certificate "
+		            "given (chained to the Intel SGX Root CA)",
+		            what);
 	return rc;
 }
 
@@ -325,8 +325,8 @@ static int jtime_window(json_t *o, time_t at, time_t *expiry, attest_err *e, con
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "%s: bad issueDate/nextUpdate", what);
 	if (at < is || at > nu)
 		return aerr(e, ENARX_E_ATTEST_EXPIRED,
-			    "%s: collateral expired or not yet valid (issueDate %s, nextUpdate %s)",
-			    what, a, b);
+		            "%s: collateral expired or not yet valid (issueDate %s, nextUpdate %s)",
+		            what, a, b);
 	if (*expiry == 0 || nu < *expiry)
 		*expiry = nu;
 	return 0;
@@ -338,14 +338,13 @@ static enarx_tcb_status status_from(const char *s)
 		const char *name;
 		enarx_tcb_status st;
 	} t[] = {
-		{"UpToDate", ENARX_TCB_UP_TO_DATE},
-		{"SWHardeningNeeded", ENARX_TCB_SW_HARDENING_NEEDED},
-		{"ConfigurationNeeded", ENARX_TCB_CONFIGURATION_NEEDED},
-		{"ConfigurationAndSWHardeningNeeded",
-		 ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED},
-		{"OutOfDate", ENARX_TCB_OUT_OF_DATE},
-		{"OutOfDateConfigurationNeeded", ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED},
-		{"Revoked", ENARX_TCB_REVOKED},
+	    {"UpToDate", ENARX_TCB_UP_TO_DATE},
+	    {"SWHardeningNeeded", ENARX_TCB_SW_HARDENING_NEEDED},
+	    {"ConfigurationNeeded", ENARX_TCB_CONFIGURATION_NEEDED},
+	    {"ConfigurationAndSWHardeningNeeded", ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED},
+	    {"OutOfDate", ENARX_TCB_OUT_OF_DATE},
+	    {"OutOfDateConfigurationNeeded", ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED},
+	    {"Revoked", ENARX_TCB_REVOKED},
 	};
 	for (size_t i = 0; s && i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(s, t[i].name) == 0)
@@ -372,7 +371,8 @@ static json_t *isv_level(json_t *levels, unsigned svn)
 	json_array_foreach(levels, i, l)
 	{
 		int64_t v;
-		if (jint(json_object_get(l, "tcb"), "isvsvn", &v) == 0 && v >= 0 && (uint64_t)v <= svn)
+		if (jint(json_object_get(l, "tcb"), "isvsvn", &v) == 0 && v >= 0 &&
+		    (uint64_t)v <= svn)
 			return l;
 	}
 	return NULL;
@@ -382,7 +382,7 @@ static json_t *isv_level(json_t *levels, unsigned svn)
 
 /* Evaluates a QE identity document (signature already checked) against the QE report. */
 static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, attest_err *e,
-		   const uint8_t *qer, json_t **qe_level)
+                   const uint8_t *qer, json_t **qe_level)
 {
 	enarx_intel_claims *q = &c->intel;
 	int rc;
@@ -391,7 +391,7 @@ static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, att
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: JSON error line %d: %s",
-			    jerr.line, jerr.text);
+		            jerr.line, jerr.text);
 	}
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *want = c->tee == ENARX_TEE_TDX ? "TD_QE" : "QE";
@@ -400,14 +400,14 @@ static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, att
 	rc = 0;
 	if (!id || strcmp(id, want) != 0)
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: id \"%s\", expected \"%s\"",
-			  id ? id : "", want);
+		          id ? id : "", want);
 	else if (jint(o, "version", &version) || version < 2 || version > 3)
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: version %lld not supported",
-			  (long long)version);
+		          (long long)version);
 	else if (jhex(o, "miscselect", misc, 4) || jhex(o, "miscselectMask", miscmask, 4) ||
-		 jhex(o, "attributes", attr, 16) || jhex(o, "attributesMask", attrmask, 16) ||
-		 jhex(o, "mrsigner", mrsigner, 32) || jint(o, "isvprodid", &prodid) ||
-		 !json_is_array(json_object_get(o, "tcbLevels")))
+	         jhex(o, "attributes", attr, 16) || jhex(o, "attributesMask", attrmask, 16) ||
+	         jhex(o, "mrsigner", mrsigner, 32) || jint(o, "isvprodid", &prodid) ||
+	         !json_is_array(json_object_get(o, "tcbLevels")))
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: missing or malformed fields");
 	else
 		rc = jtime_window(o, at, &q->collateral_expiry, e, "QE identity");
@@ -416,13 +416,14 @@ static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, att
 	/* QE report: miscselect @16, attributes @48, mrsigner @128, isvprodid @256, isvsvn @258.
 	 * miscselect in the JSON is big-endian hex of the u32. */
 	uint32_t qmisc = (uint32_t)qer[16] | (uint32_t)qer[17] << 8 | (uint32_t)qer[18] << 16 |
-			 (uint32_t)qer[19] << 24;
-	uint32_t jm = (uint32_t)misc[0] << 24 | (uint32_t)misc[1] << 16 | (uint32_t)misc[2] << 8 | misc[3];
+	                 (uint32_t)qer[19] << 24;
+	uint32_t jm =
+	    (uint32_t)misc[0] << 24 | (uint32_t)misc[1] << 16 | (uint32_t)misc[2] << 8 | misc[3];
 	uint32_t jmm = (uint32_t)miscmask[0] << 24 | (uint32_t)miscmask[1] << 16 |
-		       (uint32_t)miscmask[2] << 8 | miscmask[3];
+	               (uint32_t)miscmask[2] << 8 | miscmask[3];
 	if ((qmisc & jmm) != jm) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: MISCSELECT 0x%08x mismatch",
-			  qmisc);
+		          qmisc);
 		goto out;
 	}
 	for (int i = 0; i < 16; i++)
@@ -437,12 +438,12 @@ static int eval_qe(const char *body, size_t len, time_t at, enarx_claims *c, att
 	unsigned qprod = qer[256] | qer[257] << 8, qsvn = qer[258] | qer[259] << 8;
 	if ((int64_t)qprod != prodid) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "QE identity: ISVPRODID %u != %lld", qprod,
-			  (long long)prodid);
+		          (long long)prodid);
 		goto out;
 	}
 	json_t *lvl = isv_level(json_object_get(o, "tcbLevels"), qsvn);
 	q->qe_status = lvl ? status_from(json_string_value(json_object_get(lvl, "tcbStatus")))
-			   : ENARX_TCB_NOT_SUPPORTED;
+	                   : ENARX_TCB_NOT_SUPPORTED;
 	if (lvl)
 		*qe_level = json_incref(lvl);
 	q->qe_identity_checked = true;
@@ -516,13 +517,11 @@ static enarx_tcb_status converge_outofdate(enarx_tcb_status p)
 {
 	switch (p) {
 	case ENARX_TCB_UP_TO_DATE:
-	case ENARX_TCB_SW_HARDENING_NEEDED:
-		return ENARX_TCB_OUT_OF_DATE;
+	case ENARX_TCB_SW_HARDENING_NEEDED: return ENARX_TCB_OUT_OF_DATE;
 	case ENARX_TCB_CONFIGURATION_NEEDED:
 	case ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
 		return ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
-	default:
-		return p;
+	default: return p;
 	}
 }
 
@@ -550,7 +549,8 @@ static int eval_module(json_t *ti, enarx_claims *c, attest_err *e)
 		}
 		if (!mod)
 			return aerr(e, ENARX_E_ATTEST_COLLATERAL,
-				    "TCB info: no TDX module identity %s (TDX_MODULE_MISMATCH)", want);
+			            "TCB info: no TDX module identity %s (TDX_MODULE_MISMATCH)",
+			            want);
 	} else {
 		mod = json_object_get(ti, "tdxModule");
 		if (!json_is_object(mod))
@@ -559,22 +559,23 @@ static int eval_module(json_t *ti, enarx_claims *c, attest_err *e)
 	uint8_t mrsigner[48], attr[8], mask[8];
 	if (jhex(mod, "mrsigner", mrsigner, 48) || jhex(mod, "attributes", attr, 8) ||
 	    jhex(mod, "attributesMask", mask, 8))
-		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: malformed TDX module identity");
+		return aerr(e, ENARX_E_ATTEST_COLLATERAL,
+		            "TCB info: malformed TDX module identity");
 	if (memcmp(mrsigner, q->mrsignerseam, 48) != 0)
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL,
-			    "TDX: MRSIGNERSEAM does not match the TDX module identity");
+		            "TDX: MRSIGNERSEAM does not match the TDX module identity");
 	for (int i = 0; i < 8; i++)
 		if ((((q->seam_attributes >> (8 * i)) & 0xff) & mask[i]) != attr[i])
 			return aerr(e, ENARX_E_ATTEST_COLLATERAL,
-				    "TDX: SEAMATTRIBUTES 0x%llx do not match the module identity",
-				    (unsigned long long)q->seam_attributes);
+			            "TDX: SEAMATTRIBUTES 0x%llx do not match the module identity",
+			            (unsigned long long)q->seam_attributes);
 	if (q->tee_tcb_svn[1] == 0) {
 		q->module_status = ENARX_TCB_UP_TO_DATE;
 		return 0;
 	}
 	json_t *lvl = isv_level(json_object_get(mod, "tcbLevels"), q->tee_tcb_svn[0]);
 	q->module_status = lvl ? status_from(json_string_value(json_object_get(lvl, "tcbStatus")))
-			       : ENARX_TCB_NOT_SUPPORTED;
+	                       : ENARX_TCB_NOT_SUPPORTED;
 	if (lvl)
 		add_advisories(c, lvl);
 	return 0;
@@ -590,7 +591,7 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 	if (!json_is_object(ti)) {
 		json_decref(ti);
 		return aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: JSON error line %d: %s",
-			    jerr.line, jerr.text);
+		            jerr.line, jerr.text);
 	}
 	const char *id = json_string_value(json_object_get(ti, "id"));
 	bool tdx = c->tee == ENARX_TEE_TDX;
@@ -599,21 +600,21 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 	json_t *levels = json_object_get(ti, "tcbLevels");
 	if (jint(ti, "version", &version) || version < 2 || version > 3) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: version %lld not supported",
-			  (long long)version);
+		          (long long)version);
 	} else if ((tdx && (version < 3 || !id || strcmp(id, "TDX") != 0)) ||
-		   (!tdx && id && strcmp(id, "SGX") != 0)) {
+	           (!tdx && id && strcmp(id, "SGX") != 0)) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL,
-			  "TCB info: id \"%s\" v%lld does not fit a %s quote (TCB_INFO_MISMATCH)",
-			  id ? id : "", (long long)version, tdx ? "TDX" : "SGX");
+		          "TCB info: id \"%s\" v%lld does not fit a %s quote (TCB_INFO_MISMATCH)",
+		          id ? id : "", (long long)version, tdx ? "TDX" : "SGX");
 	} else if (jhex(ti, "fmspc", fmspc, 6) || jhex(ti, "pceId", pceid, 2) ||
-		   !json_is_array(levels)) {
+	           !json_is_array(levels)) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: missing fmspc/pceId/tcbLevels");
 	} else if (memcmp(fmspc, q->fmspc, 6) != 0) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL,
-			  "TCB info: FMSPC %02X%02X%02X%02X%02X%02X != PCK FMSPC "
-			  "%02X%02X%02X%02X%02X%02X",
-			  fmspc[0], fmspc[1], fmspc[2], fmspc[3], fmspc[4], fmspc[5], q->fmspc[0],
-			  q->fmspc[1], q->fmspc[2], q->fmspc[3], q->fmspc[4], q->fmspc[5]);
+		          "TCB info: FMSPC %02X%02X%02X%02X%02X%02X != PCK FMSPC "
+		          "%02X%02X%02X%02X%02X%02X",
+		          fmspc[0], fmspc[1], fmspc[2], fmspc[3], fmspc[4], fmspc[5], q->fmspc[0],
+		          q->fmspc[1], q->fmspc[2], q->fmspc[3], q->fmspc[4], q->fmspc[5]);
 	} else if (memcmp(pceid, q->pceid, 2) != 0) {
 		rc = aerr(e, ENARX_E_ATTEST_COLLATERAL, "TCB info: PCEID does not match the PCK");
 	} else {
@@ -644,7 +645,7 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 			bool tm = tdx_match(q->tee_tcb_svn, tcb, &bad);
 			if (bad) {
 				rc = aerr(e, ENARX_E_ATTEST_COLLATERAL,
-					  "TCB info: malformed tdxtcbcomponents in level %zu", i);
+				          "TCB info: malformed tdxtcbcomponents in level %zu", i);
 				goto out;
 			}
 			if (!tm)
@@ -668,7 +669,7 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 		/* TD 1.5 relaunch (QVL TDRelaunchCheck): the module is out of date
 		 * but TEE_TCB_SVN2 already reaches the newest level. */
 		enarx_tcb_status sgx_st =
-			status_from(json_string_value(json_object_get(sgx_lvl, "tcbStatus")));
+		    status_from(json_string_value(json_object_get(sgx_lvl, "tcbStatus")));
 		json_t *latest = json_array_get(levels, 0);
 		int bad;
 		if (q->body_type == 3 && q->module_status == ENARX_TCB_OUT_OF_DATE &&
@@ -677,9 +678,9 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 		    (sgx_st == ENARX_TCB_UP_TO_DATE || sgx_st == ENARX_TCB_SW_HARDENING_NEEDED ||
 		     is_config(sgx_st)) &&
 		    tdx_match(q->tee_tcb_svn2, json_object_get(latest, "tcb"), &bad) && !bad)
-			q->platform_status = is_config(sgx_st)
-						     ? ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
-						     : ENARX_TCB_TD_RELAUNCH_ADVISED;
+			q->platform_status =
+			    is_config(sgx_st) ? ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+			                      : ENARX_TCB_TD_RELAUNCH_ADVISED;
 	}
 out:
 	json_decref(ti);
@@ -696,15 +697,16 @@ static int tcb_converge(enarx_claims *c, attest_err *e)
 	if (st == ENARX_TCB_NOT_SUPPORTED) {
 		q->tcb_status = st;
 		return aerr(e, ENARX_E_ATTEST_TCB,
-			    "platform: no matching TCB level for the PCK SVNs (TCB not supported)");
+		            "platform: no matching TCB level for the PCK SVNs (TCB not supported)");
 	}
 	bool relaunch = st == ENARX_TCB_TD_RELAUNCH_ADVISED ||
-			st == ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+	                st == ENARX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
 	if (relaunch && q->qe_identity_checked &&
 	    (q->qe_status == ENARX_TCB_OUT_OF_DATE || q->qe_status == ENARX_TCB_REVOKED)) {
 		/* relaunch is advised only when the QE is current: back to the TDX level */
-		st = st == ENARX_TCB_TD_RELAUNCH_ADVISED ? ENARX_TCB_OUT_OF_DATE
-							 : ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+		st = st == ENARX_TCB_TD_RELAUNCH_ADVISED
+		         ? ENARX_TCB_OUT_OF_DATE
+		         : ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
 		relaunch = false;
 	}
 	if (c->tee == ENARX_TEE_TDX && !relaunch) {
@@ -732,23 +734,23 @@ static int tcb_converge(enarx_claims *c, attest_err *e)
 }
 
 int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c,
-			  attest_err *e, const uint8_t *qe_report)
+                          attest_err *e, const uint8_t *qe_report)
 {
 	enarx_intel_claims *q = &c->intel;
 	json_t *qe_level = NULL;
 	int rc = 0;
 	q->tcb_status = q->platform_status = q->qe_status = q->module_status =
-		ENARX_TCB_UNEVALUATED;
+	    ENARX_TCB_UNEVALUATED;
 	if (ev->tcb_info.present &&
 	    ((rc = attest_collateral_verify_sig(a, ev, &ev->tcb_info, at, &q->collateral_expiry, e,
-						"TCB info")) ||
+	                                        "TCB info")) ||
 	     (rc = eval_tcb_info(ev->tcb_info.body, ev->tcb_info.body_len, at, c, e))))
 		return rc;
 	if (ev->qe_identity.present &&
 	    ((rc = attest_collateral_verify_sig(a, ev, &ev->qe_identity, at, &q->collateral_expiry,
-						e, "QE identity")) ||
+	                                        e, "QE identity")) ||
 	     (rc = eval_qe(ev->qe_identity.body, ev->qe_identity.body_len, at, c, e, qe_report,
-			   &qe_level))))
+	                   &qe_level))))
 		return rc;
 	if (qe_level) {
 		add_advisories(c, qe_level);
@@ -758,8 +760,8 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 }
 
 int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *qe_identity,
-				size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
-				attest_err *e)
+                                size_t qlen, const uint8_t *qe_report, time_t at, enarx_claims *c,
+                                attest_err *e)
 {
 	int rc = 0;
 	json_t *lvl = NULL;

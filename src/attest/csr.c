@@ -15,15 +15,15 @@
 #define OID_SNP "1.3.6.1.4.1.58270.1.3"
 
 int enarx_attest_binding(enarx_tee tee, const uint8_t *spki, size_t spki_len, const uint8_t *nonce,
-			 size_t nonce_len, uint8_t out[64])
+                         size_t nonce_len, uint8_t out[64])
 {
 	const EVP_MD *md = tee == ENARX_TEE_SNP ? EVP_sha384() : EVP_sha256();
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	memset(out, 0, 64);
 	int ok = m && EVP_DigestInit_ex(m, md, NULL) == 1 &&
-		 EVP_DigestUpdate(m, spki, spki_len) == 1 &&
-		 (nonce_len == 0 || EVP_DigestUpdate(m, nonce, nonce_len) == 1) &&
-		 EVP_DigestFinal_ex(m, out, NULL) == 1;
+	         EVP_DigestUpdate(m, spki, spki_len) == 1 &&
+	         (nonce_len == 0 || EVP_DigestUpdate(m, nonce, nonce_len) == 1) &&
+	         EVP_DigestFinal_ex(m, out, NULL) == 1;
 	EVP_MD_CTX_free(m);
 	return ok ? 0 : ENARX_E_INTERNAL;
 }
@@ -33,15 +33,16 @@ static int crl_list(struct cursor *c, enarx_evidence *ev)
 {
 	struct cursor outer, list, entry, url;
 	int rc;
-	if ((rc = der_expect(c, DER_SEQUENCE, &outer)) || (rc = der_expect(&outer, DER_SEQUENCE, &list)) ||
-	    !cursor_eof(&outer))
+	if ((rc = der_expect(c, DER_SEQUENCE, &outer)) ||
+	    (rc = der_expect(&outer, DER_SEQUENCE, &list)) || !cursor_eof(&outer))
 		return rc ? rc : ENARX_E_TRAILING;
 	while (!cursor_eof(&list)) {
 		const uint8_t *p;
 		size_t n;
 		if ((rc = der_expect(&list, DER_SEQUENCE, &entry)) ||
-		    (rc = der_expect(&entry, DER_UTF8, &url)) || (rc = der_peek_tlv(&entry, &p, &n)) ||
-		    (rc = cursor_skip(&entry, n)) || !cursor_eof(&entry))
+		    (rc = der_expect(&entry, DER_UTF8, &url)) ||
+		    (rc = der_peek_tlv(&entry, &p, &n)) || (rc = cursor_skip(&entry, n)) ||
+		    !cursor_eof(&entry))
 			return rc ? rc : ENARX_E_TRAILING;
 		if ((rc = attest_bytes_list_add(&ev->crls, p, n)))
 			return rc;
@@ -82,7 +83,8 @@ static int sgx_evidence(const uint8_t *p, size_t n, enarx_evidence *ev)
 		const uint8_t *cp;
 		size_t cn;
 		if ((rc = der_peek_tlv(&crts, &cp, &cn)) ||
-		    (rc = attest_bytes_list_add(&ev->certs, cp, cn)) || (rc = cursor_skip(&crts, cn)))
+		    (rc = attest_bytes_list_add(&ev->certs, cp, cn)) ||
+		    (rc = cursor_skip(&crts, cn)))
 			return rc;
 	}
 	if ((rc = der_expect(&tcb, DER_OCTET_STRING, &json)) || !cursor_eof(&tcb))
@@ -95,13 +97,13 @@ static int sgx_evidence(const uint8_t *p, size_t n, enarx_evidence *ev)
 /* Finds the single attesting extension; Steward's rules: only extensionRequest
  * attributes, only our OIDs, none critical. */
 static int csr_extension(enarx_attest *a, X509_REQ *req, enarx_tee *tee, const uint8_t **p,
-			 size_t *n, STACK_OF(X509_EXTENSION) * *keep)
+                         size_t *n, STACK_OF(X509_EXTENSION) * *keep)
 {
 	for (int i = 0; i < X509_REQ_get_attr_count(req); i++) {
 		X509_ATTRIBUTE *at = X509_REQ_get_attr(req, i);
 		if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(at)) != NID_ext_req)
 			return aerr(&a->err, ENARX_E_ATTEST_FORMAT,
-				    "CSR: attribute other than extensionRequest");
+			            "CSR: attribute other than extensionRequest");
 	}
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
 	int found = 0;
@@ -110,13 +112,13 @@ static int csr_extension(enarx_attest *a, X509_REQ *req, enarx_tee *tee, const u
 		char oid[64];
 		OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
 		enarx_tee t = strcmp(oid, OID_KVM) == 0   ? ENARX_TEE_KVM
-			      : strcmp(oid, OID_SGX) == 0 ? ENARX_TEE_SGX
-			      : strcmp(oid, OID_SNP) == 0 ? ENARX_TEE_SNP
-							  : ENARX_TEE_NONE;
+		              : strcmp(oid, OID_SGX) == 0 ? ENARX_TEE_SGX
+		              : strcmp(oid, OID_SNP) == 0 ? ENARX_TEE_SNP
+		                                          : ENARX_TEE_NONE;
 		if (t == ENARX_TEE_NONE || X509_EXTENSION_get_critical(x)) {
 			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 			return aerr(&a->err, ENARX_E_ATTEST_FORMAT,
-				    "CSR: unexpected or critical extension %s", oid);
+			            "CSR: unexpected or critical extension %s", oid);
 		}
 		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(x);
 		*tee = t;
@@ -127,12 +129,12 @@ static int csr_extension(enarx_attest *a, X509_REQ *req, enarx_tee *tee, const u
 	*keep = exts;
 	if (found != 1)
 		return aerr(&a->err, ENARX_E_ATTEST_FORMAT,
-			    "CSR: %d attestation extensions, expected exactly 1", found);
+		            "CSR: %d attestation extensions, expected exactly 1", found);
 	return 0;
 }
 
 int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_t at,
-			    enarx_claims **out)
+                            enarx_claims **out)
 {
 	*out = NULL;
 	a->err.msg[0] = 0;
@@ -169,7 +171,7 @@ int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_
 		rc = en == 0 ? enarx_evidence_set(ev, ENARX_TEE_KVM, ep, 0) : ENARX_E_MALFORMED;
 	if (rc) {
 		rc = aerr(&a->err, ENARX_E_ATTEST_FORMAT, "CSR: evidence extension malformed (%s)",
-			  enarx_strerror(rc));
+		          enarx_strerror(rc));
 		goto out;
 	}
 	if ((rc = enarx_attest_verify(a, ev, at, out)))
@@ -190,8 +192,8 @@ int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_
 	}
 	if (memcmp(rd, (*out)->report_data, 64) != 0)
 		rc = aerr(&a->err, ENARX_E_ATTEST_BINDING,
-			  "CSR: REPORT_DATA is not SHA-%d(CSR SubjectPublicKeyInfo) || zeros",
-			  tee == ENARX_TEE_SNP ? 384 : 256);
+		          "CSR: REPORT_DATA is not SHA-%d(CSR SubjectPublicKeyInfo) || zeros",
+		          tee == ENARX_TEE_SNP ? 384 : 256);
 out:
 	if (rc && *out && rc != ENARX_E_ATTEST_TCB) {
 		enarx_claims_free(*out);

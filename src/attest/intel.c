@@ -19,7 +19,7 @@
 #define TD15_SIZE 648
 
 static const uint8_t intel_qe_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
-					    0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+                                            0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 
 typedef struct {
 	const uint8_t *signed_p; /* header .. end of body */
@@ -51,7 +51,8 @@ static int parse_td_report(struct cursor *c, bool td15, enarx_intel_claims *q, u
 {
 	int rc;
 	if ((rc = cursor_copy(c, q->tee_tcb_svn, 16)) || (rc = cursor_copy(c, q->mrseam, 48)) ||
-	    (rc = cursor_copy(c, q->mrsignerseam, 48)) || (rc = cursor_u64le(c, &q->seam_attributes)) ||
+	    (rc = cursor_copy(c, q->mrsignerseam, 48)) ||
+	    (rc = cursor_u64le(c, &q->seam_attributes)) ||
 	    (rc = cursor_u64le(c, &q->td_attributes)) || (rc = cursor_u64le(c, &q->xfam)) ||
 	    (rc = cursor_copy(c, q->mrtd, 48)) || (rc = cursor_copy(c, q->mrconfigid, 48)) ||
 	    (rc = cursor_copy(c, q->mrowner, 48)) || (rc = cursor_copy(c, q->mrownerconfig, 48)))
@@ -62,7 +63,7 @@ static int parse_td_report(struct cursor *c, bool td15, enarx_intel_claims *q, u
 	if ((rc = cursor_copy(c, rd, 64)))
 		return rc;
 	if (td15 && ((rc = cursor_copy(c, q->tee_tcb_svn2, 16)) ||
-		     (rc = cursor_copy(c, q->mrservicetd, 48))))
+	             (rc = cursor_copy(c, q->mrservicetd, 48))))
 		return rc;
 	return 0;
 }
@@ -112,14 +113,14 @@ static int parse_quote(const enarx_evidence *ev, enarx_claims *cl, quote_parts *
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: header truncated");
 	if (q->att_key_type != 2)
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "quote: attestation key type %u, expected 2 (ECDSA P-256)",
-			    q->att_key_type);
+		            "quote: attestation key type %u, expected 2 (ECDSA P-256)",
+		            q->att_key_type);
 	if (memcmp(q->qe_vendor_id, intel_qe_vendor, 16) != 0)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: QE vendor ID is not Intel's");
 	if (q->version == 3) {
 		if (q->tee_type != 0)
 			return aerr(e, ENARX_E_ATTEST_FORMAT, "SGX quote v3: reserved field 0x%x",
-				    q->tee_type);
+			            q->tee_type);
 		const uint8_t *body;
 		if (cursor_bytes(&c, SGX_REPORT_SIZE, &body) ||
 		    parse_sgx_report(body, q, cl->report_data))
@@ -128,18 +129,19 @@ static int parse_quote(const enarx_evidence *ev, enarx_claims *cl, quote_parts *
 		cl->debug = (q->attributes[0] >> 1) & 1;
 	} else if (q->version == 4 || q->version == 5) {
 		if (q->tee_type != 0x81)
-			return aerr(e, ENARX_E_ATTEST_FORMAT, "TDX quote: TEE type 0x%x, expected 0x81",
-				    q->tee_type);
+			return aerr(e, ENARX_E_ATTEST_FORMAT,
+			            "TDX quote: TEE type 0x%x, expected 0x81", q->tee_type);
 		q->body_type = 2;
 		uint32_t body_size = TD10_SIZE;
 		if (q->version == 5 &&
 		    (cursor_u16le(&c, &q->body_type) || cursor_u32le(&c, &body_size)))
-			return aerr(e, ENARX_E_ATTEST_FORMAT, "TDX quote v5: body descriptor truncated");
+			return aerr(e, ENARX_E_ATTEST_FORMAT,
+			            "TDX quote v5: body descriptor truncated");
 		if (!((q->body_type == 2 && body_size == TD10_SIZE) ||
 		      (q->body_type == 3 && body_size == TD15_SIZE)))
 			return aerr(e, ENARX_E_ATTEST_FORMAT,
-				    "TDX quote: body type %u size %u not supported", q->body_type,
-				    body_size);
+			            "TDX quote: body type %u size %u not supported", q->body_type,
+			            body_size);
 		struct cursor body;
 		if (cursor_sub(&c, body_size, &body) ||
 		    parse_td_report(&body, q->body_type == 3, q, cl->report_data))
@@ -149,13 +151,13 @@ static int parse_quote(const enarx_evidence *ev, enarx_claims *cl, quote_parts *
 		q->qe_svn = q->pce_svn = 0; /* reserved in v4/v5 headers */
 	} else {
 		return aerr(e, ENARX_E_ATTEST_VERSION, "quote: version %u not supported (3, 4, 5)",
-			    q->version);
+		            q->version);
 	}
 	qp->signed_p = ev->data.p;
 	qp->signed_n = cursor_offset(&c);
 	if (cursor_u32le(&c, &sig_len) || cursor_sub(&c, sig_len, &sigc))
-		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: signature data length %u exceeds the quote",
-			    sig_len);
+		return aerr(e, ENARX_E_ATTEST_FORMAT,
+		            "quote: signature data length %u exceeds the quote", sig_len);
 	if (cursor_bytes(&sigc, 64, &qp->sig) || cursor_bytes(&sigc, 64, &qp->attest_key))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: signature data truncated");
 	if (q->version == 3) {
@@ -165,17 +167,18 @@ static int parse_quote(const enarx_evidence *ev, enarx_claims *cl, quote_parts *
 		/* type 6: QE report certification data wrapping QE report + PCK chain */
 		if (cert_data(&sigc, &type, &cd) || type != 6)
 			return aerr(e, ENARX_E_ATTEST_FORMAT,
-				    "TDX quote: outer certification data type %u, expected 6", type);
+			            "TDX quote: outer certification data type %u, expected 6",
+			            type);
 		if (qe_part(&cd, qp) || cert_data(&cd, &type, &inner) || !cursor_eof(&cd))
 			return aerr(e, ENARX_E_ATTEST_FORMAT,
-				    "TDX quote: QE certification data malformed");
+			            "TDX quote: QE certification data malformed");
 	}
 	if (type != 5)
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "quote: certification data type %u, expected 5 (PCK chain)", type);
+		            "quote: certification data type %u, expected 5 (PCK chain)", type);
 	if (!cursor_eof(&sigc))
-		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "quote: %zu bytes left in the signature data", cursor_left(&sigc));
+		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: %zu bytes left in the signature data",
+		            cursor_left(&sigc));
 	qp->pck_pem = inner.p;
 	qp->pck_pem_len = cursor_left(&inner);
 	/* Trailing bytes after the declared signature data: padding (zeros) is
@@ -183,8 +186,8 @@ static int parse_quote(const enarx_evidence *ev, enarx_claims *cl, quote_parts *
 	q->trailing_bytes = cursor_left(&c);
 	if (q->trailing_bytes && !ev->allow_trailing && !all_zero(c.p, cursor_left(&c)))
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "quote: %zu bytes of non-zero trailing data after the signature data",
-			    q->trailing_bytes);
+		            "quote: %zu bytes of non-zero trailing data after the signature data",
+		            q->trailing_bytes);
 	return 0;
 }
 
@@ -279,11 +282,13 @@ int attest_pck_extensions(X509 *pck, enarx_intel_claims *q)
 				return ENARX_E_MALFORMED;
 			tcb = true;
 		} else if (arcs[0] == 3) {
-			if (tag != DER_OCTET_STRING || cursor_copy(&v, q->pceid, 2) || !cursor_eof(&v))
+			if (tag != DER_OCTET_STRING || cursor_copy(&v, q->pceid, 2) ||
+			    !cursor_eof(&v))
 				return ENARX_E_MALFORMED;
 			pceid = true;
 		} else if (arcs[0] == 4) {
-			if (tag != DER_OCTET_STRING || cursor_copy(&v, q->fmspc, 6) || !cursor_eof(&v))
+			if (tag != DER_OCTET_STRING || cursor_copy(&v, q->fmspc, 6) ||
+			    !cursor_eof(&v))
 				return ENARX_E_MALFORMED;
 			fmspc = true;
 		}
@@ -297,7 +302,7 @@ static int pck_cache_key(const enarx_evidence *ev, const quote_parts *qp, uint8_
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, qp->pck_pem, qp->pck_pem_len) == 1;
+	         EVP_DigestUpdate(m, qp->pck_pem, qp->pck_pem_len) == 1;
 	for (size_t i = 0; ok && i < ev->crls.n; i++)
 		ok = EVP_DigestUpdate(m, ev->crls.v[i].p, ev->crls.v[i].n) == 1;
 	ok = ok && EVP_DigestFinal_ex(m, key, NULL) == 1;
@@ -311,21 +316,22 @@ static int pck_cache_key(const enarx_evidence *ev, const quote_parts *qp, uint8_
  * root CRL covers the intermediate and the PCK CRL covers the leaf when given.
  */
 static int pck_chain(enarx_attest *a, const enarx_evidence *ev, const quote_parts *qp, time_t at,
-		     attest_cache_entry *ce, attest_err *e)
+                     attest_cache_entry *ce, attest_err *e)
 {
 	STACK_OF(X509) *sk = NULL;
 	int rc;
 	if (attest_parse_certs(qp->pck_pem, qp->pck_pem_len, &sk))
 		return aerr(e, ENARX_E_ATTEST_CHAIN, "quote: PCK certificate chain does not parse");
 	if (sk_X509_num(sk) != 3) {
-		rc = aerr(e, ENARX_E_ATTEST_CHAIN, "quote: PCK chain has %d certificates, expected 3",
-			  sk_X509_num(sk));
+		rc = aerr(e, ENARX_E_ATTEST_CHAIN,
+		          "quote: PCK chain has %d certificates, expected 3", sk_X509_num(sk));
 		goto out;
 	}
 	X509 *leaf = sk_X509_value(sk, 0), *ca = sk_X509_value(sk, 1), *root = sk_X509_value(sk, 2);
 	if (!EVP_PKEY_eq(X509_get0_pubkey(root), a->intel_root_key) ||
 	    X509_NAME_cmp(X509_get_subject_name(root), X509_get_subject_name(a->intel_root)) != 0) {
-		rc = aerr(e, ENARX_E_ATTEST_CHAIN, "quote: PCK chain root is not the Intel SGX Root CA");
+		rc = aerr(e, ENARX_E_ATTEST_CHAIN,
+		          "quote: PCK chain root is not the Intel SGX Root CA");
 		goto out;
 	}
 	if ((rc = attest_cert_signed_by(ca, a->intel_root, a->intel_root_key, e, "PCK CA")) ||
@@ -343,7 +349,9 @@ static int pck_chain(enarx_attest *a, const enarx_evidence *ev, const quote_part
 	}
 	attest_cert_cn(ca, cn, sizeof(cn));
 	snprintf(ce->pck_ca, sizeof(ce->pck_ca), "%s",
-		 strstr(cn, "Platform") ? "platform" : strstr(cn, "Processor") ? "processor" : "?");
+	         strstr(cn, "Platform")    ? "platform"
+	         : strstr(cn, "Processor") ? "processor"
+	                                   : "?");
 	time_t lo = 0, hi = (time_t)INT64_MAX;
 	X509 *all[3] = {leaf, ca, a->intel_root};
 	for (int i = 0; i < 3; i++) {
@@ -356,15 +364,15 @@ static int pck_chain(enarx_attest *a, const enarx_evidence *ev, const quote_part
 		char b1[32], b2[32];
 		attest_format_time(lo, b1, sizeof(b1));
 		attest_format_time(hi, b2, sizeof(b2));
-		rc = aerr(e, ENARX_E_ATTEST_EXPIRED, "quote: PCK chain not valid at this time (%s..%s)",
-			  b1, b2);
+		rc = aerr(e, ENARX_E_ATTEST_EXPIRED,
+		          "quote: PCK chain not valid at this time (%s..%s)", b1, b2);
 		goto out;
 	}
 	bool c1 = false, c2 = false;
 	if ((rc = attest_crl_check(ca, a->intel_root, a->intel_root_key, &ev->crls, at, &c1, &lo,
-				   &hi, e, "PCK CA")) ||
+	                           &hi, e, "PCK CA")) ||
 	    (rc = attest_crl_check(leaf, ca, X509_get0_pubkey(ca), &ev->crls, at, &c2, &lo, &hi, e,
-				   "PCK")))
+	                           "PCK")))
 		goto out;
 	enarx_intel_claims tmp;
 	memset(&tmp, 0, sizeof(tmp));
@@ -403,7 +411,8 @@ int attest_intel_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, en
 		return rc;
 	enarx_intel_claims *q = &c->intel;
 	if (ev->tee != c->tee)
-		return aerr(e, ENARX_E_ATTEST_FORMAT, "quote: evidence type does not match the quote");
+		return aerr(e, ENARX_E_ATTEST_FORMAT,
+		            "quote: evidence type does not match the quote");
 	uint8_t key[32];
 	if ((rc = pck_cache_key(ev, &qp, key)))
 		return rc;
@@ -431,31 +440,33 @@ int attest_intel_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, en
 	c->revocation_checked = ce->crl_checked;
 	/* 4.1.2.4.12: QE report signed by the PCK */
 	if (attest_ecdsa_verify(ce->pkey, EVP_sha256(), qp.qe_report, SGX_REPORT_SIZE, qp.qe_sig,
-				qp.qe_sig + 32, 32, false))
-		return aerr(e, ENARX_E_ATTEST_SIGNATURE, "quote: QE report signature invalid (PCK)");
+	                        qp.qe_sig + 32, 32, false))
+		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
+		            "quote: QE report signature invalid (PCK)");
 	/* 4.1.2.4.13: QE report_data = SHA-256(attest key || auth data) || 32 zero bytes */
 	uint8_t h[32];
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, qp.attest_key, 64) == 1 &&
-		 EVP_DigestUpdate(m, qp.auth, qp.auth_len) == 1 &&
-		 EVP_DigestFinal_ex(m, h, NULL) == 1;
+	         EVP_DigestUpdate(m, qp.attest_key, 64) == 1 &&
+	         EVP_DigestUpdate(m, qp.auth, qp.auth_len) == 1 &&
+	         EVP_DigestFinal_ex(m, h, NULL) == 1;
 	EVP_MD_CTX_free(m);
 	if (!ok)
 		return ENARX_E_INTERNAL;
 	const uint8_t *qe_rd = qp.qe_report + 320;
 	if (memcmp(qe_rd, h, 32) != 0 || !all_zero(qe_rd + 32, 32))
 		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
-			    "quote: QE report_data does not bind the attestation key");
+		            "quote: QE report_data does not bind the attestation key");
 	/* 4.1.2.4.16: quote signature by the attestation key over header + body */
 	EVP_PKEY *ak = attest_p256_from_xy(qp.attest_key);
 	if (!ak)
 		return aerr(e, ENARX_E_ATTEST_SIGNATURE, "quote: attestation key not on P-256");
-	rc = attest_ecdsa_verify(ak, EVP_sha256(), qp.signed_p, qp.signed_n, qp.sig, qp.sig + 32, 32,
-				 false);
+	rc = attest_ecdsa_verify(ak, EVP_sha256(), qp.signed_p, qp.signed_n, qp.sig, qp.sig + 32,
+	                         32, false);
 	EVP_PKEY_free(ak);
 	if (rc)
-		return aerr(e, ENARX_E_ATTEST_SIGNATURE, "quote: signature invalid (attestation key)");
+		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
+		            "quote: signature invalid (attestation key)");
 	/* QE identity fields come from the QE report (an SGX report body). */
 	return attest_intel_tcb_eval(a, ev, at, c, e, qp.qe_report);
 }

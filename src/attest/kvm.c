@@ -22,6 +22,6 @@ int attest_kvm_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 	if (cursor_copy(&cur, magic, 4) || memcmp(magic, "KVM1", 4) != 0 ||
 	    cursor_copy(&cur, c->report_data, 64) || cursor_expect_end(&cur))
 		return aerr(&a->err, ENARX_E_ATTEST_FORMAT,
-			    "KVM evidence: expected \"KVM1\" and 64 bytes of REPORT_DATA");
+		            "KVM evidence: expected \"KVM1\" and 64 bytes of REPORT_DATA");
 	return 0;
 }

@@ -75,7 +75,7 @@ enarx_policy *enarx_policy_default(void)
 	if (!p)
 		return NULL;
 	p->tee_allowed[ENARX_TEE_SNP] = p->tee_allowed[ENARX_TEE_SGX] =
-		p->tee_allowed[ENARX_TEE_TDX] = true;
+	    p->tee_allowed[ENARX_TEE_TDX] = true;
 	p->snp_allow_smt = true;
 	p->snp_allow_provisional = true;
 	p->snp_vmpl_mask = 1;
@@ -128,7 +128,7 @@ static int perr(struct pctx *x, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(x->err, x->errlen, "line %d: %s%s%s: %s", x->kv->line, x->kv->table,
-		 x->kv->table[0] ? "." : "", x->kv->key, msg);
+	         x->kv->table[0] ? "." : "", x->kv->key, msg);
 	return ENARX_E_MALFORMED;
 }
 
@@ -171,7 +171,8 @@ static int want_hexlist(struct pctx *x, hexlist *h, size_t exact)
 		if (rc)
 			return rc;
 		if (exact && h->len[i] != exact)
-			return perr(x, "element %zu has %zu bytes, expected %zu", i, h->len[i], exact);
+			return perr(x, "element %zu has %zu bytes, expected %zu", i, h->len[i],
+			            exact);
 		h->n++;
 	}
 	return 0;
@@ -367,13 +368,13 @@ static int parse_kv(struct pctx *x, enarx_policy *p)
 	const char *t = x->kv->table;
 	if (x->kv->key[0] == 0) /* table header marker */
 		return strcmp(t, "snp") == 0 || strcmp(t, "snp.min_tcb") == 0 ||
-				       strcmp(t, "sgx") == 0 || strcmp(t, "tdx") == 0 ||
-				       strcmp(t, "measurements") == 0 ||
-				       strcmp(t, "measurements.snp") == 0 ||
-				       strcmp(t, "measurements.sgx") == 0 ||
-				       strcmp(t, "measurements.tdx") == 0
-			       ? 0
-			       : perr(x, "unknown table [%s]", t);
+		               strcmp(t, "sgx") == 0 || strcmp(t, "tdx") == 0 ||
+		               strcmp(t, "measurements") == 0 ||
+		               strcmp(t, "measurements.snp") == 0 ||
+		               strcmp(t, "measurements.sgx") == 0 ||
+		               strcmp(t, "measurements.tdx") == 0
+		           ? 0
+		           : perr(x, "unknown table [%s]", t);
 	if (t[0] == 0)
 		return parse_root(x, p);
 	if (strcmp(t, "snp") == 0)
@@ -448,48 +449,51 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 	const enarx_snp_claims *s = &c->snp;
 	char hx[129];
 	if ((s->policy >> 18) & 1 && !p->snp_allow_ma)
-		return rej(why, n, "snp.allow_migration_agent: policy forbids a migration agent; "
-				   "report POLICY.MIGRATE_MA=1");
+		return rej(why, n,
+		           "snp.allow_migration_agent: policy forbids a migration agent; "
+		           "report POLICY.MIGRATE_MA=1");
 	if (!p->snp_allow_smt && (((s->policy >> 16) & 1) || (s->platform_info & 1)))
 		return rej(why, n,
-			   "snp.allow_smt: policy forbids SMT; report POLICY.SMT=%u PLATFORM_INFO.SMT_EN=%u",
-			   (unsigned)((s->policy >> 16) & 1), (unsigned)(s->platform_info & 1));
+		           "snp.allow_smt: policy forbids SMT; report POLICY.SMT=%u "
+		           "PLATFORM_INFO.SMT_EN=%u",
+		           (unsigned)((s->policy >> 16) & 1), (unsigned)(s->platform_info & 1));
 	if (!((p->snp_vmpl_mask >> s->vmpl) & 1))
 		return rej(why, n, "snp.vmpl: VMPL %u not allowed (allowed mask 0x%x)", s->vmpl,
-			   p->snp_vmpl_mask);
+		           p->snp_vmpl_mask);
 	if ((strcmp(s->signer, "VCEK") == 0 && !p->snp_allow_vcek) ||
 	    (strcmp(s->signer, "VLEK") == 0 && !p->snp_allow_vlek))
 		return rej(why, n, "snp.signing_keys: signing key %s not allowed", s->signer);
 	if (p->snp_require_chip_id && !s->chip_id_checked)
-		return rej(why, n, "snp.require_chip_id: CHIP_ID was not bound to the certificate "
-				   "(VLEK or masked chip ID)");
+		return rej(why, n,
+		           "snp.require_chip_id: CHIP_ID was not bound to the certificate "
+		           "(VLEK or masked chip ID)");
 	const enarx_snp_tcb *t = &s->reported_tcb;
 	int have[5] = {t->bl, t->tee, t->snp, t->ucode, t->fmc};
 	static const char *names[5] = {"bootloader", "tee", "snp", "microcode", "fmc"};
 	for (int i = 0; i < 5; i++)
 		if (p->snp_min_tcb[i] >= 0 && have[i] < p->snp_min_tcb[i])
 			return rej(why, n, "snp.min_tcb.%s: REPORTED_TCB.%s %d < minimum %lld",
-				   names[i], names[i], have[i], (long long)p->snp_min_tcb[i]);
+			           names[i], names[i], have[i], (long long)p->snp_min_tcb[i]);
 	if (s->guest_svn < p->snp_min_guest_svn)
 		return rej(why, n, "snp.min_guest_svn: GUEST_SVN %u < %lld", s->guest_svn,
-			   (long long)p->snp_min_guest_svn);
+		           (long long)p->snp_min_guest_svn);
 	unsigned maj = (s->policy >> 8) & 0xff, min = s->policy & 0xff;
 	if (maj * 256 + min < p->snp_min_abi_major * 256 + p->snp_min_abi_minor)
 		return rej(why, n, "snp.min_abi: policy ABI %u.%u < %lld.%lld", maj, min,
-			   (long long)p->snp_min_abi_major, (long long)p->snp_min_abi_minor);
+		           (long long)p->snp_min_abi_major, (long long)p->snp_min_abi_minor);
 	if (maj * 256 + min > (unsigned)s->current_major * 256 + s->current_minor)
 		return rej(why, n, "snp: guest policy ABI %u.%u > firmware %u.%u", maj, min,
-			   s->current_major, s->current_minor);
+		           s->current_major, s->current_minor);
 	if (!p->snp_allow_provisional &&
 	    (s->committed_tcb.raw != s->current_tcb.raw || s->committed_major != s->current_major ||
 	     s->committed_minor != s->current_minor || s->committed_build != s->current_build))
 		return rej(why, n,
-			   "snp.allow_provisional_firmware: COMMITTED_TCB 0x%016llx / firmware "
-			   "%u.%u.%u != CURRENT 0x%016llx / %u.%u.%u",
-			   (unsigned long long)s->committed_tcb.raw, s->committed_major,
-			   s->committed_minor, s->committed_build,
-			   (unsigned long long)s->current_tcb.raw, s->current_major, s->current_minor,
-			   s->current_build);
+		           "snp.allow_provisional_firmware: COMMITTED_TCB 0x%016llx / firmware "
+		           "%u.%u.%u != CURRENT 0x%016llx / %u.%u.%u",
+		           (unsigned long long)s->committed_tcb.raw, s->committed_major,
+		           s->committed_minor, s->committed_build,
+		           (unsigned long long)s->current_tcb.raw, s->current_major,
+		           s->current_minor, s->current_build);
 	if (p->snp_id_key.set && !in_hexlist(&p->snp_id_key, s->id_key_digest, 48)) {
 		hexs(s->id_key_digest, 48, hx);
 		return rej(why, n, "snp.id_key_digests: ID_KEY_DIGEST %s not allowed", hx);
@@ -497,8 +501,10 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 	if (p->snp_author_key.set &&
 	    (!(s->key_info & 1) || !in_hexlist(&p->snp_author_key, s->author_key_digest, 48))) {
 		hexs(s->author_key_digest, 48, hx);
-		return rej(why, n, "snp.author_key_digests: AUTHOR_KEY_EN=%u AUTHOR_KEY_DIGEST %s not allowed",
-			   s->key_info & 1, hx);
+		return rej(
+		    why, n,
+		    "snp.author_key_digests: AUTHOR_KEY_EN=%u AUTHOR_KEY_DIGEST %s not allowed",
+		    s->key_info & 1, hx);
 	}
 	if (p->snp_host_data.set && !in_hexlist(&p->snp_host_data, s->host_data, 32)) {
 		hexs(s->host_data, 32, hx);
@@ -516,31 +522,34 @@ static int check_intel(const enarx_policy *p, const enarx_claims *c, char *why, 
 	char hx[129];
 	if (!((r->status_mask >> q->tcb_status) & 1))
 		return rej(why, n, "%s.tcb_status: TCB status %s not accepted%s", sec,
-			   enarx_tcb_status_name(q->tcb_status),
-			   q->tcb_info_checked ? "" : " (no TCB info collateral given)");
+		           enarx_tcb_status_name(q->tcb_status),
+		           q->tcb_info_checked ? "" : " (no TCB info collateral given)");
 	if (r->require_qe_identity && !q->qe_identity_checked)
 		return rej(why, n, "%s.require_qe_identity: no QE identity collateral was checked",
-			   sec);
+		           sec);
 	if (r->adv_set)
 		for (size_t i = 0; i < q->n_advisories; i++) {
 			bool ok = false;
 			for (size_t j = 0; j < r->n_adv; j++)
 				ok |= strcmp(r->advisories[j], q->advisories[i]) == 0;
 			if (!ok)
-				return rej(why, n, "%s.allowed_advisories: advisory %s not allowed", sec,
-					   q->advisories[i]);
+				return rej(why, n, "%s.allowed_advisories: advisory %s not allowed",
+				           sec, q->advisories[i]);
 		}
 	if (tdx) {
 		if (q->td_attributes & 0xfe)
-			return rej(why, n, "tdx: reserved TUD attribute bits set (TDATTRIBUTES 0x%016llx)",
-				   (unsigned long long)q->td_attributes);
-		if (p->tdx_require_sept_ve_disable && !((q->td_attributes >> 28) & 1))
 			return rej(why, n,
-				   "tdx.require_sept_ve_disable: SEPT_VE_DISABLE not set (TDATTRIBUTES "
-				   "0x%016llx)",
-				   (unsigned long long)q->td_attributes);
+			           "tdx: reserved TUD attribute bits set (TDATTRIBUTES 0x%016llx)",
+			           (unsigned long long)q->td_attributes);
+		if (p->tdx_require_sept_ve_disable && !((q->td_attributes >> 28) & 1))
+			return rej(
+			    why, n,
+			    "tdx.require_sept_ve_disable: SEPT_VE_DISABLE not set (TDATTRIBUTES "
+			    "0x%016llx)",
+			    (unsigned long long)q->td_attributes);
 		uint8_t zero[48] = {0};
-		if (!p->tdx_allow_service_td && q->body_type == 3 && memcmp(q->mrservicetd, zero, 48)) {
+		if (!p->tdx_allow_service_td && q->body_type == 3 &&
+		    memcmp(q->mrservicetd, zero, 48)) {
 			hexs(q->mrservicetd, 48, hx);
 			return rej(why, n, "tdx.allow_service_td: MRSERVICETD %s is set", hx);
 		}
@@ -560,28 +569,20 @@ static int check_intel(const enarx_policy *p, const enarx_claims *c, char *why, 
 	}
 	if (r->isv_prod_id >= 0 && q->isv_prod_id != r->isv_prod_id)
 		return rej(why, n, "sgx.isv_prod_id: ISVPRODID %u != %lld", q->isv_prod_id,
-			   (long long)r->isv_prod_id);
+		           (long long)r->isv_prod_id);
 	if (q->isv_svn < r->min_isv_svn)
 		return rej(why, n, "sgx.min_isv_svn: ISVSVN %u < %lld", q->isv_svn,
-			   (long long)r->min_isv_svn);
+		           (long long)r->min_isv_svn);
 	return 0;
 }
 
 static const uint8_t *measurement(const enarx_claims *c, size_t *len)
 {
 	switch (c->tee) {
-	case ENARX_TEE_SNP:
-		*len = 48;
-		return c->snp.measurement;
-	case ENARX_TEE_SGX:
-		*len = 32;
-		return c->intel.mrenclave;
-	case ENARX_TEE_TDX:
-		*len = 48;
-		return c->intel.mrtd;
-	default:
-		*len = 0;
-		return NULL;
+	case ENARX_TEE_SNP: *len = 48; return c->snp.measurement;
+	case ENARX_TEE_SGX: *len = 32; return c->intel.mrenclave;
+	case ENARX_TEE_TDX: *len = 48; return c->intel.mrtd;
+	default: *len = 0; return NULL;
 	}
 }
 
@@ -590,7 +591,8 @@ const char *enarx_policy_runtime(const enarx_policy *p, const enarx_claims *c)
 	size_t len;
 	const uint8_t *m = measurement(c, &len);
 	for (size_t i = 0; m && i < p->n_rt; i++)
-		if (p->rt[i].tee == c->tee && p->rt[i].len == len && memcmp(p->rt[i].digest, m, len) == 0)
+		if (p->rt[i].tee == c->tee && p->rt[i].len == len &&
+		    memcmp(p->rt[i].digest, m, len) == 0)
 			return p->rt[i].name;
 	return NULL;
 }
@@ -602,15 +604,15 @@ int enarx_policy_check(const enarx_policy *p, const enarx_claims *c, char *why, 
 		why[0] = 0;
 	if (c->tee <= ENARX_TEE_NONE || c->tee > ENARX_TEE_TDX || !p->tee_allowed[c->tee])
 		return rej(why, n, "tee: TEE type %s not accepted",
-			   names[c->tee <= ENARX_TEE_TDX ? c->tee : 0]);
+		           names[c->tee <= ENARX_TEE_TDX ? c->tee : 0]);
 	if (c->insecure && !p->allow_insecure)
 		return rej(why, n, "allow_insecure: %s evidence has no hardware root of trust",
-			   names[c->tee]);
+		           names[c->tee]);
 	if (c->debug && !p->allow_debug)
 		return rej(why, n, "allow_debug: policy forbids debug; evidence has %s",
-			   c->tee == ENARX_TEE_SNP   ? "POLICY.DEBUG=1"
-			   : c->tee == ENARX_TEE_SGX ? "ATTRIBUTES.DEBUG=1"
-						     : "TDATTRIBUTES.DEBUG=1");
+		           c->tee == ENARX_TEE_SNP   ? "POLICY.DEBUG=1"
+		           : c->tee == ENARX_TEE_SGX ? "ATTRIBUTES.DEBUG=1"
+		                                     : "TDATTRIBUTES.DEBUG=1");
 	if (p->require_crl && !c->revocation_checked && !c->insecure)
 		return rej(why, n, "require_crl: no CRL covered the certificate chain");
 	if (p->have_rd && memcmp(p->rd, c->report_data, 64) != 0) {
@@ -635,7 +637,7 @@ int enarx_policy_check(const enarx_policy *p, const enarx_claims *c, char *why, 
 		char hx[97];
 		hexs(m, len, hx);
 		return rej(why, n, "measurements.%s: measurement %s is not a known runtime",
-			   names[c->tee], hx);
+		           names[c->tee], hx);
 	}
 	return 0;
 }

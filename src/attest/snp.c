@@ -83,29 +83,29 @@ static int check_reserved(const uint8_t *p, const enarx_snp_claims *s, attest_er
 		size_t off, len;
 		uint32_t min_version; /* checked for versions >= this */
 	} res[] = {
-		{0x04c, 4, 0},		     /* reserved after KEY_INFO */
-		{0x18b, 0x15, 0},	     /* after CPUID fields */
-		{0x1eb, 1, 0},		     /* after CURRENT version */
-		{0x1ef, 1, 0},		     /* after COMMITTED version */
-		{0x208, 0x98, 0},	     /* to the signature */
-		{0x2a0 + 48, 24, 0},	     /* R: 72-byte field, 48 significant bytes */
-		{0x2a0 + 72 + 48, 24, 0},    /* S */
-		{0x2a0 + 144, 0x200 - 144, 0}, /* rest of the signature area */
+	    {0x04c, 4, 0},                 /* reserved after KEY_INFO */
+	    {0x18b, 0x15, 0},              /* after CPUID fields */
+	    {0x1eb, 1, 0},                 /* after CURRENT version */
+	    {0x1ef, 1, 0},                 /* after COMMITTED version */
+	    {0x208, 0x98, 0},              /* to the signature */
+	    {0x2a0 + 48, 24, 0},           /* R: 72-byte field, 48 significant bytes */
+	    {0x2a0 + 72 + 48, 24, 0},      /* S */
+	    {0x2a0 + 144, 0x200 - 144, 0}, /* rest of the signature area */
 	};
 	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
 		if (!all_zero(p + res[i].off, res[i].len))
 			return aerr(e, ENARX_E_ATTEST_FORMAT,
-				    "SNP report: reserved bytes at 0x%zx are not zero", res[i].off);
+			            "SNP report: reserved bytes at 0x%zx are not zero", res[i].off);
 	if (s->version < 3 && !all_zero(p + 0x188, 3))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report v2: CPUID bytes not zero");
 	if (s->version < 5 && !all_zero(p + 0x1f8, 16))
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "SNP report v%u: mitigation vector bytes not zero", s->version);
+		            "SNP report v%u: mitigation vector bytes not zero", s->version);
 	return 0;
 }
 
 int attest_snp_parse(const uint8_t *p, size_t n, enarx_snp_claims *s, uint8_t report_data[64],
-		     attest_err *e)
+                     attest_err *e)
 {
 	struct cursor c;
 	uint64_t cur, rep, com, lau;
@@ -115,7 +115,7 @@ int attest_snp_parse(const uint8_t *p, size_t n, enarx_snp_claims *s, uint8_t re
 	memset(s, 0, sizeof(*s));
 	if (n != SNP_REPORT_SIZE)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: %zu bytes, expected %d", n,
-			    SNP_REPORT_SIZE);
+		            SNP_REPORT_SIZE);
 	cursor_init(&c, p, n);
 	if ((rc = cursor_u32le(&c, &s->version)) || (rc = cursor_u32le(&c, &s->guest_svn)) ||
 	    (rc = cursor_u64le(&c, &s->policy)) || (rc = cursor_copy(&c, s->family_id, 16)) ||
@@ -123,45 +123,48 @@ int attest_snp_parse(const uint8_t *p, size_t n, enarx_snp_claims *s, uint8_t re
 	    (rc = cursor_u32le(&c, &s->sig_algo)) || (rc = cursor_u64le(&c, &cur)) ||
 	    (rc = cursor_u64le(&c, &s->platform_info)) || (rc = cursor_u32le(&c, &s->key_info)) ||
 	    (rc = cursor_u32le(&c, &rsvd)) || (rc = cursor_copy(&c, report_data, 64)) ||
-	    (rc = cursor_copy(&c, s->measurement, 48)) || (rc = cursor_copy(&c, s->host_data, 32)) ||
+	    (rc = cursor_copy(&c, s->measurement, 48)) ||
+	    (rc = cursor_copy(&c, s->host_data, 32)) ||
 	    (rc = cursor_copy(&c, s->id_key_digest, 48)) ||
 	    (rc = cursor_copy(&c, s->author_key_digest, 48)) ||
-	    (rc = cursor_copy(&c, s->report_id, 32)) || (rc = cursor_copy(&c, s->report_id_ma, 32)) ||
-	    (rc = cursor_u64le(&c, &rep)) || (rc = cursor_u8(&c, &s->cpuid_fam)) ||
-	    (rc = cursor_u8(&c, &s->cpuid_mod)) || (rc = cursor_u8(&c, &s->cpuid_step)) ||
-	    (rc = cursor_skip(&c, 0x15)) || (rc = cursor_copy(&c, s->chip_id, 64)) ||
-	    (rc = cursor_u64le(&c, &com)) || (rc = cursor_u8(&c, &s->current_build)) ||
-	    (rc = cursor_u8(&c, &s->current_minor)) || (rc = cursor_u8(&c, &s->current_major)) ||
-	    (rc = cursor_skip(&c, 1)) || (rc = cursor_u8(&c, &s->committed_build)) ||
-	    (rc = cursor_u8(&c, &s->committed_minor)) || (rc = cursor_u8(&c, &s->committed_major)) ||
-	    (rc = cursor_skip(&c, 1)) || (rc = cursor_u64le(&c, &lau)) ||
-	    (rc = cursor_u64le(&c, &s->launch_mit_vector)) ||
+	    (rc = cursor_copy(&c, s->report_id, 32)) ||
+	    (rc = cursor_copy(&c, s->report_id_ma, 32)) || (rc = cursor_u64le(&c, &rep)) ||
+	    (rc = cursor_u8(&c, &s->cpuid_fam)) || (rc = cursor_u8(&c, &s->cpuid_mod)) ||
+	    (rc = cursor_u8(&c, &s->cpuid_step)) || (rc = cursor_skip(&c, 0x15)) ||
+	    (rc = cursor_copy(&c, s->chip_id, 64)) || (rc = cursor_u64le(&c, &com)) ||
+	    (rc = cursor_u8(&c, &s->current_build)) || (rc = cursor_u8(&c, &s->current_minor)) ||
+	    (rc = cursor_u8(&c, &s->current_major)) || (rc = cursor_skip(&c, 1)) ||
+	    (rc = cursor_u8(&c, &s->committed_build)) ||
+	    (rc = cursor_u8(&c, &s->committed_minor)) ||
+	    (rc = cursor_u8(&c, &s->committed_major)) || (rc = cursor_skip(&c, 1)) ||
+	    (rc = cursor_u64le(&c, &lau)) || (rc = cursor_u64le(&c, &s->launch_mit_vector)) ||
 	    (rc = cursor_u64le(&c, &s->current_mit_vector)))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: truncated at 0x%zx",
-			    cursor_offset(&c));
+		            cursor_offset(&c));
 	/* versions: 2 Milan-era, 3 adds CPUID, 4 same layout (embargoed), 5 adds mitigation vectors */
 	if (s->version < 2 || s->version > 5)
-		return aerr(e, ENARX_E_ATTEST_VERSION, "SNP report: version %u not supported (2..5)",
-			    s->version);
+		return aerr(e, ENARX_E_ATTEST_VERSION,
+		            "SNP report: version %u not supported (2..5)", s->version);
 	if (s->sig_algo != 1)
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "SNP report: SIGNATURE_ALGO %u, expected 1 (ECDSA P-384 SHA-384)",
-			    s->sig_algo);
+		            "SNP report: SIGNATURE_ALGO %u, expected 1 (ECDSA P-384 SHA-384)",
+		            s->sig_algo);
 	unsigned signing_key = (s->key_info >> 2) & 7;
 	if (signing_key == 7)
-		return aerr(e, ENARX_E_ATTEST_SIGNATURE, "SNP report: not signed (SIGNING_KEY=none)");
+		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
+		            "SNP report: not signed (SIGNING_KEY=none)");
 	if (signing_key > 1)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: reserved SIGNING_KEY %u",
-			    signing_key);
+		            signing_key);
 	if (s->key_info >> 5)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: reserved KEY_INFO bits 0x%x",
-			    s->key_info);
+		            s->key_info);
 	if (!(s->policy & (1ull << 17)))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: POLICY bit 17 must be 1");
 	if (s->policy >> 26)
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
-			    "SNP report: reserved POLICY bits 26-63 set (0x%llx)",
-			    (unsigned long long)s->policy);
+		            "SNP report: reserved POLICY bits 26-63 set (0x%llx)",
+		            (unsigned long long)s->policy);
 	if (s->vmpl > 3)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: VMPL %u > 3", s->vmpl);
 	if (rsvd != 0)
@@ -236,20 +239,21 @@ static int ext_hwid(X509 *x, uint8_t out[64], size_t *len)
 }
 
 int attest_snp_check_ca(enarx_attest *a, int product, X509 *ca, const attest_bytes_list *crls,
-			time_t at, bool *crl_checked, attest_err *e)
+                        time_t at, bool *crl_checked, attest_err *e)
 {
 	int rc;
 	time_t lo = 0, hi = (time_t)INT64_MAX;
 	if ((rc = attest_cert_signed_by(ca, a->ark[product], a->ark_key[product], e,
-					"SNP ASK/ASVK")))
+	                                "SNP ASK/ASVK")))
 		return rc;
 	if (!attest_cert_time_ok(ca, at) || !attest_cert_time_ok(a->ark[product], at))
-		return aerr(e, ENARX_E_ATTEST_EXPIRED, "SNP: ARK or ASK/ASVK not valid at this time");
+		return aerr(e, ENARX_E_ATTEST_EXPIRED,
+		            "SNP: ARK or ASK/ASVK not valid at this time");
 	if (!X509_check_ca(ca))
 		return aerr(e, ENARX_E_ATTEST_CHAIN, "SNP: ASK/ASVK is not a CA");
 	*crl_checked = false;
-	return attest_crl_check(ca, a->ark[product], a->ark_key[product], crls, at, crl_checked, &lo,
-				&hi, e, "SNP ASK/ASVK");
+	return attest_crl_check(ca, a->ark[product], a->ark_key[product], crls, at, crl_checked,
+	                        &lo, &hi, e, "SNP ASK/ASVK");
 }
 
 /* Cache key: the signing key type, every certificate and every CRL given. */
@@ -257,8 +261,8 @@ static int snp_cache_key(const enarx_evidence *ev, int signer, uint8_t key[32])
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	uint8_t sb = (uint8_t)signer;
-	int ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, &sb, 1) == 1;
+	int ok =
+	    m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(m, &sb, 1) == 1;
 	for (size_t i = 0; ok && i < ev->crls.n; i++)
 		ok = EVP_DigestUpdate(m, ev->crls.v[i].p, ev->crls.v[i].n) == 1;
 	for (size_t i = 0; ok && i < ev->certs.n; i++)
@@ -275,8 +279,8 @@ static int snp_cache_key(const enarx_evidence *ev, int signer, uint8_t key[32])
  * supplied must be the pinned one; CRLs from the ARK are checked.
  */
 static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
-			  STACK_OF(X509) * others, int signer, int cpuid_prod, time_t at,
-			  attest_cache_entry *ce, attest_err *e)
+                          STACK_OF(X509) * others, int signer, int cpuid_prod, time_t at,
+                          attest_cache_entry *ce, attest_err *e)
 {
 	char cn[64];
 	int rc, prod = ext_product(leaf);
@@ -284,16 +288,16 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 	const char *want = signer == SIGNER_VLEK ? "SEV-VLEK" : "SEV-VCEK";
 	if (strcmp(cn, want) != 0)
 		return aerr(e, ENARX_E_ATTEST_CHAIN,
-			    "SNP: report SIGNING_KEY is %s but the certificate CN is \"%s\"",
-			    signer ? "VLEK" : "VCEK", cn);
+		            "SNP: report SIGNING_KEY is %s but the certificate CN is \"%s\"",
+		            signer ? "VLEK" : "VCEK", cn);
 	if (prod < 0)
 		prod = cpuid_prod;
 	if (prod < 0)
 		return aerr(e, ENARX_E_ATTEST_CHAIN, "SNP: cannot tell the product line");
 	if (cpuid_prod >= 0 && cpuid_prod != prod)
 		return aerr(e, ENARX_E_ATTEST_CHAIN,
-			    "SNP: CPUID says %s but the certificate is for %s",
-			    attest_pinned_amd[cpuid_prod].product, attest_pinned_amd[prod].product);
+		            "SNP: CPUID says %s but the certificate is for %s",
+		            attest_pinned_amd[cpuid_prod].product, attest_pinned_amd[prod].product);
 	/* Supplied ARKs must be the pinned one. */
 	for (int i = 0; others && i < sk_X509_num(others); i++) {
 		X509 *o = sk_X509_value(others, i);
@@ -301,7 +305,7 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 		attest_cert_cn(o, ocn, sizeof(ocn));
 		if (strncmp(ocn, "ARK-", 4) == 0 && X509_cmp(o, a->ark[prod]) != 0)
 			return aerr(e, ENARX_E_ATTEST_CHAIN,
-				    "SNP: supplied %s is not the pinned AMD root", ocn);
+			            "SNP: supplied %s is not the pinned AMD root", ocn);
 	}
 	X509 *issuer = signer == SIGNER_VLEK ? a->asvk[prod] : a->ask[prod];
 	EVP_PKEY *ikey = signer == SIGNER_VLEK ? a->asvk_key[prod] : a->ask_key[prod];
@@ -312,7 +316,8 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 		issuer = NULL;
 		for (int i = 0; others && i < sk_X509_num(others); i++) {
 			X509 *o = sk_X509_value(others, i);
-			if (X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(o)) != 0 ||
+			if (X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(o)) !=
+			        0 ||
 			    X509_verify(leaf, X509_get0_pubkey(o)) != 1)
 				continue;
 			bool dummy;
@@ -323,10 +328,11 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 		}
 		ERR_clear_error();
 		if (!issuer)
-			return aerr(e, ENARX_E_ATTEST_CHAIN,
-				    "SNP: %s certificate signature failure (not signed by the %s %s)",
-				    signer ? "VLEK" : "VCEK", attest_pinned_amd[prod].product,
-				    signer ? "ASVK" : "ASK");
+			return aerr(
+			    e, ENARX_E_ATTEST_CHAIN,
+			    "SNP: %s certificate signature failure (not signed by the %s %s)",
+			    signer ? "VLEK" : "VCEK", attest_pinned_amd[prod].product,
+			    signer ? "ASVK" : "ASK");
 		ikey = X509_get0_pubkey(issuer);
 	}
 	/* RSASSA-PSS is what AMD uses; refuse anything else for the leaf. */
@@ -349,21 +355,21 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 		attest_format_time(lo, b1, sizeof(b1));
 		attest_format_time(hi, b2, sizeof(b2));
 		return aerr(e, ENARX_E_ATTEST_EXPIRED,
-			    "SNP: %s certificate expired or not yet valid (valid %s..%s)", want, b1,
-			    b2);
+		            "SNP: %s certificate expired or not yet valid (valid %s..%s)", want, b1,
+		            b2);
 	}
 	/* Narrow by CRL validity: re-run the CRL check to get the window. */
 	if (crl) {
 		bool cov = false;
 		(void)attest_crl_check(issuer, a->ark[prod], a->ark_key[prod], &ev->crls, at, &cov,
-				       &lo, &hi, NULL, "");
+		                       &lo, &hi, NULL, "");
 	}
-	static const char *spl_oid[5] = {AMD_OID "3.1", AMD_OID "3.2", AMD_OID "3.3",
-					 AMD_OID "3.8", AMD_OID "3.9"};
+	static const char *spl_oid[5] = {AMD_OID "3.1", AMD_OID "3.2", AMD_OID "3.3", AMD_OID "3.8",
+	                                 AMD_OID "3.9"};
 	for (int i = 0; i < 5; i++)
 		if (ext_int(leaf, spl_oid[i], &ce->spl[i]))
 			return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP: bad SPL extension %s",
-				    spl_oid[i]);
+			            spl_oid[i]);
 	if (ext_hwid(leaf, ce->hwid, &ce->hwid_len))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP: bad hwID extension");
 	if (!EVP_PKEY_up_ref(k))
@@ -382,18 +388,18 @@ static int snp_check_tcb(const attest_cache_entry *ce, const enarx_snp_claims *s
 {
 	const char *names[5] = {"blSPL", "teeSPL", "snpSPL", "ucodeSPL", "fmcSPL"};
 	int rep[5] = {s->reported_tcb.bl, s->reported_tcb.tee, s->reported_tcb.snp,
-		      s->reported_tcb.ucode, s->reported_tcb.fmc};
+	              s->reported_tcb.ucode, s->reported_tcb.fmc};
 	for (int i = 0; i < 5; i++) {
 		if (ce->spl[i] < 0) {
 			if (i < 4 || ce->product == PROD_TURIN)
 				return aerr(e, ENARX_E_ATTEST_TCB_MISMATCH,
-					    "SNP: certificate lacks %s", names[i]);
+				            "SNP: certificate lacks %s", names[i]);
 			continue;
 		}
 		if (ce->spl[i] != rep[i])
 			return aerr(e, ENARX_E_ATTEST_TCB_MISMATCH,
-				    "SNP: certificate %s %d != REPORTED_TCB %d", names[i], ce->spl[i],
-				    rep[i]);
+			            "SNP: certificate %s %d != REPORTED_TCB %d", names[i],
+			            ce->spl[i], rep[i]);
 	}
 	return 0;
 }
@@ -408,8 +414,8 @@ static int snp_check_chip(const attest_cache_entry *ce, enarx_snp_claims *s, att
 		return 0;
 	size_t want = ce->product == PROD_TURIN ? 8 : 64;
 	if (ce->hwid_len != want)
-		return aerr(e, ENARX_E_ATTEST_TCB_MISMATCH, "SNP: VCEK hwID is %zu bytes, expected %zu",
-			    ce->hwid_len, want);
+		return aerr(e, ENARX_E_ATTEST_TCB_MISMATCH,
+		            "SNP: VCEK hwID is %zu bytes, expected %zu", ce->hwid_len, want);
 	if (memcmp(ce->hwid, s->chip_id, want) != 0 || (want == 8 && !all_zero(s->chip_id + 8, 56)))
 		return aerr(e, ENARX_E_ATTEST_TCB_MISMATCH, "SNP: VCEK hwID != report CHIP_ID");
 	s->chip_id_checked = true;
@@ -457,7 +463,7 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 		a->cache_misses++;
 		if (find_leaf(ev, signer, &leafb))
 			return aerr(e, ENARX_E_ATTEST_CHAIN, "SNP: no %s certificate given",
-				    signer ? "VLEK" : "VCEK");
+			            signer ? "VLEK" : "VCEK");
 		const unsigned char *q = leafb->p;
 		X509 *leaf = d2i_X509(NULL, &q, (long)leafb->n);
 		STACK_OF(X509) *others = sk_X509_new_null();
@@ -472,8 +478,8 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 		attest_cache_entry tmp;
 		memset(&tmp, 0, sizeof(tmp));
 		rc = leaf && others ? snp_check_leaf(a, ev, leaf, others, signer,
-						    product_from_cpuid(s), at, &tmp, e)
-				    : ENARX_E_NOMEM;
+		                                     product_from_cpuid(s), at, &tmp, e)
+		                    : ENARX_E_NOMEM;
 		X509_free(leaf);
 		sk_X509_pop_free(others, X509_free);
 		ERR_clear_error();
@@ -488,7 +494,8 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 	}
 	if (!s->product[0] || ce->product != product_from_cpuid(s)) {
 		/* v2 reports: the product comes from the certificate; re-decode TCBs. */
-		snprintf(s->product, sizeof(s->product), "%s", attest_pinned_amd[ce->product].product);
+		snprintf(s->product, sizeof(s->product), "%s",
+		         attest_pinned_amd[ce->product].product);
 		decode_tcb(s->current_tcb.raw, ce->product, &s->current_tcb);
 		decode_tcb(s->reported_tcb.raw, ce->product, &s->reported_tcb);
 		decode_tcb(s->committed_tcb.raw, ce->product, &s->committed_tcb);
@@ -498,9 +505,9 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 		return rc;
 	const uint8_t *p = ev->data.p;
 	if (attest_ecdsa_verify(ce->pkey, EVP_sha384(), p, SNP_SIGNED_SIZE, p + 0x2a0,
-				p + 0x2a0 + 72, 48, true))
+	                        p + 0x2a0 + 72, 48, true))
 		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
-			    "SNP: report signature does not verify with the %s", s->signer);
+		            "SNP: report signature does not verify with the %s", s->signer);
 	c->revocation_checked = ce->crl_checked;
 	return 0;
 }

@@ -101,9 +101,7 @@ static int parse_string(struct tp *t, char **out)
 			case 't': c = '\t'; break;
 			case '"': c = '"'; break;
 			case '\\': c = '\\'; break;
-			default:
-				xfree(s);
-				return fail(t, "unsupported escape \\%c", x);
+			default: xfree(s); return fail(t, "unsupported escape \\%c", x);
 			}
 		}
 		if ((unsigned char)c < 0x20 && c != '\t') {
@@ -373,7 +371,8 @@ int toml_parse(const char *text, size_t len, struct toml_doc *doc, char *err, si
 		if (++t.items > TOML_MAX_ITEMS)
 			rc = fail(&t, "too many items");
 		for (size_t i = 0; !rc && i < doc->n; i++)
-			if (strcmp(doc->kv[i].table, table) == 0 && strcmp(doc->kv[i].key, key) == 0)
+			if (strcmp(doc->kv[i].table, table) == 0 &&
+			    strcmp(doc->kv[i].key, key) == 0)
 				rc = fail(&t, "key '%s' defined twice", key);
 		if (!rc)
 			rc = parse_value(&t, &v, 0);

@@ -16,10 +16,10 @@ enum toml_type { TOML_STRING, TOML_INT, TOML_BOOL, TOML_ARRAY };
 
 struct toml_val {
 	enum toml_type type;
-	char *s;	     /* TOML_STRING */
-	int64_t i;	     /* TOML_INT */
-	bool b;		     /* TOML_BOOL */
-	struct toml_val *a;  /* TOML_ARRAY elements */
+	char *s;            /* TOML_STRING */
+	int64_t i;          /* TOML_INT */
+	bool b;             /* TOML_BOOL */
+	struct toml_val *a; /* TOML_ARRAY elements */
 	size_t n;
 };
 

@@ -211,7 +211,8 @@ int attest_pem_split(const uint8_t *p, size_t n, attest_bytes_list *out)
 	const uint8_t *q = p, *lim = p + n;
 	for (int k = 0; !rc && k < blocks; k++) {
 		const uint8_t *s0 = memmem(q, (size_t)(lim - q), begin, sizeof(begin) - 1);
-		const uint8_t *e0 = s0 ? memmem(s0, (size_t)(lim - s0), end, sizeof(end) - 1) : NULL;
+		const uint8_t *e0 =
+		    s0 ? memmem(s0, (size_t)(lim - s0), end, sizeof(end) - 1) : NULL;
 		if (!s0 || !e0) {
 			rc = ENARX_E_MALFORMED;
 			break;
@@ -330,11 +331,11 @@ void attest_cert_cn(X509 *x, char *buf, size_t n)
 }
 
 int attest_cert_signed_by(X509 *child, X509 *issuer, EVP_PKEY *issuer_key, attest_err *e,
-			  const char *what)
+                          const char *what)
 {
 	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(issuer)) != 0)
 		return aerr(e, ENARX_E_ATTEST_CHAIN, "%s: issuer name does not match the issuer",
-			    what);
+		            what);
 	int ok = X509_verify(child, issuer_key);
 	ERR_clear_error();
 	if (ok != 1)
@@ -389,7 +390,8 @@ static bool crl_alg_match(const uint8_t *p, size_t n)
 }
 
 int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attest_bytes_list *crls,
-		     time_t at, bool *covered, time_t *lo, time_t *hi, attest_err *e, const char *what)
+                     time_t at, bool *covered, time_t *lo, time_t *hi, attest_err *e,
+                     const char *what)
 {
 	for (size_t i = 0; i < crls->n; i++) {
 		X509_CRL *crl = crl_from_bytes(crls->v[i].p, crls->v[i].n);
@@ -401,7 +403,7 @@ int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attes
 		}
 		/* The outer signatureAlgorithm is not signed: it must equal the signed one. */
 		int ok = crl_alg_match(crls->v[i].p, crls->v[i].n) &&
-			 X509_CRL_verify(crl, issuer_key) == 1;
+		         X509_CRL_verify(crl, issuer_key) == 1;
 		ERR_clear_error();
 		if (!ok) {
 			X509_CRL_free(crl);
@@ -415,7 +417,7 @@ int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attes
 			attest_format_time(nu, b, sizeof(b));
 			X509_CRL_free(crl);
 			return aerr(e, ENARX_E_ATTEST_EXPIRED,
-				    "%s: CRL expired or not yet valid (valid %s..%s)", what, a, b);
+			            "%s: CRL expired or not yet valid (valid %s..%s)", what, a, b);
 		}
 		X509_REVOKED *rev = NULL;
 		int r = X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(cert));
@@ -424,8 +426,9 @@ int attest_crl_check(X509 *cert, X509 *issuer, EVP_PKEY *issuer_key, const attes
 			BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 			char *hex = bn ? BN_bn2hex(bn) : NULL;
 			BN_free(bn);
-			int rc = aerr(e, ENARX_E_ATTEST_REVOKED, "%s: certificate serial 0x%s is revoked",
-				      what, hex ? hex : "?");
+			int rc =
+			    aerr(e, ENARX_E_ATTEST_REVOKED,
+			         "%s: certificate serial 0x%s is revoked", what, hex ? hex : "?");
 			OPENSSL_free(hex);
 			return rc;
 		}
@@ -453,7 +456,7 @@ const ASN1_OCTET_STRING *attest_ext(X509 *x, const char *oid)
 /* ---------------- ECDSA ---------------- */
 
 int attest_ecdsa_verify(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t n,
-			const uint8_t *r, const uint8_t *s, size_t rs_len, bool le)
+                        const uint8_t *r, const uint8_t *s, size_t rs_len, bool le)
 {
 	int rc = ENARX_E_ATTEST_SIGNATURE;
 	ECDSA_SIG *sig = ECDSA_SIG_new();
@@ -495,9 +498,9 @@ EVP_PKEY *attest_p256_from_xy(const uint8_t xy[64])
 	pub[0] = 0x04;
 	memcpy(pub + 1, xy, 64);
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("group", (char *)"prime256v1", 0),
-		OSSL_PARAM_construct_octet_string("pub", pub, sizeof(pub)),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string("group", (char *)"prime256v1", 0),
+	    OSSL_PARAM_construct_octet_string("pub", pub, sizeof(pub)),
+	    OSSL_PARAM_construct_end(),
 	};
 	EVP_PKEY *k = NULL;
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -544,8 +547,12 @@ int attest_parse_time(const char *s, time_t *out)
 		return ENARX_E_MALFORMED;
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return ENARX_E_MALFORMED;
-	struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-			.tm_hour = h, .tm_min = m, .tm_sec = sec};
+	struct tm tm = {.tm_year = Y - 1900,
+	                .tm_mon = M - 1,
+	                .tm_mday = D,
+	                .tm_hour = h,
+	                .tm_min = m,
+	                .tm_sec = sec};
 	*out = timegm(&tm);
 	return 0;
 }

@@ -71,8 +71,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (strcmp(a, "--allow-trailing-data") == 0) {
 			o->trailing = true;
 		} else if ((strcmp(a, "--certs") == 0 || strcmp(a, "--collateral") == 0 ||
-			    strcmp(a, "--crl") == 0) &&
-			   has_val) {
+		            strcmp(a, "--crl") == 0) &&
+		           has_val) {
 			if (o->nextra >= 64)
 				return cli_usage_error("attest", "too many supporting files");
 			o->extra[o->nextra++] = argv[++i];
@@ -81,7 +81,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (strcmp(a, "--at") == 0 && has_val) {
 			if (parse_at(argv[++i], &o->at))
 				return cli_usage_error("attest", "--at wants YYYY-MM-DD or "
-								 "YYYY-MM-DDTHH:MM:SSZ");
+				                                 "YYYY-MM-DDTHH:MM:SSZ");
 		} else if (a[0] == '-' && a[1]) {
 			return cli_usage_error("attest", "unknown option %s", a);
 		} else if (!o->evidence) {
@@ -155,7 +155,7 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 		buf_free(&x, 0);
 		if (rc) {
 			cli_error("attest: %s: not a certificate, CRL or Intel collateral (%s)",
-				  o->extra[i], enarx_strerror(rc));
+			          o->extra[i], enarx_strerror(rc));
 			enarx_evidence_free(ev);
 			return -1000;
 		}
@@ -166,13 +166,14 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 }
 
 static void print_text(const enarx_claims *c, const char *verdict, const char *why,
-		       const char *runtime)
+                       const char *runtime)
 {
 	static const char *tee[] = {"none", "kvm", "snp", "sgx", "tdx"};
 	printf("tee:        %s\n", tee[c->tee <= ENARX_TEE_TDX ? c->tee : 0]);
 	if (c->tee == ENARX_TEE_SNP)
-		printf("snp:        %s, report v%u, signed by %s, VMPL %u, debug %s\n", c->snp.product,
-		       c->snp.version, c->snp.signer, c->snp.vmpl, c->debug ? "yes" : "no");
+		printf("snp:        %s, report v%u, signed by %s, VMPL %u, debug %s\n",
+		       c->snp.product, c->snp.version, c->snp.signer, c->snp.vmpl,
+		       c->debug ? "yes" : "no");
 	if (c->tee == ENARX_TEE_SGX || c->tee == ENARX_TEE_TDX) {
 		printf("tcb status: %s", enarx_tcb_status_name(c->intel.tcb_status));
 		for (size_t i = 0; i < c->intel.n_advisories; i++)

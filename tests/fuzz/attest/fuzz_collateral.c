@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c->intel.tee_tcb_svn[0] = 3;
 		c->intel.tee_tcb_svn[1] = (uint8_t)(size ? data[0] & 3 : 0);
 		c->intel.body_type = 3;
-		(void)attest_eval_collateral_json((const char *)data, size, (const char *)data, size,
-						  qe_report, 1700000000, c, &e);
+		(void)attest_eval_collateral_json((const char *)data, size, (const char *)data,
+		                                  size, qe_report, 1700000000, c, &e);
 		enarx_claims_free(c);
 	}
 	return 0;

@@ -22,7 +22,8 @@ static inline blob load(const char *rel)
 	const char *shared = getenv("ENARX_SHARED");
 	char path[1024];
 	blob b = {NULL, 0};
-	snprintf(path, sizeof(path), "%s/testdata/attestation/%s", shared ? shared : "../shared", rel);
+	snprintf(path, sizeof(path), "%s/testdata/attestation/%s", shared ? shared : "../shared",
+	         rel);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "# cannot open %s\n", path);
@@ -50,7 +51,7 @@ static inline time_t T(const char *iso)
 
 /* Evidence from a file plus supporting files (NULL-terminated list). */
 static inline enarx_evidence *bundle(const char *evidence, const char *const *extra,
-				     bool allow_trailing)
+                                     bool allow_trailing)
 {
 	enarx_evidence *ev = enarx_evidence_new();
 	blob b = load(evidence);

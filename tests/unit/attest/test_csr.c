@@ -56,7 +56,7 @@ static void test_csr_snp(void **state)
 	enarx_claims_free(c);
 	/* after the CRL's nextUpdate: expired */
 	assert_int_equal(csr("csr/steward_snp_milan.csr.der", "2024-01-01", &c),
-			 ENARX_E_ATTEST_EXPIRED);
+	                 ENARX_E_ATTEST_EXPIRED);
 	assert_null(c);
 }
 
@@ -64,7 +64,7 @@ static void test_csr_sgx(void **state)
 {
 	(void)state;
 	static const char *f[] = {"csr/steward_sgx_icelake_xeon.csr.der",
-				  "csr/steward_sgx_icelake_i5.csr.der"};
+	                          "csr/steward_sgx_icelake_i5.csr.der"};
 	for (int i = 0; i < 2; i++) {
 		enarx_claims *c = NULL;
 		int rc = csr(f[i], "2023-02-01", &c);
@@ -87,12 +87,12 @@ static void test_binding_rule(void **state)
 		const char *spki, *report;
 		enarx_tee tee;
 	} b[] = {
-		{"snp/reports/steward_milan/csr_spki.der", "snp/reports/steward_milan/report.bin",
-		 ENARX_TEE_SNP},
-		{"sgx/steward_icelake_xeon/csr_spki.der", "sgx/steward_icelake_xeon/quote.bin",
-		 ENARX_TEE_SGX},
-		{"sgx/steward_icelake_i5/csr_spki.der", "sgx/steward_icelake_i5/quote.bin",
-		 ENARX_TEE_SGX},
+	    {"snp/reports/steward_milan/csr_spki.der", "snp/reports/steward_milan/report.bin",
+	     ENARX_TEE_SNP},
+	    {"sgx/steward_icelake_xeon/csr_spki.der", "sgx/steward_icelake_xeon/quote.bin",
+	     ENARX_TEE_SGX},
+	    {"sgx/steward_icelake_i5/csr_spki.der", "sgx/steward_icelake_i5/quote.bin",
+	     ENARX_TEE_SGX},
 	};
 	for (int i = 0; i < 3; i++) {
 		blob k = load(b[i].spki), r = load(b[i].report);
@@ -103,8 +103,8 @@ static void test_binding_rule(void **state)
 		assert_memory_equal(rd, r.p + off, 64);
 		/* with a nonce the value changes */
 		uint8_t rd2[64];
-		assert_int_equal(enarx_attest_binding(b[i].tee, k.p, k.n, (const uint8_t *)"n", 1, rd2),
-				 0);
+		assert_int_equal(
+		    enarx_attest_binding(b[i].tee, k.p, k.n, (const uint8_t *)"n", 1, rd2), 0);
 		assert_memory_not_equal(rd, rd2, 64);
 		free(k.p);
 		free(r.p);
@@ -130,9 +130,9 @@ static void test_csr_edits(void **state)
 	hit[9] = 0x03;
 	/* truncated / not a CSR */
 	assert_int_equal(enarx_attest_verify_csr(A, b.p, b.n - 1, T("2023-01-01"), &c),
-			 ENARX_E_ATTEST_FORMAT);
+	                 ENARX_E_ATTEST_FORMAT);
 	assert_int_equal(enarx_attest_verify_csr(A, (const uint8_t *)"x", 1, T("2023-01-01"), &c),
-			 ENARX_E_ATTEST_FORMAT);
+	                 ENARX_E_ATTEST_FORMAT);
 	assert_int_equal(enarx_attest_verify_csr(A, b.p, b.n, T("2023-01-01"), &c), 0);
 	enarx_claims_free(c);
 	free(b.p);
@@ -141,10 +141,10 @@ static void test_csr_edits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_csr_snp),
-		cmocka_unit_test(test_csr_sgx),
-		cmocka_unit_test(test_binding_rule),
-		cmocka_unit_test(test_csr_edits),
+	    cmocka_unit_test(test_csr_snp),
+	    cmocka_unit_test(test_csr_sgx),
+	    cmocka_unit_test(test_binding_rule),
+	    cmocka_unit_test(test_csr_edits),
 	};
 	return cmocka_run_group_tests_name("attest csr", tests, setup, teardown);
 }

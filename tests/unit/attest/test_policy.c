@@ -53,14 +53,14 @@ static void test_toml_subset(void **state)
 {
 	(void)state;
 	const char *t = "# comment\n"
-			"a = 1\n"
-			"b = \"x\\ty\" # trailing\n"
-			"c = [1, 2,\n  3,  # comment in array\n]\n"
-			"[t.u]\n"
-			"'lit key' = 'C:\\path'\n"
-			"d = true\n"
-			"e = -0x10\n"
-			"f = 1_000\n";
+	                "a = 1\n"
+	                "b = \"x\\ty\" # trailing\n"
+	                "c = [1, 2,\n  3,  # comment in array\n]\n"
+	                "[t.u]\n"
+	                "'lit key' = 'C:\\path'\n"
+	                "d = true\n"
+	                "e = -0x10\n"
+	                "f = 1_000\n";
 	struct toml_doc d;
 	char err[128];
 	assert_int_equal(toml_parse(t, strlen(t), &d, err, sizeof(err)), 0);
@@ -79,19 +79,19 @@ static void test_toml_subset(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{"a = 1\nb = \n", "line 2"},
-		{"a = \"open\n", "line 1: newline in string"},
-		{"a = 1\na = 2\n", "line 2: key 'a' defined twice"},
-		{"[x]\n[x]\n", "line 2: table [x] defined twice"},
-		{"a = {b = 1}\n", "inline tables"},
-		{"a = [1, 2\n", "unterminated array"},
-		{"a = 1 2\n", "unexpected"},
-		{"a = 99999999999999999999\n", "out of range"},
-		{"[[arr]]\n", "arrays of tables"},
-		{"a = [[[[[[1]]]]]]\n", "nested too deeply"},
-		{"= 1\n", "expected a key"},
-		{"a = \"\\u0041\"\n", "unsupported escape"},
-		{"a = '''x'''\n", "multi-line"},
+	    {"a = 1\nb = \n", "line 2"},
+	    {"a = \"open\n", "line 1: newline in string"},
+	    {"a = 1\na = 2\n", "line 2: key 'a' defined twice"},
+	    {"[x]\n[x]\n", "line 2: table [x] defined twice"},
+	    {"a = {b = 1}\n", "inline tables"},
+	    {"a = [1, 2\n", "unterminated array"},
+	    {"a = 1 2\n", "unexpected"},
+	    {"a = 99999999999999999999\n", "out of range"},
+	    {"[[arr]]\n", "arrays of tables"},
+	    {"a = [[[[[[1]]]]]]\n", "nested too deeply"},
+	    {"= 1\n", "expected a key"},
+	    {"a = \"\\u0041\"\n", "unsupported escape"},
+	    {"a = '''x'''\n", "multi-line"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char e2[128] = "";
@@ -135,7 +135,7 @@ static enarx_claims *snp_claims(const char *sample, const char *cert)
 }
 
 static void expect_reject(const char *policy, const enarx_claims *c, const char *rule,
-			  const char *value)
+                          const char *value)
 {
 	enarx_policy *p = parse(policy);
 	char why[512];
@@ -169,33 +169,42 @@ static void test_snp_rules(void **state)
 	expect_accept("", c);
 	expect_reject("tee = [\"sgx\"]\n", c, "tee: TEE type snp", NULL);
 	expect_reject("[snp.min_tcb]\nmicrocode = 116\n", c, "snp.min_tcb.microcode",
-		      "REPORTED_TCB.microcode 115 < minimum 116");
+	              "REPORTED_TCB.microcode 115 < minimum 116");
 	expect_accept("[snp.min_tcb]\nmicrocode = 115\nbootloader = 3\nsnp = 8\n", c);
 	expect_reject("[snp]\nmin_guest_svn = 5\n", c, "snp.min_guest_svn", "GUEST_SVN 4 < 5");
 	expect_reject("[snp]\nmin_abi = \"1.0\"\n", c, "snp.min_abi", "0.31 < 1.0");
 	expect_reject("[snp]\nallow_smt = false\n", c, "snp.allow_smt", "POLICY.SMT=1");
 	expect_reject("[snp]\nsigning_keys = [\"VLEK\"]\n", c, "snp.signing_keys", "VCEK");
 	expect_reject("[snp]\nid_key_digests = [\"" /* 48 zero bytes */
-		      "000000000000000000000000000000000000000000000000"
-		      "000000000000000000000000000000000000000000000000\"]\n",
-		      c, "snp.id_key_digests", "0356215882a8");
+	              "000000000000000000000000000000000000000000000000"
+	              "000000000000000000000000000000000000000000000000\"]\n",
+	              c, "snp.id_key_digests", "0356215882a8");
 	expect_accept("[snp]\nid_key_digests = [\"0356215882a825279a85b300b0b742931d113bf7e32dde2e5"
-		      "0ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3\"]\n",
-		      c);
-	expect_reject("[snp]\nauthor_key_digests = [\"0356215882a825279a85b300b0b742931d113bf7e32dde2e5"
-		      "0ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3\"]\n",
-		      c, "snp.author_key_digests", "AUTHOR_KEY_EN=0");
-	expect_reject("[snp]\nhost_data = [\"0000000000000000000000000000000000000000000000000000000000000001\"]\n",
-		      c, "snp.host_data", NULL);
+	              "0ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3\"]\n",
+	              c);
+	expect_reject(
+	    "[snp]\nauthor_key_digests = [\"0356215882a825279a85b300b0b742931d113bf7e32dde2e5"
+	    "0ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3\"]\n",
+	    c, "snp.author_key_digests", "AUTHOR_KEY_EN=0");
+	expect_reject("[snp]\nhost_data = "
+	              "[\"0000000000000000000000000000000000000000000000000000000000000001\"]\n",
+	              c, "snp.host_data", NULL);
 	expect_reject("report_data = \"ec6c52d7\"\n", c, "report_data", "ec6c52d7533c");
-	expect_accept("report_data = \"ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2\"\n",
-		      c);
+	expect_accept(
+	    "report_data = \"ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2\"\n",
+	    c);
 	/* measurements by name */
-	expect_accept("[measurements.snp]\n\"enarx 0.1 (trustee test)\" = \"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c\"\n",
-		      c);
-	expect_reject("[measurements.snp]\n\"other\" = \"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"\n",
-		      c, "measurements.snp", "a1f3930413247bb3");
-	enarx_policy *p = parse("[measurements.snp]\n\"enarx 0.1\" = \"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c\"\n");
+	expect_accept("[measurements.snp]\n\"enarx 0.1 (trustee test)\" = "
+	              "\"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0"
+	              "e692e6be917f9050d3d38c\"\n",
+	              c);
+	expect_reject("[measurements.snp]\n\"other\" = "
+	              "\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece"
+	              "31a5a608eb0cf2e4872b01\"\n",
+	              c, "measurements.snp", "a1f3930413247bb3");
+	enarx_policy *p = parse("[measurements.snp]\n\"enarx 0.1\" = "
+	                        "\"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c"
+	                        "23500644e0e692e6be917f9050d3d38c\"\n");
 	assert_string_equal(enarx_policy_runtime(p, c), "enarx 0.1");
 	enarx_policy_free(p);
 	enarx_claims_free(c);
@@ -203,10 +212,12 @@ static void test_snp_rules(void **state)
 	c = snp_claims("trustee_milan_vlek_aws", "vlek.der");
 	expect_reject("", c, "snp.vmpl", "VMPL 1");
 	expect_accept("[snp]\nvmpl = [0, 1]\n", c);
-	expect_reject("[snp]\nvmpl = [1]\nrequire_chip_id = true\n", c, "snp.require_chip_id", NULL);
+	expect_reject("[snp]\nvmpl = [1]\nrequire_chip_id = true\n", c, "snp.require_chip_id",
+	              NULL);
 	expect_reject("[snp]\nvmpl = [1]\nallow_provisional_firmware = false\n", c,
-		      "allow_provisional_firmware", NULL);
-	expect_reject("[snp]\nvmpl = [1]\nsigning_keys = [\"VCEK\"]\n", c, "snp.signing_keys", "VLEK");
+	              "allow_provisional_firmware", NULL);
+	expect_reject("[snp]\nvmpl = [1]\nsigning_keys = [\"VCEK\"]\n", c, "snp.signing_keys",
+	              "VLEK");
 	enarx_claims_free(c);
 	/* debug */
 	c = snp_claims("gsg_milan_debug", "vcek.der");
@@ -254,9 +265,9 @@ static void test_intel_rules(void **state)
 	expect_accept("", c);
 	expect_reject("[tdx]\ntcb_status = [\"OutOfDate\"]\n", c, "tdx.tcb_status", "UpToDate");
 	expect_reject("[tdx]\nmrsigner = [\"" /* 48 bytes */
-		      "111111111111111111111111111111111111111111111111"
-		      "111111111111111111111111111111111111111111111111\"]\n",
-		      c, "tdx.mrsigner", NULL);
+	              "111111111111111111111111111111111111111111111111"
+	              "111111111111111111111111111111111111111111111111\"]\n",
+	              c, "tdx.mrsigner", NULL);
 	char mrtd[97];
 	hex_encode(c->intel.mrtd, 48, mrtd);
 	char pol[300];
@@ -268,17 +279,21 @@ static void test_intel_rules(void **state)
 	ev = bundle("sgx/trustee_occlum_debug/quote.bin", NULL, false);
 	assert_int_equal(enarx_attest_verify(A, ev, T("2025-07-01"), &c), 0);
 	expect_reject("[sgx]\ntcb_status = [\"Unevaluated\"]\nrequire_qe_identity = false\n", c,
-		      "allow_debug", "ATTRIBUTES.DEBUG=1");
+	              "allow_debug", "ATTRIBUTES.DEBUG=1");
 	expect_reject("allow_debug = true\n[sgx]\ntcb_status = [\"Unevaluated\"]\n", c,
-		      "sgx.require_qe_identity", NULL);
-	expect_reject("allow_debug = true\n[sgx]\ntcb_status = [\"Unevaluated\"]\nrequire_qe_identity = false\n"
-		      "mrenclave = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\n",
-		      c, "sgx.mrenclave", "8f173e46");
-	expect_reject("allow_debug = true\n[sgx]\ntcb_status = [\"Unevaluated\"]\nrequire_qe_identity = false\n"
-		      "isv_prod_id = 77\n",
-		      c, "sgx.isv_prod_id", NULL);
-	expect_accept("allow_debug = true\n[sgx]\ntcb_status = [\"Unevaluated\"]\nrequire_qe_identity = false\n",
-		      c);
+	              "sgx.require_qe_identity", NULL);
+	expect_reject(
+	    "allow_debug = true\n[sgx]\ntcb_status = [\"Unevaluated\"]\nrequire_qe_identity = "
+	    "false\n"
+	    "mrenclave = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\n",
+	    c, "sgx.mrenclave", "8f173e46");
+	expect_reject("allow_debug = true\n[sgx]\ntcb_status = "
+	              "[\"Unevaluated\"]\nrequire_qe_identity = false\n"
+	              "isv_prod_id = 77\n",
+	              c, "sgx.isv_prod_id", NULL);
+	expect_accept("allow_debug = true\n[sgx]\ntcb_status = "
+	              "[\"Unevaluated\"]\nrequire_qe_identity = false\n",
+	              c);
 	enarx_claims_free(c);
 	enarx_evidence_free(ev);
 }
@@ -286,11 +301,9 @@ static void test_intel_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_toml_subset),
-		cmocka_unit_test(test_policy_parse_errors),
-		cmocka_unit_test(test_snp_rules),
-		cmocka_unit_test(test_kvm),
-		cmocka_unit_test(test_intel_rules),
+	    cmocka_unit_test(test_toml_subset), cmocka_unit_test(test_policy_parse_errors),
+	    cmocka_unit_test(test_snp_rules),   cmocka_unit_test(test_kvm),
+	    cmocka_unit_test(test_intel_rules),
 	};
 	return cmocka_run_group_tests_name("attest policy", tests, setup, teardown);
 }

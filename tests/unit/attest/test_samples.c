@@ -38,42 +38,41 @@ typedef struct {
 	const char *product, *signer;
 	unsigned version, vmpl;
 	const char *measurement_prefix; /* hex */
-	int bl, tee, snp, ucode, fmc;	/* REPORTED_TCB */
+	int bl, tee, snp, ucode, fmc;   /* REPORTED_TCB */
 	bool chip_checked, debug;
 	const char *policy_reject; /* rule named by the default policy's rejection, or NULL */
 } snp_case;
 
 #define R "snp/reports/"
 static const snp_case snp_cases[] = {
-	{"gsg_milan_debug", R "gsg_milan_debug/report.bin", R "gsg_milan_debug/vcek.der",
-	 "2026-11-21", "Milan", "VCEK", 2, 0, "b07af9620f3b", 2, 0, 5, 68, 0, true, true,
-	 "allow_debug"},
-	{"virtee_milan", R "virtee_milan/report.bin", R "virtee_milan/vcek.der", "2026-11-21",
-	 "Milan", "VCEK", 2, 0, "7a1e5c266c01", 3, 0, 8, 115, 0, true, false, NULL},
-	{"trustee_milan_idblock", R "trustee_milan_idblock/report.bin",
-	 R "trustee_milan_idblock/vcek.der", "2026-11-21", "Milan", "VCEK", 2, 0, "a1f393041324", 3,
-	 0, 8, 115, 0, true, false, NULL},
-	{"trustee_milan_vlek_aws", R "trustee_milan_vlek_aws/report.bin",
-	 R "trustee_milan_vlek_aws/vlek.der", "2025-06-01", "Milan", "VLEK", 3, 1, "8922ebbdd00e", 4,
-	 0, 24, 217, 0, false, false, "snp.vmpl"},
-	{"trustee_azure_genoa", R "trustee_azure_genoa/report.bin", R "trustee_azure_genoa/vcek.pem",
-	 "2026-11-21", "Genoa", "VCEK", 3, 0, "f57dc09a507c", 10, 0, 23, 84, 0, true, false, NULL},
-	{"trustee_azure_milan", R "trustee_azure_milan/report.bin", R "trustee_azure_milan/vcek.der",
-	 "2026-11-21", "Milan", "VCEK", 3, 0, "6a063be9dd79", 4, 0, 24, 219, 0, true, false, NULL},
-	{"trustee_genoa_e2e", R "trustee_genoa_e2e/report_reconstructed.bin",
-	 R "trustee_genoa_e2e/vcek.der", "2026-11-21", "Genoa", "VCEK", 3, 0, "6a6519d757e6", 10, 0,
-	 23, 25, 0, true, false, NULL},
-	{"steward_milan", R "steward_milan/report.bin", R "steward_milan/vcek.der", "2026-11-21",
-	 "Milan", "VCEK", 2, 0, "ff717ae71984", 2, 0, 6, 93, 0, true, false, NULL},
-	{"mstav_milan", R "mstav_milan/report.bin", R "mstav_milan/vcek.pem", "2026-11-21", "Milan",
-	 "VCEK", 3, 0, "5feee30d6d7e", 4, 0, 24, 219, 0, true, false, NULL},
-	{"mstav_milan_reissued_vcek", R "mstav_milan/report.bin",
-	 R "mstav_milan/vcek_reissued_2025-12-29.pem", "2026-11-21", "Milan", "VCEK", 3, 0,
-	 "5feee30d6d7e", 4, 0, 24, 219, 0, true, false, NULL},
-	{"mstav_genoa", R "mstav_genoa/report.bin", R "mstav_genoa/vcek.pem", "2026-11-21", "Genoa",
-	 "VCEK", 3, 0, "5feee30d6d7e", 10, 0, 23, 84, 0, true, false, NULL},
-	{"mstav_turin", R "mstav_turin/report.bin", R "mstav_turin/vcek.pem", "2026-11-21", "Turin",
-	 "VCEK", 5, 0, "6d6c354511d6", 1, 1, 4, 81, 1, true, false, NULL},
+    {"gsg_milan_debug", R "gsg_milan_debug/report.bin", R "gsg_milan_debug/vcek.der", "2026-11-21",
+     "Milan", "VCEK", 2, 0, "b07af9620f3b", 2, 0, 5, 68, 0, true, true, "allow_debug"},
+    {"virtee_milan", R "virtee_milan/report.bin", R "virtee_milan/vcek.der", "2026-11-21", "Milan",
+     "VCEK", 2, 0, "7a1e5c266c01", 3, 0, 8, 115, 0, true, false, NULL},
+    {"trustee_milan_idblock", R "trustee_milan_idblock/report.bin",
+     R "trustee_milan_idblock/vcek.der", "2026-11-21", "Milan", "VCEK", 2, 0, "a1f393041324", 3, 0,
+     8, 115, 0, true, false, NULL},
+    {"trustee_milan_vlek_aws", R "trustee_milan_vlek_aws/report.bin",
+     R "trustee_milan_vlek_aws/vlek.der", "2025-06-01", "Milan", "VLEK", 3, 1, "8922ebbdd00e", 4, 0,
+     24, 217, 0, false, false, "snp.vmpl"},
+    {"trustee_azure_genoa", R "trustee_azure_genoa/report.bin", R "trustee_azure_genoa/vcek.pem",
+     "2026-11-21", "Genoa", "VCEK", 3, 0, "f57dc09a507c", 10, 0, 23, 84, 0, true, false, NULL},
+    {"trustee_azure_milan", R "trustee_azure_milan/report.bin", R "trustee_azure_milan/vcek.der",
+     "2026-11-21", "Milan", "VCEK", 3, 0, "6a063be9dd79", 4, 0, 24, 219, 0, true, false, NULL},
+    {"trustee_genoa_e2e", R "trustee_genoa_e2e/report_reconstructed.bin",
+     R "trustee_genoa_e2e/vcek.der", "2026-11-21", "Genoa", "VCEK", 3, 0, "6a6519d757e6", 10, 0, 23,
+     25, 0, true, false, NULL},
+    {"steward_milan", R "steward_milan/report.bin", R "steward_milan/vcek.der", "2026-11-21",
+     "Milan", "VCEK", 2, 0, "ff717ae71984", 2, 0, 6, 93, 0, true, false, NULL},
+    {"mstav_milan", R "mstav_milan/report.bin", R "mstav_milan/vcek.pem", "2026-11-21", "Milan",
+     "VCEK", 3, 0, "5feee30d6d7e", 4, 0, 24, 219, 0, true, false, NULL},
+    {"mstav_milan_reissued_vcek", R "mstav_milan/report.bin",
+     R "mstav_milan/vcek_reissued_2025-12-29.pem", "2026-11-21", "Milan", "VCEK", 3, 0,
+     "5feee30d6d7e", 4, 0, 24, 219, 0, true, false, NULL},
+    {"mstav_genoa", R "mstav_genoa/report.bin", R "mstav_genoa/vcek.pem", "2026-11-21", "Genoa",
+     "VCEK", 3, 0, "5feee30d6d7e", 10, 0, 23, 84, 0, true, false, NULL},
+    {"mstav_turin", R "mstav_turin/report.bin", R "mstav_turin/vcek.pem", "2026-11-21", "Turin",
+     "VCEK", 5, 0, "6d6c354511d6", 1, 1, 4, 81, 1, true, false, NULL},
 };
 
 static void test_snp_sample(void **state)
@@ -125,7 +124,7 @@ static void test_snp_sample(void **state)
 }
 
 static int verify_files(const char *ev, const char *const *extra, const char *at, bool trailing,
-			enarx_claims **out)
+                        enarx_claims **out)
 {
 	enarx_evidence *e = bundle(ev, extra, trailing);
 	enarx_claims *c = NULL;
@@ -142,9 +141,9 @@ static void test_snp_vlek_expired(void **state)
 {
 	(void)state;
 	const char *x[] = {R "trustee_milan_vlek_aws/vlek.der", NULL};
-	assert_int_equal(verify_files(R "trustee_milan_vlek_aws/report.bin", x, "2026-11-21", false,
-				      NULL),
-			 ENARX_E_ATTEST_EXPIRED);
+	assert_int_equal(
+	    verify_files(R "trustee_milan_vlek_aws/report.bin", x, "2026-11-21", false, NULL),
+	    ENARX_E_ATTEST_EXPIRED);
 	assert_non_null(strstr(enarx_attest_error(A), "expired"));
 }
 
@@ -154,8 +153,8 @@ static void test_snp_provisional_firmware(void **state)
 	/* trustee_milan_idblock: CURRENT 3/0/8/206, REPORTED/COMMITTED 3/0/8/115 */
 	const char *x[] = {R "trustee_milan_idblock/vcek.der", NULL};
 	enarx_claims *c;
-	assert_int_equal(verify_files(R "trustee_milan_idblock/report.bin", x, "2026-11-21", false, &c),
-			 0);
+	assert_int_equal(
+	    verify_files(R "trustee_milan_idblock/report.bin", x, "2026-11-21", false, &c), 0);
 	assert_int_equal(c->snp.current_tcb.ucode, 206);
 	assert_int_equal(c->snp.reported_tcb.ucode, 115);
 	const char *pol = "[snp]\nallow_provisional_firmware = false\n";
@@ -174,20 +173,20 @@ static void test_snp_wrong_vcek(void **state)
 	/* The virtee VCEK (TCB 3/0/8/115, another chip) for the gsg report (TCB 2/0/5/68). */
 	const char *x[] = {R "virtee_milan/vcek.der", NULL};
 	assert_int_equal(verify_files(R "gsg_milan_debug/report.bin", x, "2026-11-21", false, NULL),
-			 ENARX_E_ATTEST_TCB_MISMATCH);
+	                 ENARX_E_ATTEST_TCB_MISMATCH);
 	/* Same TCB (3/0/8/115), different chip: hwID mismatch. */
 	const char *y[] = {R "virtee_milan/vcek.der", NULL};
-	assert_int_equal(verify_files(R "trustee_milan_idblock/report.bin", y, "2026-11-21", false,
-				      NULL),
-			 ENARX_E_ATTEST_TCB_MISMATCH);
+	assert_int_equal(
+	    verify_files(R "trustee_milan_idblock/report.bin", y, "2026-11-21", false, NULL),
+	    ENARX_E_ATTEST_TCB_MISMATCH);
 	assert_non_null(strstr(enarx_attest_error(A), "hwID"));
 	/* A Genoa VCEK for a Milan report: product mismatch. */
 	const char *z[] = {R "mstav_genoa/vcek.pem", NULL};
 	assert_int_not_equal(verify_files(R "mstav_milan/report.bin", z, "2026-11-21", false, NULL),
-			     0);
+	                     0);
 	/* No certificate at all. */
 	assert_int_equal(verify_files(R "virtee_milan/report.bin", NULL, "2026-11-21", false, NULL),
-			 ENARX_E_ATTEST_CHAIN);
+	                 ENARX_E_ATTEST_CHAIN);
 }
 
 static void test_snp_negative_certs(void **state)
@@ -195,15 +194,15 @@ static void test_snp_negative_certs(void **state)
 	(void)state;
 	/* Edited VCEKs (hwID replaced): they parse, the chain fails with a signature failure. */
 	static const char *neg[] = {"snp/negative/trustee_vcek_hwid_raw_BADSIG.der",
-				    "snp/negative/trustee_vcek_hwid_octetstring_BADSIG.der"};
+	                            "snp/negative/trustee_vcek_hwid_octetstring_BADSIG.der"};
 	for (int i = 0; i < 2; i++) {
 		blob b = load(neg[i]);
 		STACK_OF(X509) *sk = NULL;
 		assert_int_equal(attest_parse_certs(b.p, b.n, &sk), 0);
 		const char *x[] = {neg[i], NULL};
 		assert_int_equal(verify_files(R "trustee_milan_idblock/report.bin", x, "2026-11-21",
-					      false, NULL),
-				 ENARX_E_ATTEST_CHAIN);
+		                              false, NULL),
+		                 ENARX_E_ATTEST_CHAIN);
 		assert_non_null(strstr(enarx_attest_error(A), "signature failure"));
 		sk_X509_pop_free(sk, X509_free);
 		free(b.p);
@@ -216,24 +215,26 @@ static void test_snp_foreign_ark(void **state)
 	/* A supplied ARK must be the pinned one for the product. */
 	const char *x[] = {R "virtee_milan/vcek.der", "snp/amd_roots/genoa_ark.pem", NULL};
 	assert_int_equal(verify_files(R "virtee_milan/report.bin", x, "2026-11-21", false, NULL),
-			 ENARX_E_ATTEST_CHAIN);
+	                 ENARX_E_ATTEST_CHAIN);
 	/* The pinned one (with its ASK) is fine. */
-	const char *y[] = {R "virtee_milan/vcek.der", "snp/amd_roots/milan_vcek_cert_chain.pem", NULL};
-	assert_int_equal(verify_files(R "virtee_milan/report.bin", y, "2026-11-21", false, NULL), 0);
+	const char *y[] = {R "virtee_milan/vcek.der", "snp/amd_roots/milan_vcek_cert_chain.pem",
+	                   NULL};
+	assert_int_equal(verify_files(R "virtee_milan/report.bin", y, "2026-11-21", false, NULL),
+	                 0);
 }
 
 static void test_snp_crl(void **state)
 {
 	(void)state;
 	const char *x[] = {R "steward_milan/vcek.der", "snp/amd_crl/milan_crl_2022-05-09.der",
-			   "snp/amd_crl/genoa_crl_2022-10-31.der", NULL};
+	                   "snp/amd_crl/genoa_crl_2022-10-31.der", NULL};
 	enarx_claims *c;
 	assert_int_equal(verify_files(R "steward_milan/report.bin", x, "2023-01-01", false, &c), 0);
 	assert_true(c->revocation_checked);
 	enarx_claims_free(c);
 	/* The CRL is stale after 2023-05-09: a clear "expired" result. */
 	assert_int_equal(verify_files(R "steward_milan/report.bin", x, "2024-01-01", false, NULL),
-			 ENARX_E_ATTEST_EXPIRED);
+	                 ENARX_E_ATTEST_EXPIRED);
 	assert_non_null(strstr(enarx_attest_error(A), "CRL"));
 	/* Without CRLs: valid, but not revocation-checked; require_crl rejects. */
 	const char *y[] = {R "steward_milan/vcek.der", NULL};
@@ -272,19 +273,21 @@ static void test_snp_revoked_genoa_ask(void **state)
 	bool checked = false;
 	int genoa = attest_snp_product_index("Genoa");
 	/* Signed by ARK-Genoa: fine without a CRL... */
-	assert_int_equal(attest_snp_check_ca(A, genoa, old, &none, T("2023-01-01"), &checked, &e), 0);
+	assert_int_equal(attest_snp_check_ca(A, genoa, old, &none, T("2023-01-01"), &checked, &e),
+	                 0);
 	assert_false(checked);
 	/* ...revoked with it. */
 	assert_int_equal(attest_snp_check_ca(A, genoa, old, &crls, T("2023-01-01"), &checked, &e),
-			 ENARX_E_ATTEST_REVOKED);
+	                 ENARX_E_ATTEST_REVOKED);
 	assert_non_null(strstr(e.msg, "revoked"));
 	/* The current ASK 0x020002 passes the same CRL. */
-	assert_int_equal(attest_snp_check_ca(A, genoa, cur, &crls, T("2023-01-01"), &checked, &e), 0);
+	assert_int_equal(attest_snp_check_ca(A, genoa, cur, &crls, T("2023-01-01"), &checked, &e),
+	                 0);
 	assert_true(checked);
 	/* The Genoa ASK is not signed by ARK-Milan. */
 	assert_int_equal(attest_snp_check_ca(A, attest_snp_product_index("Milan-B0"), cur, &none,
-					     T("2023-01-01"), &checked, &e),
-			 ENARX_E_ATTEST_CHAIN);
+	                                     T("2023-01-01"), &checked, &e),
+	                 ENARX_E_ATTEST_CHAIN);
 	/* The PkiPath from steward parses to ARK then ASK. */
 	blob pp = load("snp/amd_roots/steward_genoa_old.pkipath");
 	STACK_OF(X509) *sk = NULL;
@@ -365,58 +368,179 @@ typedef struct {
 #define SPR "tdx/gtdx_spr_v4/"
 
 static const intel_case intel_cases[] = {
-	{"phala_sgx_icx", PH_SGX "quote.bin", {PH_SGX "collateral.json"}, "2025-07-01", false, 0,
-	 ENARX_TEE_SGX, ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
-	 ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_UNEVALUATED, "INTEL-SA-00289 INTEL-SA-00615", false, "sgx.tcb_status"},
-	{"steward_icelake_xeon", XEON "quote.bin",
-	 {XEON "tcbinfo.json", SIGN2025, XEON "root_ca_crl.der", XEON "pck_platform_ca_crl.der",
-	  XEON "pck_processor_ca_crl.der"},
-	 "2023-02-01", false, 0, ENARX_TEE_SGX, ENARX_TCB_OUT_OF_DATE, ENARX_TCB_OUT_OF_DATE,
-	 ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED,
-	 "INTEL-SA-00586 INTEL-SA-00614 INTEL-SA-00615 INTEL-SA-00657", false, "sgx.tcb_status"},
-	{"steward_icelake_i5", I5 "quote.bin",
-	 {I5 "tcbinfo.json", SIGN2025, I5 "root_ca_crl.der", I5 "pck_platform_ca_crl.der",
-	  I5 "pck_processor_ca_crl.der"},
-	 "2023-02-01", false, 0, ENARX_TEE_SGX, ENARX_TCB_OUT_OF_DATE, ENARX_TCB_OUT_OF_DATE,
-	 ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED,
-	 "INTEL-SA-00381 INTEL-SA-00389 INTEL-SA-00477 INTEL-SA-00289 INTEL-SA-00614 "
-	 "INTEL-SA-00617 INTEL-SA-00615 INTEL-SA-00657",
-	 false, "sgx.tcb_status"},
-	{"trustee_occlum_debug", "sgx/trustee_occlum_debug/quote.bin", {NULL}, "2025-07-01", false, 0,
-	 ENARX_TEE_SGX, ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED,
-	 ENARX_TCB_UNEVALUATED, "", true, "allow_debug"},
-	{"gtdx_spr_v4", SPR "quote_with_appended_junk.bin",
-	 {SPR "tcbinfo.json", SPR "qe_identity.json", SPR "root_ca_crl.der",
-	  SPR "pck_platform_ca_crl.der", SIGN2025},
-	 "2023-07-01", true, ENARX_E_ATTEST_TCB, ENARX_TEE_TDX, ENARX_TCB_NOT_SUPPORTED,
-	 ENARX_TCB_NOT_SUPPORTED, ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE, "", false, NULL},
-	{"gtdx_emr_v5", "tdx/gtdx_emr_v5/quote.bin", {"tdx/gtdx_emr_v5/tcbinfo.json", SIGN2032},
-	 "2026-02-03", false, 0, ENARX_TEE_TDX, ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_UNEVALUATED, ENARX_TCB_UP_TO_DATE, "", false, "tdx.require_qe_identity"},
-	{"gtdx_gcp_cos113_v4", "tdx/gtdx_gcp_cos113_v4/quote_padded_8000.bin", {NULL}, "2026-02-03",
-	 false, 0, ENARX_TEE_TDX, ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED,
-	 ENARX_TCB_UNEVALUATED, ENARX_TCB_UNEVALUATED, "", false, "tdx.tcb_status"},
-	{"phala_tdx_v4", "tdx/phala_tdx_v4/quote_padded.bin", {"tdx/phala_tdx_v4/collateral.json"},
-	 "2025-07-01", false, 0, ENARX_TEE_TDX, ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE, "", false, NULL},
-	{"phala_tdx_v5_outdated", "tdx/phala_tdx_v5_outdated/quote.bin",
-	 {"tdx/phala_tdx_v5_outdated/collateral.json"}, "2026-03-01", false, ENARX_E_ATTEST_TCB,
-	 ENARX_TEE_TDX, ENARX_TCB_NOT_SUPPORTED, ENARX_TCB_NOT_SUPPORTED, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_UP_TO_DATE, "", false, NULL},
-	{"trustee_q6_v4", "tdx/trustee_q6_v4/quote_padded.bin",
-	 {"tdx/trustee_q6_v4/tcbinfo.json", "tdx/trustee_q6_v4/qe_identity.json", SIGN2032},
-	 "2025-11-01", false, 0, ENARX_TEE_TDX, ENARX_TCB_OUT_OF_DATE, ENARX_TCB_OUT_OF_DATE,
-	 ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE, "", false, "tdx.tcb_status"},
-	{"trustee_q4_v4_debug", "tdx/trustee_q4_v4_debug/quote.bin",
-	 {SPR "tcbinfo.json", SPR "qe_identity.json", SPR "root_ca_crl.der",
-	  SPR "pck_platform_ca_crl.der", SIGN2025},
-	 "2023-07-01", false, 0, ENARX_TEE_TDX, ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_UP_TO_DATE, ENARX_TCB_UP_TO_DATE, "", true, "allow_debug"},
-	{"trustee_q5_v5_servicetd", "tdx/trustee_q5_v5_servicetd/quote.bin",
-	 {"tdx/phala_tdx_v5_outdated/collateral.json"}, "2026-03-01", false, ENARX_E_ATTEST_TCB,
-	 ENARX_TEE_TDX, ENARX_TCB_NOT_SUPPORTED, ENARX_TCB_NOT_SUPPORTED, ENARX_TCB_UP_TO_DATE,
-	 ENARX_TCB_OUT_OF_DATE, "INTEL-SA-01036 INTEL-SA-01099", false, NULL},
+    {"phala_sgx_icx",
+     PH_SGX "quote.bin",
+     {PH_SGX "collateral.json"},
+     "2025-07-01",
+     false,
+     0,
+     ENARX_TEE_SGX,
+     ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+     ENARX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UNEVALUATED,
+     "INTEL-SA-00289 INTEL-SA-00615",
+     false,
+     "sgx.tcb_status"},
+    {"steward_icelake_xeon",
+     XEON "quote.bin",
+     {XEON "tcbinfo.json", SIGN2025, XEON "root_ca_crl.der", XEON "pck_platform_ca_crl.der",
+      XEON "pck_processor_ca_crl.der"},
+     "2023-02-01",
+     false,
+     0,
+     ENARX_TEE_SGX,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     "INTEL-SA-00586 INTEL-SA-00614 INTEL-SA-00615 INTEL-SA-00657",
+     false,
+     "sgx.tcb_status"},
+    {"steward_icelake_i5",
+     I5 "quote.bin",
+     {I5 "tcbinfo.json", SIGN2025, I5 "root_ca_crl.der", I5 "pck_platform_ca_crl.der",
+      I5 "pck_processor_ca_crl.der"},
+     "2023-02-01",
+     false,
+     0,
+     ENARX_TEE_SGX,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     "INTEL-SA-00381 INTEL-SA-00389 INTEL-SA-00477 INTEL-SA-00289 INTEL-SA-00614 "
+     "INTEL-SA-00617 INTEL-SA-00615 INTEL-SA-00657",
+     false,
+     "sgx.tcb_status"},
+    {"trustee_occlum_debug",
+     "sgx/trustee_occlum_debug/quote.bin",
+     {NULL},
+     "2025-07-01",
+     false,
+     0,
+     ENARX_TEE_SGX,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     "",
+     true,
+     "allow_debug"},
+    {"gtdx_spr_v4",
+     SPR "quote_with_appended_junk.bin",
+     {SPR "tcbinfo.json", SPR "qe_identity.json", SPR "root_ca_crl.der",
+      SPR "pck_platform_ca_crl.der", SIGN2025},
+     "2023-07-01",
+     true,
+     ENARX_E_ATTEST_TCB,
+     ENARX_TEE_TDX,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     false,
+     NULL},
+    {"gtdx_emr_v5",
+     "tdx/gtdx_emr_v5/quote.bin",
+     {"tdx/gtdx_emr_v5/tcbinfo.json", SIGN2032},
+     "2026-02-03",
+     false,
+     0,
+     ENARX_TEE_TDX,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     false,
+     "tdx.require_qe_identity"},
+    {"gtdx_gcp_cos113_v4",
+     "tdx/gtdx_gcp_cos113_v4/quote_padded_8000.bin",
+     {NULL},
+     "2026-02-03",
+     false,
+     0,
+     ENARX_TEE_TDX,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     ENARX_TCB_UNEVALUATED,
+     "",
+     false,
+     "tdx.tcb_status"},
+    {"phala_tdx_v4",
+     "tdx/phala_tdx_v4/quote_padded.bin",
+     {"tdx/phala_tdx_v4/collateral.json"},
+     "2025-07-01",
+     false,
+     0,
+     ENARX_TEE_TDX,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     false,
+     NULL},
+    {"phala_tdx_v5_outdated",
+     "tdx/phala_tdx_v5_outdated/quote.bin",
+     {"tdx/phala_tdx_v5_outdated/collateral.json"},
+     "2026-03-01",
+     false,
+     ENARX_E_ATTEST_TCB,
+     ENARX_TEE_TDX,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     false,
+     NULL},
+    {"trustee_q6_v4",
+     "tdx/trustee_q6_v4/quote_padded.bin",
+     {"tdx/trustee_q6_v4/tcbinfo.json", "tdx/trustee_q6_v4/qe_identity.json", SIGN2032},
+     "2025-11-01",
+     false,
+     0,
+     ENARX_TEE_TDX,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_OUT_OF_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     false,
+     "tdx.tcb_status"},
+    {"trustee_q4_v4_debug",
+     "tdx/trustee_q4_v4_debug/quote.bin",
+     {SPR "tcbinfo.json", SPR "qe_identity.json", SPR "root_ca_crl.der",
+      SPR "pck_platform_ca_crl.der", SIGN2025},
+     "2023-07-01",
+     false,
+     0,
+     ENARX_TEE_TDX,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_UP_TO_DATE,
+     "",
+     true,
+     "allow_debug"},
+    {"trustee_q5_v5_servicetd",
+     "tdx/trustee_q5_v5_servicetd/quote.bin",
+     {"tdx/phala_tdx_v5_outdated/collateral.json"},
+     "2026-03-01",
+     false,
+     ENARX_E_ATTEST_TCB,
+     ENARX_TEE_TDX,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_NOT_SUPPORTED,
+     ENARX_TCB_UP_TO_DATE,
+     ENARX_TCB_OUT_OF_DATE,
+     "INTEL-SA-01036 INTEL-SA-01099",
+     false,
+     NULL},
 };
 
 static void test_intel_sample(void **state)
@@ -432,11 +556,11 @@ static void test_intel_sample(void **state)
 	const enarx_intel_claims *q = &c->intel;
 	assert_string_equal(enarx_tcb_status_name(q->tcb_status), enarx_tcb_status_name(t->status));
 	assert_string_equal(enarx_tcb_status_name(q->platform_status),
-			    enarx_tcb_status_name(t->platform));
+	                    enarx_tcb_status_name(t->platform));
 	assert_string_equal(enarx_tcb_status_name(q->qe_status), enarx_tcb_status_name(t->qe));
 	if (t->tee == ENARX_TEE_TDX)
 		assert_string_equal(enarx_tcb_status_name(q->module_status),
-				    enarx_tcb_status_name(t->module));
+		                    enarx_tcb_status_name(t->module));
 	char adv[512] = "";
 	for (size_t i = 0; i < q->n_advisories; i++) {
 		if (i)
@@ -485,9 +609,10 @@ static void test_sgx_fields(void **state)
 	assert_true(c->revocation_checked);
 	assert_int_equal(c->intel.tcb_eval_number, 17);
 	/* A policy that accepts this status with exactly these advisories. */
-	const char *pol = "[sgx]\ntcb_status = [\"UpToDate\", \"ConfigurationAndSWHardeningNeeded\"]\n"
-			  "allowed_advisories = [\"INTEL-SA-00289\", \"INTEL-SA-00615\"]\n"
-			  "mrsigner = [\"815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6\"]\n";
+	const char *pol =
+	    "[sgx]\ntcb_status = [\"UpToDate\", \"ConfigurationAndSWHardeningNeeded\"]\n"
+	    "allowed_advisories = [\"INTEL-SA-00289\", \"INTEL-SA-00615\"]\n"
+	    "mrsigner = [\"815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6\"]\n";
 	char err[256], why[512];
 	enarx_policy *p = enarx_policy_parse(pol, strlen(pol), err, sizeof(err));
 	assert_non_null(p);
@@ -495,7 +620,7 @@ static void test_sgx_fields(void **state)
 	enarx_policy_free(p);
 	/* One advisory not allowed. */
 	const char *pol2 = "[sgx]\ntcb_status = [\"ConfigurationAndSWHardeningNeeded\"]\n"
-			   "allowed_advisories = [\"INTEL-SA-00289\"]\n";
+	                   "allowed_advisories = [\"INTEL-SA-00289\"]\n";
 	p = enarx_policy_parse(pol2, strlen(pol2), err, sizeof(err));
 	assert_int_equal(enarx_policy_check(p, c, why, sizeof(why)), ENARX_E_ATTEST_POLICY);
 	assert_non_null(strstr(why, "INTEL-SA-00615"));
@@ -509,20 +634,20 @@ static void test_intel_expired_collateral(void **state)
 	const char *x[] = {PH_SGX "collateral.json", NULL};
 	/* Window 2025-06-19..2025-07-19. */
 	assert_int_equal(verify_files(PH_SGX "quote.bin", x, "2025-08-01", false, NULL),
-			 ENARX_E_ATTEST_EXPIRED);
+	                 ENARX_E_ATTEST_EXPIRED);
 	assert_non_null(strstr(enarx_attest_error(A), "expired"));
 	assert_int_equal(verify_files(PH_SGX "quote.bin", x, "2025-06-01", false, NULL),
-			 ENARX_E_ATTEST_EXPIRED);
+	                 ENARX_E_ATTEST_EXPIRED);
 	/* The 2018-2025 TCB signing certificate expired on 2025-05-21. */
 	const char *y[] = {"tdx/trustee_q6_v4/tcbinfo.json", SIGN2025, NULL};
-	assert_int_equal(verify_files("tdx/trustee_q6_v4/quote_padded.bin", y, "2025-11-01", false,
-				      NULL),
-			 ENARX_E_ATTEST_EXPIRED);
+	assert_int_equal(
+	    verify_files("tdx/trustee_q6_v4/quote_padded.bin", y, "2025-11-01", false, NULL),
+	    ENARX_E_ATTEST_EXPIRED);
 	/* No signing certificate at all. */
 	const char *z[] = {"tdx/trustee_q6_v4/tcbinfo.json", NULL};
-	assert_int_equal(verify_files("tdx/trustee_q6_v4/quote_padded.bin", z, "2025-11-01", false,
-				      NULL),
-			 ENARX_E_ATTEST_COLLATERAL);
+	assert_int_equal(
+	    verify_files("tdx/trustee_q6_v4/quote_padded.bin", z, "2025-11-01", false, NULL),
+	    ENARX_E_ATTEST_COLLATERAL);
 }
 
 static void test_intel_collateral_mismatch(void **state)
@@ -530,13 +655,13 @@ static void test_intel_collateral_mismatch(void **state)
 	(void)state;
 	/* SGX TCB info for a TDX quote; another FMSPC's TCB info. */
 	const char *x[] = {PH_SGX "collateral.json", NULL};
-	assert_int_equal(verify_files("tdx/phala_tdx_v4/quote_padded.bin", x, "2025-07-01", false,
-				      NULL),
-			 ENARX_E_ATTEST_COLLATERAL);
+	assert_int_equal(
+	    verify_files("tdx/phala_tdx_v4/quote_padded.bin", x, "2025-07-01", false, NULL),
+	    ENARX_E_ATTEST_COLLATERAL);
 	const char *y[] = {"tdx/phala_tdx_v4/collateral.json", NULL};
-	assert_int_equal(verify_files("tdx/trustee_q6_v4/quote_padded.bin", y, "2025-07-01", false,
-				      NULL),
-			 ENARX_E_ATTEST_COLLATERAL);
+	assert_int_equal(
+	    verify_files("tdx/trustee_q6_v4/quote_padded.bin", y, "2025-07-01", false, NULL),
+	    ENARX_E_ATTEST_COLLATERAL);
 	assert_non_null(strstr(enarx_attest_error(A), "FMSPC"));
 	/* SGX QE identity against a TD quote: id QE != TD_QE. */
 	const char *z[] = {"tdx/phala_tdx_v4/collateral.json", NULL};
@@ -549,7 +674,8 @@ static void test_intel_collateral_mismatch(void **state)
 	ev->qe_identity = ev2->qe_identity;
 	ev2->qe_identity = tmp;
 	enarx_claims *c = NULL;
-	assert_int_equal(enarx_attest_verify(A, ev, T("2025-07-01"), &c), ENARX_E_ATTEST_COLLATERAL);
+	assert_int_equal(enarx_attest_verify(A, ev, T("2025-07-01"), &c),
+	                 ENARX_E_ATTEST_COLLATERAL);
 	assert_non_null(strstr(enarx_attest_error(A), "TD_QE"));
 	free(sgxcol.p);
 	enarx_evidence_free(ev);
@@ -560,18 +686,18 @@ static void test_intel_trailing(void **state)
 {
 	(void)state;
 	/* gtdx junk: rejected unless trailing data is allowed; zero padding always accepted. */
-	assert_int_equal(verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", false,
-				      NULL),
-			 ENARX_E_ATTEST_FORMAT);
+	assert_int_equal(
+	    verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", false, NULL),
+	    ENARX_E_ATTEST_FORMAT);
 	assert_non_null(strstr(enarx_attest_error(A), "trailing"));
 	enarx_claims *c;
-	assert_int_equal(verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", true, &c),
-			 0);
+	assert_int_equal(
+	    verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", true, &c), 0);
 	assert_int_equal(c->intel.trailing_bytes, 39);
 	enarx_claims_free(c);
 	assert_int_equal(verify_files("tdx/gtdx_gcp_cos113_v4/quote_padded_8000.bin", NULL,
-				      "2026-02-03", false, &c),
-			 0);
+	                              "2026-02-03", false, &c),
+	                 0);
 	assert_int_equal(c->intel.trailing_bytes, 3065);
 	enarx_claims_free(c);
 }
@@ -580,18 +706,17 @@ static void test_tdx_fields(void **state)
 {
 	(void)state;
 	enarx_claims *c;
-	assert_int_equal(verify_files("tdx/trustee_q6_v4/quote_padded.bin", NULL, "2025-11-01", false,
-				      &c),
-			 0);
+	assert_int_equal(
+	    verify_files("tdx/trustee_q6_v4/quote_padded.bin", NULL, "2025-11-01", false, &c), 0);
 	char hx[97];
 	hex_encode(c->intel.mrconfigid, 4, hx);
 	assert_string_equal(hx, "889abf47");
 	assert_int_equal(c->intel.tee_tcb_svn[0], 5);
 	assert_int_equal(c->intel.tee_tcb_svn[1], 3);
 	enarx_claims_free(c);
-	assert_int_equal(verify_files("tdx/trustee_q5_v5_servicetd/quote.bin", NULL, "2026-03-01",
-				      false, &c),
-			 0);
+	assert_int_equal(
+	    verify_files("tdx/trustee_q5_v5_servicetd/quote.bin", NULL, "2026-03-01", false, &c),
+	    0);
 	assert_int_equal(c->intel.version, 5);
 	assert_int_equal(c->intel.body_type, 3);
 	hex_encode(c->intel.mrservicetd, 4, hx);
@@ -606,8 +731,8 @@ static void test_tdx_fields(void **state)
 	enarx_policy_free(p);
 	enarx_claims_free(c);
 	/* SEPT_VE_DISABLE not set on the SPR quote. */
-	assert_int_equal(verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", true, &c),
-			 0);
+	assert_int_equal(
+	    verify_files(SPR "quote_with_appended_junk.bin", NULL, "2023-07-01", true, &c), 0);
 	assert_false((c->intel.td_attributes >> 28) & 1);
 	p = enarx_policy_parse(pol, strlen(pol), err, sizeof(err));
 	assert_int_equal(enarx_policy_check(p, c, why, sizeof(why)), ENARX_E_ATTEST_POLICY);
@@ -621,36 +746,36 @@ int main(void)
 	size_t ns = sizeof(snp_cases) / sizeof(snp_cases[0]);
 	size_t ni = sizeof(intel_cases) / sizeof(intel_cases[0]);
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_snp_vlek_expired),
-		cmocka_unit_test(test_snp_provisional_firmware),
-		cmocka_unit_test(test_snp_wrong_vcek),
-		cmocka_unit_test(test_snp_negative_certs),
-		cmocka_unit_test(test_snp_foreign_ark),
-		cmocka_unit_test(test_snp_crl),
-		cmocka_unit_test(test_snp_revoked_genoa_ask),
-		cmocka_unit_test(test_snp_turin_vcek_only),
-		cmocka_unit_test(test_snp_parse_errors),
-		cmocka_unit_test(test_sgx_fields),
-		cmocka_unit_test(test_intel_expired_collateral),
-		cmocka_unit_test(test_intel_collateral_mismatch),
-		cmocka_unit_test(test_intel_trailing),
-		cmocka_unit_test(test_tdx_fields),
+	    cmocka_unit_test(test_snp_vlek_expired),
+	    cmocka_unit_test(test_snp_provisional_firmware),
+	    cmocka_unit_test(test_snp_wrong_vcek),
+	    cmocka_unit_test(test_snp_negative_certs),
+	    cmocka_unit_test(test_snp_foreign_ark),
+	    cmocka_unit_test(test_snp_crl),
+	    cmocka_unit_test(test_snp_revoked_genoa_ask),
+	    cmocka_unit_test(test_snp_turin_vcek_only),
+	    cmocka_unit_test(test_snp_parse_errors),
+	    cmocka_unit_test(test_sgx_fields),
+	    cmocka_unit_test(test_intel_expired_collateral),
+	    cmocka_unit_test(test_intel_collateral_mismatch),
+	    cmocka_unit_test(test_intel_trailing),
+	    cmocka_unit_test(test_tdx_fields),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest *tests = calloc(ns + ni + nf, sizeof(*tests));
-	char (*names)[80] = calloc(ns + ni, 80);
+	char(*names)[80] = calloc(ns + ni, 80);
 	if (!tests || !names)
 		return 1;
 	size_t k = 0;
 	for (size_t i = 0; i < ns; i++, k++) {
 		snprintf(names[k], 80, "snp sample %s", snp_cases[i].name);
 		tests[k] = (struct CMUnitTest){names[k], test_snp_sample, NULL, NULL,
-					       (void *)&snp_cases[i]};
+		                               (void *)&snp_cases[i]};
 	}
 	for (size_t i = 0; i < ni; i++, k++) {
 		snprintf(names[k], 80, "intel sample %s", intel_cases[i].name);
 		tests[k] = (struct CMUnitTest){names[k], test_intel_sample, NULL, NULL,
-					       (void *)&intel_cases[i]};
+		                               (void *)&intel_cases[i]};
 	}
 	for (size_t i = 0; i < nf; i++)
 		tests[k++] = fixed[i];

@@ -15,11 +15,13 @@
 #include "helpers.h"
 
 #define AT T("2025-01-01")
-#define ZERO48 "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO48                                                                                     \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00000000"
 
 /* One TCB level: all 16 SGX components = sgx, PCESVN, TDX components 0..2, status, advisory. */
 static void level(char *out, size_t n, int sgx, int pce, int t0, int t1, int t2, const char *st,
-		  const char *adv)
+                  const char *adv)
 {
 	char comps[600] = "", tdx[600] = "";
 	for (int i = 0; i < 16; i++) {
@@ -27,35 +29,40 @@ static void level(char *out, size_t n, int sgx, int pce, int t0, int t1, int t2,
 		snprintf(comps + l, sizeof(comps) - l, "%s{\"svn\":%d}", i ? "," : "", sgx);
 		l = strlen(tdx);
 		snprintf(tdx + l, sizeof(tdx) - l, "%s{\"svn\":%d}", i ? "," : "",
-			 i == 0 ? t0 : i == 1 ? t1 : i == 2 ? t2 : 0);
+		         i == 0   ? t0
+		         : i == 1 ? t1
+		         : i == 2 ? t2
+		                  : 0);
 	}
 	snprintf(out, n,
-		 "{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":%d,\"tdxtcbcomponents\":[%s]},"
-		 "\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"%s%s%s}",
-		 comps, pce, tdx, st, adv ? ",\"advisoryIDs\":[\"" : "", adv ? adv : "",
-		 adv ? "\"]" : "");
+	         "{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":%d,\"tdxtcbcomponents\":[%s]},"
+	         "\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"%s%s%s}",
+	         comps, pce, tdx, st, adv ? ",\"advisoryIDs\":[\"" : "", adv ? adv : "",
+	         adv ? "\"]" : "");
 }
 
 static char *tcbinfo(const char *id, const char *levels, const char *modules)
 {
 	size_t n = strlen(levels) + (modules ? strlen(modules) : 0) + 2048;
 	char *b = malloc(n);
-	snprintf(b, n,
-		 "{\"id\":\"%s\",\"version\":3,\"issueDate\":\"2024-12-01T00:00:00Z\","
-		 "\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"00A067110000\",\"pceId\":\"0000\","
-		 "\"tcbType\":0,\"tcbEvaluationDataNumber\":17%s%s,\"tcbLevels\":[%s]}",
-		 id, modules ? "," : "", modules ? modules : "", levels);
+	snprintf(
+	    b, n,
+	    "{\"id\":\"%s\",\"version\":3,\"issueDate\":\"2024-12-01T00:00:00Z\","
+	    "\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"00A067110000\",\"pceId\":\"0000\","
+	    "\"tcbType\":0,\"tcbEvaluationDataNumber\":17%s%s,\"tcbLevels\":[%s]}",
+	    id, modules ? "," : "", modules ? modules : "", levels);
 	return b;
 }
 
 static const char *modules_json =
-	"\"tdxModule\":{\"mrsigner\":\"" ZERO48 "\",\"attributes\":\"0000000000000000\","
-	"\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
-	"\"tdxModuleIdentities\":[{\"id\":\"TDX_03\",\"mrsigner\":\"" ZERO48 "\","
-	"\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\","
-	"\"tcbLevels\":[{\"tcb\":{\"isvsvn\":5},\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"},"
-	"{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\","
-	"\"advisoryIDs\":[\"INTEL-SA-MOD\"]}]}]";
+    "\"tdxModule\":{\"mrsigner\":\"" ZERO48 "\",\"attributes\":\"0000000000000000\","
+    "\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
+    "\"tdxModuleIdentities\":[{\"id\":\"TDX_03\",\"mrsigner\":\"" ZERO48 "\","
+    "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\","
+    "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":5},\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":"
+    "\"UpToDate\"},"
+    "{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\","
+    "\"advisoryIDs\":[\"INTEL-SA-MOD\"]}]}]";
 
 static enarx_claims *claims(enarx_tee tee, int sgx_svn, int pcesvn)
 {
@@ -74,7 +81,7 @@ static int eval(enarx_claims *c, const char *ti, const char *qe, const uint8_t *
 	attest_err e = {""};
 	static const uint8_t zero[384];
 	int rc = attest_eval_collateral_json(ti, ti ? strlen(ti) : 0, qe, qe ? strlen(qe) : 0,
-					     qer ? qer : zero, AT, c, &e);
+	                                     qer ? qer : zero, AT, c, &e);
 	if (err)
 		snprintf(err, 256, "%s", e.msg);
 	return rc;
@@ -94,17 +101,18 @@ static void test_sgx_levels(void **state)
 		enarx_tcb_status st;
 		const char *adv;
 	} cases[] = {
-		{5, 13, ENARX_TCB_UP_TO_DATE, NULL},
-		{9, 20, ENARX_TCB_UP_TO_DATE, NULL},
-		{5, 12, ENARX_TCB_SW_HARDENING_NEEDED, "INTEL-SA-00001"}, /* PCESVN below level 1 */
-		{4, 13, ENARX_TCB_SW_HARDENING_NEEDED, "INTEL-SA-00001"},
-		{3, 9, ENARX_TCB_OUT_OF_DATE, "INTEL-SA-00002"},
-		{0, 13, ENARX_TCB_NOT_SUPPORTED, NULL},
+	    {5, 13, ENARX_TCB_UP_TO_DATE, NULL},
+	    {9, 20, ENARX_TCB_UP_TO_DATE, NULL},
+	    {5, 12, ENARX_TCB_SW_HARDENING_NEEDED, "INTEL-SA-00001"}, /* PCESVN below level 1 */
+	    {4, 13, ENARX_TCB_SW_HARDENING_NEEDED, "INTEL-SA-00001"},
+	    {3, 9, ENARX_TCB_OUT_OF_DATE, "INTEL-SA-00002"},
+	    {0, 13, ENARX_TCB_NOT_SUPPORTED, NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enarx_claims *c = claims(ENARX_TEE_SGX, cases[i].svn, cases[i].pce);
 		int rc = eval(c, ti, NULL, NULL, NULL);
-		assert_int_equal(rc, cases[i].st == ENARX_TCB_NOT_SUPPORTED ? ENARX_E_ATTEST_TCB : 0);
+		assert_int_equal(rc,
+		                 cases[i].st == ENARX_TCB_NOT_SUPPORTED ? ENARX_E_ATTEST_TCB : 0);
 		assert_int_equal(c->intel.tcb_status, cases[i].st);
 		if (cases[i].adv) {
 			assert_int_equal(c->intel.n_advisories, 1);
@@ -138,8 +146,9 @@ static void test_sgx_levels(void **state)
 	c = claims(ENARX_TEE_SGX, 5, 13);
 	attest_err e;
 	static const uint8_t zero[384];
-	assert_int_equal(attest_eval_collateral_json(ti, strlen(ti), NULL, 0, zero, T("2025-03-01"), c, &e),
-			 ENARX_E_ATTEST_EXPIRED);
+	assert_int_equal(
+	    attest_eval_collateral_json(ti, strlen(ti), NULL, 0, zero, T("2025-03-01"), c, &e),
+	    ENARX_E_ATTEST_EXPIRED);
 	enarx_claims_free(c);
 	free(ti);
 }
@@ -209,12 +218,12 @@ static void test_td_relaunch(void **state)
 	snprintf(levels, sizeof(levels), "%s,%s", l1, l2);
 	char *ti = tcbinfo("TDX", levels, modules_json);
 	enarx_claims *c = claims(ENARX_TEE_TDX, 5, 13);
-	c->intel.body_type = 3;		/* TD 1.5 */
-	c->intel.tee_tcb_svn[0] = 2;	/* module OutOfDate */
+	c->intel.body_type = 3;      /* TD 1.5 */
+	c->intel.tee_tcb_svn[0] = 2; /* module OutOfDate */
 	c->intel.tee_tcb_svn[1] = 3;
-	c->intel.tee_tcb_svn[2] = 2;	/* TDX level 2: OutOfDate */
+	c->intel.tee_tcb_svn[2] = 2; /* TDX level 2: OutOfDate */
 	c->intel.tee_tcb_svn2[1] = 3;
-	c->intel.tee_tcb_svn2[2] = 4;	/* SVN2 already reaches the newest level */
+	c->intel.tee_tcb_svn2[2] = 4; /* SVN2 already reaches the newest level */
 	assert_int_equal(eval(c, ti, NULL, NULL, NULL), 0);
 	assert_int_equal(c->intel.tcb_status, ENARX_TCB_TD_RELAUNCH_ADVISED);
 	/* SVN2 not there yet: plain OutOfDate */
@@ -233,15 +242,16 @@ static void test_td_relaunch(void **state)
 static const char *qe_json(const char *id, const char *levels)
 {
 	static char b[2048];
-	snprintf(b, sizeof(b),
-		 "{\"id\":\"%s\",\"version\":2,\"issueDate\":\"2024-12-01T00:00:00Z\","
-		 "\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"tcbEvaluationDataNumber\":17,"
-		 "\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
-		 "\"attributes\":\"11000000000000000000000000000000\","
-		 "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
-		 "\"mrsigner\":\"8C4F5775D796503E96137F77C68A829A0056AC8DED70140B081B094490C57BFF\","
-		 "\"isvprodid\":1,\"tcbLevels\":[%s]}",
-		 id, levels);
+	snprintf(
+	    b, sizeof(b),
+	    "{\"id\":\"%s\",\"version\":2,\"issueDate\":\"2024-12-01T00:00:00Z\","
+	    "\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"tcbEvaluationDataNumber\":17,"
+	    "\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
+	    "\"attributes\":\"11000000000000000000000000000000\","
+	    "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
+	    "\"mrsigner\":\"8C4F5775D796503E96137F77C68A829A0056AC8DED70140B081B094490C57BFF\","
+	    "\"isvprodid\":1,\"tcbLevels\":[%s]}",
+	    id, levels);
 	return b;
 }
 
@@ -252,17 +262,20 @@ static void test_qe_identity(void **state)
 	level(l1, sizeof(l1), 5, 13, 0, 0, 0, "ConfigurationNeeded", "INTEL-SA-CFG");
 	snprintf(ti_levels, sizeof(ti_levels), "%s", l1);
 	char *ti = tcbinfo("SGX", ti_levels, NULL);
-	const char *levels =
-		"{\"tcb\":{\"isvsvn\":8},\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"},"
-		"{\"tcb\":{\"isvsvn\":6},\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\","
-		"\"advisoryIDs\":[\"INTEL-SA-QE\"]},"
-		"{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2019-01-01T00:00:00Z\",\"tcbStatus\":\"Revoked\"}";
+	const char *levels = "{\"tcb\":{\"isvsvn\":8},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+	                     "\"tcbStatus\":\"UpToDate\"},"
+	                     "{\"tcb\":{\"isvsvn\":6},\"tcbDate\":\"2023-01-01T00:00:00Z\","
+	                     "\"tcbStatus\":\"OutOfDate\","
+	                     "\"advisoryIDs\":[\"INTEL-SA-QE\"]},"
+	                     "{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2019-01-01T00:00:00Z\","
+	                     "\"tcbStatus\":\"Revoked\"}";
 	/* A QE report with matching fields: attributes 0x11 (masked bit 2 ignored), mrsigner, prodid 1. */
 	uint8_t qer[384] = {0};
 	qer[48] = 0x15;
-	static const uint8_t mrs[32] = {0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f,
-					0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70,
-					0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff};
+	static const uint8_t mrs[32] = {0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e,
+	                                0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a,
+	                                0x00, 0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b,
+	                                0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff};
 	memcpy(qer + 128, mrs, 32);
 	qer[256] = 1;
 	char err[256];
@@ -270,9 +283,9 @@ static void test_qe_identity(void **state)
 		int svn;
 		enarx_tcb_status qe, final;
 	} cases[] = {
-		{9, ENARX_TCB_UP_TO_DATE, ENARX_TCB_CONFIGURATION_NEEDED},
-		{7, ENARX_TCB_OUT_OF_DATE, ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED},
-		{2, ENARX_TCB_REVOKED, ENARX_TCB_REVOKED},
+	    {9, ENARX_TCB_UP_TO_DATE, ENARX_TCB_CONFIGURATION_NEEDED},
+	    {7, ENARX_TCB_OUT_OF_DATE, ENARX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED},
+	    {2, ENARX_TCB_REVOKED, ENARX_TCB_REVOKED},
 	};
 	for (size_t i = 0; i < 3; i++) {
 		enarx_claims *c = claims(ENARX_TEE_SGX, 5, 13);
@@ -291,7 +304,8 @@ static void test_qe_identity(void **state)
 	assert_int_equal(eval(c, ti, qe_json("QE", levels), qer, err), ENARX_E_ATTEST_TCB);
 	qer[258] = 9;
 	/* id, attributes, mrsigner, prodid mismatches */
-	assert_int_equal(eval(c, ti, qe_json("TD_QE", levels), qer, err), ENARX_E_ATTEST_COLLATERAL);
+	assert_int_equal(eval(c, ti, qe_json("TD_QE", levels), qer, err),
+	                 ENARX_E_ATTEST_COLLATERAL);
 	qer[48] = 0x13; /* bit 1 (DEBUG) is under the mask */
 	assert_int_equal(eval(c, ti, qe_json("QE", levels), qer, err), ENARX_E_ATTEST_COLLATERAL);
 	assert_non_null(strstr(err, "ATTRIBUTES"));
@@ -310,25 +324,25 @@ static void test_qe_identity(void **state)
 static void test_json_span(void **state)
 {
 	(void)state;
-	const char *doc = " { \"a\" : [1,{\"x\":\"}\"}], \"tcbInfo\" :{\"k\":\"v\\\"}\"} , \"signature\":\"ab\"}";
+	const char *doc =
+	    " { \"a\" : [1,{\"x\":\"}\"}], \"tcbInfo\" :{\"k\":\"v\\\"}\"} , \"signature\":\"ab\"}";
 	size_t off, len;
 	assert_int_equal(attest_json_member_span(doc, strlen(doc), "tcbInfo", &off, &len), 0);
 	assert_int_equal(len, strlen("{\"k\":\"v\\\"}\"}"));
 	assert_memory_equal(doc + off, "{\"k\":\"v\\\"}\"}", len);
 	assert_int_equal(attest_json_member_span(doc, strlen(doc), "nope", &off, &len),
-			 ENARX_E_NOTFOUND);
-	assert_int_not_equal(attest_json_member_span("{\"tcbInfo\":{", 12, "tcbInfo", &off, &len), 0);
+	                 ENARX_E_NOTFOUND);
+	assert_int_not_equal(attest_json_member_span("{\"tcbInfo\":{", 12, "tcbInfo", &off, &len),
+	                     0);
 	assert_int_not_equal(attest_json_member_span("[]", 2, "tcbInfo", &off, &len), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sgx_levels),
-		cmocka_unit_test(test_tdx_levels_and_module),
-		cmocka_unit_test(test_td_relaunch),
-		cmocka_unit_test(test_qe_identity),
-		cmocka_unit_test(test_json_span),
+	    cmocka_unit_test(test_sgx_levels),  cmocka_unit_test(test_tdx_levels_and_module),
+	    cmocka_unit_test(test_td_relaunch), cmocka_unit_test(test_qe_identity),
+	    cmocka_unit_test(test_json_span),
 	};
 	return cmocka_run_group_tests_name("attest tcb", tests, NULL, NULL);
 }
