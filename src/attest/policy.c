@@ -52,7 +52,9 @@ struct enarx_policy {
 	int64_t snp_min_tcb[5]; /* bl tee snp ucode fmc; -1 unset */
 	int64_t snp_min_guest_svn, snp_min_abi_major, snp_min_abi_minor;
 	bool snp_allow_vcek, snp_allow_vlek;
-	hexlist snp_id_key, snp_author_key, snp_host_data;
+	hexlist snp_id_key, snp_author_key, snp_host_data, snp_family_id, snp_image_id;
+	int64_t snp_max_platform_info;                   /* -1: any */
+	int64_t snp_min_launch_mit, snp_min_current_mit; /* required bits, v5 */
 	/* intel */
 	intel_rules sgx, tdx;
 	bool tdx_require_sept_ve_disable, tdx_allow_service_td;
@@ -82,6 +84,7 @@ enarx_policy *enarx_policy_default(void)
 	for (int i = 0; i < 5; i++)
 		p->snp_min_tcb[i] = -1;
 	p->snp_allow_vcek = p->snp_allow_vlek = true;
+	p->snp_max_platform_info = -1;
 	rules_default(&p->sgx);
 	rules_default(&p->tdx);
 	p->tdx_require_sept_ve_disable = true;
@@ -278,6 +281,16 @@ static int parse_snp(struct pctx *x, enarx_policy *p)
 		return want_hexlist(x, &p->snp_author_key, 48);
 	if (strcmp(k, "host_data") == 0)
 		return want_hexlist(x, &p->snp_host_data, 32);
+	if (strcmp(k, "family_id") == 0)
+		return want_hexlist(x, &p->snp_family_id, 16);
+	if (strcmp(k, "image_id") == 0)
+		return want_hexlist(x, &p->snp_image_id, 16);
+	if (strcmp(k, "max_platform_info") == 0)
+		return want_int(x, 0, INT64_MAX, &p->snp_max_platform_info);
+	if (strcmp(k, "required_launch_mitigations") == 0)
+		return want_int(x, 0, INT64_MAX, &p->snp_min_launch_mit);
+	if (strcmp(k, "required_current_mitigations") == 0)
+		return want_int(x, 0, INT64_MAX, &p->snp_min_current_mit);
 	return perr(x, "unknown key");
 }
 
@@ -510,6 +523,33 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 		hexs(s->host_data, 32, hx);
 		return rej(why, n, "snp.host_data: HOST_DATA %s not allowed", hx);
 	}
+	if (p->snp_family_id.set && !in_hexlist(&p->snp_family_id, s->family_id, 16)) {
+		hexs(s->family_id, 16, hx);
+		return rej(why, n, "snp.family_id: FAMILY_ID %s not allowed", hx);
+	}
+	if (p->snp_image_id.set && !in_hexlist(&p->snp_image_id, s->image_id, 16)) {
+		hexs(s->image_id, 16, hx);
+		return rej(why, n, "snp.image_id: IMAGE_ID %s not allowed", hx);
+	}
+	if (p->snp_max_platform_info >= 0 &&
+	    (s->platform_info & ~(uint64_t)p->snp_max_platform_info))
+		return rej(why, n,
+		           "snp.max_platform_info: PLATFORM_INFO 0x%llx has bits outside 0x%llx",
+		           (unsigned long long)s->platform_info,
+		           (unsigned long long)p->snp_max_platform_info);
+	uint64_t lm = (uint64_t)p->snp_min_launch_mit, cm = (uint64_t)p->snp_min_current_mit;
+	if ((lm || cm) && s->version < 5)
+		return rej(why, n,
+		           "snp.required_*_mitigations: report v%u carries no mitigation vectors",
+		           s->version);
+	if ((s->launch_mit_vector & lm) != lm || (s->current_mit_vector & cm) != cm)
+		return rej(
+		    why, n,
+		    "snp.required_*_mitigations: LAUNCH_MIT_VECTOR 0x%llx / CURRENT_MIT_VECTOR "
+		    "0x%llx lack required bits 0x%llx / 0x%llx",
+		    (unsigned long long)s->launch_mit_vector,
+		    (unsigned long long)s->current_mit_vector, (unsigned long long)lm,
+		    (unsigned long long)cm);
 	return 0;
 }
 

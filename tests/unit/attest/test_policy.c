@@ -129,7 +129,9 @@ static enarx_claims *snp_claims(const char *sample, const char *cert)
 	const char *x[] = {c, NULL};
 	enarx_evidence *ev = bundle(r, x, false);
 	enarx_claims *cl = NULL;
-	assert_int_equal(enarx_attest_verify(A, ev, T("2025-06-01"), &cl), 0);
+	/* the VLEK expired 2025-12-10; the mstav VCEKs were issued 2026-02-05 */
+	const char *at = strstr(sample, "mstav") ? "2026-11-21" : "2025-06-01";
+	assert_int_equal(enarx_attest_verify(A, ev, T(at), &cl), 0);
 	enarx_evidence_free(ev);
 	return cl;
 }
@@ -218,6 +220,22 @@ static void test_snp_rules(void **state)
 	              "allow_provisional_firmware", NULL);
 	expect_reject("[snp]\nvmpl = [1]\nsigning_keys = [\"VCEK\"]\n", c, "snp.signing_keys",
 	              "VLEK");
+	enarx_claims_free(c);
+	/* family/image id, platform info, mitigation vectors (Turin v5: both 63) */
+	c = snp_claims("mstav_turin", "vcek.pem");
+	expect_accept("[snp]\nfamily_id = [\"01000000000000000000000000000000\"]\n"
+	              "image_id = [\"02000000000000000000000000000000\"]\n"
+	              "max_platform_info = 0xff\nrequired_launch_mitigations = 63\n"
+	              "required_current_mitigations = 0x21\n",
+	              c);
+	expect_reject("[snp]\nfamily_id = [\"00000000000000000000000000000000\"]\n", c,
+	              "snp.family_id", "0100000000");
+	expect_reject("[snp]\nmax_platform_info = 0x25\n", c, "snp.max_platform_info",
+	              "PLATFORM_INFO 0x65");
+	expect_reject("[snp]\nrequired_current_mitigations = 64\n", c, "mitigations", NULL);
+	enarx_claims_free(c);
+	c = snp_claims("virtee_milan", "vcek.der");
+	expect_reject("[snp]\nrequired_launch_mitigations = 1\n", c, "mitigations", "v2");
 	enarx_claims_free(c);
 	/* debug */
 	c = snp_claims("gsg_milan_debug", "vcek.der");
