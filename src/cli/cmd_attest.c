@@ -14,6 +14,8 @@
 #include "cli/cli.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/hex.h"
+#include <openssl/pem.h>
 
 #define ATTEST_CLI_MAX_INPUT (64u << 20)
 
@@ -53,7 +55,7 @@ static int parse_at(const char *s, time_t *out)
 }
 
 struct opts {
-	const char *evidence, *policy;
+	const char *evidence, *policy, *bind_key, *nonce;
 	const char *extra[64];
 	int nextra;
 	time_t at;
@@ -78,6 +80,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->extra[o->nextra++] = argv[++i];
 		} else if (strcmp(a, "--policy") == 0 && has_val) {
 			o->policy = argv[++i];
+		} else if (strcmp(a, "--bind-key") == 0 && has_val) {
+			o->bind_key = argv[++i];
+		} else if (strcmp(a, "--nonce") == 0 && has_val) {
+			o->nonce = argv[++i];
 		} else if (strcmp(a, "--at") == 0 && has_val) {
 			if (parse_at(argv[++i], &o->at))
 				return cli_usage_error("attest", "--at wants YYYY-MM-DD or "
@@ -165,6 +171,46 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 	return rc;
 }
 
+/* REPORT_DATA expected for the key in `path` (DER SubjectPublicKeyInfo or PEM
+ * public key) and the hex nonce, by the Enarx binding rule for the TEE. */
+static int expected_binding(const struct opts *o, enarx_tee tee, uint8_t rd[64])
+{
+	struct buf b = {0};
+	uint8_t nonce[64];
+	size_t nl = 0;
+	int rc = -1;
+	if (o->nonce) {
+		nl = strlen(o->nonce) / 2;
+		if (nl > sizeof(nonce) || strlen(o->nonce) % 2 ||
+		    hex_decode(o->nonce, strlen(o->nonce), nonce, nl)) {
+			cli_error("attest: --nonce wants at most 64 bytes of hex");
+			return -1;
+		}
+	}
+	if (read_file(o->bind_key, &b))
+		goto out;
+	const unsigned char *q = b.data;
+	EVP_PKEY *k = d2i_PUBKEY(NULL, &q, (long)b.len);
+	if (!k) {
+		BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+		k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	}
+	unsigned char *spki = NULL;
+	int len = k ? i2d_PUBKEY(k, &spki) : -1;
+	EVP_PKEY_free(k);
+	if (len <= 0) {
+		cli_error("attest: %s is not a public key (DER SubjectPublicKeyInfo or PEM)",
+		          o->bind_key);
+		goto out;
+	}
+	rc = enarx_attest_binding(tee, spki, (size_t)len, nonce, nl, rd);
+	OPENSSL_free(spki);
+out:
+	buf_free(&b, 0);
+	return rc;
+}
+
 static void print_text(const enarx_claims *c, const char *verdict, const char *why,
                        const char *runtime)
 {
@@ -210,6 +256,14 @@ static int attest_verify_cmd(int argc, char **argv)
 	const char *verdict = "rejected";
 	if (rc == -1000)
 		goto out;
+	if (!rc && o.bind_key) {
+		uint8_t rd[64];
+		if (expected_binding(&o, c->tee, rd)) {
+			rc = -1000;
+			goto out;
+		}
+		enarx_policy_require_report_data(pol, rd, sizeof(rd));
+	}
 	if (rc) {
 		snprintf(why, sizeof(why), "%s: %s", enarx_strerror(rc), enarx_attest_error(a));
 	} else if (enarx_policy_check(pol, c, why, sizeof(why)) == 0) {

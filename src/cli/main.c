@@ -32,6 +32,7 @@ static const struct cli_cmd commands[] = {
     {"attest", cmd_attest, "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy",
      "Usage: enarx attest verify EVIDENCE [--certs FILE]... [--crl FILE]... [--collateral FILE]...\n"
      "                          [--policy FILE] [--at TIME] [--json] [--allow-trailing-data]\n"
+     "                          [--bind-key PUBKEY [--nonce HEX]]\n"
      "\n"
      "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
      "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
@@ -41,6 +42,8 @@ static const struct cli_cmd commands[] = {
      "  --policy FILE  TOML policy (docs/attestation.md); default: production policy\n"
      "  --at TIME      verification time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default now)\n"
      "  --json         claims and verdict as JSON\n"
+     "  --bind-key F   require REPORT_DATA to bind this public key (Enarx rule:\n"
+     "                 SHA-384 (SNP) or SHA-256 of SPKI DER || nonce, zero-padded)\n"
      "\n"
      "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
      "2 on usage errors.\n"},

@@ -71,6 +71,28 @@ tap_like "policy error has the line" "$out" "line 1: allow_debgu: unknown key"
 run "$S/snp/reports/virtee_milan/report.bin" --bogus
 tap_is "unknown option is a usage error" "$rc" 2
 
+# key binding: the Steward report binds SHA-384 of its CSR key
+run "$S/snp/reports/steward_milan/report.bin" --certs "$S/snp/reports/steward_milan/vcek.der" --bind-key "$S/snp/reports/steward_milan/csr_spki.der"
+tap_is "SNP report bound to its CSR key" "$rc" 0
+run "$S/snp/reports/steward_milan/report.bin" --certs "$S/snp/reports/steward_milan/vcek.der" --bind-key "$S/sgx/steward_icelake_i5/csr_spki.der"
+tap_is "SNP report not bound to another key" "$rc" 1
+tap_like "binding rejection names report_data" "$out" "report_data: REPORT_DATA e74229bb"
+printf '[sgx]\ntcb_status = ["Unevaluated"]\nrequire_qe_identity = false\n' > "$TMP/uneval.toml"
+run "$S/sgx/steward_icelake_xeon/quote.bin" --at 2023-02-01 --policy "$TMP/uneval.toml" --bind-key "$S/sgx/steward_icelake_xeon/csr_spki.der"
+tap_is "SGX quote bound to its CSR key (SHA-256)" "$rc" 0
+run "$S/sgx/steward_icelake_xeon/quote.bin" --at 2023-02-01 --policy "$TMP/uneval.toml" --bind-key "$S/sgx/steward_icelake_xeon/csr_spki.der" --nonce 00
+tap_is "SGX binding with a nonce differs" "$rc" 1
+
+# KVM evidence: insecure, accepted only where policy says so
+{ printf 'KVM1'; head -c 64 /dev/zero; } > "$TMP/kvm.bin"
+run "$TMP/kvm.bin"
+tap_is "KVM evidence rejected by default" "$rc" 1
+tap_like "KVM rejection reason" "$out" "TEE type kvm not accepted"
+printf 'tee = ["kvm"]\nallow_insecure = true\n' > "$TMP/kvm.toml"
+run "$TMP/kvm.bin" --policy "$TMP/kvm.toml"
+tap_is "KVM evidence accepted by an insecure-allowing policy" "$rc" 0
+tap_like "KVM labelled insecure" "$out" "insecure, no hardware root of trust"
+
 head -c 100 "$S/snp/reports/virtee_milan/report.bin" > "$TMP/short.bin"
 run "$TMP/short.bin"
 tap_is "garbage evidence rejected" "$rc" 1
