@@ -12,7 +12,7 @@ command -v openssl >/dev/null || tap_skip_all "openssl CLI not installed"
 # s_server PORT ARGS...: an HTTP-ish openssl server (-www) in the background.
 s_server() {
 	local port=$1; shift
-	bg "$TMP/s_server.$port.log" timeout 60 openssl s_server -accept "127.0.0.1:$port" -www -naccept 4 "$@"
+	bg "$TMP/s_server.$port.log" timeout 60 openssl s_server -accept "127.0.0.1:$port" -www -naccept 10 "$@"
 	wait_tcp "$port"
 }
 
