@@ -136,7 +136,7 @@ int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n);
 /* Quote padding: trailing zero bytes are always accepted; other trailing bytes only if set. */
 void enarx_evidence_allow_trailing_data(enarx_evidence *ev, bool allow);
 
-/* ---- verifier: pinned roots and caches ---- */
+/* ---- verifier: pinned roots and caches (one context per thread) ---- */
 typedef struct enarx_attest enarx_attest;
 
 enarx_attest *enarx_attest_new(void);
