@@ -38,7 +38,9 @@ EXPORT(c_divmix) int32_t c_divmix(int32_t a, int32_t b)
 {
 	if (b == 0 || (a == INT32_MIN && b == -1))
 		return 0x7eadbeef;
-	return a / b * 31 + a % b - (int32_t)((uint32_t)a / (uint32_t)b);
+	/* the sum in unsigned arithmetic: no signed overflow on either side */
+	return (int32_t)((uint32_t)(a / b) * 31u + (uint32_t)(a % b) -
+			 (uint32_t)a / (uint32_t)b);
 }
 
 EXPORT(c_bits) uint32_t c_bits(uint32_t x)
