@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -561,8 +562,23 @@ out:
 
 /* ---- backend interface ------------------------------------------------- */
 
+/* PVM (kvm_pvm) offers /dev/kvm without hardware virtualization: it
+ * emulates the shim instruction by instruction, so a Keep works but starts in
+ * about a second and pays milliseconds per syscall and page fault. It is used
+ * only when asked for (docs/kvm-keep.md). */
+static bool kvm_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 static int kvm_usable(char *why, size_t n)
 {
+	if (kvm_is_pvm() && !getenv("ENARX_KVM_ALLOW_PVM")) {
+		if (why)
+			snprintf(why, n, "/dev/kvm is kvm_pvm (paravirtual, no hardware virtualization; "
+					 "the shim would be emulated): set ENARX_KVM_ALLOW_PVM=1 to use it anyway");
+		return 0;
+	}
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (why)

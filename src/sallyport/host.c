@@ -492,11 +492,31 @@ static int arg_path(const struct req *r, int i, uint64_t len, const char **out)
 	return 0;
 }
 
+/* A host directory named by absolute path, for a preopen: read-only
+ * directory opens only (what the Keep may then reach beneath it is confined
+ * by RESOLVE_BENEATH on every later call). */
+static int64_t open_abs_dir(const struct req *r, const char *path)
+{
+	uint64_t fl = r->a[2];
+	bool dir_only = (fl & O_DIRECTORY) && (fl & O_TMPFILE) != O_TMPFILE;
+	if ((fl & O_ACCMODE) != O_RDONLY || !dir_only || (fl & (O_CREAT | O_TRUNC)))
+		return -EACCES;
+	if (new_guest_fd(r->h) < 0)
+		return -EMFILE;
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_MAGICLINKS };
+	return adopt_fd(r->h, sys(r, SYS_openat2, AT_FDCWD, (long)path, (long)&how, sizeof(how), 0, 0));
+}
+
 static int64_t h_openat(const struct req *r, long num)
 {
 	int dfd;
 	const char *path;
 	/* arg 4 carries the path's length in the block (not a Linux arg). */
+	if ((int)r->a[0] == AT_FDCWD) {
+		TRY(arg_path(r, 1, r->a[4], &path));
+		return path[0] == '/' ? open_abs_dir(r, path) : -EBADF;
+	}
 	TRY(arg_fd(r, 0, &dfd));
 	TRY(arg_path(r, 1, r->a[4], &path));
 	if (new_guest_fd(r->h) < 0)
@@ -507,6 +527,208 @@ static int64_t h_openat(const struct req *r, long num)
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	return adopt_fd(r->h, sys(r, SYS_openat2, dfd, (long)path, (long)&how, sizeof(how), 0, 0));
+}
+
+/* (dirfd, relative path) -> (parent dir fd opened beneath dirfd, last
+ * component). The parent is resolved with RESOLVE_BENEATH, so symlinks and
+ * ".." in the path cannot leave dirfd; the last component is a plain name
+ * the *at call acts on without following it out. Closes nothing on error;
+ * *parent must be closed by the caller on success. */
+static int beneath(const struct req *r, int dfd_arg, int path_arg, uint64_t plen, int *parent,
+		   char *base, size_t base_size)
+{
+	int dfd;
+	const char *path;
+	char dir[4096];
+	TRY(arg_fd(r, dfd_arg, &dfd));
+	TRY(arg_path(r, path_arg, plen, &path));
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--; /* "a/b/" names b */
+	if (n == 0 || path[0] == '/')
+		return -EXDEV;
+	const char *slash = memrchr(path, '/', n);
+	size_t blen = slash ? n - (size_t)(slash + 1 - path) : n;
+	if (blen == 0 || blen >= base_size)
+		return -ENAMETOOLONG;
+	memcpy(base, slash ? slash + 1 : path, blen);
+	base[blen] = 0;
+	if (!strcmp(base, "..") || !strcmp(base, "."))
+		return -EXDEV;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	if (dlen == 0) {
+		memcpy(dir, ".", 2);
+	} else {
+		memcpy(dir, path, dlen);
+		dir[dlen] = 0;
+	}
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	long fd = sys(r, SYS_openat2, dfd, (long)dir, (long)&how, sizeof(how), 0, 0);
+	if (fd < 0)
+		return (int)fd;
+	*parent = (int)fd;
+	return 0;
+}
+
+/* Path lengths ride in argument 5 (two of them packed as lo | hi << 32). */
+static uint64_t plen_lo(const struct req *r)
+{
+	return r->a[5] & 0xffffffff;
+}
+
+static uint64_t plen_hi(const struct req *r)
+{
+	return r->a[5] >> 32;
+}
+
+static int64_t h_mkdirat(const struct req *r, long num)
+{
+	int p;
+	char base[256];
+	TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
+	long ret = sys(r, num, p, (long)base, (long)(r->a[2] & 07777), 0, 0, 0);
+	close(p);
+	return ret;
+}
+
+static int64_t h_unlinkat(const struct req *r, long num)
+{
+	int p;
+	char base[256];
+	if (r->a[2] & ~(uint64_t)AT_REMOVEDIR)
+		return -EINVAL;
+	TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
+	long ret = sys(r, num, p, (long)base, (long)r->a[2], 0, 0, 0);
+	close(p);
+	return ret;
+}
+
+/* renameat2 and linkat: (olddfd, old, newdfd, new, flags). */
+static int64_t h_two_paths(const struct req *r, long num)
+{
+	int p1, p2;
+	char b1[256], b2[256];
+	uint64_t fl = r->a[4];
+	if (num == SYS_linkat ? fl != 0 : (fl & ~(uint64_t)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
+		return -EINVAL; /* no following links out, no AT_EMPTY_PATH */
+	TRY(beneath(r, 0, 1, plen_lo(r), &p1, b1, sizeof(b1)));
+	int e = beneath(r, 2, 3, plen_hi(r), &p2, b2, sizeof(b2));
+	if (e) {
+		close(p1);
+		return e;
+	}
+	long ret = num == SYS_linkat ? sys(r, num, p1, (long)b1, p2, (long)b2, 0, 0)
+				      : sys(r, SYS_renameat2, p1, (long)b1, p2, (long)b2, (long)fl, 0);
+	close(p1);
+	close(p2);
+	return ret;
+}
+
+/* symlinkat(target, newdfd, linkpath): the target is only stored, never
+ * resolved here; every later host lookup stays beneath its directory. */
+static int64_t h_symlinkat(const struct req *r, long num)
+{
+	const char *target;
+	int p;
+	char base[256];
+	TRY(arg_path(r, 0, plen_lo(r), &target));
+	TRY(beneath(r, 1, 2, plen_hi(r), &p, base, sizeof(base)));
+	long ret = sys(r, num, (long)target, p, (long)base, 0, 0, 0);
+	close(p);
+	return ret;
+}
+
+static int64_t h_readlinkat(const struct req *r, long num)
+{
+	int p;
+	char base[256];
+	uint8_t *buf;
+	TRY(arg_buf(r, 2, r->a[3], false, &buf));
+	TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
+	long ret = sys(r, num, p, (long)base, (long)buf, (long)r->a[3], 0, 0);
+	close(p);
+	return ret;
+}
+
+/* newfstatat: the last component is followed only through openat2 beneath
+ * dirfd; AT_EMPTY_PATH with "" is fstat of dirfd. */
+static int64_t h_fstatat(const struct req *r, long num)
+{
+	int dfd, p;
+	uint8_t *st;
+	const char *path;
+	char base[256];
+	TRY(arg_fd(r, 0, &dfd));
+	TRY(arg_buf(r, 2, sizeof(struct stat), false, &st));
+	TRY(arg_path(r, 1, plen_lo(r), &path));
+	if (!path[0])
+		return (r->a[3] & AT_EMPTY_PATH) ? sys(r, SYS_fstat, dfd, (long)st, 0, 0, 0, 0) : -ENOENT;
+	if (r->a[3] & AT_SYMLINK_NOFOLLOW) {
+		TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
+		long ret = sys(r, num, p, (long)base, (long)st, AT_SYMLINK_NOFOLLOW, 0, 0);
+		close(p);
+		return ret;
+	}
+	if (path[0] == '/')
+		return -EXDEV;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	long fd = sys(r, SYS_openat2, dfd, (long)path, (long)&how, sizeof(how), 0, 0);
+	if (fd < 0)
+		return fd;
+	long ret = sys(r, SYS_fstat, fd, (long)st, 0, 0, 0, 0);
+	close((int)fd);
+	return ret;
+}
+
+static int64_t h_utimensat(const struct req *r, long num)
+{
+	int dfd, p;
+	uint8_t *times;
+	char base[256];
+	TRY(arg_fd(r, 0, &dfd));
+	TRY(arg_buf(r, 2, 2 * sizeof(struct timespec), true, &times));
+	if (r->a[1] == SP_NULL)
+		return sys(r, num, dfd, 0, (long)times, 0, 0, 0);
+	TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
+	long ret = sys(r, num, p, (long)base, (long)times, AT_SYMLINK_NOFOLLOW, 0, 0);
+	close(p);
+	return ret;
+}
+
+/* pread64/pwrite64: read's shape plus an offset. */
+static int64_t h_pread(const struct req *r, long num)
+{
+	int fd;
+	uint8_t *p;
+	TRY(arg_fd(r, 0, &fd));
+	TRY(arg_buf(r, 1, r->a[2], false, &p));
+	return sys(r, num, fd, (long)p, (long)r->a[2], (long)r->a[3], 0, 0);
+}
+
+/* openat2: the Keep's own resolve flags plus RESOLVE_BENEATH, always. */
+static int64_t h_openat2(const struct req *r, long num)
+{
+	int dfd;
+	const char *path;
+	uint8_t *hw;
+	struct open_how how;
+	TRY(arg_buf(r, 2, sizeof(how), false, &hw));
+	memcpy(&how, hw, sizeof(how));
+	TRY(arg_path(r, 1, plen_lo(r), &path));
+	if ((int)r->a[0] == AT_FDCWD) {
+		struct req q = *r;
+		q.a[2] = how.flags;
+		return path[0] == '/' ? open_abs_dir(&q, path) : -EBADF;
+	}
+	TRY(arg_fd(r, 0, &dfd));
+	if (new_guest_fd(r->h) < 0)
+		return -EMFILE;
+	how.flags |= O_CLOEXEC;
+	how.mode = (how.flags & (O_CREAT | O_TMPFILE)) ? how.mode & 07777 : 0;
+	how.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	return adopt_fd(r->h, sys(r, num, dfd, (long)path, (long)&how, sizeof(how), 0, 0));
 }
 
 static int64_t h_getdents(const struct req *r, long num)
@@ -553,7 +775,21 @@ static handler_fn handler_for(uint64_t num)
 	case SYS_clock_getres: return h_clock;
 	case SYS_dup: return h_dup;
 	case SYS_openat: return h_openat;
+	case SYS_openat2: return h_openat2;
 	case SYS_getdents64: return h_getdents;
+	case SYS_pread64:
+	case SYS_pwrite64: return h_pread;
+	case SYS_fsync:
+	case SYS_fdatasync: return h_fd_int;
+	case SYS_ftruncate: return h_fd_int;
+	case SYS_mkdirat: return h_mkdirat;
+	case SYS_unlinkat: return h_unlinkat;
+	case SYS_renameat2:
+	case SYS_linkat: return h_two_paths;
+	case SYS_symlinkat: return h_symlinkat;
+	case SYS_readlinkat: return h_readlinkat;
+	case SYS_newfstatat: return h_fstatat;
+	case SYS_utimensat: return h_utimensat;
 	case SYS_exit_group: return h_exit_group;
 	default: return NULL;
 	}

@@ -123,6 +123,16 @@ struct exec_info {
 };
 int elf_load(const uint8_t *img, uint64_t img_gpa, uint64_t len, struct exec_info *out);
 
+/* signal.c */
+int64_t signal_action(uint64_t sig, uint64_t act, uint64_t old, uint64_t size);
+int64_t signal_mask(uint64_t how, uint64_t set, uint64_t old, uint64_t size);
+int64_t signal_altstack(uint64_t ss, uint64_t old, const struct frame *f);
+/* Delivers sig for a fault in ring 3 if the executor handles it; false when
+ * the Keep must end instead. */
+bool signal_deliver(struct frame *f, int sig, int code, uint64_t addr);
+int64_t signal_return(struct frame *f);
+void signal_note_syscall(void);
+
 /* syscall.c */
 void syscall_init(const struct exec_info *ei);
 void syscall_dispatch(struct frame *f);

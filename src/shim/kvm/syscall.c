@@ -25,11 +25,6 @@ uint64_t shim_brk_start, shim_brk_cur;
 static uint8_t iobuf[SP_MAX_DATA]; /* bounce buffer for readv/writev */
 static uint64_t logged_enosys[8];
 
-struct sigstate {
-	uint64_t handler, flags, restorer, mask;
-};
-static struct sigstate sigs[65];
-static uint64_t sigmask;
 
 void syscall_init(const struct exec_info *ei)
 {
@@ -234,37 +229,6 @@ static int64_t sys_getatt(struct frame *f)
 	return sizeof(ev);
 }
 
-/* ---- signals: bookkeeping only (nothing is delivered asynchronously) ---- */
-
-static int64_t sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t old, uint64_t size)
-{
-	if (sig < 1 || sig > 64 || size != 8 || sig == 9 || sig == 19)
-		return -EINVAL;
-	if ((act && !uin(act, 32)) || (old && !uout(old, 32)))
-		return -EFAULT;
-	if (old)
-		memcpy((void *)old, &sigs[sig], 32);
-	if (act)
-		memcpy(&sigs[sig], (const void *)act, 32);
-	return 0;
-}
-
-static int64_t sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t old, uint64_t size)
-{
-	if (size != 8 || how > 2)
-		return -EINVAL;
-	if ((set && !uin(set, 8)) || (old && !uout(old, 8)))
-		return -EFAULT;
-	if (old)
-		memcpy((void *)old, &sigmask, 8);
-	if (set) {
-		uint64_t s;
-		memcpy(&s, (const void *)set, 8);
-		sigmask = how == 0 ? sigmask | s : how == 1 ? sigmask & ~s : s;
-	}
-	return 0;
-}
-
 /* ---- I/O through the sallyport ------------------------------------------- */
 
 static int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len)
@@ -337,15 +301,6 @@ static int64_t sys_fstat(uint64_t fd, uint64_t st)
 	return sp_call(5, a, 2, 0);
 }
 
-static int64_t sys_newfstatat(uint64_t dfd, uint64_t path, uint64_t st, uint64_t flags)
-{
-	if (!uin(path, 1))
-		return -EFAULT;
-	if (*(const char *)path == 0 && (flags & 0x1000 /* AT_EMPTY_PATH */))
-		return sys_fstat(dfd, st);
-	return -ENOENT;
-}
-
 static int64_t sys_poll(uint64_t num, uint64_t fds, uint64_t n, uint64_t t, uint64_t mask)
 {
 	if (n > 1024 || !uout(fds, n * 8))
@@ -377,6 +332,12 @@ static int64_t sys_sockaddr_in(uint64_t num, uint64_t fd, uint64_t addr, uint64_
 	return sp_call(num, a, 3, 0);
 }
 
+/* The shim's own stack (sys_msg passes a socklen from there). */
+static bool kstack_ptr(uint64_t p)
+{
+	return p >= (uint64_t)kstack_end - 65536 && p + 4 <= (uint64_t)kstack_end;
+}
+
 /* (sockaddr out, socklen inout) pairs: the buffer size is the caller's
  * socklen, read once. */
 static int addr_pair(uint64_t addr, uint64_t lenp, uint32_t *len)
@@ -384,7 +345,7 @@ static int addr_pair(uint64_t addr, uint64_t lenp, uint32_t *len)
 	*len = 0;
 	if (!lenp)
 		return addr ? -EFAULT : 0;
-	if (!uout(lenp, 4))
+	if (!uout(lenp, 4) && !kstack_ptr(lenp))
 		return -EFAULT;
 	memcpy(len, (const void *)lenp, 4);
 	if (*len > 128)
@@ -412,12 +373,17 @@ static int64_t sys_sockname(uint64_t num, uint64_t fd, uint64_t addr, uint64_t l
 	return sp_call(num, a, 3, 0);
 }
 
+static bool kbuf(uint64_t p)
+{
+	return p >= (uint64_t)iobuf && p < (uint64_t)iobuf + sizeof(iobuf);
+}
+
 static int64_t sys_sendto(uint64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
 			  uint64_t alen)
 {
 	if (len > SP_MAX_DATA - 256)
 		len = SP_MAX_DATA - 256;
-	if (!uin(buf, len) || alen > 128 || (addr && !uin(addr, alen)))
+	if ((!kbuf(buf) && !uin(buf, len)) || alen > 128 || (addr && !uin(addr, alen)))
 		return -EFAULT;
 	struct sp_arg a[6] = { V(fd), B(SP_IN, buf, len), V(len), V(flags),
 			       B(SP_IN, addr, addr ? alen : 0), V(addr ? alen : 0) };
@@ -430,7 +396,7 @@ static int64_t sys_recvfrom(uint64_t fd, uint64_t buf, uint64_t len, uint64_t fl
 	uint32_t alen;
 	if (len > SP_MAX_DATA - 256)
 		len = SP_MAX_DATA - 256;
-	if (!uout(buf, len))
+	if (!kbuf(buf) && !uout(buf, len))
 		return -EFAULT;
 	int e = addr_pair(addr, lenp, &alen);
 	if (e)
@@ -458,21 +424,171 @@ static int64_t sys_getsockopt(uint64_t fd, uint64_t lvl, uint64_t name, uint64_t
 	return sp_call(55, a, 5, 0);
 }
 
-static int64_t sys_openat(uint64_t dfd, uint64_t path, uint64_t flags, uint64_t mode)
+/* Copies a NUL-terminated user path; returns its length with the NUL. */
+static int64_t user_path(uint64_t path, char *buf, size_t size)
 {
-	char buf[4096];
-	size_t n = 0;
-	for (;; n++) {
-		if (n == sizeof(buf))
-			return -ENAMETOOLONG;
+	for (size_t n = 0; n < size; n++) {
 		if (!uin(path + n, 1))
 			return -EFAULT;
 		buf[n] = *(const char *)(path + n);
 		if (!buf[n])
-			break;
+			return (int64_t)n + 1;
 	}
-	struct sp_arg a[5] = { V(dfd), B(SP_IN, buf, n + 1), V(flags), V(mode), V(n + 1) };
+	return -ENAMETOOLONG;
+}
+
+static char pathbuf[2][4096];
+
+static int64_t sys_openat(uint64_t dfd, uint64_t path, uint64_t flags, uint64_t mode)
+{
+	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
+	if (n < 0)
+		return n;
+	struct sp_arg a[5] = { V(dfd), B(SP_IN, pathbuf[0], n), V(flags), V(mode), V(n) };
 	return sp_call(257, a, 5, MAX_FD);
+}
+
+static int64_t sys_openat2(uint64_t dfd, uint64_t path, uint64_t how, uint64_t size)
+{
+	uint64_t h[3];
+	if (size < sizeof(h) || size > 4096)
+		return -EINVAL;
+	if (!uin(how, size))
+		return -EFAULT;
+	for (uint64_t i = sizeof(h); i < size; i++)
+		if (((const uint8_t *)how)[i])
+			return -7; /* E2BIG: unknown extensions */
+	memcpy(h, (const void *)how, sizeof(h));
+	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
+	if (n < 0)
+		return n;
+	struct sp_arg a[6] = { V(dfd), B(SP_IN, pathbuf[0], n), B(SP_IN, h, sizeof(h)),
+			       V(sizeof(h)), V(0), V(n) };
+	return sp_call(437, a, 6, MAX_FD);
+}
+
+/* *at calls with one path: (dfd, path, x, y); the path length goes in arg 5. */
+static int64_t sys_path1(uint64_t num, uint64_t dfd, uint64_t path, struct sp_arg a2,
+			 struct sp_arg a3)
+{
+	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
+	if (n < 0)
+		return n;
+	struct sp_arg a[6] = { V(dfd), B(SP_IN, pathbuf[0], n), a2, a3, V(0), V(n) };
+	return sp_call(num, a, 6, num == 267 ? a3.val : 0);
+}
+
+/* renameat2, linkat: (odfd, old, ndfd, new, flags). */
+static int64_t sys_path2(uint64_t num, uint64_t odfd, uint64_t old, uint64_t ndfd, uint64_t nw,
+			 uint64_t flags)
+{
+	int64_t n1 = user_path(old, pathbuf[0], sizeof(pathbuf[0]));
+	int64_t n2 = user_path(nw, pathbuf[1], sizeof(pathbuf[1]));
+	if (n1 < 0 || n2 < 0)
+		return n1 < 0 ? n1 : n2;
+	struct sp_arg a[6] = { V(odfd), B(SP_IN, pathbuf[0], n1), V(ndfd), B(SP_IN, pathbuf[1], n2),
+			       V(flags), V((uint64_t)n1 | (uint64_t)n2 << 32) };
+	return sp_call(num, a, 6, 0);
+}
+
+static int64_t sys_symlinkat(uint64_t target, uint64_t ndfd, uint64_t link)
+{
+	int64_t n1 = user_path(target, pathbuf[0], sizeof(pathbuf[0]));
+	int64_t n2 = user_path(link, pathbuf[1], sizeof(pathbuf[1]));
+	if (n1 < 0 || n2 < 0)
+		return n1 < 0 ? n1 : n2;
+	struct sp_arg a[6] = { B(SP_IN, pathbuf[0], n1), V(ndfd), B(SP_IN, pathbuf[1], n2), V(0),
+			       V(0), V((uint64_t)n1 | (uint64_t)n2 << 32) };
+	return sp_call(266, a, 6, 0);
+}
+
+static int64_t sys_readlinkat(uint64_t dfd, uint64_t path, uint64_t buf, uint64_t size)
+{
+	if (size > SP_MAX_DATA - 8192)
+		size = SP_MAX_DATA - 8192;
+	if (!uout(buf, size))
+		return -EFAULT;
+	return sys_path1(267, dfd, path, (struct sp_arg)B(SP_OUT_RET, buf, size),
+			 (struct sp_arg)V(size));
+}
+
+static int64_t sys_fstatat(uint64_t dfd, uint64_t path, uint64_t st, uint64_t flags)
+{
+	if (!uout(st, 144))
+		return -EFAULT;
+	return sys_path1(262, dfd, path, (struct sp_arg)B(SP_OUT, st, 144), (struct sp_arg)V(flags));
+}
+
+static int64_t sys_utimensat(uint64_t dfd, uint64_t path, uint64_t times, uint64_t flags)
+{
+	if (times && !uin(times, 32))
+		return -EFAULT;
+	struct sp_arg t = B(SP_IN, times, times ? 32 : 0);
+	if (!path) {
+		struct sp_arg a[6] = { V(dfd), B(SP_IN, 0, 0), t, V(flags), V(0), V(0) };
+		return sp_call(280, a, 6, 0);
+	}
+	return sys_path1(280, dfd, path, t, (struct sp_arg)V(flags));
+}
+
+static int64_t sys_prw(uint64_t num, uint64_t fd, uint64_t buf, uint64_t len, uint64_t off)
+{
+	if (len > SP_MAX_DATA)
+		len = SP_MAX_DATA;
+	if (!mm_user_ok(buf, len, num == 17))
+		return -EFAULT;
+	struct sp_arg a[4] = { V(fd), B(num == 17 ? SP_OUT_RET : SP_IN, buf, len), V(len), V(off) };
+	return sp_call(num, a, 4, len);
+}
+
+struct msghdr_ {
+	uint64_t name;
+	uint32_t namelen, pad;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad2;
+};
+
+/* sendmsg/recvmsg as one sendto/recvfrom through the bounce buffer; no
+ * control messages cross the sallyport. */
+static int64_t sys_msg(bool send, uint64_t fd, uint64_t msg, uint64_t flags)
+{
+	struct msghdr_ m;
+	struct iovec_ v[64];
+	if (!mm_user_ok(msg, sizeof(m), !send))
+		return -EFAULT;
+	memcpy(&m, (const void *)msg, sizeof(m));
+	if (m.iovlen > 1024 || (send && m.controllen))
+		return -EINVAL;
+	size_t cnt = m.iovlen > 64 ? 64 : m.iovlen, total = 0, cap = SP_MAX_DATA - 512;
+	if (!uin(m.iov, cnt * sizeof(v[0])))
+		return -EFAULT;
+	memcpy(v, (const void *)m.iov, cnt * sizeof(v[0]));
+	for (size_t i = 0; i < cnt && total < cap; i++) {
+		size_t n = v[i].len < cap - total ? v[i].len : cap - total;
+		if (!mm_user_ok(v[i].base, n, !send))
+			return -EFAULT;
+		if (send)
+			memcpy(iobuf + total, (const void *)v[i].base, n);
+		total += n;
+	}
+	if (send)
+		return sys_sendto(fd, (uint64_t)iobuf, total, flags, m.name, m.name ? m.namelen : 0);
+	uint32_t nl = m.namelen;
+	int64_t r = sys_recvfrom(fd, (uint64_t)iobuf, total, flags, m.name,
+				 m.name ? (uint64_t)&nl : 0);
+	if (r < 0)
+		return r;
+	size_t at = 0;
+	for (size_t i = 0; i < cnt && at < (size_t)r; i++) {
+		size_t n = v[i].len < (size_t)r - at ? v[i].len : (size_t)r - at;
+		memcpy((void *)v[i].base, iobuf + at, n);
+		at += n;
+	}
+	m.namelen = m.name ? nl : 0;
+	m.controllen = 0;
+	m.flags = 0;
+	memcpy((void *)msg, &m, sizeof(m));
+	return r;
 }
 
 static int64_t sys_getdents(uint64_t fd, uint64_t buf, uint64_t len)
@@ -510,8 +626,9 @@ static int64_t dispatch(struct frame *f)
 	case 10: return mm_protect(a0, a1, (int)a2);
 	case 11: return mm_unmap(a0, a1);
 	case 12: return sys_brk(a0);
-	case 13: return sys_rt_sigaction(a0, a1, a2, a3);
-	case 14: return sys_rt_sigprocmask(a0, a1, a2, a3);
+	case 13: return signal_action(a0, a1, a2, a3);
+	case 14: return signal_mask(a0, a1, a2, a3);
+	case 15: return signal_return(f);
 	case 16: return sys_ioctl(a0, a1, a2);
 	case 19: return sys_rwv(false, a0, a1, a2);
 	case 20: return sys_rwv(true, a0, a1, a2);
@@ -536,7 +653,7 @@ static int64_t dispatch(struct frame *f)
 	case 63: return sys_uname(a0);
 	case 72: return sys_fd_only(72, a0, a1, a2, INT64_MAX);      /* fcntl */
 	case 102: case 104: case 107: case 108: return 1000;         /* uid, gid */
-	case 131: return 0;                                          /* sigaltstack */
+	case 131: return signal_altstack(a0, a1, f);
 	case 158: return sys_arch_prctl(a0, a1);
 	case 202: return (a1 & 127) == 1 ? 0 : -EAGAIN;              /* futex: one thread */
 	case 204:                                                    /* sched_getaffinity */
@@ -550,9 +667,25 @@ static int64_t dispatch(struct frame *f)
 	case 230:                                                    /* clock_nanosleep */
 		return a1 ? -EINVAL : sys_nanosleep(a2, a3);
 	case 257: return sys_openat(a0, a1, a2, a3);
-	case 262: return sys_newfstatat(a0, a1, a2, a3);
+	case 437: return sys_openat2(a0, a1, a2, a3);
+	case 262: return sys_fstatat(a0, a1, a2, a3);
+	case 17: case 18: return sys_prw(f->rax, a0, a1, a2, a3);
+	case 74: case 75: return sys_fd_only(f->rax, a0, 0, 0, 0);   /* fsync, fdatasync */
+	case 77: return sys_fd_only(77, a0, a1, 0, 0);               /* ftruncate */
+	case 258: return sys_path1(258, a0, a1, (struct sp_arg)V(a2), (struct sp_arg)V(0));
+	case 263: return sys_path1(263, a0, a1, (struct sp_arg)V(a2), (struct sp_arg)V(0));
+	case 264: return sys_path2(316, a0, a1, a2, a3, 0);          /* renameat */
+	case 316: return sys_path2(316, a0, a1, a2, a3, a4);
+	case 265: return sys_path2(265, a0, a1, a2, a3, a4);
+	case 266: return sys_symlinkat(a0, a1, a2);
+	case 280: return sys_utimensat(a0, a1, a2, a3);
+	case 46: return sys_msg(true, a0, a1, a2);
+	case 47: return sys_msg(false, a0, a1, a2);
 	case 271: return sys_poll(271, a0, a1, a2, a3);
 	case 273: return 0;                                          /* set_robust_list */
+	case 334: return -ENOSYS;                                    /* rseq: glibc copes */
+	case 89: return -ENOENT;                                     /* readlink: no /proc */
+	case 267: return sys_readlinkat(a0, a1, a2, a3);
 	case 302: return sys_prlimit(a0, a1, a2, a3);
 	case 318: return sys_getrandom(a0, a1);
 	case SYS_GETATT: return sys_getatt(f);
@@ -562,7 +695,22 @@ static int64_t dispatch(struct frame *f)
 
 void syscall_dispatch(struct frame *f)
 {
+	signal_note_syscall();
 	f->rax = (uint64_t)dispatch(f);
+}
+
+/* The signal Linux would send for a ring-3 exception, with its si_code. */
+static bool user_signal(struct frame *f, uint64_t addr)
+{
+	switch (f->vector) {
+	case 14: return signal_deliver(f, 11, (f->error & 1) ? 2 : 1, addr); /* SEGV_ACCERR/MAPERR */
+	case 13: return signal_deliver(f, 11, 0x80, 0);                       /* SI_KERNEL */
+	case 0: return signal_deliver(f, 8, 1, f->rip);                       /* FPE_INTDIV */
+	case 6: return signal_deliver(f, 4, 2, f->rip);                       /* ILL_ILLOPN */
+	case 16: case 19: return signal_deliver(f, 8, 0, f->rip);
+	case 17: return signal_deliver(f, 7, 1, addr);                        /* SIGBUS */
+	default: return false;
+	}
 }
 
 void trap_dispatch(struct frame *f)
@@ -581,5 +729,7 @@ void trap_dispatch(struct frame *f)
 	if (f->vector == 14 && mm_fault(addr, f->error))
 		return;
 	bool user = (f->cs & 3) == 3;
+	if (user && user_signal(f, addr))
+		return;
 	shim_fault(f->vector, f->rip, addr, f->error, user ? "the executor (ring 3)" : "the shim");
 }
