@@ -249,13 +249,33 @@ int tlssock_pending(int fd)
 
 /* One descriptor's poll translation: events to ask the kernel for, and
  * whether library-buffered data already makes it readable. */
-static short poll_in(const struct pollfd *p, bool *buffered)
+/* A DTLS handshake must be resumed when its retransmission timer expires,
+ * so a wait on such a socket is cut short to the timer. */
+static int dtls_timer_ms(struct ts_sock *s, int timeout_ms)
+{
+	struct timeval tv;
+	int t;
+
+	if (s->type != SOCK_DGRAM || s->state != TS_HANDSHAKE || !s->ssl ||
+	    pthread_mutex_trylock(&s->lock) != 0)
+		return timeout_ms;
+	if (DTLSv1_get_timeout(s->ssl, &tv) == 1) {
+		t = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) + 1;
+		if (timeout_ms < 0 || t < timeout_ms)
+			timeout_ms = t;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return timeout_ms;
+}
+
+static short poll_in(const struct pollfd *p, bool *buffered, int *timeout_ms)
 {
 	struct ts_sock *s = ts__get(p->fd);
 
 	*buffered = false;
 	if (!s)
 		return p->events;
+	*timeout_ms = dtls_timer_ms(s, *timeout_ms);
 	if (s->state == TS_HANDSHAKE && s->want && (p->events & (POLLIN | POLLOUT)))
 		return (short)((p->events & ~(POLLIN | POLLOUT)) | s->want);
 	if ((p->events & POLLIN) && tlssock_pending(p->fd) > 0)
@@ -295,7 +315,7 @@ int tlssock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	}
 	for (nfds_t i = 0; i < n; i++) {
 		k[i] = fds[i];
-		k[i].events = poll_in(&fds[i], &buf[i]);
+		k[i].events = poll_in(&fds[i], &buf[i], &timeout_ms);
 		ready_now |= buf[i];
 	}
 	r = ts__sys()->poll(k, n, ready_now ? 0 : timeout_ms);

@@ -336,6 +336,8 @@ static int handshake_step(struct ts_sock *s, bool nonblock, long long deadline)
 	int r, e, sys_errno;
 
 	ERR_clear_error();
+	if (s->type == SOCK_DGRAM)
+		DTLSv1_handle_timeout(s->ssl); /* retransmit if the timer ran out */
 	errno = 0;
 	r = SSL_do_handshake(s->ssl);
 	if (r == 1) {

@@ -34,9 +34,7 @@ static void table_init(void)
 
 struct ts_sock *ts__get(int fd)
 {
-	if (!table) {
-		pthread_once(&once, table_init);
-	}
+	pthread_once(&once, table_init);
 	if (fd < 0 || (size_t)fd >= table_len)
 		return NULL;
 	return atomic_load_explicit(&table[fd], memory_order_acquire);

@@ -42,6 +42,17 @@ wait_tcp() {
 	return 1
 }
 
+# wait_udp PORT: until a UDP socket is bound to 127.0.0.1:PORT (5 s).
+wait_udp() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	for _ in $(seq 50); do
+		if grep -q "0100007F:$hex " /proc/net/udp 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
 # bg LOG CMD...: start a peer in the background, killed at exit.
 bg() {
 	local log=$1; shift

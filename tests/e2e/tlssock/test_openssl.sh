@@ -153,13 +153,13 @@ tap_like "server: untrusted client cert rejected with EKEYREJECTED" "$log" "acce
 # --- DTLS 1.2 ---
 p=$(free_port udp)
 # s_server -dtls1_2 prints what it receives and sends its stdin back.
-bg "$TMP/dtls_s.log" bash -c "(sleep 2; echo reply-from-s_server; sleep 3) | timeout 20 openssl s_server \
+bg "$TMP/dtls_s.log" bash -c "(sleep 3; echo reply-from-s_server; sleep 3) | timeout 20 openssl s_server \
 	-dtls1_2 -accept 127.0.0.1:$p -cert $C/server.pem -key $C/server.key -naccept 1"
-sleep 0.5
+wait_udp "$p"
 out=$(timeout 10 "$PEER" client 127.0.0.1 "$p" --dtls --ca "$C/ca.pem" --name localhost --send hello-dtls --info 2>&1)
 tap_like "DTLS 1.2 client vs s_server -dtls1_2: reply received" "$out" "reply-from-s_server"
 tap_like "DTLS 1.2 version reported" "$out" "version=0xfefd"
-wait_pid "$LAST_PID" 6
+wait_pid "$LAST_PID" 8
 tap_like "DTLS 1.2: s_server received the client's datagram" "$(cat "$TMP/dtls_s.log")" "hello-dtls"
 srv "$TMP/dtls_srv.log" --dtls --cert "$C/server.pem" --key "$C/server.key"
 out=$( (echo hello-dtls-server; sleep 1) | timeout 10 openssl s_client -dtls1_2 -connect "127.0.0.1:$SP" \
