@@ -285,16 +285,19 @@ void enarx_claims_free(enarx_claims *c)
 	xfree(c);
 }
 
-void attest_claims_add_advisory(enarx_claims *c, const char *id)
+int attest_claims_add_advisory(enarx_claims *c, const char *id)
 {
 	for (size_t i = 0; i < c->intel.n_advisories; i++)
 		if (strcmp(c->intel.advisories[i], id) == 0)
-			return;
+			return 0;
+	/* Never drop one silently: a policy may be checking the list. */
 	if (c->intel.n_advisories >= ENARX_ATTEST_MAX_ADVISORIES)
-		return;
+		return ENARX_E_ATTEST_COLLATERAL;
 	char *d = xstrdup(id);
-	if (d)
-		c->intel.advisories[c->intel.n_advisories++] = d;
+	if (!d)
+		return ENARX_E_NOMEM;
+	c->intel.advisories[c->intel.n_advisories++] = d;
+	return 0;
 }
 
 const char *enarx_tcb_status_name(enarx_tcb_status s)

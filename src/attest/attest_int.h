@@ -192,6 +192,7 @@ int attest_evidence_add_json(enarx_evidence *ev, const uint8_t *p, size_t n);
 int attest_bytes_list_add(attest_bytes_list *l, const uint8_t *p, size_t n);
 
 /* Claims helpers. */
-void attest_claims_add_advisory(enarx_claims *c, const char *id);
+/* 0, ENARX_E_NOMEM, or ENARX_E_ATTEST_COLLATERAL (more than the claims can hold). */
+int attest_claims_add_advisory(enarx_claims *c, const char *id);
 
 #endif

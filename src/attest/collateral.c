@@ -352,15 +352,18 @@ static enarx_tcb_status status_from(const char *s)
 	return ENARX_TCB_NOT_SUPPORTED;
 }
 
-static void add_advisories(enarx_claims *c, json_t *level)
+static int add_advisories(enarx_claims *c, json_t *level, attest_err *e)
 {
 	json_t *arr = json_object_get(level, "advisoryIDs"), *v;
 	size_t i;
 	json_array_foreach(arr, i, v)
 	{
-		if (json_is_string(v))
-			attest_claims_add_advisory(c, json_string_value(v));
+		int rc =
+		    json_is_string(v) ? attest_claims_add_advisory(c, json_string_value(v)) : 0;
+		if (rc)
+			return aerr(e, rc, "advisory IDs: %s", enarx_strerror(rc));
 	}
+	return 0;
 }
 
 /* Level status: the first tcbLevels entry with isvsvn <= svn (QE and TDX module). */
@@ -576,9 +579,7 @@ static int eval_module(json_t *ti, enarx_claims *c, attest_err *e)
 	json_t *lvl = isv_level(json_object_get(mod, "tcbLevels"), q->tee_tcb_svn[0]);
 	q->module_status = lvl ? status_from(json_string_value(json_object_get(lvl, "tcbStatus")))
 	                       : ENARX_TCB_NOT_SUPPORTED;
-	if (lvl)
-		add_advisories(c, lvl);
-	return 0;
+	return lvl ? add_advisories(c, lvl, e) : 0;
 }
 
 /* Evaluates a TCB info document (signature already checked) for the quote in c. */
@@ -664,7 +665,8 @@ static int eval_tcb_info(const char *body, size_t len, time_t at, enarx_claims *
 	q->platform_status = status_from(json_string_value(json_object_get(lvl, "tcbStatus")));
 	const char *date = json_string_value(json_object_get(lvl, "tcbDate"));
 	snprintf(q->tcb_date, sizeof(q->tcb_date), "%s", date ? date : "");
-	add_advisories(c, lvl);
+	if ((rc = add_advisories(c, lvl, e)))
+		goto out;
 	if (tdx) {
 		/* TD 1.5 relaunch (QVL TDRelaunchCheck): the module is out of date
 		 * but TEE_TCB_SVN2 already reaches the newest level. */
@@ -753,8 +755,10 @@ int attest_intel_tcb_eval(enarx_attest *a, const enarx_evidence *ev, time_t at, 
 	                   &qe_level))))
 		return rc;
 	if (qe_level) {
-		add_advisories(c, qe_level);
+		rc = add_advisories(c, qe_level, e);
 		json_decref(qe_level);
+		if (rc)
+			return rc;
 	}
 	return tcb_converge(c, e);
 }
@@ -770,7 +774,8 @@ int attest_eval_collateral_json(const char *tcb_info, size_t tlen, const char *q
 	if (!rc && qe_identity)
 		rc = eval_qe(qe_identity, qlen, at, c, e, qe_report, &lvl);
 	if (lvl) {
-		add_advisories(c, lvl);
+		if (!rc)
+			rc = add_advisories(c, lvl, e);
 		json_decref(lvl);
 	}
 	return rc ? rc : tcb_converge(c, e);
