@@ -38,6 +38,7 @@ struct ctl {
 	uint32_t np, nr;
 	const uint8_t *p, *r;
 	uint8_t one; /* storage for a single-value block type */
+	bool self_r; /* r points to one */
 	uint32_t loop_pc;
 	uint32_t else_fix; /* word of the if's branch to else */
 	uint32_t fix_head; /* chain of branch words to patch at end */
@@ -380,10 +381,18 @@ static void read_blocktype(struct cc *c, struct ctl *t)
 static struct ctl *push_ctl(struct cc *c, uint8_t kind, struct ctl *proto)
 {
 	bool dead = c->nct ? (top(c)->unreachable || top(c)->dead) : false;
+	struct ctl *old = c->ct;
 	c->ct = grow(c, c->ct, &c->cap_ct, c->nct + 1, sizeof(*c->ct));
+	if (c->ct != old) {
+		/* single-value block types point into their own frame */
+		for (uint32_t i = 0; i < c->nct; i++)
+			if (c->ct[i].self_r)
+				c->ct[i].r = &c->ct[i].one;
+	}
 	struct ctl *t = &c->ct[c->nct++];
 	*t = *proto;
-	if (t->nr == 1 && t->r == &proto->one)
+	t->self_r = t->nr == 1 && t->r == &proto->one;
+	if (t->self_r)
 		t->r = &t->one;
 	t->kind = kind;
 	t->unreachable = false;

@@ -528,8 +528,10 @@ ewasm_func *ewasm_func_new_host(ewasm_store *s, const ewasm_functype *type,
 		xfree(f);
 		return NULL;
 	}
-	memcpy(buf, type->params, type->nparams);
-	memcpy(buf + type->nparams, type->results, type->nresults);
+	if (type->nparams)
+		memcpy(buf, type->params, type->nparams);
+	if (type->nresults)
+		memcpy(buf + type->nparams, type->results, type->nresults);
 	f->own_type.params = buf;
 	f->own_type.results = buf + type->nparams;
 	f->own_type.nparams = type->nparams;
