@@ -64,8 +64,9 @@ typedef struct {
 	uint8_t current_major, current_minor, current_build;
 	uint8_t committed_major, committed_minor, committed_build;
 	uint64_t launch_mit_vector, current_mit_vector; /* v5+ only */
-	char product[8];                                /* "Milan", "Genoa", "Turin" */
-	char signer[8];                                 /* "VCEK", "VLEK" */
+	char *hcl_runtime_claims; /* Azure HCL report: runtime claims JSON bound by REPORT_DATA */
+	char product[8];          /* "Milan", "Genoa", "Turin" */
+	char signer[8];           /* "VCEK", "VLEK" */
 	bool chip_id_checked;
 } enarx_snp_claims;
 
@@ -125,7 +126,11 @@ enarx_evidence *enarx_evidence_new(void);
 void enarx_evidence_free(enarx_evidence *ev);
 /* Raw report/quote (SNP report, Intel quote) or a CSR (detected). Copied. */
 int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size_t n);
-/* Detect the type from the bytes (1184-byte SNP report, quote header, CSR). */
+/*
+ * Detect the type from the bytes: a 1184-byte SNP report, an Azure HCL report
+ * ("HCLA": an SNP report plus runtime claims whose hash REPORT_DATA carries),
+ * an Intel quote header, or KVM evidence ("KVM1" + REPORT_DATA).
+ */
 int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n);
 /*
  * Add supporting material; the type is detected: PEM/DER certificates (one or

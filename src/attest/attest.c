@@ -117,6 +117,7 @@ void enarx_evidence_free(enarx_evidence *ev)
 	if (!ev)
 		return;
 	xfree(ev->data.p);
+	xfree(ev->hcl_claims.p);
 	list_free(&ev->certs);
 	list_free(&ev->crls);
 	xfree(ev->tcb_info.body);
@@ -137,6 +138,47 @@ int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size
 	return 0;
 }
 
+/*
+ * Azure vTPM "HCL report": header ("HCLA", version, report size, request
+ * type 2, status), the SNP report at 0x20, then IGVM_REQUEST_DATA at 0x4C0
+ * (u32 data size, version 1, report type 2 (SNP), hash type, variable data
+ * size, variable data = runtime claims JSON), then zero padding.
+ */
+static int set_hcl(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	struct cursor c, rep;
+	uint8_t magic[4];
+	uint32_t version, size, type, status, dsize, dver, rtype, htype, vsize;
+	const uint8_t *var;
+	cursor_init(&c, p, n);
+	if (cursor_copy(&c, magic, 4) || cursor_u32le(&c, &version) || cursor_u32le(&c, &size) ||
+	    cursor_u32le(&c, &type) || cursor_u32le(&c, &status) || cursor_skip(&c, 12) ||
+	    cursor_sub(&c, 0x4a0, &rep) || cursor_u32le(&c, &dsize) || cursor_u32le(&c, &dver) ||
+	    cursor_u32le(&c, &rtype) || cursor_u32le(&c, &htype) || cursor_u32le(&c, &vsize) ||
+	    cursor_bytes(&c, vsize, &var))
+		return ENARX_E_ATTEST_FORMAT;
+	if (type != 2 || status != 0 || dver != 1 || rtype != 2 || htype < 1 || htype > 3 ||
+	    dsize != vsize + 20 || size != cursor_offset(&c))
+		return ENARX_E_ATTEST_FORMAT;
+	for (const uint8_t *q = c.p; q < c.end; q++)
+		if (*q)
+			return ENARX_E_ATTEST_FORMAT; /* only zero padding may follow */
+	uint8_t *copy = xmalloc(vsize ? vsize : 1);
+	if (!copy)
+		return ENARX_E_NOMEM;
+	memcpy(copy, var, vsize);
+	int rc = enarx_evidence_set(ev, ENARX_TEE_SNP, rep.p, 0x4a0);
+	if (rc) {
+		xfree(copy);
+		return rc;
+	}
+	xfree(ev->hcl_claims.p);
+	ev->hcl_claims.p = copy;
+	ev->hcl_claims.n = vsize;
+	ev->hcl_hash_type = htype;
+	return 0;
+}
+
 /* SNP reports are 1184 bytes with version 2..5 and SIGNATURE_ALGO 1; Intel
  * quotes start with version 3/4/5 and attestation key type 2; a CSR is a DER SEQUENCE. */
 int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n)
@@ -151,6 +193,8 @@ int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n)
 		if ((p[0] == 4 || p[0] == 5) && p[4] == 0x81)
 			return enarx_evidence_set(ev, ENARX_TEE_TDX, p, n);
 	}
+	if (n >= 4 && memcmp(p, "HCLA", 4) == 0)
+		return set_hcl(ev, p, n);
 	if (n >= 4 && memcmp(p, "KVM", 3) == 0)
 		return enarx_evidence_set(ev, ENARX_TEE_KVM, p, n);
 	return ENARX_E_ATTEST_FORMAT;
@@ -282,6 +326,7 @@ void enarx_claims_free(enarx_claims *c)
 		return;
 	for (size_t i = 0; i < c->intel.n_advisories; i++)
 		xfree(c->intel.advisories[i]);
+	xfree(c->snp.hcl_runtime_claims);
 	xfree(c);
 }
 

@@ -49,6 +49,8 @@ struct enarx_evidence {
 	attest_bytes data;             /* report / quote / CSR */
 	attest_bytes_list certs, crls; /* DER each */
 	attest_signed_json tcb_info, qe_identity;
+	attest_bytes hcl_claims; /* Azure HCL runtime claims (variable data) */
+	uint32_t hcl_hash_type;  /* 1 SHA-256, 2 SHA-384, 3 SHA-512 */
 	bool allow_trailing;
 };
 

@@ -81,6 +81,11 @@ static void snp_json(json_t *o, const enarx_snp_claims *s)
 		put_u(o, "cpuid_model", s->cpuid_mod);
 		put_u(o, "cpuid_stepping", s->cpuid_step);
 	}
+	if (s->hcl_runtime_claims) {
+		json_t *rc = json_loads(s->hcl_runtime_claims, 0, NULL);
+		json_object_set_new(o, "hcl_runtime_claims",
+		                    rc ? rc : json_string(s->hcl_runtime_claims));
+	}
 	if (s->version >= 5) {
 		put_u(o, "launch_mit_vector", s->launch_mit_vector);
 		put_u(o, "current_mit_vector", s->current_mit_vector);

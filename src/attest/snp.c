@@ -11,6 +11,7 @@
 
 #include "attest/attest_int.h"
 #include "attest/roots.h"
+#include "lib/alloc.h"
 
 #define SNP_REPORT_SIZE 0x4a0
 #define SNP_SIGNED_SIZE 0x2a0
@@ -442,6 +443,30 @@ static int find_leaf(const enarx_evidence *ev, int signer, const attest_bytes **
 	return ENARX_E_NOTFOUND;
 }
 
+/* Azure HCL: REPORT_DATA = hash(runtime claims) || zeros; the claims are then exposed. */
+static int snp_check_hcl(const enarx_evidence *ev, enarx_claims *c, attest_err *e)
+{
+	static const char *names[] = {"", "SHA-256", "SHA-384", "SHA-512"};
+	const EVP_MD *md = ev->hcl_hash_type == 1   ? EVP_sha256()
+	                   : ev->hcl_hash_type == 2 ? EVP_sha384()
+	                                            : EVP_sha512();
+	uint8_t h[64] = {0};
+	unsigned hl = 0;
+	if (EVP_Digest(ev->hcl_claims.p, ev->hcl_claims.n, h, &hl, md, NULL) != 1)
+		return ENARX_E_INTERNAL;
+	if (memcmp(h, c->report_data, 64) != 0)
+		return aerr(e, ENARX_E_ATTEST_BINDING,
+		            "SNP HCL report: REPORT_DATA is not %s(runtime claims) || zeros",
+		            names[ev->hcl_hash_type]);
+	char *json = xmalloc(ev->hcl_claims.n + 1);
+	if (!json)
+		return ENARX_E_NOMEM;
+	memcpy(json, ev->hcl_claims.p, ev->hcl_claims.n);
+	json[ev->hcl_claims.n] = 0;
+	c->snp.hcl_runtime_claims = json;
+	return 0;
+}
+
 int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enarx_claims *c)
 {
 	attest_err *e = &a->err;
@@ -509,5 +534,5 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
 		            "SNP: report signature does not verify with the %s", s->signer);
 	c->revocation_checked = ce->crl_checked;
-	return 0;
+	return ev->hcl_claims.p ? snp_check_hcl(ev, c, e) : 0;
 }

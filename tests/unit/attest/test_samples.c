@@ -345,6 +345,42 @@ static void test_snp_parse_errors(void **state)
 	free(b.p);
 }
 
+static void test_snp_azure_hcl(void **state)
+{
+	(void)state;
+	/* Azure vTPM HCL reports: the SNP report at 0x20, REPORT_DATA[0:32] =
+	 * SHA-256(runtime claims JSON), which holds HCLAkPub / HCLEkPub. */
+	static const char *s[][2] = {
+	    {R "trustee_azure_genoa/hcl_report.bin", R "trustee_azure_genoa/vcek.pem"},
+	    {R "trustee_azure_milan/hcl_report.bin", R "trustee_azure_milan/vcek.der"}};
+	for (int i = 0; i < 2; i++) {
+		const char *x[] = {s[i][1], NULL};
+		enarx_claims *c = NULL;
+		assert_int_equal(verify_files(s[i][0], x, "2026-11-21", false, &c), 0);
+		assert_non_null(c->snp.hcl_runtime_claims);
+		assert_non_null(strstr(c->snp.hcl_runtime_claims, "HCLAkPub"));
+		enarx_claims_free(c);
+		/* edit the runtime claims: the binding fails */
+		blob b = load(s[i][0]), v = load(s[i][1]);
+		enarx_evidence *ev = enarx_evidence_new();
+		b.p[0x4c0 + 20 + 10] ^= 1;
+		assert_int_equal(enarx_evidence_set_auto(ev, b.p, b.n), 0);
+		assert_int_equal(enarx_evidence_add(ev, v.p, v.n), 0);
+		assert_int_equal(enarx_attest_verify(A, ev, T("2026-11-21"), &c),
+		                 ENARX_E_ATTEST_BINDING);
+		b.p[0x4c0 + 20 + 10] ^= 1;
+		/* malformed wrapper: hash type, padding */
+		b.p[0x4c0 + 12] = 7;
+		assert_int_equal(enarx_evidence_set_auto(ev, b.p, b.n), ENARX_E_ATTEST_FORMAT);
+		b.p[0x4c0 + 12] = 1;
+		b.p[b.n - 1] = 1;
+		assert_int_equal(enarx_evidence_set_auto(ev, b.p, b.n), ENARX_E_ATTEST_FORMAT);
+		enarx_evidence_free(ev);
+		free(b.p);
+		free(v.p);
+	}
+}
+
 /* ------------------------------------------------------------------ Intel */
 
 typedef struct {
@@ -755,6 +791,7 @@ int main(void)
 	    cmocka_unit_test(test_snp_revoked_genoa_ask),
 	    cmocka_unit_test(test_snp_turin_vcek_only),
 	    cmocka_unit_test(test_snp_parse_errors),
+	    cmocka_unit_test(test_snp_azure_hcl),
 	    cmocka_unit_test(test_sgx_fields),
 	    cmocka_unit_test(test_intel_expired_collateral),
 	    cmocka_unit_test(test_intel_collateral_mismatch),
