@@ -2,11 +2,14 @@
 /* TLSSock benchmark: the same work done through TLSSock and directly with
  * OpenSSL, side by side, over loopback.  Bulk transfer (MiB/s, client to
  * server) and full handshakes per second (new TCP connection, TLS 1.3
- * handshake, close).  The server runs in a child process.  Repetitions
- * alternate between the two so background load hits both alike; the best
- * repetition of each is reported.
+ * handshake, close).  Each implementation has its own server process.  The
+ * work is done in rounds; in every round both implementations do one batch,
+ * in alternating order, so load that comes and goes on a shared machine hits
+ * both alike.  Rates are totals over all rounds: per wall-clock second, and
+ * per CPU second of client plus server (much less sensitive to other load).
  *
- *   tlssock-bench [--mib N] [--handshakes N] [--reps N] [--only openssl|tlssock]
+ *   tlssock-bench [--mib N] [--handshakes N] [--reps ROUNDS] [--only openssl|tlssock]
+ *   (N per round; defaults 16 MiB, 25 handshakes, 30 rounds)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,9 +31,9 @@
 #define CHUNK 65536
 
 static char dir[64], cert_path[128], key_path[128], policy_path[128];
-static size_t bulk_bytes = (size_t)256 << 20;
-static int handshakes = 300;
-static int reps = 3;
+static size_t bulk_bytes = (size_t)16 << 20; /* per round */
+static int handshakes = 25;                  /* per round */
+static int reps = 30;
 static int only = -1; /* --only openssl|tlssock: profile one side */
 
 static double now(void)
@@ -306,78 +309,134 @@ static double cpu_s(const struct rusage *r)
 	       (double)r->ru_stime.tv_sec + (double)r->ru_stime.tv_usec / 1e6;
 }
 
-/* Returns the wall-clock rate; *cpu_rate gets the same work per CPU second
- * of client plus server, which background load on the machine disturbs
- * much less than the wall clock. */
-static double run(const struct impl *im, enum work w, char *cipher, size_t cipher_len,
-                  double *cpu_rate)
+static double self_cpu(void)
 {
-	struct rusage r0, r1, rc;
-	double work_units;
-	static char buf[CHUNK];
-	int port, tls = im == &impls[1];
-	int lfd = tcp_listener(tls ? IPPROTO_TLS : 0, &port);
+	struct rusage r;
+
+	getrusage(RUSAGE_SELF, &r);
+	return cpu_s(&r);
+}
+
+struct server {
 	pid_t pid;
-	double t0, t;
-	void *c;
+	int port;
+};
+
+static struct server server_start(const struct impl *im, enum work w)
+{
+	int tls = im == &impls[1];
+	struct server sv;
+	int lfd = tcp_listener(tls ? IPPROTO_TLS : 0, &sv.port);
 
 	im->listen_fd(lfd);
-	pid = fork();
-	if (pid == 0)
+	sv.pid = fork();
+	if (sv.pid < 0)
+		die("fork");
+	if (sv.pid == 0)
 		server_child(im, lfd, w);
 	if (tls)
 		tlssock_close(lfd);
 	else
 		close(lfd);
-	memset(buf, 'x', sizeof(buf));
-	t0 = now();
-	getrusage(RUSAGE_SELF, &r0);
-	if (w == BULK) {
-		size_t sent = 0;
+	return sv;
+}
 
-		im->connect_conn(port, &c);
-		if (cipher && tls) {
-			socklen_t l = (socklen_t)cipher_len;
+/* Stops the server; returns the CPU seconds it used. */
+static double server_stop(struct server sv)
+{
+	struct rusage rc;
 
-			tlssock_getsockopt((int)(intptr_t)c, IPPROTO_TLS, TLS_CIPHER_SUITE, cipher,
-			                   &l);
-		} else if (cipher) {
-			snprintf(cipher, cipher_len, "%s",
-			         SSL_CIPHER_standard_name(SSL_get_current_cipher(c)));
-		}
-		t0 = now();
-		while (sent < bulk_bytes) {
-			ssize_t n = im->wr(c, buf, sizeof(buf));
+	memset(&rc, 0, sizeof(rc));
+	kill(sv.pid, SIGKILL);
+	wait4(sv.pid, NULL, 0, &rc);
+	return cpu_s(&rc);
+}
 
-			if (n <= 0)
-				die("write");
-			sent += (size_t)n;
-		}
-		if (im->rd(c, buf, 1) != 1)
-			die("bulk ack");
-		t = now() - t0;
-		im->close_conn(c);
-		work_units = (double)bulk_bytes / (1 << 20);
-	} else {
-		for (int i = 0; i < handshakes; i++) {
+/* One batch of work against the server on port: a bulk transfer of
+ * batch_bytes, or batch_hs handshakes. */
+static void batch(const struct impl *im, enum work w, int port, size_t batch_bytes, int batch_hs,
+                  char *cipher, size_t cipher_len)
+{
+	static char buf[CHUNK];
+	void *c;
+
+	if (w == HANDSHAKE) {
+		for (int i = 0; i < batch_hs; i++) {
 			im->connect_conn(port, &c);
 			im->close_conn(c);
 		}
-		t = now() - t0;
-		work_units = handshakes;
+		return;
 	}
-	getrusage(RUSAGE_SELF, &r1);
-	kill(pid, SIGKILL);
-	memset(&rc, 0, sizeof(rc));
-	wait4(pid, NULL, 0, &rc);
-	*cpu_rate = work_units / (cpu_s(&r1) - cpu_s(&r0) + cpu_s(&rc));
-	return work_units / t;
+	memset(buf, 'x', sizeof(buf));
+	im->connect_conn(port, &c);
+	if (cipher[0] == '\0' && im == &impls[1]) {
+		socklen_t l = (socklen_t)cipher_len;
+
+		tlssock_getsockopt((int)(intptr_t)c, IPPROTO_TLS, TLS_CIPHER_SUITE, cipher, &l);
+	} else if (cipher[0] == '\0') {
+		snprintf(cipher, cipher_len, "%s",
+		         SSL_CIPHER_standard_name(SSL_get_current_cipher(c)));
+	}
+	for (size_t sent = 0; sent < batch_bytes;) {
+		ssize_t n = im->wr(c, buf, sizeof(buf));
+
+		if (n <= 0)
+			die("write");
+		sent += (size_t)n;
+	}
+	if (im->rd(c, buf, 1) != 1)
+		die("bulk ack");
+	im->close_conn(c);
+}
+
+struct result {
+	double wall[2]; /* seconds per implementation */
+	double cpu[2];  /* client + server CPU seconds */
+};
+
+/* Runs the workload in reps rounds; in each round both implementations do
+ * one batch, in alternating order, so load that comes and goes on the
+ * machine hits both alike. */
+static struct result measure(enum work w, char ciph[2][64])
+{
+	struct result r = {{0, 0}, {0, 0}};
+	struct server sv[2];
+
+	for (int i = 0; i < 2; i++)
+		if (only < 0 || i == only)
+			sv[i] = server_start(&impls[i], w);
+	for (int round = 0; round < reps; round++) {
+		for (int k = 0; k < 2; k++) {
+			int i = (round + k) % 2;
+			double t0, c0;
+
+			if (only >= 0 && i != only)
+				continue;
+			t0 = now();
+			c0 = self_cpu();
+			batch(&impls[i], w, sv[i].port, bulk_bytes, handshakes, ciph[i], 64);
+			r.wall[i] += now() - t0;
+			r.cpu[i] += self_cpu() - c0;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (only < 0 || i == only)
+			r.cpu[i] += server_stop(sv[i]);
+	return r;
+}
+
+static void row(const char *name, double units, const double t[2])
+{
+	double a = t[0] > 0 ? units / t[0] : 0, b = t[1] > 0 ? units / t[1] : 0;
+
+	printf("%-22s %16.1f %16.1f %8.3f\n", name, a, b, a > 0 ? b / a : 0);
 }
 
 int main(int argc, char **argv)
 {
-	double best[2][2] = {{0}}, cpu[2][2] = {{0}};
 	char ciph[2][64] = {"", ""};
+	struct result bulk, hs;
+	double mib, n;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--mib") == 0)
@@ -390,45 +449,25 @@ int main(int argc, char **argv)
 			only = strcmp(argv[i + 1], "tlssock") == 0;
 	}
 	if (bulk_bytes == 0 || handshakes <= 0 || reps <= 0) {
-		fprintf(stderr, "usage: tlssock-bench [--mib N] [--handshakes N] [--reps N]\n");
+		fprintf(stderr, "usage: tlssock-bench [--mib N] [--handshakes N] [--reps N] "
+		                "[--only openssl|tlssock]\n");
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	make_pki();
-	for (int r = 0; r < reps; r++) {
-		for (int k = 0; k < 2; k++) {
-			/* alternate the order so drift in load is shared */
-			int i = (r + k) % 2;
-			double b, h, cb, ch;
-
-			if (only >= 0 && i != only)
-				continue;
-			b = run(&impls[i], BULK, ciph[i], sizeof(ciph[i]), &cb);
-			h = run(&impls[i], HANDSHAKE, NULL, 0, &ch);
-			if (cb > cpu[i][0])
-				cpu[i][0] = cb;
-			if (ch > cpu[i][1])
-				cpu[i][1] = ch;
-			if (b > best[i][0])
-				best[i][0] = b;
-			if (h > best[i][1])
-				best[i][1] = h;
-		}
-	}
+	bulk = measure(BULK, ciph);
+	hs = measure(HANDSHAKE, ciph);
 	cleanup_pki();
-	printf(
-	    "# TLSSock vs direct OpenSSL (%s), loopback, best of %d, %zu MiB bulk, %d handshakes\n",
-	    OpenSSL_version(OPENSSL_VERSION), reps, bulk_bytes >> 20, handshakes);
-	printf("# suites: direct=%s tlssock=%s; server cert ECDSA P-256, TLS 1.3 full handshakes\n",
-	       ciph[0], ciph[1]);
+	mib = (double)reps * (double)(bulk_bytes >> 20);
+	n = (double)reps * handshakes;
+	printf("# TLSSock vs direct OpenSSL (%s), loopback, %d interleaved rounds of\n"
+	       "# %zu MiB bulk and %d handshakes each (TLS 1.3, %s / %s, ECDSA P-256, X25519)\n",
+	       OpenSSL_version(OPENSSL_VERSION), reps, bulk_bytes >> 20, handshakes, ciph[0],
+	       ciph[1]);
 	printf("%-22s %16s %16s %8s\n", "metric", "direct-openssl", "tlssock", "ratio");
-	printf("%-22s %16.1f %16.1f %8.3f\n", "bulk MiB/s", best[0][0], best[1][0],
-	       best[1][0] / best[0][0]);
-	printf("%-22s %16.1f %16.1f %8.3f\n", "handshakes/s", best[0][1], best[1][1],
-	       best[1][1] / best[0][1]);
-	printf("%-22s %16.1f %16.1f %8.3f\n", "bulk MiB/cpu-s", cpu[0][0], cpu[1][0],
-	       cpu[1][0] / cpu[0][0]);
-	printf("%-22s %16.1f %16.1f %8.3f\n", "handshakes/cpu-s", cpu[0][1], cpu[1][1],
-	       cpu[1][1] / cpu[0][1]);
+	row("bulk MiB/s", mib, bulk.wall);
+	row("handshakes/s", n, hs.wall);
+	row("bulk MiB/cpu-s", mib, bulk.cpu);
+	row("handshakes/cpu-s", n, hs.cpu);
 	return 0;
 }
