@@ -475,7 +475,7 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 		case KVM_EXIT_IO:
 			if (st)
 				st->exits++;
-			log_debug("kvm: sallyport exit at %.3f ms", (double)(now_ns() - k->t_start) / 1e6);
+			log_trace("kvm: sallyport exit at %.3f ms", (double)(now_ns() - k->t_start) / 1e6);
 			rc = on_io(k, exit_code);
 			if (rc)
 				return rc > 0 ? 0 : rc;

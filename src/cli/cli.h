@@ -36,6 +36,7 @@ void cli_print_main_help(FILE *f);
 int cmd_attest(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 int cmd_platform(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -47,6 +47,17 @@ static const struct cli_cmd commands[] = {
      "\n"
      "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
      "2 on usage errors.\n"},
+    {"measure", cmd_measure, "Print the launch measurement of a Keep (kvm)",
+     "Usage: enarx measure [--backend kvm] [--mem SIZE] [--json]\n"
+     "\n"
+     "Computes, without launching, the SHA-384 launch digest a Keep of this enarx\n"
+     "binary has on the backend: the chain over every page loaded before launch\n"
+     "(contents, guest physical address, page type; docs/kvm-keep.md). It is the\n"
+     "measurement SYS_GETATT reports inside the Keep.\n"
+     "\n"
+     "  --backend kvm   the only backend with a software launch digest (default)\n"
+     "  --mem SIZE      Keep memory (MiB, or 512M, 2G); part of the digest (default 1024M)\n"
+     "  --json          machine-readable output\n"},
     {"platform", cmd_platform, "Show what this host offers each Keep backend",
      "Usage: enarx platform info [--json]\n"
      "\n"
