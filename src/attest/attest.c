@@ -147,18 +147,21 @@ int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size
 static int set_hcl(enarx_evidence *ev, const uint8_t *p, size_t n)
 {
 	struct cursor c, rep;
-	uint8_t magic[4];
+	uint8_t magic[4], reserved[12];
 	uint32_t version, size, type, status, dsize, dver, rtype, htype, vsize;
 	const uint8_t *var;
 	cursor_init(&c, p, n);
 	if (cursor_copy(&c, magic, 4) || cursor_u32le(&c, &version) || cursor_u32le(&c, &size) ||
-	    cursor_u32le(&c, &type) || cursor_u32le(&c, &status) || cursor_skip(&c, 12) ||
-	    cursor_sub(&c, 0x4a0, &rep) || cursor_u32le(&c, &dsize) || cursor_u32le(&c, &dver) ||
-	    cursor_u32le(&c, &rtype) || cursor_u32le(&c, &htype) || cursor_u32le(&c, &vsize) ||
-	    cursor_bytes(&c, vsize, &var))
+	    cursor_u32le(&c, &type) || cursor_u32le(&c, &status) ||
+	    cursor_copy(&c, reserved, sizeof(reserved)) || cursor_sub(&c, 0x4a0, &rep) ||
+	    cursor_u32le(&c, &dsize) || cursor_u32le(&c, &dver) || cursor_u32le(&c, &rtype) ||
+	    cursor_u32le(&c, &htype) || cursor_u32le(&c, &vsize) || cursor_bytes(&c, vsize, &var))
 		return ENARX_E_ATTEST_FORMAT;
-	if (type != 2 || status != 0 || dver != 1 || rtype != 2 || htype < 1 || htype > 3 ||
-	    dsize != vsize + 20 || size != cursor_offset(&c))
+	/* Every unsigned header byte is pinned down, so none can change unnoticed. */
+	static const uint8_t zero[12];
+	if ((version != 1 && version != 2) || type != 2 || status != 0 ||
+	    memcmp(reserved, zero, sizeof(zero)) != 0 || dver != 1 || rtype != 2 || htype < 1 ||
+	    htype > 3 || dsize != vsize + 20 || size != cursor_offset(&c))
 		return ENARX_E_ATTEST_FORMAT;
 	for (const uint8_t *q = c.p; q < c.end; q++)
 		if (*q)

@@ -31,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)enarx_attest_verify(A, ev, 1700000000, &c);
 		enarx_claims_free(c);
 	}
+	/* the whole input as auto-detected evidence (covers the Azure HCL wrapper) */
+	if (enarx_evidence_set_auto(ev, data, size) == 0) {
+		enarx_claims *c = NULL;
+		(void)enarx_attest_verify(A, ev, 1700000000, &c);
+		enarx_claims_free(c);
+	}
 	enarx_evidence_free(ev);
 	return 0;
 }
