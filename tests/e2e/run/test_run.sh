@@ -89,6 +89,37 @@ basic_tests() {
 	tap_is "$B: no host environment leaks in" "$(printf '%s' "$out" | grep -c HOSTVAR)" 0
 }
 
+file_kind_tests() {
+	local out port
+	# null as stdin: cat sees end of file at once
+	printf '[[files]]\nkind = "null"\n[[files]]\nkind = "stdout"\n[[files]]\nkind = "stderr"\n' >"$T/null.toml"
+	out=$(echo "ignored" | run --wasmcfgfile "$T/null.toml" "$EX/cat.wasm" 2>&1)
+	tap_is "$B: null file reads end of file" "$out" "cat: 0 bytes"
+	# connect as stdout: cat sends its stdin to a real TCP server
+	port=$(free_port)
+	rm -f "$T/ready"
+	python3 - "$port" "$T/ready" >"$T/srv.out" 2>"$T/srv.err" <<-'PY' &
+	import socket, sys
+	s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(30)
+	open(sys.argv[2], "w").close()
+	c, _ = s.accept(); data = b""
+	while True:
+	    d = c.recv(65536)
+	    if not d: break
+	    data += d
+	sys.stdout.write(data.decode())
+	PY
+	local srv=$!
+	for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
+	printf '[[files]]\nkind = "stdin"\n[[files]]\nkind = "connect"\nprot = "tcp"\nhost = "127.0.0.1"\nport = %s\n[[files]]\nkind = "stderr"\n' "$port" >"$T/conn.toml"
+	echo "through the socket" | run --wasmcfgfile "$T/conn.toml" "$EX/cat.wasm" 2>"$T/conn.err"
+	wait "$srv"
+	tap_is "$B: connect file: the workload writes to a real TCP server" "$(cat "$T/srv.out")" "through the socket"
+	out=$(ENARX_LOG=info run "$EX/hello.wasm" 2>&1 >/dev/null)
+	tap_like "$B: the Keep reports its TEE (none on nil)" "$out" "keep: (no TEE|.*TEE)"
+}
+
 trap_tests() {
 	local out rc
 	out=$(run "$EX/trap.wasm" 2>&1); rc=$?
@@ -275,6 +306,7 @@ for B in ${ENARX_TEST_BACKENDS:-nil kvm}; do
 		continue
 	fi
 	basic_tests
+	TODO=$(gap "$B" net); file_kind_tests; TODO=
 	trap_tests
 	error_tests
 	TODO=$(gap "$B" dir); dir_tests; TODO=
