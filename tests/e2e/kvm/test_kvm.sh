@@ -71,6 +71,75 @@ tap_is "kvm: stdin echo" "$out" "abc"
 out=$("$ENARX" run --backend kvm "$EX/trap.wasm" 2>&1); rc=$?
 tap_is "kvm: trap exits 134" "$rc" 134
 tap_like "kvm: trap has a backtrace" "$out" "unreachable"
+# --- files: a preopened directory, used and escaped from ---------------------
+T=$(mktemp -d /tmp/enarx-e2e-kvm.XXXXXX)
+trap 'rm -rf "$T"; [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null' EXIT
+mkdir -p "$T/box" && echo "TOP SECRET" >"$T/secret" && ln -sf ../secret "$T/box/esc"
+cat >"$T/dir.toml" <<TOML
+[[files]]
+kind = "stdin"
+[[files]]
+kind = "stdout"
+[[files]]
+kind = "stderr"
+[[files]]
+kind = "dir"
+path = "$T/box"
+name = "/data"
+TOML
+ft() { "$ENARX" run --backend kvm --wasmcfgfile "$T/dir.toml" "$EX/filetool.wasm" -- "$@" 2>&1; }
+ft write /data/a.txt "in the keep" >/dev/null
+tap_is "kvm: file written into the preopen" "$(cat "$T/box/a.txt" 2>/dev/null)" "in the keep"
+ft mkdir /data/d >/dev/null; ft mv /data/a.txt /data/d/b.txt >/dev/null
+tap_is "kvm: mkdir + rename beneath the preopen" "$(cat "$T/box/d/b.txt" 2>/dev/null)" "in the keep"
+tap_like "kvm: stat" "$(ft stat /data/d/b.txt)" "size=11 dir=0"
+tap_like "kvm: escape via .. refused" "$(ft read /data/../secret)" "^error: open"
+tap_like "kvm: symlink out refused" "$(ft read /data/esc)" "^error: open"
+ft write /data/../evil x >/dev/null
+tap_ok "kvm: nothing created outside" test ! -e "$T/evil"
+
+# --- TCP: an echo server in the Keep, a real client on loopback -------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$T/echo.toml" <<TOML
+args = ["1"]
+[[files]]
+kind = "stdin"
+[[files]]
+kind = "stdout"
+[[files]]
+kind = "stderr"
+[[files]]
+kind = "listen"
+name = "echo"
+prot = "tcp"
+addr = "127.0.0.1"
+port = $port
+TOML
+"$ENARX" run --backend kvm --wasmcfgfile "$T/echo.toml" "$EX/echo_server.wasm" >/dev/null 2>&1 &
+SRV=$!
+out=$(python3 - "$port" <<'PY'
+import socket, sys, time
+for _ in range(300):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20); break
+    except OSError:
+        time.sleep(0.05)
+else:
+    print("connect failed"); sys.exit(0)
+msg = b"y" * 100000
+s.sendall(msg); s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    got += d
+print("same" if got == msg else "differs %d" % len(got))
+PY
+)
+tap_is "kvm: TCP echo of 100 kB through the sallyport" "$out" "same"
+wait "$SRV"; tap_is "kvm: echo server exits 0" "$?" 0
+SRV=
+
 if [ -x "$BENCH" ]; then
 	G=$B/tests/unit/kvm/kvm-test-guest
 	out=$("$BENCH" run "$G" getatt)

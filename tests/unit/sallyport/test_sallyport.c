@@ -243,6 +243,131 @@ static void host_openat_stays_beneath(void **state)
 	rmdir(dir);
 }
 
+/* A directory with a file, a subdirectory and a symlink pointing out; the
+ * Keep sees it as guest fd 9. */
+struct box {
+	char dir[32], secret[48];
+};
+
+static void make_box(struct hs *s, struct box *b)
+{
+	char p[96];
+	snprintf(b->dir, sizeof(b->dir), "/tmp/sp-box-XXXXXX");
+	assert_non_null(mkdtemp(b->dir));
+	snprintf(b->secret, sizeof(b->secret), "%s.secret", b->dir);
+	int f = open(b->secret, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(f >= 0);
+	close(f);
+	snprintf(p, sizeof(p), "%s/sub", b->dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/out", b->dir);
+	assert_int_equal(symlink(b->secret, p), 0);
+	int d = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(sp_host_set_fd(s->h, 9, d, true), 0);
+}
+
+static void drop_box(struct box *b)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", b->dir, b->secret);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int64_t path_call(struct hs *s, uint64_t num, uint64_t a2, uint64_t a3, const char *path)
+{
+	uint64_t a[6] = { 9, 0, a2, a3, 0, strlen(path) + 1 };
+	return one_call(s, num, a, path, strlen(path) + 1, NULL);
+}
+
+static void host_file_calls_stay_beneath(void **state)
+{
+	struct hs *s = *state;
+	struct box b;
+	char p[96];
+	struct stat st;
+	make_box(s, &b);
+	assert_int_equal(path_call(s, SYS_mkdirat, 0700, 0, "sub/new"), 0);
+	snprintf(p, sizeof(p), "%s/sub/new", b.dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(path_call(s, SYS_mkdirat, 0700, 0, "../escaped"), -EXDEV);
+	assert_int_equal(path_call(s, SYS_mkdirat, 0700, 0, "/tmp/abs"), -EXDEV);
+	assert_true(path_call(s, SYS_mkdirat, 0700, 0, "out/x") < 0); /* parent is a link out */
+	/* through the symlink that points out: never followed */
+	assert_true(path_call(s, SYS_unlinkat, 0, 0, "out/..") < 0);
+	assert_int_equal(path_call(s, SYS_unlinkat, 0, 0, ".."), -EXDEV);
+	assert_int_equal(path_call(s, SYS_unlinkat, 0, 0, "out"), 0); /* removes the link itself */
+	assert_int_equal(access(b.secret, F_OK), 0);
+	assert_int_equal(path_call(s, SYS_unlinkat, AT_REMOVEDIR, 0, "sub/new"), 0);
+	drop_box(&b);
+}
+
+static void host_fstatat_does_not_follow_out(void **state)
+{
+	struct hs *s = *state;
+	struct box b;
+	make_box(s, &b);
+	uint8_t buf[sizeof(struct stat)];
+	uint64_t a[6] = { 9, 0, 8, 0, 0, 4 };
+	uint8_t data[8 + sizeof(struct stat)];
+	memcpy(data, "out", 4);
+	assert_int_equal(one_call(s, SYS_newfstatat, a, data, sizeof(data), NULL), -EXDEV);
+	a[3] = AT_SYMLINK_NOFOLLOW; /* the link itself is fine */
+	uint8_t *p;
+	assert_int_equal(one_call(s, SYS_newfstatat, a, data, sizeof(data), &p), 0);
+	memcpy(buf, data_of(p) + 8, sizeof(buf));
+	assert_true(S_ISLNK(((struct stat *)buf)->st_mode));
+	memcpy(data, "sub", 4);
+	a[3] = 0;
+	assert_int_equal(one_call(s, SYS_newfstatat, a, data, sizeof(data), NULL), 0);
+	drop_box(&b);
+}
+
+static void host_rename_and_link_confined(void **state)
+{
+	struct hs *s = *state;
+	struct box b;
+	make_box(s, &b);
+	char data[32] = "sub";
+	memcpy(data + 8, "moved", 6);
+	uint64_t a[6] = { 9, 0, 9, 8, 0, 4 | (6ULL << 32) };
+	assert_int_equal(one_call(s, SYS_renameat2, a, data, sizeof(data), NULL), 0);
+	memcpy(data + 8, "../gone", 8); /* old "../gone", new "sub" */
+	memcpy(data, "sub", 4);
+	uint64_t c[6] = { 9, 8, 9, 0, 0, 8 | (4ULL << 32) };
+	assert_int_equal(one_call(s, SYS_renameat2, c, data, sizeof(data), NULL), -EXDEV);
+	uint64_t l[6] = { 9, 0, 9, 8, AT_SYMLINK_FOLLOW, 4 | (6ULL << 32) };
+	memcpy(data, "out", 4);
+	memcpy(data + 8, "hard", 5);
+	assert_int_equal(one_call(s, SYS_linkat, l, data, sizeof(data), NULL), -EINVAL);
+	drop_box(&b);
+}
+
+static void host_openat2_resolve_forced(void **state)
+{
+	struct hs *s = *state;
+	struct box b;
+	make_box(s, &b);
+	/* The guest asks for no resolve restrictions: the host adds BENEATH. */
+	uint8_t data[40] = "out";
+	uint64_t how[3] = { O_RDONLY, 0, 0 };
+	memcpy(data + 8, how, sizeof(how));
+	uint64_t a[6] = { 9, 0, 8, 24, 0, 4 };
+	assert_true(one_call(s, SYS_openat2, a, data, sizeof(data), NULL) < 0);
+	memcpy(data, "sub", 4);
+	assert_true(one_call(s, SYS_openat2, a, data, sizeof(data), NULL) >= 0);
+	/* absolute paths: only read-only directory opens */
+	uint8_t abs[48] = "/tmp";
+	uint64_t d[6] = { (uint64_t)AT_FDCWD, 0, O_RDONLY | O_DIRECTORY, 0, 5 };
+	assert_true(one_call(s, SYS_openat, d, abs, sizeof(abs), NULL) >= 0);
+	d[2] = O_RDWR | O_DIRECTORY;
+	assert_int_equal(one_call(s, SYS_openat, d, abs, sizeof(abs), NULL), -EACCES);
+	memcpy(abs, "/etc/passwd", 12);
+	d[2] = O_RDONLY;
+	d[4] = 12;
+	assert_int_equal(one_call(s, SYS_openat, d, abs, sizeof(abs), NULL), -EACCES);
+	drop_box(&b);
+}
+
 /* ---- host: hostile requests are refused -------------------------------- */
 
 static void host_refuses_offset_outside_item(void **state)
@@ -564,6 +689,10 @@ int main(void)
 		HT(host_socket_gets_lowest_free_fd),
 		HT(host_tcp_loopback),
 		HT(host_openat_stays_beneath),
+		HT(host_file_calls_stay_beneath),
+		HT(host_fstatat_does_not_follow_out),
+		HT(host_rename_and_link_confined),
+		HT(host_openat2_resolve_forced),
 		HT(host_refuses_offset_outside_item),
 		HT(host_refuses_overflowing_length),
 		HT(host_refuses_forbidden_syscalls),
