@@ -337,8 +337,13 @@ static int pck_chain(enarx_attest *a, const enarx_evidence *ev, const quote_part
 	if ((rc = attest_cert_signed_by(ca, a->intel_root, a->intel_root_key, e, "PCK CA")) ||
 	    (rc = attest_cert_signed_by(leaf, ca, X509_get0_pubkey(ca), e, "PCK")))
 		goto out;
-	if (!X509_check_ca(ca)) {
-		rc = aerr(e, ENARX_E_ATTEST_CHAIN, "quote: PCK issuer is not a CA");
+	char ca_cn[96];
+	attest_cert_cn(ca, ca_cn, sizeof(ca_cn));
+	if (!X509_check_ca(ca) ||
+	    (!strstr(ca_cn, "PCK Platform CA") && !strstr(ca_cn, "PCK Processor CA"))) {
+		rc = aerr(e, ENARX_E_ATTEST_CHAIN,
+		          "quote: PCK issuer \"%s\" is not an Intel SGX PCK Platform/Processor CA",
+		          ca_cn);
 		goto out;
 	}
 	char cn[96];

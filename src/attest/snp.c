@@ -315,9 +315,15 @@ static int snp_check_leaf(enarx_attest *a, const enarx_evidence *ev, X509 *leaf,
 		ERR_clear_error();
 		/* A supplied intermediate (e.g. a re-issued ASK) signed by the pinned ARK. */
 		issuer = NULL;
+		/* It must be the right kind: SEV-<product> for a VCEK, SEV-VLEK-<product> for a VLEK. */
+		char want_ca[32], ocn[64];
+		snprintf(want_ca, sizeof(want_ca), "SEV-%s%s", signer == SIGNER_VLEK ? "VLEK-" : "",
+		         attest_pinned_amd[prod].product);
 		for (int i = 0; others && i < sk_X509_num(others); i++) {
 			X509 *o = sk_X509_value(others, i);
-			if (X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(o)) !=
+			attest_cert_cn(o, ocn, sizeof(ocn));
+			if (strcmp(ocn, want_ca) != 0 ||
+			    X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(o)) !=
 			        0 ||
 			    X509_verify(leaf, X509_get0_pubkey(o)) != 1)
 				continue;
