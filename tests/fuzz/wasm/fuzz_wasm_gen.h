@@ -557,7 +557,8 @@ static void gen_body(struct gen *g, unsigned f, struct gbuf *code)
 
 /*
  * Builds a module from `in`. On success returns 0 with the bytes in *out
- * (caller frees out->p). Every function is exported as "f<i>".
+ * (caller frees out->p). Every function is exported as "f<i>", the memory
+ * as "mem" and the globals as "g0".."g2".
  */
 static int gen_module(const uint8_t *in, size_t n, struct gbuf *out)
 {
@@ -607,14 +608,22 @@ static int gen_module(const uint8_t *in, size_t n, struct gbuf *out)
 	gb_bytes(&sec, "\x03\x7f\x01\x41\x00\x0b\x7e\x01\x42\x00\x0b"
 		       "\x7c\x01\x44\0\0\0\0\0\0\0\0\x0b", 23);
 	gb_section(out, 6, &sec);
-	/* exports */
+	/* exports: f<i> for each function, "mem", and g0..g2 */
 	sec.n = 0;
-	gb_u32(&sec, g.nfuncs);
+	gb_u32(&sec, g.nfuncs + 4);
 	for (unsigned i = 0; i < g.nfuncs; i++) {
 		gb_u32(&sec, 2);
 		gb_byte(&sec, 'f');
 		gb_byte(&sec, (uint8_t)('0' + i));
 		gb_byte(&sec, 0x00);
+		gb_u32(&sec, i);
+	}
+	gb_bytes(&sec, "\x03mem\x02\x00", 6);
+	for (unsigned i = 0; i < 3; i++) {
+		gb_u32(&sec, 2);
+		gb_byte(&sec, 'g');
+		gb_byte(&sec, (uint8_t)('0' + i));
+		gb_byte(&sec, 0x03);
 		gb_u32(&sec, i);
 	}
 	gb_section(out, 7, &sec);
