@@ -278,6 +278,59 @@ static int add_der(enarx_evidence *ev, const uint8_t *p, size_t n)
 	return ENARX_E_MALFORMED;
 }
 
+/*
+ * SEV-SNP extended-report certificate table (GHCB spec, pub. 56421, "SNP
+ * Extended Guest Request"): entries { GUID[16], u32 offset, u32 length }
+ * ended by an all-zero entry; offsets are from the table start. VCEK, VLEK,
+ * ASK and ARK GUIDs are known; other entries are ignored.
+ */
+static const uint8_t ghcb_guids[4][16] = {
+    /* VCEK 63da758d-e664-4564-adc5-f4b93be8accd */
+    {0x8d, 0x75, 0xda, 0x63, 0x64, 0xe6, 0x64, 0x45, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac,
+     0xcd},
+    /* VLEK a8074bc2-a25a-483e-aae6-39c045a0b8a1 */
+    {0xc2, 0x4b, 0x07, 0xa8, 0x5a, 0xa2, 0x3e, 0x48, 0xaa, 0xe6, 0x39, 0xc0, 0x45, 0xa0, 0xb8,
+     0xa1},
+    /* ASK 4ab7b379-bbac-4fe4-a02f-05aef327c782 */
+    {0x79, 0xb3, 0xb7, 0x4a, 0xac, 0xbb, 0xe4, 0x4f, 0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7,
+     0x82},
+    /* ARK c0b406a4-a803-4952-9743-3fb6014cd0ae */
+    {0xa4, 0x06, 0xb4, 0xc0, 0x03, 0xa8, 0x52, 0x49, 0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0,
+     0xae},
+};
+
+static bool is_ghcb_table(const uint8_t *p, size_t n)
+{
+	for (int i = 0; n >= 24 && i < 4; i++)
+		if (memcmp(p, ghcb_guids[i], 16) == 0)
+			return true;
+	return false;
+}
+
+static int add_ghcb_table(enarx_evidence *ev, const uint8_t *p, size_t n)
+{
+	static const uint8_t zero[16];
+	struct cursor c;
+	cursor_init(&c, p, n);
+	for (int k = 0; k < 64; k++) {
+		uint8_t guid[16];
+		uint32_t off, len;
+		if (cursor_copy(&c, guid, 16) || cursor_u32le(&c, &off) || cursor_u32le(&c, &len))
+			return ENARX_E_MALFORMED;
+		if (memcmp(guid, zero, 16) == 0)
+			return off == 0 && len == 0 ? 0 : ENARX_E_MALFORMED;
+		if (!range_ok(off, len, n) || off < cursor_offset(&c))
+			return ENARX_E_MALFORMED;
+		bool known = false;
+		for (int i = 0; i < 4; i++)
+			known |= memcmp(guid, ghcb_guids[i], 16) == 0;
+		int rc = known ? add_der(ev, p + off, len) : 0;
+		if (rc)
+			return rc;
+	}
+	return ENARX_E_MALFORMED;
+}
+
 int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n)
 {
 	if (n == 0 || n > (64u << 20))
@@ -287,6 +340,8 @@ int enarx_evidence_add(enarx_evidence *ev, const uint8_t *p, size_t n)
 		i++;
 	if (i < n && p[i] == '{')
 		return attest_evidence_add_json(ev, p, n);
+	if (is_ghcb_table(p, n))
+		return add_ghcb_table(ev, p, n);
 	if (memmem(p, n, "-----BEGIN X509 CRL", 19))
 		return add_pem_crls(ev, p, n);
 	if (memmem(p, n, "-----BEGIN", 10))

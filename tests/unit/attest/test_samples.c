@@ -381,6 +381,63 @@ static void test_snp_azure_hcl(void **state)
 	}
 }
 
+static void put_entry(uint8_t *t, int i, const char *guid_hex, uint32_t off, uint32_t len)
+{
+	uint8_t *e = t + 24 * i;
+	for (int k = 0; k < 16; k++) {
+		unsigned v;
+		sscanf(guid_hex + 2 * k, "%2x", &v);
+		e[k] = (uint8_t)v;
+	}
+	memcpy(e + 16, &off, 4);
+	memcpy(e + 20, &len, 4);
+}
+
+static void test_snp_ghcb_cert_table(void **state)
+{
+	(void)state;
+	/* The certificates as a host delivers them with an extended report:
+	 * a GUID table (VCEK, ASK, ARK) followed by the DER certificates. */
+	blob v = load(R "virtee_milan/vcek.der"), ask = load("snp/amd_roots/milan_ask.pem"),
+	     ark = load("snp/amd_roots/milan_ark.pem");
+	STACK_OF(X509) *a1 = NULL, *a2 = NULL;
+	assert_int_equal(attest_parse_certs(ask.p, ask.n, &a1), 0);
+	assert_int_equal(attest_parse_certs(ark.p, ark.n, &a2), 0);
+	unsigned char *askd = NULL, *arkd = NULL;
+	int askl = i2d_X509(sk_X509_value(a1, 0), &askd),
+	    arkl = i2d_X509(sk_X509_value(a2, 0), &arkd);
+	size_t hdr = 24 * 4, total = hdr + v.n + (size_t)askl + (size_t)arkl;
+	uint8_t *t = calloc(1, total);
+	put_entry(t, 0, "8d75da6364e66445adc5f4b93be8accd", (uint32_t)hdr, (uint32_t)v.n);
+	put_entry(t, 1, "79b3b74aacbbe44fa02f05aef327c782", (uint32_t)(hdr + v.n), (uint32_t)askl);
+	put_entry(t, 2, "a406b4c003a8524997433fb6014cd0ae", (uint32_t)(hdr + v.n + (size_t)askl),
+	          (uint32_t)arkl);
+	memcpy(t + hdr, v.p, v.n);
+	memcpy(t + hdr + v.n, askd, (size_t)askl);
+	memcpy(t + hdr + v.n + (size_t)askl, arkd, (size_t)arkl);
+	enarx_evidence *ev = bundle(R "virtee_milan/report.bin", NULL, false);
+	assert_int_equal(enarx_evidence_add(ev, t, total), 0);
+	assert_int_equal(ev->certs.n, 3);
+	enarx_claims *c = NULL;
+	assert_int_equal(enarx_attest_verify(A, ev, T("2026-11-21"), &c), 0);
+	enarx_claims_free(c);
+	enarx_evidence_free(ev);
+	/* an entry pointing outside the table, a missing terminator */
+	ev = enarx_evidence_new();
+	put_entry(t, 1, "79b3b74aacbbe44fa02f05aef327c782", (uint32_t)total, 10);
+	assert_int_equal(enarx_evidence_add(ev, t, total), ENARX_E_MALFORMED);
+	assert_int_equal(enarx_evidence_add(ev, t, 48), ENARX_E_MALFORMED);
+	enarx_evidence_free(ev);
+	free(t);
+	OPENSSL_free(askd);
+	OPENSSL_free(arkd);
+	sk_X509_pop_free(a1, X509_free);
+	sk_X509_pop_free(a2, X509_free);
+	free(v.p);
+	free(ask.p);
+	free(ark.p);
+}
+
 /* ------------------------------------------------------------------ Intel */
 
 typedef struct {
@@ -792,6 +849,7 @@ int main(void)
 	    cmocka_unit_test(test_snp_turin_vcek_only),
 	    cmocka_unit_test(test_snp_parse_errors),
 	    cmocka_unit_test(test_snp_azure_hcl),
+	    cmocka_unit_test(test_snp_ghcb_cert_table),
 	    cmocka_unit_test(test_sgx_fields),
 	    cmocka_unit_test(test_intel_expired_collateral),
 	    cmocka_unit_test(test_intel_collateral_mismatch),
