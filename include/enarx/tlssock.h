@@ -73,6 +73,10 @@ enum {
 	    24,           /* S/G int milliseconds for blocking handshakes (default 30000) */
 	TLS_KTLS = 25,    /* G int: bit 0 kernel TLS send, bit 1 receive */
 	TLS_PENDING = 26, /* G int: decrypted bytes buffered in the library */
+	/* G 32 bytes: RFC 9266 "tls-exporter" channel binding (exporter label
+	 * "EXPORTER-Channel-Binding", no context) for GSS-API, SASL or an
+	 * application protocol to bind its authentication to this channel. */
+	TLS_CHANNEL_BINDING = 27,
 	/* S int: 1 disables certificate and host name verification.  Refused
 	 * with EPERM when the system policy says allow-insecure = no. */
 	TLS_INSECURE_NO_VERIFY = 100,

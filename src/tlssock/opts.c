@@ -412,6 +412,20 @@ static int get_ktls(struct ts_sock *s, void *val, socklen_t *len)
 	return out_int(val, len, v);
 }
 
+static int get_binding(struct ts_sock *s, void *val, socklen_t *len)
+{
+	static const char label[] = "EXPORTER-Channel-Binding";
+	unsigned char out[32];
+	int r;
+
+	if (SSL_export_keying_material(s->ssl, out, sizeof(out), label, sizeof(label) - 1, NULL, 0,
+	                               0) != 1)
+		return -ENOTCONN;
+	r = out_bytes(val, len, out, sizeof(out));
+	ts__wipe(out, sizeof(out));
+	return r;
+}
+
 /* Values that exist only after the handshake. */
 static int get_after(struct ts_sock *s, int name, void *val, socklen_t *len)
 {
@@ -430,6 +444,7 @@ static int get_after(struct ts_sock *s, int name, void *val, socklen_t *len)
 		return out_str(val, len, c ? SSL_CIPHER_standard_name(c) : "");
 	case TLS_GROUP: return get_group(s, val, len);
 	case TLS_KTLS: return get_ktls(s, val, len);
+	case TLS_CHANNEL_BINDING: return get_binding(s, val, len);
 	default: return -ENOPROTOOPT;
 	}
 }

@@ -33,10 +33,17 @@ t = socket.SOCK_DGRAM if len(sys.argv) > 1 else socket.SOCK_STREAM
 s = socket.socket(socket.AF_INET, t); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$@"
 }
 
-# wait_tcp PORT: until something accepts on 127.0.0.1:PORT (5 s).
+# wait_tcp PORT: until a socket listens on PORT (10 s).  Reads
+# /proc/net/tcp instead of connecting, so no peer sees a probe connection.
 wait_tcp() {
-	for _ in $(seq 50); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+	local hex
+	hex=$(printf '%04X' "$1")
+	for _ in $(seq 100); do
+		# any local address (gnutls-serv binds ::), state 0A = LISTEN
+		if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+			grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A "; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1

@@ -42,6 +42,20 @@ tap_like "TLS 1.2 client: forward-secret AEAD suite" "$out" "version=0x0303 ciph
 out=$(client "$p" --ca "$C/ca.pem" --name localhost --min 1.3 --http / 2>&1)
 tap_like "TLS_MIN_PROTOCOL_VERSION 1.3 refuses a 1.2-only server" "$out" "errno=EPROTO"
 
+# RFC 9266 channel binding: both ends must derive the same exporter value.
+# (s_server prints the exporter value only in its interactive mode.)
+p=$(free_port)
+bg "$TMP/km.log" bash -c "(sleep 2; echo) | timeout 20 openssl s_server -accept 127.0.0.1:$p \
+	-cert $C/server.pem -key $C/server.key -naccept 1 \
+	-keymatexport EXPORTER-Channel-Binding -keymatexportlen 32"
+wait_tcp "$p"
+out=$(client "$p" --ca "$C/ca.pem" --name localhost --send ping --info 2>&1)
+wait_pid "$LAST_PID" 10
+ours=$(printf '%s' "$out" | sed -n 's/^info channel_binding=//p')
+theirs=$(sed -n 's/^ *Keying material: *//p' "$TMP/km.log" | tail -1)
+tap_like "TLS_CHANNEL_BINDING is 32 bytes" "$ours" "^[0-9A-F]{64}$"
+tap_is "TLS_CHANNEL_BINDING equals s_server's tls-exporter value" "${ours:-none}" "${theirs:-missing}"
+
 # SNI: s_server presents server.pem only when the client sends SNI localhost.
 p=$(free_port); s_server "$p" -cert "$C/wrongname.pem" -key "$C/wrongname.key" \
 	-servername localhost -cert2 "$C/server.pem" -key2 "$C/server.key"

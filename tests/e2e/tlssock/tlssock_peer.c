@@ -164,6 +164,17 @@ static void print_info(int fd, const struct opts *o)
 	l = sizeof(cert);
 	if (T(getsockopt)(fd, IPPROTO_TLS, TLS_PEER_CERT, cert, &l) != 0)
 		l = 0;
+	{
+		unsigned char cb[32];
+		char hex[65];
+		socklen_t cl = sizeof(cb);
+
+		if (T(getsockopt)(fd, IPPROTO_TLS, TLS_CHANNEL_BINDING, cb, &cl) == 0 && cl == 32) {
+			for (int i = 0; i < 32; i++)
+				snprintf(hex + 2 * i, 3, "%02X", cb[i]);
+			fprintf(stderr, "info channel_binding=%s\n", hex);
+		}
+	}
 	fprintf(
 	    stderr,
 	    "info version=0x%04x cipher=%s group=%s alpn=%s reused=%d ktls=%d peer_cert_der=%u\n",
@@ -405,13 +416,14 @@ static int parse(int argc, char **argv, int i, struct opts *o)
 		continue;           \
 	}
 		OPT("--name", name)
-		OPT("--ca", ca) OPT("--cert", cert) OPT("--key", key) OPT("--alpn", alpn)
-		    OPT("--psk-id", psk_id) OPT("--psk-key", psk_hex) OPT("--groups", groups)
-		        OPT("--suites", suites) OPT("--send", send) OPT("--http", http)
-		            OPT("--session-in", session_in) OPT("--session-out", session_out)
-		                FLAG("--require-cert", require_cert) FLAG("--insecure", insecure)
-		                    FLAG("--dtls", dtls) FLAG("--nonblock", nonblock)
-		                        FLAG("--info", info) FLAG("--no-tickets", no_tickets)
+		OPT("--ca", ca)
+		OPT("--cert", cert) OPT("--key", key) OPT("--alpn", alpn) OPT("--psk-id", psk_id)
+		    OPT("--psk-key", psk_hex) OPT("--groups", groups) OPT("--suites", suites)
+		        OPT("--send", send) OPT("--http", http) OPT("--session-in", session_in)
+		            OPT("--session-out", session_out) FLAG("--require-cert", require_cert)
+		                FLAG("--insecure", insecure) FLAG("--dtls", dtls)
+		                    FLAG("--nonblock", nonblock) FLAG("--info", info)
+		                        FLAG("--no-tickets", no_tickets)
 		                            FLAG("--select",
 		                                 use_select) if (strcmp(a, "--min") == 0 && v)
 		{
