@@ -132,6 +132,23 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 		buf_free(&b, 0);
 		return -1000;
 	}
+	if (b.len > 35 && memcmp(b.data, "-----BEGIN CERTIFICATE REQUEST-----", 35) == 0) {
+		/* PEM CSR: convert to DER */
+		BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+		X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+		unsigned char *der = NULL;
+		int len = req ? i2d_X509_REQ(req, &der) : -1;
+		X509_REQ_free(req);
+		BIO_free(bio);
+		buf_free(&b, 0);
+		if (len <= 0) {
+			cli_error("attest: %s: malformed PEM certificate request", o->evidence);
+			return -1000;
+		}
+		rc = enarx_attest_verify_csr(a, der, (size_t)len, o->at, c);
+		OPENSSL_free(der);
+		return rc;
+	}
 	if (looks_csr(&b)) {
 		rc = enarx_attest_verify_csr(a, b.data, b.len, o->at, c);
 		buf_free(&b, 0);

@@ -63,6 +63,10 @@ tap_like "tdx not supported message" "$out" "no matching TCB level"
 run "$S/csr/steward_snp_milan.csr.der" --at 2023-01-01
 tap_is "steward SNP CSR accepted (binding holds)" "$rc" 0
 
+openssl req -inform der -in "$S/csr/steward_snp_milan.csr.der" -out "$TMP/csr.pem" 2>/dev/null
+run "$TMP/csr.pem" --at 2023-01-01
+tap_is "steward SNP CSR as PEM accepted" "$rc" 0
+
 printf 'allow_debgu = true\n' > "$TMP/typo.toml"
 run "$S/snp/reports/virtee_milan/report.bin" --certs "$S/snp/reports/virtee_milan/vcek.der" --policy "$TMP/typo.toml"
 tap_is "policy typo is an error" "$rc" 1
