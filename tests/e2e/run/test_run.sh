@@ -9,29 +9,6 @@
 set -u
 source "$ENARX_SRC/tests/lib/tap.sh"
 
-# Known gaps of a backend are reported as TAP TODO (visible, counted, not
-# failures); set TODO around a group, e.g. what the kvm shim does not
-# forward yet. A TODO test that passes prints "ok ... # TODO".
-TODO=
-tap_pass() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1${TODO:+ # TODO $TODO}"; }
-tap_fail() {
-	TAP_N=$((TAP_N + 1))
-	if [ -n "$TODO" ]; then
-		echo "not ok $TAP_N - $1 # TODO $TODO"
-	else
-		TAP_FAILED=$((TAP_FAILED + 1))
-		echo "not ok $TAP_N - $1"
-	fi
-	if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi
-}
-gap() { # gap BACKEND FEATURE -> TODO text if that backend lacks it
-	case "$1:$2" in
-	kvm:dir) echo "kvm backend: directory preopens (open O_DIRECTORY) not forwarded yet" ;;
-	kvm:net) echo "kvm backend: listening sockets not forwarded yet" ;;
-	kvm:memtrap) echo "kvm backend: guard-page faults not turned into traps yet" ;;
-	esac
-}
-
 ENARX=${ENARX_BIN:?}
 EX=${ENARX_BUILD:?}/examples
 [ -f "$EX/hello.wasm" ] || tap_skip_all "examples not built (no wasm32-wasi clang)"
@@ -132,9 +109,7 @@ trap_tests() {
 	tap_is "$B: divide trap exits 134" "$rc" 134
 	tap_like "$B: divide trap message" "$out" "integer divide by zero"
 	out=$(run "$EX/trap.wasm" -- memory 2>&1)
-	TODO=$(gap "$B" memtrap)
 	tap_like "$B: memory trap message" "$out" "out of bounds memory access"
-	TODO=
 }
 
 error_tests() {
@@ -306,11 +281,11 @@ for B in ${ENARX_TEST_BACKENDS:-nil kvm}; do
 		continue
 	fi
 	basic_tests
-	TODO=$(gap "$B" net); file_kind_tests; TODO=
+	file_kind_tests
 	trap_tests
 	error_tests
-	TODO=$(gap "$B" dir); dir_tests; TODO=
-	TODO=$(gap "$B" net); echo_tests; TODO=
+	dir_tests
+	echo_tests
 	[ "$B" = nil ] && sandbox_tests
 done
 
