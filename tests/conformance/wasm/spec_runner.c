@@ -20,7 +20,7 @@
 
 #include <enarx/wasm.h>
 
-#define MAX_VALS 64
+#define MAX_VALS 256
 #define MAX_NAMED 256
 
 struct named {
