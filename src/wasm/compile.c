@@ -824,6 +824,8 @@ static uint32_t call_args(struct cc *c, const struct wtype *ft)
 	for (uint32_t i = ft->nparams; i-- > 0;)
 		pop_t(c, ft->params[i]);
 	uint32_t base = c->height;
+	if (!live(c)) /* the pops may have been of the polymorphic stack */
+		return tslot(base);
 	for (uint32_t i = 0; i < ft->nparams; i++) {
 		c->height++;
 		materialize(c, base + i);
