@@ -48,15 +48,18 @@ def build(work):
 
 
 def timed(cmd):
-    """Runs a driver that prints '<ms> <checksum>'; returns (ms, sum) or None."""
+    """Runs a driver that prints '<ms> <checksum> [<load ms>]'; returns
+    (ms, checksum) or (None, reason); the load time lands in timed.extra."""
+    timed.extra = None
     try:
         p = sh(cmd, timeout=600)
     except subprocess.TimeoutExpired:
         return None, "timeout"
     if p.returncode:
         return None, (p.stderr.strip().splitlines() or ["failed"])[-1][:60]
-    ms, s = p.stdout.split()[:2]
-    return float(ms), s
+    f = p.stdout.split()
+    timed.extra = float(f[2]) if len(f) > 2 else None
+    return float(f[0]), f[1]
 
 
 def proc_ms(cmd, runs):
@@ -88,7 +91,7 @@ def main():
           f"engine: {host if have_host else 'not built'}; node: {node or 'missing'} "
           f"{sh([node, '--version']).stdout.strip() if node else ''}")
     hdr = f"{'benchmark':<11} {'native ms':>10} {'engine ms':>10} {'node ms':>10} " \
-          f"{'engine/native':>14} {'node/native':>12}  check"
+          f"{'engine/native':>14} {'node/native':>12} {'wasm KiB':>9} {'load ms':>8}  check"
     print(hdr)
     print("-" * len(hdr))
     ratios_e, ratios_n = [], []
@@ -96,6 +99,7 @@ def main():
         exe, wasm = bins[n]
         nat, nsum = timed([exe, str(RUNS)])
         eng, esum = timed([host, wasm, str(RUNS)]) if have_host else (None, "not built")
+        load = timed.extra if eng is not None else None
         nod, dsum = timed([node, os.path.join(HERE, "node_bench.js"), wasm, str(RUNS)]) \
             if node else (None, "no node")
         checks = []
@@ -114,7 +118,8 @@ def main():
         if rn:
             ratios_n.append(rn)
         print(f"{n:<11} {fmt(nat):>10} {fmt(eng):>10} {fmt(nod):>10} "
-              f"{fmt(re, 'x'):>14} {fmt(rn, 'x'):>12}  {'; '.join(checks) or 'ok'}")
+              f"{fmt(re, 'x'):>14} {fmt(rn, 'x'):>12} {os.path.getsize(wasm) / 1024:>9.1f} "
+              f"{'n/a' if load is None else f'{load:.2f}':>8}  {'; '.join(checks) or 'ok'}")
     gm = lambda r: math.exp(sum(map(math.log, r)) / len(r)) if r else None
     ge, gn = gm(ratios_e), gm(ratios_n)
     note = "" if len(ratios_e) == len(PROGRAMS) else f" (engine over {len(ratios_e)} of {len(PROGRAMS)})"

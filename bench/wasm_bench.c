@@ -3,7 +3,8 @@
  * wasm_bench: the benchmark host for our engine, on its public API only.
  *   wasm_bench FILE.wasm RUNS        times RUNS calls of the export run(1)
  *                                    (after _initialize); prints
- *                                    "<median ms> <checksum>"
+ *                                    "<median ms> <checksum> <load ms>"
+ *                                    (load = decode+validate+compile)
  *   wasm_bench --hello FILE.wasm RUNS  times a whole hello-world run per
  *                                    iteration: read file, decode, validate,
  *                                    compile, instantiate with a minimal
@@ -202,10 +203,12 @@ static int bench_run(ewasm_engine *eng, const char *path, int runs)
 	uint32_t sum = 0;
 	int rc = 1;
 
+	double t_load = now_ms();
 	if (!bytes || ewasm_module_new(eng, bytes, len, &m, &err)) {
 		fprintf(stderr, "%s: cannot load: %s\n", path, bytes ? err.message : "read");
 		goto out;
 	}
+	t_load = now_ms() - t_load;
 	st = ewasm_store_new(eng);
 	if (!st || instantiate(st, m, &inst))
 		goto out;
@@ -225,7 +228,7 @@ static int bench_run(ewasm_engine *eng, const char *path, int runs)
 		sum = (uint32_t)res.of.i32;
 	}
 	qsort(t, (size_t)runs, sizeof(double), cmp_double);
-	printf("%.3f %u\n", t[runs / 2], sum);
+	printf("%.3f %u %.3f\n", t[runs / 2], sum, t_load);
 	rc = 0;
 out:
 	ewasm_store_free(st);
