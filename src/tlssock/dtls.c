@@ -15,7 +15,8 @@
 #include "tlssock/internal.h"
 #include <enarx/tlssock.h>
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags);
+int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
+                    int flags);
 
 /* Opens the per-client socket: same local address, connected to peer. */
 static int client_socket(struct ts_sock *l, const struct sockaddr_storage *peer, int flags)
@@ -106,14 +107,17 @@ static int adopt(struct ts_sock *l, SSL *ssl, int nfd, const struct sockaddr_sto
 	return 0;
 }
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags)
+int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
+                    int flags)
 {
 	struct sockaddr_storage peer;
+	unsigned long gen = 0;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int nfd, e;
 
-	pthread_mutex_lock(&l->lock);
+	if (ts__lock(l, lgen) != 0)
+		return -1;
 	l->state = TS_LISTEN;
 	ctx = ts__conf_ctx(l, true, true);
 	if (ctx)
@@ -141,7 +145,8 @@ int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, in
 		memcpy(addr, &peer, n < *len ? n : *len);
 		*len = n;
 	}
-	if ((flags & SOCK_NONBLOCK) || ts__handshake(ts__get(nfd), false) == 0)
+	if ((flags & SOCK_NONBLOCK) ||
+	    (ts__get_gen(nfd, &gen) && ts__handshake(ts__get(nfd), gen, false) == 0))
 		return nfd;
 	e = errno;
 	tlssock_close(nfd);

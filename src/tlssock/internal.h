@@ -76,8 +76,16 @@ struct ts_conf {
 	bool ctx_server;
 };
 
+/* Socket state.  The memory is type-stable: a closed socket's struct goes
+ * to a free list and is reused, never returned to malloc, so a thread that
+ * still holds the pointer (it was waiting in poll() while another thread
+ * closed the fd) can always take the lock and find out: each reuse bumps
+ * gen, and ts__lock() refuses a struct whose gen moved on. */
 struct ts_sock {
 	pthread_mutex_t lock;
+	atomic_ulong gen;
+	bool closed;
+	struct ts_sock *next_free;
 	int fd;
 	int type; /* SOCK_STREAM or SOCK_DGRAM */
 	int domain;
@@ -95,6 +103,10 @@ struct ts_sock {
 
 /* fd table (table.c).  ts__get returns the entry or NULL (not TLS). */
 struct ts_sock *ts__get(int fd);
+/* Same, and the generation to pass to ts__lock(). */
+struct ts_sock *ts__get_gen(int fd, unsigned long *gen);
+/* Locks s if it is still the socket of generation gen; else -1/EBADF. */
+int ts__lock(struct ts_sock *s, unsigned long gen);
 int ts__put(struct ts_sock *s);   /* -1/EMFILE if fd is out of range */
 struct ts_sock *ts__take(int fd); /* removes and returns */
 struct ts_sock *ts__sock_new(int fd, int domain, int type, struct ts_conf *conf);
@@ -112,19 +124,19 @@ SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls);
 int ts__ex_index(void);
 
 /* options (opts.c) */
-int ts__setopt(struct ts_sock *s, int name, const void *val, socklen_t len);
-int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len);
+int ts__setopt(struct ts_sock *s, unsigned long gen, int name, const void *val, socklen_t len);
+int ts__getopt(struct ts_sock *s, unsigned long gen, int name, void *val, socklen_t *len);
 /* Parses "h2,http/1.1" into ALPN wire format in out (at most cap bytes).
  * Returns the wire length, or -1 for a malformed list. */
 int ts__alpn_parse(const char *s, size_t n, unsigned char *out, size_t cap);
 
 /* handshake and errors (sock.c) */
 /* Creates the TLS session of a connected socket in the given role. */
-int ts__setup(struct ts_sock *s, bool server);
+int ts__setup(struct ts_sock *s, unsigned long gen, bool server);
 /* SO_PROTOCOL = IPPROTO_TLS on an existing TCP/UDP socket: start tracking
  * it (configuration as for a new socket).  0 or -1 with errno. */
 int ts__upgrade(int fd);
-int ts__handshake(struct ts_sock *s, bool nonblock);
+int ts__handshake(struct ts_sock *s, unsigned long gen, bool nonblock);
 /* Records a failure on s: errno value e and a reason built from fmt plus
  * the OpenSSL error queue.  Returns -1 with errno = e. */
 int ts__fail(struct ts_sock *s, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

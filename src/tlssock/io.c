@@ -33,11 +33,11 @@ static bool wants_nonblock(int fd, int flags)
 }
 
 /* Brings s to TS_OPEN.  0, or -1 with errno (EAGAIN for non-blocking). */
-static int ready(struct ts_sock *s, int flags)
+static int ready(struct ts_sock *s, unsigned long gen, int flags)
 {
 	switch (s->state) {
 	case TS_OPEN: return 0;
-	case TS_HANDSHAKE: return ts__handshake(s, wants_nonblock(s->fd, flags));
+	case TS_HANDSHAKE: return ts__handshake(s, gen, wants_nonblock(s->fd, flags));
 	case TS_FAILED: errno = s->err_errno; return -1;
 	default: errno = ENOTCONN; return -1;
 	}
@@ -91,17 +91,18 @@ static int wait_or_again(struct ts_sock *s, int flags, short ev)
 	return r > 0 ? 0 : -1;
 }
 
-static ssize_t ts_recv(struct ts_sock *s, void *buf, size_t len, int flags)
+static ssize_t ts_recv(struct ts_sock *s, unsigned long gen, void *buf, size_t len, int flags)
 {
 	size_t got = 0, total = 0;
 
-	if (ready(s, flags) != 0)
+	if (ready(s, gen, flags) != 0)
 		return -1;
 	for (;;) {
 		short ev = 0;
 		int r, sys_errno, st;
 
-		pthread_mutex_lock(&s->lock);
+		if (ts__lock(s, gen) != 0) /* closed by another thread */
+			return total ? (ssize_t)total : -1;
 		ERR_clear_error();
 		errno = 0;
 		if (flags & MSG_PEEK)
@@ -126,11 +127,11 @@ static ssize_t ts_recv(struct ts_sock *s, void *buf, size_t len, int flags)
 	}
 }
 
-static ssize_t ts_send(struct ts_sock *s, const void *buf, size_t len, int flags)
+static ssize_t ts_send(struct ts_sock *s, unsigned long gen, const void *buf, size_t len, int flags)
 {
 	size_t done = 0;
 
-	if (ready(s, flags) != 0)
+	if (ready(s, gen, flags) != 0)
 		return -1;
 	if (s->wr_shut) {
 		errno = EPIPE;
@@ -143,7 +144,8 @@ static ssize_t ts_send(struct ts_sock *s, const void *buf, size_t len, int flags
 		short ev = 0;
 		int r, st, sys_errno;
 
-		pthread_mutex_lock(&s->lock);
+		if (ts__lock(s, gen) != 0)
+			return done ? (ssize_t)done : -1;
 		ERR_clear_error();
 		errno = 0;
 		r = SSL_write_ex(s->ssl, (const char *)buf + done, len - done, &w);
@@ -169,49 +171,54 @@ static ssize_t ts_send(struct ts_sock *s, const void *buf, size_t len, int flags
 
 ssize_t tlssock_recv(int fd, void *buf, size_t len, int flags)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (!s)
 		return ts__sys()->recv(fd, buf, len, flags);
-	return ts_recv(s, buf, len, flags);
+	return ts_recv(s, gen, buf, len, flags);
 }
 
 ssize_t tlssock_send(int fd, const void *buf, size_t len, int flags)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (!s)
 		return ts__sys()->send(fd, buf, len, flags);
-	return ts_send(s, buf, len, flags);
+	return ts_send(s, gen, buf, len, flags);
 }
 
 ssize_t tlssock_read(int fd, void *buf, size_t len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (!s)
 		return ts__sys()->read(fd, buf, len);
-	return ts_recv(s, buf, len, 0);
+	return ts_recv(s, gen, buf, len, 0);
 }
 
 ssize_t tlssock_write(int fd, const void *buf, size_t len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (!s)
 		return ts__sys()->write(fd, buf, len);
-	return ts_send(s, buf, len, 0);
+	return ts_send(s, gen, buf, len, 0);
 }
 
 ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
                          socklen_t *alen)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 	ssize_t n;
 
 	if (!s)
 		return ts__sys()->recvfrom(fd, buf, len, flags, addr, alen);
-	n = ts_recv(s, buf, len, flags);
+	n = ts_recv(s, gen, buf, len, flags);
 	if (n >= 0 && addr && alen && getpeername(fd, addr, alen) != 0)
 		*alen = 0;
 	return n;
@@ -220,7 +227,8 @@ ssize_t tlssock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockad
 ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
                        socklen_t alen)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (!s)
 		return ts__sys()->sendto(fd, buf, len, flags, addr, alen);
@@ -229,7 +237,7 @@ ssize_t tlssock_sendto(int fd, const void *buf, size_t len, int flags, const str
 		errno = EISCONN;
 		return -1;
 	}
-	return ts_send(s, buf, len, flags);
+	return ts_send(s, gen, buf, len, flags);
 }
 
 int tlssock_pending(int fd)
@@ -241,7 +249,7 @@ int tlssock_pending(int fd)
 		return 0;
 	if (pthread_mutex_trylock(&s->lock) != 0)
 		return 0;
-	if (s->ssl && s->state == TS_OPEN)
+	if (!s->closed && s->ssl && s->state == TS_OPEN)
 		n = SSL_pending(s->ssl) > 0 ? SSL_pending(s->ssl) : SSL_has_pending(s->ssl);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -256,10 +264,10 @@ static int dtls_timer_ms(struct ts_sock *s, int timeout_ms)
 	struct timeval tv;
 	int t;
 
-	if (s->type != SOCK_DGRAM || s->state != TS_HANDSHAKE || !s->ssl ||
+	if (s->type != SOCK_DGRAM || s->state != TS_HANDSHAKE ||
 	    pthread_mutex_trylock(&s->lock) != 0)
 		return timeout_ms;
-	if (DTLSv1_get_timeout(s->ssl, &tv) == 1) {
+	if (!s->closed && s->ssl && DTLSv1_get_timeout(s->ssl, &tv) == 1) {
 		t = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) + 1;
 		if (timeout_ms < 0 || t < timeout_ms)
 			timeout_ms = t;

@@ -263,7 +263,7 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 /* TLS_HANDSHAKE.  On a socket connected before it became TLS (STARTTLS
  * through SO_PROTOCOL) the int value gives the role: TLS_ROLE_CLIENT or
  * TLS_ROLE_SERVER.  Otherwise the role is known and the value is ignored. */
-static int start_handshake(struct ts_sock *s, const void *val, socklen_t len)
+static int start_handshake(struct ts_sock *s, unsigned long gen, const void *val, socklen_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -279,19 +279,20 @@ static int start_handshake(struct ts_sock *s, const void *val, socklen_t len)
 			errno = ENOTCONN;
 			return -1;
 		}
-		if (ts__setup(s, role == TLS_ROLE_SERVER) != 0)
+		if (ts__setup(s, gen, role == TLS_ROLE_SERVER) != 0)
 			return -1;
 	}
-	return ts__handshake(s, ts__fd_nonblock(s->fd));
+	return ts__handshake(s, gen, ts__fd_nonblock(s->fd));
 }
 
-int ts__setopt(struct ts_sock *s, int name, const void *val, socklen_t len)
+int ts__setopt(struct ts_sock *s, unsigned long gen, int name, const void *val, socklen_t len)
 {
 	int r;
 
 	if (name == TLS_HANDSHAKE)
-		return start_handshake(s, val, len);
-	pthread_mutex_lock(&s->lock);
+		return start_handshake(s, gen, val, len);
+	if (ts__lock(s, gen) != 0)
+		return -1;
 	r = set_conf(s, name, val, len);
 	if (r < 0 && r != -EPERM && r != -EINVAL)
 		s->err_errno = -r;
@@ -479,11 +480,12 @@ static int get_opt(struct ts_sock *s, int name, void *val, socklen_t *len)
 	}
 }
 
-int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len)
+int ts__getopt(struct ts_sock *s, unsigned long gen, int name, void *val, socklen_t *len)
 {
 	int r;
 
-	pthread_mutex_lock(&s->lock);
+	if (ts__lock(s, gen) != 0)
+		return -1;
 	r = get_opt(s, name, val, len);
 	pthread_mutex_unlock(&s->lock);
 	if (r < 0) {
@@ -495,7 +497,8 @@ int ts__getopt(struct ts_sock *s, int name, void *val, socklen_t *len)
 
 int tlssock_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen = 0;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 	int v = 0;
 
 	if (level == SOL_SOCKET && name == SO_PROTOCOL && opt_int(val, len, &v) == 0 &&
@@ -504,16 +507,17 @@ int tlssock_setsockopt(int fd, int level, int name, const void *val, socklen_t l
 
 	if (!s || level != IPPROTO_TLS)
 		return ts__sys()->setsockopt(fd, level, name, val, len);
-	return ts__setopt(s, name, val, len);
+	return ts__setopt(s, gen, name, val, len);
 }
 
 int tlssock_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen = 0;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
 	if (s && level == SOL_SOCKET && name == SO_PROTOCOL)
 		return out_int(val, len, IPPROTO_TLS) ? (errno = EINVAL, -1) : 0;
 	if (!s || level != IPPROTO_TLS)
 		return ts__sys()->getsockopt(fd, level, name, val, len);
-	return ts__getopt(s, name, val, len);
+	return ts__getopt(s, gen, name, val, len);
 }

@@ -371,12 +371,13 @@ static int handshake_step(struct ts_sock *s, bool nonblock, long long deadline)
 	return ts__map_error(s, e, sys_errno);
 }
 
-int ts__handshake(struct ts_sock *s, bool nonblock)
+int ts__handshake(struct ts_sock *s, unsigned long gen, bool nonblock)
 {
 	long long deadline;
 	int r;
 
-	pthread_mutex_lock(&s->lock);
+	if (ts__lock(s, gen) != 0)
+		return -1;
 	deadline = now_ms() + s->conf->timeout_ms;
 	if (s->state == TS_OPEN) {
 		pthread_mutex_unlock(&s->lock);
@@ -453,12 +454,13 @@ int tlssock_is_tls(int fd)
 }
 
 /* Creates the TLS session for a connected socket in the given role. */
-int ts__setup(struct ts_sock *s, bool server)
+int ts__setup(struct ts_sock *s, unsigned long gen, bool server)
 {
 	SSL_CTX *ctx;
 	int r;
 
-	pthread_mutex_lock(&s->lock);
+	if (ts__lock(s, gen) != 0)
+		return -1;
 	ts__fill_peer(s);
 	ctx = ts__conf_ctx(s, server, s->type == SOCK_DGRAM);
 	r = ctx ? ts__ssl_make(s, ctx, server) : -1;
@@ -519,7 +521,8 @@ int ts__upgrade(int fd)
 
 int tlssock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 	bool nonblock;
 	int r;
 
@@ -532,7 +535,7 @@ int tlssock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	r = ts__sys()->connect(fd, addr, len);
 	if (r < 0 && errno != EINPROGRESS)
 		return -1;
-	if (ts__setup(s, false) != 0)
+	if (ts__setup(s, gen, false) != 0)
 		return -1;
 	nonblock = ts__fd_nonblock(fd);
 	if (r < 0 || nonblock) {
@@ -542,16 +545,20 @@ int tlssock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = EINPROGRESS;
 		return -1;
 	}
-	return ts__handshake(s, false);
+	return ts__handshake(s, gen, false);
 }
 
-static int accept_stream(struct ts_sock *l, int nfd, int flags)
+static int accept_stream(struct ts_sock *l, unsigned long lgen, int nfd, int flags)
 {
 	struct ts_sock *s;
 	SSL_CTX *ctx;
+	unsigned long gen;
 	int r;
 
-	pthread_mutex_lock(&l->lock);
+	if (ts__lock(l, lgen) != 0) {
+		ts__sys()->close(nfd);
+		return -1;
+	}
 	l->state = TS_LISTEN;
 	ctx = ts__conf_ctx(l, true, false);
 	if (ctx)
@@ -583,33 +590,38 @@ static int accept_stream(struct ts_sock *l, int nfd, int flags)
 	}
 	s->state = TS_HANDSHAKE;
 	s->want = POLLIN;
+	gen = atomic_load(&s->gen);
 	if (flags & SOCK_NONBLOCK)
 		return nfd;
-	if (ts__handshake(s, false) == 0)
+	if (ts__handshake(s, gen, false) == 0)
 		return nfd;
 	r = errno;
-	pthread_mutex_lock(&l->lock);
-	snprintf(l->err, sizeof(l->err), "accepted connection from %.60s: %.160s", s->peer, s->err);
-	l->err_errno = r;
-	pthread_mutex_unlock(&l->lock);
+	if (ts__lock(l, lgen) == 0) {
+		snprintf(l->err, sizeof(l->err), "accepted connection from %.60s: %.160s", s->peer,
+		         s->err);
+		l->err_errno = r;
+		pthread_mutex_unlock(&l->lock);
+	}
 	tlssock_close(nfd);
 	errno = r;
 	return -1;
 }
 
-int ts__dtls_accept(struct ts_sock *l, struct sockaddr *addr, socklen_t *len, int flags);
+int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
+                    int flags);
 
 int tlssock_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	struct ts_sock *l = ts__get(fd);
+	unsigned long lgen;
+	struct ts_sock *l = ts__get_gen(fd, &lgen);
 	int nfd;
 
 	if (l && l->type == SOCK_DGRAM)
-		return ts__dtls_accept(l, addr, len, flags);
+		return ts__dtls_accept(l, lgen, addr, len, flags);
 	nfd = ts__sys()->accept4(fd, addr, len, flags);
 	if (nfd < 0 || !l)
 		return nfd;
-	return accept_stream(l, nfd, flags);
+	return accept_stream(l, lgen, nfd, flags);
 }
 
 int tlssock_accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -619,10 +631,10 @@ int tlssock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 
 int tlssock_shutdown(int fd, int how)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 
-	if (s && (how == SHUT_WR || how == SHUT_RDWR)) {
-		pthread_mutex_lock(&s->lock);
+	if (s && (how == SHUT_WR || how == SHUT_RDWR) && ts__lock(s, gen) == 0) {
 		if (s->state == TS_OPEN && !s->wr_shut) {
 			ERR_clear_error();
 			SSL_shutdown(s->ssl); /* sends close_notify */
@@ -652,14 +664,14 @@ int tlssock_close(int fd)
 
 int tlssock_strerror(int fd, char *buf, size_t len)
 {
-	struct ts_sock *s = ts__get(fd);
+	unsigned long gen;
+	struct ts_sock *s = ts__get_gen(fd, &gen);
 	int n;
 
-	if (!s) {
+	if (!s || ts__lock(s, gen) != 0) {
 		errno = EBADF;
 		return -1;
 	}
-	pthread_mutex_lock(&s->lock);
 	n = snprintf(buf, len, "%s", s->err);
 	pthread_mutex_unlock(&s->lock);
 	return n;

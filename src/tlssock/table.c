@@ -58,23 +58,76 @@ struct ts_sock *ts__take(int fd)
 	return atomic_exchange(&table[fd], NULL);
 }
 
+struct ts_sock *ts__get_gen(int fd, unsigned long *gen)
+{
+	for (;;) {
+		struct ts_sock *s = ts__get(fd);
+
+		if (!s)
+			return NULL;
+		*gen = atomic_load(&s->gen);
+		if (ts__get(fd) == s)
+			return s; /* gen belongs to the socket now at fd */
+	}
+}
+
+int ts__lock(struct ts_sock *s, unsigned long gen)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->closed || atomic_load(&s->gen) != gen) {
+		pthread_mutex_unlock(&s->lock);
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+static struct ts_sock *free_list;
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct ts_sock *sock_alloc(void)
+{
+	struct ts_sock *s;
+
+	pthread_mutex_lock(&free_lock);
+	s = free_list;
+	if (s)
+		free_list = s->next_free;
+	pthread_mutex_unlock(&free_lock);
+	if (s)
+		return s;
+	s = xcalloc(1, sizeof(*s));
+	if (s && pthread_mutex_init(&s->lock, NULL) != 0) {
+		xfree(s);
+		s = NULL;
+	}
+	return s;
+}
+
 struct ts_sock *ts__sock_new(int fd, int domain, int type, struct ts_conf *conf)
 {
-	struct ts_sock *s = xcalloc(1, sizeof(*s));
+	struct ts_sock *s = sock_alloc();
 
 	if (!s) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (pthread_mutex_init(&s->lock, NULL) != 0) {
-		xfree(s);
-		errno = ENOMEM;
-		return NULL;
-	}
+	pthread_mutex_lock(&s->lock);
+	atomic_fetch_add(&s->gen, 1);
+	s->closed = false;
+	s->next_free = NULL;
 	s->fd = fd;
 	s->domain = domain;
 	s->type = type;
+	s->server = false;
+	s->wr_shut = false;
+	s->state = TS_NEW;
+	s->want = 0;
 	s->conf = conf;
+	s->ssl = NULL;
+	s->err_errno = 0;
+	s->err[0] = s->peer[0] = s->peer_host[0] = '\0';
+	pthread_mutex_unlock(&s->lock);
 	return s;
 }
 
@@ -82,9 +135,16 @@ void ts__sock_free(struct ts_sock *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->lock);
 	SSL_free(s->ssl); /* OpenSSL cleanses its own key schedule and secrets */
-	ts__conf_unref(s->conf);
-	pthread_mutex_destroy(&s->lock);
-	ts__wipe(s, sizeof(*s));
-	xfree(s);
+	s->ssl = NULL;
+	ts__conf_unref(s->conf); /* wipes PSK and session secrets */
+	s->conf = NULL;
+	s->closed = true;
+	atomic_fetch_add(&s->gen, 1);
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&free_lock);
+	s->next_free = free_list;
+	free_list = s;
+	pthread_mutex_unlock(&free_lock);
 }

@@ -497,6 +497,53 @@ static void test_cipher_suite_option(void **state)
 	tlssock_close(fd);
 }
 
+struct blocked_reader {
+	int fd;
+	ssize_t r;
+	int e;
+};
+
+static void *blocked_read(void *arg)
+{
+	struct blocked_reader *b = arg;
+	char buf[64];
+
+	b->r = tlssock_read(b->fd, buf, sizeof(buf));
+	b->e = errno;
+	return NULL;
+}
+
+/* One thread is blocked in read while another shuts the socket down,
+ * closes it and opens new TLS sockets (which reuse the freed state).  The
+ * reader must come back with an error or end of file, never touch freed or
+ * reused state (ASan checks), never read another socket's data. */
+static void test_close_while_reading(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		struct blocked_reader b = {.r = 99};
+		struct srv s;
+		pthread_t th;
+		int other;
+
+		srv_start(&s, SRV_ECHO, 0);
+		b.fd = client_connect(s.port);
+		assert_true(b.fd >= 0);
+		assert_int_equal(pthread_create(&th, NULL, blocked_read, &b), 0);
+		usleep(2000 * (unsigned)(i % 5));
+		tlssock_shutdown(b.fd, SHUT_RDWR); /* wakes the reader */
+		tlssock_close(b.fd);
+		other = tlssock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS);
+		pthread_join(th, NULL);
+		assert_true(b.r <= 0);
+		if (b.r < 0)
+			assert_true(b.e == EBADF || b.e == ECONNRESET || b.e == EPIPE ||
+			            b.e == EPROTO);
+		tlssock_close(other);
+		srv_stop(&s);
+	}
+}
+
 static void test_alloc_failure(void **state)
 {
 	int fd, before = -1;
@@ -531,6 +578,7 @@ int main(void)
 	    cmocka_unit_test(test_nonblocking_read_again),
 	    cmocka_unit_test(test_starttls),
 	    cmocka_unit_test(test_cipher_suite_option),
+	    cmocka_unit_test(test_close_while_reading),
 	    cmocka_unit_test(test_alloc_failure),
 	};
 
