@@ -6,8 +6,8 @@
 
 /* In auto-pick order: sgx, sev, tdx, kvm, nil. Backends add one line. */
 static const struct backend *const backends[] = {
-	&backend_kvm,
-	&backend_nil,
+    &backend_kvm,
+    &backend_nil,
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))

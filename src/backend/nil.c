@@ -35,28 +35,87 @@ static int nil_usable(char *why, size_t n)
 
 /* The system calls the executor (static glibc + engine + WASI) makes. */
 static const int allowed[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
-	SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(statx), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(getdents64),
-	SCMP_SYS(mkdirat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-	SCMP_SYS(linkat), SCMP_SYS(symlinkat), SCMP_SYS(readlinkat), SCMP_SYS(utimensat),
-	SCMP_SYS(fcntl), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate),
-	SCMP_SYS(fallocate), SCMP_SYS(fadvise64), SCMP_SYS(dup), SCMP_SYS(dup3),
-	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
-	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(sigaltstack), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
-	SCMP_SYS(sched_yield), SCMP_SYS(ppoll), SCMP_SYS(poll), SCMP_SYS(bind),
-	SCMP_SYS(listen), SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(setsockopt),
-	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
-	SCMP_SYS(shutdown), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
-	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(prlimit64),
-	SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(uname),
-	SCMP_SYS(readlink), SCMP_SYS(sysinfo), SCMP_SYS(getuid), SCMP_SYS(geteuid),
-	SCMP_SYS(getgid), SCMP_SYS(getegid),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64),
+    SCMP_SYS(preadv),
+    SCMP_SYS(pwritev),
+    SCMP_SYS(close),
+    SCMP_SYS(lseek),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(statx),
+    SCMP_SYS(openat),
+    SCMP_SYS(openat2),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),
+    SCMP_SYS(linkat),
+    SCMP_SYS(symlinkat),
+    SCMP_SYS(readlinkat),
+    SCMP_SYS(utimensat),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),
+    SCMP_SYS(ftruncate),
+    SCMP_SYS(fallocate),
+    SCMP_SYS(fadvise64),
+    SCMP_SYS(dup),
+    SCMP_SYS(dup3),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(madvise),
+    SCMP_SYS(brk),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(ppoll),
+    SCMP_SYS(poll),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept4),
+    SCMP_SYS(connect),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(shutdown),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
+    SCMP_SYS(tgkill),
+    SCMP_SYS(futex),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(prlimit64),
+    SCMP_SYS(arch_prctl),
+    SCMP_SYS(set_tid_address),
+    SCMP_SYS(uname),
+    SCMP_SYS(readlink),
+    SCMP_SYS(sysinfo),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
 };
 
 static int install_seccomp(void)
@@ -72,22 +131,22 @@ static int install_seccomp(void)
 	/* sockets: IPv4/IPv6 only */
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		                      SCMP_A0(SCMP_CMP_EQ, AF_INET));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
 	/* ioctl: FIONREAD (poll_oneoff byte counts) and terminal queries only */
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				      SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+		                      SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				      SCMP_A1(SCMP_CMP_EQ, TCGETS));
+		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
 	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
-				      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
-				      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		                      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
+		                      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
 	if (!rc)
 		rc = seccomp_load(f);
 	seccomp_release(f);
@@ -102,8 +161,8 @@ static void child(const struct keep_launch *l, int memfd)
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (dup2(memfd, 100) < 0 || dup2(l->keep_fd, 101) < 0 ||
-	    dup2(100, EXEC_FD) < 0 || dup2(101, 3) < 0)
+	if (dup2(memfd, 100) < 0 || dup2(l->keep_fd, 101) < 0 || dup2(100, EXEC_FD) < 0 ||
+	    dup2(101, 3) < 0)
 		_exit(126);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
 	if (syscall(SYS_close_range, EXEC_FD + 1, ~0U, 0) != 0) {
@@ -178,7 +237,7 @@ static int nil_run(const struct keep_launch *l, int *exit_code)
 }
 
 const struct backend backend_nil = {
-	.name = "nil",
-	.usable = nil_usable,
-	.run = nil_run,
+    .name = "nil",
+    .usable = nil_usable,
+    .run = nil_run,
 };

@@ -66,8 +66,7 @@ static int config_check(const char *path)
 		cli_error("%s: %s", path, err);
 		return CLI_EXIT_FAIL;
 	}
-	printf("%s: ok (%zu args, %zu env, %zu files)\n", path, cfg->nargs, cfg->nenv,
-	       cfg->nfiles);
+	printf("%s: ok (%zu args, %zu env, %zu files)\n", path, cfg->nargs, cfg->nenv, cfg->nfiles);
 	config_free(cfg);
 	return CLI_EXIT_OK;
 }

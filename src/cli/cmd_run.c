@@ -26,7 +26,7 @@
 #define EXIT_TRAP 134
 
 struct run_io {
-	int fd;                 /* host end of the keep socket */
+	int fd; /* host end of the keep socket */
 	struct buf wasm, conf;
 	int have_conf;
 	char **args;
@@ -132,13 +132,10 @@ static void on_message(struct run_io *io, uint32_t type, const uint8_t *p, size_
 		rc = kp_dec_string(p, len, &io->error);
 		io->got_error = !rc;
 		break;
-	default:
-		log_warn("keep: ignoring unknown message type %u", type);
-		return;
+	default: log_warn("keep: ignoring unknown message type %u", type); return;
 	}
 	if (rc)
-		log_warn("keep: malformed %s message: %s", kp_type_name(type),
-			 enarx_strerror(rc));
+		log_warn("keep: malformed %s message: %s", kp_type_name(type), enarx_strerror(rc));
 }
 
 static void *io_thread(void *arg)
@@ -166,17 +163,16 @@ static void print_trap(const struct kp_trap *t)
 	for (uint32_t i = 0; i < t->nframes; i++) {
 		const struct kp_frame *f = &t->frames[i];
 
-		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset,
-			f->func_index, f->name[0] ? " " : "", f->name);
+		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
+		        f->name[0] ? " " : "", f->name);
 	}
 }
 
 static const char usage_short[] =
-	"enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm [-- ARGS...]";
+    "enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm [-- ARGS...]";
 
-static int parse_args(int argc, char **argv, const char **backend,
-		      const char **cfgfile, const char **module, char ***args,
-		      size_t *nargs)
+static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
+                      const char **module, char ***args, size_t *nargs)
 {
 	int i;
 
@@ -199,12 +195,14 @@ static int parse_args(int argc, char **argv, const char **backend,
 			*cfgfile = a + 14;
 		} else if (a[0] == '-' && a[1]) {
 			return cli_usage_error("run", "unknown option '%s'\nUsage: %s", a,
-					       usage_short);
+			                       usage_short);
 		} else if (!*module) {
 			*module = a;
 		} else {
-			return cli_usage_error("run", "extra argument '%s' (workload "
-					       "arguments go after '--')", a);
+			return cli_usage_error("run",
+			                       "extra argument '%s' (workload "
+			                       "arguments go after '--')",
+			                       a);
 		}
 	}
 	if (!*module)

@@ -28,16 +28,15 @@ struct parser {
 	int seen_env, seen_args, seen_steward, seen_files;
 	struct pending *pend; /* keys of the current [[files]] entry */
 	size_t npend;
-	unsigned file_line;   /* line of its [[files]] header */
+	unsigned file_line; /* line of its [[files]] header */
 	char *err;
 	size_t errlen;
 };
 
 static const char *const kind_names[] = {
-	[CONFIG_NULL] = "null",       [CONFIG_STDIN] = "stdin",
-	[CONFIG_STDOUT] = "stdout",   [CONFIG_STDERR] = "stderr",
-	[CONFIG_LISTEN] = "listen",   [CONFIG_CONNECT] = "connect",
-	[CONFIG_DIR] = "dir",
+    [CONFIG_NULL] = "null",     [CONFIG_STDIN] = "stdin",   [CONFIG_STDOUT] = "stdout",
+    [CONFIG_STDERR] = "stderr", [CONFIG_LISTEN] = "listen", [CONFIG_CONNECT] = "connect",
+    [CONFIG_DIR] = "dir",
 };
 
 const char *config_kind_name(enum config_kind kind)
@@ -48,7 +47,7 @@ const char *config_kind_name(enum config_kind kind)
 }
 
 static int perr(struct parser *p, int rc, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int perr(struct parser *p, int rc, unsigned line, const char *fmt, ...)
 {
@@ -129,8 +128,7 @@ struct config *config_default(void)
 
 	if (!cfg)
 		return NULL;
-	if (add_file(cfg, CONFIG_STDIN, "stdin") ||
-	    add_file(cfg, CONFIG_STDOUT, "stdout") ||
+	if (add_file(cfg, CONFIG_STDIN, "stdin") || add_file(cfg, CONFIG_STDOUT, "stdout") ||
 	    add_file(cfg, CONFIG_STDERR, "stderr")) {
 		config_free(cfg);
 		return NULL;
@@ -138,13 +136,13 @@ struct config *config_default(void)
 	return cfg;
 }
 
-static int want_type(struct parser *p, const char *key,
-		     const struct toml_value *v, enum toml_type t, unsigned line)
+static int want_type(struct parser *p, const char *key, const struct toml_value *v,
+                     enum toml_type t, unsigned line)
 {
 	if (v->type == t)
 		return 0;
-	return perr(p, ENARX_E_MALFORMED, line, "key '%s': expected a %s, found a %s",
-		    key, toml_type_name(t), toml_type_name(v->type));
+	return perr(p, ENARX_E_MALFORMED, line, "key '%s': expected a %s, found a %s", key,
+	            toml_type_name(t), toml_type_name(v->type));
 }
 
 /* Moves the string out of v (so the event no longer owns it). */
@@ -170,7 +168,7 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 			return rc;
 		if (strncmp(ev->value.str, "https://", 8) != 0)
 			return perr(p, ENARX_E_MALFORMED, ev->line,
-				    "key 'steward': must be an https:// URL");
+			            "key 'steward': must be an https:// URL");
 		cfg->steward = take_str(&ev->value);
 		return 0;
 	}
@@ -182,7 +180,7 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 			return rc;
 		if (ev->value.nitems && ev->value.items[0].type != TOML_STRING)
 			return perr(p, ENARX_E_MALFORMED, ev->line,
-				    "key 'args': expected an array of strings");
+			            "key 'args': expected an array of strings");
 		cfg->args = xcalloc(ev->value.nitems + 1, sizeof(char *));
 		if (!cfg->args)
 			return ENARX_E_NOMEM;
@@ -192,8 +190,7 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line,
-		    "key '%s': unknown key (expected steward, args, [env] or [[files]])",
-		    ev->key);
+	            "key '%s': unknown key (expected steward, args, [env] or [[files]])", ev->key);
 }
 
 static int env_keyval(struct parser *p, struct toml_event *ev)
@@ -208,12 +205,12 @@ static int env_keyval(struct parser *p, struct toml_event *ev)
 		return rc;
 	if (!ev->key[0] || strchr(ev->key, '='))
 		return perr(p, ENARX_E_MALFORMED, ev->line,
-			    "key '%s': environment names must be non-empty and without '='",
-			    ev->key);
+		            "key '%s': environment names must be non-empty and without '='",
+		            ev->key);
 	for (i = 0; i < cfg->nenv; i++)
 		if (strcmp(cfg->env[i].key, ev->key) == 0)
-			return perr(p, ENARX_E_MALFORMED, ev->line,
-				    "key '%s': duplicate key", ev->key);
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key '%s': duplicate key",
+			            ev->key);
 	e = xreallocarray(cfg->env, cfg->nenv + 1, sizeof(*e));
 	if (!e)
 		return ENARX_E_NOMEM;
@@ -232,8 +229,8 @@ static int files_keyval(struct parser *p, struct toml_event *ev)
 
 	for (i = 0; i < p->npend; i++)
 		if (strcmp(p->pend[i].key, ev->key) == 0)
-			return perr(p, ENARX_E_MALFORMED, ev->line,
-				    "key '%s': duplicate key", ev->key);
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key '%s': duplicate key",
+			            ev->key);
 	n = xreallocarray(p->pend, p->npend + 1, sizeof(*n));
 	if (!n)
 		return ENARX_E_NOMEM;
@@ -251,13 +248,13 @@ static int files_keyval(struct parser *p, struct toml_event *ev)
 static int key_allowed(enum config_kind kind, const char *key)
 {
 	static const char *const allowed[][6] = {
-		[CONFIG_NULL] = {"name"},
-		[CONFIG_STDIN] = {"name"},
-		[CONFIG_STDOUT] = {"name"},
-		[CONFIG_STDERR] = {"name"},
-		[CONFIG_LISTEN] = {"name", "prot", "addr", "port"},
-		[CONFIG_CONNECT] = {"name", "prot", "host", "port"},
-		[CONFIG_DIR] = {"name", "path", "readonly"},
+	    [CONFIG_NULL] = {"name"},
+	    [CONFIG_STDIN] = {"name"},
+	    [CONFIG_STDOUT] = {"name"},
+	    [CONFIG_STDERR] = {"name"},
+	    [CONFIG_LISTEN] = {"name", "prot", "addr", "port"},
+	    [CONFIG_CONNECT] = {"name", "prot", "host", "port"},
+	    [CONFIG_DIR] = {"name", "path", "readonly"},
 	};
 	size_t i;
 
@@ -267,8 +264,7 @@ static int key_allowed(enum config_kind kind, const char *key)
 	return 0;
 }
 
-static int parse_kind(struct parser *p, const struct pending *k,
-		      enum config_kind *out)
+static int parse_kind(struct parser *p, const struct pending *k, enum config_kind *out)
 {
 	size_t i;
 	int rc = want_type(p, "kind", &k->v, TOML_STRING, k->line);
@@ -282,8 +278,9 @@ static int parse_kind(struct parser *p, const struct pending *k,
 		}
 	}
 	return perr(p, ENARX_E_MALFORMED, k->line,
-		    "key 'kind': unknown kind \"%.40s\" (expected null, stdin, "
-		    "stdout, stderr, listen, connect or dir)", k->v.str);
+	            "key 'kind': unknown kind \"%.40s\" (expected null, stdin, "
+	            "stdout, stderr, listen, connect or dir)",
+	            k->v.str);
 }
 
 static int is_ip(const char *s)
@@ -308,8 +305,7 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 		if (rc)
 			return rc;
 		if (k->v.i < 1 || k->v.i > 65535)
-			return perr(p, ENARX_E_MALFORMED, k->line,
-				    "key 'port': must be 1..65535");
+			return perr(p, ENARX_E_MALFORMED, k->line, "key 'port': must be 1..65535");
 		f->port = (uint16_t)k->v.i;
 		return 0;
 	}
@@ -319,28 +315,28 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 	if (strcmp(k->key, "name") == 0) {
 		if (strchr(k->v.str, ':'))
 			return perr(p, ENARX_E_MALFORMED, k->line,
-				    "key 'name': must not contain ':'");
+			            "key 'name': must not contain ':'");
 		xfree(f->name);
 		f->name = take_str(&k->v);
 	} else if (strcmp(k->key, "prot") == 0) {
 		if (strcmp(k->v.str, "tls") == 0)
 			return perr(p, ENARX_E_NOTSUP, k->line,
-				    "key 'prot': \"tls\" is not supported yet (it comes "
-				    "with the TLS work); use prot = \"tcp\"");
+			            "key 'prot': \"tls\" is not supported yet (it comes "
+			            "with the TLS work); use prot = \"tcp\"");
 		if (strcmp(k->v.str, "tcp") != 0)
 			return perr(p, ENARX_E_MALFORMED, k->line,
-				    "key 'prot': expected \"tcp\" or \"tls\"");
+			            "key 'prot': expected \"tcp\" or \"tls\"");
 		f->prot = CONFIG_TCP;
 	} else if (strcmp(k->key, "addr") == 0) {
 		if (!is_ip(k->v.str))
 			return perr(p, ENARX_E_MALFORMED, k->line,
-				    "key 'addr': not an IPv4 or IPv6 address");
+			            "key 'addr': not an IPv4 or IPv6 address");
 		f->addr = take_str(&k->v);
 	} else if (strcmp(k->key, "host") == 0) {
 		if (strcmp(k->v.str, "localhost") != 0 && !is_ip(k->v.str))
 			return perr(p, ENARX_E_MALFORMED, k->line,
-				    "key 'host': must be an IP address or \"localhost\" "
-				    "(no DNS in the Keep yet)");
+			            "key 'host': must be an IP address or \"localhost\" "
+			            "(no DNS in the Keep yet)");
 		f->host = take_str(&k->v);
 	} else if (strcmp(k->key, "path") == 0) {
 		if (!k->v.str[0])
@@ -355,31 +351,31 @@ static int file_defaults(struct parser *p, struct config_file *f)
 	const char *kn = config_kind_name(f->kind);
 	const char *dflt = NULL;
 
-	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) &&
-	    f->prot == CONFIG_TLS)
+	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) && f->prot == CONFIG_TLS)
 		return perr(p, ENARX_E_NOTSUP, p->file_line,
-			    "[[files]] kind \"%s\": key 'prot' defaults to \"tls\", "
-			    "which is not supported yet; set prot = \"tcp\"", kn);
+		            "[[files]] kind \"%s\": key 'prot' defaults to \"tls\", "
+		            "which is not supported yet; set prot = \"tcp\"",
+		            kn);
 	if (f->kind == CONFIG_LISTEN && !f->name)
 		return perr(p, ENARX_E_MALFORMED, p->file_line,
-			    "[[files]] kind \"listen\": key 'name' is required");
+		            "[[files]] kind \"listen\": key 'name' is required");
 	if (f->kind == CONFIG_CONNECT && !f->host)
 		return perr(p, ENARX_E_MALFORMED, p->file_line,
-			    "[[files]] kind \"connect\": key 'host' is required");
+		            "[[files]] kind \"connect\": key 'host' is required");
 	if (f->kind == CONFIG_DIR && !f->path)
 		return perr(p, ENARX_E_MALFORMED, p->file_line,
-			    "[[files]] kind \"dir\": key 'path' is required");
+		            "[[files]] kind \"dir\": key 'path' is required");
 	if (f->kind == CONFIG_LISTEN && !f->addr && !(f->addr = xstrdup("::")))
 		return ENARX_E_NOMEM;
 	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) && !f->port)
 		f->port = 80;
 	if (!f->name) {
-		dflt = f->kind == CONFIG_CONNECT ? f->host
-		       : f->kind == CONFIG_DIR   ? f->path : kn;
+		dflt = f->kind == CONFIG_CONNECT ? f->host : f->kind == CONFIG_DIR ? f->path : kn;
 		if (strchr(dflt, ':'))
 			return perr(p, ENARX_E_MALFORMED, p->file_line,
-				    "[[files]]: the default name \"%.40s\" contains ':'; "
-				    "set key 'name'", dflt);
+			            "[[files]]: the default name \"%.40s\" contains ':'; "
+			            "set key 'name'",
+			            dflt);
 		f->name = xstrdup(dflt);
 		if (!f->name)
 			return ENARX_E_NOMEM;
@@ -406,8 +402,7 @@ static int finish_file(struct parser *p)
 		}
 	}
 	if (!have_kind) {
-		rc = perr(p, ENARX_E_MALFORMED, p->file_line,
-			  "[[files]]: key 'kind' is required");
+		rc = perr(p, ENARX_E_MALFORMED, p->file_line, "[[files]]: key 'kind' is required");
 		goto out;
 	}
 	for (i = 0; i < p->npend; i++) {
@@ -417,8 +412,8 @@ static int finish_file(struct parser *p)
 			continue;
 		if (!key_allowed(f.kind, k->key)) {
 			rc = perr(p, ENARX_E_MALFORMED, k->line,
-				  "key '%s': not allowed for kind \"%s\"", k->key,
-				  config_kind_name(f.kind));
+			          "key '%s': not allowed for kind \"%s\"", k->key,
+			          config_kind_name(f.kind));
 			goto out;
 		}
 		rc = file_key(p, &f, k);
@@ -458,8 +453,8 @@ static int header(struct parser *p, struct toml_event *ev)
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line, "unknown table %s%s%s",
-		    ev->kind == TOML_EV_TABLE ? "[" : "[[", ev->key,
-		    ev->kind == TOML_EV_TABLE ? "]" : "]]");
+	            ev->kind == TOML_EV_TABLE ? "[" : "[[", ev->key,
+	            ev->kind == TOML_EV_TABLE ? "]" : "]]");
 }
 
 static int step(struct parser *p, struct toml_event *ev)
@@ -472,11 +467,9 @@ static int step(struct parser *p, struct toml_event *ev)
 			return rc;
 	}
 	switch (ev->kind) {
-	case TOML_EV_END:
-		return 0;
+	case TOML_EV_END: return 0;
 	case TOML_EV_TABLE:
-	case TOML_EV_ARRAY_TABLE:
-		return header(p, ev);
+	case TOML_EV_ARRAY_TABLE: return header(p, ev);
 	case TOML_EV_KEYVAL:
 		if (p->sec == SEC_ENV)
 			return env_keyval(p, ev);
@@ -487,8 +480,7 @@ static int step(struct parser *p, struct toml_event *ev)
 	return ENARX_E_INTERNAL;
 }
 
-int config_parse(const char *text, size_t len, struct config **out,
-		 char *err, size_t errlen)
+int config_parse(const char *text, size_t len, struct config **out, char *err, size_t errlen)
 {
 	struct parser p;
 	struct toml_event ev;

@@ -26,13 +26,13 @@ enum config_prot { CONFIG_TCP, CONFIG_TLS };
 
 struct config_file {
 	enum config_kind kind;
-	char *name;      /* never NULL after parsing; no ':' */
+	char *name; /* never NULL after parsing; no ':' */
 	enum config_prot prot;
-	char *addr;      /* listen: bind address (default "::") */
-	char *host;      /* connect: peer host (IP literal or "localhost") */
-	uint16_t port;   /* listen/connect */
-	char *path;      /* dir: host directory */
-	int readonly;    /* dir: no write rights */
+	char *addr;    /* listen: bind address (default "::") */
+	char *host;    /* connect: peer host (IP literal or "localhost") */
+	uint16_t port; /* listen/connect */
+	char *path;    /* dir: host directory */
+	int readonly;  /* dir: no write rights */
 };
 
 struct config_env {
@@ -41,10 +41,10 @@ struct config_env {
 };
 
 struct config {
-	char *steward;             /* NULL if absent */
-	char **args;               /* nargs strings */
+	char *steward; /* NULL if absent */
+	char **args;   /* nargs strings */
 	size_t nargs;
-	struct config_env *env;    /* nenv entries, in file order */
+	struct config_env *env; /* nenv entries, in file order */
 	size_t nenv;
 	struct config_file *files; /* nfiles entries: file i is WASI fd i */
 	size_t nfiles;
@@ -56,8 +56,7 @@ struct config {
  * ENARX_E_NOMEM, ENARX_E_NOTSUP for prot = "tls") and writes a message naming
  * the line and the key into err[0..errlen).
  */
-int config_parse(const char *text, size_t len, struct config **out,
-		 char *err, size_t errlen);
+int config_parse(const char *text, size_t len, struct config **out, char *err, size_t errlen);
 
 /* The configuration used when there is no Enarx.toml: stdin, stdout,
  * stderr. Returns NULL on allocation failure. */

@@ -15,8 +15,7 @@
 #define TOML_MAX_KEY 256
 #define TOML_MAX_ITEMS 65536
 
-static int fail(struct toml_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int fail(struct toml_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(struct toml_reader *r, const char *fmt, ...)
 {
@@ -141,8 +140,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
 }
@@ -196,7 +195,8 @@ static int read_escape(struct toml_reader *r, struct buf *b)
 	case 'r': ch = '\r'; break;
 	case '"': ch = '"'; break;
 	case '\\': ch = '\\'; break;
-	case 'u': case 'U':
+	case 'u':
+	case 'U':
 		digits = c == 'u' ? 4 : 8;
 		while (digits-- > 0) {
 			h = hexval(peek(r));
@@ -208,8 +208,7 @@ static int read_escape(struct toml_reader *r, struct buf *b)
 		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return fail(r, "escape is not a Unicode scalar value");
 		return put_utf8(b, cp);
-	default:
-		return fail(r, "unknown escape in string");
+	default: return fail(r, "unknown escape in string");
 	}
 	return buf_append(b, &ch, 1);
 }
@@ -247,8 +246,7 @@ static int read_string(struct toml_reader *r, char **out)
 				goto out;
 			continue;
 		}
-		n = utf8_len((const unsigned char *)r->p,
-			     (const unsigned char *)r->end);
+		n = utf8_len((const unsigned char *)r->p, (const unsigned char *)r->end);
 		if (n == 0) {
 			rc = fail(r, "invalid UTF-8 in string");
 			goto out;
@@ -270,8 +268,8 @@ out:
 
 static int is_bare(int c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
 }
 
 static int read_key(struct toml_reader *r, char **out)
@@ -315,8 +313,7 @@ static int read_int(struct toml_reader *r, int64_t *out)
 	if (peek(r) == '+' || peek(r) == '-')
 		neg = *r->p++ == '-';
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (starts(r, "0") && r->end - r->p > 1 &&
-	    (r->p[1] >= '0' && r->p[1] <= '9'))
+	if (starts(r, "0") && r->end - r->p > 1 && (r->p[1] >= '0' && r->p[1] <= '9'))
 		return fail(r, "leading zeros are not allowed");
 	for (;;) {
 		int c = peek(r);
@@ -474,8 +471,8 @@ static int read_keyval(struct toml_reader *r, struct toml_event *ev)
 
 		if (rc == ENARX_E_MALFORMED && msg) {
 			snprintf(tmp, sizeof(tmp), "%s", msg + 2);
-			snprintf(r->err, sizeof(r->err), "line %u: key '%.40s': %.100s",
-				 r->line, ev->key, tmp);
+			snprintf(r->err, sizeof(r->err), "line %u: key '%.40s': %.100s", r->line,
+			         ev->key, tmp);
 		}
 		return rc;
 	}

@@ -16,10 +16,10 @@ enum toml_type { TOML_STRING, TOML_INT, TOML_BOOL, TOML_ARRAY };
 
 struct toml_value {
 	enum toml_type type;
-	char *str;                 /* TOML_STRING: NUL-terminated, owned */
-	int64_t i;                 /* TOML_INT */
-	int b;                     /* TOML_BOOL */
-	struct toml_value *items;  /* TOML_ARRAY: owned */
+	char *str;                /* TOML_STRING: NUL-terminated, owned */
+	int64_t i;                /* TOML_INT */
+	int b;                    /* TOML_BOOL */
+	struct toml_value *items; /* TOML_ARRAY: owned */
 	size_t nitems;
 };
 
@@ -32,15 +32,15 @@ enum toml_event_kind {
 
 struct toml_event {
 	enum toml_event_kind kind;
-	unsigned line;       /* 1-based line where the event starts */
-	char *key;           /* table name or key; owned */
+	unsigned line;           /* 1-based line where the event starts */
+	char *key;               /* table name or key; owned */
 	struct toml_value value; /* TOML_EV_KEYVAL only */
 };
 
 struct toml_reader {
 	const char *p, *end; /* borrowed input */
 	unsigned line;
-	char err[160];       /* last error, "line N: ..." */
+	char err[160]; /* last error, "line N: ..." */
 };
 
 /* Starts reading len bytes of text (borrowed; must outlive the reader). */

@@ -29,7 +29,7 @@
 #define EXIT_ERROR 1
 
 static int fmt_err(char *err, size_t n, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fmt_err(char *err, size_t n, int rc, const char *fmt, ...)
 {
@@ -50,8 +50,8 @@ void exec_workload_clear(struct exec_workload *wl)
 }
 
 /* Handles one message of the workload; *done set at RUN. */
-static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
-		int *stage, int *done, char *err, size_t n)
+static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len, int *stage,
+                int *done, char *err, size_t n)
 {
 	uint32_t version;
 	int rc;
@@ -59,7 +59,7 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 	/* stage: 0 want HELLO, 1 want WASM, 2 CONFIG/ARGS/RUN, 3 ARGS/RUN, 4 RUN */
 	if (*stage == 0 && type != KP_HELLO)
 		return fmt_err(err, n, ENARX_E_MALFORMED, "expected HELLO, got %s (%u)",
-			       kp_type_name(type), type);
+		               kp_type_name(type), type);
 	switch (type) {
 	case KP_HELLO:
 		if (*stage != 0)
@@ -69,8 +69,8 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 			return fmt_err(err, n, rc, "bad HELLO: %s", enarx_strerror(rc));
 		if (version != KP_VERSION)
 			return fmt_err(err, n, ENARX_E_NOTSUP,
-				       "protocol version %u, executor speaks %u", version,
-				       KP_VERSION);
+			               "protocol version %u, executor speaks %u", version,
+			               KP_VERSION);
 		*stage = 1;
 		return 0;
 	case KP_WASM:
@@ -111,11 +111,9 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 			return fmt_err(err, n, ENARX_E_MALFORMED, "RUN with a payload");
 		*done = 1;
 		return 0;
-	default:
-		return fmt_err(err, n, ENARX_E_MALFORMED, "unknown message type %u", type);
+	default: return fmt_err(err, n, ENARX_E_MALFORMED, "unknown message type %u", type);
 	}
-	return fmt_err(err, n, ENARX_E_MALFORMED, "unexpected %s message here",
-		       kp_type_name(type));
+	return fmt_err(err, n, ENARX_E_MALFORMED, "unexpected %s message here", kp_type_name(type));
 }
 
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
@@ -131,8 +129,8 @@ int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
 		if (rc) {
 			exec_workload_clear(wl);
 			return fmt_err(err, n, rc, "reading the workload: %s",
-				       rc == ENARX_E_NOTFOUND ? "host closed the channel"
-							      : enarx_strerror(rc));
+			               rc == ENARX_E_NOTFOUND ? "host closed the channel"
+			                                      : enarx_strerror(rc));
 		}
 		rc = take(wl, type, p, len, &stage, &done, err, n);
 		if (rc != 1)
@@ -157,7 +155,7 @@ static void report_string(int fd, uint32_t type, const char *s)
 static void report_exit(int fd, uint32_t code)
 {
 	uint8_t p[4] = {(uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16),
-			(uint8_t)(code >> 24)};
+	                (uint8_t)(code >> 24)};
 
 	kp_write(fd, KP_EXIT, p, sizeof(p));
 }
@@ -173,8 +171,7 @@ static void report_tee(int fd)
 		note = "TEE present (attestation comes with the attestation work)";
 	else if (errno != ENOSYS)
 		note = "no TEE (attestation call failed)";
-	if (buf_append_u32le(&b, r >= 0 ? (uint32_t)r : 0) == 0 &&
-	    kp_enc_string(&b, note) == 0)
+	if (buf_append_u32le(&b, r >= 0 ? (uint32_t)r : 0) == 0 && kp_enc_string(&b, note) == 0)
 		kp_write(fd, KP_TEE, b.data, b.len);
 	buf_free(&b, 0);
 	log_info("exec: %s", note);
@@ -204,9 +201,10 @@ static int open_listen(const struct config_file *f, char *err, size_t n)
 		a4.sin_port = htons(f->port);
 	}
 	if (bind(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
-		 v6 ? sizeof(a6) : sizeof(a4)) || listen(fd, 128)) {
-		fmt_err(err, n, ENARX_E_IO, "listen on %s port %u: %s", f->addr,
-			f->port, strerror(errno));
+	         v6 ? sizeof(a6) : sizeof(a4)) ||
+	    listen(fd, 128)) {
+		fmt_err(err, n, ENARX_E_IO, "listen on %s port %u: %s", f->addr, f->port,
+		        strerror(errno));
 		close(fd);
 		return ENARX_E_IO;
 	}
@@ -233,9 +231,9 @@ static int open_connect(const struct config_file *f, char *err, size_t n)
 	if (fd < 0)
 		return fmt_err(err, n, ENARX_E_IO, "socket: %s", strerror(errno));
 	if (connect(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
-		    v6 ? sizeof(a6) : sizeof(a4))) {
+	            v6 ? sizeof(a6) : sizeof(a4))) {
 		fmt_err(err, n, ENARX_E_IO, "connect to %s port %u: %s", host, f->port,
-			strerror(errno));
+		        strerror(errno));
 		close(fd);
 		return ENARX_E_IO;
 	}
@@ -249,9 +247,7 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 	int fd = -1, rc;
 
 	switch (f->kind) {
-	case CONFIG_NULL:
-		kind = WASI_FD_NULL;
-		break;
+	case CONFIG_NULL: kind = WASI_FD_NULL; break;
 	case CONFIG_STDIN:
 	case CONFIG_STDOUT:
 	case CONFIG_STDERR:
@@ -272,7 +268,7 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 		fd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return fmt_err(err, n, ENARX_E_IO, "directory %s: %s", f->path,
-				       strerror(errno));
+			               strerror(errno));
 		break;
 	}
 	if (fd < 0 && kind != WASI_FD_NULL)
@@ -287,8 +283,8 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 }
 
 /* args, env (with FD_COUNT and FD_NAMES) and fds from the config. */
-static int setup_wasi(struct wasi *w, const struct config *cfg,
-		      const struct exec_workload *wl, char *err, size_t n)
+static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exec_workload *wl,
+                      char *err, size_t n)
 {
 	struct buf b = {0};
 	size_t i;
@@ -358,8 +354,7 @@ static void report_trap(int fd, const ewasm_trap *trap)
 }
 
 /* Instantiates and calls _start; returns the exit status. */
-static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
-		      char *err, size_t n)
+static int run_module(int fd, struct wasi *w, const struct exec_workload *wl, char *err, size_t n)
 {
 	ewasm_engine *eng = ewasm_engine_new(NULL);
 	ewasm_store *st = NULL;
@@ -379,7 +374,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 	rc = ewasm_module_new(eng, wl->wasm, wl->wasm_len, &mod, &e);
 	if (rc) {
 		fmt_err(err, n, 0, "invalid module: %s (at byte offset %llu)", e.message,
-			(unsigned long long)e.offset);
+		        (unsigned long long)e.offset);
 		goto out;
 	}
 	st = ewasm_store_new(eng);
@@ -392,8 +387,8 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 	if (rc == EWASM_ERR_TRAP)
 		goto trapped;
 	if (rc) {
-		fmt_err(err, n, 0, "cannot instantiate: %s", e.message[0] ? e.message
-								  : ewasm_strerror(rc));
+		fmt_err(err, n, 0, "cannot instantiate: %s",
+		        e.message[0] ? e.message : ewasm_strerror(rc));
 		goto out;
 	}
 	start = ewasm_instance_func(inst, "_start");

@@ -14,9 +14,9 @@
 struct exec_workload {
 	uint8_t *wasm;
 	size_t wasm_len;
-	char *config;   /* Enarx.toml text (NUL-terminated) or NULL */
+	char *config; /* Enarx.toml text (NUL-terminated) or NULL */
 	size_t config_len;
-	char **args;    /* extra arguments from the host */
+	char **args; /* extra arguments from the host */
 	size_t nargs;
 	uint32_t log_level;
 };

@@ -6,8 +6,7 @@
 #include "lib/err.h"
 #include "wasi/wasi_int.h"
 
-static int trampoline(ewasm_caller *caller, const ewasm_val *args,
-		      ewasm_val *results, void *user)
+static int trampoline(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results, void *user)
 {
 	const struct wasi_bind *b = user;
 	const char *sig = b->e->sig;
@@ -19,8 +18,8 @@ static int trampoline(ewasm_caller *caller, const ewasm_val *args,
 	m.base = ewasm_caller_memory(caller, &size);
 	m.size = size;
 	for (i = 0; sig[i]; i++)
-		a[i] = sig[i] == 'i' ? (uint64_t)(uint32_t)args[i].of.i32
-				     : (uint64_t)args[i].of.i64;
+		a[i] =
+		    sig[i] == 'i' ? (uint64_t)(uint32_t)args[i].of.i32 : (uint64_t)args[i].of.i64;
 	r = wasi__invoke(b->w, b->e, &m, a);
 	if (r == W_EXIT)
 		return ewasm_caller_exit(caller, (int)b->w->exit_code);
@@ -52,8 +51,7 @@ int wasi_link(struct wasi *w, ewasm_linker *linker)
 		ft.nresults = wasi__entries[i].fn == wasi__proc_exit ? 0 : 1;
 		ft.results = &i32;
 		rc = ewasm_linker_define_func(linker, "wasi_snapshot_preview1",
-					      wasi__entries[i].name, &ft, trampoline,
-					      &w->binds[i]);
+		                              wasi__entries[i].name, &ft, trampoline, &w->binds[i]);
 		if (rc)
 			return rc == EWASM_ERR_NOMEM ? ENARX_E_NOMEM : ENARX_E_INTERNAL;
 	}

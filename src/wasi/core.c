@@ -16,7 +16,7 @@
 
 const struct wasi_entry wasi__entries[] = {
 #define X(name, sig) {#name, sig, wasi__##name},
-	WASI_FUNCS
+    WASI_FUNCS
 #undef X
 };
 #define NENTRIES (sizeof(wasi__entries) / sizeof(wasi__entries[0]))
@@ -278,8 +278,8 @@ static void stream_rights(struct wfd *e)
 		e->type = W_FT_UNKNOWN;
 }
 
-int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
-		const char *preopen, int readonly)
+int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
+                int readonly)
 {
 	struct wfd e;
 	int fd;
@@ -294,14 +294,12 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
 		e.type = W_FT_CHAR;
 		e.base = W_RIGHTS_STREAM;
 		break;
-	case WASI_FD_STDIO:
-		stream_rights(&e);
-		break;
+	case WASI_FD_STDIO: stream_rights(&e); break;
 	case WASI_FD_LISTEN:
 		e.type = W_FT_STREAM;
 		e.listening = 1;
 		e.base = W_R_FD_READ | W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_FILESTAT_GET |
-			 W_R_POLL_FD_READWRITE | W_R_SOCK_ACCEPT | W_R_SOCK_SHUTDOWN;
+		         W_R_POLL_FD_READWRITE | W_R_SOCK_ACCEPT | W_R_SOCK_SHUTDOWN;
 		break;
 	case WASI_FD_STREAM:
 		e.type = W_FT_STREAM;
@@ -342,8 +340,8 @@ void wasi_set_no_openat2(struct wasi *w, int on)
 	w->no_openat2 = on;
 }
 
-int wasi__invoke(struct wasi *w, const struct wasi_entry *e,
-		  const struct wmem *m, const uint64_t *a)
+int wasi__invoke(struct wasi *w, const struct wasi_entry *e, const struct wmem *m,
+                 const uint64_t *a)
 {
 	int r = e->fn(w, m, a);
 
@@ -351,8 +349,8 @@ int wasi__invoke(struct wasi *w, const struct wasi_entry *e,
 	return r;
 }
 
-int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len,
-	      const uint64_t *args, size_t nargs, uint32_t *ret)
+int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, const uint64_t *args,
+              size_t nargs, uint32_t *ret)
 {
 	struct wmem m = {mem, mem_len};
 	uint64_t a[10] = {0};
@@ -373,4 +371,3 @@ int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len,
 	}
 	return ENARX_E_NOTFOUND;
 }
-

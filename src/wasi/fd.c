@@ -20,11 +20,11 @@
 /* Loads n guest iovecs at addr into a new host array; *cnt gets how many
  * were used (fewer if the total would pass IO_MAX). W_EFAULT if the array
  * or any buffer used lies outside memory. */
-int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n,
-		    struct iovec **out, int *cnt, size_t *total);
+int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iovec **out, int *cnt,
+                    size_t *total);
 
-int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n,
-		    struct iovec **out, int *cnt, size_t *total)
+int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iovec **out, int *cnt,
+                    size_t *total)
 {
 	const uint8_t *arr = wptr(m, addr, n * 8);
 	struct iovec *v;
@@ -60,8 +60,7 @@ int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n,
 	return 0;
 }
 
-static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a,
-		 int write, int positional)
+static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int write, int positional)
 {
 	uint64_t need = write ? W_R_FD_WRITE : W_R_FD_READ;
 	uint64_t res_ptr = positional ? a[4] : a[3];
@@ -85,7 +84,7 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a,
 		n = write ? (ssize_t)total : 0;
 	} else if (positional) {
 		n = write ? pwritev(e->host, v, cnt, (off_t)a[3])
-			  : preadv(e->host, v, cnt, (off_t)a[3]);
+		          : preadv(e->host, v, cnt, (off_t)a[3]);
 	} else {
 		n = write ? writev(e->host, v, cnt) : readv(e->host, v, cnt);
 	}
@@ -96,10 +95,22 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a,
 	return wput32(m, res_ptr, (uint32_t)n);
 }
 
-WASI_FN(fd_read) { return do_io(w, m, a, 0, 0); }
-WASI_FN(fd_write) { return do_io(w, m, a, 1, 0); }
-WASI_FN(fd_pread) { return do_io(w, m, a, 0, 1); }
-WASI_FN(fd_pwrite) { return do_io(w, m, a, 1, 1); }
+WASI_FN(fd_read)
+{
+	return do_io(w, m, a, 0, 0);
+}
+WASI_FN(fd_write)
+{
+	return do_io(w, m, a, 1, 0);
+}
+WASI_FN(fd_pread)
+{
+	return do_io(w, m, a, 0, 1);
+}
+WASI_FN(fd_pwrite)
+{
+	return do_io(w, m, a, 1, 1);
+}
 
 WASI_FN(fd_close)
 {
@@ -124,8 +135,16 @@ static int host_op(struct wasi *w, uint64_t fd, uint64_t rights, int (*op)(int))
 	return op(e->host) ? werrno(errno) : 0;
 }
 
-WASI_FN(fd_datasync) { (void)m; return host_op(w, a[0], W_R_FD_DATASYNC, fdatasync); }
-WASI_FN(fd_sync) { (void)m; return host_op(w, a[0], W_R_FD_SYNC, fsync); }
+WASI_FN(fd_datasync)
+{
+	(void)m;
+	return host_op(w, a[0], W_R_FD_DATASYNC, fdatasync);
+}
+WASI_FN(fd_sync)
+{
+	(void)m;
+	return host_op(w, a[0], W_R_FD_SYNC, fsync);
+}
 
 WASI_FN(fd_advise)
 {

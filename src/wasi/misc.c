@@ -13,12 +13,11 @@
 #include "lib/alloc.h"
 #include "wasi/wasi_int.h"
 
-int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n,
-		    struct iovec **out, int *cnt, size_t *total);
+int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iovec **out, int *cnt,
+                    size_t *total);
 
 /* Sizes of a string vector: count and bytes including NULs. */
-static int strv_sizes(const struct wmem *m, char **v, size_t n, uint64_t pc,
-		      uint64_t pb)
+static int strv_sizes(const struct wmem *m, char **v, size_t n, uint64_t pc, uint64_t pb)
 {
 	uint64_t bytes = 0;
 	int rc;
@@ -32,8 +31,7 @@ static int strv_sizes(const struct wmem *m, char **v, size_t n, uint64_t pc,
 }
 
 /* Writes n pointers at ptrs and the strings at buf. */
-static int strv_get(const struct wmem *m, char **v, size_t n, uint64_t ptrs,
-		    uint64_t buf)
+static int strv_get(const struct wmem *m, char **v, size_t n, uint64_t ptrs, uint64_t buf)
 {
 	uint64_t bytes = 0, off = 0;
 	uint8_t *pp = wptr(m, ptrs, (uint64_t)n * 4), *bp;
@@ -53,16 +51,27 @@ static int strv_get(const struct wmem *m, char **v, size_t n, uint64_t ptrs,
 	return 0;
 }
 
-WASI_FN(args_sizes_get) { return strv_sizes(m, w->args, w->nargs, a[0], a[1]); }
-WASI_FN(args_get) { return strv_get(m, w->args, w->nargs, a[0], a[1]); }
-WASI_FN(environ_sizes_get) { return strv_sizes(m, w->env, w->nenv, a[0], a[1]); }
-WASI_FN(environ_get) { return strv_get(m, w->env, w->nenv, a[0], a[1]); }
+WASI_FN(args_sizes_get)
+{
+	return strv_sizes(m, w->args, w->nargs, a[0], a[1]);
+}
+WASI_FN(args_get)
+{
+	return strv_get(m, w->args, w->nargs, a[0], a[1]);
+}
+WASI_FN(environ_sizes_get)
+{
+	return strv_sizes(m, w->env, w->nenv, a[0], a[1]);
+}
+WASI_FN(environ_get)
+{
+	return strv_get(m, w->env, w->nenv, a[0], a[1]);
+}
 
 static int host_clock(uint64_t id, clockid_t *out)
 {
-	static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
-					CLOCK_PROCESS_CPUTIME_ID,
-					CLOCK_THREAD_CPUTIME_ID};
+	static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
+	                                CLOCK_THREAD_CPUTIME_ID};
 
 	if (id > 3)
 		return W_EINVAL;
@@ -145,11 +154,18 @@ WASI_FN(sched_yield)
 }
 
 /* poll_oneoff layout: subscription 48 bytes, event 32 bytes. */
-enum { SUB_SIZE = 48, EV_SIZE = 32, EV_CLOCK = 0, EV_READ = 1, EV_WRITE = 2,
-       CLOCK_ABSTIME = 1, EV_HANGUP = 1 };
+enum {
+	SUB_SIZE = 48,
+	EV_SIZE = 32,
+	EV_CLOCK = 0,
+	EV_READ = 1,
+	EV_WRITE = 2,
+	CLOCK_ABSTIME = 1,
+	EV_HANGUP = 1
+};
 
-static void put_event(uint8_t *ev, uint64_t ud, uint16_t err, uint8_t type,
-		      uint64_t nbytes, uint16_t flags)
+static void put_event(uint8_t *ev, uint64_t ud, uint16_t err, uint8_t type, uint64_t nbytes,
+                      uint16_t flags)
 {
 	memset(ev, 0, EV_SIZE);
 	put_u64(ev, ud);
@@ -211,7 +227,8 @@ WASI_FN(poll_oneoff)
 		if (tag == EV_CLOCK) {
 			err = clock_wait(s, &waits[i]);
 			if (err)
-				put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0, 0);
+				put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0,
+				          0);
 			else if (waits[i] < wait_min)
 				wait_min = waits[i];
 			continue;
@@ -259,9 +276,9 @@ WASI_FN(poll_oneoff)
 			if (s[8] == EV_READ && ioctl(pf[i].fd, FIONREAD, &avail) != 0)
 				avail = 0;
 			put_event(out + EV_SIZE * nev++, get_u64(s), err, s[8],
-				  avail > 0 ? (uint64_t)avail : 0, fl);
+			          avail > 0 ? (uint64_t)avail : 0, fl);
 		} else if (s[8] == EV_CLOCK && waits[i] != UINT64_MAX &&
-			   ns(&t1) - start >= waits[i]) {
+		           ns(&t1) - start >= waits[i]) {
 			put_event(out + EV_SIZE * nev++, get_u64(s), 0, EV_CLOCK, 0, 0);
 		}
 	}
@@ -286,7 +303,7 @@ WASI_FN(sock_accept)
 	if (e->impl != WFD_HOST)
 		return W_ENOTSOCK;
 	fd = accept4(e->host, NULL, NULL,
-		     SOCK_CLOEXEC | ((a[1] & W_FDF_NONBLOCK) ? SOCK_NONBLOCK : 0));
+	             SOCK_CLOEXEC | ((a[1] & W_FDF_NONBLOCK) ? SOCK_NONBLOCK : 0));
 	if (fd < 0)
 		return werrno(errno);
 	memset(&ne, 0, sizeof(ne));

@@ -19,8 +19,7 @@
 #define MAX_SYMLINKS 40
 #define MAX_DEPTH 4096
 
-static int try_openat2(int dirfd, const char *path, int flags, mode_t mode,
-		       int follow)
+static int try_openat2(int dirfd, const char *path, int flags, mode_t mode, int follow)
 {
 	struct open_how how;
 	long fd;
@@ -118,8 +117,7 @@ static int read_link(int dir, const char *name, char **out)
 	return 0;
 }
 
-static int portable_open(int dirfd, const char *path, int flags, mode_t mode,
-			 int follow)
+static int portable_open(int dirfd, const char *path, int flags, mode_t mode, int follow)
 {
 	struct walk wk = {0};
 	char *rem = xstrdup(path), *comp, *slash, *target = NULL;
@@ -187,7 +185,7 @@ static int portable_open(int dirfd, const char *path, int flags, mode_t mode,
 					goto out;
 				}
 				rc = path_splice(&rem, target,
-					    last ? (want_dir ? "/" : "") : slash + 1);
+				                 last ? (want_dir ? "/" : "") : slash + 1);
 				xfree(target);
 				if (rc)
 					goto out;
@@ -197,8 +195,8 @@ static int portable_open(int dirfd, const char *path, int flags, mode_t mode,
 		}
 		if (last) {
 			fd = openat(cur, comp,
-				    flags | O_CLOEXEC | O_NOFOLLOW | (want_dir ? O_DIRECTORY : 0),
-				    mode);
+			            flags | O_CLOEXEC | O_NOFOLLOW | (want_dir ? O_DIRECTORY : 0),
+			            mode);
 			rc = fd < 0 ? -errno : 0;
 			goto out;
 		}
@@ -228,8 +226,7 @@ static int resolve_errno(int neg)
 	return neg == -EXDEV ? W_ENOTCAPABLE : werrno(-neg);
 }
 
-int wpath_open(struct wasi *w, int dirfd, const char *path, int flags,
-	       mode_t mode, int follow)
+int wpath_open(struct wasi *w, int dirfd, const char *path, int flags, mode_t mode, int follow)
 {
 	int fd = -ENOSYS;
 

@@ -29,9 +29,8 @@ static void parent_free(struct wparent *p)
 }
 
 /* Looks up fd with `rights`, copies the path and resolves its parent. */
-static int parent_get(struct wasi *w, const struct wmem *m, uint64_t fd,
-		      uint64_t rights, uint64_t addr, uint64_t len,
-		      struct wparent *out)
+static int parent_get(struct wasi *w, const struct wmem *m, uint64_t fd, uint64_t rights,
+                      uint64_t addr, uint64_t len, struct wparent *out)
 {
 	struct wfd *e;
 	int rc = wfd_get(w, fd, rights, &e);
@@ -56,9 +55,8 @@ static int parent_get(struct wasi *w, const struct wmem *m, uint64_t fd,
 }
 
 /* Opens the whole path beneath fd (for stat-like calls). */
-static int open_beneath(struct wasi *w, const struct wmem *m, uint64_t fd,
-			uint64_t rights, uint64_t addr, uint64_t len, int flags,
-			int follow, int *out)
+static int open_beneath(struct wasi *w, const struct wmem *m, uint64_t fd, uint64_t rights,
+                        uint64_t addr, uint64_t len, int flags, int follow, int *out)
 {
 	struct wfd *e;
 	char *path;
@@ -135,7 +133,7 @@ WASI_FN(path_filestat_get)
 	int fd, rc;
 
 	rc = open_beneath(w, m, a[0], W_R_PATH_FILESTAT_GET, a[2], a[3], O_PATH,
-			  (a[1] & W_LOOKUP_SYMLINK_FOLLOW) != 0, &fd);
+	                  (a[1] & W_LOOKUP_SYMLINK_FOLLOW) != 0, &fd);
 	if (rc)
 		return rc;
 	rc = fstat(fd, &st) ? werrno(errno) : wasi__put_filestat(m, a[4], &st);
@@ -153,7 +151,7 @@ WASI_FN(path_filestat_set_times)
 		return rc;
 	if (a[1] & W_LOOKUP_SYMLINK_FOLLOW) {
 		rc = open_beneath(w, m, a[0], W_R_PATH_FILESTAT_SET_TIMES, a[2], a[3],
-				  O_RDONLY | O_NONBLOCK, 1, &fd);
+		                  O_RDONLY | O_NONBLOCK, 1, &fd);
 		if (rc)
 			return rc;
 		rc = futimens(fd, ts) ? werrno(errno) : 0;
@@ -204,14 +202,13 @@ WASI_FN(path_readlink)
 /* A new name with a trailing '/' cannot be a link: EEXIST if something is
  * there, else ENOENT (as Linux answers). 0 if the name has no slash. */
 static int new_name_slash(const struct wmem *m, uint64_t addr, uint64_t len,
-			  const struct wparent *p)
+                          const struct wparent *p)
 {
 	struct stat st;
 
 	if (!len || wptr(m, addr, len)[len - 1] != '/')
 		return 0;
-	return fstatat(p->dir, p->last, &st, AT_SYMLINK_NOFOLLOW) == 0 ? W_EEXIST
-									: W_ENOENT;
+	return fstatat(p->dir, p->last, &st, AT_SYMLINK_NOFOLLOW) == 0 ? W_EEXIST : W_ENOENT;
 }
 
 WASI_FN(path_symlink)
@@ -258,7 +255,7 @@ WASI_FN(path_link)
 	if (rc)
 		;
 	else if ((a[1] & W_LOOKUP_SYMLINK_FOLLOW) &&
-	    fstatat(s.dir, s.last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+	         fstatat(s.dir, s.last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		rc = W_EINVAL;
 	else
 		rc = linkat(s.dir, s.last, d.dir, d.last, 0) ? werrno(errno) : 0;
@@ -346,8 +343,8 @@ WASI_FN(path_open)
 	if (rc)
 		return rc;
 	hfd = path[0] ? wpath_open(w, dir->host, path, flags, 0666,
-				   (a[1] & W_LOOKUP_SYMLINK_FOLLOW) != 0)
-		      : -W_ENOENT;
+	                           (a[1] & W_LOOKUP_SYMLINK_FOLLOW) != 0)
+	              : -W_ENOENT;
 	xfree(path);
 	if (hfd < 0)
 		return -hfd;

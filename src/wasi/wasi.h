@@ -40,8 +40,8 @@ int wasi_push_env(struct wasi *w, const char *entry);
  * of a WASI_FD_DIR (copied). readonly drops write and create rights.
  * Returns the guest fd number (>= 0) or a negative ENARX_E_*.
  */
-int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
-		const char *preopen, int readonly);
+int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
+                int readonly);
 
 /* Defines every wasi_snapshot_preview1 function in linker. The context
  * must outlive the store the linker belongs to. */
@@ -59,8 +59,8 @@ void wasi_set_no_openat2(struct wasi *w, int on);
  * errno. Returns 0, ENARX_E_NOTFOUND for an unknown name, ENARX_E_INVAL for
  * a wrong argument count, or 1 when the call asked to exit (proc_exit).
  */
-int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len,
-	      const uint64_t *args, size_t nargs, uint32_t *ret);
+int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, const uint64_t *args,
+              size_t nargs, uint32_t *ret);
 
 /* Number of functions implemented and the name of the i-th (NULL past the
  * end). */

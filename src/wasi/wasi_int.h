@@ -12,20 +12,44 @@
 
 /* errno values (subset used by name; host errno maps in errno.c) */
 enum {
-	W_ESUCCESS = 0, W_E2BIG = 1, W_EACCES = 2, W_EAGAIN = 6, W_EBADF = 8,
-	W_EEXIST = 20, W_EFAULT = 21, W_EINVAL = 28, W_EIO = 29, W_EISDIR = 31,
-	W_ELOOP = 32, W_ENAMETOOLONG = 37, W_ENOENT = 44, W_ENOMEM = 48,
-	W_ENOSYS = 52, W_ENOTDIR = 54, W_ENOTEMPTY = 55, W_ENOTSOCK = 57,
-	W_ENOTSUP = 58, W_EOVERFLOW = 61, W_EPERM = 63, W_ESPIPE = 67,
-	W_EXDEV = 75, W_ENOTCAPABLE = 76,
+	W_ESUCCESS = 0,
+	W_E2BIG = 1,
+	W_EACCES = 2,
+	W_EAGAIN = 6,
+	W_EBADF = 8,
+	W_EEXIST = 20,
+	W_EFAULT = 21,
+	W_EINVAL = 28,
+	W_EIO = 29,
+	W_EISDIR = 31,
+	W_ELOOP = 32,
+	W_ENAMETOOLONG = 37,
+	W_ENOENT = 44,
+	W_ENOMEM = 48,
+	W_ENOSYS = 52,
+	W_ENOTDIR = 54,
+	W_ENOTEMPTY = 55,
+	W_ENOTSOCK = 57,
+	W_ENOTSUP = 58,
+	W_EOVERFLOW = 61,
+	W_EPERM = 63,
+	W_ESPIPE = 67,
+	W_EXDEV = 75,
+	W_ENOTCAPABLE = 76,
 };
 
 /* handler results beyond errno */
 #define W_EXIT (-1) /* proc_exit: w->exit_code holds the code */
 
 enum {
-	W_FT_UNKNOWN = 0, W_FT_BLOCK = 1, W_FT_CHAR = 2, W_FT_DIR = 3,
-	W_FT_REG = 4, W_FT_DGRAM = 5, W_FT_STREAM = 6, W_FT_SYMLINK = 7,
+	W_FT_UNKNOWN = 0,
+	W_FT_BLOCK = 1,
+	W_FT_CHAR = 2,
+	W_FT_DIR = 3,
+	W_FT_REG = 4,
+	W_FT_DGRAM = 5,
+	W_FT_STREAM = 6,
+	W_FT_SYMLINK = 7,
 };
 
 /* rights */
@@ -63,43 +87,36 @@ enum {
 #define W_R_ALL (R(30) - 1)
 
 /* Rights of a regular file, of a directory, of a stream (tty/pipe/socket). */
-#define W_RIGHTS_FILE                                                       \
-	(W_R_FD_DATASYNC | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_FDSTAT_SET_FLAGS | \
-	 W_R_FD_SYNC | W_R_FD_TELL | W_R_FD_WRITE | W_R_FD_ADVISE |              \
-	 W_R_FD_ALLOCATE | W_R_FD_FILESTAT_GET | W_R_FD_FILESTAT_SET_SIZE |      \
-	 W_R_FD_FILESTAT_SET_TIMES | W_R_POLL_FD_READWRITE)
-#define W_RIGHTS_DIR                                                         \
-	(W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_SYNC | W_R_FD_DATASYNC |               \
-	 W_R_PATH_CREATE_DIRECTORY | W_R_PATH_CREATE_FILE |                      \
-	 W_R_PATH_LINK_SOURCE | W_R_PATH_LINK_TARGET | W_R_PATH_OPEN |           \
-	 W_R_FD_READDIR | W_R_PATH_READLINK | W_R_PATH_RENAME_SOURCE |           \
-	 W_R_PATH_RENAME_TARGET | W_R_PATH_FILESTAT_GET |                        \
-	 W_R_PATH_FILESTAT_SET_SIZE | W_R_PATH_FILESTAT_SET_TIMES |              \
-	 W_R_FD_FILESTAT_GET | W_R_FD_FILESTAT_SET_TIMES | W_R_PATH_SYMLINK |    \
+#define W_RIGHTS_FILE                                                                          \
+	(W_R_FD_DATASYNC | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_SYNC | \
+	 W_R_FD_TELL | W_R_FD_WRITE | W_R_FD_ADVISE | W_R_FD_ALLOCATE | W_R_FD_FILESTAT_GET |  \
+	 W_R_FD_FILESTAT_SET_SIZE | W_R_FD_FILESTAT_SET_TIMES | W_R_POLL_FD_READWRITE)
+#define W_RIGHTS_DIR                                                                            \
+	(W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_SYNC | W_R_FD_DATASYNC | W_R_PATH_CREATE_DIRECTORY |  \
+	 W_R_PATH_CREATE_FILE | W_R_PATH_LINK_SOURCE | W_R_PATH_LINK_TARGET | W_R_PATH_OPEN |   \
+	 W_R_FD_READDIR | W_R_PATH_READLINK | W_R_PATH_RENAME_SOURCE | W_R_PATH_RENAME_TARGET | \
+	 W_R_PATH_FILESTAT_GET | W_R_PATH_FILESTAT_SET_SIZE | W_R_PATH_FILESTAT_SET_TIMES |     \
+	 W_R_FD_FILESTAT_GET | W_R_FD_FILESTAT_SET_TIMES | W_R_PATH_SYMLINK |                   \
 	 W_R_PATH_REMOVE_DIRECTORY | W_R_PATH_UNLINK_FILE)
-#define W_RIGHTS_STREAM                                                      \
-	(W_R_FD_READ | W_R_FD_WRITE | W_R_FD_FDSTAT_SET_FLAGS |                  \
-	 W_R_FD_FILESTAT_GET | W_R_POLL_FD_READWRITE)
+#define W_RIGHTS_STREAM                                                               \
+	(W_R_FD_READ | W_R_FD_WRITE | W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_FILESTAT_GET | \
+	 W_R_POLL_FD_READWRITE)
 #define W_RIGHTS_SOCK (W_RIGHTS_STREAM | W_R_SOCK_SHUTDOWN)
 /* What a read-only directory preopen keeps. */
-#define W_RIGHTS_DIR_RO                                                      \
-	(W_R_FD_READDIR | W_R_PATH_OPEN | W_R_PATH_READLINK |                    \
-	 W_R_PATH_FILESTAT_GET | W_R_FD_FILESTAT_GET | W_R_FD_READ |             \
-	 W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_ADVISE | W_R_POLL_FD_READWRITE |     \
-	 W_R_FD_FDSTAT_SET_FLAGS)
+#define W_RIGHTS_DIR_RO                                                                  \
+	(W_R_FD_READDIR | W_R_PATH_OPEN | W_R_PATH_READLINK | W_R_PATH_FILESTAT_GET |    \
+	 W_R_FD_FILESTAT_GET | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_ADVISE | \
+	 W_R_POLL_FD_READWRITE | W_R_FD_FDSTAT_SET_FLAGS)
 /* Rights that modify things (dropped from read-only preopens). */
-#define W_RIGHTS_MODIFY                                                      \
-	(W_R_FD_WRITE | W_R_FD_ALLOCATE | W_R_FD_FILESTAT_SET_SIZE |             \
-	 W_R_FD_FILESTAT_SET_TIMES | W_R_FD_DATASYNC | W_R_FD_SYNC |             \
-	 W_R_PATH_CREATE_DIRECTORY | W_R_PATH_CREATE_FILE |                      \
-	 W_R_PATH_LINK_SOURCE | W_R_PATH_LINK_TARGET | W_R_PATH_RENAME_SOURCE |  \
-	 W_R_PATH_RENAME_TARGET | W_R_PATH_FILESTAT_SET_SIZE |                   \
-	 W_R_PATH_FILESTAT_SET_TIMES | W_R_PATH_SYMLINK |                        \
-	 W_R_PATH_REMOVE_DIRECTORY | W_R_PATH_UNLINK_FILE)
+#define W_RIGHTS_MODIFY                                                                          \
+	(W_R_FD_WRITE | W_R_FD_ALLOCATE | W_R_FD_FILESTAT_SET_SIZE | W_R_FD_FILESTAT_SET_TIMES | \
+	 W_R_FD_DATASYNC | W_R_FD_SYNC | W_R_PATH_CREATE_DIRECTORY | W_R_PATH_CREATE_FILE |      \
+	 W_R_PATH_LINK_SOURCE | W_R_PATH_LINK_TARGET | W_R_PATH_RENAME_SOURCE |                  \
+	 W_R_PATH_RENAME_TARGET | W_R_PATH_FILESTAT_SET_SIZE | W_R_PATH_FILESTAT_SET_TIMES |     \
+	 W_R_PATH_SYMLINK | W_R_PATH_REMOVE_DIRECTORY | W_R_PATH_UNLINK_FILE)
 
 /* fdflags, oflags, lookupflags, fstflags */
-enum { W_FDF_APPEND = 1, W_FDF_DSYNC = 2, W_FDF_NONBLOCK = 4, W_FDF_RSYNC = 8,
-       W_FDF_SYNC = 16 };
+enum { W_FDF_APPEND = 1, W_FDF_DSYNC = 2, W_FDF_NONBLOCK = 4, W_FDF_RSYNC = 8, W_FDF_SYNC = 16 };
 enum { W_O_CREAT = 1, W_O_DIRECTORY = 2, W_O_EXCL = 4, W_O_TRUNC = 8 };
 enum { W_LOOKUP_SYMLINK_FOLLOW = 1 };
 enum { W_FST_ATIM = 1, W_FST_ATIM_NOW = 2, W_FST_MTIM = 4, W_FST_MTIM_NOW = 8 };
@@ -135,13 +152,13 @@ struct wasi_bind {
 
 struct wasi {
 	struct wfd *fds;
-	uint32_t nfds;     /* slots in fds (free ones have impl WFD_FREE) */
+	uint32_t nfds; /* slots in fds (free ones have impl WFD_FREE) */
 	char **args;
 	size_t nargs;
 	char **env;
 	size_t nenv;
 	uint32_t exit_code;
-	int no_openat2;    /* 1: use the portable resolver */
+	int no_openat2; /* 1: use the portable resolver */
 	struct wasi_bind *binds;
 };
 
@@ -179,8 +196,7 @@ static inline uint16_t get_u16(const uint8_t *p)
 }
 static inline uint32_t get_u32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static inline uint64_t get_u64(const uint8_t *p)
 {
@@ -215,8 +231,7 @@ int wpath_dup(const struct wmem *m, uint64_t addr, uint64_t len, char **out);
 /* Opens path beneath directory dirfd (never escaping it through "..",
  * absolute paths or symlinks). flags are open(2) flags; follow: follow a
  * symlink in the last component. Returns a host fd or -(WASI errno). */
-int wpath_open(struct wasi *w, int dirfd, const char *path, int flags,
-	       mode_t mode, int follow);
+int wpath_open(struct wasi *w, int dirfd, const char *path, int flags, mode_t mode, int follow);
 
 /* Opens the directory holding the last component of path beneath dirfd;
  * *last points into path at the last component (trailing '/' removed).
@@ -224,8 +239,8 @@ int wpath_open(struct wasi *w, int dirfd, const char *path, int flags,
 int wpath_parent(struct wasi *w, int dirfd, char *path, const char **last);
 
 /* Runs one entry (with trace logging); returns a WASI errno or W_EXIT. */
-int wasi__invoke(struct wasi *w, const struct wasi_entry *e,
-		 const struct wmem *m, const uint64_t *a);
+int wasi__invoke(struct wasi *w, const struct wasi_entry *e, const struct wmem *m,
+                 const uint64_t *a);
 
 #define WASI_FN(name) int wasi__##name(struct wasi *w, const struct wmem *m, const uint64_t *a)
 #include "wasi/funcs.def"

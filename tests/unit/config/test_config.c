@@ -55,16 +55,16 @@ static void test_empty_gives_stdio(void **state)
 
 static void test_full_example(void **state)
 {
-	struct config *cfg = ok(
-		"steward = \"https://steward.example.org\"\n"
-		"args = [\"--verbose\", 'x y', \"\\u00e9\\t\"]\n"
-		"[env]\nMODE = \"prod\"\n\"QUOTED KEY\" = 'v'\n"
-		"[[files]]\nkind = \"stdin\"\n"
-		"[[files]]\nkind = \"stdout\"\n"
-		"[[files]]\nkind = \"stderr\"\n"
-		"[[files]]\nkind = \"listen\" # fd 3\nname = \"api\"\nprot = \"tcp\"\nport = 8_443\n"
-		"[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"10.0.0.5\"\nport = 5432\n"
-		"[[files]]\r\nkind = \"null\"\r\n");
+	struct config *cfg =
+	    ok("steward = \"https://steward.example.org\"\n"
+	       "args = [\"--verbose\", 'x y', \"\\u00e9\\t\"]\n"
+	       "[env]\nMODE = \"prod\"\n\"QUOTED KEY\" = 'v'\n"
+	       "[[files]]\nkind = \"stdin\"\n"
+	       "[[files]]\nkind = \"stdout\"\n"
+	       "[[files]]\nkind = \"stderr\"\n"
+	       "[[files]]\nkind = \"listen\" # fd 3\nname = \"api\"\nprot = \"tcp\"\nport = 8_443\n"
+	       "[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"10.0.0.5\"\nport = 5432\n"
+	       "[[files]]\r\nkind = \"null\"\r\n");
 
 	(void)state;
 	assert_string_equal(cfg->steward, "https://steward.example.org");
@@ -85,9 +85,10 @@ static void test_full_example(void **state)
 
 static void test_multiline_array_and_defaults(void **state)
 {
-	struct config *cfg = ok("args = [\n  \"a\", # one\n  \"b\",\n]\n"
-				"[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"localhost\"\n"
-				"[[files]]\nkind = \"dir\"\npath = \"/tmp\"\nreadonly = true\n");
+	struct config *cfg =
+	    ok("args = [\n  \"a\", # one\n  \"b\",\n]\n"
+	       "[[files]]\nkind = \"connect\"\nprot = \"tcp\"\nhost = \"localhost\"\n"
+	       "[[files]]\nkind = \"dir\"\npath = \"/tmp\"\nreadonly = true\n");
 
 	(void)state;
 	assert_int_equal(cfg->nargs, 2);
@@ -102,16 +103,16 @@ static void test_multiline_array_and_defaults(void **state)
 static void test_tls_refused(void **state)
 {
 	(void)state;
-	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"tls\"\n",
-	    ENARX_E_NOTSUP, "line 4: key 'prot'");
-	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\n", ENARX_E_NOTSUP,
-	    "defaults to \"tls\"");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"tls\"\n", ENARX_E_NOTSUP,
+	    "line 4: key 'prot'");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\n", ENARX_E_NOTSUP, "defaults to \"tls\"");
 }
 
 static void test_errors_name_line_and_key(void **state)
 {
 	(void)state;
-	bad("args = [\"a\"]\n\n[[files]]\nkind = \"listen\"\nname = \"a\"\nprot = \"tcp\"\nport = 70000\n",
+	bad("args = [\"a\"]\n\n[[files]]\nkind = \"listen\"\nname = \"a\"\nprot = \"tcp\"\nport = "
+	    "70000\n",
 	    ENARX_E_MALFORMED, "line 7: key 'port'");
 	bad("[[files]]\nkind = \"stdin\"\nport = 1\n", ENARX_E_MALFORMED,
 	    "line 3: key 'port': not allowed for kind \"stdin\"");
@@ -185,14 +186,14 @@ static void test_template_parses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_gives_stdio),
-		cmocka_unit_test(test_full_example),
-		cmocka_unit_test(test_multiline_array_and_defaults),
-		cmocka_unit_test(test_tls_refused),
-		cmocka_unit_test(test_errors_name_line_and_key),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_toml_reader_events),
-		cmocka_unit_test(test_template_parses),
+	    cmocka_unit_test(test_empty_gives_stdio),
+	    cmocka_unit_test(test_full_example),
+	    cmocka_unit_test(test_multiline_array_and_defaults),
+	    cmocka_unit_test(test_tls_refused),
+	    cmocka_unit_test(test_errors_name_line_and_key),
+	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_toml_reader_events),
+	    cmocka_unit_test(test_template_parses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,9 +106,9 @@ static void test_args_codec(void **state)
 	buf_append_u8(&b, 0);
 	assert_int_equal(kp_dec_args(b.data, b.len, &out, &n), ENARX_E_TRAILING);
 	assert_int_equal(kp_dec_args((const uint8_t *)"\xff\xff\x00\x00", 4, &out, &n),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_int_equal(kp_dec_args((const uint8_t *)"\1\0\0\0\3\0\0\0a\0b", 11, &out, &n),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	buf_free(&b, 0);
 }
 
@@ -244,18 +244,18 @@ static void test_receive_refuses_empty_wasm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_frame_roundtrip),
-		T(test_frame_limits),
-		T(test_args_codec),
-		T(test_trap_codec),
-		T(test_receive_full),
-		T(test_receive_refuses_order),
-		T(test_receive_refuses_duplicate),
-		T(test_receive_refuses_unknown),
-		T(test_receive_refuses_second_hello),
-		T(test_receive_refuses_eof),
-		T(test_receive_refuses_version),
-		T(test_receive_refuses_empty_wasm),
+	    T(test_frame_roundtrip),
+	    T(test_frame_limits),
+	    T(test_args_codec),
+	    T(test_trap_codec),
+	    T(test_receive_full),
+	    T(test_receive_refuses_order),
+	    T(test_receive_refuses_duplicate),
+	    T(test_receive_refuses_unknown),
+	    T(test_receive_refuses_second_hello),
+	    T(test_receive_refuses_eof),
+	    T(test_receive_refuses_version),
+	    T(test_receive_refuses_empty_wasm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

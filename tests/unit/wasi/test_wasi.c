@@ -28,7 +28,7 @@
 #define IOV_AT 512
 
 struct fx {
-	char root[64];   /* temp dir: root/secret, root/box/... */
+	char root[64]; /* temp dir: root/secret, root/box/... */
 	char box[96];
 	struct wasi *w;
 	uint8_t mem[MEMSZ];
@@ -115,8 +115,14 @@ static int setup(void **state, int portable)
 	return 0;
 }
 
-static int setup_openat2(void **state) { return setup(state, 0); }
-static int setup_portable(void **state) { return setup(state, 1); }
+static int setup_openat2(void **state)
+{
+	return setup(state, 0);
+}
+static int setup_portable(void **state)
+{
+	return setup(state, 1);
+}
 
 static int teardown(void **state)
 {
@@ -132,14 +138,14 @@ static int teardown(void **state)
 }
 
 /* path_open(dir, follow?, path, oflags, rights) -> errno; fd in *out */
-static uint32_t popen_(struct fx *f, uint32_t dir, int follow, const char *path,
-		       uint32_t oflags, uint64_t rights, uint32_t *out)
+static uint32_t popen_(struct fx *f, uint32_t dir, int follow, const char *path, uint32_t oflags,
+                       uint64_t rights, uint32_t *out)
 {
 	uint32_t r;
 
 	put_path(f, path);
-	r = call(f, "path_open", 9, U(dir), U(follow), U(PATH_AT), U(strlen(path)),
-		 U(oflags), rights, rights, U(0), U(OUT_AT));
+	r = call(f, "path_open", 9, U(dir), U(follow), U(PATH_AT), U(strlen(path)), U(oflags),
+	         rights, rights, U(0), U(OUT_AT));
 	if (r == 0 && out)
 		*out = get_u32(f->mem + OUT_AT);
 	return r;
@@ -198,7 +204,7 @@ static void test_escapes_refused(void **state)
 	assert_int_equal(popen_(f, 3, 0, "esc", 0, W_R_FD_READ, &fd), W_ELOOP);
 	/* creating through an escaping path is refused and creates nothing */
 	assert_int_equal(popen_(f, 3, 1, "../created", W_O_CREAT, W_R_FD_WRITE, &fd),
-			 W_ENOTCAPABLE);
+	                 W_ENOTCAPABLE);
 	snprintf(abs, sizeof(abs), "%s/created", f->root);
 	assert_int_equal(access(abs, F_OK), -1);
 }
@@ -210,29 +216,29 @@ static void test_path_ops_escapes_refused(void **state)
 
 	put_path(f, "../newdir");
 	assert_int_equal(call(f, "path_create_directory", 3, U(3), U(PATH_AT), U(9)),
-			 W_ENOTCAPABLE);
+	                 W_ENOTCAPABLE);
 	put_path(f, "../secret");
-	assert_int_equal(call(f, "path_unlink_file", 3, U(3), U(PATH_AT), U(9)),
-			 W_ENOTCAPABLE);
+	assert_int_equal(call(f, "path_unlink_file", 3, U(3), U(PATH_AT), U(9)), W_ENOTCAPABLE);
 	put_path(f, "sub/../../secret");
-	assert_int_equal(call(f, "path_unlink_file", 3, U(3), U(PATH_AT), U(16)),
-			 W_ENOTCAPABLE);
+	assert_int_equal(call(f, "path_unlink_file", 3, U(3), U(PATH_AT), U(16)), W_ENOTCAPABLE);
 	/* the symlink esc itself may be stat'ed, but not followed */
 	put_path(f, "esc");
-	assert_int_equal(call(f, "path_filestat_get", 5, U(3), U(0), U(PATH_AT), U(3),
-			      U(OUT_AT)), 0);
+	assert_int_equal(call(f, "path_filestat_get", 5, U(3), U(0), U(PATH_AT), U(3), U(OUT_AT)),
+	                 0);
 	assert_int_equal(f->mem[OUT_AT + 16], W_FT_SYMLINK);
-	assert_int_equal(call(f, "path_filestat_get", 5, U(3), U(1), U(PATH_AT), U(3),
-			      U(OUT_AT)), W_ENOTCAPABLE);
+	assert_int_equal(call(f, "path_filestat_get", 5, U(3), U(1), U(PATH_AT), U(3), U(OUT_AT)),
+	                 W_ENOTCAPABLE);
 	/* rename into the parent, link out, ".." as the last component */
 	put_path(f, "file.txt../x");
-	assert_int_equal(call(f, "path_rename", 6, U(3), U(PATH_AT), U(8), U(3),
-			      U(PATH_AT + 8), U(4)), W_ENOTCAPABLE);
-	assert_int_equal(call(f, "path_link", 7, U(3), U(0), U(PATH_AT), U(8), U(3),
-			      U(PATH_AT + 8), U(4)), W_ENOTCAPABLE);
+	assert_int_equal(
+	    call(f, "path_rename", 6, U(3), U(PATH_AT), U(8), U(3), U(PATH_AT + 8), U(4)),
+	    W_ENOTCAPABLE);
+	assert_int_equal(
+	    call(f, "path_link", 7, U(3), U(0), U(PATH_AT), U(8), U(3), U(PATH_AT + 8), U(4)),
+	    W_ENOTCAPABLE);
 	put_path(f, "..");
 	assert_int_equal(call(f, "path_remove_directory", 3, U(3), U(PATH_AT), U(2)),
-			 W_ENOTCAPABLE);
+	                 W_ENOTCAPABLE);
 	/* the secret is still there */
 	snprintf(p, sizeof(p), "%s/secret", f->root);
 	assert_int_equal(access(p, F_OK), 0);
@@ -244,24 +250,22 @@ static void test_rights_enforced(void **state)
 	uint32_t fd = 0;
 
 	/* read-only preopen: no create, no mkdir, no write */
-	assert_int_equal(popen_(f, 4, 1, "new.txt", W_O_CREAT, W_R_FD_WRITE, &fd),
-			 W_ENOTCAPABLE);
+	assert_int_equal(popen_(f, 4, 1, "new.txt", W_O_CREAT, W_R_FD_WRITE, &fd), W_ENOTCAPABLE);
 	put_path(f, "d");
 	assert_int_equal(call(f, "path_create_directory", 3, U(4), U(PATH_AT), U(1)),
-			 W_ENOTCAPABLE);
+	                 W_ENOTCAPABLE);
 	assert_int_equal(popen_(f, 4, 1, "file.txt", 0, W_R_FD_READ | W_R_FD_WRITE, &fd), 0);
 	put_u32(f->mem + IOV_AT, BUF_AT);
 	put_u32(f->mem + IOV_AT + 4, 1);
-	assert_int_equal(call(f, "fd_write", 4, U(fd), U(IOV_AT), U(1), U(OUT_AT)),
-			 W_ENOTCAPABLE);
+	assert_int_equal(call(f, "fd_write", 4, U(fd), U(IOV_AT), U(1), U(OUT_AT)), W_ENOTCAPABLE);
 	/* dropping a right is final */
 	assert_int_equal(popen_(f, 3, 1, "file.txt", 0, W_R_FD_READ | W_R_FD_SEEK, &fd), 0);
 	assert_int_equal(call(f, "fd_fdstat_set_rights", 3, U(fd), U(W_R_FD_SEEK), U(0)), 0);
 	put_u32(f->mem + IOV_AT + 4, 4);
-	assert_int_equal(call(f, "fd_read", 4, U(fd), U(IOV_AT), U(1), U(OUT_AT)),
-			 W_ENOTCAPABLE);
-	assert_int_equal(call(f, "fd_fdstat_set_rights", 3, U(fd),
-			      U(W_R_FD_SEEK | W_R_FD_READ), U(0)), W_ENOTCAPABLE);
+	assert_int_equal(call(f, "fd_read", 4, U(fd), U(IOV_AT), U(1), U(OUT_AT)), W_ENOTCAPABLE);
+	assert_int_equal(
+	    call(f, "fd_fdstat_set_rights", 3, U(fd), U(W_R_FD_SEEK | W_R_FD_READ), U(0)),
+	    W_ENOTCAPABLE);
 	/* a file is not a directory; fds that do not exist */
 	assert_int_equal(popen_(f, fd, 1, "x", 0, W_R_FD_READ, NULL), W_ENOTCAPABLE);
 	assert_int_equal(popen_(f, 77, 1, "x", 0, W_R_FD_READ, NULL), W_EBADF);
@@ -279,7 +283,7 @@ static void test_guest_pointers_checked(void **state)
 	put_u32(f->mem + IOV_AT + 4, 8);
 	assert_int_equal(call(f, "fd_write", 4, U(1), U(IOV_AT), U(1), U(OUT_AT)), W_EFAULT);
 	assert_int_equal(call(f, "fd_write", 4, U(1), U(IOV_AT), U(0x7fffffff), U(OUT_AT)),
-			 W_EFAULT);
+	                 W_EFAULT);
 	put_u32(f->mem + IOV_AT, 0xfffffff0u);
 	put_u32(f->mem + IOV_AT + 4, 0x20);
 	assert_int_equal(call(f, "fd_read", 4, U(0), U(IOV_AT), U(1), U(OUT_AT)), W_EFAULT);
@@ -289,14 +293,16 @@ static void test_guest_pointers_checked(void **state)
 	assert_int_equal(call(f, "fd_write", 4, U(1), U(IOV_AT), U(1), U(MEMSZ - 3)), W_EFAULT);
 	/* path beyond memory, path with a NUL */
 	assert_int_equal(call(f, "path_open", 9, U(3), U(0), U(MEMSZ - 2), U(10), U(0),
-			      U(W_R_FD_READ), U(0), U(0), U(OUT_AT)), W_EFAULT);
+	                      U(W_R_FD_READ), U(0), U(0), U(OUT_AT)),
+	                 W_EFAULT);
 	memcpy(f->mem + PATH_AT, "a\0b", 3);
-	assert_int_equal(call(f, "path_open", 9, U(3), U(0), U(PATH_AT), U(3), U(0),
-			      U(W_R_FD_READ), U(0), U(0), U(OUT_AT)), W_EINVAL);
+	assert_int_equal(call(f, "path_open", 9, U(3), U(0), U(PATH_AT), U(3), U(0), U(W_R_FD_READ),
+	                      U(0), U(0), U(OUT_AT)),
+	                 W_EINVAL);
 	assert_int_equal(call(f, "random_get", 2, U(MEMSZ - 8), U(16)), W_EFAULT);
 	assert_int_equal(call(f, "args_get", 2, U(MEMSZ - 4), U(BUF_AT)), W_EFAULT);
 	assert_int_equal(call(f, "poll_oneoff", 4, U(MEMSZ - 40), U(BUF_AT), U(1), U(OUT_AT)),
-			 W_EFAULT);
+	                 W_EFAULT);
 }
 
 static void test_null_fd_many_iovs(void **state)
@@ -320,9 +326,11 @@ static void test_file_lifecycle(void **state)
 	uint32_t fd = 0;
 	char buf[64];
 
-	assert_int_equal(popen_(f, 3, 1, "sub/new.txt", W_O_CREAT | W_O_EXCL,
-				W_R_FD_WRITE | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL |
-				W_R_FD_FILESTAT_GET, &fd), 0);
+	assert_int_equal(
+	    popen_(f, 3, 1, "sub/new.txt", W_O_CREAT | W_O_EXCL,
+	           W_R_FD_WRITE | W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_FILESTAT_GET,
+	           &fd),
+	    0);
 	memcpy(f->mem + BUF_AT, "abcdef", 6);
 	put_u32(f->mem + IOV_AT, BUF_AT);
 	put_u32(f->mem + IOV_AT + 4, 6);
@@ -337,12 +345,12 @@ static void test_file_lifecycle(void **state)
 	assert_int_equal(get_u64(f->mem + OUT_AT + 32), 6);
 	assert_int_equal(f->mem[OUT_AT + 16], W_FT_REG);
 	assert_int_equal(popen_(f, 3, 1, "sub/new.txt", W_O_CREAT | W_O_EXCL, W_R_FD_WRITE, NULL),
-			 W_EEXIST);
+	                 W_EEXIST);
 	assert_int_equal(call(f, "fd_close", 1, U(fd)), 0);
 	assert_int_equal(call(f, "fd_close", 1, U(fd)), W_EBADF);
 	put_path(f, "sub/new.txtsub/renamed");
-	assert_int_equal(call(f, "path_rename", 6, U(3), U(PATH_AT), U(11), U(3),
-			      U(PATH_AT + 11), U(11)), 0);
+	assert_int_equal(
+	    call(f, "path_rename", 6, U(3), U(PATH_AT), U(11), U(3), U(PATH_AT + 11), U(11)), 0);
 	put_path(f, "sub/renamed");
 	assert_int_equal(call(f, "path_unlink_file", 3, U(3), U(PATH_AT), U(11)), 0);
 	put_path(f, "dir2");
@@ -353,8 +361,9 @@ static void test_file_lifecycle(void **state)
 	memcpy(f->mem + BUF_AT, "file.txt", 8);
 	put_path(f, "lnk");
 	assert_int_equal(call(f, "path_symlink", 5, U(BUF_AT), U(8), U(3), U(PATH_AT), U(3)), 0);
-	assert_int_equal(call(f, "path_readlink", 6, U(3), U(PATH_AT), U(3), U(BUF_AT + 100),
-			      U(64), U(OUT_AT)), 0);
+	assert_int_equal(
+	    call(f, "path_readlink", 6, U(3), U(PATH_AT), U(3), U(BUF_AT + 100), U(64), U(OUT_AT)),
+	    0);
 	assert_int_equal(get_u32(f->mem + OUT_AT), 8);
 	assert_memory_equal(f->mem + BUF_AT + 100, "file.txt", 8);
 }
@@ -431,7 +440,7 @@ static void test_clock_random_poll(void **state)
 	assert_int_equal(call(f, "poll_oneoff", 4, U(BUF_AT), U(BUF_AT + 100), U(1), U(OUT_AT)), 0);
 	assert_int_equal(get_u16(f->mem + BUF_AT + 108), W_EBADF);
 	assert_int_equal(call(f, "poll_oneoff", 4, U(BUF_AT), U(BUF_AT + 100), U(0), U(OUT_AT)),
-			 W_EINVAL);
+	                 W_EINVAL);
 }
 
 static void test_renumber_exit_table(void **state)
@@ -453,23 +462,19 @@ static void test_renumber_exit_table(void **state)
 	assert_int_equal(wasi_func_count(), 46);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_openat2, teardown), \
-	      cmocka_unit_test_setup_teardown(fn, setup_portable, teardown)
+#define T(fn)                                                         \
+	cmocka_unit_test_setup_teardown(fn, setup_openat2, teardown), \
+	    cmocka_unit_test_setup_teardown(fn, setup_portable, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_open_and_read_inside),
-		T(test_escapes_refused),
-		T(test_path_ops_escapes_refused),
-		T(test_rights_enforced),
-		T(test_guest_pointers_checked),
-		T(test_null_fd_many_iovs),
-		T(test_file_lifecycle),
-		T(test_readdir),
-		T(test_args_env_prestat),
-		T(test_clock_random_poll),
-		T(test_renumber_exit_table),
+	    T(test_open_and_read_inside),     T(test_escapes_refused),
+	    T(test_path_ops_escapes_refused), T(test_rights_enforced),
+	    T(test_guest_pointers_checked),   T(test_null_fd_many_iovs),
+	    T(test_file_lifecycle),           T(test_readdir),
+	    T(test_args_env_prestat),         T(test_clock_random_poll),
+	    T(test_renumber_exit_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
