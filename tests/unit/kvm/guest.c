@@ -3,6 +3,8 @@
  * the shim must provide, one mode per argv[1]. Built with the host compiler
  * (-static) and run inside a Keep by test_kvm.c and kvm-bench. */
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,50 @@ static int mode_getatt(void)
 	return 0;
 }
 
+static volatile uint8_t *sig_page;
+static volatile int sig_hits;
+static sigjmp_buf sig_jb;
+
+/* Fixes the fault and returns: rt_sigreturn resumes the faulting access. */
+static void on_segv_fix(int sig, siginfo_t *si, void *uc)
+{
+	sig_hits += ((uintptr_t)si->si_addr & ~(uintptr_t)4095) == (uintptr_t)sig_page && sig == SIGSEGV;
+	mprotect((void *)sig_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+static void on_segv_jump(int sig, siginfo_t *si, void *uc)
+{
+	sig_hits++;
+	siglongjmp(sig_jb, 1);
+}
+
+static int mode_signal(void)
+{
+	static uint8_t alt[65536];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt) };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv_fix;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	if (sigaltstack(&ss, NULL) || sigaction(SIGSEGV, &sa, NULL))
+		return fail("sigaction");
+	sig_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	double x = 1.5;
+	sig_page[10] = 42; /* faults once, handler opens the page, store retried */
+	x *= 3.0;          /* FP state survives the handler */
+	if (sig_page[10] != 42 || sig_hits != 1 || x != 4.5)
+		return fail("signal return");
+	sa.sa_sigaction = on_segv_jump;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	if (sigsetjmp(sig_jb, 1) == 0) {
+		*(volatile int *)24 = 1;
+		return fail("no fault");
+	}
+	printf("signal ok hits=%d\n", sig_hits);
+	return 0;
+}
+
 static long spin(long n)
 {
 	volatile long acc = 0;
@@ -146,6 +192,8 @@ int main(int argc, char **argv)
 		return mode_echo();
 	if (!strcmp(m, "writes"))
 		return mode_writes(argc > 2 ? strtol(argv[2], NULL, 10) : 1);
+	if (!strcmp(m, "signal"))
+		return mode_signal();
 	if (!strcmp(m, "getatt"))
 		return mode_getatt();
 	if (!strcmp(m, "spin"))

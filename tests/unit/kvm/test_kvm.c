@@ -106,6 +106,17 @@ static void memory(void **state)
 	assert_string_equal(r.out, "mem ok\n");
 }
 
+static void signals_delivered_and_returned(void **state)
+{
+	skip_unless_kvm();
+	const char *argv[] = { "guest", "signal", NULL };
+	struct run r;
+	run_guest(&r, argv, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "signal ok hits=2\n");
+}
+
 static void stdin_echo(void **state)
 {
 	skip_unless_kvm();
@@ -233,6 +244,7 @@ int main(void)
 		cmocka_unit_test(syscalls_in_shim),
 		cmocka_unit_test(memory),
 		cmocka_unit_test(stdin_echo),
+		cmocka_unit_test(signals_delivered_and_returned),
 		cmocka_unit_test(faults_end_the_keep),
 		cmocka_unit_test(evidence_carries_measurement_and_nonce),
 		cmocka_unit_test(measurement_is_deterministic_and_binding),
