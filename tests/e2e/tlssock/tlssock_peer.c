@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,48 +400,77 @@ static int server(const char *port, const struct opts *o)
 	return 0;
 }
 
+#define STR_OPT(flag, field)                       \
+	{                                          \
+		flag, offsetof(struct opts, field) \
+	}
+static const struct {
+	const char *flag;
+	size_t off;
+} str_opts[] = {
+    STR_OPT("--name", name),
+    STR_OPT("--ca", ca),
+    STR_OPT("--cert", cert),
+    STR_OPT("--key", key),
+    STR_OPT("--alpn", alpn),
+    STR_OPT("--psk-id", psk_id),
+    STR_OPT("--psk-key", psk_hex),
+    STR_OPT("--groups", groups),
+    STR_OPT("--suites", suites),
+    STR_OPT("--send", send),
+    STR_OPT("--http", http),
+    STR_OPT("--session-in", session_in),
+    STR_OPT("--session-out", session_out),
+};
+static const struct {
+	const char *flag;
+	size_t off;
+} flag_opts[] = {
+    STR_OPT("--require-cert", require_cert),
+    STR_OPT("--insecure", insecure),
+    STR_OPT("--dtls", dtls),
+    STR_OPT("--nonblock", nonblock),
+    STR_OPT("--info", info),
+    STR_OPT("--no-tickets", no_tickets),
+    STR_OPT("--select", use_select),
+};
+
+/* Sets one option; returns how many arguments it used (0 = unknown). */
+static int parse_one(const char *a, const char *v, struct opts *o)
+{
+	for (size_t k = 0; k < sizeof(str_opts) / sizeof(str_opts[0]); k++)
+		if (v && strcmp(a, str_opts[k].flag) == 0) {
+			memcpy((char *)o + str_opts[k].off, &v, sizeof(v));
+			return 2;
+		}
+	for (size_t k = 0; k < sizeof(flag_opts) / sizeof(flag_opts[0]); k++)
+		if (strcmp(a, flag_opts[k].flag) == 0) {
+			int one = 1;
+
+			memcpy((char *)o + flag_opts[k].off, &one, sizeof(one));
+			return 1;
+		}
+	if (v && strcmp(a, "--min") == 0) {
+		o->min = strcmp(v, "1.3") == 0 ? 0x0304 : strcmp(v, "1.2") == 0 ? 0x0303 : 1;
+		return 2;
+	}
+	if (v && strcmp(a, "--count") == 0) {
+		o->count = (int)strtol(v, NULL, 10);
+		return 2;
+	}
+	return 0;
+}
+
 static int parse(int argc, char **argv, int i, struct opts *o)
 {
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define OPT(flag, field)                 \
-	if (strcmp(a, flag) == 0 && v) { \
-		o->field = v;            \
-		i++;                     \
-		continue;                \
-	}
-#define FLAG(flag, field)           \
-	if (strcmp(a, flag) == 0) { \
-		o->field = 1;       \
-		continue;           \
-	}
-		OPT("--name", name)
-		OPT("--ca", ca)
-		OPT("--cert", cert)
-		OPT("--key", key) OPT("--alpn", alpn) OPT("--psk-id", psk_id)
-		    OPT("--psk-key", psk_hex) OPT("--groups", groups) OPT("--suites", suites)
-		        OPT("--send", send) OPT("--http", http) OPT("--session-in", session_in)
-		            OPT("--session-out", session_out) FLAG("--require-cert", require_cert)
-		                FLAG("--insecure", insecure) FLAG("--dtls", dtls)
-		                    FLAG("--nonblock", nonblock) FLAG("--info", info)
-		                        FLAG("--no-tickets", no_tickets)
-		                            FLAG("--select",
-		                                 use_select) if (strcmp(a, "--min") == 0 && v)
-		{
-			o->min = strcmp(v, "1.3") == 0   ? 0x0304
-			         : strcmp(v, "1.2") == 0 ? 0x0303
-			                                 : 1;
-			i++;
-			continue;
+	while (i < argc) {
+		int used = parse_one(argv[i], i + 1 < argc ? argv[i + 1] : NULL, o);
+
+		if (used == 0) {
+			fprintf(stderr, "unknown option %s\n", argv[i]);
+			return -1;
 		}
-		if (strcmp(a, "--count") == 0 && v) {
-			o->count = (int)strtol(v, NULL, 10);
-			i++;
-			continue;
-		}
-		fprintf(stderr, "unknown option %s\n", a);
-		return -1;
+		i += used;
 	}
 	return 0;
 }
