@@ -24,6 +24,7 @@
 
 #define WASM_MAX (100u << 20) /* as Enarx */
 #define EXIT_TRAP 134
+#define PRESEND_MAX (64u << 10) /* sent before the Keep starts if it fits */
 
 struct run_io {
 	int fd; /* host end of the keep socket */
@@ -33,6 +34,7 @@ struct run_io {
 	size_t nargs;
 	/* results */
 	int send_rc;
+	int sent; /* the workload was already written by the main thread */
 	int got_exit, got_trap, got_error;
 	uint32_t exit_code;
 	char *error;
@@ -145,7 +147,8 @@ static void *io_thread(void *arg)
 	uint8_t *p;
 	size_t len;
 
-	io->send_rc = send_workload(io);
+	if (!io->sent)
+		io->send_rc = send_workload(io);
 	for (;;) {
 		if (kp_read(io->fd, &type, &p, &len, 4u << 20))
 			break;
@@ -166,6 +169,17 @@ static void print_trap(const struct kp_trap *t)
 		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
 		        f->name[0] ? " " : "", f->name);
 	}
+}
+
+/* Send buffer size of a socket (0 if unknown). */
+static size_t sndbuf_room(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &l) != 0 || v < 0)
+		return 0;
+	return (size_t)v;
 }
 
 static const char usage_short[] =
@@ -275,6 +289,12 @@ int cmd_run(int argc, char **argv)
 	}
 	io.fd = sv[0];
 	kl.keep_fd = sv[1];
+	/* A small workload fits in the socket buffer: send it now, so the Keep
+	 * finds it waiting without a thread switch on the start-up path. */
+	if (io.wasm.len + io.conf.len <= PRESEND_MAX && sndbuf_room(sv[0]) > 2 * PRESEND_MAX) {
+		io.send_rc = send_workload(&io);
+		io.sent = 1;
+	}
 	if (pthread_create(&th, NULL, io_thread, &io) != 0) {
 		cli_error("cannot start the keep I/O thread");
 		close(sv[0]);
