@@ -4,7 +4,8 @@
  * instantiate (with a stub for every import: functions returning zeros,
  * fresh tables/memories/globals of the wanted type), then each exported
  * function called with zero arguments under fuel. Any outcome is fine except
- * a crash, hang, leak or sanitizer report.
+ * a crash, hang, leak or sanitizer report, or ewasm_module_validate()
+ * disagreeing with ewasm_module_new().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,29 @@ static ewasm_engine *engine(void)
 	return eng;
 }
 
+/* Everything the module says about itself must be readable. */
+static void describe(const ewasm_module *m)
+{
+	uint32_t n = ewasm_module_import_count(m);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const char *mod, *name;
+		ewasm_externtype t;
+		if (ewasm_module_import(m, i, &mod, &name, &t) != 0 || !mod || !name)
+			abort();
+	}
+	n = ewasm_module_export_count(m);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name;
+		size_t len;
+		ewasm_externtype t;
+		if (ewasm_module_export(m, i, &name, &t) != 0 ||
+		    ewasm_module_export_name(m, i, &name, &len) != 0 || (len && !name))
+			abort();
+	}
+	(void)ewasm_module_func_name(m, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,10 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ewasm_store *st;
 	ewasm_error err;
 
-	if (!eng || ewasm_module_new(eng, data, size, &m, &err) != 0)
+	int rc;
+
+	if (!eng)
 		return 0;
-	/* the description of the module must be readable */
-	(void)ewasm_module_func_name(m, 0);
+	rc = ewasm_module_new(eng, data, size, &m, &err);
+	/* validate-only must agree with a full load */
+	if (ewasm_module_validate(eng, data, size, NULL) != rc)
+		abort();
+	if (rc != 0)
+		return 0;
+	describe(m);
 	st = ewasm_store_new(eng);
 	if (st) {
 		ewasm_instance *inst = fuzz_wasm_instantiate(st, m, 20000);
