@@ -80,6 +80,8 @@ struct cc {
 	uint32_t cur_off; /* offset of the instruction being compiled */
 	void *scratch;    /* temporary buffer, freed with the context */
 	uint32_t last_op; /* word index of the last op emitted */
+	uint32_t prev_op; /* and of the one before */
+	uint32_t label_pos; /* code index of the latest branch target */
 };
 
 static void *grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
@@ -131,6 +133,7 @@ static void op(struct cc *c, enum wop o)
 	cword w;
 	w.u64 = 0;
 	w.h = c->h[o];
+	c->prev_op = c->last_op;
 	c->last_op = c->ncode;
 	put(c, w);
 }
@@ -188,6 +191,7 @@ static void foldable(struct cc *c, uint32_t s, uint8_t half, uint32_t op_pc)
 static void label_here(struct cc *c)
 {
 	c->fold_end = NONE;
+	c->label_pos = c->ncode;
 }
 
 /* Branch word: holds a relative offset (in words, from this word). */
@@ -298,6 +302,19 @@ static void mov(struct cc *c, uint32_t src, uint32_t dst)
 {
 	if (src == dst)
 		return;
+	if (live(c) && c->ncode >= 2 && c->last_op == c->ncode - 2 && c->label_pos <= c->last_op &&
+	    c->code[c->last_op].h == c->h[OP_MOV]) {
+		/* two moves in a row become one MOV2 (call arguments, results);
+		 * the second must not read what the first wrote */
+		cword first = c->code[c->ncode - 1];
+		if (first.s.b != src) {
+			c->code[c->last_op].h = c->h[OP_MOV2];
+			c->pcm[c->npcm - 1].pc = c->last_op;
+			WSS(c, src, dst);
+			c->last_op = NONE; /* no third merge */
+			return;
+		}
+	}
 	op(c, OP_MOV);
 	WSS(c, src, dst);
 }
@@ -690,6 +707,17 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "alignment must not be larger than natural");
 }
 
+/* Removes the code from word `at` on (an op being fused away). */
+static void unemit(struct cc *c, uint32_t at)
+{
+	c->ncode = at;
+	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
+		c->nrel--;
+	while (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
+		c->npcm--;
+	c->fold_end = NONE;
+}
+
 /* If entry `e` was produced by the i32.add just emitted (and nothing was
  * emitted since), removes the add and returns its operands. */
 static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
@@ -708,13 +736,44 @@ static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
 	return true;
 }
 
+/*
+ * After take_add(): if the add's second operand `y` was produced by an
+ * i32.shl by a constant emitted just before the add (with no branch target
+ * in between), removes the shift and returns its operand and amount.
+ */
+static bool take_shl(struct cc *c, uint32_t y, uint32_t *idx, uint32_t *sh)
+{
+	uint32_t p = c->prev_op;
+	if (p == NONE || p + 3 != c->ncode || c->label_pos > p || c->code[p].h != c->h[OP_I32_SHL])
+		return false;
+	uint32_t amount = c->code[p + 1].s.b;
+	if (c->code[p + 2].s.a != y || !(y & TAG_TEMP) || (amount & TAG_MASK) != TAG_CONST)
+		return false;
+	*idx = c->code[p + 1].s.a;
+	*sh = (uint32_t)c->consts[amount & ~TAG_MASK] & 31;
+	unemit(c, p);
+	return true;
+}
+
 static void load(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 {
 	uint32_t off, x, y;
 	memarg(c, nat, &off);
 	struct ent a = pop_t(c, EWASM_I32);
 	if (a.slot == tslot(c->height) && take_add(c, a, &x, &y)) {
-		uint32_t pc = c->ncode;
+		uint32_t pc = c->ncode, idx, sh;
+		if ((o == OP_I32_LOAD || o == OP_I64_LOAD) && take_shl(c, y, &idx, &sh)) {
+			/* base + (idx << k): one scaled-index load */
+			pc = c->ncode;
+			op(c, o == OP_I32_LOAD ? OP_I32_LOAD_IDX : OP_I64_LOAD_IDX);
+			uint32_t d = push_t(c, t);
+			WSS(c, x, idx);
+			WSU(c, d, off);
+			WUU(c, sh, 0);
+			c->fold_end = NONE;
+			(void)pc;
+			return;
+		}
 		op(c, (enum wop)(o + (OP_I32_LOAD_ADD - OP_I32_LOAD)));
 		uint32_t d = push_t(c, t);
 		WSS(c, x, y);
@@ -841,6 +900,8 @@ static void call_results(struct cc *c, const struct wtype *ft)
 	c->fold_end = NONE;
 }
 
+static void unemit(struct cc *c, uint32_t at);
+
 static const uint8_t cmp_fused[10] = {
 	OP_BR_I32_EQ, OP_BR_I32_NE, OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S,
 	OP_BR_I32_GT_U, OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U,
@@ -852,7 +913,8 @@ static const uint8_t cmp_negate[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
  * i32 comparison (or eqz), removes it and returns the fused branch op to
  * use (negated if `neg`) with its operands in a and b; else returns -1.
  */
-static int fuse_cond(struct cc *c, struct ent cond, bool neg, uint32_t *a, uint32_t *b, bool *is_eqz)
+static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool allow_and, uint32_t *a,
+		     uint32_t *b, bool *is_eqz)
 {
 	if (!live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
 	    cond.slot != tslot(c->height))
@@ -862,6 +924,11 @@ static int fuse_cond(struct cc *c, struct ent cond, bool neg, uint32_t *a, uint3
 	if (h == c->h[OP_I32_EQZ]) {
 		*a = c->code[c->fold_op_pc + 1].s.a;
 		*is_eqz = true;
+	} else if (h == c->h[OP_I32_AND] && allow_and) {
+		*a = c->code[c->fold_op_pc + 1].s.a;
+		*b = c->code[c->fold_op_pc + 1].s.b;
+		unemit(c, c->fold_op_pc);
+		return neg ? OP_BR_NAND : OP_BR_AND;
 	} else {
 		int k;
 		for (k = 0; k < 10; k++)
@@ -900,7 +967,7 @@ static void cond_branch(struct cc *c, struct ent cond, struct ctl *t)
 	if (!live(c))
 		return;
 	if (!branch_needs_moves(c, t)) {
-		int f = fuse_cond(c, cond, false, &a, &b, &eqz);
+		int f = fuse_cond(c, cond, false, t->kind != K_LOOP, &a, &b, &eqz);
 		if (f < 0) {
 			op(c, OP_BR_IF);
 			WSU(c, cond.slot, 0);
@@ -976,6 +1043,7 @@ static void do_br_table(struct cc *c)
 				continue;
 			}
 			patch_to(c, tab + i, c->ncode);
+			label_here(c);
 			branch_moves(c, t);
 			op(c, OP_BR);
 			branch_word(c, t);
@@ -1009,7 +1077,7 @@ static void do_block(struct cc *c, uint8_t kind)
 	retype_top(c, proto.np, proto.p);
 	if (kind == K_IF && live(c) && cond.type == EWASM_I32 &&
 	    !needs_settle(c, c->height - proto.np))
-		fused = fuse_cond(c, cond, true, &a, &b, &eqz);
+		fused = fuse_cond(c, cond, true, true, &a, &b, &eqz);
 	settle(c, c->height - proto.np);
 	label_here(c);
 	struct ctl *t = push_ctl(c, kind, &proto);
@@ -1065,8 +1133,9 @@ static bool do_end(struct cc *c)
 		if (t->np != t->nr || (t->np && memcmp(t->p, t->r, t->np)))
 			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: if without else must have matching params and results");
 	}
-	for (uint32_t i = 0; i < t->nr; i++)
-		materialize(c, t->height + i);
+	if (t->kind != K_FUNC || t->fix_head != NONE)
+		for (uint32_t i = 0; i < t->nr; i++)
+			materialize(c, t->height + i);
 	if (t->kind == K_FUNC) {
 		if (t->fix_head != NONE) {
 			/* branches to the function's label land on the return */
@@ -1560,6 +1629,12 @@ static void finish(struct cc *c, const struct wtype *ft)
 	fc->local_types = c->ltypes;
 	c->ltypes = NULL;
 	fc->nconsts = K;
+	fc->ninit = (L - ft->nparams) + K;
+	fc->init = xcalloc((size_t)fc->ninit + 1, sizeof(uint64_t));
+	if (!fc->init)
+		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
+	if (K)
+		memcpy(fc->init + (L - ft->nparams), c->consts, (size_t)K * sizeof(uint64_t));
 	fc->consts = c->consts;
 	c->consts = NULL;
 	uint64_t fs = (uint64_t)L + K + c->maxh + 1;
@@ -1636,6 +1711,7 @@ void wasm__code_free(struct wcode *c)
 {
 	xfree(c->local_types);
 	xfree(c->consts);
+	xfree(c->init);
 	xfree(c->code);
 	xfree(c->pcmap);
 }

@@ -122,6 +122,8 @@ struct wcode {
 	uint32_t nconsts;              /* const slots after params+locals */
 	uint32_t frame_slots;          /* whole frame, incl. operand stack */
 	uint64_t *consts;
+	uint64_t *init;                /* nlocals zeros, then the constants */
+	uint32_t ninit;
 	cword *code;
 	uint32_t ncode;
 	struct pcmap *pcmap;
