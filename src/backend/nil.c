@@ -115,6 +115,9 @@ static const int allowed[] = {
     SCMP_SYS(getuid),
     SCMP_SYS(geteuid),
     SCMP_SYS(getgid),
+    SCMP_SYS(landlock_create_ruleset),
+    SCMP_SYS(landlock_add_rule),
+    SCMP_SYS(landlock_restrict_self),
     SCMP_SYS(getegid),
 };
 

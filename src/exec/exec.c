@@ -18,6 +18,7 @@
 #include <enarx/wasm.h>
 
 #include "config/config.h"
+#include "exec/landlock.h"
 #include "exec/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -241,7 +242,8 @@ static int open_connect(const struct config_file *f, char *err, size_t n)
 }
 
 /* Opens config file entry i and hands it to WASI as fd i. */
-static int add_file(struct wasi *w, const struct config_file *f, char *err, size_t n)
+static int add_file(struct wasi *w, const struct config_file *f, struct exec_dir *dirs,
+                    size_t *ndirs, char *err, size_t n)
 {
 	enum wasi_fd_kind kind = WASI_FD_STDIO;
 	int fd = -1, rc;
@@ -279,6 +281,11 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 			close(fd);
 		return fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc));
 	}
+	if (kind == WASI_FD_DIR) {
+		dirs[*ndirs].fd = fd;
+		dirs[*ndirs].readonly = f->readonly;
+		(*ndirs)++;
+	}
 	return 0;
 }
 
@@ -286,8 +293,9 @@ static int add_file(struct wasi *w, const struct config_file *f, char *err, size
 static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exec_workload *wl,
                       char *err, size_t n)
 {
+	struct exec_dir *dirs;
 	struct buf b = {0};
-	size_t i;
+	size_t i, ndirs = 0;
 	int rc = wasi_push_arg(w, "main.wasm");
 
 	for (i = 0; !rc && i < cfg->nargs; i++)
@@ -321,12 +329,16 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	buf_free(&b, 0);
 	if (rc)
 		return fmt_err(err, n, rc, "setting up WASI: %s", enarx_strerror(rc));
-	for (i = 0; i < cfg->nfiles; i++) {
-		rc = add_file(w, &cfg->files[i], err, n);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	dirs = xcalloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*dirs));
+	if (!dirs)
+		return fmt_err(err, n, ENARX_E_NOMEM, "out of memory");
+	for (i = 0; !rc && i < cfg->nfiles; i++)
+		rc = add_file(w, &cfg->files[i], dirs, &ndirs, err, n);
+	/* Everything the workload may reach is open: give up the rest. */
+	if (!rc && exec_landlock(dirs, ndirs) < 0)
+		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
+	xfree(dirs);
+	return rc;
 }
 
 static void report_trap(int fd, const ewasm_trap *trap)
