@@ -337,12 +337,82 @@ static void test_json_span(void **state)
 	assert_int_not_equal(attest_json_member_span("[]", 2, "tcbInfo", &off, &len), 0);
 }
 
+/* QE report offset in a quote: after header, body, u32 length, signature and
+ * attestation key, plus (v4/v5) the outer certification data header. */
+static size_t qe_report_offset(const uint8_t *q)
+{
+	unsigned v = q[0];
+	size_t body = v == 3 ? 384 : v == 4 ? 584 : 6 + (size_t)(q[50] | q[51] << 8);
+	return 48 + body + 4 + 128 + (v == 3 ? 0 : 6);
+}
+
+/* The exact signed text of "enclaveIdentity" in a PCS document, NUL-terminated. */
+static char *qe_body(const char *rel)
+{
+	blob b = load(rel);
+	size_t off, len;
+	assert_int_equal(attest_json_member_span((char *)b.p, b.n, "enclaveIdentity", &off, &len),
+	                 0);
+	char *s = malloc(len + 1);
+	memcpy(s, b.p + off, len);
+	s[len] = 0;
+	free(b.p);
+	return s;
+}
+
+static void test_cross_era_qe(void **state)
+{
+	(void)state;
+	/* SOURCES.md: the emr v5 QE checked with the SPR TD_QE identity is UpToDate;
+	 * the steward SGX QEs against the 2025 phala QE identity: xeon (isvsvn 7)
+	 * OutOfDate, i5 (isvsvn 9) UpToDate. Signatures are covered elsewhere. */
+	static const struct {
+		const char *quote, *qe, *at;
+		enarx_tee tee;
+		enarx_tcb_status want;
+	} k[] = {
+	    {"tdx/gtdx_emr_v5/quote.bin", "tdx/gtdx_spr_v4/qe_identity.json", "2023-07-01",
+	     ENARX_TEE_TDX, ENARX_TCB_UP_TO_DATE},
+	    {"sgx/steward_icelake_xeon/quote.bin", NULL, "2025-07-01", ENARX_TEE_SGX,
+	     ENARX_TCB_OUT_OF_DATE},
+	    {"sgx/steward_icelake_i5/quote.bin", NULL, "2025-07-01", ENARX_TEE_SGX,
+	     ENARX_TCB_UP_TO_DATE},
+	};
+	for (int i = 0; i < 3; i++) {
+		blob q = load(k[i].quote);
+		char *body = NULL;
+		if (k[i].qe) {
+			body = qe_body(k[i].qe);
+		} else {
+			blob col =
+			    load("sgx/phala_sgx_icx/collateral_split/qe_identity.signed_body.json");
+			body = malloc(col.n + 1);
+			memcpy(body, col.p, col.n);
+			body[col.n] = 0;
+			free(col.p);
+		}
+		enarx_claims *c = calloc(1, sizeof(*c));
+		c->tee = k[i].tee;
+		attest_err e;
+		int rc = attest_eval_collateral_json(
+		    NULL, 0, body, strlen(body), q.p + qe_report_offset(q.p), T(k[i].at), c, &e);
+		if (rc)
+			fprintf(stderr, "# %s: %s\n", k[i].quote, e.msg);
+		assert_int_equal(rc, 0);
+		assert_true(c->intel.qe_identity_checked);
+		assert_int_equal(c->intel.qe_status, k[i].want);
+		enarx_claims_free(c);
+		free(body);
+		free(q.p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sgx_levels),  cmocka_unit_test(test_tdx_levels_and_module),
 	    cmocka_unit_test(test_td_relaunch), cmocka_unit_test(test_qe_identity),
-	    cmocka_unit_test(test_json_span),
+	    cmocka_unit_test(test_json_span),   cmocka_unit_test(test_cross_era_qe),
 	};
 	return cmocka_run_group_tests_name("attest tcb", tests, NULL, NULL);
 }
