@@ -88,7 +88,8 @@ static int load_shim(struct layout *l, const uint8_t *elf, size_t len)
 		cursor_init(&ph, elf, len);
 		if (cursor_skip(&ph, phoff + (size_t)i * 56) || cursor_u32le(&ph, &type) ||
 		    cursor_skip(&ph, 4) || cursor_u64le(&ph, &off) || cursor_skip(&ph, 8) ||
-		    cursor_u64le(&ph, &paddr) || cursor_u64le(&ph, &filesz) || cursor_u64le(&ph, &memsz))
+		    cursor_u64le(&ph, &paddr) || cursor_u64le(&ph, &filesz) ||
+		    cursor_u64le(&ph, &memsz))
 			return ENARX_E_TRUNCATED;
 		if (type != 1 /* PT_LOAD */)
 			continue;
@@ -97,7 +98,8 @@ static int load_shim(struct layout *l, const uint8_t *elf, size_t len)
 			return ENARX_E_MALFORMED;
 		memcpy(l->mem + paddr, elf + off, filesz);
 		l->shim_lo = paddr < l->shim_lo ? paddr & ~(PG - 1) : l->shim_lo;
-		l->shim_hi = PAGE_UP(paddr + memsz) > l->shim_hi ? PAGE_UP(paddr + memsz) : l->shim_hi;
+		l->shim_hi =
+		    PAGE_UP(paddr + memsz) > l->shim_hi ? PAGE_UP(paddr + memsz) : l->shim_hi;
 	}
 	if (l->shim_hi == 0)
 		return ENARX_E_MALFORMED;
@@ -119,7 +121,7 @@ static void build_boot_tables(struct layout *l)
 
 static int build_boot_info(struct layout *l, const struct kvm_keep_opts *o)
 {
-	static const char *const def_argv[] = { "enarx-exec", NULL };
+	static const char *const def_argv[] = {"enarx-exec", NULL};
 	const char *const *argv = o->argv ? o->argv : def_argv;
 	struct shim_boot_info *bi = (struct shim_boot_info *)(l->mem + SHIM_GPA_BOOTINFO);
 	bi->magic = SHIM_BOOT_MAGIC;
@@ -162,12 +164,12 @@ static int layout_build(struct layout *l, const struct kvm_keep_opts *o)
 	}
 	if (!o->exec || o->exec_len == 0 || o->exec_len > l->mem_size - SHIM_GPA_EXEC - 16 * MIB) {
 		log_error("kvm: executor of %zu bytes does not fit in %zu bytes of Keep memory",
-			  o->exec_len, l->mem_size);
+		          o->exec_len, l->mem_size);
 		return ENARX_E_INVAL;
 	}
 	l->exec_end = PAGE_UP(SHIM_GPA_EXEC + o->exec_len);
 	l->mem = mmap(NULL, l->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (l->mem == MAP_FAILED) {
 		l->mem = NULL;
 		return ENARX_E_NOMEM;
@@ -207,8 +209,9 @@ static int measure_page(struct measure *m, const uint8_t *page, uint64_t gpa, ui
 		info[8 + i] = (uint8_t)(gpa >> (8 * i));
 	for (int i = 0; i < 4; i++)
 		info[16 + i] = (uint8_t)(type >> (8 * i));
-	if (page && (!EVP_DigestInit_ex2(m->ctx, EVP_sha384(), NULL) ||
-		     !EVP_DigestUpdate(m->ctx, page, PG) || !EVP_DigestFinal_ex(m->ctx, info + 24, &n)))
+	if (page &&
+	    (!EVP_DigestInit_ex2(m->ctx, EVP_sha384(), NULL) ||
+	     !EVP_DigestUpdate(m->ctx, page, PG) || !EVP_DigestFinal_ex(m->ctx, info + 24, &n)))
 		return ENARX_E_INTERNAL;
 	if (!EVP_DigestInit_ex2(m->ctx, EVP_sha384(), NULL) ||
 	    !EVP_DigestUpdate(m->ctx, m->digest, sizeof(m->digest)) ||
@@ -219,7 +222,7 @@ static int measure_page(struct measure *m, const uint8_t *page, uint64_t gpa, ui
 }
 
 static int measure_range(struct measure *m, const struct layout *l, uint64_t lo, uint64_t hi,
-			 uint32_t type)
+                         uint32_t type)
 {
 	for (uint64_t gpa = lo; gpa < hi; gpa += PG) {
 		int rc = measure_page(m, type == PAGE_SHARED ? NULL : l->mem + gpa, gpa, type);
@@ -231,7 +234,7 @@ static int measure_range(struct measure *m, const struct layout *l, uint64_t lo,
 
 static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
 {
-	struct measure m = { .ctx = EVP_MD_CTX_new() };
+	struct measure m = {.ctx = EVP_MD_CTX_new()};
 	int rc = m.ctx ? 0 : ENARX_E_NOMEM;
 	memset(m.digest, 0, sizeof(m.digest));
 	if (!rc)
@@ -240,7 +243,7 @@ static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
 		rc = measure_range(&m, l, SHIM_GPA_BOOT_PT, SHIM_GPA_BOOT_PT + 3 * PG, PAGE_TABLES);
 	if (!rc)
 		rc = measure_range(&m, l, SHIM_GPA_SALLYPORT,
-				   SHIM_GPA_SALLYPORT + PAGE_UP(SP_BLOCK_SIZE), PAGE_SHARED);
+		                   SHIM_GPA_SALLYPORT + PAGE_UP(SP_BLOCK_SIZE), PAGE_SHARED);
 	if (!rc)
 		rc = measure_range(&m, l, l->shim_lo, l->shim_hi, PAGE_NORMAL);
 	if (!rc)
@@ -297,10 +300,10 @@ static int vm_create(struct keep *k)
 	if (ioctl(k->vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
 		return kvm_fail("KVM_SET_TSS_ADDR");
 	struct kvm_userspace_memory_region r = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = k->l.mem_size,
-		.userspace_addr = (uint64_t)(uintptr_t)k->l.mem,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = k->l.mem_size,
+	    .userspace_addr = (uint64_t)(uintptr_t)k->l.mem,
 	};
 	if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return kvm_fail("KVM_SET_USER_MEMORY_REGION");
@@ -365,8 +368,8 @@ static int vcpu_setup(struct keep *k)
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
 	sr.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
 	sr.cr3 = SHIM_GPA_BOOT_PT;
-	sr.cr4 = 0x620;      /* OSXMMEXCPT, OSFXSR, PAE */
-	sr.efer = 0xD01;     /* NXE, LMA, LME, SCE */
+	sr.cr4 = 0x620;  /* OSXMMEXCPT, OSFXSR, PAE */
+	sr.efer = 0xD01; /* NXE, LMA, LME, SCE */
 	if (ioctl(k->vcpu, KVM_SET_SREGS, &sr) < 0)
 		return kvm_fail("KVM_SET_SREGS");
 	memset(&regs, 0, sizeof(regs));
@@ -390,15 +393,18 @@ static void clean_text(char *dst, size_t dn, const uint8_t *src, size_t n)
 static int vector_signal(uint64_t v)
 {
 	switch (v) {
-	case 0: case 16: case 19: return 8; /* SIGFPE */
-	case 6: return 4;                   /* SIGILL */
-	case 3: case 1: return 5;           /* SIGTRAP */
-	default: return 11;                 /* SIGSEGV */
+	case 0:
+	case 16:
+	case 19: return 8; /* SIGFPE */
+	case 6: return 4;  /* SIGILL */
+	case 3:
+	case 1: return 5;   /* SIGTRAP */
+	default: return 11; /* SIGSEGV */
 	}
 }
 
 static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *data,
-			    size_t len)
+                            size_t len)
 {
 	struct keep *k = ctx;
 	char text[300];
@@ -419,8 +425,7 @@ static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint
 		k->fault_in_shim = arg[2] >= 32 || !strstr(text, "ring 3");
 		k->fault_signal = vector_signal(arg[2]);
 		return 0;
-	default:
-		return -ENOSYS;
+	default: return -ENOSYS;
 	}
 }
 
@@ -432,8 +437,8 @@ static void dump_regs(struct keep *k, const char *why)
 		log_error("kvm: %s", why);
 		return;
 	}
-	log_error("kvm: %s: rip=%016llx rsp=%016llx cr2=%016llx cr3=%llx", why, r.rip, r.rsp,
-		  s.cr2, s.cr3);
+	log_error("kvm: %s: rip=%016llx rsp=%016llx cr2=%016llx cr3=%llx", why, r.rip, r.rsp, s.cr2,
+	          s.cr3);
 }
 
 static int on_io(struct keep *k, int *exit_code)
@@ -441,7 +446,7 @@ static int on_io(struct keep *k, int *exit_code)
 	struct kvm_run *run = k->run;
 	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.port != SHIM_PORT_SALLY) {
 		log_error("kvm: unexpected port I/O (port %#x, %s)", run->io.port,
-			  run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in");
+		          run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in");
 		return ENARX_E_KEEP_FAULT;
 	}
 	int rc = sp_host_handle(k->sp, k->l.mem + SHIM_GPA_SALLYPORT, SP_BLOCK_SIZE);
@@ -475,7 +480,8 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 		case KVM_EXIT_IO:
 			if (st)
 				st->exits++;
-			log_trace("kvm: sallyport exit at %.3f ms", (double)(now_ns() - k->t_start) / 1e6);
+			log_trace("kvm: sallyport exit at %.3f ms",
+			          (double)(now_ns() - k->t_start) / 1e6);
 			rc = on_io(k, exit_code);
 			if (rc)
 				return rc > 0 ? 0 : rc;
@@ -487,12 +493,13 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 			dump_regs(k, "triple fault: the guest shut down");
 			return ENARX_E_KEEP_FAULT;
 		case KVM_EXIT_FAIL_ENTRY:
-			log_error("kvm: VM entry failed (reason %#llx)",
-				  (unsigned long long)k->run->fail_entry.hardware_entry_failure_reason);
+			log_error(
+			    "kvm: VM entry failed (reason %#llx)",
+			    (unsigned long long)k->run->fail_entry.hardware_entry_failure_reason);
 			return ENARX_E_KEEP_FAULT;
 		case KVM_EXIT_MMIO:
 			log_error("kvm: guest touched unmapped physical address %#llx",
-				  (unsigned long long)k->run->mmio.phys_addr);
+			          (unsigned long long)k->run->mmio.phys_addr);
 			return ENARX_E_KEEP_FAULT;
 		default:
 			dump_regs(k, "unexpected VM exit");
@@ -539,7 +546,7 @@ static void keep_close(struct keep *k)
 
 int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st)
 {
-	struct keep k = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	struct keep k = {.kvm = -1, .vm = -1, .vcpu = -1};
 	uint64_t t0 = now_ns();
 	int rc = layout_build(&k.l, o);
 	if (rc)
@@ -575,8 +582,10 @@ static int kvm_usable(char *why, size_t n)
 {
 	if (kvm_is_pvm() && !getenv("ENARX_KVM_ALLOW_PVM")) {
 		if (why)
-			snprintf(why, n, "/dev/kvm is kvm_pvm (paravirtual, no hardware virtualization; "
-					 "the shim would be emulated): set ENARX_KVM_ALLOW_PVM=1 to use it anyway");
+			snprintf(why, n,
+			         "/dev/kvm is kvm_pvm (paravirtual, no hardware virtualization; "
+			         "the shim would be emulated): set ENARX_KVM_ALLOW_PVM=1 to use it "
+			         "anyway");
 		return 0;
 	}
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -600,18 +609,18 @@ static int kvm_usable(char *why, size_t n)
 static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 {
 	struct kvm_keep_opts o = {
-		.exec = launch->exec,
-		.exec_len = launch->exec_len,
-		.mem_size = launch->mem_size,
-		.argv = launch->exec_argv,
-		.stdio = { 0, 1, 2 },
-		.keep_fd = launch->keep_fd,
+	    .exec = launch->exec,
+	    .exec_len = launch->exec_len,
+	    .mem_size = launch->mem_size,
+	    .argv = launch->exec_argv,
+	    .stdio = {0, 1, 2},
+	    .keep_fd = launch->keep_fd,
 	};
 	return kvm_keep_run(&o, exit_code, NULL);
 }
 
 const struct backend backend_kvm = {
-	.name = "kvm",
-	.usable = kvm_usable,
-	.run = kvm_run_backend,
+    .name = "kvm",
+    .usable = kvm_usable,
+    .run = kvm_run_backend,
 };

@@ -12,21 +12,21 @@
 #define KVM_DIGEST_LEN 48
 
 struct kvm_keep_opts {
-	const void *shim;          /* shim ELF; NULL = the embedded one */
+	const void *shim; /* shim ELF; NULL = the embedded one */
 	size_t shim_len;
-	const void *exec;          /* executor ELF (required) */
+	const void *exec; /* executor ELF (required) */
 	size_t exec_len;
-	size_t mem_size;           /* guest RAM; 0 = KVM_DEFAULT_MEM */
-	const char *const *argv;   /* NULL = {"enarx-exec", NULL}; part of the measurement */
-	int stdio[3];              /* host fds seen as 0, 1, 2 in the Keep (borrowed) */
-	int keep_fd;               /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
+	size_t mem_size;         /* guest RAM; 0 = KVM_DEFAULT_MEM */
+	const char *const *argv; /* NULL = {"enarx-exec", NULL}; part of the measurement */
+	int stdio[3];            /* host fds seen as 0, 1, 2 in the Keep (borrowed) */
+	int keep_fd;             /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
 };
 
 struct kvm_keep_stats {
-	uint64_t build_ns;   /* VM creation, layout and load */
-	uint64_t run_ns;     /* first KVM_RUN to exit */
-	uint64_t exits;      /* sallyport exits */
-	uint64_t items;      /* sallyport items performed */
+	uint64_t build_ns; /* VM creation, layout and load */
+	uint64_t run_ns;   /* first KVM_RUN to exit */
+	uint64_t exits;    /* sallyport exits */
+	uint64_t items;    /* sallyport items performed */
 };
 
 /* The shim embedded in this binary. */

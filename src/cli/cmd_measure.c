@@ -40,7 +40,8 @@ int cmd_measure(int argc, char **argv)
 			backend = argv[i] + 10;
 		else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
 			if (parse_mem(argv[++i], &mem))
-				return cli_usage_error("measure", "bad --mem '%s' (MiB, or 512M, 2G)", argv[i]);
+				return cli_usage_error(
+				    "measure", "bad --mem '%s' (MiB, or 512M, 2G)", argv[i]);
 		} else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else
@@ -48,10 +49,11 @@ int cmd_measure(int argc, char **argv)
 	}
 	if (strcmp(backend, "kvm") != 0) {
 		cli_error("no launch measurement for backend '%s' (kvm has one; nil has none; "
-			  "sev, sgx and tdx are measured by their hardware)", backend);
+		          "sev, sgx and tdx are measured by their hardware)",
+		          backend);
 		return CLI_EXIT_FAIL;
 	}
-	struct kvm_keep_opts o = { .keep_fd = -1, .mem_size = mem ? mem : KVM_DEFAULT_MEM };
+	struct kvm_keep_opts o = {.keep_fd = -1, .mem_size = mem ? mem : KVM_DEFAULT_MEM};
 	size_t shim_len;
 	kvm_shim_image(&shim_len);
 	o.exec = backend_exec_image(&o.exec_len);
@@ -69,10 +71,10 @@ int cmd_measure(int argc, char **argv)
 	for (int i = 0; i < KVM_DIGEST_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm", "algorithm",
-				      "sha384", "measurement", hex, "memory", (json_int_t)o.mem_size,
-				      "shim_bytes", (json_int_t)shim_len, "executor_bytes",
-				      (json_int_t)o.exec_len);
+		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm",
+		                      "algorithm", "sha384", "measurement", hex, "memory",
+		                      (json_int_t)o.mem_size, "shim_bytes", (json_int_t)shim_len,
+		                      "executor_bytes", (json_int_t)o.exec_len);
 		char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 		if (!s) {
 			json_decref(j);

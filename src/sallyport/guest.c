@@ -11,7 +11,7 @@ static size_t align8(size_t n)
 }
 
 void sp_guest_init(struct sp_guest *g, void *block, void (*sally)(void *ctx),
-		   void (*attacked)(void *ctx, const char *why), void *ctx)
+                   void (*attacked)(void *ctx, const char *why), void *ctx)
 {
 	g->block = block;
 	g->used = 0;
@@ -31,7 +31,7 @@ static size_t fixed_size(uint64_t kind)
 }
 
 int sp_guest_add(struct sp_guest *g, uint64_t kind, uint64_t num, size_t data_len,
-		 struct sp_item *it)
+                 struct sp_item *it)
 {
 	size_t fixed = fixed_size(kind);
 	size_t room = SP_BLOCK_SIZE - HDR; /* keep room for END */
@@ -42,7 +42,7 @@ int sp_guest_add(struct sp_guest *g, uint64_t kind, uint64_t num, size_t data_le
 	if (g->used > room || HDR + size > room - g->used)
 		return -1;
 	uint8_t *hdr = g->block + g->used;
-	struct sp_header h = { .size = size, .kind = kind };
+	struct sp_header h = {.size = size, .kind = kind};
 	__builtin_memcpy(hdr, &h, sizeof(h));
 	__builtin_memset(hdr + HDR, 0, fixed);
 	__builtin_memcpy(hdr + HDR, &num, sizeof(num));
@@ -81,7 +81,7 @@ uint64_t sp_item_put(struct sp_item *it, const void *src, size_t n)
 
 void sp_guest_sally(struct sp_guest *g)
 {
-	struct sp_header end = { .size = 0, .kind = SP_ITEM_END };
+	struct sp_header end = {.size = 0, .kind = SP_ITEM_END};
 	__builtin_memcpy(g->block + g->used, &end, sizeof(end));
 	g->sally(g->ctx);
 }
@@ -92,7 +92,7 @@ int64_t sp_item_ret(const struct sp_item *it)
 	/* The position comes from the guest's own record of the kind, never
 	 * from the (shared, host-writable) header. */
 	size_t at = HDR + (it->kind == SP_ITEM_SYSCALL ? offsetof(struct sp_syscall, ret)
-						      : offsetof(struct sp_enarxcall, ret));
+	                                               : offsetof(struct sp_enarxcall, ret));
 	__builtin_memcpy(&v, it->hdr + at, sizeof(v));
 	return (int64_t)v;
 }
@@ -115,8 +115,8 @@ static int copies_in(enum sp_arg_kind k)
 	return k == SP_IN || k == SP_INOUT;
 }
 
-int64_t sp_guest_syscall(struct sp_guest *g, uint64_t num, const struct sp_arg *a,
-			 unsigned n, uint64_t max_ret)
+int64_t sp_guest_syscall(struct sp_guest *g, uint64_t num, const struct sp_arg *a, unsigned n,
+                         uint64_t max_ret)
 {
 	struct sp_item it;
 	uint64_t off[6];
@@ -176,9 +176,9 @@ int64_t sp_guest_read(struct sp_guest *g, int fd, void *buf, size_t len)
 	if (len > SP_MAX_DATA)
 		len = SP_MAX_DATA;
 	struct sp_arg a[3] = {
-		{ .kind = SP_VAL, .val = (uint64_t)(int64_t)fd },
-		{ .kind = SP_OUT_RET, .ptr = buf, .len = len },
-		{ .kind = SP_VAL, .val = len },
+	    {.kind = SP_VAL, .val = (uint64_t)(int64_t)fd},
+	    {.kind = SP_OUT_RET, .ptr = buf, .len = len},
+	    {.kind = SP_VAL, .val = len},
 	};
 	return sp_guest_syscall(g, 0 /* read */, a, 3, len);
 }
@@ -188,15 +188,15 @@ int64_t sp_guest_write(struct sp_guest *g, int fd, const void *buf, size_t len)
 	if (len > SP_MAX_DATA)
 		len = SP_MAX_DATA;
 	struct sp_arg a[3] = {
-		{ .kind = SP_VAL, .val = (uint64_t)(int64_t)fd },
-		{ .kind = SP_IN, .ptr = (void *)(uintptr_t)buf, .len = len },
-		{ .kind = SP_VAL, .val = len },
+	    {.kind = SP_VAL, .val = (uint64_t)(int64_t)fd},
+	    {.kind = SP_IN, .ptr = (void *)(uintptr_t)buf, .len = len},
+	    {.kind = SP_VAL, .val = len},
 	};
 	return sp_guest_syscall(g, 1 /* write */, a, 3, len);
 }
 
-int64_t sp_guest_enarxcall(struct sp_guest *g, uint64_t num, enum sp_arg_kind kind,
-			   void *buf, size_t len, uint64_t a2, uint64_t a3, uint64_t max_ret)
+int64_t sp_guest_enarxcall(struct sp_guest *g, uint64_t num, enum sp_arg_kind kind, void *buf,
+                           size_t len, uint64_t a2, uint64_t a3, uint64_t max_ret)
 {
 	struct sp_item it;
 	if (len > SP_MAX_DATA)

@@ -182,19 +182,18 @@ static int64_t adopt_fd(struct sp_host *h, long host_fd)
 	return g;
 }
 
-static long sys(const struct req *r, long num, long a0, long a1, long a2, long a3, long a4,
-		long a5)
+static long sys(const struct req *r, long num, long a0, long a1, long a2, long a3, long a4, long a5)
 {
-	const long a[6] = { a0, a1, a2, a3, a4, a5 };
+	const long a[6] = {a0, a1, a2, a3, a4, a5};
 	return r->h->sys(r->h->sys_ctx, num, a);
 }
 
 /* ---- handlers: each returns the result or -errno ---------------------- */
 
-#define TRY(x)                    \
-	do {                      \
-		int e_ = (x);     \
-		if (e_)           \
+#define TRY(x)                     \
+	do {                       \
+		int e_ = (x);      \
+		if (e_)            \
 			return e_; \
 	} while (0)
 
@@ -255,8 +254,9 @@ static int64_t do_poll(const struct req *r, long num, long tsp)
 		pf[i].fd = r->h->fd[g];
 	}
 	long t = num == SYS_poll ? (long)r->a[2] : tsp;
-	long ret = bad ? sys(r, num, (long)pf, (long)n, num == SYS_poll ? 0 : (long)&(struct timespec){ 0 }, 0, 8, 0)
-		       : sys(r, num, (long)pf, (long)n, t, 0, 8, 0);
+	long ret = bad ? sys(r, num, (long)pf, (long)n,
+	                     num == SYS_poll ? 0 : (long)&(struct timespec){0}, 0, 8, 0)
+	               : sys(r, num, (long)pf, (long)n, t, 0, 8, 0);
 	if (ret < 0)
 		return ret;
 	for (uint64_t i = 0; i < n; i++) {
@@ -309,7 +309,7 @@ static int64_t h_ioctl(const struct req *r, long num)
 static int64_t h_nanosleep(const struct req *r, long num)
 {
 	uint8_t *req, *rem;
-	struct timespec a, b = { 0 };
+	struct timespec a, b = {0};
 	TRY(arg_buf(r, 0, sizeof(a), false, &req));
 	TRY(arg_buf(r, 1, sizeof(b), true, &rem));
 	memcpy(&a, req, sizeof(a));
@@ -394,7 +394,7 @@ static int64_t h_sendto(const struct req *r, long num)
 		return -EINVAL;
 	TRY(arg_buf(r, 4, r->a[5], true, &addr));
 	return sys(r, num, fd, (long)buf, (long)r->a[2], (long)r->a[3], (long)addr,
-		   addr ? (long)r->a[5] : 0);
+	           addr ? (long)r->a[5] : 0);
 }
 
 static int64_t h_recvfrom(const struct req *r, long num)
@@ -406,7 +406,7 @@ static int64_t h_recvfrom(const struct req *r, long num)
 	TRY(arg_buf(r, 1, r->a[2], false, &buf));
 	TRY(addr_out(r, 4, &addr, &lenp, &len));
 	long ret = sys(r, num, fd, (long)buf, (long)r->a[2], (long)r->a[3], (long)addr,
-		       lenp ? (long)&len : 0);
+	               lenp ? (long)&len : 0);
 	if (ret >= 0 && lenp)
 		memcpy(lenp, &len, sizeof(len));
 	return ret;
@@ -454,10 +454,8 @@ static int64_t h_fcntl(const struct req *r, long num)
 	case F_GETFD:
 	case F_SETFD:
 	case F_GETFL:
-	case F_SETFL:
-		return sys(r, num, fd, (long)r->a[1], (long)r->a[2], 0, 0, 0);
-	default:
-		return -EINVAL;
+	case F_SETFL: return sys(r, num, fd, (long)r->a[1], (long)r->a[2], 0, 0, 0);
+	default: return -EINVAL;
 	}
 }
 
@@ -503,9 +501,10 @@ static int64_t open_abs_dir(const struct req *r, const char *path)
 		return -EACCES;
 	if (new_guest_fd(r->h) < 0)
 		return -EMFILE;
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_MAGICLINKS };
-	return adopt_fd(r->h, sys(r, SYS_openat2, AT_FDCWD, (long)path, (long)&how, sizeof(how), 0, 0));
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_NO_MAGICLINKS};
+	return adopt_fd(r->h,
+	                sys(r, SYS_openat2, AT_FDCWD, (long)path, (long)&how, sizeof(how), 0, 0));
 }
 
 static int64_t h_openat(const struct req *r, long num)
@@ -522,9 +521,9 @@ static int64_t h_openat(const struct req *r, long num)
 	if (new_guest_fd(r->h) < 0)
 		return -EMFILE;
 	struct open_how how = {
-		.flags = r->a[2] | O_CLOEXEC,
-		.mode = (r->a[2] & (O_CREAT | O_TMPFILE)) ? r->a[3] & 07777 : 0,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = r->a[2] | O_CLOEXEC,
+	    .mode = (r->a[2] & (O_CREAT | O_TMPFILE)) ? r->a[3] & 07777 : 0,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	return adopt_fd(r->h, sys(r, SYS_openat2, dfd, (long)path, (long)&how, sizeof(how), 0, 0));
 }
@@ -535,7 +534,7 @@ static int64_t h_openat(const struct req *r, long num)
  * the *at call acts on without following it out. Closes nothing on error;
  * *parent must be closed by the caller on success. */
 static int beneath(const struct req *r, int dfd_arg, int path_arg, uint64_t plen, int *parent,
-		   char *base, size_t base_size)
+                   char *base, size_t base_size)
 {
 	int dfd;
 	const char *path;
@@ -562,8 +561,8 @@ static int beneath(const struct req *r, int dfd_arg, int path_arg, uint64_t plen
 		memcpy(dir, path, dlen);
 		dir[dlen] = 0;
 	}
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	long fd = sys(r, SYS_openat2, dfd, (long)dir, (long)&how, sizeof(how), 0, 0);
 	if (fd < 0)
 		return (int)fd;
@@ -618,8 +617,9 @@ static int64_t h_two_paths(const struct req *r, long num)
 		close(p1);
 		return e;
 	}
-	long ret = num == SYS_linkat ? sys(r, num, p1, (long)b1, p2, (long)b2, 0, 0)
-				      : sys(r, SYS_renameat2, p1, (long)b1, p2, (long)b2, (long)fl, 0);
+	long ret = num == SYS_linkat
+	               ? sys(r, num, p1, (long)b1, p2, (long)b2, 0, 0)
+	               : sys(r, SYS_renameat2, p1, (long)b1, p2, (long)b2, (long)fl, 0);
 	close(p1);
 	close(p2);
 	return ret;
@@ -663,7 +663,8 @@ static int64_t h_fstatat(const struct req *r, long num)
 	TRY(arg_buf(r, 2, sizeof(struct stat), false, &st));
 	TRY(arg_path(r, 1, plen_lo(r), &path));
 	if (!path[0])
-		return (r->a[3] & AT_EMPTY_PATH) ? sys(r, SYS_fstat, dfd, (long)st, 0, 0, 0, 0) : -ENOENT;
+		return (r->a[3] & AT_EMPTY_PATH) ? sys(r, SYS_fstat, dfd, (long)st, 0, 0, 0, 0)
+		                                 : -ENOENT;
 	if (r->a[3] & AT_SYMLINK_NOFOLLOW) {
 		TRY(beneath(r, 0, 1, plen_lo(r), &p, base, sizeof(base)));
 		long ret = sys(r, num, p, (long)base, (long)st, AT_SYMLINK_NOFOLLOW, 0, 0);
@@ -672,8 +673,8 @@ static int64_t h_fstatat(const struct req *r, long num)
 	}
 	if (path[0] == '/')
 		return -EXDEV;
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	long fd = sys(r, SYS_openat2, dfd, (long)path, (long)&how, sizeof(how), 0, 0);
 	if (fd < 0)
 		return fd;
@@ -748,8 +749,7 @@ static handler_fn handler_for(uint64_t num)
 {
 	switch (num) {
 	case SYS_read:
-	case SYS_write:
-		return h_read; /* same shape: fd, buffer of a[2] bytes, count */
+	case SYS_write: return h_read; /* same shape: fd, buffer of a[2] bytes, count */
 	case SYS_close: return h_close;
 	case SYS_fstat: return h_fstat;
 	case SYS_poll: return h_poll;
@@ -812,7 +812,7 @@ static int do_syscall_item(struct sp_host *h, uint8_t *payload, size_t size)
 {
 	struct sp_syscall sc;
 	memcpy(&sc, payload, sizeof(sc)); /* read once: the guest may not change it later */
-	struct req r = { .h = h, .data = payload + sizeof(sc), .dlen = size - sizeof(sc) };
+	struct req r = {.h = h, .data = payload + sizeof(sc), .dlen = size - sizeof(sc)};
 	memcpy(r.a, sc.arg, sizeof(r.a));
 	handler_fn fn = handler_for(sc.num);
 	int64_t ret = fn ? fn(&r, (long)sc.num) : -ENOSYS;

@@ -25,7 +25,7 @@ typedef long (*sp_host_syscall_fn)(void *ctx, long num, const long arg[6]);
 /* Handler for enarx calls (SP_ENARX_*) that the backend serves itself:
  * data[0..len) is the validated data area. Returns the result or -errno. */
 typedef int64_t (*sp_host_enarxcall_fn)(void *ctx, uint64_t num, const uint64_t arg[4],
-					uint8_t *data, size_t len);
+                                        uint8_t *data, size_t len);
 
 /* Creates a host with an empty fd table. Returns 0 or ENARX_E_NOMEM. */
 int sp_host_new(struct sp_host **out);

@@ -44,13 +44,13 @@ struct sp_enarxcall {
  * checks them before the call is looked at). */
 #define SP_ENARX_MEASUREMENT 0x100u /* window >= 48 bytes: launch digest out */
 #define SP_ENARX_LOG 0x101u         /* window: a line of text from the shim */
-#define SP_ENARX_FAULT 0x102u       /* window: text; arg2 vector, arg3 address:
+#define SP_ENARX_FAULT \
+	0x102u /* window: text; arg2 vector, arg3 address:
 				       the Keep faulted and ends */
 
 #define SP_MEASUREMENT_LEN 48u
 
 /* Largest data area one syscall item can carry in an otherwise empty block. */
-#define SP_MAX_DATA \
-	(SP_BLOCK_SIZE - 2u * sizeof(struct sp_header) - sizeof(struct sp_syscall))
+#define SP_MAX_DATA (SP_BLOCK_SIZE - 2u * sizeof(struct sp_header) - sizeof(struct sp_syscall))
 
 #endif

@@ -38,13 +38,13 @@
 struct shim_boot_info {
 	uint64_t magic;
 	uint64_t version;
-	uint64_t mem_size;      /* bytes of RAM at GPA 0 */
-	uint64_t exec_gpa;      /* executor ELF image */
+	uint64_t mem_size; /* bytes of RAM at GPA 0 */
+	uint64_t exec_gpa; /* executor ELF image */
 	uint64_t exec_len;
-	uint64_t sp_gpa;        /* sallyport block */
+	uint64_t sp_gpa; /* sallyport block */
 	uint64_t sp_size;
-	uint64_t free_gpa;      /* first page the shim may allocate */
-	uint64_t argc;          /* argv strings for the executor, NUL-separated */
+	uint64_t free_gpa; /* first page the shim may allocate */
+	uint64_t argc;     /* argv strings for the executor, NUL-separated */
 	uint64_t args_len;
 	char args[SHIM_BOOT_ARGS_MAX];
 };
@@ -57,10 +57,10 @@ struct shim_boot_info {
 #define SHIM_EVIDENCE_FLAG_INSECURE 1u
 #define SHIM_EVIDENCE_NONCE 64
 struct shim_kvm_evidence {
-	char magic[8];           /* SHIM_EVIDENCE_MAGIC, no NUL */
-	uint32_t version;        /* 1 */
-	uint32_t flags;          /* SHIM_EVIDENCE_FLAG_INSECURE, always */
-	uint8_t measurement[48]; /* SHA-384 launch digest */
+	char magic[8];                      /* SHIM_EVIDENCE_MAGIC, no NUL */
+	uint32_t version;                   /* 1 */
+	uint32_t flags;                     /* SHIM_EVIDENCE_FLAG_INSECURE, always */
+	uint8_t measurement[48];            /* SHA-384 launch digest */
 	uint8_t nonce[SHIM_EVIDENCE_NONCE]; /* the caller's, zero-padded */
 };
 

@@ -37,15 +37,16 @@ static struct tss tss __attribute__((aligned(16)));
 /* The Linux layout (PVM runs ring 3 on the host's own user selectors, so
  * they must be the same numbers there: 0x23, 0x2b, 0x33). */
 static uint64_t gdt[10] __attribute__((aligned(16))) = {
-	0,
-	0x00CF9A000000FFFFULL, /* 0x08 kernel code, 32-bit (unused) */
-	0x00AF9A000000FFFFULL, /* 0x10 kernel code, 64-bit */
-	0x00CF92000000FFFFULL, /* 0x18 kernel data */
-	0x00CFFA000000FFFFULL, /* 0x23 user code, 32-bit (sysret layout only) */
-	0x00CFF2000000FFFFULL, /* 0x2b user data */
-	0x00AFFA000000FFFFULL, /* 0x33 user code, 64-bit */
-	0,
-	0, 0,                  /* 0x40 TSS (16 bytes) */
+    0,
+    0x00CF9A000000FFFFULL, /* 0x08 kernel code, 32-bit (unused) */
+    0x00AF9A000000FFFFULL, /* 0x10 kernel code, 64-bit */
+    0x00CF92000000FFFFULL, /* 0x18 kernel data */
+    0x00CFFA000000FFFFULL, /* 0x23 user code, 32-bit (sysret layout only) */
+    0x00CFF2000000FFFFULL, /* 0x2b user data */
+    0x00AFFA000000FFFFULL, /* 0x33 user code, 64-bit */
+    0,
+    0,
+    0, /* 0x40 TSS (16 bytes) */
 };
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -58,27 +59,27 @@ static void gdt_init(void)
 	tss.ist[0] = (uint64_t)ist_stack_end;
 	tss.iomap = sizeof(tss); /* no I/O bitmap: ring 3 has no port access */
 	gdt[8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
-		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
+	         (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
 	gdt[9] = base >> 32;
-	struct dtr d = { sizeof(gdt) - 1, (uint64_t)gdt };
+	struct dtr d = {sizeof(gdt) - 1, (uint64_t)gdt};
 	__asm__ volatile("lgdt %0\n\t"
-			 "pushq $0x10\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movw $0x18, %%ax\n\t"
-			 "movw %%ax, %%ds\n\t"
-			 "movw %%ax, %%es\n\t"
-			 "movw %%ax, %%ss\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "movw %%ax, %%fs\n\t"
-			 "movw %%ax, %%gs\n\t"
-			 "movw $0x40, %%ax\n\t"
-			 "ltr %%ax"
-			 :
-			 : "m"(d)
-			 : "rax", "memory");
+	                 "pushq $0x10\n\t"
+	                 "leaq 1f(%%rip), %%rax\n\t"
+	                 "pushq %%rax\n\t"
+	                 "lretq\n"
+	                 "1:\n\t"
+	                 "movw $0x18, %%ax\n\t"
+	                 "movw %%ax, %%ds\n\t"
+	                 "movw %%ax, %%es\n\t"
+	                 "movw %%ax, %%ss\n\t"
+	                 "xorl %%eax, %%eax\n\t"
+	                 "movw %%ax, %%fs\n\t"
+	                 "movw %%ax, %%gs\n\t"
+	                 "movw $0x40, %%ax\n\t"
+	                 "ltr %%ax"
+	                 :
+	                 : "m"(d)
+	                 : "rax", "memory");
 }
 
 static void idt_init(void)
@@ -93,7 +94,7 @@ static void idt_init(void)
 		idt[v].off1 = (a >> 16) & 0xFFFF;
 		idt[v].off2 = a >> 32;
 	}
-	struct dtr d = { sizeof(idt) - 1, (uint64_t)idt };
+	struct dtr d = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
@@ -113,9 +114,9 @@ static void fpu_init(void)
 	if (!xsave)
 		return;
 	cpuid(0xD, 0, r);
-	uint64_t mask = r[0] & 0x7;         /* x87, SSE, AVX */
+	uint64_t mask = r[0] & 0x7; /* x87, SSE, AVX */
 	if ((r[0] & 0xE0) == 0xE0 && (mask & 4))
-		mask |= 0xE0;               /* AVX-512 state */
+		mask |= 0xE0; /* AVX-512 state */
 	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)));
 }
 

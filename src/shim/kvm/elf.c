@@ -61,8 +61,7 @@ static int check_segment(const struct phdr *ph, uint64_t len, uint64_t base)
 
 /* Places the file part of one segment; the rest stays to be zero-filled on
  * first touch. */
-static int load_segment(const struct phdr *ph, uint64_t img_gpa, const uint8_t *img,
-			uint64_t base)
+static int load_segment(const struct phdr *ph, uint64_t img_gpa, const uint8_t *img, uint64_t base)
 {
 	uint64_t start = ph->vaddr + base, fend = start + ph->filesz;
 	bool share = !(ph->flags & PF_W);

@@ -43,7 +43,7 @@ void shim_log(const char *f, ...)
 
 NORETURN void shim_exit(int code)
 {
-	struct sp_arg a = { .kind = SP_VAL, .val = (uint64_t)code };
+	struct sp_arg a = {.kind = SP_VAL, .val = (uint64_t)code};
 	sp_guest_syscall(&shim_sp, 231 /* exit_group */, &a, 1, 0);
 	halt_forever();
 }
@@ -51,14 +51,14 @@ NORETURN void shim_exit(int code)
 static const char *vector_name(uint64_t v)
 {
 	static const char *const names[32] = {
-		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "-", "#TS",
-		"#NP", "#SS", "#GP", "#PF", "-", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "-",   "#TS",
+	    "#NP", "#SS", "#GP", "#PF", "-",   "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 	};
 	return v < 32 && names[v] ? names[v] : "?";
 }
 
 NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t error,
-			 const char *where)
+                         const char *where)
 {
 	char buf[256];
 	int n;
@@ -67,11 +67,13 @@ NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t 
 	else if (vector == 0xFFFE)
 		n = fmt(buf, sizeof(buf), "shim: %s", where);
 	else
-		n = fmt(buf, sizeof(buf), "fault in %s: vector %lu (%s) at rip=%016lx addr=%016lx error=%lx",
-			where, vector, vector_name(vector), rip, addr, error);
+		n = fmt(buf, sizeof(buf),
+		        "fault in %s: vector %lu (%s) at rip=%016lx addr=%016lx error=%lx", where,
+		        vector, vector_name(vector), rip, addr, error);
 	size_t len = n < 0 ? 0 : ((size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	/* A fresh block: the current one may be what the host clobbered. */
-	sp_guest_init(&shim_sp, shim_sp.block, sally, (void (*)(void *, const char *))halt_forever, NULL);
+	sp_guest_init(&shim_sp, shim_sp.block, sally, (void (*)(void *, const char *))halt_forever,
+	              NULL);
 	sp_guest_enarxcall(&shim_sp, SP_ENARX_FAULT, SP_IN, buf, len, vector, addr, UINT64_MAX);
 	halt_forever();
 }

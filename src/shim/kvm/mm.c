@@ -176,7 +176,8 @@ static void vma_merge_around(int i)
 	for (int j = i > 0 ? i - 1 : 0; j + 1 < nvma && j <= i + 1;) {
 		if (vmas[j].end == vmas[j + 1].start && vmas[j].prot == vmas[j + 1].prot) {
 			vmas[j].end = vmas[j + 1].end;
-			memmove(&vmas[j + 1], &vmas[j + 2], (size_t)(nvma - j - 2) * sizeof(vmas[0]));
+			memmove(&vmas[j + 1], &vmas[j + 2],
+			        (size_t)(nvma - j - 2) * sizeof(vmas[0]));
 			nvma--;
 		} else {
 			j++;
@@ -193,7 +194,7 @@ static bool range_user(uint64_t start, uint64_t len)
  * into tables that exist: the cost follows what is mapped, not the size of
  * the range (a 4 GiB reservation with a few pages touched is a few steps). */
 static void pt_range_level(uint64_t *t, int level, uint64_t base, uint64_t start, uint64_t end,
-			   void (*fn)(uint64_t *pte, void *ctx), void *ctx)
+                           void (*fn)(uint64_t *pte, void *ctx), void *ctx)
 {
 	uint64_t span = 1UL << (12 + 9 * level);
 	unsigned first = start > base ? (unsigned)((start - base) / span) : 0;
@@ -211,8 +212,7 @@ static void pt_range_level(uint64_t *t, int level, uint64_t base, uint64_t start
 	}
 }
 
-static void pt_range(uint64_t start, uint64_t end, void (*fn)(uint64_t *pte, void *ctx),
-		     void *ctx)
+static void pt_range(uint64_t start, uint64_t end, void (*fn)(uint64_t *pte, void *ctx), void *ctx)
 {
 	pt_range_level(pml4, 3, 0, start, end, fn, ctx);
 }
@@ -270,7 +270,7 @@ int mm_map(uint64_t start, uint64_t len, int prot)
 		return -12;
 	int i = vma_index(start);
 	memmove(&vmas[i + 1], &vmas[i], (size_t)(nvma - i) * sizeof(vmas[0]));
-	vmas[i] = (struct vma){ start, start + len, prot };
+	vmas[i] = (struct vma){start, start + len, prot};
 	nvma++;
 	vma_merge_around(i);
 	return 0;
@@ -364,8 +364,7 @@ bool mm_fault(uint64_t addr, uint64_t error)
 	if (i >= nvma || vmas[i].start > addr)
 		return false;
 	int prot = vmas[i].prot;
-	if (!prot || ((error & 2) && !(prot & PROT_WRITE)) ||
-	    ((error & 16) && !(prot & PROT_EXEC)))
+	if (!prot || ((error & 2) && !(prot & PROT_WRITE)) || ((error & 16) && !(prot & PROT_EXEC)))
 		return false;
 	uint64_t va = PAGE_ALIGN_DOWN(addr);
 	uint64_t *pte = walk(va, 0, true, PTE_U);

@@ -77,8 +77,9 @@ static inline uint64_t read_cr2(void)
 }
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+	                 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	                 : "a"(leaf), "c"(sub));
 }
 void cpu_init(void);
 bool cpu_random(uint64_t *v); /* RDSEED, else RDRAND; false if neither works */
@@ -90,7 +91,7 @@ void hostcall_init(uint8_t *block);
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 NORETURN void shim_exit(int code);
 NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t error,
-			 const char *where);
+                         const char *where);
 NORETURN void shim_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* mm.c */
@@ -100,16 +101,16 @@ NORETURN void shim_panic(const char *fmt, ...) __attribute__((format(printf, 1, 
 #define USER_TOP SHIM_USER_TOP
 void mm_init(const struct shim_boot_info *bi);
 void *phys_to_virt(uint64_t pa);
-uint64_t mm_alloc_page(void);           /* zeroed; 0 when out of memory */
+uint64_t mm_alloc_page(void); /* zeroed; 0 when out of memory */
 void mm_free_page(uint64_t pa);
 uint64_t mm_free_pages(void);
 /* User address space: virtual memory areas with lazy population. */
-int mm_map(uint64_t start, uint64_t len, int prot);      /* 0 or -errno */
+int mm_map(uint64_t start, uint64_t len, int prot); /* 0 or -errno */
 int mm_unmap(uint64_t start, uint64_t len);
 int mm_protect(uint64_t start, uint64_t len, int prot);
-int mm_discard(uint64_t start, uint64_t len);            /* MADV_DONTNEED */
-uint64_t mm_find_gap(uint64_t len, uint64_t hint);     /* 0 if none */
-int mm_populate(uint64_t start, uint64_t len);           /* fault pages in now */
+int mm_discard(uint64_t start, uint64_t len);      /* MADV_DONTNEED */
+uint64_t mm_find_gap(uint64_t len, uint64_t hint); /* 0 if none */
+int mm_populate(uint64_t start, uint64_t len);     /* fault pages in now */
 /* Maps RAM page pa at user page va (inside an area, with its protection). */
 int mm_map_page(uint64_t va, uint64_t pa);
 bool mm_present(uint64_t va);

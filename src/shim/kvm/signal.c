@@ -51,7 +51,7 @@ static uint64_t blocked;
 static struct {
 	uint64_t sp, size;
 	int flags;
-} alt = { 0, 0, SS_DISABLE };
+} alt = {0, 0, SS_DISABLE};
 static unsigned nested; /* deliveries with no syscall in between */
 static uint8_t fxbuf[512] __attribute__((aligned(16)));
 
@@ -96,7 +96,7 @@ int64_t signal_altstack(uint64_t ss, uint64_t old, const struct frame *f)
 	if (old) {
 		if (!mm_user_ok(old, 24, true))
 			return -14;
-		uint64_t o[3] = { alt.sp, (uint64_t)(on ? SS_ONSTACK : alt.flags), alt.size };
+		uint64_t o[3] = {alt.sp, (uint64_t)(on ? SS_ONSTACK : alt.flags), alt.size};
 		memcpy((void *)old, o, sizeof(o));
 	}
 	if (ss) {
@@ -184,10 +184,12 @@ int64_t signal_return(struct frame *f)
 	memcpy(&uc, (const void *)at, sizeof(uc));
 	const struct sigcontext_ *mc = &uc.mc;
 	if (mc->rip >= USER_TOP || mc->rsp >= USER_TOP)
-		shim_fault(13, mc->rip, mc->rsp, 0, "the executor (ring 3): rt_sigreturn to the shim");
+		shim_fault(13, mc->rip, mc->rsp, 0,
+		           "the executor (ring 3): rt_sigreturn to the shim");
 	if (mc->fpstate) {
 		if ((mc->fpstate & 15) || !mm_user_ok(mc->fpstate, sizeof(fxbuf), false))
-			shim_fault(13, f->rip, mc->fpstate, 0, "the executor (ring 3): bad FP state");
+			shim_fault(13, f->rip, mc->fpstate, 0,
+			           "the executor (ring 3): bad FP state");
 		memcpy(fxbuf, (const void *)mc->fpstate, sizeof(fxbuf));
 		uint32_t mxcsr;
 		memcpy(&mxcsr, fxbuf + 24, 4);

@@ -25,7 +25,6 @@ uint64_t shim_brk_start, shim_brk_cur;
 static uint8_t iobuf[SP_MAX_DATA]; /* bounce buffer for readv/writev */
 static uint64_t logged_enosys[8];
 
-
 void syscall_init(const struct exec_info *ei)
 {
 	shim_brk_start = shim_brk_cur = ei->brk;
@@ -48,8 +47,14 @@ static int64_t sp_call(uint64_t num, const struct sp_arg *a, unsigned n, uint64_
 	return sp_guest_syscall(&shim_sp, num, a, n, max);
 }
 
-#define V(x) { .kind = SP_VAL, .val = (uint64_t)(x) }
-#define B(k, p, l) { .kind = (k), .ptr = (void *)(uintptr_t)(p), .len = (l) }
+#define V(x)                                         \
+	{                                            \
+		.kind = SP_VAL, .val = (uint64_t)(x) \
+	}
+#define B(k, p, l)                                                     \
+	{                                                              \
+		.kind = (k), .ptr = (void *)(uintptr_t)(p), .len = (l) \
+	}
 
 /* Host-created descriptors: a number, never more than the host allows. */
 #define MAX_FD 1023
@@ -130,8 +135,7 @@ static int64_t sys_arch_prctl(uint64_t code, uint64_t addr)
 			return -EFAULT;
 		*(uint64_t *)addr = rdmsr(code == ARCH_GET_FS ? 0xC0000100 : 0xC0000101);
 		return 0;
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 
@@ -139,7 +143,8 @@ static int64_t sys_arch_prctl(uint64_t code, uint64_t addr)
 
 static int64_t sys_uname(uint64_t buf)
 {
-	static const char f[6][65] = { "Linux", "enarx", "6.1.0-enarx", "#1 SMP", "x86_64", "(none)" };
+	static const char f[6][65] = {"Linux",  "enarx",  "6.1.0-enarx",
+	                              "#1 SMP", "x86_64", "(none)"};
 	if (!uout(buf, sizeof(f)))
 		return -EFAULT;
 	memcpy((void *)buf, f, sizeof(f));
@@ -166,7 +171,7 @@ static int64_t sys_clock_gettime(uint64_t clk, uint64_t ts)
 	uint64_t t[2];
 	if (!uout(ts, 16))
 		return -EFAULT;
-	struct sp_arg a[2] = { V(clk), B(SP_OUT, t, 16) };
+	struct sp_arg a[2] = {V(clk), B(SP_OUT, t, 16)};
 	int64_t r = sp_call(228, a, 2, 0);
 	if (r == 0) {
 		if (t[1] >= 1000000000UL)
@@ -180,7 +185,7 @@ static int64_t sys_nanosleep(uint64_t req, uint64_t rem)
 {
 	if (!uin(req, 16) || (rem && !uout(rem, 16)))
 		return -EFAULT;
-	struct sp_arg a[2] = { B(SP_IN, req, 16), B(SP_OUT, rem, rem ? 16 : 0) };
+	struct sp_arg a[2] = {B(SP_IN, req, 16), B(SP_OUT, rem, rem ? 16 : 0)};
 	return sp_call(35, a, 2, 0);
 }
 
@@ -191,7 +196,7 @@ static int64_t sys_prlimit(uint64_t pid, uint64_t res, uint64_t newp, uint64_t o
 	if (oldp) {
 		if (!uout(oldp, 16))
 			return -EFAULT;
-		uint64_t v[2] = { UINT64_MAX, UINT64_MAX };
+		uint64_t v[2] = {UINT64_MAX, UINT64_MAX};
 		if (res == 3 /* STACK */)
 			v[0] = 8UL << 20;
 		if (res == 7 /* NOFILE */)
@@ -222,7 +227,7 @@ static int64_t sys_getatt(struct frame *f)
 	ev.flags = SHIM_EVIDENCE_FLAG_INSECURE;
 	memcpy(ev.nonce, (const void *)nonce, nlen);
 	int64_t r = sp_guest_enarxcall(&shim_sp, SP_ENARX_MEASUREMENT, SP_OUT, ev.measurement,
-				       sizeof(ev.measurement), 0, 0, sizeof(ev.measurement));
+	                               sizeof(ev.measurement), 0, 0, sizeof(ev.measurement));
 	if (r != (int64_t)sizeof(ev.measurement))
 		return r < 0 ? r : -EINVAL;
 	memcpy((void *)buf, &ev, sizeof(ev));
@@ -275,7 +280,7 @@ static int64_t sys_rwv(bool write, uint64_t fd, uint64_t iov, uint64_t cnt)
 		total += n;
 	}
 	int64_t r = write ? sp_guest_write(&shim_sp, (int)fd, iobuf, total)
-			  : sp_guest_read(&shim_sp, (int)fd, iobuf, total);
+	                  : sp_guest_read(&shim_sp, (int)fd, iobuf, total);
 	if (write || r <= 0)
 		return r;
 	size_t at = 0;
@@ -289,7 +294,7 @@ static int64_t sys_rwv(bool write, uint64_t fd, uint64_t iov, uint64_t cnt)
 
 static int64_t sys_fd_only(uint64_t num, uint64_t fd, uint64_t a1, uint64_t a2, uint64_t max)
 {
-	struct sp_arg a[3] = { V(fd), V(a1), V(a2) };
+	struct sp_arg a[3] = {V(fd), V(a1), V(a2)};
 	return sp_call(num, a, 3, max);
 }
 
@@ -297,7 +302,7 @@ static int64_t sys_fstat(uint64_t fd, uint64_t st)
 {
 	if (!uout(st, 144))
 		return -EFAULT;
-	struct sp_arg a[2] = { V(fd), B(SP_OUT, st, 144) };
+	struct sp_arg a[2] = {V(fd), B(SP_OUT, st, 144)};
 	return sp_call(5, a, 2, 0);
 }
 
@@ -307,9 +312,9 @@ static int64_t sys_poll(uint64_t num, uint64_t fds, uint64_t n, uint64_t t, uint
 		return -EFAULT;
 	if (num == 271 && t && !uin(t, 16))
 		return -EFAULT;
-	struct sp_arg a[4] = { B(SP_INOUT, n ? fds : 0, n * 8), V(n),
-			       num == 7 ? (struct sp_arg)V(t) : (struct sp_arg)B(SP_IN, t, 16),
-			       B(SP_IN, 0, 0) };
+	struct sp_arg a[4] = {B(SP_INOUT, n ? fds : 0, n * 8), V(n),
+	                      num == 7 ? (struct sp_arg)V(t) : (struct sp_arg)B(SP_IN, t, 16),
+	                      B(SP_IN, 0, 0)};
 	(void)mask; /* signal masks are not forwarded */
 	return sp_call(num, a, num == 7 ? 3 : 4, n);
 }
@@ -320,7 +325,7 @@ static int64_t sys_ioctl(uint64_t fd, uint64_t req, uint64_t arg)
 		return -25; /* ENOTTY */
 	if (!uout(arg, 4))
 		return -EFAULT;
-	struct sp_arg a[3] = { V(fd), V(req), B(SP_INOUT, arg, 4) };
+	struct sp_arg a[3] = {V(fd), V(req), B(SP_INOUT, arg, 4)};
 	return sp_call(16, a, 3, 0);
 }
 
@@ -328,7 +333,7 @@ static int64_t sys_sockaddr_in(uint64_t num, uint64_t fd, uint64_t addr, uint64_
 {
 	if (len > 128 || !uin(addr, len))
 		return -EINVAL;
-	struct sp_arg a[3] = { V(fd), B(SP_IN, addr, len), V(len) };
+	struct sp_arg a[3] = {V(fd), B(SP_IN, addr, len), V(len)};
 	return sp_call(num, a, 3, 0);
 }
 
@@ -359,7 +364,8 @@ static int64_t sys_accept(uint64_t num, uint64_t fd, uint64_t addr, uint64_t len
 	int e = addr_pair(addr, lenp, &len);
 	if (e)
 		return e;
-	struct sp_arg a[4] = { V(fd), B(SP_OUT, lenp ? addr : 0, len), B(SP_INOUT, lenp, 4), V(flags) };
+	struct sp_arg a[4] = {V(fd), B(SP_OUT, lenp ? addr : 0, len), B(SP_INOUT, lenp, 4),
+	                      V(flags)};
 	return sp_call(num, a, 4, MAX_FD);
 }
 
@@ -369,7 +375,7 @@ static int64_t sys_sockname(uint64_t num, uint64_t fd, uint64_t addr, uint64_t l
 	int e = addr_pair(addr, lenp, &len);
 	if (e || !lenp)
 		return e ? e : -EFAULT;
-	struct sp_arg a[3] = { V(fd), B(SP_OUT, addr, len), B(SP_INOUT, lenp, 4) };
+	struct sp_arg a[3] = {V(fd), B(SP_OUT, addr, len), B(SP_INOUT, lenp, 4)};
 	return sp_call(num, a, 3, 0);
 }
 
@@ -379,19 +385,23 @@ static bool kbuf(uint64_t p)
 }
 
 static int64_t sys_sendto(uint64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
-			  uint64_t alen)
+                          uint64_t alen)
 {
 	if (len > SP_MAX_DATA - 256)
 		len = SP_MAX_DATA - 256;
 	if ((!kbuf(buf) && !uin(buf, len)) || alen > 128 || (addr && !uin(addr, alen)))
 		return -EFAULT;
-	struct sp_arg a[6] = { V(fd), B(SP_IN, buf, len), V(len), V(flags),
-			       B(SP_IN, addr, addr ? alen : 0), V(addr ? alen : 0) };
+	struct sp_arg a[6] = {V(fd),
+	                      B(SP_IN, buf, len),
+	                      V(len),
+	                      V(flags),
+	                      B(SP_IN, addr, addr ? alen : 0),
+	                      V(addr ? alen : 0)};
 	return sp_call(44, a, 6, len);
 }
 
 static int64_t sys_recvfrom(uint64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
-			    uint64_t lenp)
+                            uint64_t lenp)
 {
 	uint32_t alen;
 	if (len > SP_MAX_DATA - 256)
@@ -401,8 +411,8 @@ static int64_t sys_recvfrom(uint64_t fd, uint64_t buf, uint64_t len, uint64_t fl
 	int e = addr_pair(addr, lenp, &alen);
 	if (e)
 		return e;
-	struct sp_arg a[6] = { V(fd), B(SP_OUT_RET, buf, len), V(len), V(flags),
-			       B(SP_OUT, lenp ? addr : 0, alen), B(SP_INOUT, lenp, 4) };
+	struct sp_arg a[6] = {V(fd),    B(SP_OUT_RET, buf, len),          V(len),
+	                      V(flags), B(SP_OUT, lenp ? addr : 0, alen), B(SP_INOUT, lenp, 4)};
 	return sp_call(45, a, 6, len);
 }
 
@@ -410,7 +420,7 @@ static int64_t sys_setsockopt(uint64_t fd, uint64_t lvl, uint64_t name, uint64_t
 {
 	if (len > 256 || !uin(val, len))
 		return -EFAULT;
-	struct sp_arg a[5] = { V(fd), V(lvl), V(name), B(SP_IN, val, len), V(len) };
+	struct sp_arg a[5] = {V(fd), V(lvl), V(name), B(SP_IN, val, len), V(len)};
 	return sp_call(54, a, 5, 0);
 }
 
@@ -420,7 +430,7 @@ static int64_t sys_getsockopt(uint64_t fd, uint64_t lvl, uint64_t name, uint64_t
 	int e = addr_pair(val, lenp, &len);
 	if (e || !lenp)
 		return e ? e : -EFAULT;
-	struct sp_arg a[5] = { V(fd), V(lvl), V(name), B(SP_OUT, val, len), B(SP_INOUT, lenp, 4) };
+	struct sp_arg a[5] = {V(fd), V(lvl), V(name), B(SP_OUT, val, len), B(SP_INOUT, lenp, 4)};
 	return sp_call(55, a, 5, 0);
 }
 
@@ -444,7 +454,7 @@ static int64_t sys_openat(uint64_t dfd, uint64_t path, uint64_t flags, uint64_t 
 	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
 	if (n < 0)
 		return n;
-	struct sp_arg a[5] = { V(dfd), B(SP_IN, pathbuf[0], n), V(flags), V(mode), V(n) };
+	struct sp_arg a[5] = {V(dfd), B(SP_IN, pathbuf[0], n), V(flags), V(mode), V(n)};
 	return sp_call(257, a, 5, MAX_FD);
 }
 
@@ -462,32 +472,33 @@ static int64_t sys_openat2(uint64_t dfd, uint64_t path, uint64_t how, uint64_t s
 	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
 	if (n < 0)
 		return n;
-	struct sp_arg a[6] = { V(dfd), B(SP_IN, pathbuf[0], n), B(SP_IN, h, sizeof(h)),
-			       V(sizeof(h)), V(0), V(n) };
+	struct sp_arg a[6] = {
+	    V(dfd), B(SP_IN, pathbuf[0], n), B(SP_IN, h, sizeof(h)), V(sizeof(h)), V(0), V(n)};
 	return sp_call(437, a, 6, MAX_FD);
 }
 
 /* *at calls with one path: (dfd, path, x, y); the path length goes in arg 5. */
 static int64_t sys_path1(uint64_t num, uint64_t dfd, uint64_t path, struct sp_arg a2,
-			 struct sp_arg a3)
+                         struct sp_arg a3)
 {
 	int64_t n = user_path(path, pathbuf[0], sizeof(pathbuf[0]));
 	if (n < 0)
 		return n;
-	struct sp_arg a[6] = { V(dfd), B(SP_IN, pathbuf[0], n), a2, a3, V(0), V(n) };
+	struct sp_arg a[6] = {V(dfd), B(SP_IN, pathbuf[0], n), a2, a3, V(0), V(n)};
 	return sp_call(num, a, 6, num == 267 ? a3.val : 0);
 }
 
 /* renameat2, linkat: (odfd, old, ndfd, new, flags). */
 static int64_t sys_path2(uint64_t num, uint64_t odfd, uint64_t old, uint64_t ndfd, uint64_t nw,
-			 uint64_t flags)
+                         uint64_t flags)
 {
 	int64_t n1 = user_path(old, pathbuf[0], sizeof(pathbuf[0]));
 	int64_t n2 = user_path(nw, pathbuf[1], sizeof(pathbuf[1]));
 	if (n1 < 0 || n2 < 0)
 		return n1 < 0 ? n1 : n2;
-	struct sp_arg a[6] = { V(odfd), B(SP_IN, pathbuf[0], n1), V(ndfd), B(SP_IN, pathbuf[1], n2),
-			       V(flags), V((uint64_t)n1 | (uint64_t)n2 << 32) };
+	struct sp_arg a[6] = {V(odfd),  B(SP_IN, pathbuf[0], n1),
+	                      V(ndfd),  B(SP_IN, pathbuf[1], n2),
+	                      V(flags), V((uint64_t)n1 | (uint64_t)n2 << 32)};
 	return sp_call(num, a, 6, 0);
 }
 
@@ -497,8 +508,12 @@ static int64_t sys_symlinkat(uint64_t target, uint64_t ndfd, uint64_t link)
 	int64_t n2 = user_path(link, pathbuf[1], sizeof(pathbuf[1]));
 	if (n1 < 0 || n2 < 0)
 		return n1 < 0 ? n1 : n2;
-	struct sp_arg a[6] = { B(SP_IN, pathbuf[0], n1), V(ndfd), B(SP_IN, pathbuf[1], n2), V(0),
-			       V(0), V((uint64_t)n1 | (uint64_t)n2 << 32) };
+	struct sp_arg a[6] = {B(SP_IN, pathbuf[0], n1),
+	                      V(ndfd),
+	                      B(SP_IN, pathbuf[1], n2),
+	                      V(0),
+	                      V(0),
+	                      V((uint64_t)n1 | (uint64_t)n2 << 32)};
 	return sp_call(266, a, 6, 0);
 }
 
@@ -509,14 +524,15 @@ static int64_t sys_readlinkat(uint64_t dfd, uint64_t path, uint64_t buf, uint64_
 	if (!uout(buf, size))
 		return -EFAULT;
 	return sys_path1(267, dfd, path, (struct sp_arg)B(SP_OUT_RET, buf, size),
-			 (struct sp_arg)V(size));
+	                 (struct sp_arg)V(size));
 }
 
 static int64_t sys_fstatat(uint64_t dfd, uint64_t path, uint64_t st, uint64_t flags)
 {
 	if (!uout(st, 144))
 		return -EFAULT;
-	return sys_path1(262, dfd, path, (struct sp_arg)B(SP_OUT, st, 144), (struct sp_arg)V(flags));
+	return sys_path1(262, dfd, path, (struct sp_arg)B(SP_OUT, st, 144),
+	                 (struct sp_arg)V(flags));
 }
 
 static int64_t sys_utimensat(uint64_t dfd, uint64_t path, uint64_t times, uint64_t flags)
@@ -525,7 +541,7 @@ static int64_t sys_utimensat(uint64_t dfd, uint64_t path, uint64_t times, uint64
 		return -EFAULT;
 	struct sp_arg t = B(SP_IN, times, times ? 32 : 0);
 	if (!path) {
-		struct sp_arg a[6] = { V(dfd), B(SP_IN, 0, 0), t, V(flags), V(0), V(0) };
+		struct sp_arg a[6] = {V(dfd), B(SP_IN, 0, 0), t, V(flags), V(0), V(0)};
 		return sp_call(280, a, 6, 0);
 	}
 	return sys_path1(280, dfd, path, t, (struct sp_arg)V(flags));
@@ -537,7 +553,7 @@ static int64_t sys_prw(uint64_t num, uint64_t fd, uint64_t buf, uint64_t len, ui
 		len = SP_MAX_DATA;
 	if (!mm_user_ok(buf, len, num == 17))
 		return -EFAULT;
-	struct sp_arg a[4] = { V(fd), B(num == 17 ? SP_OUT_RET : SP_IN, buf, len), V(len), V(off) };
+	struct sp_arg a[4] = {V(fd), B(num == 17 ? SP_OUT_RET : SP_IN, buf, len), V(len), V(off)};
 	return sp_call(num, a, 4, len);
 }
 
@@ -572,10 +588,11 @@ static int64_t sys_msg(bool send, uint64_t fd, uint64_t msg, uint64_t flags)
 		total += n;
 	}
 	if (send)
-		return sys_sendto(fd, (uint64_t)iobuf, total, flags, m.name, m.name ? m.namelen : 0);
+		return sys_sendto(fd, (uint64_t)iobuf, total, flags, m.name,
+		                  m.name ? m.namelen : 0);
 	uint32_t nl = m.namelen;
-	int64_t r = sys_recvfrom(fd, (uint64_t)iobuf, total, flags, m.name,
-				 m.name ? (uint64_t)&nl : 0);
+	int64_t r =
+	    sys_recvfrom(fd, (uint64_t)iobuf, total, flags, m.name, m.name ? (uint64_t)&nl : 0);
 	if (r < 0)
 		return r;
 	size_t at = 0;
@@ -597,7 +614,7 @@ static int64_t sys_getdents(uint64_t fd, uint64_t buf, uint64_t len)
 		len = SP_MAX_DATA;
 	if (!uout(buf, len))
 		return -EFAULT;
-	struct sp_arg a[3] = { V(fd), B(SP_OUT_RET, buf, len), V(len) };
+	struct sp_arg a[3] = {V(fd), B(SP_OUT_RET, buf, len), V(len)};
 	return sp_call(217, a, 3, len);
 }
 
@@ -618,10 +635,10 @@ static int64_t dispatch(struct frame *f)
 	switch (f->rax) {
 	case 0: return sys_read(a0, a1, a2);
 	case 1: return sys_write(a0, a1, a2);
-	case 3: return sys_fd_only(3, a0, 0, 0, 0);                  /* close */
+	case 3: return sys_fd_only(3, a0, 0, 0, 0); /* close */
 	case 5: return sys_fstat(a0, a1);
 	case 7: return sys_poll(7, a0, a1, a2, 0);
-	case 8: return sys_fd_only(8, a0, a1, a2, INT64_MAX);        /* lseek */
+	case 8: return sys_fd_only(8, a0, a1, a2, INT64_MAX); /* lseek */
 	case 9: return sys_mmap(a0, a1, a2, a3);
 	case 10: return mm_protect(a0, a1, (int)a2);
 	case 11: return mm_unmap(a0, a1);
@@ -632,49 +649,58 @@ static int64_t dispatch(struct frame *f)
 	case 16: return sys_ioctl(a0, a1, a2);
 	case 19: return sys_rwv(false, a0, a1, a2);
 	case 20: return sys_rwv(true, a0, a1, a2);
-	case 24: return 0;                                           /* sched_yield */
-	case 25: return -ENOMEM;                                     /* mremap: callers fall back */
+	case 24: return 0;       /* sched_yield */
+	case 25: return -ENOMEM; /* mremap: callers fall back */
 	case 28: return sys_madvise(a0, a1, a2);
-	case 32: return sys_fd_only(32, a0, 0, 0, MAX_FD);           /* dup */
+	case 32: return sys_fd_only(32, a0, 0, 0, MAX_FD); /* dup */
 	case 35: return sys_nanosleep(a0, a1);
-	case 39: case 186: return 1;                                 /* getpid, gettid */
-	case 110: return 0;                                          /* getppid */
-	case 41: return sys_fd_only(41, a0, a1, a2, MAX_FD);         /* socket */
-	case 42: case 49: return sys_sockaddr_in(f->rax, a0, a1, a2); /* connect, bind */
+	case 39:
+	case 186: return 1;                                  /* getpid, gettid */
+	case 110: return 0;                                  /* getppid */
+	case 41: return sys_fd_only(41, a0, a1, a2, MAX_FD); /* socket */
+	case 42:
+	case 49: return sys_sockaddr_in(f->rax, a0, a1, a2); /* connect, bind */
 	case 43: return sys_accept(43, a0, a1, a2, 0);
 	case 288: return sys_accept(288, a0, a1, a2, a3);
 	case 44: return sys_sendto(a0, a1, a2, a3, a4, a5);
 	case 45: return sys_recvfrom(a0, a1, a2, a3, a4, a5);
-	case 48: case 50: return sys_fd_only(f->rax, a0, a1, 0, 0);  /* shutdown, listen */
-	case 51: case 52: return sys_sockname(f->rax, a0, a1, a2);
+	case 48:
+	case 50: return sys_fd_only(f->rax, a0, a1, 0, 0); /* shutdown, listen */
+	case 51:
+	case 52: return sys_sockname(f->rax, a0, a1, a2);
 	case 54: return sys_setsockopt(a0, a1, a2, a3, a4);
 	case 55: return sys_getsockopt(a0, a1, a2, a3, a4);
-	case 60: case 231: shim_exit((int)a0);
+	case 60:
+	case 231: shim_exit((int)a0);
 	case 63: return sys_uname(a0);
-	case 72: return sys_fd_only(72, a0, a1, a2, INT64_MAX);      /* fcntl */
-	case 102: case 104: case 107: case 108: return 1000;         /* uid, gid */
+	case 72: return sys_fd_only(72, a0, a1, a2, INT64_MAX); /* fcntl */
+	case 102:
+	case 104:
+	case 107:
+	case 108: return 1000; /* uid, gid */
 	case 131: return signal_altstack(a0, a1, f);
 	case 158: return sys_arch_prctl(a0, a1);
-	case 202: return (a1 & 127) == 1 ? 0 : -EAGAIN;              /* futex: one thread */
-	case 204:                                                    /* sched_getaffinity */
+	case 202: return (a1 & 127) == 1 ? 0 : -EAGAIN; /* futex: one thread */
+	case 204:                                       /* sched_getaffinity */
 		if (a1 < 8 || !uout(a2, 8))
 			return -EINVAL;
 		*(uint64_t *)a2 = 1;
 		return 8;
 	case 217: return sys_getdents(a0, a1, a2);
-	case 218: return 1;                                          /* set_tid_address */
+	case 218: return 1; /* set_tid_address */
 	case 228: return sys_clock_gettime(a0, a1);
-	case 230:                                                    /* clock_nanosleep */
-		return a1 ? -EINVAL : sys_nanosleep(a2, a3);
+	case 230: /* clock_nanosleep */ return a1 ? -EINVAL : sys_nanosleep(a2, a3);
 	case 257: return sys_openat(a0, a1, a2, a3);
 	case 437: return sys_openat2(a0, a1, a2, a3);
 	case 262: return sys_fstatat(a0, a1, a2, a3);
-	case 17: case 18: return sys_prw(f->rax, a0, a1, a2, a3);
-	case 74: case 75: return sys_fd_only(f->rax, a0, 0, 0, 0);   /* fsync, fdatasync */
-	case 77: return sys_fd_only(77, a0, a1, 0, 0);               /* ftruncate */
+	case 17:
+	case 18: return sys_prw(f->rax, a0, a1, a2, a3);
+	case 74:
+	case 75: return sys_fd_only(f->rax, a0, 0, 0, 0); /* fsync, fdatasync */
+	case 77: return sys_fd_only(77, a0, a1, 0, 0);    /* ftruncate */
 	case 258: return sys_path1(258, a0, a1, (struct sp_arg)V(a2), (struct sp_arg)V(0));
 	case 263: return sys_path1(263, a0, a1, (struct sp_arg)V(a2), (struct sp_arg)V(0));
-	case 264: return sys_path2(316, a0, a1, a2, a3, 0);          /* renameat */
+	case 264: return sys_path2(316, a0, a1, a2, a3, 0); /* renameat */
 	case 316: return sys_path2(316, a0, a1, a2, a3, a4);
 	case 265: return sys_path2(265, a0, a1, a2, a3, a4);
 	case 266: return sys_symlinkat(a0, a1, a2);
@@ -682,9 +708,12 @@ static int64_t dispatch(struct frame *f)
 	case 46: return sys_msg(true, a0, a1, a2);
 	case 47: return sys_msg(false, a0, a1, a2);
 	case 271: return sys_poll(271, a0, a1, a2, a3);
-	case 273: return 0;                                          /* set_robust_list */
-	case 334: return -ENOSYS;                                    /* rseq: glibc copes */
-	case 89: return -ENOENT;                                     /* readlink: no /proc */
+	case 273: return 0;       /* set_robust_list */
+	case 334: return -ENOSYS; /* rseq: glibc copes */
+	case 444:
+	case 445:
+	case 446: return -ENOSYS; /* landlock: the host confines a Keep, not a kernel here */
+	case 89: return -ENOENT;  /* readlink: no /proc */
 	case 267: return sys_readlinkat(a0, a1, a2, a3);
 	case 302: return sys_prlimit(a0, a1, a2, a3);
 	case 318: return sys_getrandom(a0, a1);
@@ -703,12 +732,14 @@ void syscall_dispatch(struct frame *f)
 static bool user_signal(struct frame *f, uint64_t addr)
 {
 	switch (f->vector) {
-	case 14: return signal_deliver(f, 11, (f->error & 1) ? 2 : 1, addr); /* SEGV_ACCERR/MAPERR */
-	case 13: return signal_deliver(f, 11, 0x80, 0);                       /* SI_KERNEL */
-	case 0: return signal_deliver(f, 8, 1, f->rip);                       /* FPE_INTDIV */
-	case 6: return signal_deliver(f, 4, 2, f->rip);                       /* ILL_ILLOPN */
-	case 16: case 19: return signal_deliver(f, 8, 0, f->rip);
-	case 17: return signal_deliver(f, 7, 1, addr);                        /* SIGBUS */
+	case 14:
+		return signal_deliver(f, 11, (f->error & 1) ? 2 : 1, addr); /* SEGV_ACCERR/MAPERR */
+	case 13: return signal_deliver(f, 11, 0x80, 0);                     /* SI_KERNEL */
+	case 0: return signal_deliver(f, 8, 1, f->rip);                     /* FPE_INTDIV */
+	case 6: return signal_deliver(f, 4, 2, f->rip);                     /* ILL_ILLOPN */
+	case 16:
+	case 19: return signal_deliver(f, 8, 0, f->rip);
+	case 17: return signal_deliver(f, 7, 1, addr); /* SIGBUS */
 	default: return false;
 	}
 }

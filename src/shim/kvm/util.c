@@ -90,7 +90,7 @@ static void put_num(struct out *o, uint64_t v, unsigned base, int width, char pa
 
 int vfmt(char *buf, size_t n, const char *f, va_list ap)
 {
-	struct out o = { buf, n, 0 };
+	struct out o = {buf, n, 0};
 	for (; *f; f++) {
 		if (*f != '%') {
 			put(&o, *f);
@@ -112,10 +112,12 @@ int vfmt(char *buf, size_t n, const char *f, va_list ap)
 			break;
 		}
 		case 'u':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad, false);
+			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width,
+			        pad, false);
 			break;
 		case 'x':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad, false);
+			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width,
+			        pad, false);
 			break;
 		case 'p':
 			put(&o, '0'), put(&o, 'x');
@@ -127,14 +129,9 @@ int vfmt(char *buf, size_t n, const char *f, va_list ap)
 				put(&o, *s);
 			break;
 		}
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		case '%':
-			put(&o, '%');
-			break;
-		default:
-			return -1;
+		case 'c': put(&o, (char)va_arg(ap, int)); break;
+		case '%': put(&o, '%'); break;
+		default: return -1;
 		}
 	}
 	if (n)

@@ -21,9 +21,7 @@ static long fake_syscall(void *ctx, long num, const long a[6])
 	switch (num) {
 	case SYS_read:
 	case SYS_getdents64:
-	case SYS_recvfrom:
-		memset((void *)a[1], 0x5A, (size_t)a[2]);
-		return a[2] > 3 ? 3 : a[2];
+	case SYS_recvfrom: memset((void *)a[1], 0x5A, (size_t)a[2]); return a[2] > 3 ? 3 : a[2];
 	case SYS_write:
 	case SYS_sendto: {
 		volatile uint8_t sink = 0;
@@ -32,23 +30,17 @@ static long fake_syscall(void *ctx, long num, const long a[6])
 		(void)sink;
 		return a[2];
 	}
-	case SYS_fstat:
-		memset((void *)a[1], 0, sizeof(struct stat));
-		return 0;
+	case SYS_fstat: memset((void *)a[1], 0, sizeof(struct stat)); return 0;
 	case SYS_getsockname:
-	case SYS_getpeername:
-		memset((void *)a[1], 0, *(uint32_t *)a[2]);
-		return 0;
-	case SYS_socket:
-		return 900; /* never an open fd here: closing it is harmless */
-	case SYS_openat2:
-		return strlen((const char *)a[1]) ? 901 : -ENOENT;
-	default:
-		return -ENOSYS;
+	case SYS_getpeername: memset((void *)a[1], 0, *(uint32_t *)a[2]); return 0;
+	case SYS_socket: return 900; /* never an open fd here: closing it is harmless */
+	case SYS_openat2: return strlen((const char *)a[1]) ? 901 : -ENOENT;
+	default: return -ENOSYS;
 	}
 }
 
-static int64_t fake_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *d, size_t len)
+static int64_t fake_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *d,
+                              size_t len)
 {
 	memset(d, 0x33, len);
 	return (int64_t)len;

@@ -58,7 +58,8 @@ static int mode_mem(void)
 		return fail("munmap");
 	/* Many small mappings. */
 	for (int i = 0; i < 100; i++) {
-		void *p = mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *p =
+		    mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return fail("mmap small");
 		((char *)p)[i % 3 * 4096] = 1;
@@ -72,7 +73,7 @@ static int mode_mem(void)
 static int mode_misc(void)
 {
 	struct timespec a, b;
-	uint8_t rnd[64] = { 0 }, zero[64] = { 0 };
+	uint8_t rnd[64] = {0}, zero[64] = {0};
 	struct utsname u;
 	if (clock_gettime(CLOCK_MONOTONIC, &a) || clock_gettime(CLOCK_MONOTONIC, &b))
 		return fail("clock_gettime");
@@ -130,7 +131,8 @@ static sigjmp_buf sig_jb;
 /* Fixes the fault and returns: rt_sigreturn resumes the faulting access. */
 static void on_segv_fix(int sig, siginfo_t *si, void *uc)
 {
-	sig_hits += ((uintptr_t)si->si_addr & ~(uintptr_t)4095) == (uintptr_t)sig_page && sig == SIGSEGV;
+	sig_hits +=
+	    ((uintptr_t)si->si_addr & ~(uintptr_t)4095) == (uintptr_t)sig_page && sig == SIGSEGV;
 	mprotect((void *)sig_page, 4096, PROT_READ | PROT_WRITE);
 }
 
@@ -143,7 +145,7 @@ static void on_segv_jump(int sig, siginfo_t *si, void *uc)
 static int mode_signal(void)
 {
 	static uint8_t alt[65536];
-	stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt) };
+	stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt)};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_segv_fix;
@@ -204,7 +206,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(m, "guard")) { /* a PROT_NONE guard page must fault */
-		volatile uint8_t *g = mmap(NULL, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		volatile uint8_t *g =
+		    mmap(NULL, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		fflush(stdout);
 		return g == MAP_FAILED ? 3 : g[4096];
 	}

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kvm-bench run|cold|rtt|measure ELF [ARGS]\n");
 		return 2;
 	}
-	struct kvm_keep_opts o = { .stdio = { 0, 1, 2 }, .keep_fd = -1, .mem_size = mem_size() };
+	struct kvm_keep_opts o = {.stdio = {0, 1, 2}, .keep_fd = -1, .mem_size = mem_size()};
 	o.exec = slurp(argv[2], &o.exec_len);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (!strcmp(argv[1], "run")) {
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	long n = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
 	o.stdio[1] = devnull;
 	if (!strcmp(argv[1], "cold")) {
-		const char *args[] = { "guest", "exit", "0", NULL };
+		const char *args[] = {"guest", "exit", "0", NULL};
 		n = n > 0 ? n : 50;
 		double *t = calloc((size_t)n, sizeof(double));
 		o.argv = args;
@@ -119,7 +119,8 @@ int main(int argc, char **argv)
 			t[i] = now() - t0;
 		}
 		qsort(t, (size_t)n, sizeof(double), cmp);
-		printf("kvm cold start (ELF %s, exit 0): median %.2f ms, min %.2f ms, max %.2f ms over %ld runs\n",
+		printf("kvm cold start (ELF %s, exit 0): median %.2f ms, min %.2f ms, max %.2f ms "
+		       "over %ld runs\n",
 		       argv[2], t[n / 2] * 1e3, t[0] * 1e3, t[n - 1] * 1e3, n);
 		return 0;
 	}
@@ -127,9 +128,9 @@ int main(int argc, char **argv)
 		char count[32];
 		n = n > 0 ? n : 100000;
 		snprintf(count, sizeof(count), "%ld", n);
-		const char *args[] = { "guest", "writes", count, NULL };
-		const char *zero[] = { "guest", "writes", "0", NULL };
-		struct kvm_keep_stats s0 = { 0 }, s1 = { 0 };
+		const char *args[] = {"guest", "writes", count, NULL};
+		const char *zero[] = {"guest", "writes", "0", NULL};
+		struct kvm_keep_stats s0 = {0}, s1 = {0};
 		o.argv = zero;
 		if (run(&o, &s0) != 0)
 			return 1;
@@ -143,9 +144,10 @@ int main(int argc, char **argv)
 		native(argv[2], (char *const *)args, devnull);
 		double t2 = now();
 		double nat_us = ((t2 - t1) - (t1 - t0)) * 1e6 / (double)n;
-		printf("sallyport round trip (write 1 byte to /dev/null, %ld calls): kvm %.2f us/call "
-		       "(%lu exits), native process %.3f us/call\n",
-		       n, kvm_us, (unsigned long)(s1.exits - s0.exits), nat_us);
+		printf(
+		    "sallyport round trip (write 1 byte to /dev/null, %ld calls): kvm %.2f us/call "
+		    "(%lu exits), native process %.3f us/call\n",
+		    n, kvm_us, (unsigned long)(s1.exits - s0.exits), nat_us);
 		return 0;
 	}
 	fprintf(stderr, "kvm-bench: unknown command %s\n", argv[1]);

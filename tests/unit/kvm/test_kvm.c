@@ -52,8 +52,12 @@ static void run_guest(struct run *r, const char *const *argv, const char *in)
 		assert_int_equal(write(inf, in, strlen(in)), (ssize_t)strlen(in));
 	lseek(inf, 0, SEEK_SET);
 	struct kvm_keep_opts o = {
-		.exec = guest, .exec_len = guest_len, .argv = argv,
-		.stdio = { inf, out, 2 }, .keep_fd = -1, .mem_size = 64UL << 20,
+	    .exec = guest,
+	    .exec_len = guest_len,
+	    .argv = argv,
+	    .stdio = {inf, out, 2},
+	    .keep_fd = -1,
+	    .mem_size = 64UL << 20,
 	};
 	r->code = -1;
 	r->rc = kvm_keep_run(&o, &r->code, NULL);
@@ -68,7 +72,7 @@ static void run_guest(struct run *r, const char *const *argv, const char *in)
 static void hello(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "hello", NULL };
+	const char *argv[] = {"guest", "hello", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.rc, 0);
@@ -79,7 +83,7 @@ static void hello(void **state)
 static void exit_code(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "exit", "42", NULL };
+	const char *argv[] = {"guest", "exit", "42", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.rc, 0);
@@ -89,7 +93,7 @@ static void exit_code(void **state)
 static void syscalls_in_shim(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "misc", NULL };
+	const char *argv[] = {"guest", "misc", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.code, 0);
@@ -99,7 +103,7 @@ static void syscalls_in_shim(void **state)
 static void memory(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "mem", NULL };
+	const char *argv[] = {"guest", "mem", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.code, 0);
@@ -109,7 +113,7 @@ static void memory(void **state)
 static void signals_delivered_and_returned(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "signal", NULL };
+	const char *argv[] = {"guest", "signal", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.rc, 0);
@@ -120,7 +124,7 @@ static void signals_delivered_and_returned(void **state)
 static void stdin_echo(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "echo", NULL };
+	const char *argv[] = {"guest", "echo", NULL};
 	const char *text = "line one\nline two\n";
 	struct run r;
 	run_guest(&r, argv, text);
@@ -130,7 +134,7 @@ static void stdin_echo(void **state)
 
 static void expect_fault(const char *mode, int code)
 {
-	const char *argv[] = { "guest", mode, NULL };
+	const char *argv[] = {"guest", mode, NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.rc, 0);
@@ -150,12 +154,12 @@ static void faults_end_the_keep(void **state)
 static void evidence_carries_measurement_and_nonce(void **state)
 {
 	skip_unless_kvm();
-	const char *argv[] = { "guest", "getatt", NULL };
+	const char *argv[] = {"guest", "getatt", NULL};
 	struct run r;
 	run_guest(&r, argv, NULL);
 	assert_int_equal(r.code, 0);
-	struct kvm_keep_opts o = { .exec = guest, .exec_len = guest_len, .argv = argv,
-				   .mem_size = 64UL << 20 };
+	struct kvm_keep_opts o = {
+	    .exec = guest, .exec_len = guest_len, .argv = argv, .mem_size = 64UL << 20};
 	uint8_t d[KVM_DIGEST_LEN];
 	char expect[256] = "getatt 128 ENXKVMv1 nonce-ok=1 digest=";
 	assert_int_equal(kvm_measure(&o, d), 0);
@@ -168,9 +172,9 @@ static void evidence_carries_measurement_and_nonce(void **state)
 static void measurement_is_deterministic_and_binding(void **state)
 {
 	/* Needs no /dev/kvm. */
-	const char *argv[] = { "guest", NULL };
-	struct kvm_keep_opts o = { .exec = guest, .exec_len = guest_len, .argv = argv,
-				   .mem_size = 64UL << 20 };
+	const char *argv[] = {"guest", NULL};
+	struct kvm_keep_opts o = {
+	    .exec = guest, .exec_len = guest_len, .argv = argv, .mem_size = 64UL << 20};
 	uint8_t a[48], b[48], c[48], d[48], e[48];
 	assert_int_equal(kvm_measure(&o, a), 0);
 	assert_int_equal(kvm_measure(&o, b), 0);
@@ -179,7 +183,7 @@ static void measurement_is_deterministic_and_binding(void **state)
 	assert_int_equal(kvm_measure(&o, c), 0);
 	assert_memory_not_equal(a, c, 48);
 	o.mem_size = 64UL << 20;
-	const char *argv2[] = { "guest", "x", NULL };
+	const char *argv2[] = {"guest", "x", NULL};
 	o.argv = argv2;
 	assert_int_equal(kvm_measure(&o, d), 0);
 	assert_memory_not_equal(a, d, 48);
@@ -197,7 +201,7 @@ static void measurement_is_deterministic_and_binding(void **state)
 static void bad_images_are_refused(void **state)
 {
 	uint8_t d[48];
-	struct kvm_keep_opts o = { .exec = guest, .exec_len = guest_len, .mem_size = 64UL << 20 };
+	struct kvm_keep_opts o = {.exec = guest, .exec_len = guest_len, .mem_size = 64UL << 20};
 	size_t shim_len;
 	const uint8_t *shim = kvm_shim_image(&shim_len);
 	assert_true(shim_len > 4096 && shim_len < 500000);
@@ -219,8 +223,11 @@ static void not_an_elf_faults_cleanly(void **state)
 	skip_unless_kvm();
 	static const char junk[8192] = "this is not an ELF file";
 	int code = -1;
-	struct kvm_keep_opts o = { .exec = junk, .exec_len = sizeof(junk), .stdio = { -1, -1, -1 },
-				   .keep_fd = -1, .mem_size = 64UL << 20 };
+	struct kvm_keep_opts o = {.exec = junk,
+	                          .exec_len = sizeof(junk),
+	                          .stdio = {-1, -1, -1},
+	                          .keep_fd = -1,
+	                          .mem_size = 64UL << 20};
 	assert_int_equal(kvm_keep_run(&o, &code, NULL), ENARX_E_KEEP_FAULT);
 }
 
@@ -239,17 +246,17 @@ int main(void)
 	guest = mmap(NULL, guest_len, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(hello),
-		cmocka_unit_test(exit_code),
-		cmocka_unit_test(syscalls_in_shim),
-		cmocka_unit_test(memory),
-		cmocka_unit_test(stdin_echo),
-		cmocka_unit_test(signals_delivered_and_returned),
-		cmocka_unit_test(faults_end_the_keep),
-		cmocka_unit_test(evidence_carries_measurement_and_nonce),
-		cmocka_unit_test(measurement_is_deterministic_and_binding),
-		cmocka_unit_test(bad_images_are_refused),
-		cmocka_unit_test(not_an_elf_faults_cleanly),
+	    cmocka_unit_test(hello),
+	    cmocka_unit_test(exit_code),
+	    cmocka_unit_test(syscalls_in_shim),
+	    cmocka_unit_test(memory),
+	    cmocka_unit_test(stdin_echo),
+	    cmocka_unit_test(signals_delivered_and_returned),
+	    cmocka_unit_test(faults_end_the_keep),
+	    cmocka_unit_test(evidence_carries_measurement_and_nonce),
+	    cmocka_unit_test(measurement_is_deterministic_and_binding),
+	    cmocka_unit_test(bad_images_are_refused),
+	    cmocka_unit_test(not_an_elf_faults_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
