@@ -98,8 +98,9 @@ static void idt_init(void)
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
-/* SSE is on from boot (host sets CR4.OSFXSR); AVX and AVX-512 need
- * CR4.OSXSAVE and XCR0, which only the guest can set. */
+/* CR4 and XCR0: SSE is on from boot (host sets CR4.OSFXSR); AVX and
+ * AVX-512 need CR4.OSXSAVE and XCR0, which only the guest can set; SMEP when
+ * the CPU has it. */
 static void fpu_init(void)
 {
 	uint32_t r[4];
@@ -110,6 +111,13 @@ static void fpu_init(void)
 	bool xsave = r[2] & (1U << 26);
 	if (xsave)
 		cr4 |= 1UL << 18; /* OSXSAVE */
+	cpuid(0, 0, r);
+	if (r[0] >= 7) {
+		uint32_t f[4];
+		cpuid(7, 0, f);
+		if (f[1] & (1U << 7))
+			cr4 |= 1UL << 20; /* SMEP: the shim never runs user pages */
+	}
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
 	if (!xsave)
 		return;
