@@ -32,6 +32,7 @@ typedef struct {
 	int64_t isv_prod_id; /* -1: any */
 	int64_t min_isv_svn;
 	bool require_qe_identity;
+	time_t min_tcb_date; /* 0: any */
 } intel_rules;
 
 typedef struct {
@@ -51,6 +52,7 @@ struct enarx_policy {
 	uint32_t snp_vmpl_mask;
 	int64_t snp_min_tcb[5]; /* bl tee snp ucode fmc; -1 unset */
 	int64_t snp_min_guest_svn, snp_min_abi_major, snp_min_abi_minor;
+	unsigned snp_min_fw[3]; /* major, minor, build of CURRENT firmware */
 	bool snp_allow_vcek, snp_allow_vlek;
 	hexlist snp_id_key, snp_author_key, snp_host_data, snp_family_id, snp_image_id;
 	int64_t snp_max_platform_info;                   /* -1: any */
@@ -240,6 +242,18 @@ static int parse_snp(struct pctx *x, enarx_policy *p)
 		return want_bool(x, &p->snp_require_chip_id);
 	if (strcmp(k, "min_guest_svn") == 0)
 		return want_int(x, 0, UINT32_MAX, &p->snp_min_guest_svn);
+	if (strcmp(k, "min_firmware") == 0) {
+		unsigned maj, min, build;
+		char tail;
+		if (v->type != TOML_STRING ||
+		    sscanf(v->s, "%u.%u.%u%c", &maj, &min, &build, &tail) != 3 || maj > 255 ||
+		    min > 255 || build > 255)
+			return perr(x, "expected \"MAJOR.MINOR.BUILD\"");
+		p->snp_min_fw[0] = maj;
+		p->snp_min_fw[1] = min;
+		p->snp_min_fw[2] = build;
+		return 0;
+	}
 	if (strcmp(k, "min_abi") == 0) {
 		unsigned maj, min;
 		char tail;
@@ -331,6 +345,15 @@ static int parse_intel(struct pctx *x, enarx_policy *p, intel_rules *r, bool tdx
 			r->advisories[r->n_adv++] = d;
 		}
 		r->adv_set = true;
+		return 0;
+	}
+	if (strcmp(k, "min_tcb_date") == 0) {
+		char buf[40];
+		if (v->type != TOML_STRING || strlen(v->s) != 10)
+			return perr(x, "expected \"YYYY-MM-DD\"");
+		snprintf(buf, sizeof(buf), "%sT00:00:00Z", v->s);
+		if (attest_parse_time(buf, &r->min_tcb_date))
+			return perr(x, "expected \"YYYY-MM-DD\"");
 		return 0;
 	}
 	if (strcmp(k, "require_qe_identity") == 0)
@@ -497,6 +520,13 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 	if (maj * 256 + min > (unsigned)s->current_major * 256 + s->current_minor)
 		return rej(why, n, "snp: guest policy ABI %u.%u > firmware %u.%u", maj, min,
 		           s->current_major, s->current_minor);
+	unsigned fw =
+	    (unsigned)s->current_major << 16 | (unsigned)s->current_minor << 8 | s->current_build;
+	unsigned minfw = p->snp_min_fw[0] << 16 | p->snp_min_fw[1] << 8 | p->snp_min_fw[2];
+	if (fw < minfw)
+		return rej(why, n, "snp.min_firmware: firmware %u.%u.%u < %u.%u.%u",
+		           s->current_major, s->current_minor, s->current_build, p->snp_min_fw[0],
+		           p->snp_min_fw[1], p->snp_min_fw[2]);
 	if (!p->snp_allow_provisional &&
 	    (s->committed_tcb.raw != s->current_tcb.raw || s->committed_major != s->current_major ||
 	     s->committed_minor != s->current_minor || s->committed_build != s->current_build))
@@ -564,6 +594,13 @@ static int check_intel(const enarx_policy *p, const enarx_claims *c, char *why, 
 		return rej(why, n, "%s.tcb_status: TCB status %s not accepted%s", sec,
 		           enarx_tcb_status_name(q->tcb_status),
 		           q->tcb_info_checked ? "" : " (no TCB info collateral given)");
+	if (r->min_tcb_date) {
+		time_t d = 0;
+		if (!q->tcb_date[0] || attest_parse_time(q->tcb_date, &d) || d < r->min_tcb_date)
+			return rej(why, n,
+			           "%s.min_tcb_date: TCB level date \"%s\" is older than required",
+			           sec, q->tcb_date);
+	}
 	if (r->require_qe_identity && !q->qe_identity_checked)
 		return rej(why, n, "%s.require_qe_identity: no QE identity collateral was checked",
 		           sec);

@@ -176,6 +176,9 @@ static void test_snp_rules(void **state)
 	expect_reject("[snp]\nmin_guest_svn = 5\n", c, "snp.min_guest_svn", "GUEST_SVN 4 < 5");
 	expect_reject("[snp]\nmin_abi = \"1.0\"\n", c, "snp.min_abi", "0.31 < 1.0");
 	expect_reject("[snp]\nallow_smt = false\n", c, "snp.allow_smt", "POLICY.SMT=1");
+	expect_reject("[snp]\nmin_firmware = \"1.52.5\"\n", c, "snp.min_firmware",
+	              "1.52.4 < 1.52.5");
+	expect_accept("[snp]\nmin_firmware = \"1.52.4\"\n", c);
 	expect_reject("[snp]\nsigning_keys = [\"VLEK\"]\n", c, "snp.signing_keys", "VCEK");
 	expect_reject("[snp]\nid_key_digests = [\"" /* 48 zero bytes */
 	              "000000000000000000000000000000000000000000000000"
@@ -282,6 +285,9 @@ static void test_intel_rules(void **state)
 	assert_int_equal(enarx_attest_verify(A, ev, T("2025-07-01"), &c), 0);
 	expect_accept("", c);
 	expect_reject("[tdx]\ntcb_status = [\"OutOfDate\"]\n", c, "tdx.tcb_status", "UpToDate");
+	expect_accept("[tdx]\nmin_tcb_date = \"2024-01-01\"\n", c);
+	expect_reject("[tdx]\nmin_tcb_date = \"2030-01-01\"\n", c, "tdx.min_tcb_date", NULL);
+	expect_error("[tdx]\nmin_tcb_date = \"2030\"\n", "YYYY-MM-DD");
 	expect_reject("[tdx]\nmrsigner = [\"" /* 48 bytes */
 	              "111111111111111111111111111111111111111111111111"
 	              "111111111111111111111111111111111111111111111111\"]\n",
