@@ -306,17 +306,24 @@ static int64_t sys_fstat(uint64_t fd, uint64_t st)
 	return sp_call(5, a, 2, 0);
 }
 
+/* poll/ppoll: the pollfd array goes through a copy, and only revents come
+ * back to the caller (the host cannot rewrite fd or events). */
 static int64_t sys_poll(uint64_t num, uint64_t fds, uint64_t n, uint64_t t, uint64_t mask)
 {
+	static uint64_t pf[1024];
 	if (n > 1024 || !uout(fds, n * 8))
 		return -EFAULT;
 	if (num == 271 && t && !uin(t, 16))
 		return -EFAULT;
-	struct sp_arg a[4] = {B(SP_INOUT, n ? fds : 0, n * 8), V(n),
+	memcpy(pf, (const void *)fds, n * 8);
+	struct sp_arg a[4] = {B(SP_INOUT, n ? pf : 0, n * 8), V(n),
 	                      num == 7 ? (struct sp_arg)V(t) : (struct sp_arg)B(SP_IN, t, 16),
 	                      B(SP_IN, 0, 0)};
 	(void)mask; /* signal masks are not forwarded */
-	return sp_call(num, a, num == 7 ? 3 : 4, n);
+	int64_t r = sp_call(num, a, num == 7 ? 3 : 4, n);
+	for (uint64_t i = 0; r >= 0 && i < n; i++)
+		memcpy((uint8_t *)fds + i * 8 + 6, (const uint8_t *)&pf[i] + 6, 2);
+	return r;
 }
 
 static int64_t sys_ioctl(uint64_t fd, uint64_t req, uint64_t arg)

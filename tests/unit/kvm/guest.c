@@ -3,6 +3,7 @@
  * the shim must provide, one mode per argv[1]. Built with the host compiler
  * (-static) and run inside a Keep by test_kvm.c and kvm-bench. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -86,6 +87,10 @@ static int mode_misc(void)
 	errno = 0;
 	if (syscall(999) != -1 || errno != ENOSYS)
 		return fail("unknown syscall not ENOSYS");
+	struct pollfd pf[2] = {{.fd = 1, .events = POLLOUT}, {.fd = 77, .events = POLLIN}};
+	if (poll(pf, 2, 0) != 2 || !(pf[0].revents & POLLOUT) || pf[1].revents != POLLNVAL ||
+	    pf[1].fd != 77)
+		return fail("poll");
 	printf("misc ok %s %s pid=%d\n", u.sysname, u.machine, (int)getpid());
 	return 0;
 }
