@@ -65,17 +65,22 @@ static int load_segment(const struct phdr *ph, uint64_t img_gpa, const uint8_t *
 {
 	uint64_t start = ph->vaddr + base, fend = start + ph->filesz;
 	bool share = !(ph->flags & PF_W);
-	for (uint64_t va = PAGE_ALIGN_DOWN(start); va < fend; va += PAGE) {
-		uint64_t off = ph->offset + (va - start); /* may be below offset for va < start */
+	uint64_t va = PAGE_ALIGN_DOWN(start);
+	while (va < fend) {
+		uint64_t off = ph->offset + (va - start);
 		if (share && va >= start && va + PAGE <= fend && !mm_present(va)) {
-			if (mm_map_page(va, img_gpa + off))
+			/* The run of whole file pages: mapped in one pass. */
+			uint64_t n = (PAGE_ALIGN_DOWN(fend) - va) / PAGE;
+			if (mm_map_pages(va, img_gpa + off, n))
 				return -10;
+			va += n * PAGE;
 			continue;
 		}
 		uint64_t s = va > start ? va : start, e = va + PAGE < fend ? va + PAGE : fend;
 		if (mm_populate(va, PAGE))
 			return -10;
 		memcpy((void *)s, img + ph->offset + (s - start), e - s);
+		va += PAGE;
 	}
 	return 0;
 }

@@ -100,13 +100,20 @@ static void flush_tlb(void)
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
 
-/* A large page: level 1 = 2 MiB, level 2 = 1 GiB. */
-static void map_large(uint64_t va, uint64_t pa, int level, uint64_t flags)
+/* Maps [pa, pa + len) at va with large pages (level 1 = 2 MiB, level 2 =
+ * 1 GiB), filling each table in one pass: where the shim is emulated (PVM)
+ * every instruction counts, and a walk per entry costs 512 times more. */
+static void map_large(uint64_t va, uint64_t pa, uint64_t len, int level, uint64_t flags)
 {
-	uint64_t *e = walk(va, level, true, 0);
-	if (!e)
-		shim_panic("out of memory building page tables");
-	*e = pa | PTE_P | PTE_W | PTE_PS | flags;
+	uint64_t step = 1UL << (12 + 9 * level);
+	for (uint64_t done = 0; done < len;) {
+		uint64_t *e = walk(va + done, level, true, 0);
+		if (!e)
+			shim_panic("out of memory building page tables");
+		unsigned first = (unsigned)(((va + done) >> (12 + 9 * level)) & 511);
+		for (unsigned i = first; i < 512 && done < len; i++, done += step)
+			e[i - first] = (pa + done) | PTE_P | PTE_W | PTE_PS | flags;
+	}
 }
 
 static bool have_1g_pages(void)
@@ -132,12 +139,8 @@ void mm_init(const struct shim_boot_info *bi)
 	 * is linked; then the direct map of all RAM, never executable. */
 	uint64_t window = ram_end < (1UL << 30) ? ram_end : (1UL << 30);
 	int level = have_1g_pages() ? 2 : 1;
-	uint64_t step = 1UL << (12 + 9 * level);
-	/* Few entries: each one is costly where the shim is emulated (PVM). */
-	for (uint64_t pa = 0; pa < window; pa += step)
-		map_large(SHIM_KERNEL_BASE + pa, pa, level, PTE_G);
-	for (uint64_t pa = 0; pa < ram_end; pa += step)
-		map_large(SHIM_DIRECT_MAP + pa, pa, level, PTE_G | PTE_NX);
+	map_large(SHIM_KERNEL_BASE, 0, window, level, PTE_G);
+	map_large(SHIM_DIRECT_MAP, 0, ram_end, level, PTE_G | PTE_NX);
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_pa) : "memory");
 	direct_ready = true;
 }
@@ -379,6 +382,29 @@ bool mm_fault(uint64_t addr, uint64_t error)
 	*pte = pa | prot_flags(prot);
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 	return true;
+}
+
+int mm_map_pages(uint64_t va, uint64_t pa, uint64_t n)
+{
+	int i = vma_index(va);
+	if (i >= nvma || vmas[i].start > va || (va & (PAGE - 1)) || n > (vmas[i].end - va) / PAGE)
+		return -22;
+	uint64_t flags = prot_flags(vmas[i].prot);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t *pte = walk(va + done * PAGE, 0, true, PTE_U);
+		if (!pte)
+			return -12;
+		unsigned first = (unsigned)(((va + done * PAGE) >> 12) & 511);
+		/* Fresh, never-present entries: no TLB entry to flush. */
+		for (unsigned k = first; k < 512 && done < n; k++, done++) {
+			uint64_t *e = pte + (k - first);
+			if (*e & (PTE_P | PTE_PARKED))
+				mm_free_page(*e & PTE_ADDR);
+			*e = (pa + done * PAGE) | flags;
+		}
+	}
+	flush_tlb();
+	return 0;
 }
 
 int mm_map_page(uint64_t va, uint64_t pa)

@@ -113,6 +113,8 @@ uint64_t mm_find_gap(uint64_t len, uint64_t hint); /* 0 if none */
 int mm_populate(uint64_t start, uint64_t len);     /* fault pages in now */
 /* Maps RAM page pa at user page va (inside an area, with its protection). */
 int mm_map_page(uint64_t va, uint64_t pa);
+/* Maps n consecutive RAM pages from pa at va (one area, its protection). */
+int mm_map_pages(uint64_t va, uint64_t pa, uint64_t n);
 bool mm_present(uint64_t va);
 bool mm_user_ok(uint64_t addr, uint64_t len, bool write);
 /* Handles a page fault at addr; true if resolved. */
