@@ -52,7 +52,8 @@ struct layout {
 
 const void *kvm_shim_image(size_t *len)
 {
-	*len = (size_t)(enarx_shim_kvm_end - enarx_shim_kvm_start);
+	/* Two linker symbols around one blob: compare them as addresses. */
+	*len = (size_t)((uintptr_t)enarx_shim_kvm_end - (uintptr_t)enarx_shim_kvm_start);
 	return enarx_shim_kvm_start;
 }
 
