@@ -416,8 +416,10 @@ static int snp_check_chip(const attest_cache_entry *ce, enarx_snp_claims *s, att
 	s->chip_id_checked = false;
 	if (ce->signer == SIGNER_VLEK)
 		return 0; /* VLEKs carry cspID, no hwID */
-	/* MASK_CHIP_ID (KEY_INFO bit 1): the firmware zeroed CHIP_ID on purpose */
-	bool masked = (s->key_info & 2) != 0;
+	/* A host may set MaskChipId (SNP_CONFIG), and then CHIP_ID is all zero; KEY_INFO
+	 * bit 1 (MASK_CHIP_KEY) masks the chip key. The report signature still binds
+	 * the report to this VCEK; only the hwID comparison is impossible. */
+	bool masked = (s->key_info & 2) || all_zero(s->chip_id, 64);
 	if (masked)
 		return 0;
 	size_t want = ce->product == PROD_TURIN ? 8 : 64;
