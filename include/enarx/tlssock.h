@@ -77,6 +77,10 @@ enum {
 	 * "EXPORTER-Channel-Binding", no context) for GSS-API, SASL or an
 	 * application protocol to bind its authentication to this channel. */
 	TLS_CHANNEL_BINDING = 27,
+	/* S bytes "name\0chain-file\0key-file": a server certificate for clients
+	 * whose SNI is name ("*.example.org" matches one label); the main chain
+	 * serves everyone else.  Up to 8 names per listener. */
+	TLS_SNI_CERT = 28,
 	/* S int: 1 disables certificate and host name verification.  Refused
 	 * with EPERM when the system policy says allow-insecure = no. */
 	TLS_INSECURE_NO_VERIFY = 100,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
@@ -81,6 +82,11 @@ void ts__conf_unref(struct ts_conf *c)
 	xfree(c->sigalgs);
 	xfree(c->suites13);
 	xfree(c->ciphers12);
+	for (unsigned i = 0; i < c->n_sni; i++) {
+		xfree(c->sni_name[i]);
+		xfree(c->sni_cert[i]);
+		xfree(c->sni_key[i]);
+	}
 	SSL_CTX_free(c->ctx);
 	ts__wipe(c, sizeof(*c)); /* includes psk_key */
 	xfree(c);
@@ -133,6 +139,12 @@ static struct ts_conf *conf_dup(const struct ts_conf *o)
 	bad |= dup_str(&c->sigalgs, o->sigalgs);
 	bad |= dup_str(&c->suites13, o->suites13);
 	bad |= dup_str(&c->ciphers12, o->ciphers12);
+	for (unsigned i = 0; i < o->n_sni; i++) {
+		bad |= dup_str(&c->sni_name[i], o->sni_name[i]);
+		bad |= dup_str(&c->sni_cert[i], o->sni_cert[i]);
+		bad |= dup_str(&c->sni_key[i], o->sni_key[i]);
+		c->n_sni = i + 1;
+	}
 	if (bad) {
 		ts__conf_unref(c);
 		return NULL;
@@ -418,6 +430,11 @@ static int cache_key(const struct ts_conf *c, bool server, bool dtls, char *k)
 		snprintf(alpn + 2 * i, 3, "%02x", c->alpn[i]);
 	snprintf(ints, sizeof(ints), "%d.%d.%d.%d.%d.%d.%d", server, dtls, c->require_peer_cert,
 	         c->tickets, c->min_version, c->insecure_no_verify, c->psk_key_len != 0);
+	for (unsigned i = 0; i < c->n_sni; i++)
+		if (key_add(k, &off, "sn", c->sni_name[i]) ||
+		    key_file(k, &off, "sc", c->sni_cert[i]) ||
+		    key_file(k, &off, "sk", c->sni_key[i]))
+			return -1;
 	return key_add(k, &off, "i", ints) || key_file(k, &off, "tf", c->trust_file) ||
 	       key_add(k, &off, "td", c->trust_dir) || key_file(k, &off, "cf", c->cert_file) ||
 	       key_file(k, &off, "kf", c->key_file) || key_add(k, &off, "a", alpn) ||
@@ -457,6 +474,112 @@ static void cache_put(const char *key, SSL_CTX *ctx)
 }
 
 static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls);
+
+/* ---- server certificates chosen by SNI ----
+ * Each TLS_SNI_CERT entry gets its own context (same options, other chain
+ * and key); the main context's servername callback switches to it. The
+ * table hangs off the main context and is freed with it. */
+struct sni_table {
+	unsigned n;
+	char *name[TS_SNI_MAX];
+	SSL_CTX *ctx[TS_SNI_MAX];
+};
+
+static int sni_index = -1;
+static pthread_once_t sni_once = PTHREAD_ONCE_INIT;
+
+static void sni_table_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                           void *argp)
+{
+	struct sni_table *t = ptr;
+
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->n; i++) {
+		xfree(t->name[i]);
+		SSL_CTX_free(t->ctx[i]);
+	}
+	xfree(t);
+}
+
+static void sni_init(void)
+{
+	sni_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, sni_table_free);
+}
+
+/* "*.example.org" matches one extra leftmost label. */
+static bool sni_match(const char *pattern, const char *name)
+{
+	const char *dot;
+
+	if (strcasecmp(pattern, name) == 0)
+		return true;
+	if (strncmp(pattern, "*.", 2) != 0 || !(dot = strchr(name, '.')) || dot == name)
+		return false;
+	return strcasecmp(pattern + 1, dot) == 0;
+}
+
+static int sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	struct sni_table *t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), sni_index);
+
+	(void)alert;
+	(void)arg;
+	if (!name || !t)
+		return SSL_TLSEXT_ERR_OK; /* main certificate */
+	for (unsigned i = 0; i < t->n; i++)
+		if (sni_match(t->name[i], name)) {
+			SSL_set_SSL_CTX(ssl, t->ctx[i]);
+			break;
+		}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Builds one context per SNI entry and installs the callback on main. */
+static int sni_setup(struct ts_sock *s, SSL_CTX *main_ctx, bool dtls)
+{
+	struct ts_conf *orig = s->conf;
+	struct sni_table *t;
+	int rc = 0;
+
+	if (orig->n_sni == 0)
+		return 0;
+	pthread_once(&sni_once, sni_init);
+	t = xcalloc(1, sizeof(*t));
+	if (!t || sni_index < 0 || !SSL_CTX_set_ex_data(main_ctx, sni_index, t)) {
+		xfree(t);
+		return ts__fail(s, ENOMEM, "cannot set up SNI certificates");
+	}
+	for (unsigned i = 0; i < orig->n_sni && rc == 0; i++) {
+		struct ts_conf *tmp = conf_dup(orig);
+
+		if (!tmp)
+			return ts__fail(s, ENOMEM, "cannot set up SNI certificates");
+		xfree(tmp->cert_file);
+		xfree(tmp->key_file);
+		tmp->cert_file = xstrdup(orig->sni_cert[i]);
+		tmp->key_file = xstrdup(orig->sni_key[i]);
+		for (unsigned j = 0; j < tmp->n_sni; j++) {
+			xfree(tmp->sni_name[j]);
+			xfree(tmp->sni_cert[j]);
+			xfree(tmp->sni_key[j]);
+		}
+		tmp->n_sni = 0;
+		s->conf = tmp; /* build the sub-context from the copy */
+		t->ctx[i] = tmp->cert_file && tmp->key_file ? ctx_build(s, true, dtls) : NULL;
+		s->conf = orig;
+		ts__conf_unref(tmp);
+		t->name[i] = xstrdup(orig->sni_name[i]);
+		t->n = i + 1;
+		if (!t->ctx[i] || !t->name[i])
+			rc = t->ctx[i] ? ts__fail(s, ENOMEM, "cannot set up SNI certificates") : -1;
+	}
+	if (rc == 0)
+		SSL_CTX_set_tlsext_servername_callback(main_ctx, sni_cb);
+	return rc;
+}
 
 SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls)
 {
@@ -508,7 +631,7 @@ static SSL_CTX *ctx_build(struct ts_sock *s, bool server, bool dtls)
 		SSL_CTX_set_security_level(ctx, 2);
 	if (set_versions(s, ctx, p, dtls) || set_algorithms(s, ctx, p) ||
 	    set_identity(s, ctx, server) || set_trust(s, ctx, server) ||
-	    set_extras(s, ctx, server, dtls)) {
+	    set_extras(s, ctx, server, dtls) || (server && sni_setup(s, ctx, dtls))) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

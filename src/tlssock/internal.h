@@ -16,6 +16,8 @@
 
 #include "tlssock/policy.h"
 
+#define TS_SNI_MAX 8 /* TLS_SNI_CERT entries per listener */
+
 /* The real calls.  Everything the library does to a kernel descriptor goes
  * through this table so the preload build never re-enters itself. */
 struct ts_sys {
@@ -70,6 +72,12 @@ struct ts_conf {
 	char *sigalgs;
 	char *suites13;
 	char *ciphers12;
+	/* TLS_SNI_CERT entries: chain and key served to clients asking for
+	 * sni_name[i] (exact, or "*.suffix"); the main chain otherwise. */
+	unsigned n_sni;
+	char *sni_name[TS_SNI_MAX];
+	char *sni_cert[TS_SNI_MAX];
+	char *sni_key[TS_SNI_MAX];
 	int insecure_no_verify;
 	int timeout_ms;
 	SSL_CTX *ctx; /* built on first handshake, then frozen */

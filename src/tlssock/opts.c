@@ -108,6 +108,71 @@ static int set_list(struct ts_sock *s, char **slot, const struct ts_list *allowe
 	return 0;
 }
 
+/* TLS_SNI_CERT: "name\0chain-file\0key-file" (last NUL optional).  An entry
+ * with a name already present replaces it. */
+static char *dup_n(const char *p, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	if (d) {
+		memcpy(d, p, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+static int set_sni_cert(struct ts_conf *c, const void *val, socklen_t len)
+{
+	const char *v = val, *part[3];
+	size_t n = len, off = 0, plen[3];
+	char *name, *cert, *key;
+	unsigned slot;
+
+	if (!val || n == 0 || n > 3 * OPT_STR_MAX)
+		return -EINVAL;
+	if (v[n - 1] == '\0')
+		n--;
+	for (int i = 0; i < 3; i++) {
+		const char *end = memchr(v + off, '\0', n - off);
+
+		part[i] = v + off;
+		plen[i] = end ? (size_t)(end - part[i]) : n - off;
+		if (plen[i] == 0 || plen[i] > OPT_STR_MAX || (i < 2) != (end != NULL))
+			return -EINVAL;
+		off += plen[i] + 1;
+	}
+	name = dup_n(part[0], plen[0]);
+	cert = dup_n(part[1], plen[1]);
+	key = dup_n(part[2], plen[2]);
+	if (!name || !cert || !key) {
+		xfree(name);
+		xfree(cert);
+		xfree(key);
+		return -ENOMEM;
+	}
+	for (slot = 0; slot < c->n_sni; slot++)
+		if (strlen(c->sni_name[slot]) == plen[0] &&
+		    strncasecmp(c->sni_name[slot], part[0], plen[0]) == 0)
+			break;
+	if (slot == TS_SNI_MAX) {
+		xfree(name);
+		xfree(cert);
+		xfree(key);
+		return -ENOSPC;
+	}
+	if (slot == c->n_sni) {
+		c->sni_name[slot] = c->sni_cert[slot] = c->sni_key[slot] = NULL;
+		c->n_sni++;
+	}
+	xfree(c->sni_name[slot]);
+	xfree(c->sni_cert[slot]);
+	xfree(c->sni_key[slot]);
+	c->sni_name[slot] = name;
+	c->sni_cert[slot] = cert;
+	c->sni_key[slot] = key;
+	return 0;
+}
+
 /* TLS_CIPHER_SUITES: one list; "TLS_*" names are TLS 1.3 suites, the
  * others TLS 1.2 (OpenSSL names).  Each must be allowed by the policy. */
 static int set_suites(struct ts_sock *s, const struct ts_policy *p, const void *val, socklen_t len)
@@ -235,6 +300,7 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 		c->psk_key_len = len;
 		return 0;
 	case TLS_SESSION: return set_bytes_secret(&c->session, &c->session_len, val, len, 65536);
+	case TLS_SNI_CERT: return set_sni_cert(c, val, len);
 	case TLS_GROUPS: return set_list(s, &c->groups, &p->groups, val, len);
 	case TLS_SIGNATURE_ALGORITHMS: return set_list(s, &c->sigalgs, &p->sigalgs, val, len);
 	case TLS_CIPHER_SUITES: return set_suites(s, p, val, len);

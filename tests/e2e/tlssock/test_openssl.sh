@@ -164,6 +164,19 @@ tap_like "server: peer (client) certificate readable" "$log" "peer_cert_der=[1-9
 tap_like "server: missing client cert reported with a precise errno" "$log" "accept-error errno=EPROTO|read-error errno=(EPROTO|EACCES)"
 tap_like "server: untrusted client cert rejected with EKEYREJECTED" "$log" "accept-error errno=EKEYREJECTED"
 
+# SNI on the server side: TLS_SNI_CERT serves wrongname.pem to clients that
+# ask for wrong.example, the main certificate to everyone else.
+srv "$TMP/sni.log" --cert "$C/server.pem" --key "$C/server.key" \
+	--sni-cert "wrong.example:$C/wrongname.pem:$C/wrongname.key" --count 2
+out=$(echo for-wrong-example | timeout 10 openssl s_client -connect "127.0.0.1:$SP" -CAfile "$C/ca.pem" \
+	-servername wrong.example -verify_hostname wrong.example -verify_return_error -quiet 2>&1)
+tap_like "server TLS_SNI_CERT: certificate chosen by the client's SNI" "$out" "for-wrong-example"
+out=$(echo for-localhost | timeout 10 openssl s_client -connect "127.0.0.1:$SP" -CAfile "$C/ca.pem" \
+	-servername localhost -verify_hostname localhost -verify_return_error -quiet 2>&1)
+tap_like "server TLS_SNI_CERT: other names get the main certificate" "$out" "for-localhost"
+wait_pid "$LAST_PID" 5
+tap_like "server reads the client's SNI with TLS_PEER_NAME" "$(cat "$TMP/sni.log")" "name=wrong.example"
+
 # --- DTLS 1.2 ---
 p=$(free_port udp)
 # s_server -dtls1_2 prints what it receives and sends its stdin back.

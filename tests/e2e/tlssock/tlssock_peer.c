@@ -34,7 +34,7 @@
 
 struct opts {
 	const char *name, *ca, *cert, *key, *alpn, *psk_id, *psk_hex, *groups;
-	const char *suites, *send, *http, *session_in, *session_out;
+	const char *suites, *send, *http, *session_in, *session_out, *sni_cert;
 	int min, count, require_cert, insecure, dtls, nonblock, info, no_tickets;
 	int use_select;
 };
@@ -119,6 +119,19 @@ static void configure(int fd, const struct opts *o)
 		                  (socklen_t)(n > sizeof(k) ? sizeof(k) : n)) != 0)
 			fail(fd, "psk-key");
 	}
+	if (o->sni_cert) { /* NAME:CHAIN:KEY -> "NAME\0CHAIN\0KEY" */
+		char buf[1024];
+		size_t n = strlen(o->sni_cert);
+
+		if (n >= sizeof(buf))
+			fail(fd, "sni-cert");
+		memcpy(buf, o->sni_cert, n + 1);
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] == ':')
+				buf[i] = '\0';
+		if (T(setsockopt)(fd, IPPROTO_TLS, TLS_SNI_CERT, buf, (socklen_t)n) != 0)
+			fail(fd, "sni-cert");
+	}
 	if (o->min)
 		set_int(fd, TLS_MIN_PROTOCOL_VERSION, o->min, "min-version");
 	if (o->require_cert)
@@ -176,10 +189,11 @@ static void print_info(int fd, const struct opts *o)
 			fprintf(stderr, "info channel_binding=%s\n", hex);
 		}
 	}
-	fprintf(
-	    stderr,
-	    "info version=0x%04x cipher=%s group=%s alpn=%s reused=%d ktls=%d peer_cert_der=%u\n",
-	    ver, cipher, group[0] ? group : "-", alpn[0] ? alpn : "-", reused, ktls, (unsigned)l);
+	fprintf(stderr,
+	        "info version=0x%04x cipher=%s group=%s alpn=%s reused=%d ktls=%d peer_cert_der=%u "
+	        "name=%s\n",
+	        ver, cipher, group[0] ? group : "-", alpn[0] ? alpn : "-", reused, ktls,
+	        (unsigned)l, name[0] ? name : "-");
 }
 
 static void save_session(int fd, const struct opts *o)
@@ -421,6 +435,7 @@ static const struct {
     STR_OPT("--http", http),
     STR_OPT("--session-in", session_in),
     STR_OPT("--session-out", session_out),
+    STR_OPT("--sni-cert", sni_cert),
 };
 static const struct {
 	const char *flag;

@@ -240,6 +240,24 @@ static void test_option_validation(void **state)
 	assert_int_equal(tlssock_getsockopt(fd, IPPROTO_TLS, TLS_ERROR, buf, &len), 0);
 	assert_non_null(strstr(buf, "not allowed by the system policy"));
 	assert_int_equal(set_str(fd, TLS_GROUPS, "prime256v1"), 0); /* alias of P-256 */
+	/* TLS_SNI_CERT: exactly three non-empty NUL-separated parts, 8 names */
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_SNI_CERT, "a\0b", 3), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_SNI_CERT, "a\0\0c", 4), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_SNI_CERT, "a\0b\0c\0d", 7), -1);
+	assert_int_equal(errno, EINVAL);
+	for (int i = 0; i < 9; i++) {
+		char e[32];
+		int n = snprintf(e, sizeof(e), "h%d.example%cc.pem%ck.pem", i, 0, 0);
+
+		assert_int_equal(tlssock_setsockopt(fd, IPPROTO_TLS, TLS_SNI_CERT, e, (socklen_t)n),
+		                 i < 8 ? 0 : -1);
+	}
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(
+	    tlssock_setsockopt(fd, IPPROTO_TLS, TLS_SNI_CERT, "H0.EXAMPLE\0c2.pem\0k2.pem", 24),
+	    0); /* same name: replaces */
 	assert_int_equal(set_int(fd, 9999, 1), -1);
 	assert_int_equal(errno, ENOPROTOOPT);
 	len = sizeof(buf);
