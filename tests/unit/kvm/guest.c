@@ -174,6 +174,55 @@ static int mode_signal(void)
 	return 0;
 }
 
+/* Hostile arguments: shim addresses, huge lengths, random memory calls.
+ * Every one must fail cleanly or succeed; the shim itself must never fault
+ * and must never hand out its own memory. */
+static int mode_chaos(long rounds)
+{
+	static const uintptr_t shim[] = {0x00007F8000100000UL, 0x0000700000000000UL,
+	                                 0xFFFFFFFF80000000UL, 0x00007FFFFFFFF000UL};
+	struct timespec ts;
+	for (size_t i = 0; i < sizeof(shim) / sizeof(shim[0]); i++) {
+		void *k = (void *)shim[i];
+		errno = 0;
+		if (write(1, k, 16) != -1 || errno != EFAULT)
+			return fail("write from shim memory");
+		if (read(0, k, 16) != -1 || errno != EFAULT)
+			return fail("read into shim memory");
+		if (uname(k) == 0 || clock_gettime(CLOCK_MONOTONIC, k) == 0)
+			return fail("shim memory as output");
+		if (getrandom(k, 8, 0) != -1)
+			return fail("getrandom into shim memory");
+		if (mmap(k, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+		    MAP_FAILED)
+			return fail("MAP_FIXED over the shim");
+		if (mprotect(k, 4096, PROT_READ | PROT_WRITE) == 0 || munmap(k, 4096) == 0)
+			return fail("mprotect/munmap of the shim");
+	}
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return fail("clock_gettime");
+	uint64_t x = (uint64_t)ts.tv_nsec | 1;
+	for (long i = 0; i < rounds; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uintptr_t a = (x & 0x3) ? (x & 0x00007FFFFFFFF000UL) : (uintptr_t)(x >> 3) << 12;
+		size_t len = (size_t)((x >> 20) & 0xFFFFF) * ((x & 8) ? 4096 : 1);
+		int prot = (int)((x >> 40) & 7);
+		switch ((x >> 50) % 6) {
+		case 0:
+			mmap((void *)a, len, prot,
+			     MAP_PRIVATE | MAP_ANONYMOUS | ((x & 16) ? MAP_FIXED : 0), -1, 0);
+			break;
+		case 1: munmap((void *)a, len); break;
+		case 2: mprotect((void *)a, len, prot); break;
+		case 3: madvise((void *)a, len, MADV_DONTNEED); break;
+		case 4: syscall(SYS_brk, a); break;
+		default: write(1, (void *)a, len & 63); break;
+		}
+	}
+	printf("chaos ok\n");
+	return 0;
+}
+
 static long spin(long n)
 {
 	volatile long acc = 0;
@@ -199,6 +248,8 @@ int main(int argc, char **argv)
 		return mode_echo();
 	if (!strcmp(m, "writes"))
 		return mode_writes(argc > 2 ? strtol(argv[2], NULL, 10) : 1);
+	if (!strcmp(m, "chaos"))
+		return mode_chaos(argc > 2 ? strtol(argv[2], NULL, 10) : 500);
 	if (!strcmp(m, "signal"))
 		return mode_signal();
 	if (!strcmp(m, "getatt"))

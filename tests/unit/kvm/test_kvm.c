@@ -121,6 +121,18 @@ static void signals_delivered_and_returned(void **state)
 	assert_string_equal(r.out, "signal ok hits=2\n");
 }
 
+static void hostile_syscall_arguments(void **state)
+{
+	skip_unless_kvm();
+	const char *argv[] = {"guest", "chaos", "300", NULL};
+	struct run r;
+	run_guest(&r, argv, NULL);
+	assert_int_equal(r.rc, 0); /* the shim never faulted */
+	assert_int_equal(r.code, 0);
+	assert_true(r.out_len >= 9);
+	assert_string_equal(r.out + r.out_len - 9, "chaos ok\n");
+}
+
 static void stdin_echo(void **state)
 {
 	skip_unless_kvm();
@@ -251,6 +263,7 @@ int main(void)
 	    cmocka_unit_test(syscalls_in_shim),
 	    cmocka_unit_test(memory),
 	    cmocka_unit_test(stdin_echo),
+	    cmocka_unit_test(hostile_syscall_arguments),
 	    cmocka_unit_test(signals_delivered_and_returned),
 	    cmocka_unit_test(faults_end_the_keep),
 	    cmocka_unit_test(evidence_carries_measurement_and_nonce),
