@@ -516,6 +516,8 @@ static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
 	if (rc)
 		return rc;
 	sp_host_set_enarxcall(k->sp, on_enarxcall, k);
+	if (o->host_syscall)
+		sp_host_set_syscall(k->sp, o->host_syscall, o->host_syscall_ctx);
 	for (int i = 0; i < 3; i++)
 		if (o->stdio[i] >= 0 && (rc = sp_host_set_fd(k->sp, i, o->stdio[i], false)))
 			return rc;

@@ -20,6 +20,10 @@ struct kvm_keep_opts {
 	const char *const *argv; /* NULL = {"enarx-exec", NULL}; part of the measurement */
 	int stdio[3];            /* host fds seen as 0, 1, 2 in the Keep (borrowed) */
 	int keep_fd;             /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
+	/* Test hook: performs the Keep's host syscalls instead of the kernel
+	 * (a hostile host in tests); NULL = the real ones. */
+	long (*host_syscall)(void *ctx, long num, const long arg[6]);
+	void *host_syscall_ctx;
 };
 
 struct kvm_keep_stats {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -131,6 +132,38 @@ static void hostile_syscall_arguments(void **state)
 	assert_int_equal(r.code, 0);
 	assert_true(r.out_len >= 9);
 	assert_string_equal(r.out + r.out_len - 9, "chaos ok\n");
+}
+
+/* A host that lies about writes: the shim must end the Keep, not trust it. */
+static long lying_host(void *ctx, long num, const long a[6])
+{
+	if (num == 1) /* write: claim more than was asked */
+		return a[2] + 4096;
+	return syscall(num, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static long garbage_errno_host(void *ctx, long num, const long a[6])
+{
+	return num == 1 ? -100000 : syscall(num, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static void hostile_host_ends_the_keep(void **state)
+{
+	skip_unless_kvm();
+	const char *argv[] = {"guest", "hello", NULL};
+	long (*liars[])(void *, long, const long[6]) = {lying_host, garbage_errno_host};
+	for (size_t i = 0; i < 2; i++) {
+		int out = memfd_create("out", MFD_CLOEXEC), code = -1;
+		struct kvm_keep_opts o = {.exec = guest,
+		                          .exec_len = guest_len,
+		                          .argv = argv,
+		                          .stdio = {-1, out, -1},
+		                          .keep_fd = -1,
+		                          .mem_size = 64UL << 20,
+		                          .host_syscall = liars[i]};
+		assert_int_equal(kvm_keep_run(&o, &code, NULL), ENARX_E_KEEP_FAULT);
+		close(out);
+	}
 }
 
 static void stdin_echo(void **state)
@@ -264,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(memory),
 	    cmocka_unit_test(stdin_echo),
 	    cmocka_unit_test(hostile_syscall_arguments),
+	    cmocka_unit_test(hostile_host_ends_the_keep),
 	    cmocka_unit_test(signals_delivered_and_returned),
 	    cmocka_unit_test(faults_end_the_keep),
 	    cmocka_unit_test(evidence_carries_measurement_and_nonce),
