@@ -7,6 +7,7 @@
 #include "exec/landlock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +15,15 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXEC_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define EXEC_ASAN 1
+#endif
 #include "lib/log.h"
 
 /* File-system rights by ABI version (each adds to the previous). */
@@ -81,6 +91,18 @@ int exec_landlock(const struct exec_dir *dirs, size_t n)
 			rc = ENARX_E_IO;
 		}
 	}
+#ifdef EXEC_ASAN
+	/* The sanitizer runtime reads /proc/self/maps when it reports. */
+	if (!rc) {
+		memset(&pb, 0, sizeof(pb));
+		pb.parent_fd = open("/proc/self", O_PATH | O_CLOEXEC);
+		pb.allowed_access = FS_READ;
+		if (pb.parent_fd >= 0) {
+			syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+			close(pb.parent_fd);
+		}
+	}
+#endif
 	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0)) {
 		log_warn("exec: landlock_restrict_self: %s", strerror(errno));
 		rc = ENARX_E_IO;
