@@ -267,7 +267,15 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	be = bname ? backend_find(bname) : backend_default();
 	if (!be) {
-		cli_error("unknown backend '%s'", bname);
+		char names[128] = "";
+
+		for (size_t i = 0; backend_at(i); i++) {
+			size_t l = strlen(names);
+
+			snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+			         backend_at(i)->name);
+		}
+		cli_error("unknown backend '%s' (this build has: %s)", bname, names);
 		return CLI_EXIT_USAGE;
 	}
 	if (!be->usable(why, sizeof(why))) {
