@@ -74,8 +74,10 @@ static int setup(void **state, int portable)
 	int fd;
 
 	snprintf(f->root, sizeof(f->root), "/tmp/enarx-wasi-XXXXXX");
-	if (!mkdtemp(f->root))
+	if (!f || !mkdtemp(f->root)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->box, sizeof(f->box), "%s/box", f->root);
 	mkdir(f->box, 0755);
 	snprintf(p, sizeof(p), "%s/secret", f->root);
