@@ -73,8 +73,10 @@ static int setup(void **state, int portable)
 	char p[200];
 	int fd;
 
+	if (!f)
+		return -1;
 	snprintf(f->root, sizeof(f->root), "/tmp/enarx-wasi-XXXXXX");
-	if (!f || !mkdtemp(f->root)) {
+	if (!mkdtemp(f->root)) {
 		free(f);
 		return -1;
 	}
