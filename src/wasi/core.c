@@ -196,10 +196,10 @@ int wpath_dup(const struct wmem *m, uint64_t addr, uint64_t len, char **out)
 
 	if (!p)
 		return W_EFAULT;
-	if (memchr(p, 0, len))
-		return W_EINVAL;
 	if (len > 65536)
 		return W_ENAMETOOLONG;
+	if (memchr(p, 0, len))
+		return W_EINVAL;
 	s = xmalloc(len + 1);
 	if (!s)
 		return W_ENOMEM;

@@ -170,6 +170,7 @@ WASI_FN(path_readlink)
 {
 	struct wparent p;
 	uint8_t *buf = wptr(m, a[3], a[4]);
+	uint64_t cap;
 	char *tmp;
 	ssize_t n;
 	int rc;
@@ -179,18 +180,21 @@ WASI_FN(path_readlink)
 	rc = parent_get(w, m, a[0], W_R_PATH_READLINK, a[1], a[2], &p);
 	if (rc)
 		return rc;
-	/* Read into a heap buffer one byte larger, to see truncation. */
-	tmp = xmalloc(a[4] + 1);
+	/* Read into a heap buffer one byte larger, to see truncation; link
+	 * targets are at most PATH_MAX, so the guest's size is capped (it may
+	 * be 4 GiB). */
+	cap = a[4] < 65536 ? a[4] : 65536;
+	tmp = xmalloc(cap + 1);
 	if (!tmp) {
 		parent_free(&p);
 		return W_ENOMEM;
 	}
-	n = readlinkat(p.dir, p.last, tmp, a[4] + 1);
+	n = readlinkat(p.dir, p.last, tmp, cap + 1);
 	if (n < 0) {
 		rc = werrno(errno);
 	} else {
-		if ((uint64_t)n > a[4])
-			n = (ssize_t)a[4];
+		if ((uint64_t)n > cap)
+			n = (ssize_t)cap;
 		memcpy(buf, tmp, (size_t)n);
 		rc = wput32(m, a[5], (uint32_t)n);
 	}
