@@ -81,6 +81,10 @@ enum {
 	 * whose SNI is name ("*.example.org" matches one label); the main chain
 	 * serves everyone else.  Up to 8 names per listener. */
 	TLS_SNI_CERT = 28,
+	/* S/G int: client resumes from a per-process session cache keyed by
+	 * context, peer address and name (default 1).  TLS_SESSION, when set,
+	 * takes precedence. */
+	TLS_SESSION_CACHE = 29,
 	/* S int: 1 disables certificate and host name verification.  Refused
 	 * with EPERM when the system policy says allow-insecure = no. */
 	TLS_INSECURE_NO_VERIFY = 100,

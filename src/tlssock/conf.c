@@ -45,6 +45,7 @@ struct ts_conf *ts__conf_new(void)
 		return NULL;
 	atomic_init(&c->refs, 1);
 	c->tickets = 1;
+	c->session_cache = 1;
 	c->timeout_ms = 30000;
 	return c;
 }
@@ -124,6 +125,7 @@ static struct ts_conf *conf_dup(const struct ts_conf *o)
 	c->psk_key_len = o->psk_key_len;
 	c->session_len = o->session_len;
 	c->tickets = o->tickets;
+	c->session_cache = o->session_cache;
 	c->min_version = o->min_version;
 	c->insecure_no_verify = o->insecure_no_verify;
 	c->timeout_ms = o->timeout_ms;
@@ -222,6 +224,66 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 		return SSL_TLSEXT_ERR_ALERT_FATAL; /* RFC 7301: no_application_protocol */
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
+}
+
+/* ---- client session cache ----
+ * Sessions (TLS 1.2 ids and TLS 1.3 tickets) keyed by context, peer address
+ * and peer name, so a program that connects to the same server again
+ * resumes without storing TLS_SESSION itself (this is what makes
+ * resumption work for unmodified programs under LD_PRELOAD). */
+#define SESS_SLOTS 64
+
+static struct {
+	char key[192];
+	SSL_SESSION *sess;
+} sess_cache[SESS_SLOTS];
+static unsigned sess_next;
+static pthread_mutex_t sess_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void session_key(struct ts_sock *s, SSL_CTX *ctx, char *key, size_t n)
+{
+	snprintf(key, n, "%p|%s|%.100s", (void *)ctx, s->peer,
+	         s->conf->peer_name ? s->conf->peer_name : "");
+}
+
+static int session_new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct ts_sock *s = sock_of(ssl);
+	char key[192];
+	unsigned slot;
+
+	if (!s || !s->conf->session_cache || !SSL_SESSION_is_resumable(sess))
+		return 0; /* not kept: OpenSSL frees it */
+	session_key(s, SSL_get_SSL_CTX(ssl), key, sizeof(key));
+	pthread_mutex_lock(&sess_lock);
+	for (slot = 0; slot < SESS_SLOTS; slot++)
+		if (sess_cache[slot].sess && strcmp(sess_cache[slot].key, key) == 0)
+			break;
+	if (slot == SESS_SLOTS)
+		slot = sess_next++ % SESS_SLOTS;
+	SSL_SESSION_free(sess_cache[slot].sess);
+	memcpy(sess_cache[slot].key, key, sizeof(key));
+	sess_cache[slot].sess = sess;
+	pthread_mutex_unlock(&sess_lock);
+	return 1; /* we keep the reference */
+}
+
+SSL_SESSION *ts__session_take(struct ts_sock *s, SSL_CTX *ctx)
+{
+	SSL_SESSION *sess = NULL;
+	char key[192];
+
+	if (!s->conf->session_cache)
+		return NULL;
+	session_key(s, ctx, key, sizeof(key));
+	pthread_mutex_lock(&sess_lock);
+	for (unsigned i = 0; i < SESS_SLOTS && !sess; i++)
+		if (sess_cache[i].sess && strcmp(sess_cache[i].key, key) == 0) {
+			sess = sess_cache[i].sess;
+			sess_cache[i].sess = NULL;
+		}
+	pthread_mutex_unlock(&sess_lock);
+	return sess;
 }
 
 /* Cookie for DTLS HelloVerifyRequest: HMAC of the peer address under a
@@ -377,6 +439,7 @@ static int set_extras(struct ts_sock *s, SSL_CTX *ctx, bool server, bool dtls)
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 		                                        SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, session_new_cb);
 	}
 	return 0;
 }

@@ -67,6 +67,7 @@ struct ts_conf {
 	unsigned char *session; /* DER SSL_SESSION for resumption (secret) */
 	size_t session_len;
 	int tickets;
+	int session_cache; /* client: resume from the process-wide cache */
 	int min_version;
 	char *groups;
 	char *sigalgs;
@@ -128,6 +129,10 @@ int ts__conf_own(struct ts_sock *s); /* make s->conf private; -1/ENOMEM */
 /* Builds (once) the SSL_CTX for this config.  NULL on error with the reason
  * in s->err and errno set. */
 SSL_CTX *ts__conf_ctx(struct ts_sock *s, bool server, bool dtls);
+/* Client session cache: takes (removes) the session stored for s's peer
+ * and context, or NULL.  TLS 1.3 tickets are single use, so a session is
+ * handed out once; the resumed connection's new tickets refill the cache. */
+SSL_SESSION *ts__session_take(struct ts_sock *s, SSL_CTX *ctx);
 /* SSL ex_data slot that points back at the ts_sock. */
 int ts__ex_index(void);
 

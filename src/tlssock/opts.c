@@ -311,6 +311,7 @@ static int set_conf(struct ts_sock *s, int name, const void *val, socklen_t len)
 	switch (name) {
 	case TLS_REQUIRE_PEER_CERT: c->require_peer_cert = v != 0; return 0;
 	case TLS_SESSION_TICKETS: c->tickets = v != 0; return 0;
+	case TLS_SESSION_CACHE: c->session_cache = v != 0; return 0;
 	case TLS_MIN_PROTOCOL_VERSION: return set_min_version(p, c, v);
 	case TLS_HANDSHAKE_TIMEOUT:
 		if (v <= 0)
@@ -529,6 +530,7 @@ static int get_opt(struct ts_sock *s, int name, void *val, socklen_t *len)
 	case TLS_REQUIRE_PEER_CERT: return out_int(val, len, c->require_peer_cert);
 	case TLS_PSK_IDENTITY: return out_str(val, len, c->psk_identity);
 	case TLS_SESSION_TICKETS: return out_int(val, len, c->tickets);
+	case TLS_SESSION_CACHE: return out_int(val, len, c->session_cache);
 	case TLS_ERROR: return out_str(val, len, s->err);
 	case TLS_MIN_PROTOCOL_VERSION: {
 		const struct ts_policy *p = ts__policy();

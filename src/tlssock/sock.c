@@ -265,8 +265,13 @@ static int client_session(struct ts_sock *s)
 	const unsigned char *p = s->conf->session;
 	SSL_SESSION *sess;
 
-	if (!p)
+	if (!p) {
+		sess = ts__session_take(s, SSL_get_SSL_CTX(s->ssl));
+		if (sess && SSL_set_session(s->ssl, sess) != 1)
+			ERR_clear_error(); /* a stale cache entry: full handshake */
+		SSL_SESSION_free(sess);
 		return 0;
+	}
 	sess = d2i_SSL_SESSION(NULL, &p, (long)s->conf->session_len);
 	if (!sess)
 		return ts__fail(s, EINVAL, "TLS_SESSION does not decode");

@@ -93,6 +93,18 @@ for v in 1.3 1.2; do
 	tap_like "TLS $v resumption: TLS_SESSION_REUSED=1" "$out" "reused=1"
 done
 
+# Automatic resumption: the second connection of a process to the same
+# server resumes from TLSSock's session cache; TLS_SESSION_CACHE=0 turns it off.
+for v in 1.3 1.2; do
+	p=$(free_port)
+	if [ "$v" = 1.2 ]; then s_server "$p" -cert "$C/server.pem" -key "$C/server.key" -tls1_2
+	else s_server "$p" -cert "$C/server.pem" -key "$C/server.key"; fi
+	out=$(client "$p" --ca "$C/ca.pem" --name localhost --http / --info --repeat 2 2>&1 | grep -o 'reused=[01]' | tr '\n' ' ')
+	tap_is "TLS $v session cache: 2nd connection in the process resumes" "$out" "reused=0 reused=1 "
+	out=$(client "$p" --ca "$C/ca.pem" --name localhost --http / --info --repeat 2 --no-session-cache 2>&1 | grep -o 'reused=[01]' | tr '\n' ' ')
+	tap_is "TLS $v TLS_SESSION_CACHE=0: full handshakes" "$out" "reused=0 reused=0 "
+done
+
 # --- handshakes that must fail ---
 p=$(free_port); s_server "$p" -cert "$C/wrongname.pem" -key "$C/wrongname.key"
 out=$(ENARX_LOG=warn client "$p" --ca "$C/ca.pem" --name localhost --http / 2>&1)

@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 
 s_server() {
 	local port=$1; shift
-	bg "$TMP/s_server.$port.log" timeout 60 openssl s_server -accept "127.0.0.1:$port" -www -naccept 6 "$@"
+	bg "$TMP/s_server.$port.log" timeout 60 openssl s_server -accept "127.0.0.1:$port" -www -naccept 12 "$@"
 	wait_tcp "$port"
 }
 # LD_PRELOAD only for the program under test (not timeout/env themselves).
@@ -26,6 +26,8 @@ out=$(pre "$PEER_PLAIN" client 127.0.0.1 "$p" --ca "$C/ca.pem" --name localhost 
 tap_like "LD_PRELOAD: non-blocking handshake driven by poll()" "$out" "HTTP/1.0 200 ok"
 out=$(pre "$PEER_PLAIN" client 127.0.0.1 "$p" --ca "$C/ca.pem" --name localhost --nonblock --select --http / 2>&1)
 tap_like "LD_PRELOAD: non-blocking handshake driven by select()" "$out" "HTTP/1.0 200 ok"
+out=$(pre "$PEER_PLAIN" client 127.0.0.1 "$p" --ca "$C/ca.pem" --name localhost --http / --info --repeat 2 2>&1 | grep -o 'reused=[01]' | tr '\n' ' ')
+tap_is "LD_PRELOAD: the program's 2nd connection resumes (session cache)" "$out" "reused=0 reused=1 "
 out=$(pre "$PEER_PLAIN" client 127.0.0.1 "$p" --ca "$C/evilca.pem" --name localhost --http / 2>&1)
 tap_like "LD_PRELOAD: untrusted server fails with EKEYREJECTED" "$out" "errno=EKEYREJECTED"
 if nm -D "$PRELOAD" 2>/dev/null | grep -q __asan_; then

@@ -36,7 +36,7 @@ struct opts {
 	const char *name, *ca, *cert, *key, *alpn, *psk_id, *psk_hex, *groups;
 	const char *suites, *send, *http, *session_in, *session_out, *sni_cert;
 	int min, count, require_cert, insecure, dtls, nonblock, info, no_tickets;
-	int use_select;
+	int use_select, no_session_cache, repeat;
 };
 
 static const char *errname(int e)
@@ -140,6 +140,8 @@ static void configure(int fd, const struct opts *o)
 		set_int(fd, TLS_INSECURE_NO_VERIFY, 1, "insecure");
 	if (o->no_tickets)
 		set_int(fd, TLS_SESSION_TICKETS, 0, "tickets");
+	if (o->no_session_cache)
+		set_int(fd, TLS_SESSION_CACHE, 0, "session-cache");
 	if (o->session_in) {
 		unsigned char buf[8192];
 		FILE *f = fopen(o->session_in, "rb");
@@ -448,6 +450,7 @@ static const struct {
     STR_OPT("--info", info),
     STR_OPT("--no-tickets", no_tickets),
     STR_OPT("--select", use_select),
+    STR_OPT("--no-session-cache", no_session_cache),
 };
 
 /* Sets one option; returns how many arguments it used (0 = unknown). */
@@ -467,6 +470,10 @@ static int parse_one(const char *a, const char *v, struct opts *o)
 		}
 	if (v && strcmp(a, "--min") == 0) {
 		o->min = strcmp(v, "1.3") == 0 ? 0x0304 : strcmp(v, "1.2") == 0 ? 0x0303 : 1;
+		return 2;
+	}
+	if (v && strcmp(a, "--repeat") == 0) {
+		o->repeat = (int)strtol(v, NULL, 10);
 		return 2;
 	}
 	if (v && strcmp(a, "--count") == 0) {
@@ -494,8 +501,12 @@ int main(int argc, char **argv)
 {
 	struct opts o = {.count = 1};
 
-	if (argc >= 4 && strcmp(argv[1], "client") == 0 && parse(argc, argv, 4, &o) == 0)
+	if (argc >= 4 && strcmp(argv[1], "client") == 0 && parse(argc, argv, 4, &o) == 0) {
+		/* --repeat N: N connections in this process (session cache) */
+		for (int i = 1; i < o.repeat; i++)
+			client_once(argv[2], argv[3], &o);
 		return client_once(argv[2], argv[3], &o);
+	}
 	if (argc >= 3 && strcmp(argv[1], "server") == 0 && parse(argc, argv, 3, &o) == 0)
 		return server(argv[2], &o);
 	fprintf(stderr, "usage: %s client HOST PORT [opts] | server PORT [opts]\n", argv[0]);
