@@ -583,7 +583,8 @@ static bool kvm_is_pvm(void)
 
 static int kvm_usable(char *why, size_t n)
 {
-	if (kvm_is_pvm() && !getenv("ENARX_KVM_ALLOW_PVM")) {
+	const char *allow = getenv("ENARX_KVM_ALLOW_PVM");
+	if (kvm_is_pvm() && (!allow || !*allow || !strcmp(allow, "0"))) {
 		if (why)
 			snprintf(why, n,
 			         "/dev/kvm is kvm_pvm (paravirtual, no hardware virtualization; "
