@@ -759,7 +759,8 @@ void trap_dispatch(struct frame *f)
 	if (f->vector == 14 && (f->cs & 3) == 3 && f->rip == (uint64_t)syscall_entry &&
 	    read_cr2() == f->rip) {
 		f->rip = f->rcx;
-		f->rflags = (f->r11 & 0x3C7FD7) | 0x202;
+		f->rflags =
+		    (f->r11 & 0x40DD5) | 0x202; /* arithmetic, TF, DF, AC only: never IOPL or NT */
 		syscall_dispatch(f);
 		return;
 	}
