@@ -757,10 +757,12 @@ void trap_dispatch(struct frame *f)
 	 * leaving ring 3; the fetch faults and arrives here with the syscall
 	 * state intact (rcx = return address, r11 = flags). */
 	if (f->vector == 14 && (f->cs & 3) == 3 && f->rip == (uint64_t)syscall_entry &&
-	    read_cr2() == f->rip) {
+	    read_cr2() == f->rip && f->rcx < USER_TOP) {
+		/* A ring-3 jump to LSTAR looks the same: rcx and r11 are then the
+		 * caller's, so the return address must be user space and the
+		 * flags only those ring 3 may set (never IOPL or NT). */
 		f->rip = f->rcx;
-		f->rflags =
-		    (f->r11 & 0x40DD5) | 0x202; /* arithmetic, TF, DF, AC only: never IOPL or NT */
+		f->rflags = (f->r11 & 0x40DD5) | 0x202;
 		syscall_dispatch(f);
 		return;
 	}
