@@ -38,10 +38,7 @@ struct run {
 
 static void skip_unless_kvm(void)
 {
-	if (!usable) {
-		print_message("# SKIP %s\n", why);
-		skip();
-	}
+	assert_true(usable); /* main() skips the program when KVM is not usable */
 }
 
 /* Runs the guest with args; stdout captured, stdin from in (may be NULL). */
@@ -285,6 +282,13 @@ int main(void)
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		printf("1..0 # SKIP KVM_TEST_GUEST not set or unreadable\n");
+		return 0;
+	}
+	if (!usable) {
+		/* cmocka reports a skipped case as "not ok # SKIP", which TAP
+		 * consumers count as a failure: skip the whole program instead (the
+		 * measurement cases also run, without KVM, in tests/e2e/kvm). */
+		printf("1..0 # SKIP %s\n", why);
 		return 0;
 	}
 	guest_len = (size_t)st.st_size;
