@@ -34,6 +34,7 @@ static int client_socket(struct ts_sock *l, const struct sockaddr_storage *peer,
 	                 IPPROTO_UDP);
 	if (fd < 0)
 		return -1;
+	ts__forget(fd);
 	if (sys->setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)&local, llen) != 0 ||
 	    sys->connect(fd, (const struct sockaddr *)peer, plen) != 0) {

@@ -118,6 +118,10 @@ struct ts_sock *ts__get_gen(int fd, unsigned long *gen);
 int ts__lock(struct ts_sock *s, unsigned long gen);
 int ts__put(struct ts_sock *s);   /* -1/EMFILE if fd is out of range */
 struct ts_sock *ts__take(int fd); /* removes and returns */
+/* The kernel just handed out fd for a new object: any TLS state still filed
+ * under that number belongs to a descriptor closed behind TLSSock's back
+ * (fclose, close_range, a raw system call) and is dropped. */
+void ts__forget(int fd);
 struct ts_sock *ts__sock_new(int fd, int domain, int type, struct ts_conf *conf);
 void ts__sock_free(struct ts_sock *s);
 

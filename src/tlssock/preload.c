@@ -44,7 +44,7 @@ EXPORT int socket(int domain, int type, int protocol)
 {
 	int r;
 
-	if (depth > 0 || protocol != IPPROTO_TLS)
+	if (depth > 0)
 		return ts__sys()->socket(domain, type, protocol);
 	ENTER();
 	r = tlssock_socket(domain, type, protocol);
@@ -66,7 +66,7 @@ EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *l, int flags)
 {
 	int r;
 
-	if (passthrough(fd))
+	if (depth > 0)
 		return ts__sys()->accept4(fd, a, l, flags);
 	ENTER();
 	r = tlssock_accept4(fd, a, l, flags);

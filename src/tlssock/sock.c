@@ -417,8 +417,11 @@ int tlssock_socket(int domain, int type, int protocol)
 	struct ts_sock *s;
 	int fd;
 
-	if (protocol != IPPROTO_TLS)
-		return ts__sys()->socket(domain, type, protocol);
+	if (protocol != IPPROTO_TLS) {
+		fd = ts__sys()->socket(domain, type, protocol);
+		ts__forget(fd);
+		return fd;
+	}
 	if ((domain != AF_INET && domain != AF_INET6) ||
 	    (base != SOCK_STREAM && base != SOCK_DGRAM)) {
 		errno = EPROTONOSUPPORT;
@@ -432,6 +435,7 @@ int tlssock_socket(int domain, int type, int protocol)
 	fd = ts__sys()->socket(domain, type, base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
 	if (fd < 0)
 		return -1;
+	ts__forget(fd);
 	if (base == SOCK_DGRAM) {
 		int one = 1; /* lets accept() bind per-client sockets (dtls.c) */
 
@@ -624,6 +628,7 @@ int tlssock_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (l && l->type == SOCK_DGRAM)
 		return ts__dtls_accept(l, lgen, addr, len, flags);
 	nfd = ts__sys()->accept4(fd, addr, len, flags);
+	ts__forget(nfd);
 	if (nfd < 0 || !l)
 		return nfd;
 	return accept_stream(l, lgen, nfd, flags);

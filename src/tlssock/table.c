@@ -58,6 +58,16 @@ struct ts_sock *ts__take(int fd)
 	return atomic_exchange(&table[fd], NULL);
 }
 
+void ts__forget(int fd)
+{
+	struct ts_sock *s;
+
+	if (fd < 0 || (size_t)fd >= table_len || !atomic_load(&table[fd]))
+		return;
+	s = ts__take(fd);
+	ts__sock_free(s); /* the fd itself is not ours to close any more */
+}
+
 struct ts_sock *ts__get_gen(int fd, unsigned long *gen)
 {
 	for (;;) {

@@ -200,6 +200,21 @@ static void test_fd_table(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
+/* A TLS fd closed behind TLSSock's back (here: libc close, as fclose would
+ * do) must not make the next socket with the same number look like TLS. */
+static void test_stale_entry_dropped(void **state)
+{
+	int fd = tlssock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS), fd2;
+
+	(void)state;
+	assert_true(tlssock_is_tls(fd));
+	close(fd); /* not tlssock_close */
+	fd2 = tlssock_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(fd2, fd); /* the kernel reuses the lowest number */
+	assert_false(tlssock_is_tls(fd2));
+	tlssock_close(fd2);
+}
+
 static void test_option_validation(void **state)
 {
 	int fd = tlssock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS);
@@ -628,6 +643,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_socket_args),
 	    cmocka_unit_test(test_fd_table),
+	    cmocka_unit_test(test_stale_entry_dropped),
 	    cmocka_unit_test(test_option_validation),
 	    cmocka_unit_test(test_echo_and_info),
 	    cmocka_unit_test(test_pending_and_poll),
