@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The main job: show what this host offers, then run a workload in a Keep on
-# the backend enarx picks by default (ENARX_BACKEND overrides it).
+# the backend enarx picks by default (ENARX_BACKEND overrides it), and in a
+# KVM Keep too where kvm is usable but not the default (a kvm_pvm host).
 set -euo pipefail
 dir=${1:-build}
 enarx=$dir/src/cli/enarx
 "$enarx" platform info
-echo
 wasm=$dir/examples/hello.wasm
 if [ ! -f "$wasm" ]; then
 	echo "run: $wasm was not built (is clang's wasm32-wasi support installed?)" >&2
 	exit 1
 fi
+echo
 echo "\$ enarx run $wasm"
 "$enarx" run "$wasm"
+info=$("$enarx" platform info --json)
+kvm_extra=$(printf '%s' "$info" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+k = next(b for b in d["backends"] if b["name"] == "kvm")
+print("yes" if k["usable"] and d["default_backend"] != "kvm" else "no")')
+if [ "$kvm_extra" = yes ]; then
+	echo
+	echo "\$ enarx run --backend kvm $wasm"
+	"$enarx" run --backend kvm "$wasm"
+fi

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The backend table (auto-pick order) and the embedded executor image. */
 #include "backend/backend.h"
+#include "backend/platform.h"
 
 #include <string.h>
 
@@ -32,10 +33,14 @@ const struct backend *backend_find(const char *name)
 
 const struct backend *backend_default(void)
 {
-	for (size_t i = 0; i < NBACKENDS; i++)
-		if (backends[i]->usable(NULL, 0))
-			return backends[i];
-	return &backend_nil;
+	/* The platform probes decide, so `enarx platform info` shows exactly
+	 * the backend picked here. */
+	struct platform_report r;
+	const struct backend *b;
+
+	platform_probe(&r);
+	b = backend_find(platform_default(&r)->name);
+	return b && b->usable(NULL, 0) ? b : &backend_nil;
 }
 
 #ifdef ENARX_HAVE_EXEC

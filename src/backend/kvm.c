@@ -6,6 +6,7 @@
  * Keep with a clear error. The guest is hostile: its requests go through
  * src/sallyport/host.c, and nothing it wrote is trusted. */
 #include "backend/kvm.h"
+#include "backend/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -575,23 +576,10 @@ out:
 /* PVM (kvm_pvm) offers /dev/kvm without hardware virtualization: it
  * emulates the shim instruction by instruction, so a Keep works but starts in
  * about a second and pays milliseconds per syscall and page fault. It is used
- * only when asked for (docs/kvm-keep.md). */
-static bool kvm_is_pvm(void)
-{
-	return access("/sys/module/kvm_pvm", F_OK) == 0;
-}
-
+ * when named with --backend kvm; auto-selection skips it unless
+ * ENARX_KVM_ALLOW_PVM=1 (platform.c, docs/kvm-keep.md). */
 static int kvm_usable(char *why, size_t n)
 {
-	const char *allow = getenv("ENARX_KVM_ALLOW_PVM");
-	if (kvm_is_pvm() && (!allow || !*allow || !strcmp(allow, "0"))) {
-		if (why)
-			snprintf(why, n,
-			         "/dev/kvm is kvm_pvm (paravirtual, no hardware virtualization; "
-			         "the shim would be emulated): set ENARX_KVM_ALLOW_PVM=1 to use it "
-			         "anyway");
-		return 0;
-	}
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (why)
@@ -612,6 +600,10 @@ static int kvm_usable(char *why, size_t n)
 
 static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 {
+	if (platform_kvm_is_pvm())
+		log_info("kvm: /dev/kvm is kvm_pvm (no hardware virtualization): the shim is "
+			 "emulated, so this Keep starts and makes syscalls slowly");
+
 	struct kvm_keep_opts o = {
 	    .exec = launch->exec,
 	    .exec_len = launch->exec_len,

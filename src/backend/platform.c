@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
@@ -126,6 +127,32 @@ static void probe_kvm_caps(struct platform_backend *b, int fd)
 	}
 }
 
+bool platform_kvm_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+/* kvm_pvm works but emulates the shim (about 1 ms per syscall, a second to
+ * start), so it is used when named, and picked automatically only on request. */
+static void probe_kvm_flavour(struct platform_backend *b)
+{
+	const char *allow = getenv("ENARX_KVM_ALLOW_PVM");
+
+	if (!platform_kvm_is_pvm()) {
+		add(b, "kvm_flavour", true, "KVM flavour", "hardware-assisted");
+		return;
+	}
+	add(b, "kvm_flavour", true, "KVM flavour",
+	    "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
+	    "(slow start, about 1 ms per syscall)");
+	if (!allow || !*allow || strcmp(allow, "0") == 0) {
+		b->auto_select = false;
+		snprintf(b->note, sizeof(b->note),
+		         "kvm_pvm is not picked automatically: pass --backend kvm or set "
+		         "ENARX_KVM_ALLOW_PVM=1");
+	}
+}
+
 static void probe_kvm(struct platform_backend *b)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -140,6 +167,7 @@ static void probe_kvm(struct platform_backend *b)
 	add(b, "kvm_api_version", api == KVM_API_VERSION, "KVM API version 12",
 	    "KVM_GET_API_VERSION = %d", api);
 	probe_kvm_caps(b, fd);
+	probe_kvm_flavour(b);
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
 	if (vm >= 0) {
 		add(b, "kvm_create_vm", true, "a VM can be created", "KVM_CREATE_VM succeeded");
@@ -245,6 +273,7 @@ void platform_probe(struct platform_report *r)
 	for (int i = 0; i < PLATFORM_NBACKENDS; i++) {
 		r->backends[i].name = order[i];
 		r->backends[i].usable = true;
+		r->backends[i].auto_select = true;
 	}
 	probe_sgx(&r->backends[0], r);
 	probe_sev(&r->backends[1], r);
@@ -252,12 +281,14 @@ void platform_probe(struct platform_report *r)
 	probe_kvm(&r->backends[3]);
 	add(&r->backends[4], "always", true, "no hardware needed",
 	    "runs the executor as a sandboxed process; no confidentiality");
+	for (int i = 0; i < PLATFORM_NBACKENDS; i++)
+		r->backends[i].auto_select &= r->backends[i].usable;
 }
 
 const struct platform_backend *platform_default(const struct platform_report *r)
 {
 	for (int i = 0; i < PLATFORM_NBACKENDS; i++) {
-		if (r->backends[i].usable)
+		if (r->backends[i].auto_select)
 			return &r->backends[i];
 	}
 	return &r->backends[PLATFORM_NBACKENDS - 1];

@@ -20,6 +20,8 @@ struct platform_check {
 struct platform_backend {
 	const char *name; /* "sgx", "sev", "tdx", "kvm", "nil" */
 	bool usable;      /* every check ok */
+	bool auto_select; /* picked when no backend is named (usable, not slow) */
+	char note[192];   /* why a usable backend is not auto-selected, or "" */
 	size_t nchecks;
 	struct platform_check checks[PLATFORM_MAX_CHECKS];
 };
@@ -36,8 +38,13 @@ struct platform_report {
  * with the reason. */
 void platform_probe(struct platform_report *r);
 
-/* The backend auto-selection would pick: the first usable one. */
+/* The backend auto-selection picks: the first usable one that is not marked
+ * as slow (kvm on a kvm_pvm host unless ENARX_KVM_ALLOW_PVM=1). */
 const struct platform_backend *platform_default(const struct platform_report *r);
+
+/* True on a host whose /dev/kvm is kvm_pvm: KVM without hardware
+ * virtualization, where the guest kernel is emulated. */
+bool platform_kvm_is_pvm(void);
 
 /* Looks up a backend's entry by name; NULL if unknown. */
 const struct platform_backend *platform_find(const struct platform_report *r, const char *name);

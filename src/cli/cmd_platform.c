@@ -19,6 +19,8 @@ static void print_text(const struct platform_report *r)
 		const struct platform_backend *b = &r->backends[i];
 
 		printf("\nBackend %s: %s\n", b->name, b->usable ? "usable" : "not usable");
+		if (b->note[0])
+			printf("  note: %s\n", b->note);
 		for (size_t j = 0; j < b->nchecks; j++) {
 			const struct platform_check *c = &b->checks[j];
 
@@ -40,7 +42,8 @@ static json_t *backend_json(const struct platform_backend *b)
 
 	for (size_t j = 0; j < b->nchecks; j++)
 		json_array_append_new(checks, check_json(&b->checks[j]));
-	return json_pack("{s:s, s:b, s:o}", "name", b->name, "usable", b->usable, "checks", checks);
+	return json_pack("{s:s, s:b, s:b, s:s, s:o}", "name", b->name, "usable", b->usable,
+	                 "auto_select", b->auto_select, "note", b->note, "checks", checks);
 }
 
 static int print_json(const struct platform_report *r)

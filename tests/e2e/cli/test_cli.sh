@@ -59,7 +59,10 @@ for b in d["backends"]:
         for k, t in (("name", str), ("title", str), ("ok", bool), ("detail", str)):
             if not isinstance(c.get(k), t): errs.append("%s.%s bad" % (b["name"], k))
     if b["usable"] != all(c["ok"] for c in b["checks"]): errs.append(b["name"] + " usable mismatch")
-first = next(b["name"] for b in d["backends"] if b["usable"])
+for b in d["backends"]:
+    if b["auto_select"] and not b["usable"]: errs.append(b["name"] + " auto_select but not usable")
+    if b["usable"] and not b["auto_select"] and not b["note"]: errs.append(b["name"] + " skipped without a note")
+first = next(b["name"] for b in d["backends"] if b["auto_select"])
 if d["default_backend"] != first: errs.append("default %s != first usable %s" % (d["default_backend"], first))
 kvm = next(b for b in d["backends"] if b["name"] == "kvm")
 dev = next(c for c in kvm["checks"] if c["name"] == "dev_kvm")
