@@ -43,7 +43,10 @@ coverage: deps
 	@bash scripts/run-tests.sh build-cov || true
 	@ninja -C build-cov coverage-text >/dev/null && cat build-cov/meson-logs/coverage.txt
 
+# Needs ENARX_WASM_TESTSUITE (spec test/core at wg-2.0) and/or
+# ENARX_WASI_TESTSUITE; ENARX_WAST2JSON may name a wast2json newer than Debian's.
 conformance: build
+	@bash tests/conformance/wasm/conformance.sh $(B)
 	@bash scripts/run-tests.sh $(B) --suite conformance
 
 clean:
