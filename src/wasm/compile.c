@@ -194,6 +194,17 @@ static void label_here(struct cc *c)
 	c->label_pos = c->ncode;
 }
 
+/* Removes the code from word `at` on (an op being fused away). */
+static void unemit(struct cc *c, uint32_t at)
+{
+	c->ncode = at;
+	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
+		c->nrel--;
+	while (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
+		c->npcm--;
+	c->fold_end = NONE;
+}
+
 /* Branch word: holds a relative offset (in words, from this word). */
 static void patch_to(struct cc *c, uint32_t word, uint32_t target)
 {
@@ -616,6 +627,47 @@ static uint8_t sig_type(char ch)
 	}
 }
 
+/* Binary ops that can take their second operand straight from memory. */
+static const struct {
+	uint8_t op, load, fused;
+} mem_ops[] = {
+	{OP_F64_ADD, OP_I64_LOAD, OP_F64_ADD_M}, {OP_F64_SUB, OP_I64_LOAD, OP_F64_SUB_M},
+	{OP_F64_MUL, OP_I64_LOAD, OP_F64_MUL_M}, {OP_I32_ADD, OP_I32_LOAD, OP_I32_ADD_M},
+	{OP_I32_SUB, OP_I32_LOAD, OP_I32_SUB_M}, {OP_I32_AND, OP_I32_LOAD, OP_I32_AND_M},
+	{OP_I32_XOR, OP_I32_LOAD, OP_I32_XOR_M}, {OP_I64_ADD, OP_I64_LOAD, OP_I64_ADD_M},
+};
+
+/*
+ * If operand b (the top) was loaded by the instruction just emitted, fuses
+ * the load into the op: [OP_M][a|addr][d|offset], d = a OP mem[addr+off].
+ * The fused op keeps the load's code offset (it is the part that traps).
+ */
+static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
+{
+	if (!live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot ||
+	    b.slot != tslot(c->height + 1) || a.slot == b.slot)
+		return false;
+	for (size_t i = 0; i < sizeof(mem_ops) / sizeof(mem_ops[0]); i++) {
+		if (mem_ops[i].op != o || c->code[c->fold_op_pc].h != c->h[mem_ops[i].load])
+			continue;
+		uint32_t addr = c->code[c->fold_op_pc + 1].s.a;
+		uint32_t off = c->code[c->fold_op_pc + 2].s.a;
+		uint32_t at = c->npcm ? c->pcm[c->npcm - 1].off : c->cur_off, save = c->cur_off;
+		unemit(c, c->fold_op_pc);
+		uint32_t pc = c->ncode;
+		c->cur_off = at;
+		op(c, (enum wop)mem_ops[i].fused);
+		c->cur_off = save;
+		uint32_t d = push_t(c, sigs[o - OP_I32_EQZ][2] == 'I' ? EWASM_I64 :
+				      sigs[o - OP_I32_EQZ][2] == 'F' ? EWASM_F64 : EWASM_I32);
+		WSS(c, a.slot, addr);
+		WSU(c, d, off);
+		foldable(c, d, 0, pc);
+		return true;
+	}
+	return false;
+}
+
 /* A numeric instruction; idx 0..127 for 0x45..0xc4, 128.. for 0xfc 0..7. */
 static void numeric(struct cc *c, uint32_t idx, enum wop o)
 {
@@ -625,6 +677,8 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 		struct ent b = pop_t(c, tb);
 		struct ent a = pop_t(c, ta);
 		uint32_t pc = c->ncode;
+		if (mem_operand(c, o, a, b))
+			return;
 		op(c, o);
 		WSS(c, a.slot, b.slot);
 		uint32_t d = push_t(c, tr);
@@ -705,17 +759,6 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown memory 0");
 	if (align > natural_log2)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "alignment must not be larger than natural");
-}
-
-/* Removes the code from word `at` on (an op being fused away). */
-static void unemit(struct cc *c, uint32_t at)
-{
-	c->ncode = at;
-	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
-		c->nrel--;
-	while (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
-		c->npcm--;
-	c->fold_end = NONE;
 }
 
 /* If entry `e` was produced by the i32.add just emitted (and nothing was
@@ -899,8 +942,6 @@ static void call_results(struct cc *c, const struct wtype *ft)
 		push_t(c, ft->results[i]);
 	c->fold_end = NONE;
 }
-
-static void unemit(struct cc *c, uint32_t at);
 
 static const uint8_t cmp_fused[10] = {
 	OP_BR_I32_EQ, OP_BR_I32_NE, OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S,
