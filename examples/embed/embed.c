@@ -13,8 +13,7 @@
 #include <enarx/wasm.h>
 
 /* host.print(ptr, len): writes guest bytes to stdout. */
-static int host_print(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results,
-		      void *user)
+static int host_print(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results, void *user)
 {
 	(void)results;
 	(void)user;
@@ -27,8 +26,7 @@ static int host_print(ewasm_caller *caller, const ewasm_val *args, ewasm_val *re
 }
 
 /* host.square(x) = x * x */
-static int host_square(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results,
-		       void *user)
+static int host_square(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results, void *user)
 {
 	(void)caller;
 	(*(unsigned *)user)++;
@@ -92,7 +90,7 @@ int main(int argc, char **argv)
 	/* 1. an engine with limits, and a store for the runtime objects */
 	ewasm_config cfg;
 	ewasm_config_init(&cfg);
-	cfg.max_memory_pages = 16;  /* 1 MiB is plenty for this guest */
+	cfg.max_memory_pages = 16; /* 1 MiB is plenty for this guest */
 	cfg.max_call_depth = 1000;
 	engine = ewasm_engine_new(&cfg);
 	store = engine ? ewasm_store_new(engine) : NULL;
@@ -101,7 +99,8 @@ int main(int argc, char **argv)
 
 	/* 2. decode + validate + compile; errors say where and what */
 	if (ewasm_module_new(engine, bytes, len, &module, &err)) {
-		fprintf(stderr, "load: %s (offset %llu)\n", err.message, (unsigned long long)err.offset);
+		fprintf(stderr, "load: %s (offset %llu)\n", err.message,
+		        (unsigned long long)err.offset);
 		goto out;
 	}
 
@@ -109,7 +108,8 @@ int main(int argc, char **argv)
 	static const uint8_t i32x2[] = {EWASM_I32, EWASM_I32}, i32[] = {EWASM_I32};
 	const ewasm_functype print_t = {2, 0, i32x2, NULL}, square_t = {1, 1, i32, i32};
 	linker = ewasm_linker_new(store);
-	if (!linker || ewasm_linker_define_func(linker, "host", "print", &print_t, host_print, NULL) ||
+	if (!linker ||
+	    ewasm_linker_define_func(linker, "host", "print", &print_t, host_print, NULL) ||
 	    ewasm_linker_define_func(linker, "host", "square", &square_t, host_square, &squares))
 		goto out;
 	if (ewasm_linker_instantiate(linker, module, &inst, &trap, &err)) {

@@ -143,25 +143,37 @@ static inline ewasm_val ewasm_val_f64_bits(uint64_t bits)
 }
 static inline ewasm_val ewasm_val_f32(float f)
 {
-	union { float f; uint32_t u; } c;
+	union {
+		float f;
+		uint32_t u;
+	} c;
 	c.f = f;
 	return ewasm_val_f32_bits(c.u);
 }
 static inline ewasm_val ewasm_val_f64(double d)
 {
-	union { double d; uint64_t u; } c;
+	union {
+		double d;
+		uint64_t u;
+	} c;
 	c.d = d;
 	return ewasm_val_f64_bits(c.u);
 }
 static inline float ewasm_val_as_f32(const ewasm_val *v)
 {
-	union { float f; uint32_t u; } c;
+	union {
+		float f;
+		uint32_t u;
+	} c;
 	c.u = v->of.f32;
 	return c.f;
 }
 static inline double ewasm_val_as_f64(const ewasm_val *v)
 {
-	union { double d; uint64_t u; } c;
+	union {
+		double d;
+		uint64_t u;
+	} c;
 	c.u = v->of.f64;
 	return c.d;
 }
@@ -197,7 +209,7 @@ typedef struct ewasm_functype {
 
 typedef struct ewasm_limits {
 	uint32_t min;
-	uint32_t max;    /* meaningful only if has_max */
+	uint32_t max; /* meaningful only if has_max */
 	uint8_t has_max;
 } ewasm_limits;
 
@@ -211,7 +223,7 @@ typedef struct ewasm_memtype {
 } ewasm_memtype;
 
 typedef struct ewasm_globaltype {
-	uint8_t type;    /* ewasm_valtype */
+	uint8_t type; /* ewasm_valtype */
 	uint8_t mutable_;
 } ewasm_globaltype;
 
@@ -286,12 +298,11 @@ void ewasm_engine_free(ewasm_engine *engine); /* accepts NULL */
  * EWASM_ERR_MALFORMED, EWASM_ERR_INVALID, EWASM_ERR_LIMIT or
  * EWASM_ERR_NOMEM, and fills *err if `err` is not NULL.
  */
-int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len,
-		     ewasm_module **out, ewasm_error *err);
+int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewasm_module **out,
+                     ewasm_error *err);
 
 /* Like ewasm_module_new() without keeping the result. */
-int ewasm_module_validate(ewasm_engine *engine, const uint8_t *bytes,
-			  size_t len, ewasm_error *err);
+int ewasm_module_validate(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewasm_error *err);
 
 /* Drops the caller's reference; accepts NULL. */
 void ewasm_module_free(ewasm_module *module);
@@ -301,29 +312,26 @@ void ewasm_module_free(ewasm_module *module);
  * live as long as the module. Return 0 or EWASM_ERR_ARG for a bad index.
  */
 uint32_t ewasm_module_import_count(const ewasm_module *module);
-int ewasm_module_import(const ewasm_module *module, uint32_t index,
-			const char **module_name, const char **name,
-			ewasm_externtype *type);
+int ewasm_module_import(const ewasm_module *module, uint32_t index, const char **module_name,
+                        const char **name, ewasm_externtype *type);
 uint32_t ewasm_module_export_count(const ewasm_module *module);
-int ewasm_module_export(const ewasm_module *module, uint32_t index,
-			const char **name, ewasm_externtype *type);
+int ewasm_module_export(const ewasm_module *module, uint32_t index, const char **name,
+                        ewasm_externtype *type);
 
 /* Export name with its length in bytes (names may contain NUL bytes). */
-int ewasm_module_export_name(const ewasm_module *module, uint32_t index,
-			     const char **name, size_t *len);
+int ewasm_module_export_name(const ewasm_module *module, uint32_t index, const char **name,
+                             size_t *len);
 
 /*
  * Finds the `nth` (0-based) custom section called `name`. On success sets
  * *data and *len to its payload (borrowed, lives as long as the module).
  * Returns EWASM_ERR_NOTFOUND if there is no such section.
  */
-int ewasm_module_custom_section(const ewasm_module *module, const char *name,
-				uint32_t nth, const uint8_t **data,
-				size_t *len);
+int ewasm_module_custom_section(const ewasm_module *module, const char *name, uint32_t nth,
+                                const uint8_t **data, size_t *len);
 
 /* Name of function `func_index` from the `name` section, or NULL. */
-const char *ewasm_module_func_name(const ewasm_module *module,
-				   uint32_t func_index);
+const char *ewasm_module_func_name(const ewasm_module *module, uint32_t func_index);
 
 /* ------------------------------------------------------------------ store */
 
@@ -365,17 +373,16 @@ void *ewasm_store_get_data(const ewasm_store *store);
  * A host function may call back into wasm (ewasm_func_call) in the same
  * store; the call depth limit covers the nesting.
  */
-typedef int (*ewasm_host_fn)(ewasm_caller *caller, const ewasm_val *args,
-			     ewasm_val *results, void *user);
+typedef int (*ewasm_host_fn)(ewasm_caller *caller, const ewasm_val *args, ewasm_val *results,
+                             void *user);
 
 /*
  * Creates a host function in `store` with signature `type` (copied).
  * `user` is passed to `fn`; `user_free` (may be NULL) is called on it when
  * the store is freed. Returns NULL on allocation failure.
  */
-ewasm_func *ewasm_func_new_host(ewasm_store *store, const ewasm_functype *type,
-				ewasm_host_fn fn, void *user,
-				void (*user_free)(void *));
+ewasm_func *ewasm_func_new_host(ewasm_store *store, const ewasm_functype *type, ewasm_host_fn fn,
+                                void *user, void (*user_free)(void *));
 
 /* Store and instance of the wasm code that called the host function
  * (instance is NULL when called directly through ewasm_func_call). */
@@ -397,9 +404,9 @@ void *ewasm_caller_ptr(ewasm_caller *caller, uint64_t addr, uint64_t len);
  * Returns the value the host function must return. */
 int ewasm_caller_trap(ewasm_caller *caller, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 
 /* Requests exit (for WASI proc_exit): the outermost call fails with a trap
  * of kind EWASM_TRAP_EXIT carrying `code`. Returns the value the host
@@ -417,27 +424,27 @@ const ewasm_functype *ewasm_func_type(const ewasm_func *func);
  * On a trap returns EWASM_ERR_TRAP and, if `trap` is not NULL, stores a new
  * ewasm_trap in *trap (caller frees it); results are then undefined.
  */
-int ewasm_func_call(ewasm_func *func, const ewasm_val *args, size_t nargs,
-		    ewasm_val *results, size_t nresults, ewasm_trap **trap);
+int ewasm_func_call(ewasm_func *func, const ewasm_val *args, size_t nargs, ewasm_val *results,
+                    size_t nresults, ewasm_trap **trap);
 
 /* ------------------------------------------------------------------ traps */
 
 typedef enum ewasm_trap_kind {
 	EWASM_TRAP_UNREACHABLE = 1,
-	EWASM_TRAP_DIV_BY_ZERO,          /* integer divide by zero */
-	EWASM_TRAP_INT_OVERFLOW,         /* integer overflow */
-	EWASM_TRAP_INVALID_CONVERSION,   /* invalid conversion to integer */
-	EWASM_TRAP_OOB_MEMORY,           /* out of bounds memory access */
-	EWASM_TRAP_OOB_TABLE,            /* out of bounds table access,
+	EWASM_TRAP_DIV_BY_ZERO,        /* integer divide by zero */
+	EWASM_TRAP_INT_OVERFLOW,       /* integer overflow */
+	EWASM_TRAP_INVALID_CONVERSION, /* invalid conversion to integer */
+	EWASM_TRAP_OOB_MEMORY,         /* out of bounds memory access */
+	EWASM_TRAP_OOB_TABLE,          /* out of bounds table access,
 					    undefined element */
-	EWASM_TRAP_INDIRECT_MISMATCH,    /* indirect call type mismatch */
-	EWASM_TRAP_NULL_REF,             /* uninitialized element, null ref */
-	EWASM_TRAP_STACK_EXHAUSTED,      /* call stack exhausted */
-	EWASM_TRAP_INTERRUPTED,          /* ewasm_store_interrupt() */
-	EWASM_TRAP_OUT_OF_FUEL,          /* fuel ran out */
-	EWASM_TRAP_HOST,                 /* ewasm_caller_trap() */
-	EWASM_TRAP_EXIT,                 /* ewasm_caller_exit() */
-	EWASM_TRAP_OOM                   /* engine ran out of memory mid-call */
+	EWASM_TRAP_INDIRECT_MISMATCH,  /* indirect call type mismatch */
+	EWASM_TRAP_NULL_REF,           /* uninitialized element, null ref */
+	EWASM_TRAP_STACK_EXHAUSTED,    /* call stack exhausted */
+	EWASM_TRAP_INTERRUPTED,        /* ewasm_store_interrupt() */
+	EWASM_TRAP_OUT_OF_FUEL,        /* fuel ran out */
+	EWASM_TRAP_HOST,               /* ewasm_caller_trap() */
+	EWASM_TRAP_EXIT,               /* ewasm_caller_exit() */
+	EWASM_TRAP_OOM                 /* engine ran out of memory mid-call */
 } ewasm_trap_kind;
 
 /* One wasm frame of a trap backtrace, innermost first. */
@@ -473,31 +480,25 @@ void ewasm_trap_free(ewasm_trap *trap); /* accepts NULL */
  * created stay in the store (as the spec says). The instance is owned by
  * the store.
  */
-int ewasm_instance_new(ewasm_store *store, ewasm_module *module,
-		       const ewasm_extern *imports, size_t nimports,
-		       ewasm_instance **out, ewasm_trap **trap,
-		       ewasm_error *err);
+int ewasm_instance_new(ewasm_store *store, ewasm_module *module, const ewasm_extern *imports,
+                       size_t nimports, ewasm_instance **out, ewasm_trap **trap, ewasm_error *err);
 
 /* Looks up export `name`: 0 and *out set, or EWASM_ERR_NOTFOUND. */
-int ewasm_instance_export(const ewasm_instance *inst, const char *name,
-			  ewasm_extern *out);
+int ewasm_instance_export(const ewasm_instance *inst, const char *name, ewasm_extern *out);
 /* Same for a name of `len` bytes that may contain NUL bytes. */
-int ewasm_instance_export_n(const ewasm_instance *inst, const char *name,
-			    size_t len, ewasm_extern *out);
+int ewasm_instance_export_n(const ewasm_instance *inst, const char *name, size_t len,
+                            ewasm_extern *out);
 uint32_t ewasm_instance_export_count(const ewasm_instance *inst);
 /* Export by index; *name is borrowed from the module. */
-int ewasm_instance_export_at(const ewasm_instance *inst, uint32_t index,
-			     const char **name, ewasm_extern *out);
+int ewasm_instance_export_at(const ewasm_instance *inst, uint32_t index, const char **name,
+                             ewasm_extern *out);
 const ewasm_module *ewasm_instance_module(const ewasm_instance *inst);
 
 /* Typed shortcuts: NULL if absent or of another kind. */
 ewasm_func *ewasm_instance_func(const ewasm_instance *inst, const char *name);
-ewasm_memory *ewasm_instance_memory(const ewasm_instance *inst,
-				    const char *name);
-ewasm_table *ewasm_instance_table(const ewasm_instance *inst,
-				  const char *name);
-ewasm_global *ewasm_instance_global(const ewasm_instance *inst,
-				    const char *name);
+ewasm_memory *ewasm_instance_memory(const ewasm_instance *inst, const char *name);
+ewasm_table *ewasm_instance_table(const ewasm_instance *inst, const char *name);
+ewasm_global *ewasm_instance_global(const ewasm_instance *inst, const char *name);
 
 /* ----------------------------------------------------------------- linker */
 
@@ -507,24 +508,21 @@ void ewasm_linker_free(ewasm_linker *linker); /* accepts NULL */
 
 /* Defines (module, name) -> ext; a later definition replaces an earlier
  * one. Names are copied. */
-int ewasm_linker_define(ewasm_linker *linker, const char *module,
-			const char *name, const ewasm_extern *ext);
+int ewasm_linker_define(ewasm_linker *linker, const char *module, const char *name,
+                        const ewasm_extern *ext);
 
 /* Shortcut: ewasm_func_new_host() + ewasm_linker_define(). */
-int ewasm_linker_define_func(ewasm_linker *linker, const char *module,
-			     const char *name, const ewasm_functype *type,
-			     ewasm_host_fn fn, void *user);
+int ewasm_linker_define_func(ewasm_linker *linker, const char *module, const char *name,
+                             const ewasm_functype *type, ewasm_host_fn fn, void *user);
 
 /* Defines every export of `inst` under module name `module` (the spec's
  * `register`). */
-int ewasm_linker_define_instance(ewasm_linker *linker, const char *module,
-				 ewasm_instance *inst);
+int ewasm_linker_define_instance(ewasm_linker *linker, const char *module, ewasm_instance *inst);
 
 /* Resolves the module's imports in the linker (EWASM_ERR_LINK naming the
  * first missing import) and calls ewasm_instance_new(). */
-int ewasm_linker_instantiate(ewasm_linker *linker, ewasm_module *module,
-			     ewasm_instance **out, ewasm_trap **trap,
-			     ewasm_error *err);
+int ewasm_linker_instantiate(ewasm_linker *linker, ewasm_module *module, ewasm_instance **out,
+                             ewasm_trap **trap, ewasm_error *err);
 
 /* ----------------------------------------------------------------- memory */
 
@@ -541,30 +539,25 @@ ewasm_memtype ewasm_memory_type(const ewasm_memory *mem);
  * EWASM_ERR_LIMIT if it would pass the maximum. */
 int ewasm_memory_grow(ewasm_memory *mem, uint32_t delta, uint32_t *old_pages);
 /* Copy out of / into memory; EWASM_ERR_RANGE if out of bounds. */
-int ewasm_memory_read(const ewasm_memory *mem, uint64_t offset, void *dst,
-		      size_t len);
-int ewasm_memory_write(ewasm_memory *mem, uint64_t offset, const void *src,
-		       size_t len);
+int ewasm_memory_read(const ewasm_memory *mem, uint64_t offset, void *dst, size_t len);
+int ewasm_memory_write(ewasm_memory *mem, uint64_t offset, const void *src, size_t len);
 
 /* ------------------------------------------------------------------ table */
 
 /* Creates a table filled with `init` (of the table's element type). */
-ewasm_table *ewasm_table_new(ewasm_store *store, const ewasm_tabletype *type,
-			     ewasm_val init);
+ewasm_table *ewasm_table_new(ewasm_store *store, const ewasm_tabletype *type, ewasm_val init);
 uint32_t ewasm_table_size(const ewasm_table *table);
 ewasm_tabletype ewasm_table_type(const ewasm_table *table);
 /* Element access; EWASM_ERR_RANGE out of bounds, EWASM_ERR_ARG wrong type. */
 int ewasm_table_get(const ewasm_table *table, uint32_t index, ewasm_val *out);
 int ewasm_table_set(ewasm_table *table, uint32_t index, ewasm_val val);
 /* Grows by `delta` filled with `init`; EWASM_ERR_LIMIT past the maximum. */
-int ewasm_table_grow(ewasm_table *table, uint32_t delta, ewasm_val init,
-		     uint32_t *old_size);
+int ewasm_table_grow(ewasm_table *table, uint32_t delta, ewasm_val init, uint32_t *old_size);
 
 /* ----------------------------------------------------------------- global */
 
 /* Creates a global holding `val` (its type must match). */
-ewasm_global *ewasm_global_new(ewasm_store *store,
-			       const ewasm_globaltype *type, ewasm_val val);
+ewasm_global *ewasm_global_new(ewasm_store *store, const ewasm_globaltype *type, ewasm_val val);
 ewasm_globaltype ewasm_global_type(const ewasm_global *global);
 void ewasm_global_get(const ewasm_global *global, ewasm_val *out);
 /* EWASM_ERR_IMMUTABLE for a const global, EWASM_ERR_ARG for a wrong type. */

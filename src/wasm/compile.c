@@ -77,10 +77,10 @@ struct cc {
 	/* fold: last op wrote its result to `fold_slot` at code[fold_word] */
 	uint32_t fold_end, fold_word, fold_slot, fold_op_pc;
 	uint8_t fold_half;
-	uint32_t cur_off; /* offset of the instruction being compiled */
-	void *scratch;    /* temporary buffer, freed with the context */
-	uint32_t last_op; /* word index of the last op emitted */
-	uint32_t prev_op; /* and of the one before */
+	uint32_t cur_off;   /* offset of the instruction being compiled */
+	void *scratch;      /* temporary buffer, freed with the context */
+	uint32_t last_op;   /* word index of the last op emitted */
+	uint32_t prev_op;   /* and of the one before */
 	uint32_t label_pos; /* code index of the latest branch target */
 };
 
@@ -88,20 +88,23 @@ static void *grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t si
 {
 	if (need <= *cap)
 		return p;
-	uint32_t n = *cap ? *cap : 16;
+	uint64_t n = *cap ? *cap : 16;
 	while (n < need)
 		n *= 2;
-	void *q = xreallocarray(p, n, size);
+	if (n > UINT32_MAX)
+		n = UINT32_MAX;
+	void *q = xreallocarray(p, (size_t)n, size);
 	if (!q)
 		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
-	*cap = n;
+	*cap = (uint32_t)n;
 	return q;
 }
 
 static _Noreturn void mismatch(struct cc *c, uint8_t want, uint8_t got)
 {
 	wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: expected %s, found %s",
-		   want ? ewasm_valtype_name(want) : "any", got ? ewasm_valtype_name(got) : "nothing");
+	           want ? ewasm_valtype_name(want) : "any",
+	           got ? ewasm_valtype_name(got) : "nothing");
 }
 
 static inline struct ctl *top(struct cc *c)
@@ -214,14 +217,15 @@ static void patch_to(struct cc *c, uint32_t word, uint32_t target)
 /* The loop-header variant of a branch op (interrupt check on back edges). */
 static int loop_variant(struct cc *c, const void *h)
 {
-	static const uint8_t plain[] = {OP_BR, OP_BR_IF, OP_BR_UNLESS, OP_BR_I32_EQ, OP_BR_I32_NE,
-					OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S, OP_BR_I32_GT_U,
-					OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U};
-	static const uint8_t looped[] = {OP_BR_LOOP, OP_BR_IF_LOOP, OP_BR_UNLESS_LOOP,
-					 OP_BR_I32_EQ_LOOP, OP_BR_I32_NE_LOOP, OP_BR_I32_LT_S_LOOP,
-					 OP_BR_I32_LT_U_LOOP, OP_BR_I32_GT_S_LOOP, OP_BR_I32_GT_U_LOOP,
-					 OP_BR_I32_LE_S_LOOP, OP_BR_I32_LE_U_LOOP, OP_BR_I32_GE_S_LOOP,
-					 OP_BR_I32_GE_U_LOOP};
+	static const uint8_t plain[] = {
+	    OP_BR,          OP_BR_IF,       OP_BR_UNLESS,   OP_BR_I32_EQ,   OP_BR_I32_NE,
+	    OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S, OP_BR_I32_GT_U, OP_BR_I32_LE_S,
+	    OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U};
+	static const uint8_t looped[] = {
+	    OP_BR_LOOP,          OP_BR_IF_LOOP,       OP_BR_UNLESS_LOOP,   OP_BR_I32_EQ_LOOP,
+	    OP_BR_I32_NE_LOOP,   OP_BR_I32_LT_S_LOOP, OP_BR_I32_LT_U_LOOP, OP_BR_I32_GT_S_LOOP,
+	    OP_BR_I32_GT_U_LOOP, OP_BR_I32_LE_S_LOOP, OP_BR_I32_LE_U_LOOP, OP_BR_I32_GE_S_LOOP,
+	    OP_BR_I32_GE_U_LOOP};
 	for (size_t i = 0; i < sizeof(plain); i++)
 		if (h == c->h[plain[i]])
 			return looped[i];
@@ -357,7 +361,8 @@ static uint32_t const_slot(struct cc *c, uint64_t bits)
 		if (!nh)
 			wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
 		for (uint32_t i = 0; i < c->nconsts; i++) {
-			uint32_t k = (uint32_t)((c->consts[i] * 0x9e3779b97f4a7c15ull) >> 40) & (ncap - 1);
+			uint32_t k =
+			    (uint32_t)((c->consts[i] * 0x9e3779b97f4a7c15ull) >> 40) & (ncap - 1);
 			while (nh[k])
 				k = (k + 1) & (ncap - 1);
 			nh[k] = i + 1;
@@ -486,7 +491,8 @@ static void peek_label(struct cc *c, const struct ctl *t)
 		uint32_t depth = n - 1 - i; /* from the top */
 		if (c->height - cur->height <= depth) {
 			if (!cur->unreachable)
-				wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: branch needs %u values", n);
+				wasm__fail(&c->r, EWASM_ERR_INVALID,
+				           "type mismatch: branch needs %u values", n);
 			continue;
 		}
 		uint8_t got = c->st[c->height - 1 - depth].type;
@@ -553,7 +559,8 @@ static void check_results(struct cc *c, struct ctl *t)
 	for (uint32_t i = t->nr; i-- > 0;)
 		pop_t(c, t->r[i]);
 	if (c->height != t->height)
-		wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: values remaining on stack at end of block");
+		wasm__fail(&c->r, EWASM_ERR_INVALID,
+		           "type mismatch: values remaining on stack at end of block");
 	if (live(c)) {
 		c->height += t->nr; /* the entries are still there */
 	} else {
@@ -631,10 +638,10 @@ static uint8_t sig_type(char ch)
 static const struct {
 	uint8_t op, load, fused;
 } mem_ops[] = {
-	{OP_F64_ADD, OP_I64_LOAD, OP_F64_ADD_M}, {OP_F64_SUB, OP_I64_LOAD, OP_F64_SUB_M},
-	{OP_F64_MUL, OP_I64_LOAD, OP_F64_MUL_M}, {OP_I32_ADD, OP_I32_LOAD, OP_I32_ADD_M},
-	{OP_I32_SUB, OP_I32_LOAD, OP_I32_SUB_M}, {OP_I32_AND, OP_I32_LOAD, OP_I32_AND_M},
-	{OP_I32_XOR, OP_I32_LOAD, OP_I32_XOR_M}, {OP_I64_ADD, OP_I64_LOAD, OP_I64_ADD_M},
+    {OP_F64_ADD, OP_I64_LOAD, OP_F64_ADD_M}, {OP_F64_SUB, OP_I64_LOAD, OP_F64_SUB_M},
+    {OP_F64_MUL, OP_I64_LOAD, OP_F64_MUL_M}, {OP_I32_ADD, OP_I32_LOAD, OP_I32_ADD_M},
+    {OP_I32_SUB, OP_I32_LOAD, OP_I32_SUB_M}, {OP_I32_AND, OP_I32_LOAD, OP_I32_AND_M},
+    {OP_I32_XOR, OP_I32_LOAD, OP_I32_XOR_M}, {OP_I64_ADD, OP_I64_LOAD, OP_I64_ADD_M},
 };
 
 /*
@@ -658,8 +665,9 @@ static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 		c->cur_off = at;
 		op(c, (enum wop)mem_ops[i].fused);
 		c->cur_off = save;
-		uint32_t d = push_t(c, sigs[o - OP_I32_EQZ][2] == 'I' ? EWASM_I64 :
-				      sigs[o - OP_I32_EQZ][2] == 'F' ? EWASM_F64 : EWASM_I32);
+		uint32_t d = push_t(c, sigs[o - OP_I32_EQZ][2] == 'I'   ? EWASM_I64
+		                       : sigs[o - OP_I32_EQZ][2] == 'F' ? EWASM_F64
+		                                                        : EWASM_I32);
 		WSS(c, a.slot, addr);
 		WSU(c, d, off);
 		foldable(c, d, 0, pc);
@@ -854,7 +862,8 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 			cop = OP_COPY32;
 		else if (lh == c->h[OP_I64_LOAD] && o == OP_STORE64)
 			cop = OP_COPY64;
-		else if ((lh == c->h[OP_I32_LOAD8_U] || lh == c->h[OP_I32_LOAD8_S]) && o == OP_STORE8)
+		else if ((lh == c->h[OP_I32_LOAD8_U] || lh == c->h[OP_I32_LOAD8_S]) &&
+		         o == OP_STORE8)
 			cop = OP_COPY8;
 		if (cop != OP__COUNT) {
 			uint32_t src = c->code[c->fold_op_pc + 1].s.a;
@@ -871,7 +880,8 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 			return;
 		}
 	}
-	if (a.slot == tslot(c->height) && v.slot != tslot(c->height + 1) && take_add(c, a, &x, &y)) {
+	if (a.slot == tslot(c->height) && v.slot != tslot(c->height + 1) &&
+	    take_add(c, a, &x, &y)) {
 		op(c, (enum wop)(o + (OP_STORE32_ADD - OP_STORE32)));
 		WSS(c, x, y);
 		WSU(c, v.slot, off);
@@ -944,8 +954,8 @@ static void call_results(struct cc *c, const struct wtype *ft)
 }
 
 static const uint8_t cmp_fused[10] = {
-	OP_BR_I32_EQ, OP_BR_I32_NE, OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S,
-	OP_BR_I32_GT_U, OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U,
+    OP_BR_I32_EQ,   OP_BR_I32_NE,   OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S,
+    OP_BR_I32_GT_U, OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U,
 };
 static const uint8_t cmp_negate[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
 
@@ -955,7 +965,7 @@ static const uint8_t cmp_negate[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
  * use (negated if `neg`) with its operands in a and b; else returns -1.
  */
 static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool allow_and, uint32_t *a,
-		     uint32_t *b, bool *is_eqz)
+                     uint32_t *b, bool *is_eqz)
 {
 	if (!live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
 	    cond.slot != tslot(c->height))
@@ -1040,10 +1050,9 @@ static void do_br_table(struct cc *c)
 	if (n > cursor_left(&c->r.c))
 		wasm__fail(&c->r, EWASM_ERR_MALFORMED, "unexpected end");
 	xfree(c->scratch);
-	c->scratch = xcalloc((size_t)n + 1, sizeof(uint32_t));
-	uint32_t *labels = c->scratch;
-	if (!labels)
-		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
+	c->scratch = NULL;
+	uint32_t *labels = grow(c, NULL, &(uint32_t){0}, n + 1, sizeof(uint32_t));
+	c->scratch = labels;
 	for (uint32_t i = 0; i <= n; i++)
 		labels[i] = wasm__u32(&c->r);
 	struct ent idx = pop_t(c, EWASM_I32);
@@ -1061,7 +1070,8 @@ static void do_br_table(struct cc *c)
 		uint32_t a2;
 		label_types(t, &a2, &ty);
 		if (a2 != arity)
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: br_table labels have different arities");
+			wasm__fail(&c->r, EWASM_ERR_INVALID,
+			           "type mismatch: br_table labels have different arities");
 		peek_label(c, t);
 	}
 	if (live(c)) {
@@ -1172,7 +1182,9 @@ static bool do_end(struct cc *c)
 	check_results(c, t);
 	if (t->kind == K_IF) {
 		if (t->np != t->nr || (t->np && memcmp(t->p, t->r, t->np)))
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: if without else must have matching params and results");
+			wasm__fail(
+			    &c->r, EWASM_ERR_INVALID,
+			    "type mismatch: if without else must have matching params and results");
 	}
 	if (t->kind != K_FUNC || t->fix_head != NONE)
 		for (uint32_t i = 0; i < t->nr; i++)
@@ -1234,7 +1246,8 @@ static void do_call_indirect(struct cc *c)
 	if (ti >= c->m->ntypes)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown type %u", ti);
 	if (c->m->tables[tab].elem != EWASM_FUNCREF)
-		wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: call_indirect on a non-funcref table");
+		wasm__fail(&c->r, EWASM_ERR_INVALID,
+		           "type mismatch: call_indirect on a non-funcref table");
 	const struct wtype *ft = &c->m->types[ti];
 	struct ent idx = pop_t(c, EWASM_I32);
 	uint32_t base = call_args(c, ft);
@@ -1259,7 +1272,8 @@ static void do_select(struct cc *c, bool typed)
 	uint8_t t = want;
 	if (!typed) {
 		if (is_ref(a.type) || is_ref(b.type))
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: select needs numeric operands");
+			wasm__fail(&c->r, EWASM_ERR_INVALID,
+			           "type mismatch: select needs numeric operands");
 		if (a.type && b.type && a.type != b.type)
 			mismatch(c, a.type, b.type);
 		t = a.type ? a.type : b.type;
@@ -1325,7 +1339,8 @@ static void do_fc(struct cc *c)
 		y = elem_idx(c);
 		x = table_idx(c);
 		if (c->m->elems[y].type != c->m->tables[x].elem)
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: table.init element type");
+			wasm__fail(&c->r, EWASM_ERR_INVALID,
+			           "type mismatch: table.init element type");
 		v = pop_t(c, EWASM_I32);
 		b = pop_t(c, EWASM_I32);
 		a = pop_t(c, EWASM_I32);
@@ -1343,7 +1358,8 @@ static void do_fc(struct cc *c)
 		x = table_idx(c);
 		y = table_idx(c);
 		if (c->m->tables[x].elem != c->m->tables[y].elem)
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: table.copy element types");
+			wasm__fail(&c->r, EWASM_ERR_INVALID,
+			           "type mismatch: table.copy element types");
 		v = pop_t(c, EWASM_I32);
 		b = pop_t(c, EWASM_I32);
 		a = pop_t(c, EWASM_I32);
@@ -1378,8 +1394,7 @@ static void do_fc(struct cc *c)
 		WUS(c, x, a.slot);
 		WSS(c, b.slot, v.slot);
 		break;
-	default:
-		wasm__fail(&c->r, EWASM_ERR_MALFORMED, "illegal opcode 0xfc %u", sub);
+	default: wasm__fail(&c->r, EWASM_ERR_MALFORMED, "illegal opcode 0xfc %u", sub);
 	}
 }
 
@@ -1449,22 +1464,12 @@ static bool instr(struct cc *c)
 		op(c, OP_UNREACHABLE);
 		set_unreachable(c);
 		break;
-	case 0x01:
-		break;
-	case 0x02:
-		do_block(c, K_BLOCK);
-		break;
-	case 0x03:
-		do_block(c, K_LOOP);
-		break;
-	case 0x04:
-		do_block(c, K_IF);
-		break;
-	case 0x05:
-		do_else(c);
-		break;
-	case 0x0b:
-		return do_end(c);
+	case 0x01: break;
+	case 0x02: do_block(c, K_BLOCK); break;
+	case 0x03: do_block(c, K_LOOP); break;
+	case 0x04: do_block(c, K_IF); break;
+	case 0x05: do_else(c); break;
+	case 0x0b: return do_end(c);
 	case 0x0c: {
 		struct ctl *t = label(c, wasm__u32(&c->r));
 		peek_label(c, t);
@@ -1485,51 +1490,27 @@ static bool instr(struct cc *c)
 		cond_branch(c, cond, t);
 		break;
 	}
-	case 0x0e:
-		do_br_table(c);
-		break;
+	case 0x0e: do_br_table(c); break;
 	case 0x0f:
 		retype_top(c, c->ct[0].nr, c->ct[0].r);
 		emit_return(c);
 		set_unreachable(c);
 		break;
-	case 0x10:
-		do_call(c);
-		break;
-	case 0x11:
-		do_call_indirect(c);
-		break;
-	case 0x1a:
-		pop(c);
-		break;
-	case 0x1b:
-		do_select(c, false);
-		break;
-	case 0x1c:
-		do_select(c, true);
-		break;
+	case 0x10: do_call(c); break;
+	case 0x11: do_call_indirect(c); break;
+	case 0x1a: pop(c); break;
+	case 0x1b: do_select(c, false); break;
+	case 0x1c: do_select(c, true); break;
 	case 0x20:
 		x = wasm__u32(&c->r);
 		push(c, local_type(c, x), x);
 		break;
-	case 0x21:
-		local_set(c, wasm__u32(&c->r), false);
-		break;
-	case 0x22:
-		local_set(c, wasm__u32(&c->r), true);
-		break;
-	case 0x23:
-		global_op(c, false);
-		break;
-	case 0x24:
-		global_op(c, true);
-		break;
-	case 0x25:
-		table_getset(c, false);
-		break;
-	case 0x26:
-		table_getset(c, true);
-		break;
+	case 0x21: local_set(c, wasm__u32(&c->r), false); break;
+	case 0x22: local_set(c, wasm__u32(&c->r), true); break;
+	case 0x23: global_op(c, false); break;
+	case 0x24: global_op(c, true); break;
+	case 0x25: table_getset(c, false); break;
+	case 0x26: table_getset(c, true); break;
 	case 0x28: load(c, OP_I32_LOAD, EWASM_I32, 2); break;
 	case 0x29: load(c, OP_I64_LOAD, EWASM_I64, 3); break;
 	case 0x2a: load(c, OP_I32_LOAD, EWASM_F32, 2); break;
@@ -1571,18 +1552,10 @@ static bool instr(struct cc *c)
 		WSS(c, a.slot, d);
 		foldable(c, d, 1, pc);
 		break;
-	case 0x41:
-		push(c, EWASM_I32, const_slot(c, (uint32_t)wasm__s32(&c->r)));
-		break;
-	case 0x42:
-		push(c, EWASM_I64, const_slot(c, (uint64_t)wasm__s64(&c->r)));
-		break;
-	case 0x43:
-		push(c, EWASM_F32, const_slot(c, wasm__f32(&c->r)));
-		break;
-	case 0x44:
-		push(c, EWASM_F64, const_slot(c, wasm__f64(&c->r)));
-		break;
+	case 0x41: push(c, EWASM_I32, const_slot(c, (uint32_t)wasm__s32(&c->r))); break;
+	case 0x42: push(c, EWASM_I64, const_slot(c, (uint64_t)wasm__s64(&c->r))); break;
+	case 0x43: push(c, EWASM_F32, const_slot(c, wasm__f32(&c->r))); break;
+	case 0x44: push(c, EWASM_F64, const_slot(c, wasm__f64(&c->r))); break;
 	case 0xd0: {
 		uint8_t t = wasm__u8(&c->r);
 		if (t != EWASM_FUNCREF && t != EWASM_EXTERNREF)
@@ -1593,7 +1566,8 @@ static bool instr(struct cc *c)
 	case 0xd1:
 		a = pop(c);
 		if (a.type != T_UNKNOWN && !is_ref(a.type))
-			wasm__fail(&c->r, EWASM_ERR_INVALID, "type mismatch: ref.is_null needs a reference");
+			wasm__fail(&c->r, EWASM_ERR_INVALID,
+			           "type mismatch: ref.is_null needs a reference");
 		pc = c->ncode;
 		op(c, OP_REF_IS_NULL);
 		d = push_t(c, EWASM_I32);
@@ -1612,12 +1586,8 @@ static bool instr(struct cc *c)
 		WUS(c, x, d);
 		foldable(c, d, 1, pc);
 		break;
-	case 0xfc:
-		do_fc(c);
-		break;
-	default:
-		c->r.c.p--;
-		wasm__fail(&c->r, EWASM_ERR_MALFORMED, "illegal opcode 0x%02x", o);
+	case 0xfc: do_fc(c); break;
+	default: c->r.c.p--; wasm__fail(&c->r, EWASM_ERR_MALFORMED, "illegal opcode 0x%02x", o);
 	}
 	return false;
 }
@@ -1635,7 +1605,8 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 	}
 	c->r.c.p = save;
 	if (total > (1u << 20))
-		wasm__fail(&c->r, EWASM_ERR_LIMIT, "function has too many locals (%llu)", (unsigned long long)total);
+		wasm__fail(&c->r, EWASM_ERR_LIMIT, "function has too many locals (%llu)",
+		           (unsigned long long)total);
 	c->ltypes = xmalloc(total + 1);
 	if (!c->ltypes)
 		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
@@ -1735,12 +1706,14 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	push_ctl(&c, K_FUNC, &proto);
 	for (;;) {
 		if (cursor_eof(&c.r.c))
-			wasm__fail(&c.r, EWASM_ERR_MALFORMED, "unexpected end of section or function");
+			wasm__fail(&c.r, EWASM_ERR_MALFORMED,
+			           "unexpected end of section or function");
 		if (instr(&c))
 			break;
 	}
 	if (!cursor_eof(&c.r.c))
-		wasm__fail(&c.r, EWASM_ERR_MALFORMED, "section size mismatch (END opcode expected)");
+		wasm__fail(&c.r, EWASM_ERR_MALFORMED,
+		           "section size mismatch (END opcode expected)");
 	if ((uint64_t)c.nlocals_all + c.nconsts + c.maxh + 1 > 0x3fffffff)
 		wasm__fail(&c.r, EWASM_ERR_LIMIT, "function frame too large");
 	finish(&c, ft);

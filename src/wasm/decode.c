@@ -13,8 +13,7 @@
 #include "lib/err.h"
 #include "wasm/wasm_int.h"
 
-int wasm__err(ewasm_error *err, int code, uint64_t off, uint32_t fn,
-	      const char *fmt, ...)
+int wasm__err(ewasm_error *err, int code, uint64_t off, uint32_t fn, const char *fmt, ...)
 {
 	if (err) {
 		va_list ap;
@@ -121,11 +120,8 @@ uint8_t wasm__valtype(struct rd *r)
 	case EWASM_F32:
 	case EWASM_F64:
 	case EWASM_FUNCREF:
-	case EWASM_EXTERNREF:
-		return t;
-	default:
-		r->c.p--;
-		wasm__fail(r, EWASM_ERR_MALFORMED, "malformed value type 0x%02x", t);
+	case EWASM_EXTERNREF: return t;
+	default: r->c.p--; wasm__fail(r, EWASM_ERR_MALFORMED, "malformed value type 0x%02x", t);
 	}
 }
 
@@ -177,8 +173,7 @@ static bool utf8_ok(const uint8_t *s, size_t n)
 			cp = (cp << 6) | (s[i + j] & 0x3f);
 		}
 		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 		i += k + 1;
 	}
@@ -223,14 +218,16 @@ static void rd_limits(struct rd *r, ewasm_limits *l, bool is_mem)
 	uint8_t flags = wasm__u8(r);
 	if (flags > 1) {
 		r->c.p--;
-		wasm__fail(r, EWASM_ERR_MALFORMED, "integer too large (limits flags 0x%02x)", flags);
+		wasm__fail(r, EWASM_ERR_MALFORMED, "integer too large (limits flags 0x%02x)",
+		           flags);
 	}
 	l->min = wasm__u32(r);
 	l->has_max = flags & 1;
 	l->max = l->has_max ? wasm__u32(r) : 0;
 	if (is_mem) {
 		if (l->min > 65536 || (l->has_max && l->max > 65536))
-			wasm__fail(r, EWASM_ERR_INVALID, "memory size must be at most 65536 pages (4GiB)");
+			wasm__fail(r, EWASM_ERR_INVALID,
+			           "memory size must be at most 65536 pages (4GiB)");
 	}
 	if (l->has_max && l->min > l->max)
 		wasm__fail(r, EWASM_ERR_INVALID, "size minimum must not be greater than maximum");
@@ -267,8 +264,7 @@ static const ewasm_globaltype *global_type(const ewasm_module *m, uint32_t i)
 	return &m->globals[i - m->nglobal_imports].type;
 }
 
-void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
-		 uint32_t nglobals_visible)
+void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e, uint32_t nglobals_visible)
 {
 	uint8_t op = wasm__u8(r);
 	switch (op) {
@@ -317,8 +313,7 @@ void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
 		e->val = g;
 		break;
 	}
-	case 0x0b:
-		wasm__fail(r, EWASM_ERR_INVALID, "type mismatch (empty constant expression)");
+	case 0x0b: wasm__fail(r, EWASM_ERR_INVALID, "type mismatch (empty constant expression)");
 	default:
 		if (!wasm__opcode_known(op))
 			wasm__fail(r, EWASM_ERR_MALFORMED, "illegal opcode 0x%02x", op);
@@ -330,7 +325,8 @@ void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
 		 * rest are not constant. */
 		if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xd0 ||
 		    op == 0xd2 || op == 0x23)
-			wasm__fail(r, EWASM_ERR_INVALID, "type mismatch (constant expression too long)");
+			wasm__fail(r, EWASM_ERR_INVALID,
+			           "type mismatch (constant expression too long)");
 		wasm__fail(r, EWASM_ERR_INVALID, "constant expression required");
 	}
 }
@@ -345,8 +341,9 @@ bool wasm__opcode_known(uint8_t op)
 static void cexpr_expect(struct rd *r, const struct cexpr *e, uint8_t type)
 {
 	if (e->type != type)
-		wasm__fail(r, EWASM_ERR_INVALID, "type mismatch in constant expression: expected %s, found %s",
-			   ewasm_valtype_name(type), ewasm_valtype_name(e->type));
+		wasm__fail(r, EWASM_ERR_INVALID,
+		           "type mismatch in constant expression: expected %s, found %s",
+		           ewasm_valtype_name(type), ewasm_valtype_name(e->type));
 }
 
 static void sec_type(struct rd *r, ewasm_module *m)
@@ -357,7 +354,9 @@ static void sec_type(struct rd *r, ewasm_module *m)
 		struct wtype *t = &m->types[i];
 		uint8_t form = wasm__u8(r);
 		if (form != 0x60)
-			wasm__fail(r, EWASM_ERR_MALFORMED, "integer representation too long (function type form 0x%02x)", form);
+			wasm__fail(r, EWASM_ERR_MALFORMED,
+			           "integer representation too long (function type form 0x%02x)",
+			           form);
 		uint32_t np = wasm__u32(r);
 		if (np > cursor_left(&r->c))
 			wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected end");
@@ -415,8 +414,7 @@ static void sec_import(struct rd *r, ewasm_module *m)
 			rd_globaltype(r, &im->type.of.global);
 			m->nglobal_imports++;
 			break;
-		default:
-			wasm__fail(r, EWASM_ERR_MALFORMED, "malformed import kind %u", kind);
+		default: wasm__fail(r, EWASM_ERR_MALFORMED, "malformed import kind %u", kind);
 		}
 	}
 }
@@ -502,14 +500,18 @@ static void sec_export(struct rd *r, ewasm_module *m)
 		e->kind = (ewasm_extern_kind)kind;
 		if (e->index >= lim)
 			wasm__fail(r, EWASM_ERR_INVALID, "unknown %s %u",
-				   kind == 0 ? "function" : kind == 1 ? "table" : kind == 2 ? "memory" : "global",
-				   e->index);
+			           kind == 0   ? "function"
+			           : kind == 1 ? "table"
+			           : kind == 2 ? "memory"
+			                       : "global",
+			           e->index);
 		if (kind == 0)
 			m->func_declared[e->index] = true;
 		for (uint32_t k = 0; k < i; k++)
 			if (m->exports[k].name_len == e->name_len &&
 			    !memcmp(m->exports[k].name, e->name, e->name_len))
-				wasm__fail(r, EWASM_ERR_INVALID, "duplicate export name \"%s\"", e->name);
+				wasm__fail(r, EWASM_ERR_INVALID, "duplicate export name \"%s\"",
+				           e->name);
 	}
 }
 
@@ -540,7 +542,8 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 		struct welem *e = &m->elems[i];
 		uint32_t flags = wasm__u32(r);
 		if (flags > 7)
-			wasm__fail(r, EWASM_ERR_MALFORMED, "malformed elements segment kind %u", flags);
+			wasm__fail(r, EWASM_ERR_MALFORMED, "malformed elements segment kind %u",
+			           flags);
 		e->mode = (flags & 1) ? ((flags & 2) ? SEG_DECLARATIVE : SEG_PASSIVE) : SEG_ACTIVE;
 		e->type = EWASM_FUNCREF;
 		if (e->mode == SEG_ACTIVE) {
@@ -554,7 +557,8 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 			} else {
 				uint8_t k = wasm__u8(r);
 				if (k != 0)
-					wasm__fail(r, EWASM_ERR_MALFORMED, "malformed element kind 0x%02x", k);
+					wasm__fail(r, EWASM_ERR_MALFORMED,
+					           "malformed element kind 0x%02x", k);
 			}
 		}
 		e->count = wasm__u32(r);
@@ -569,12 +573,14 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 				x->type = EWASM_FUNCREF;
 				x->val = wasm__u32(r);
 				if (x->val >= m->nfuncs)
-					wasm__fail(r, EWASM_ERR_INVALID, "unknown function %u", (uint32_t)x->val);
+					wasm__fail(r, EWASM_ERR_INVALID, "unknown function %u",
+					           (uint32_t)x->val);
 				m->func_declared[x->val] = true;
 			}
 		}
 		if (e->mode == SEG_ACTIVE && m->tables[e->table].elem != e->type)
-			wasm__fail(r, EWASM_ERR_INVALID, "type mismatch: element segment type differs from table type");
+			wasm__fail(r, EWASM_ERR_INVALID,
+			           "type mismatch: element segment type differs from table type");
 	}
 }
 
@@ -588,7 +594,8 @@ static void sec_code(struct rd *r, ewasm_module *m)
 {
 	uint32_t n = wasm__u32(r);
 	if (n != m->nfuncs - m->nfunc_imports)
-		wasm__fail(r, EWASM_ERR_MALFORMED, "function and code section have inconsistent lengths");
+		wasm__fail(r, EWASM_ERR_MALFORMED,
+		           "function and code section have inconsistent lengths");
 	m->ncodes = n;
 	m->codes = rd_array(r, n, sizeof(*m->codes));
 	for (uint32_t i = 0; i < n; i++) {
@@ -605,7 +612,8 @@ static void sec_data(struct rd *r, ewasm_module *m)
 {
 	m->ndatas = wasm__u32(r);
 	if (m->has_datacount && m->ndatas != m->datacount)
-		wasm__fail(r, EWASM_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+		wasm__fail(r, EWASM_ERR_MALFORMED,
+		           "data count and data section have inconsistent lengths");
 	m->datas = rd_array(r, m->ndatas, sizeof(*m->datas));
 	for (uint32_t i = 0; i < m->ndatas; i++) {
 		struct wdata *d = &m->datas[i];
@@ -635,7 +643,8 @@ static void parse_names(ewasm_module *m, const uint8_t *p, size_t len)
 		uint8_t id;
 		uint32_t size, n;
 		struct cursor sub;
-		if (cursor_u8(&c, &id) < 0 || cursor_uleb32(&c, &size) < 0 || cursor_sub(&c, size, &sub) < 0)
+		if (cursor_u8(&c, &id) < 0 || cursor_uleb32(&c, &size) < 0 ||
+		    cursor_sub(&c, size, &sub) < 0)
 			return;
 		if (id != 1)
 			continue;
@@ -749,28 +758,46 @@ static void check_layout(struct rd *r)
 		uint8_t id = wasm__u8(&h);
 		uint32_t size = wasm__u32(&h);
 		if (size > cursor_left(&h.c))
-			wasm__fail(&h, EWASM_ERR_MALFORMED, "unexpected end (section size %u)", size);
+			wasm__fail(&h, EWASM_ERR_MALFORMED, "unexpected end (section size %u)",
+			           size);
 		int rank = section_rank(id);
 		if (rank < 0)
 			wasm__fail(&h, EWASM_ERR_MALFORMED, "malformed section id %u", id);
 		if (rank > 0) {
 			if (rank <= last)
-				wasm__fail(&h, EWASM_ERR_MALFORMED, "unexpected content after last section (section %u out of order)", id);
+				wasm__fail(&h, EWASM_ERR_MALFORMED,
+				           "unexpected content after last section (section %u out "
+				           "of order)",
+				           id);
 			last = rank;
 		}
 		const uint8_t *end = h.c.p + size;
 		switch (id) {
-		case 3: has_func = true; nfunc = peek_count(h.c.p, end); break;
-		case 10: has_code = true; ncode = peek_count(h.c.p, end); break;
-		case 11: has_data = true; ndata = peek_count(h.c.p, end); break;
-		case 12: has_dc = true; ndc = peek_count(h.c.p, end); break;
+		case 3:
+			has_func = true;
+			nfunc = peek_count(h.c.p, end);
+			break;
+		case 10:
+			has_code = true;
+			ncode = peek_count(h.c.p, end);
+			break;
+		case 11:
+			has_data = true;
+			ndata = peek_count(h.c.p, end);
+			break;
+		case 12:
+			has_dc = true;
+			ndc = peek_count(h.c.p, end);
+			break;
 		}
 		h.c.p = end;
 	}
 	if ((has_func || has_code) && nfunc != ncode)
-		wasm__fail(&h, EWASM_ERR_MALFORMED, "function and code section have inconsistent lengths");
+		wasm__fail(&h, EWASM_ERR_MALFORMED,
+		           "function and code section have inconsistent lengths");
 	if (has_dc && ndc != (has_data ? ndata : 0))
-		wasm__fail(&h, EWASM_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+		wasm__fail(&h, EWASM_ERR_MALFORMED,
+		           "data count and data section have inconsistent lengths");
 }
 
 static void decode_sections(struct rd *r, ewasm_module *m)
@@ -789,7 +816,8 @@ static void decode_sections(struct rd *r, ewasm_module *m)
 		uint8_t id = wasm__u8(r);
 		uint32_t size = wasm__u32(r);
 		if (size > cursor_left(&r->c))
-			wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected end (section size %u)", size);
+			wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected end (section size %u)",
+			           size);
 		const uint8_t *end = r->c.p + size;
 		const uint8_t *outer_end = r->c.end;
 		int rank = section_rank(id);
@@ -797,7 +825,10 @@ static void decode_sections(struct rd *r, ewasm_module *m)
 			wasm__fail(r, EWASM_ERR_MALFORMED, "malformed section id %u", id);
 		if (rank > 0) {
 			if (rank <= last)
-				wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected content after last section (section %u out of order)", id);
+				wasm__fail(r, EWASM_ERR_MALFORMED,
+				           "unexpected content after last section (section %u out "
+				           "of order)",
+				           id);
 			last = rank;
 		}
 		r->c.end = end;
@@ -843,9 +874,11 @@ int wasm__decode(ewasm_module *m, ewasm_error *err)
 	decode_sections(&r, m);
 	fill_defaults(&r, m, 100);
 	if (m->ncodes != m->nfuncs - m->nfunc_imports)
-		wasm__fail(&r, EWASM_ERR_MALFORMED, "function and code section have inconsistent lengths");
+		wasm__fail(&r, EWASM_ERR_MALFORMED,
+		           "function and code section have inconsistent lengths");
 	if (m->has_datacount && m->ndatas != m->datacount)
-		wasm__fail(&r, EWASM_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+		wasm__fail(&r, EWASM_ERR_MALFORMED,
+		           "data count and data section have inconsistent lengths");
 	for (uint32_t i = 0; i < m->ncustoms; i++)
 		if (!strcmp(m->customs[i].name, "name"))
 			parse_names(m, m->customs[i].data, m->customs[i].len);

@@ -50,8 +50,9 @@ static int check_import(const ewasm_module *m, uint32_t i, const ewasm_extern *x
 	const struct wimport *im = &m->imports[i];
 	if (x->kind != im->type.kind)
 		return wasm__err(err, EWASM_ERR_LINK, UINT64_MAX, UINT32_MAX,
-				 "incompatible import type: %s.%s is a %s, a %s was given", im->module,
-				 im->name, kind_name(im->type.kind), kind_name(x->kind));
+		                 "incompatible import type: %s.%s is a %s, a %s was given",
+		                 im->module, im->name, kind_name(im->type.kind),
+		                 kind_name(x->kind));
 	bool ok = true;
 	switch (x->kind) {
 	case EWASM_EXTERN_FUNC:
@@ -61,7 +62,8 @@ static int check_import(const ewasm_module *m, uint32_t i, const ewasm_extern *x
 		if (!x->of.table)
 			return EWASM_ERR_ARG;
 		ewasm_tabletype t = ewasm_table_type(x->of.table);
-		ok = t.elem == im->type.of.table.elem && limits_match(&t.limits, &im->type.of.table.limits);
+		ok = t.elem == im->type.of.table.elem &&
+		     limits_match(&t.limits, &im->type.of.table.limits);
 		break;
 	}
 	case EWASM_EXTERN_MEMORY: {
@@ -78,21 +80,17 @@ static int check_import(const ewasm_module *m, uint32_t i, const ewasm_extern *x
 	}
 	if (!ok)
 		return wasm__err(err, EWASM_ERR_LINK, UINT64_MAX, UINT32_MAX,
-				 "incompatible import type for %s.%s", im->module, im->name);
+		                 "incompatible import type for %s.%s", im->module, im->name);
 	return 0;
 }
 
 static uint64_t eval_cexpr(const ewasm_instance *inst, const struct cexpr *e)
 {
 	switch (e->op) {
-	case CE_REFFUNC:
-		return (uintptr_t)inst->funcs[e->val];
-	case CE_GLOBAL:
-		return inst->globals[e->val]->v.u64;
-	case CE_I32:
-		return (uint32_t)e->val;
-	default:
-		return e->val;
+	case CE_REFFUNC: return (uintptr_t)inst->funcs[e->val];
+	case CE_GLOBAL: return inst->globals[e->val]->v.u64;
+	case CE_I32: return (uint32_t)e->val;
+	default: return e->val;
 	}
 }
 
@@ -108,8 +106,8 @@ static int alloc_arrays(ewasm_instance *inst, const ewasm_module *m)
 	inst->elem_len = xcalloc(m->nelems + 1, sizeof(uint32_t));
 	inst->elem_vals = xcalloc(m->nelems + 1, sizeof(uintptr_t *));
 	if (!inst->funcs || (m->ntables && !inst->tables) || (m->nmems && !inst->mems) ||
-	    !inst->globals || !inst->gvals || !inst->types || !inst->data_len ||
-	    !inst->elem_len || !inst->elem_vals)
+	    !inst->globals || !inst->gvals || !inst->types || !inst->data_len || !inst->elem_len ||
+	    !inst->elem_vals)
 		return EWASM_ERR_NOMEM;
 	for (uint32_t i = 0; i < m->ntypes; i++)
 		inst->types[i] = &m->types[i];
@@ -175,8 +173,9 @@ static int trap_now(ewasm_store *s, ewasm_trap_kind kind, ewasm_trap **trap)
 		ewasm_trap *t = xcalloc(1, sizeof(*t));
 		if (t) {
 			t->kind = kind;
-			t->message = xstrdup(kind == EWASM_TRAP_OOB_TABLE ? "out of bounds table access" :
-								   "out of bounds memory access");
+			t->message =
+			    xstrdup(kind == EWASM_TRAP_OOB_TABLE ? "out of bounds table access"
+			                                         : "out of bounds memory access");
 		}
 		*trap = t;
 	}
@@ -219,8 +218,7 @@ static int initialize(ewasm_store *s, ewasm_instance *inst, ewasm_trap **trap)
 }
 
 int ewasm_instance_new(ewasm_store *s, ewasm_module *m, const ewasm_extern *imports,
-		       size_t nimports, ewasm_instance **out, ewasm_trap **trap,
-		       ewasm_error *err)
+                       size_t nimports, ewasm_instance **out, ewasm_trap **trap, ewasm_error *err)
 {
 	int rc;
 	ewasm_instance *inst;
@@ -230,10 +228,10 @@ int ewasm_instance_new(ewasm_store *s, ewasm_module *m, const ewasm_extern *impo
 		*trap = NULL;
 	if (m->engine != s->engine)
 		return wasm__err(err, EWASM_ERR_ARG, UINT64_MAX, UINT32_MAX,
-				 "module and store belong to different engines");
+		                 "module and store belong to different engines");
 	if (nimports != m->nimports)
 		return wasm__err(err, EWASM_ERR_LINK, UINT64_MAX, UINT32_MAX,
-				 "module needs %u imports, %zu given", m->nimports, nimports);
+		                 "module needs %u imports, %zu given", m->nimports, nimports);
 	for (uint32_t i = 0; i < m->nimports; i++) {
 		rc = check_import(m, i, &imports[i], err);
 		if (rc)
@@ -267,12 +265,13 @@ int ewasm_instance_new(ewasm_store *s, ewasm_module *m, const ewasm_extern *impo
 	rc = make_objects(s, inst, m);
 	if (rc)
 		return wasm__err(err, rc, UINT64_MAX, UINT32_MAX,
-				 rc == EWASM_ERR_LIMIT ? "memory or table exceeds the configured limit" :
-							 "out of memory");
+		                 rc == EWASM_ERR_LIMIT
+		                     ? "memory or table exceeds the configured limit"
+		                     : "out of memory");
 	rc = initialize(s, inst, trap);
 	if (rc) {
 		wasm__err(err, rc, UINT64_MAX, UINT32_MAX, "trap during instantiation: %s",
-			  trap && *trap ? ewasm_trap_message(*trap) : "?");
+		          trap && *trap ? ewasm_trap_message(*trap) : "?");
 		return rc;
 	}
 	*out = inst;
@@ -296,7 +295,7 @@ int ewasm_instance_export(const ewasm_instance *inst, const char *name, ewasm_ex
 }
 
 int ewasm_instance_export_n(const ewasm_instance *inst, const char *name, size_t len,
-			    ewasm_extern *out)
+                            ewasm_extern *out)
 {
 	const ewasm_module *m = inst->module;
 	for (uint32_t i = 0; i < m->nexports; i++) {
@@ -314,7 +313,7 @@ uint32_t ewasm_instance_export_count(const ewasm_instance *inst)
 }
 
 int ewasm_instance_export_at(const ewasm_instance *inst, uint32_t index, const char **name,
-			     ewasm_extern *out)
+                             ewasm_extern *out)
 {
 	if (index >= inst->module->nexports)
 		return EWASM_ERR_ARG;
@@ -408,7 +407,7 @@ static struct ldef *lookup(ewasm_linker *l, const char *module, const char *name
 }
 
 int ewasm_linker_define(ewasm_linker *l, const char *module, const char *name,
-			const ewasm_extern *ext)
+                        const ewasm_extern *ext)
 {
 	struct ldef *d = lookup(l, module, name);
 	if (d) {
@@ -437,7 +436,7 @@ int ewasm_linker_define(ewasm_linker *l, const char *module, const char *name,
 }
 
 int ewasm_linker_define_func(ewasm_linker *l, const char *module, const char *name,
-			     const ewasm_functype *type, ewasm_host_fn fn, void *user)
+                             const ewasm_functype *type, ewasm_host_fn fn, void *user)
 {
 	ewasm_extern x;
 	x.kind = EWASM_EXTERN_FUNC;
@@ -460,7 +459,7 @@ int ewasm_linker_define_instance(ewasm_linker *l, const char *module, ewasm_inst
 }
 
 int ewasm_linker_instantiate(ewasm_linker *l, ewasm_module *m, ewasm_instance **out,
-			     ewasm_trap **trap, ewasm_error *err)
+                             ewasm_trap **trap, ewasm_error *err)
 {
 	ewasm_extern *imp = xcalloc(m->nimports + 1, sizeof(*imp));
 	int rc;
@@ -473,7 +472,8 @@ int ewasm_linker_instantiate(ewasm_linker *l, ewasm_module *m, ewasm_instance **
 		struct ldef *d = lookup(l, m->imports[i].module, m->imports[i].name);
 		if (!d) {
 			rc = wasm__err(err, EWASM_ERR_LINK, UINT64_MAX, UINT32_MAX,
-				       "unknown import: %s.%s", m->imports[i].module, m->imports[i].name);
+			               "unknown import: %s.%s", m->imports[i].module,
+			               m->imports[i].name);
 			goto out;
 		}
 		imp[i] = d->ext;

@@ -44,7 +44,10 @@ static inline float fmin32(float a, float b)
 	if (a != a || b != b)
 		return a + b;
 	if (a == b) {
-		union { float f; uint32_t u; } x = {a}, y = {b};
+		union {
+			float f;
+			uint32_t u;
+		} x = {a}, y = {b};
 		x.u |= y.u;
 		return x.f;
 	}
@@ -56,7 +59,10 @@ static inline float fmax32(float a, float b)
 	if (a != a || b != b)
 		return a + b;
 	if (a == b) {
-		union { float f; uint32_t u; } x = {a}, y = {b};
+		union {
+			float f;
+			uint32_t u;
+		} x = {a}, y = {b};
 		x.u &= y.u;
 		return x.f;
 	}
@@ -68,7 +74,10 @@ static inline double fmin64(double a, double b)
 	if (a != a || b != b)
 		return a + b;
 	if (a == b) {
-		union { double f; uint64_t u; } x = {a}, y = {b};
+		union {
+			double f;
+			uint64_t u;
+		} x = {a}, y = {b};
 		x.u |= y.u;
 		return x.f;
 	}
@@ -80,7 +89,10 @@ static inline double fmax64(double a, double b)
 	if (a != a || b != b)
 		return a + b;
 	if (a == b) {
-		union { double f; uint64_t u; } x = {a}, y = {b};
+		union {
+			double f;
+			uint64_t u;
+		} x = {a}, y = {b};
 		x.u &= y.u;
 		return x.f;
 	}
@@ -201,8 +213,9 @@ static void make_trap(ewasm_store *s, uint32_t base)
 		return;
 	t->kind = s->trap_kind;
 	t->exit_code = s->trap_kind == EWASM_TRAP_EXIT ? s->exit_code : 0;
-	const char *msg = s->trap_detail ? s->trap_detail :
-			  (s->trap_kind == EWASM_TRAP_HOST) ? s->trap_msg : kind_message(s->trap_kind);
+	const char *msg = s->trap_detail                      ? s->trap_detail
+	                  : (s->trap_kind == EWASM_TRAP_HOST) ? s->trap_msg
+	                                                      : kind_message(s->trap_kind);
 	t->message = xstrdup(msg);
 	size_t n = s->nframes - base;
 	if (n > MAX_BT)
@@ -215,7 +228,8 @@ static void make_trap(ewasm_store *s, uint32_t base)
 			ewasm_func *f = s->frames[k].fn;
 			ewasm_frame *fr = &t->frames[t->nframes++];
 			fr->func_index = f->index;
-			fr->func_name = f->inst ? ewasm_module_func_name(f->inst->module, f->index) : NULL;
+			fr->func_name =
+			    f->inst ? ewasm_module_func_name(f->inst->module, f->index) : NULL;
 			fr->code_offset = f->code ? code_offset(f, pc) : 0;
 			pc = s->frames[k].ret_pc;
 			if (pc)

@@ -60,7 +60,8 @@ bool mem__guard_supported(void)
 {
 	static int probed; /* 0 unknown, 1 yes, 2 no */
 	if (!probed) {
-		void *p = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = mmap(NULL, RESERVE, PROT_NONE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED || sizeof(void *) < 8) {
 			probed = 2;
 		} else {
@@ -75,7 +76,8 @@ int mem__alloc(ewasm_memory *m, uint32_t pages, bool guard)
 {
 	uint64_t bytes = (uint64_t)pages * EWASM_PAGE_SIZE;
 	if (guard) {
-		void *p = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = mmap(NULL, RESERVE, PROT_NONE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			return EWASM_ERR_NOMEM;
 		if (bytes && mprotect(p, bytes, PROT_READ | PROT_WRITE)) {

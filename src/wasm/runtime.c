@@ -119,8 +119,8 @@ static void module_destroy(ewasm_module *m)
 	xfree(m);
 }
 
-int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len,
-		     ewasm_module **out, ewasm_error *err)
+int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewasm_module **out,
+                     ewasm_error *err)
 {
 	int rc;
 	ewasm_module *m;
@@ -155,8 +155,7 @@ fail:
 	return rc;
 }
 
-int ewasm_module_validate(ewasm_engine *engine, const uint8_t *bytes,
-			  size_t len, ewasm_error *err)
+int ewasm_module_validate(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewasm_error *err)
 {
 	ewasm_module *m;
 	int rc = ewasm_module_new(engine, bytes, len, &m, err);
@@ -175,9 +174,8 @@ uint32_t ewasm_module_import_count(const ewasm_module *m)
 	return m->nimports;
 }
 
-int ewasm_module_import(const ewasm_module *m, uint32_t index,
-			const char **module_name, const char **name,
-			ewasm_externtype *type)
+int ewasm_module_import(const ewasm_module *m, uint32_t index, const char **module_name,
+                        const char **name, ewasm_externtype *type)
 {
 	if (index >= m->nimports)
 		return EWASM_ERR_ARG;
@@ -195,8 +193,8 @@ uint32_t ewasm_module_export_count(const ewasm_module *m)
 	return m->nexports;
 }
 
-int ewasm_module_export(const ewasm_module *m, uint32_t index,
-			const char **name, ewasm_externtype *type)
+int ewasm_module_export(const ewasm_module *m, uint32_t index, const char **name,
+                        ewasm_externtype *type)
 {
 	if (index >= m->nexports)
 		return EWASM_ERR_ARG;
@@ -207,19 +205,14 @@ int ewasm_module_export(const ewasm_module *m, uint32_t index,
 		return 0;
 	type->kind = e->kind;
 	switch (e->kind) {
-	case EWASM_EXTERN_FUNC:
-		type->of.func = m->types[m->func_type[e->index]].pub;
-		break;
-	case EWASM_EXTERN_TABLE:
-		type->of.table = m->tables[e->index];
-		break;
-	case EWASM_EXTERN_MEMORY:
-		type->of.memory = m->mems[e->index];
-		break;
+	case EWASM_EXTERN_FUNC: type->of.func = m->types[m->func_type[e->index]].pub; break;
+	case EWASM_EXTERN_TABLE: type->of.table = m->tables[e->index]; break;
+	case EWASM_EXTERN_MEMORY: type->of.memory = m->mems[e->index]; break;
 	case EWASM_EXTERN_GLOBAL:
 		if (e->index < m->nglobal_imports) {
 			for (uint32_t i = 0, n = 0; i < m->nimports; i++)
-				if (m->imports[i].type.kind == EWASM_EXTERN_GLOBAL && n++ == e->index)
+				if (m->imports[i].type.kind == EWASM_EXTERN_GLOBAL &&
+				    n++ == e->index)
 					type->of.global = m->imports[i].type.of.global;
 		} else {
 			type->of.global = m->globals[e->index - m->nglobal_imports].type;
@@ -229,8 +222,7 @@ int ewasm_module_export(const ewasm_module *m, uint32_t index,
 	return 0;
 }
 
-int ewasm_module_export_name(const ewasm_module *m, uint32_t index, const char **name,
-			     size_t *len)
+int ewasm_module_export_name(const ewasm_module *m, uint32_t index, const char **name, size_t *len)
 {
 	if (index >= m->nexports)
 		return EWASM_ERR_ARG;
@@ -239,8 +231,8 @@ int ewasm_module_export_name(const ewasm_module *m, uint32_t index, const char *
 	return 0;
 }
 
-int ewasm_module_custom_section(const ewasm_module *m, const char *name,
-				uint32_t nth, const uint8_t **data, size_t *len)
+int ewasm_module_custom_section(const ewasm_module *m, const char *name, uint32_t nth,
+                                const uint8_t **data, size_t *len)
 {
 	for (uint32_t i = 0; i < m->ncustoms; i++) {
 		if (strcmp(m->customs[i].name, name))
@@ -334,12 +326,8 @@ void ewasm_store_free(ewasm_store *s)
 			xfree(((ewasm_table *)o[i].p)->elems);
 			xfree(o[i].p);
 			break;
-		case OBJ_GLOBAL:
-			xfree(o[i].p);
-			break;
-		case OBJ_INST:
-			wasm__instance_free(o[i].p);
-			break;
+		case OBJ_GLOBAL: xfree(o[i].p); break;
+		case OBJ_INST: wasm__instance_free(o[i].p); break;
 		}
 	}
 	xfree(s->objs);
@@ -429,8 +417,9 @@ static void simple_trap(ewasm_store *s)
 		return;
 	t->kind = s->trap_kind;
 	t->exit_code = s->trap_kind == EWASM_TRAP_EXIT ? s->exit_code : 0;
-	t->message = xstrdup(s->trap_kind == EWASM_TRAP_HOST ? s->trap_msg :
-			     s->trap_kind == EWASM_TRAP_EXIT ? "exit" : "out of memory");
+	t->message = xstrdup(s->trap_kind == EWASM_TRAP_HOST   ? s->trap_msg
+	                     : s->trap_kind == EWASM_TRAP_EXIT ? "exit"
+	                                                       : "out of memory");
 	ewasm_trap_free(s->pending);
 	s->pending = t;
 }
@@ -515,9 +504,8 @@ int wasm__call_host(ewasm_store *s, ewasm_func *fn, slot *args, ewasm_instance *
 	return rc;
 }
 
-ewasm_func *ewasm_func_new_host(ewasm_store *s, const ewasm_functype *type,
-				ewasm_host_fn fn, void *user,
-				void (*user_free)(void *))
+ewasm_func *ewasm_func_new_host(ewasm_store *s, const ewasm_functype *type, ewasm_host_fn fn,
+                                void *user, void (*user_free)(void *))
 {
 	ewasm_func *f = xcalloc(1, sizeof(*f));
 	if (!f)
@@ -602,8 +590,8 @@ int ewasm_caller_exit(ewasm_caller *c, int code)
 	return EWASM_ERR_TRAP;
 }
 
-int ewasm_func_call(ewasm_func *f, const ewasm_val *args, size_t nargs,
-		    ewasm_val *results, size_t nresults, ewasm_trap **trap)
+int ewasm_func_call(ewasm_func *f, const ewasm_val *args, size_t nargs, ewasm_val *results,
+                    size_t nresults, ewasm_trap **trap)
 {
 	ewasm_store *s = f->store;
 	const struct wtype *t = f->type;
@@ -697,7 +685,8 @@ int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **
 ewasm_memory *ewasm_memory_new(ewasm_store *s, const ewasm_memtype *type)
 {
 	ewasm_memory *m = NULL;
-	if (type->limits.min > 65536 || (type->limits.has_max && type->limits.max < type->limits.min))
+	if (type->limits.min > 65536 ||
+	    (type->limits.has_max && type->limits.max < type->limits.min))
 		return NULL;
 	wasm__memory_make(s, type, &m);
 	return m;

@@ -60,9 +60,9 @@ enum cexpr_op { CE_I32, CE_I64, CE_F32, CE_F64, CE_REFNULL, CE_REFFUNC, CE_GLOBA
 
 /* A constant expression: in Wasm 2.0 always exactly one instruction. */
 struct cexpr {
-	uint8_t op;      /* enum cexpr_op */
-	uint8_t type;    /* value type produced */
-	uint64_t val;    /* constant bits, function index or global index */
+	uint8_t op;   /* enum cexpr_op */
+	uint8_t type; /* value type produced */
+	uint64_t val; /* constant bits, function index or global index */
 };
 
 struct wimport {
@@ -115,14 +115,14 @@ struct pcmap {
 
 /* A compiled function body. */
 struct wcode {
-	uint32_t body_off, body_len;   /* in module bytes */
-	uint32_t nlocals;              /* declared locals (not params) */
-	uint8_t *local_types;          /* params + locals */
+	uint32_t body_off, body_len; /* in module bytes */
+	uint32_t nlocals;            /* declared locals (not params) */
+	uint8_t *local_types;        /* params + locals */
 	uint32_t nparams;
-	uint32_t nconsts;              /* const slots after params+locals */
-	uint32_t frame_slots;          /* whole frame, incl. operand stack */
+	uint32_t nconsts;     /* const slots after params+locals */
+	uint32_t frame_slots; /* whole frame, incl. operand stack */
 	uint64_t *consts;
-	uint64_t *init;                /* nlocals zeros, then the constants */
+	uint64_t *init; /* nlocals zeros, then the constants */
 	uint32_t ninit;
 	cword *code;
 	uint32_t ncode;
@@ -161,7 +161,7 @@ struct ewasm_module {
 	struct wcode *codes;
 	uint32_t ncustoms;
 	struct wcustom *customs;
-	char **func_names; /* nfuncs entries, may be NULL */
+	char **func_names;   /* nfuncs entries, may be NULL */
 	bool *func_declared; /* function referenced outside code (ref.func ok) */
 	bool checked;        /* compiled for explicit bounds checks */
 };
@@ -177,7 +177,7 @@ struct ewasm_func {
 	const struct wtype *type;
 	ewasm_instance *inst; /* NULL for host functions */
 	const struct wcode *code;
-	uint32_t index;       /* in its module */
+	uint32_t index; /* in its module */
 	ewasm_host_fn host;
 	void *user;
 	void (*user_free)(void *);
@@ -188,11 +188,11 @@ struct ewasm_func {
 
 struct ewasm_memory {
 	uint8_t *base;
-	uint64_t size;      /* bytes */
+	uint64_t size; /* bytes */
 	uint32_t pages;
 	uint32_t max_pages; /* effective maximum */
 	ewasm_memtype type;
-	uint64_t reserved;  /* bytes reserved (guard mode), 0 if malloc'ed */
+	uint64_t reserved; /* bytes reserved (guard mode), 0 if malloc'ed */
 	ewasm_store *store;
 };
 
@@ -217,11 +217,11 @@ struct ewasm_instance {
 	ewasm_table **tables;
 	ewasm_memory **mems;
 	ewasm_global **globals;
-	slot **gvals;           /* &globals[i]->v, for the interpreter */
+	slot **gvals; /* &globals[i]->v, for the interpreter */
 	const struct wtype **types;
-	uint32_t *data_len;     /* per data segment; 0 once dropped */
-	uint32_t *elem_len;     /* per elem segment; 0 once dropped */
-	uintptr_t **elem_vals;  /* resolved references per elem segment */
+	uint32_t *data_len;    /* per data segment; 0 once dropped */
+	uint32_t *elem_len;    /* per elem segment; 0 once dropped */
+	uintptr_t **elem_vals; /* resolved references per elem segment */
 };
 
 /* A call frame record: where to resume when the callee returns. */
@@ -257,14 +257,14 @@ struct ewasm_store {
 	atomic_int interrupt;
 	uint64_t fuel;
 
-	slot *stack;       /* value stack */
+	slot *stack; /* value stack */
 	slot *stack_end;
-	slot *stack_top;   /* first free slot for a nested run */
+	slot *stack_top; /* first free slot for a nested run */
 	struct frame *frames;
 	uint32_t nframes, max_frames;
 
-	uint32_t run_depth;       /* nested wasm__run()s (host -> wasm) */
-	bool host_trap_set;       /* ewasm_caller_trap/exit was called */
+	uint32_t run_depth; /* nested wasm__run()s (host -> wasm) */
+	bool host_trap_set; /* ewasm_caller_trap/exit was called */
 
 	/* objects owned by the store */
 	struct wobj *objs;
@@ -273,9 +273,9 @@ struct ewasm_store {
 	/* trap being raised */
 	ewasm_trap_kind trap_kind;
 	int exit_code;
-	char trap_msg[256];       /* host trap message */
-	const char *trap_detail;  /* overrides the kind's message */
-	ewasm_trap *pending;      /* trap built by the last failed run */
+	char trap_msg[256];      /* host trap message */
+	const char *trap_detail; /* overrides the kind's message */
+	ewasm_trap *pending;     /* trap built by the last failed run */
 	const cword *trap_pc;
 };
 
@@ -287,8 +287,8 @@ int wasm__decode(ewasm_module *m, ewasm_error *err);
 int wasm__compile(ewasm_module *m, ewasm_error *err);
 void wasm__code_free(struct wcode *c);
 /* Sets the error detail; returns code. */
-int wasm__err(ewasm_error *err, int code, uint64_t off, uint32_t fn,
-	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int wasm__err(ewasm_error *err, int code, uint64_t off, uint32_t fn, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* interp.c */
 /* Handler table of the interpreter (checked = explicit bounds checks). */
@@ -299,14 +299,13 @@ int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp);
 
 /* runtime.c */
 bool wasm__type_eq(const struct wtype *a, const struct wtype *b);
-int wasm__call_host(ewasm_store *s, ewasm_func *fn, slot *args,
-		    ewasm_instance *caller);
+int wasm__call_host(ewasm_store *s, ewasm_func *fn, slot *args, ewasm_instance *caller);
 int wasm__memory_grow(ewasm_memory *m, uint32_t delta);
 int wasm__table_grow(ewasm_table *t, uint32_t delta, uintptr_t init);
 int wasm__store_add(ewasm_store *s, int kind, void *p);
 int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out);
 int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init,
-		     ewasm_table **out);
+                     ewasm_table **out);
 /* instance.c */
 void wasm__instance_free(ewasm_instance *inst);
 
@@ -325,7 +324,7 @@ struct rd {
 };
 
 _Noreturn void wasm__fail(struct rd *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 uint8_t wasm__u8(struct rd *r);
 uint32_t wasm__u32(struct rd *r);
 int32_t wasm__s32(struct rd *r);
@@ -336,8 +335,7 @@ uint64_t wasm__f64(struct rd *r);
 uint8_t wasm__valtype(struct rd *r);
 /* Reads a constant expression (through `end`); validation of its type and
  * references is done by the caller. */
-void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e,
-		 uint32_t nglobals_visible);
+void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e, uint32_t nglobals_visible);
 /* True for the opcodes Wasm 2.0 (without SIMD) defines. */
 bool wasm__opcode_known(uint8_t op);
 #define RD_OFF(r) ((uint64_t)cursor_offset(&(r)->c))

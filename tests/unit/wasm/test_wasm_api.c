@@ -119,12 +119,14 @@ static void define_env(ewasm_linker *l)
 {
 	static const uint8_t ii[] = {EWASM_I32, EWASM_I32}, i[] = {EWASM_I32}, I[] = {EWASM_I64};
 	ewasm_functype t_add = {2, 1, ii, i}, t_sum = {2, 1, ii, I}, t_v = {0, 0, NULL, NULL},
-		       t_i = {1, 0, i, NULL}, t_ii = {1, 1, i, i};
-	assert_int_equal(ewasm_linker_define_func(l, "env", "host_add", &t_add, host_add, &add_calls), 0);
+	               t_i = {1, 0, i, NULL}, t_ii = {1, 1, i, i};
+	assert_int_equal(
+	    ewasm_linker_define_func(l, "env", "host_add", &t_add, host_add, &add_calls), 0);
 	assert_int_equal(ewasm_linker_define_func(l, "env", "host_sum", &t_sum, host_sum, NULL), 0);
 	assert_int_equal(ewasm_linker_define_func(l, "env", "host_fail", &t_v, host_fail, NULL), 0);
 	assert_int_equal(ewasm_linker_define_func(l, "env", "host_exit", &t_i, host_exit, NULL), 0);
-	assert_int_equal(ewasm_linker_define_func(l, "env", "host_reenter", &t_ii, host_reenter, NULL), 0);
+	assert_int_equal(
+	    ewasm_linker_define_func(l, "env", "host_reenter", &t_ii, host_reenter, NULL), 0);
 }
 
 static int setup_cfg(void **state, const ewasm_config *cfg, const char *file)
@@ -242,20 +244,22 @@ static void test_malformed_and_invalid(void **state)
 	ewasm_module *m = NULL;
 	ewasm_error err;
 	static const uint8_t bad_magic[] = {0, 'a', 's', 'n', 1, 0, 0, 0};
-	assert_int_equal(ewasm_module_new(e, bad_magic, sizeof(bad_magic), &m, &err), EWASM_ERR_MALFORMED);
+	assert_int_equal(ewasm_module_new(e, bad_magic, sizeof(bad_magic), &m, &err),
+	                 EWASM_ERR_MALFORMED);
 	assert_null(m);
 	assert_string_equal(err.message, "magic header not detected");
 
 	static const uint8_t truncated[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5, 1};
-	assert_int_equal(ewasm_module_validate(e, truncated, sizeof(truncated), &err), EWASM_ERR_MALFORMED);
+	assert_int_equal(ewasm_module_validate(e, truncated, sizeof(truncated), &err),
+	                 EWASM_ERR_MALFORMED);
 	assert_non_null(strstr(err.message, "unexpected end"));
 
 	/* (func (result i32) i64.const 0): type mismatch in function 0 */
-	static const uint8_t mismatch[] = {0,    'a',  's',  'm',  1,    0,    0,    0,
-					   0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03,
-					   0x02, 0x01, 0x00, 0x0a, 0x06, 0x01, 0x04, 0x00,
-					   0x42, 0x00, 0x0b};
-	assert_int_equal(ewasm_module_validate(e, mismatch, sizeof(mismatch), &err), EWASM_ERR_INVALID);
+	static const uint8_t mismatch[] = {0,    'a',  's',  'm',  1,    0,    0,    0,    0x01,
+	                                   0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01,
+	                                   0x00, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x00, 0x0b};
+	assert_int_equal(ewasm_module_validate(e, mismatch, sizeof(mismatch), &err),
+	                 EWASM_ERR_INVALID);
 	assert_int_equal(err.func_index, 0);
 	assert_non_null(strstr(err.message, "type mismatch"));
 	assert_true(err.offset >= 22 && err.offset <= (uint64_t)sizeof(mismatch));
@@ -264,7 +268,8 @@ static void test_malformed_and_invalid(void **state)
 	uint8_t illegal[sizeof(mismatch)];
 	memcpy(illegal, mismatch, sizeof(mismatch));
 	illegal[24] = 0x06;
-	assert_int_equal(ewasm_module_validate(e, illegal, sizeof(illegal), &err), EWASM_ERR_MALFORMED);
+	assert_int_equal(ewasm_module_validate(e, illegal, sizeof(illegal), &err),
+	                 EWASM_ERR_MALFORMED);
 	assert_int_equal(err.offset, 24);
 	assert_non_null(strstr(err.message, "illegal opcode"));
 	ewasm_engine_free(e);
@@ -309,8 +314,10 @@ static void test_introspection(void **state)
 	size_t len;
 	assert_int_equal(ewasm_module_custom_section(m, "name", 0, &data, &len), 0);
 	assert_true(len > 0);
-	assert_int_equal(ewasm_module_custom_section(m, "name", 1, &data, &len), EWASM_ERR_NOTFOUND);
-	assert_int_equal(ewasm_module_custom_section(m, "nope", 0, &data, &len), EWASM_ERR_NOTFOUND);
+	assert_int_equal(ewasm_module_custom_section(m, "name", 1, &data, &len),
+	                 EWASM_ERR_NOTFOUND);
+	assert_int_equal(ewasm_module_custom_section(m, "nope", 0, &data, &len),
+	                 EWASM_ERR_NOTFOUND);
 	assert_string_equal(ewasm_module_func_name(m, 5), "double");
 	assert_null(ewasm_module_func_name(m, 9999));
 }
@@ -502,7 +509,7 @@ static void test_host_func_direct(void **state)
 /* --------------------------------------------------------------- traps */
 
 static void expect_trap(struct env *e, const char *name, int32_t arg, bool has_arg,
-			ewasm_trap_kind kind, const char *msg)
+                        ewasm_trap_kind kind, const char *msg)
 {
 	ewasm_val a = ewasm_val_i32(arg);
 	ewasm_trap *t = call_trap(e, name, &a, has_arg ? 1 : 0);
@@ -517,12 +524,15 @@ static void run_trap_kinds(struct env *e)
 	expect_trap(e, "div_zero", 0, true, EWASM_TRAP_DIV_BY_ZERO, "integer divide by zero");
 	expect_trap(e, "overflow", 0, false, EWASM_TRAP_INT_OVERFLOW, "integer overflow");
 	expect_trap(e, "conversion", 0, false, EWASM_TRAP_INVALID_CONVERSION,
-		    "invalid conversion to integer");
-	expect_trap(e, "oob_load", 65533, true, EWASM_TRAP_OOB_MEMORY, "out of bounds memory access");
+	            "invalid conversion to integer");
+	expect_trap(e, "oob_load", 65533, true, EWASM_TRAP_OOB_MEMORY,
+	            "out of bounds memory access");
 	expect_trap(e, "oob_load", -1, true, EWASM_TRAP_OOB_MEMORY, "out of bounds memory access");
-	expect_trap(e, "oob_store", 65528, true, EWASM_TRAP_OOB_MEMORY, "out of bounds memory access");
+	expect_trap(e, "oob_store", 65528, true, EWASM_TRAP_OOB_MEMORY,
+	            "out of bounds memory access");
 	expect_trap(e, "oob_table", 0, false, EWASM_TRAP_OOB_TABLE, "undefined element");
-	expect_trap(e, "mismatch", 0, false, EWASM_TRAP_INDIRECT_MISMATCH, "indirect call type mismatch");
+	expect_trap(e, "mismatch", 0, false, EWASM_TRAP_INDIRECT_MISMATCH,
+	            "indirect call type mismatch");
 	expect_trap(e, "null_elem", 0, false, EWASM_TRAP_NULL_REF, "uninitialized element");
 	expect_trap(e, "recurse", 0, true, EWASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
 	/* in-range accesses still work after the faults */
@@ -731,7 +741,8 @@ static void test_standalone_objects(void **state)
 	assert_int_equal(v.of.i64, -5);
 	assert_int_equal(ewasm_global_type(g).mutable_, 1);
 	assert_null(ewasm_global_new(s, &gt, ewasm_val_i32(1)));
-	assert_string_equal(ewasm_strerror(EWASM_ERR_LINK), "unlinkable: import missing or of the wrong type");
+	assert_string_equal(ewasm_strerror(EWASM_ERR_LINK),
+	                    "unlinkable: import missing or of the wrong type");
 	assert_string_equal(ewasm_valtype_name(EWASM_EXTERNREF), "externref");
 	ewasm_store_free(s);
 	ewasm_engine_free(en);
@@ -742,25 +753,25 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		wasm_dir = argv[1];
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_malformed_and_invalid),
-		cmocka_unit_test_setup_teardown(test_introspection, setup_basic, teardown),
-		cmocka_unit_test_setup_teardown(test_call_values, setup_basic, teardown),
-		cmocka_unit_test_setup_teardown(test_globals, setup_basic, teardown),
-		cmocka_unit_test_setup_teardown(test_memory, setup_basic, teardown),
-		cmocka_unit_test_setup_teardown(test_table, setup_basic, teardown),
-		cmocka_unit_test_setup_teardown(test_host_calls, setup_basic, teardown),
-		cmocka_unit_test(test_host_func_direct),
-		cmocka_unit_test_setup_teardown(test_trap_kinds, setup_traps, teardown),
-		cmocka_unit_test_setup_teardown(test_trap_kinds_checked, setup_traps_checked, teardown),
-		cmocka_unit_test_setup_teardown(test_backtrace, setup_traps, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupt, setup_traps, teardown),
-		cmocka_unit_test_setup_teardown(test_fuel, setup_traps_fuel, teardown),
-		cmocka_unit_test_setup_teardown(test_fuel_disabled, setup_traps, teardown),
-		cmocka_unit_test(test_memory_limit),
-		cmocka_unit_test(test_linking),
-		cmocka_unit_test(test_start),
-		cmocka_unit_test(test_standalone_objects),
+	    cmocka_unit_test(test_config_defaults),
+	    cmocka_unit_test(test_malformed_and_invalid),
+	    cmocka_unit_test_setup_teardown(test_introspection, setup_basic, teardown),
+	    cmocka_unit_test_setup_teardown(test_call_values, setup_basic, teardown),
+	    cmocka_unit_test_setup_teardown(test_globals, setup_basic, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory, setup_basic, teardown),
+	    cmocka_unit_test_setup_teardown(test_table, setup_basic, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_calls, setup_basic, teardown),
+	    cmocka_unit_test(test_host_func_direct),
+	    cmocka_unit_test_setup_teardown(test_trap_kinds, setup_traps, teardown),
+	    cmocka_unit_test_setup_teardown(test_trap_kinds_checked, setup_traps_checked, teardown),
+	    cmocka_unit_test_setup_teardown(test_backtrace, setup_traps, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt, setup_traps, teardown),
+	    cmocka_unit_test_setup_teardown(test_fuel, setup_traps_fuel, teardown),
+	    cmocka_unit_test_setup_teardown(test_fuel_disabled, setup_traps, teardown),
+	    cmocka_unit_test(test_memory_limit),
+	    cmocka_unit_test(test_linking),
+	    cmocka_unit_test(test_start),
+	    cmocka_unit_test(test_standalone_objects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
