@@ -676,6 +676,54 @@ static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 	return false;
 }
 
+/* The shift amount of the i32 shift at word `p` if it is a constant. */
+static bool const_shift(struct cc *c, uint32_t p, uint32_t *k)
+{
+	uint32_t amount = c->code[p + 1].s.b;
+	if ((amount & TAG_MASK) != TAG_CONST)
+		return false;
+	*k = (uint32_t)c->consts[amount & ~TAG_MASK] & 31;
+	return true;
+}
+
+/*
+ * i32.or of an i32.shl and an i32.shr_u by constants, both emitted just
+ * before (the word-merging loops of C memcpy): one FUNNEL op,
+ * [h][p|q][d|0][kp|kq], d = (p << kp) | (q >> kq).
+ */
+static bool funnel(struct cc *c, struct ent a, struct ent b)
+{
+	uint32_t p1 = c->prev_op, p2 = c->last_op, k1, k2;
+	if (!live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot || p2 != c->fold_op_pc ||
+	    p1 == NONE || p1 + 3 != p2 || p2 + 3 != c->ncode || c->label_pos > p1 ||
+	    !(a.slot & TAG_TEMP) || c->code[p1 + 2].s.a != a.slot)
+		return false;
+	const void *h1 = c->code[p1].h, *h2 = c->code[p2].h;
+	const void *shl = c->h[OP_I32_SHL], *shr = c->h[OP_I32_SHR_U];
+	if (!((h1 == shl && h2 == shr) || (h1 == shr && h2 == shl)) || !const_shift(c, p1, &k1) ||
+	    !const_shift(c, p2, &k2))
+		return false;
+	uint32_t x1 = c->code[p1 + 1].s.a, x2 = c->code[p2 + 1].s.a;
+	uint32_t at = c->pcm[c->npcm - 1].off;
+	unemit(c, p1);
+	uint32_t save = c->cur_off;
+	c->cur_off = at;
+	op(c, OP_FUNNEL);
+	c->cur_off = save;
+	uint32_t d = push_t(c, EWASM_I32);
+	if (h1 == shl) {
+		WSS(c, x1, x2);
+		WSU(c, d, 0);
+		WUU(c, k1, k2);
+	} else {
+		WSS(c, x2, x1);
+		WSU(c, d, 0);
+		WUU(c, k2, k1);
+	}
+	c->fold_end = NONE;
+	return true;
+}
+
 /* A numeric instruction; idx 0..127 for 0x45..0xc4, 128.. for 0xfc 0..7. */
 static void numeric(struct cc *c, uint32_t idx, enum wop o)
 {
@@ -685,7 +733,7 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 		struct ent b = pop_t(c, tb);
 		struct ent a = pop_t(c, ta);
 		uint32_t pc = c->ncode;
-		if (mem_operand(c, o, a, b))
+		if (mem_operand(c, o, a, b) || (o == OP_I32_OR && funnel(c, a, b)))
 			return;
 		op(c, o);
 		WSS(c, a.slot, b.slot);

@@ -362,6 +362,14 @@ static void test_call_values(void **state)
 	assert_int_equal(call_i32(e, "apply", 1, 9), 81);
 	assert_int_equal(call_i32(e, "sum_loop", 100, 0), 5050);
 
+	/* fused instruction forms give the same results as the plain ones */
+	assert_int_equal((uint32_t)call_i32(e, "funnel", 0x11223344, (int32_t)0xaabbccdd),
+	                 0x223344aau);
+	assert_int_equal((uint32_t)call_i32(e, "funnel_rev", 0x12345678, 0x9), 0x91234567u);
+	assert_int_equal(call_i32(e, "index_load", 16, 1), 0x77202c6f); /* "o, w" at 20 */
+	assert_int_equal(call_i32(e, "and_branch", 6, 3), 9);
+	assert_int_equal(call_i32(e, "and_branch", 4, 3), 7);
+
 	/* wrong count or types are refused before running */
 	assert_int_equal(ewasm_func_call(fn(e, "add"), a, 2, r, 1, NULL), EWASM_ERR_ARG);
 	assert_int_equal(ewasm_func_call(fn(e, "add"), s, 1, r, 1, NULL), EWASM_ERR_ARG);
