@@ -1058,6 +1058,38 @@ static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool allow_and, ui
 	return neg ? OP_BR_IF : OP_BR_UNLESS;
 }
 
+/*
+ * A loop back edge `compare(x, o); br_if` right after `x = p + q` (the
+ * usual counter update): one ADD_BR_*_LOOP op, [h][p|q][x|o][rel]. `f` is
+ * the fused compare-branch op already chosen for (a, b).
+ */
+static bool add_branch(struct cc *c, struct ctl *t, int f, uint32_t a, uint32_t b)
+{
+	static const uint8_t swapped[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+	uint32_t p = c->prev_op;
+	int k = f - OP_BR_I32_EQ;
+	if (t->kind != K_LOOP || c->m->engine->cfg.consume_fuel || k < 0 || k >= 10 || p == NONE ||
+	    p + 3 != c->ncode || c->label_pos > p || c->code[p].h != c->h[OP_I32_ADD])
+		return false;
+	uint32_t x = c->code[p + 2].s.a, other;
+	if (x == a && x != b) {
+		other = b;
+	} else if (x == b && x != a) {
+		other = a;
+		k = swapped[k];
+	} else {
+		return false;
+	}
+	uint32_t ps = c->code[p + 1].s.a, qs = c->code[p + 1].s.b;
+	uint32_t at = c->cur_off;
+	unemit(c, p);
+	op(c, (enum wop)(OP_ADD_BR_EQ_LOOP + k));
+	c->pcm[c->npcm - 1].off = at;
+	WSS(c, ps, qs);
+	WSS(c, x, other);
+	return true;
+}
+
 /* Emits a conditional branch on `cond` to label `t` (when true). */
 static void cond_branch(struct cc *c, struct ent cond, struct ctl *t)
 {
@@ -1073,7 +1105,7 @@ static void cond_branch(struct cc *c, struct ent cond, struct ctl *t)
 		} else if (eqz) {
 			op(c, (enum wop)f);
 			WSU(c, a, 0);
-		} else {
+		} else if (!add_branch(c, t, f, a, b)) {
 			op(c, (enum wop)f);
 			WSS(c, a, b);
 		}

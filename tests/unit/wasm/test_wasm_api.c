@@ -369,6 +369,9 @@ static void test_call_values(void **state)
 	assert_int_equal(call_i32(e, "index_load", 16, 1), 0x77202c6f); /* "o, w" at 20 */
 	assert_int_equal(call_i32(e, "and_branch", 6, 3), 9);
 	assert_int_equal(call_i32(e, "and_branch", 4, 3), 7);
+	assert_int_equal(call_i32(e, "count_up", 1, 11), 55);  /* 1 + ... + 10 */
+	assert_int_equal(call_i32(e, "count_up", -3, -1), -5); /* signed compare */
+	assert_int_equal(call_i32(e, "count_down", 0, 10), 5); /* 2,4,6,8 then 10 */
 
 	/* wrong count or types are refused before running */
 	assert_int_equal(ewasm_func_call(fn(e, "add"), a, 2, r, 1, NULL), EWASM_ERR_ARG);

@@ -57,4 +57,15 @@
   (func (export "and_branch") (param i32 i32) (result i32)
     (block $b (br_if $b (i32.and (local.get 0) (local.get 1))) (return (i32.const 7)))
     (i32.const 9))
+;; loop counters: add fused into the back-edge compare, both operand orders
+  (func (export "count_up") (param i32 i32) (result i32) (local i32)
+    (loop $l
+      (local.set 2 (i32.add (local.get 2) (local.get 0)))
+      (br_if $l (i32.lt_s (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 1))))
+    (local.get 2))
+  (func (export "count_down") (param i32 i32) (result i32) (local i32)
+    (loop $l
+      (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+      (br_if $l (i32.gt_u (local.get 1) (local.tee 0 (i32.add (local.get 0) (i32.const 2))))))
+    (local.get 2))
 )
