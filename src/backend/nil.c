@@ -5,6 +5,9 @@
  * calls the executor makes; anything else fails with ENOSYS, as in a Keep
  * shim (so the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
 #include <errno.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <seccomp.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
@@ -121,11 +125,18 @@ static const int allowed[] = {
     SCMP_SYS(getegid),
 };
 
-static int install_seccomp(void)
+/* Builds the seccomp program in the parent. The child may only make
+ * async-signal-safe calls between fork and exec (enarx run has an I/O thread,
+ * so a lock held at fork time, say in malloc, would never be released), so
+ * it just installs this ready-made program. On success prog->filter is
+ * allocated; the caller frees it. */
+static int build_seccomp(struct sock_fprog *prog)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	struct sock_filter *insns = NULL;
 	size_t i;
-	int rc = 0;
+	off_t n;
+	int rc = 0, fd = -1;
 
 	if (!f)
 		return -1;
@@ -150,14 +161,35 @@ static int install_seccomp(void)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
 		                      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
 		                      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
-	if (!rc)
-		rc = seccomp_load(f);
+	if (!rc) {
+		fd = memfd_create("enarx-seccomp", MFD_CLOEXEC);
+		rc = fd < 0 ? -1 : seccomp_export_bpf(f, fd);
+	}
+	if (!rc) {
+		n = lseek(fd, 0, SEEK_END);
+		if (n <= 0 || n % (off_t)sizeof(*insns) != 0 ||
+		    n / (off_t)sizeof(*insns) > USHRT_MAX)
+			rc = -1;
+	}
+	if (!rc) {
+		insns = xmalloc((size_t)n);
+		if (!insns || pread(fd, insns, (size_t)n, 0) != (ssize_t)n)
+			rc = -1;
+	}
+	if (!rc) {
+		prog->filter = insns;
+		prog->len = (unsigned short)(n / (off_t)sizeof(*insns));
+		insns = NULL;
+	}
+	xfree(insns);
+	if (fd >= 0)
+		close(fd);
 	seccomp_release(f);
 	return rc;
 }
 
 /* In the child: arrange fds, drop privileges, exec. Never returns. */
-static void child(const struct keep_launch *l, int memfd)
+static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog)
 {
 	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
@@ -174,7 +206,7 @@ static void child(const struct keep_launch *l, int memfd)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		_exit(126);
-	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && install_seccomp() != 0)
+	if (prog->filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) != 0)
 		_exit(126);
 	syscall(SYS_execveat, EXEC_FD, "", (char *const *)argv, envp, AT_EMPTY_PATH);
 	_exit(127);
@@ -199,6 +231,7 @@ static int write_all(int fd, const void *p, size_t n)
 
 static int nil_run(const struct keep_launch *l, int *exit_code)
 {
+	struct sock_fprog prog = {0};
 	int memfd, status;
 	pid_t pid, w;
 
@@ -214,14 +247,21 @@ static int nil_run(const struct keep_launch *l, int *exit_code)
 		return ENARX_E_IO;
 	}
 	fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog) != 0) {
+		log_error("nil: cannot build the seccomp filter");
+		close(memfd);
+		return ENARX_E_INTERNAL;
+	}
 	pid = fork();
 	if (pid < 0) {
 		log_error("nil: fork: %s", strerror(errno));
+		xfree(prog.filter);
 		close(memfd);
 		return ENARX_E_IO;
 	}
 	if (pid == 0)
-		child(l, memfd);
+		child(l, memfd, &prog);
+	xfree(prog.filter);
 	close(memfd);
 	do {
 		w = waitpid(pid, &status, 0);
