@@ -573,6 +573,30 @@ out:
 
 /* ---- backend interface ------------------------------------------------- */
 
+/* True if the executor ELF asks for a dynamic loader (PT_INTERP): a Keep has
+ * none, so such an executor (a sanitizer build's) cannot run in one. */
+static bool exec_is_dynamic(const uint8_t *elf, size_t len)
+{
+	struct cursor c, ph;
+	uint64_t phoff;
+	uint16_t phent, phnum;
+	uint32_t type;
+
+	cursor_init(&c, elf, len);
+	if (cursor_skip(&c, 32) || cursor_u64le(&c, &phoff) || cursor_skip(&c, 14) ||
+	    cursor_u16le(&c, &phent) || cursor_u16le(&c, &phnum) || phent != 56)
+		return false;
+	for (uint16_t i = 0; i < phnum; i++) {
+		cursor_init(&ph, elf, len);
+		if (phoff > len || cursor_skip(&ph, phoff + (size_t)i * 56) ||
+		    cursor_u32le(&ph, &type))
+			return false;
+		if (type == 3 /* PT_INTERP */)
+			return true;
+	}
+	return false;
+}
+
 /* PVM (kvm_pvm) offers /dev/kvm without hardware virtualization: it
  * emulates the shim instruction by instruction, so a Keep works but starts in
  * about a second and pays milliseconds per syscall and page fault. It is used
@@ -580,6 +604,16 @@ out:
  * ENARX_KVM_ALLOW_PVM=1 (platform.c, docs/kvm-keep.md). */
 static int kvm_usable(char *why, size_t n)
 {
+	size_t exec_len;
+	const void *exec = backend_exec_image(&exec_len);
+
+	if (exec && exec_is_dynamic(exec, exec_len)) {
+		if (why)
+			snprintf(why, n,
+			         "the executor in this build is dynamically linked "
+			         "(sanitizer build); a KVM Keep can only run a static one");
+		return 0;
+	}
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (why)
@@ -602,7 +636,7 @@ static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 {
 	if (platform_kvm_is_pvm())
 		log_info("kvm: /dev/kvm is kvm_pvm (no hardware virtualization): the shim is "
-			 "emulated, so this Keep starts and makes syscalls slowly");
+		         "emulated, so this Keep starts and makes syscalls slowly");
 
 	struct kvm_keep_opts o = {
 	    .exec = launch->exec,
