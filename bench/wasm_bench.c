@@ -44,8 +44,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
 		buf = malloc((size_t)n);
 		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
 			free(buf);
@@ -65,8 +64,7 @@ static int unexpected(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void *u
 
 /* WASI fd_write(fd, iovs, iovs_len, nwritten): guest stdout/stderr go to
  * our stderr, so the timing line on stdout stays clean. */
-static int wasi_fd_write(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
-			 void *u)
+static int wasi_fd_write(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void *u)
 {
 	uint32_t n = (uint32_t)a[2].of.i32, total = 0;
 	const uint8_t *iov = ewasm_caller_ptr(c, (uint32_t)a[1].of.i32, 8ull * n);
@@ -92,15 +90,13 @@ static int wasi_fd_write(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
 	return 0;
 }
 
-static int wasi_proc_exit(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
-			  void *u)
+static int wasi_proc_exit(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void *u)
 {
 	return ewasm_caller_exit(c, a[0].of.i32);
 }
 
 /* environ/args sizes: none (both out-params 0). */
-static int wasi_sizes_get(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
-			  void *u)
+static int wasi_sizes_get(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void *u)
 {
 	uint8_t *p0 = ewasm_caller_ptr(c, (uint32_t)a[0].of.i32, 4);
 	uint8_t *p1 = ewasm_caller_ptr(c, (uint32_t)a[1].of.i32, 4);
@@ -113,16 +109,14 @@ static int wasi_sizes_get(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
 	return 0;
 }
 
-static int wasi_enosys(ewasm_caller *c, const ewasm_val *a, ewasm_val *r,
-		       void *u)
+static int wasi_enosys(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void *u)
 {
 	if (r)
 		r[0] = ewasm_val_i32(WASI_ENOSYS);
 	return 0;
 }
 
-static ewasm_host_fn pick_host(const char *mod, const char *name,
-			       const ewasm_functype *ft)
+static ewasm_host_fn pick_host(const char *mod, const char *name, const ewasm_functype *ft)
 {
 	if (strcmp(mod, "wasi_snapshot_preview1") != 0)
 		return unexpected;
@@ -130,8 +124,8 @@ static ewasm_host_fn pick_host(const char *mod, const char *name,
 		return wasi_fd_write;
 	if (strcmp(name, "proc_exit") == 0)
 		return wasi_proc_exit;
-	if ((strcmp(name, "environ_sizes_get") == 0 ||
-	     strcmp(name, "args_sizes_get") == 0) && ft->nparams == 2)
+	if ((strcmp(name, "environ_sizes_get") == 0 || strcmp(name, "args_sizes_get") == 0) &&
+	    ft->nparams == 2)
 		return wasi_sizes_get;
 	if (ft->nresults == 1 && ft->results[0] == EWASM_I32)
 		return wasi_enosys;
@@ -156,8 +150,7 @@ static int instantiate(ewasm_store *st, ewasm_module *m, ewasm_instance **out)
 		if (rc == 0) {
 			imp[i].kind = EWASM_EXTERN_FUNC;
 			imp[i].of.func = ewasm_func_new_host(
-				st, &t.of.func, pick_host(mod, name, &t.of.func),
-				(void *)name, NULL);
+			    st, &t.of.func, pick_host(mod, name, &t.of.func), (void *)name, NULL);
 			rc = imp[i].of.func ? 0 : EWASM_ERR_NOMEM;
 		}
 	}
@@ -165,15 +158,14 @@ static int instantiate(ewasm_store *st, ewasm_module *m, ewasm_instance **out)
 		rc = ewasm_instance_new(st, m, imp, n, out, &trap, &err);
 	if (rc)
 		fprintf(stderr, "instantiate: %s: %s\n", ewasm_strerror(rc),
-			rc == EWASM_ERR_TRAP && trap ? ewasm_trap_message(trap)
-						     : err.message);
+		        rc == EWASM_ERR_TRAP && trap ? ewasm_trap_message(trap) : err.message);
 	ewasm_trap_free(trap);
 	free(imp);
 	return rc;
 }
 
-static int call0(ewasm_instance *inst, const char *name, ewasm_val *args,
-		 size_t nargs, ewasm_val *res, size_t nres)
+static int call0(ewasm_instance *inst, const char *name, ewasm_val *args, size_t nargs,
+                 ewasm_val *res, size_t nres)
 {
 	ewasm_func *f = ewasm_instance_func(inst, name);
 	ewasm_trap *trap = NULL;
@@ -186,7 +178,7 @@ static int call0(ewasm_instance *inst, const char *name, ewasm_val *args,
 		rc = ewasm_trap_exit_code(trap) ? EWASM_ERR_TRAP : 0;
 	if (rc)
 		fprintf(stderr, "%s: %s\n", name,
-			trap ? ewasm_trap_message(trap) : ewasm_strerror(rc));
+		        trap ? ewasm_trap_message(trap) : ewasm_strerror(rc));
 	ewasm_trap_free(trap);
 	return rc;
 }
@@ -294,8 +286,7 @@ int main(int argc, char **argv)
 	eng = ewasm_engine_new(NULL);
 	if (!eng)
 		return 1;
-	rc = hello ? bench_hello(eng, argv[1 + hello], runs)
-		   : bench_run(eng, argv[1], runs);
+	rc = hello ? bench_hello(eng, argv[1 + hello], runs) : bench_run(eng, argv[1], runs);
 	ewasm_engine_free(eng);
 	return rc;
 }

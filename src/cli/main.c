@@ -30,7 +30,8 @@ static const struct cli_cmd commands[] = {
      "refuses to overwrite one); check parses FILE and reports the first error\n"
      "with its line and key.\n"},
     {"attest", cmd_attest, "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy",
-     "Usage: enarx attest verify EVIDENCE [--certs FILE]... [--crl FILE]... [--collateral FILE]...\n"
+     "Usage: enarx attest verify EVIDENCE [--certs FILE]... [--crl FILE]... [--collateral "
+     "FILE]...\n"
      "                          [--policy FILE] [--at TIME] [--json] [--allow-trailing-data]\n"
      "                          [--bind-key PUBKEY [--nonce HEX]]\n"
      "\n"

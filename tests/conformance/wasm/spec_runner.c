@@ -42,13 +42,12 @@ struct runner {
 	bool tap;
 	bool verbose;
 	unsigned long tap_n;
-	unsigned long passed, failed, skipped;   /* this file */
+	unsigned long passed, failed, skipped;    /* this file */
 	unsigned long tpassed, tfailed, tskipped; /* all files */
-	char why[1024]; /* reason of the current command's failure */
+	char why[1024];                           /* reason of the current command's failure */
 };
 
-static void why(struct runner *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void why(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void why(struct runner *r, const char *fmt, ...)
 {
@@ -77,15 +76,14 @@ static void report(struct runner *r, json_t *cmd, enum outcome o)
 	else
 		r->skipped++;
 	if (r->tap) {
-		printf("%s %lu - %s:%ld %s%s%s%s%s\n", o == FAIL ? "not ok" : "ok",
-		       ++r->tap_n, r->file, line, type, field ? " " : "",
-		       field ? field : "", o == SKIP ? " # SKIP " : "",
-		       o == SKIP ? r->why : "");
+		printf("%s %lu - %s:%ld %s%s%s%s%s\n", o == FAIL ? "not ok" : "ok", ++r->tap_n,
+		       r->file, line, type, field ? " " : "", field ? field : "",
+		       o == SKIP ? " # SKIP " : "", o == SKIP ? r->why : "");
 		if (o == FAIL)
 			printf("# %s\n", r->why);
 	} else if (o == FAIL) {
-		printf("FAIL %s:%ld: %s%s%s: %s\n", r->file, line, type,
-		       field ? " " : "", field ? field : "", r->why);
+		printf("FAIL %s:%ld: %s%s%s: %s\n", r->file, line, type, field ? " " : "",
+		       field ? field : "", r->why);
 	} else if (o == SKIP && r->verbose) {
 		printf("SKIP %s:%ld: %s: %s\n", r->file, line, type, r->why);
 	}
@@ -106,10 +104,13 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static int parse_type(const char *t)
 {
-	static const struct { const char *n; int t; } map[] = {
-		{"i32", EWASM_I32}, {"i64", EWASM_I64}, {"f32", EWASM_F32},
-		{"f64", EWASM_F64}, {"funcref", EWASM_FUNCREF},
-		{"externref", EWASM_EXTERNREF}, {"v128", EWASM_V128},
+	static const struct {
+		const char *n;
+		int t;
+	} map[] = {
+	    {"i32", EWASM_I32},   {"i64", EWASM_I64},         {"f32", EWASM_F32},
+	    {"f64", EWASM_F64},   {"funcref", EWASM_FUNCREF}, {"externref", EWASM_EXTERNREF},
+	    {"v128", EWASM_V128},
 	};
 	for (size_t i = 0; t && i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(map[i].n, t) == 0)
@@ -151,31 +152,22 @@ static bool parse_arg(json_t *j, ewasm_val *v)
 static void fmt_val(const ewasm_val *v, char *buf, size_t n)
 {
 	switch (v->type) {
-	case EWASM_I32:
-		snprintf(buf, n, "i32:%" PRIu32, (uint32_t)v->of.i32);
-		break;
-	case EWASM_I64:
-		snprintf(buf, n, "i64:%" PRIu64, (uint64_t)v->of.i64);
-		break;
+	case EWASM_I32: snprintf(buf, n, "i32:%" PRIu32, (uint32_t)v->of.i32); break;
+	case EWASM_I64: snprintf(buf, n, "i64:%" PRIu64, (uint64_t)v->of.i64); break;
 	case EWASM_F32:
-		snprintf(buf, n, "f32:0x%08" PRIx32 "(%g)", v->of.f32,
-			 (double)ewasm_val_as_f32(v));
+		snprintf(buf, n, "f32:0x%08" PRIx32 "(%g)", v->of.f32, (double)ewasm_val_as_f32(v));
 		break;
 	case EWASM_F64:
-		snprintf(buf, n, "f64:0x%016" PRIx64 "(%g)", v->of.f64,
-			 ewasm_val_as_f64(v));
+		snprintf(buf, n, "f64:0x%016" PRIx64 "(%g)", v->of.f64, ewasm_val_as_f64(v));
 		break;
-	case EWASM_FUNCREF:
-		snprintf(buf, n, "funcref:%s", v->of.funcref ? "func" : "null");
-		break;
+	case EWASM_FUNCREF: snprintf(buf, n, "funcref:%s", v->of.funcref ? "func" : "null"); break;
 	case EWASM_EXTERNREF:
 		if (v->of.externref)
 			snprintf(buf, n, "externref:%" PRIuPTR, v->of.externref - 1);
 		else
 			snprintf(buf, n, "externref:null");
 		break;
-	default:
-		snprintf(buf, n, "type 0x%02x?", v->type);
+	default: snprintf(buf, n, "type 0x%02x?", v->type);
 	}
 }
 
@@ -201,7 +193,7 @@ static bool match_val(json_t *j, const ewasm_val *got, char *exp, size_t n)
 	ewasm_val want;
 
 	snprintf(exp, n, "%s:%s", json_string_value(json_object_get(j, "type")),
-		 s ? s : "<any non-null>");
+	         s ? s : "<any non-null>");
 	if (t < 0 || got->type != t)
 		return false;
 	if ((t == EWASM_F32 || t == EWASM_F64) && s && strncmp(s, "nan:", 4) == 0) {
@@ -222,21 +214,16 @@ static bool match_val(json_t *j, const ewasm_val *got, char *exp, size_t n)
 	if (!parse_arg(j, &want))
 		return false;
 	switch (t) {
-	case EWASM_I32:
-		return got->of.i32 == want.of.i32;
-	case EWASM_F32:
-		return got->of.f32 == want.of.f32;
-	case EWASM_EXTERNREF:
-		return got->of.externref == want.of.externref;
-	default:
-		return got->of.i64 == want.of.i64;
+	case EWASM_I32: return got->of.i32 == want.of.i32;
+	case EWASM_F32: return got->of.f32 == want.of.f32;
+	case EWASM_EXTERNREF: return got->of.externref == want.of.externref;
+	default: return got->of.i64 == want.of.i64;
 	}
 }
 
 /* -------------------------------------------------------------- spectest */
 
-static int host_print(ewasm_caller *c, const ewasm_val *args,
-		      ewasm_val *results, void *user)
+static int host_print(ewasm_caller *c, const ewasm_val *args, ewasm_val *results, void *user)
 {
 	const ewasm_functype *ft = user;
 	char buf[64];
@@ -251,11 +238,9 @@ static int host_print(ewasm_caller *c, const ewasm_val *args,
 	return 0;
 }
 
-static int define_print(ewasm_linker *l, const char *name,
-			const ewasm_functype *ft)
+static int define_print(ewasm_linker *l, const char *name, const ewasm_functype *ft)
 {
-	return ewasm_linker_define_func(l, "spectest", name, ft, host_print,
-					(void *)ft);
+	return ewasm_linker_define_func(l, "spectest", name, ft, host_print, (void *)ft);
 }
 
 static int define_global(struct runner *r, const char *name, ewasm_val v)
@@ -278,13 +263,13 @@ static int define_spectest(struct runner *r)
 	static const uint8_t p_i32f32[] = {EWASM_I32, EWASM_F32};
 	static const uint8_t p_f64f64[] = {EWASM_F64, EWASM_F64};
 	static const ewasm_functype fts[] = {
-		{0, 0, NULL, NULL}, {1, 0, p_i32, NULL}, {1, 0, p_i64, NULL},
-		{1, 0, p_f32, NULL}, {1, 0, p_f64, NULL},
-		{2, 0, p_i32f32, NULL}, {2, 0, p_f64f64, NULL},
+	    {0, 0, NULL, NULL},     {1, 0, p_i32, NULL}, {1, 0, p_i64, NULL},
+	    {1, 0, p_f32, NULL},    {1, 0, p_f64, NULL}, {2, 0, p_i32f32, NULL},
+	    {2, 0, p_f64f64, NULL},
 	};
 	static const char *const names[] = {
-		"print", "print_i32", "print_i64", "print_f32", "print_f64",
-		"print_i32_f32", "print_f64_f64",
+	    "print",     "print_i32",     "print_i64",     "print_f32",
+	    "print_f64", "print_i32_f32", "print_f64_f64",
 	};
 	ewasm_tabletype tt = {.elem = EWASM_FUNCREF, .limits = {10, 20, 1}};
 	ewasm_memtype mt = {.limits = {1, 2, 1}};
@@ -323,8 +308,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
 		buf = malloc((size_t)n + 1);
 		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
 			free(buf);
@@ -338,8 +322,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 /* Decodes+validates the command's module file. Returns the engine's code
  * (0 with *out set); -100 when the file can't be read. */
-static int load_module(struct runner *r, json_t *cmd, ewasm_module **out,
-		       ewasm_error *err)
+static int load_module(struct runner *r, json_t *cmd, ewasm_module **out, ewasm_error *err)
 {
 	const char *fname = json_string_value(json_object_get(cmd, "filename"));
 	char path[4096];
@@ -374,8 +357,8 @@ static const char *trap_text(ewasm_trap *t)
 
 /* Instantiates with the linker; on success the result is `current` and,
  * if the command names it, findable by that name. */
-static int instantiate(struct runner *r, ewasm_module *m, ewasm_instance **out,
-		       ewasm_trap **trap, ewasm_error *err)
+static int instantiate(struct runner *r, ewasm_module *m, ewasm_instance **out, ewasm_trap **trap,
+                       ewasm_error *err)
 {
 	*out = NULL;
 	*trap = NULL;
@@ -422,8 +405,8 @@ static enum outcome cmd_module(struct runner *r, json_t *cmd)
 	if (rc == -100)
 		return FAIL;
 	if (rc) {
-		why(r, "load failed: %s at offset %" PRIu64 ": %s",
-		    ewasm_strerror(rc), err.offset, err.message);
+		why(r, "load failed: %s at offset %" PRIu64 ": %s", ewasm_strerror(rc), err.offset,
+		    err.message);
 		return FAIL;
 	}
 	rc = instantiate(r, m, &inst, &trap, &err);
@@ -468,19 +451,19 @@ struct result {
 };
 
 /* Export `field` (`len` bytes, may hold NUL bytes) of kind `kind`. */
-static int find_export(struct runner *r, ewasm_instance *inst, const char *field,
-		       size_t len, ewasm_extern_kind kind, ewasm_extern *out)
+static int find_export(struct runner *r, ewasm_instance *inst, const char *field, size_t len,
+                       ewasm_extern_kind kind, ewasm_extern *out)
 {
 	if (ewasm_instance_export_n(inst, field, len, out) != 0 || out->kind != kind) {
-		why(r, "no %s export \"%s\"",
-		    kind == EWASM_EXTERN_FUNC ? "function" : "global", field);
+		why(r, "no %s export \"%s\"", kind == EWASM_EXTERN_FUNC ? "function" : "global",
+		    field);
 		return -1;
 	}
 	return 0;
 }
 
-static int do_get(struct runner *r, ewasm_instance *inst, const char *field,
-		  size_t len, struct result *res)
+static int do_get(struct runner *r, ewasm_instance *inst, const char *field, size_t len,
+                  struct result *res)
 {
 	ewasm_extern ext;
 
@@ -541,15 +524,13 @@ static int do_action(struct runner *r, json_t *cmd, struct result *res)
 static bool uses_v128(json_t *cmd)
 {
 	json_t *act = json_object_get(cmd, "action");
-	json_t *lists[2] = {json_object_get(act, "args"),
-			    json_object_get(cmd, "expected")};
+	json_t *lists[2] = {json_object_get(act, "args"), json_object_get(cmd, "expected")};
 	size_t i;
 	json_t *v;
 
 	for (int k = 0; k < 2; k++)
-		json_array_foreach(lists[k], i, v)
-			if (parse_type(json_string_value(json_object_get(v, "type"))) == EWASM_V128)
-				return true;
+		json_array_foreach(lists[k], i, v) if (parse_type(json_string_value(json_object_get(
+		                                           v, "type"))) == EWASM_V128) return true;
 	return false;
 }
 
@@ -598,18 +579,21 @@ static enum outcome cmd_assert_return(struct runner *r, json_t *cmd)
 /* Which trap kinds the spec's message `text` stands for. */
 static bool trap_matches(const char *text, ewasm_trap_kind k)
 {
-	static const struct { const char *text; ewasm_trap_kind kind; } map[] = {
-		{"unreachable", EWASM_TRAP_UNREACHABLE},
-		{"integer divide by zero", EWASM_TRAP_DIV_BY_ZERO},
-		{"integer overflow", EWASM_TRAP_INT_OVERFLOW},
-		{"invalid conversion to integer", EWASM_TRAP_INVALID_CONVERSION},
-		{"out of bounds memory access", EWASM_TRAP_OOB_MEMORY},
-		{"out of bounds table access", EWASM_TRAP_OOB_TABLE},
-		{"undefined element", EWASM_TRAP_OOB_TABLE},
-		{"uninitialized element", EWASM_TRAP_NULL_REF},
-		{"indirect call type mismatch", EWASM_TRAP_INDIRECT_MISMATCH},
-		{"call stack exhausted", EWASM_TRAP_STACK_EXHAUSTED},
-		{"null", EWASM_TRAP_NULL_REF},
+	static const struct {
+		const char *text;
+		ewasm_trap_kind kind;
+	} map[] = {
+	    {"unreachable", EWASM_TRAP_UNREACHABLE},
+	    {"integer divide by zero", EWASM_TRAP_DIV_BY_ZERO},
+	    {"integer overflow", EWASM_TRAP_INT_OVERFLOW},
+	    {"invalid conversion to integer", EWASM_TRAP_INVALID_CONVERSION},
+	    {"out of bounds memory access", EWASM_TRAP_OOB_MEMORY},
+	    {"out of bounds table access", EWASM_TRAP_OOB_TABLE},
+	    {"undefined element", EWASM_TRAP_OOB_TABLE},
+	    {"uninitialized element", EWASM_TRAP_NULL_REF},
+	    {"indirect call type mismatch", EWASM_TRAP_INDIRECT_MISMATCH},
+	    {"call stack exhausted", EWASM_TRAP_STACK_EXHAUSTED},
+	    {"null", EWASM_TRAP_NULL_REF},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strncmp(text, map[i].text, strlen(map[i].text)) == 0)
@@ -617,8 +601,7 @@ static bool trap_matches(const char *text, ewasm_trap_kind k)
 	return false;
 }
 
-static enum outcome check_trap(struct runner *r, json_t *cmd, int rc,
-			       ewasm_trap *trap)
+static enum outcome check_trap(struct runner *r, json_t *cmd, int rc, ewasm_trap *trap)
 {
 	const char *text = json_string_value(json_object_get(cmd, "text"));
 	enum outcome o = PASS;
@@ -629,9 +612,8 @@ static enum outcome check_trap(struct runner *r, json_t *cmd, int rc,
 		return FAIL;
 	}
 	if (!trap || !text || !trap_matches(text, ewasm_trap_get_kind(trap))) {
-		why(r, "expected trap \"%s\", got \"%s\" (kind %d)",
-		    text ? text : "?", trap_text(trap),
-		    trap ? (int)ewasm_trap_get_kind(trap) : -1);
+		why(r, "expected trap \"%s\", got \"%s\" (kind %d)", text ? text : "?",
+		    trap_text(trap), trap ? (int)ewasm_trap_get_kind(trap) : -1);
 		o = FAIL;
 	}
 	ewasm_trap_free(trap);
@@ -672,9 +654,8 @@ static enum outcome cmd_assert_bad(struct runner *r, json_t *cmd, int want)
 	if (want == EWASM_ERR_INVALID && rc == EWASM_ERR_MALFORMED &&
 	    strstr(err.message, "data count"))
 		return PASS;
-	why(r, "expected %s (\"%s\"), got %s%s%s", ewasm_strerror(want),
-	    text ? text : "", rc ? ewasm_strerror(rc) : "success",
-	    rc ? ": " : "", rc ? err.message : "");
+	why(r, "expected %s (\"%s\"), got %s%s%s", ewasm_strerror(want), text ? text : "",
+	    rc ? ewasm_strerror(rc) : "success", rc ? ": " : "", rc ? err.message : "");
 	return FAIL;
 }
 
@@ -797,10 +778,9 @@ static int run_file(struct runner *r, const char *path)
 		return -1;
 	}
 	cmds = json_object_get(root, "commands");
-	json_array_foreach(cmds, i, cmd)
-		report(r, cmd, run_command(r, cmd));
-	printf("%s%s: %lu passed, %lu failed, %lu skipped\n", r->tap ? "# " : "",
-	       r->file, r->passed, r->failed, r->skipped);
+	json_array_foreach(cmds, i, cmd) report(r, cmd, run_command(r, cmd));
+	printf("%s%s: %lu passed, %lu failed, %lu skipped\n", r->tap ? "# " : "", r->file,
+	       r->passed, r->failed, r->skipped);
 	fflush(stdout);
 	r->tpassed += r->passed;
 	r->tfailed += r->failed;

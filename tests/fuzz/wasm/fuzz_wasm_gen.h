@@ -140,10 +140,20 @@ static void gen_const(struct gen *g, uint8_t t)
 {
 	uint8_t raw[8];
 	static const uint64_t special[] = {
-		0, 1, 0x7fffffffffffffffull, 0x8000000000000000ull,
-		0xffffffffffffffffull, 0x7ff8000000000000ull, 0x7ff0000000000001ull,
-		0x7fc00000ull, 0x7f800001ull, 0x80000000ull, 0xbff0000000000000ull,
-		0x4f000000ull, 0x43e0000000000000ull, 0x41dfffffffc00000ull,
+	    0,
+	    1,
+	    0x7fffffffffffffffull,
+	    0x8000000000000000ull,
+	    0xffffffffffffffffull,
+	    0x7ff8000000000000ull,
+	    0x7ff0000000000001ull,
+	    0x7fc00000ull,
+	    0x7f800001ull,
+	    0x80000000ull,
+	    0xbff0000000000000ull,
+	    0x4f000000ull,
+	    0x43e0000000000000ull,
+	    0x41dfffffffc00000ull,
 	};
 	uint8_t sel = g_next(g);
 	uint64_t v = 0;
@@ -170,9 +180,7 @@ static void gen_const(struct gen *g, uint8_t t)
 		gb_bytes(g->code, &u, 4);
 		break;
 	}
-	default:
-		g_op(g, 0x44);
-		gb_bytes(g->code, &v, 8);
+	default: g_op(g, 0x44); gb_bytes(g->code, &v, 8);
 	}
 }
 
@@ -208,11 +216,11 @@ static int gen_find_local(struct gen *g, uint8_t t, unsigned *out)
 /* Arithmetic producing t from operands of the same type. */
 static void gen_arith(struct gen *g, uint8_t t, unsigned d)
 {
-	static const uint8_t bin_i32[] = {0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70,
-					  0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78};
+	static const uint8_t bin_i32[] = {0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71,
+	                                  0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78};
 	static const uint8_t un_i32[] = {0x67, 0x68, 0x69, 0xc0, 0xc1};
-	static const uint8_t bin_i64[] = {0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82,
-					  0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a};
+	static const uint8_t bin_i64[] = {0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x83,
+	                                  0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a};
 	static const uint8_t un_i64[] = {0x79, 0x7a, 0x7b, 0xc2, 0xc3, 0xc4};
 	static const uint8_t bin_f32[] = {0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98};
 	static const uint8_t un_f32[] = {0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91};
@@ -222,10 +230,30 @@ static void gen_arith(struct gen *g, uint8_t t, unsigned d)
 	size_t nb, nu;
 
 	switch (t) {
-	case T_I32: bin = bin_i32; nb = sizeof(bin_i32); un = un_i32; nu = sizeof(un_i32); break;
-	case T_I64: bin = bin_i64; nb = sizeof(bin_i64); un = un_i64; nu = sizeof(un_i64); break;
-	case T_F32: bin = bin_f32; nb = sizeof(bin_f32); un = un_f32; nu = sizeof(un_f32); break;
-	default: bin = bin_f64; nb = sizeof(bin_f64); un = un_f64; nu = sizeof(un_f64); break;
+	case T_I32:
+		bin = bin_i32;
+		nb = sizeof(bin_i32);
+		un = un_i32;
+		nu = sizeof(un_i32);
+		break;
+	case T_I64:
+		bin = bin_i64;
+		nb = sizeof(bin_i64);
+		un = un_i64;
+		nu = sizeof(un_i64);
+		break;
+	case T_F32:
+		bin = bin_f32;
+		nb = sizeof(bin_f32);
+		un = un_f32;
+		nu = sizeof(un_f32);
+		break;
+	default:
+		bin = bin_f64;
+		nb = sizeof(bin_f64);
+		un = un_f64;
+		nu = sizeof(un_f64);
+		break;
 	}
 	if (g_next(g) & 1) {
 		uint8_t op = bin[g_pick(g, (unsigned)nb)];
@@ -243,9 +271,13 @@ static void gen_arith(struct gen *g, uint8_t t, unsigned d)
 /* i32 from a comparison or test of any type. */
 static void gen_compare(struct gen *g, unsigned d)
 {
-	static const struct { uint8_t t, first, count, eqz; } cmp[] = {
-		{T_I32, 0x46, 10, 0x45}, {T_I64, 0x51, 10, 0x50},
-		{T_F32, 0x5b, 6, 0}, {T_F64, 0x61, 6, 0},
+	static const struct {
+		uint8_t t, first, count, eqz;
+	} cmp[] = {
+	    {T_I32, 0x46, 10, 0x45},
+	    {T_I64, 0x51, 10, 0x50},
+	    {T_F32, 0x5b, 6, 0},
+	    {T_F64, 0x61, 6, 0},
 	};
 	unsigned k = g_pick(g, 4);
 
@@ -262,25 +294,26 @@ static void gen_compare(struct gen *g, unsigned d)
 /* Conversions into t: {opcode (0xfc-prefixed if sat), source type}. */
 static void gen_convert(struct gen *g, uint8_t t, unsigned d)
 {
-	static const struct { uint8_t to, op, from, sat; } cv[] = {
-		{T_I32, 0xa7, T_I64, 0}, {T_I32, 0xa8, T_F32, 0}, {T_I32, 0xa9, T_F32, 0},
-		{T_I32, 0xaa, T_F64, 0}, {T_I32, 0xab, T_F64, 0}, {T_I32, 0xbc, T_F32, 0},
-		{T_I32, 0, T_F32, 1}, {T_I32, 1, T_F32, 1}, {T_I32, 2, T_F64, 1},
-		{T_I32, 3, T_F64, 1},
-		{T_I64, 0xac, T_I32, 0}, {T_I64, 0xad, T_I32, 0}, {T_I64, 0xae, T_F32, 0},
-		{T_I64, 0xaf, T_F32, 0}, {T_I64, 0xb0, T_F64, 0}, {T_I64, 0xb1, T_F64, 0},
-		{T_I64, 0xbd, T_F64, 0}, {T_I64, 4, T_F32, 1}, {T_I64, 5, T_F32, 1},
-		{T_I64, 6, T_F64, 1}, {T_I64, 7, T_F64, 1},
-		{T_F32, 0xb2, T_I32, 0}, {T_F32, 0xb3, T_I32, 0}, {T_F32, 0xb4, T_I64, 0},
-		{T_F32, 0xb5, T_I64, 0}, {T_F32, 0xb6, T_F64, 0}, {T_F32, 0xbe, T_I32, 0},
-		{T_F64, 0xb7, T_I32, 0}, {T_F64, 0xb8, T_I32, 0}, {T_F64, 0xb9, T_I64, 0},
-		{T_F64, 0xba, T_I64, 0}, {T_F64, 0xbb, T_F32, 0}, {T_F64, 0xbf, T_I64, 0},
+	static const struct {
+		uint8_t to, op, from, sat;
+	} cv[] = {
+	    {T_I32, 0xa7, T_I64, 0}, {T_I32, 0xa8, T_F32, 0}, {T_I32, 0xa9, T_F32, 0},
+	    {T_I32, 0xaa, T_F64, 0}, {T_I32, 0xab, T_F64, 0}, {T_I32, 0xbc, T_F32, 0},
+	    {T_I32, 0, T_F32, 1},    {T_I32, 1, T_F32, 1},    {T_I32, 2, T_F64, 1},
+	    {T_I32, 3, T_F64, 1},    {T_I64, 0xac, T_I32, 0}, {T_I64, 0xad, T_I32, 0},
+	    {T_I64, 0xae, T_F32, 0}, {T_I64, 0xaf, T_F32, 0}, {T_I64, 0xb0, T_F64, 0},
+	    {T_I64, 0xb1, T_F64, 0}, {T_I64, 0xbd, T_F64, 0}, {T_I64, 4, T_F32, 1},
+	    {T_I64, 5, T_F32, 1},    {T_I64, 6, T_F64, 1},    {T_I64, 7, T_F64, 1},
+	    {T_F32, 0xb2, T_I32, 0}, {T_F32, 0xb3, T_I32, 0}, {T_F32, 0xb4, T_I64, 0},
+	    {T_F32, 0xb5, T_I64, 0}, {T_F32, 0xb6, T_F64, 0}, {T_F32, 0xbe, T_I32, 0},
+	    {T_F64, 0xb7, T_I32, 0}, {T_F64, 0xb8, T_I32, 0}, {T_F64, 0xb9, T_I64, 0},
+	    {T_F64, 0xba, T_I64, 0}, {T_F64, 0xbb, T_F32, 0}, {T_F64, 0xbf, T_I64, 0},
 	};
 	unsigned idx[16], n = 0;
 
 	for (unsigned i = 0; i < sizeof(cv) / sizeof(cv[0]); i++)
-		if (cv[i].to == t && !(gen_no_nan_leaks && !cv[i].sat &&
-				       (cv[i].op == 0xbc || cv[i].op == 0xbd)))
+		if (cv[i].to == t &&
+		    !(gen_no_nan_leaks && !cv[i].sat && (cv[i].op == 0xbc || cv[i].op == 0xbd)))
 			idx[n++] = i;
 	unsigned k = idx[g_pick(g, n)];
 	gen_expr(g, cv[k].from, d + 1);
@@ -294,11 +327,13 @@ static void gen_convert(struct gen *g, uint8_t t, unsigned d)
 
 static void gen_load(struct gen *g, uint8_t t, unsigned d)
 {
-	static const struct { uint8_t t, op, align; } ld[] = {
-		{T_I32, 0x28, 2}, {T_I32, 0x2c, 0}, {T_I32, 0x2d, 0}, {T_I32, 0x2e, 1},
-		{T_I32, 0x2f, 1}, {T_I64, 0x29, 3}, {T_I64, 0x30, 0}, {T_I64, 0x31, 0},
-		{T_I64, 0x32, 1}, {T_I64, 0x33, 1}, {T_I64, 0x34, 2}, {T_I64, 0x35, 2},
-		{T_F32, 0x2a, 2}, {T_F64, 0x2b, 3},
+	static const struct {
+		uint8_t t, op, align;
+	} ld[] = {
+	    {T_I32, 0x28, 2}, {T_I32, 0x2c, 0}, {T_I32, 0x2d, 0}, {T_I32, 0x2e, 1},
+	    {T_I32, 0x2f, 1}, {T_I64, 0x29, 3}, {T_I64, 0x30, 0}, {T_I64, 0x31, 0},
+	    {T_I64, 0x32, 1}, {T_I64, 0x33, 1}, {T_I64, 0x34, 2}, {T_I64, 0x35, 2},
+	    {T_F32, 0x2a, 2}, {T_F64, 0x2b, 3},
 	};
 	unsigned idx[8], n = 0;
 
@@ -426,7 +461,8 @@ static void gen_expr(struct gen *g, uint8_t t, unsigned d)
 	switch (g_pick(g, 14)) {
 	case 0: gen_const(g, t); break;
 	case 1: gen_local_get(g, t); break;
-	case 2: case 3: gen_arith(g, t, d); break;
+	case 2:
+	case 3: gen_arith(g, t, d); break;
 	case 4:
 		if (t == T_I32)
 			gen_compare(g, d);
@@ -439,7 +475,8 @@ static void gen_expr(struct gen *g, uint8_t t, unsigned d)
 		if (!gen_call(g, t, d))
 			gen_local_get(g, t);
 		break;
-	case 8: case 9: gen_control(g, t, d); break;
+	case 8:
+	case 9: gen_control(g, t, d); break;
 	case 10:
 		if (gen_find_local(g, t, &idx)) {
 			gen_expr(g, t, d + 1);
@@ -476,10 +513,12 @@ static void gen_expr(struct gen *g, uint8_t t, unsigned d)
 /* Emits code with no net stack effect. */
 static void gen_stmt(struct gen *g, unsigned d)
 {
-	static const struct { uint8_t t, op, align; } st[] = {
-		{T_I32, 0x36, 2}, {T_I64, 0x37, 3}, {T_F32, 0x38, 2}, {T_F64, 0x39, 3},
-		{T_I32, 0x3a, 0}, {T_I32, 0x3b, 1}, {T_I64, 0x3c, 0}, {T_I64, 0x3d, 1},
-		{T_I64, 0x3e, 2},
+	static const struct {
+		uint8_t t, op, align;
+	} st[] = {
+	    {T_I32, 0x36, 2}, {T_I64, 0x37, 3}, {T_F32, 0x38, 2},
+	    {T_F64, 0x39, 3}, {T_I32, 0x3a, 0}, {T_I32, 0x3b, 1},
+	    {T_I64, 0x3c, 0}, {T_I64, 0x3d, 1}, {T_I64, 0x3e, 2},
 	};
 	unsigned idx, k;
 	uint8_t t = gen_valtypes[g_pick(g, 4)];
@@ -525,8 +564,7 @@ static void gen_stmt(struct gen *g, unsigned d)
 			g_op(g, 0);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -619,8 +657,10 @@ static int gen_module(const uint8_t *in, size_t n, struct gbuf *out)
 	gb_section(out, 5, &sec);
 	/* globals: mutable i32, i64, f64 */
 	sec.n = 0;
-	gb_bytes(&sec, "\x03\x7f\x01\x41\x00\x0b\x7e\x01\x42\x00\x0b"
-		       "\x7c\x01\x44\0\0\0\0\0\0\0\0\x0b", 23);
+	gb_bytes(&sec,
+	         "\x03\x7f\x01\x41\x00\x0b\x7e\x01\x42\x00\x0b"
+	         "\x7c\x01\x44\0\0\0\0\0\0\0\0\x0b",
+	         23);
 	gb_section(out, 6, &sec);
 	/* exports: f<i> for each function, "mem", and g0..g2 */
 	sec.n = 0;

@@ -46,8 +46,7 @@ static ewasm_engine *engine(int checked)
 
 static void die(const char *what, const char *detail)
 {
-	fprintf(stderr, "fuzz_wasm_run: %s%s%s\n", what, detail ? ": " : "",
-		detail ? detail : "");
+	fprintf(stderr, "fuzz_wasm_run: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 	abort();
 }
 
@@ -118,8 +117,7 @@ static void call_both(struct side *s, const char *name, int64_t fill)
 	}
 	if (rc[0] != rc[1])
 		die("guard and checked modes differ in outcome", name);
-	if (rc[0] == EWASM_ERR_TRAP &&
-	    ewasm_trap_get_kind(trap[0]) != ewasm_trap_get_kind(trap[1]))
+	if (rc[0] == EWASM_ERR_TRAP && ewasm_trap_get_kind(trap[0]) != ewasm_trap_get_kind(trap[1]))
 		die("guard and checked modes trap differently", ewasm_trap_message(trap[0]));
 	if (rc[0] == 0)
 		for (uint32_t i = 0; i < ft->nresults; i++)

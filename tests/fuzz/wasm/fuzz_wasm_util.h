@@ -20,8 +20,7 @@ struct stub {
 
 /* A host function that returns zero of each result type (the engine has
  * pre-filled the type tags). */
-static int fuzz_stub_fn(ewasm_caller *c, const ewasm_val *args,
-			ewasm_val *results, void *user)
+static int fuzz_stub_fn(ewasm_caller *c, const ewasm_val *args, ewasm_val *results, void *user)
 {
 	const struct stub *s = user;
 
@@ -45,8 +44,7 @@ static ewasm_val fuzz_zero(uint8_t type)
 }
 
 /* An extern matching `t`, or kind -1 when it can't be made (too big). */
-static int fuzz_make_import(ewasm_store *st, const ewasm_externtype *t,
-			    ewasm_extern *out)
+static int fuzz_make_import(ewasm_store *st, const ewasm_externtype *t, ewasm_extern *out)
 {
 	struct stub *s;
 
@@ -57,16 +55,14 @@ static int fuzz_make_import(ewasm_store *st, const ewasm_externtype *t,
 		if (!s)
 			return -1;
 		s->nresults = t->of.func.nresults;
-		out->of.func = ewasm_func_new_host(st, &t->of.func, fuzz_stub_fn,
-						   s, free);
+		out->of.func = ewasm_func_new_host(st, &t->of.func, fuzz_stub_fn, s, free);
 		if (!out->of.func)
 			free(s);
 		return out->of.func ? 0 : -1;
 	case EWASM_EXTERN_TABLE:
 		if (t->of.table.limits.min > 4096)
 			return -1;
-		out->of.table = ewasm_table_new(st, &t->of.table,
-						fuzz_zero(t->of.table.elem));
+		out->of.table = ewasm_table_new(st, &t->of.table, fuzz_zero(t->of.table.elem));
 		return out->of.table ? 0 : -1;
 	case EWASM_EXTERN_MEMORY:
 		if (t->of.memory.limits.min > 64)
@@ -74,8 +70,7 @@ static int fuzz_make_import(ewasm_store *st, const ewasm_externtype *t,
 		out->of.memory = ewasm_memory_new(st, &t->of.memory);
 		return out->of.memory ? 0 : -1;
 	case EWASM_EXTERN_GLOBAL:
-		out->of.global = ewasm_global_new(st, &t->of.global,
-						  fuzz_zero(t->of.global.type));
+		out->of.global = ewasm_global_new(st, &t->of.global, fuzz_zero(t->of.global.type));
 		return out->of.global ? 0 : -1;
 	}
 	return -1;
@@ -83,8 +78,7 @@ static int fuzz_make_import(ewasm_store *st, const ewasm_externtype *t,
 
 /* Instantiates `m` with stub imports; NULL if that is not possible or
  * instantiation fails (a trap in the start function included). */
-static ewasm_instance *fuzz_wasm_instantiate(ewasm_store *st, ewasm_module *m,
-					     uint64_t fuel)
+static ewasm_instance *fuzz_wasm_instantiate(ewasm_store *st, ewasm_module *m, uint64_t fuel)
 {
 	uint32_t n = ewasm_module_import_count(m);
 	ewasm_extern *imp = calloc(n ? n : 1, sizeof(*imp));
@@ -111,8 +105,7 @@ static ewasm_instance *fuzz_wasm_instantiate(ewasm_store *st, ewasm_module *m,
 }
 
 /* Calls every exported function with zero arguments, each with `fuel`. */
-static void fuzz_wasm_call_exports(ewasm_store *st, ewasm_instance *inst,
-				   uint64_t fuel)
+static void fuzz_wasm_call_exports(ewasm_store *st, ewasm_instance *inst, uint64_t fuel)
 {
 	uint32_t n = ewasm_instance_export_count(inst);
 
@@ -132,8 +125,7 @@ static void fuzz_wasm_call_exports(ewasm_store *st, ewasm_instance *inst,
 		for (uint32_t k = 0; k < ft->nparams; k++)
 			args[k] = fuzz_zero(ft->params[k]);
 		ewasm_store_set_fuel(st, fuel);
-		(void)ewasm_func_call(ext.of.func, args, ft->nparams, res,
-				      ft->nresults, &trap);
+		(void)ewasm_func_call(ext.of.func, args, ft->nparams, res, ft->nresults, &trap);
 		ewasm_trap_free(trap);
 	}
 }

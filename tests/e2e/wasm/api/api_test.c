@@ -90,8 +90,8 @@ static void env_free(struct env *e)
 }
 
 /* Calls export `name`; returns the trap kind, 0 on success. */
-static int call(struct env *e, const char *name, const ewasm_val *args, size_t na,
-		ewasm_val *res, size_t nr, ewasm_trap **keep)
+static int call(struct env *e, const char *name, const ewasm_val *args, size_t na, ewasm_val *res,
+                size_t nr, ewasm_trap **keep)
 {
 	ewasm_func *f = ewasm_instance_func(e->inst, name);
 	ewasm_trap *t = NULL;
@@ -212,25 +212,25 @@ static void test_host_and_traps(void)
 		return;
 	}
 	ok(call(&e, "say", NULL, 0, &r, 1, NULL) == 0 && r.of.i32 == 15 &&
-	   strcmp(logged, "hello from wasm") == 0,
+	       strcmp(logged, "hello from wasm") == 0,
 	   "host: function reads the caller's memory");
 	ok(call(&e, "fail", NULL, 0, NULL, 0, &t) == EWASM_TRAP_HOST && t &&
-	   strstr(ewasm_trap_message(t), "host says no (7)") != NULL,
+	       strstr(ewasm_trap_message(t), "host says no (7)") != NULL,
 	   "host: ewasm_caller_trap gives a host trap with its message");
 	ewasm_trap_free(t);
 	a = ewasm_val_i32(42);
 	t = NULL;
 	ok(call(&e, "bye", &a, 1, NULL, 0, &t) == EWASM_TRAP_EXIT && t &&
-	   ewasm_trap_exit_code(t) == 42,
+	       ewasm_trap_exit_code(t) == 42,
 	   "host: ewasm_caller_exit stops the guest with the exit code");
 	ewasm_trap_free(t);
 	t = NULL;
 	ok(call(&e, "outer", NULL, 0, NULL, 0, &t) == EWASM_TRAP_OOB_MEMORY && t &&
-	   strcmp(ewasm_trap_message(t), "out of bounds memory access") == 0,
+	       strcmp(ewasm_trap_message(t), "out of bounds memory access") == 0,
 	   "trap: kind and the spec's message");
 	memset(&fr, 0, sizeof(fr));
 	ok(t && ewasm_trap_frame_count(t) >= 3 && ewasm_trap_frame(t, 0, &fr) == 0 &&
-	   fr.func_name && strstr(fr.func_name, "inner") != NULL,
+	       fr.func_name && strstr(fr.func_name, "inner") != NULL,
 	   "trap: backtrace innermost frame is $inner, named from the name section");
 	if (t && ewasm_trap_frame_count(t) >= 3) {
 		ewasm_frame f1, f2;
@@ -239,7 +239,7 @@ static void test_host_and_traps(void)
 		printf("# frames: %s %s %s\n", fr.func_name ? fr.func_name : "?",
 		       f1.func_name ? f1.func_name : "?", f2.func_name ? f2.func_name : "?");
 		ok(f1.func_name && strstr(f1.func_name, "middle") && f2.func_name &&
-		   strstr(f2.func_name, "outer"),
+		       strstr(f2.func_name, "outer"),
 		   "trap: backtrace names the callers in order");
 	} else {
 		ok(0, "trap: backtrace names the callers in order");
@@ -279,7 +279,7 @@ static void test_objects(void)
 	g = ewasm_instance_global(e.inst, "g");
 	k = ewasm_instance_global(e.inst, "k");
 	ok(g && ewasm_global_set(g, ewasm_val_i32(77)) == 0 &&
-	   call(&e, "getg", NULL, 0, &r, 1, NULL) == 0 && r.of.i32 == 77,
+	       call(&e, "getg", NULL, 0, &r, 1, NULL) == 0 && r.of.i32 == 77,
 	   "global: set through the API, seen by wasm");
 	ok(g && ewasm_global_set(g, ewasm_val_i64(1)) == EWASM_ERR_ARG,
 	   "global: wrong type refused");
@@ -290,15 +290,19 @@ static void test_objects(void)
 	ok(k && v.type == EWASM_I64 && v.of.i64 == 9, "global: get");
 	tab = ewasm_instance_table(e.inst, "tab");
 	ok(tab && ewasm_table_size(tab) == 2, "table: size");
-	ok(tab && ewasm_table_set(tab, 0, ewasm_val_funcref(ewasm_instance_func(e.inst, "getg"))) == 0 &&
-	   ewasm_table_get(tab, 0, &v) == 0 && v.of.funcref != NULL,
+	ok(tab &&
+	       ewasm_table_set(tab, 0, ewasm_val_funcref(ewasm_instance_func(e.inst, "getg"))) ==
+	           0 &&
+	       ewasm_table_get(tab, 0, &v) == 0 && v.of.funcref != NULL,
 	   "table: set and get a funcref");
 	ok(tab && ewasm_table_get(tab, 2, &v) == EWASM_ERR_RANGE, "table: out of range refused");
 	ok(tab && ewasm_table_set(tab, 1, ewasm_val_externref(5)) == EWASM_ERR_ARG,
 	   "table: wrong reference type refused");
-	ok(ewasm_instance_func(e.inst, "nope") == NULL && ewasm_instance_memory(e.inst, "g") == NULL,
+	ok(ewasm_instance_func(e.inst, "nope") == NULL &&
+	       ewasm_instance_memory(e.inst, "g") == NULL,
 	   "exports: missing name or wrong kind gives NULL");
-	ok(ewasm_func_call(ewasm_instance_func(e.inst, "getg"), &a, 1, &r, 1, NULL) == EWASM_ERR_ARG,
+	ok(ewasm_func_call(ewasm_instance_func(e.inst, "getg"), &a, 1, &r, 1, NULL) ==
+	       EWASM_ERR_ARG,
 	   "call: wrong argument count refused");
 	env_free(&e);
 }
@@ -310,20 +314,20 @@ static void test_errors(void)
 	 * type 0 and a code section whose body is i64.const 0 for a () -> i32
 	 * function: invalid at a known offset */
 	static const uint8_t bad_body[] = {
-		0, 'a', 's', 'm', 1, 0, 0, 0,
-		1, 5, 1, 0x60, 0, 1, 0x7f,
-		3, 2, 1, 0,
-		10, 6, 1, 4, 0, 0x42, 0, 0x0b,
+	    0,    'a', 's', 'm', 1, 0,  0, 0, 1, 5, 1,    0x60, 0,    1,
+	    0x7f, 3,   2,   1,   0, 10, 6, 1, 4, 0, 0x42, 0,    0x0b,
 	};
 	ewasm_engine *eng = ewasm_engine_new(NULL);
 	ewasm_error err;
 
 	memset(&err, 0, sizeof(err));
 	ok(ewasm_module_validate(eng, bad_magic, sizeof(bad_magic), &err) == EWASM_ERR_MALFORMED &&
-	   err.message[0] != '\0', "error: bad magic is malformed, with a message");
+	       err.message[0] != '\0',
+	   "error: bad magic is malformed, with a message");
 	memset(&err, 0, sizeof(err));
 	ok(ewasm_module_validate(eng, bad_body, sizeof(bad_body), &err) == EWASM_ERR_INVALID &&
-	   err.message[0] != '\0', "error: ill-typed body is invalid, with a message");
+	       err.message[0] != '\0',
+	   "error: ill-typed body is invalid, with a message");
 	printf("# message: %s (offset %llu, func %u)\n", err.message,
 	       (unsigned long long)err.offset, err.func_index);
 	ok(err.func_index == 0, "error: names the function index");

@@ -39,8 +39,7 @@ EXPORT(c_divmix) int32_t c_divmix(int32_t a, int32_t b)
 	if (b == 0 || (a == INT32_MIN && b == -1))
 		return 0x7eadbeef;
 	/* the sum in unsigned arithmetic: no signed overflow on either side */
-	return (int32_t)((uint32_t)(a / b) * 31u + (uint32_t)(a % b) -
-			 (uint32_t)a / (uint32_t)b);
+	return (int32_t)((uint32_t)(a / b) * 31u + (uint32_t)(a % b) - (uint32_t)a / (uint32_t)b);
 }
 
 EXPORT(c_bits) uint32_t c_bits(uint32_t x)
@@ -57,7 +56,7 @@ EXPORT(c_i64mix) int64_t c_i64mix(int64_t a, int64_t b)
 	if (b != 0 && !(a == INT64_MIN && b == -1))
 		r += (uint64_t)(a / b - a % b);
 	return (int64_t)(r + (uint64_t)(int64_t)(int8_t)a + (uint64_t)(int64_t)(int16_t)b +
-			 (uint64_t)(int64_t)(int32_t)(a >> 7));
+	                 (uint64_t)(int64_t)(int32_t)(a >> 7));
 }
 
 EXPORT(c_poly) double c_poly(double x)
@@ -90,10 +89,22 @@ EXPORT(c_i2f) double c_i2f(int64_t a, uint32_t b)
 	return (double)a + (double)(uint64_t)a * 0.5 + (float)b + (double)(int32_t)b;
 }
 
-static int32_t op_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static int32_t op_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
-static int32_t op_xor(int32_t a, int32_t b) { return a ^ b; }
-static int32_t op_shl(int32_t a, int32_t b) { return (int32_t)((uint32_t)a << (b & 31)); }
+static int32_t op_add(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+static int32_t op_sub(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+static int32_t op_xor(int32_t a, int32_t b)
+{
+	return a ^ b;
+}
+static int32_t op_shl(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a << (b & 31));
+}
 static int32_t (*const ops[4])(int32_t, int32_t) = {op_add, op_sub, op_xor, op_shl};
 
 EXPORT(c_indirect) int32_t c_indirect(uint32_t sel, int32_t a, int32_t b)

@@ -29,10 +29,25 @@ static uint64_t next64(void)
 }
 
 static const uint64_t edges[] = {
-	0, 1, 2, 3, 7, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe,
-	0x7fffffffffffffffull, 0x8000000000000000ull, 0xffffffffffffffffull,
-	0x3ff0000000000000ull, 0xbff8000000000000ull, 0x41e0000000000000ull,
-	0xc1e0000000200000ull, 0x7ff0000000000000ull, 0x3f800000ull, 0xbf000000ull,
+    0,
+    1,
+    2,
+    3,
+    7,
+    0x7fffffff,
+    0x80000000,
+    0xffffffff,
+    0xfffffffe,
+    0x7fffffffffffffffull,
+    0x8000000000000000ull,
+    0xffffffffffffffffull,
+    0x3ff0000000000000ull,
+    0xbff8000000000000ull,
+    0x41e0000000000000ull,
+    0xc1e0000000200000ull,
+    0x7ff0000000000000ull,
+    0x3f800000ull,
+    0xbf000000ull,
 };
 
 /* Input number i for a parameter of `type`. */
@@ -62,19 +77,58 @@ typedef ewasm_val (*native_fn)(const ewasm_val *a);
 #define U32(k) ((uint32_t)a[k].of.i32)
 #define I32(k) (a[k].of.i32)
 #define I64(k) (a[k].of.i64)
-static ewasm_val n_gcd(const ewasm_val *a) { return ewasm_val_i32((int32_t)c_gcd(U32(0), U32(1))); }
-static ewasm_val n_mulhi(const ewasm_val *a) { return ewasm_val_i64((int64_t)c_mulhi((uint64_t)I64(0), (uint64_t)I64(1))); }
-static ewasm_val n_divmix(const ewasm_val *a) { return ewasm_val_i32(c_divmix(I32(0), I32(1))); }
-static ewasm_val n_bits(const ewasm_val *a) { return ewasm_val_i32((int32_t)c_bits(U32(0))); }
-static ewasm_val n_i64mix(const ewasm_val *a) { return ewasm_val_i64(c_i64mix(I64(0), I64(1))); }
-static ewasm_val n_poly(const ewasm_val *a) { return ewasm_val_f64(c_poly(ewasm_val_as_f64(&a[0]))); }
-static ewasm_val n_fmix(const ewasm_val *a) { return ewasm_val_f32(c_fmix(ewasm_val_as_f32(&a[0]), ewasm_val_as_f32(&a[1]))); }
-static ewasm_val n_f2i(const ewasm_val *a) { return ewasm_val_i32(c_f2i(ewasm_val_as_f64(&a[0]))); }
-static ewasm_val n_i2f(const ewasm_val *a) { return ewasm_val_f64(c_i2f(I64(0), U32(1))); }
-static ewasm_val n_indirect(const ewasm_val *a) { return ewasm_val_i32(c_indirect(U32(0), I32(1), I32(2))); }
-static ewasm_val n_switch(const ewasm_val *a) { return ewasm_val_i32((int32_t)c_switch(U32(0))); }
-static ewasm_val n_sort_sum(const ewasm_val *a) { return ewasm_val_i32((int32_t)c_sort_sum(U32(0), U32(1))); }
-static ewasm_val n_ackermann(const ewasm_val *a) { return ewasm_val_i32((int32_t)c_ackermann(U32(0) % 3, U32(1) % 40)); }
+static ewasm_val n_gcd(const ewasm_val *a)
+{
+	return ewasm_val_i32((int32_t)c_gcd(U32(0), U32(1)));
+}
+static ewasm_val n_mulhi(const ewasm_val *a)
+{
+	return ewasm_val_i64((int64_t)c_mulhi((uint64_t)I64(0), (uint64_t)I64(1)));
+}
+static ewasm_val n_divmix(const ewasm_val *a)
+{
+	return ewasm_val_i32(c_divmix(I32(0), I32(1)));
+}
+static ewasm_val n_bits(const ewasm_val *a)
+{
+	return ewasm_val_i32((int32_t)c_bits(U32(0)));
+}
+static ewasm_val n_i64mix(const ewasm_val *a)
+{
+	return ewasm_val_i64(c_i64mix(I64(0), I64(1)));
+}
+static ewasm_val n_poly(const ewasm_val *a)
+{
+	return ewasm_val_f64(c_poly(ewasm_val_as_f64(&a[0])));
+}
+static ewasm_val n_fmix(const ewasm_val *a)
+{
+	return ewasm_val_f32(c_fmix(ewasm_val_as_f32(&a[0]), ewasm_val_as_f32(&a[1])));
+}
+static ewasm_val n_f2i(const ewasm_val *a)
+{
+	return ewasm_val_i32(c_f2i(ewasm_val_as_f64(&a[0])));
+}
+static ewasm_val n_i2f(const ewasm_val *a)
+{
+	return ewasm_val_f64(c_i2f(I64(0), U32(1)));
+}
+static ewasm_val n_indirect(const ewasm_val *a)
+{
+	return ewasm_val_i32(c_indirect(U32(0), I32(1), I32(2)));
+}
+static ewasm_val n_switch(const ewasm_val *a)
+{
+	return ewasm_val_i32((int32_t)c_switch(U32(0)));
+}
+static ewasm_val n_sort_sum(const ewasm_val *a)
+{
+	return ewasm_val_i32((int32_t)c_sort_sum(U32(0), U32(1)));
+}
+static ewasm_val n_ackermann(const ewasm_val *a)
+{
+	return ewasm_val_i32((int32_t)c_ackermann(U32(0) % 3, U32(1) % 40));
+}
 
 static const struct {
 	const char *name;
@@ -83,19 +137,19 @@ static const struct {
 	uint8_t p[3];
 	uint8_t r;
 } funcs[] = {
-	{"c_gcd", n_gcd, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
-	{"c_mulhi", n_mulhi, 2, {EWASM_I64, EWASM_I64}, EWASM_I64},
-	{"c_divmix", n_divmix, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
-	{"c_bits", n_bits, 1, {EWASM_I32}, EWASM_I32},
-	{"c_i64mix", n_i64mix, 2, {EWASM_I64, EWASM_I64}, EWASM_I64},
-	{"c_poly", n_poly, 1, {EWASM_F64}, EWASM_F64},
-	{"c_fmix", n_fmix, 2, {EWASM_F32, EWASM_F32}, EWASM_F32},
-	{"c_f2i", n_f2i, 1, {EWASM_F64}, EWASM_I32},
-	{"c_i2f", n_i2f, 2, {EWASM_I64, EWASM_I32}, EWASM_F64},
-	{"c_indirect", n_indirect, 3, {EWASM_I32, EWASM_I32, EWASM_I32}, EWASM_I32},
-	{"c_switch", n_switch, 1, {EWASM_I32}, EWASM_I32},
-	{"c_sort_sum", n_sort_sum, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
-	{"c_ackermann", n_ackermann, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
+    {"c_gcd", n_gcd, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
+    {"c_mulhi", n_mulhi, 2, {EWASM_I64, EWASM_I64}, EWASM_I64},
+    {"c_divmix", n_divmix, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
+    {"c_bits", n_bits, 1, {EWASM_I32}, EWASM_I32},
+    {"c_i64mix", n_i64mix, 2, {EWASM_I64, EWASM_I64}, EWASM_I64},
+    {"c_poly", n_poly, 1, {EWASM_F64}, EWASM_F64},
+    {"c_fmix", n_fmix, 2, {EWASM_F32, EWASM_F32}, EWASM_F32},
+    {"c_f2i", n_f2i, 1, {EWASM_F64}, EWASM_I32},
+    {"c_i2f", n_i2f, 2, {EWASM_I64, EWASM_I32}, EWASM_F64},
+    {"c_indirect", n_indirect, 3, {EWASM_I32, EWASM_I32, EWASM_I32}, EWASM_I32},
+    {"c_switch", n_switch, 1, {EWASM_I32}, EWASM_I32},
+    {"c_sort_sum", n_sort_sum, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
+    {"c_ackermann", n_ackermann, 2, {EWASM_I32, EWASM_I32}, EWASM_I32},
 };
 
 static int same(const ewasm_val *x, const ewasm_val *y)
@@ -156,14 +210,15 @@ static int check_func(ewasm_instance *inst, size_t k)
 		}
 		want = funcs[k].native(args);
 		if (ewasm_func_call(f, args, funcs[k].np, &got, 1, &trap) != 0) {
-			printf("# input %d: trapped: %s\n", i, trap ? ewasm_trap_message(trap) : "?");
+			printf("# input %d: trapped: %s\n", i,
+			       trap ? ewasm_trap_message(trap) : "?");
 			ewasm_trap_free(trap);
 			return 1;
 		}
 		if (!same(&got, &want)) {
 			printf("# input %d (arg0 0x%llx): wasm 0x%llx, native 0x%llx\n", i,
-			       (unsigned long long)args[0].of.i64,
-			       (unsigned long long)got.of.i64, (unsigned long long)want.of.i64);
+			       (unsigned long long)args[0].of.i64, (unsigned long long)got.of.i64,
+			       (unsigned long long)want.of.i64);
 			return 1;
 		}
 	}

@@ -46,9 +46,9 @@ uint32_t run(uint32_t seed)
 	for (size_t i = 0; i < n; i++) {
 		x = x * 1103515245u + 12345u;
 		double d = (double)(int32_t)x / 977.0;
-		int k = snprintf(buf, sizeof(buf), "%u:%x:%.3f:%s:%-5d|%e", x >> 3, x,
-				 d, i % 2 ? "odd" : "even", (int)(x % 1000) - 500,
-				 sqrt(fabs(d)) + floor(d));
+		int k = snprintf(buf, sizeof(buf), "%u:%x:%.3f:%s:%-5d|%e", x >> 3, x, d,
+		                 i % 2 ? "odd" : "even", (int)(x % 1000) - 500,
+		                 sqrt(fabs(d)) + floor(d));
 		words[i] = malloc((size_t)k + 1);
 		if (!words[i])
 			return 0;

@@ -21,8 +21,8 @@ static int must_not_call(ewasm_caller *c, const ewasm_val *a, ewasm_val *r, void
 	return ewasm_caller_trap(c, "unexpected call of import %s", (const char *)u);
 }
 
-static int instantiate(ewasm_store *st, ewasm_module *m, ewasm_instance **inst,
-		       ewasm_trap **trap, ewasm_error *err)
+static int instantiate(ewasm_store *st, ewasm_module *m, ewasm_instance **inst, ewasm_trap **trap,
+                       ewasm_error *err)
 {
 	uint32_t n = ewasm_module_import_count(m);
 	ewasm_extern imp[16];
@@ -38,8 +38,8 @@ static int instantiate(ewasm_store *st, ewasm_module *m, ewasm_instance **inst,
 			rc = EWASM_ERR_LINK;
 		if (rc == 0) {
 			imp[i].kind = EWASM_EXTERN_FUNC;
-			imp[i].of.func = ewasm_func_new_host(st, &t.of.func, must_not_call,
-							     (void *)name, NULL);
+			imp[i].of.func =
+			    ewasm_func_new_host(st, &t.of.func, must_not_call, (void *)name, NULL);
 			rc = imp[i].of.func ? 0 : EWASM_ERR_NOMEM;
 		}
 	}

@@ -84,7 +84,8 @@ static void run_module(ewasm_engine *eng, int idx, const struct gbuf *mod)
 					print_val(&res[i]);
 			} else {
 				ewasm_trap_kind k = trap ? ewasm_trap_get_kind(trap) : 0;
-				if (k == EWASM_TRAP_OUT_OF_FUEL || k == EWASM_TRAP_STACK_EXHAUSTED) {
+				if (k == EWASM_TRAP_OUT_OF_FUEL ||
+				    k == EWASM_TRAP_STACK_EXHAUSTED) {
 					printf(" skip");
 					skipped = 1; /* state may now differ legitimately */
 				} else {
