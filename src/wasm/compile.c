@@ -571,56 +571,57 @@ static void check_results(struct cc *c, struct ctl *t)
 
 /* ------------------------------------------------------- instructions */
 
-/* Operand/result types of numeric ops, "ab r" with '-' for none. */
-static char sigs[136][4];
+/* Operand/result types of numeric ops by opcode range, "ab r" with '-'
+ * for none; 0xfc 0..7 (trunc_sat) sit at 0x45 + 128.. */
+static const struct {
+	int from, to;
+	char sig[4];
+} sig_ranges[] = {
+    {0x45, 0x45, "i-i"},
+    {0x46, 0x4f, "iii"},
+    {0x50, 0x50, "I-i"},
+    {0x51, 0x5a, "IIi"},
+    {0x5b, 0x60, "ffi"},
+    {0x61, 0x66, "FFi"},
+    {0x67, 0x69, "i-i"},
+    {0x6a, 0x78, "iii"},
+    {0x79, 0x7b, "I-I"},
+    {0x7c, 0x8a, "III"},
+    {0x8b, 0x91, "f-f"},
+    {0x92, 0x98, "fff"},
+    {0x99, 0x9f, "F-F"},
+    {0xa0, 0xa6, "FFF"},
+    {0xa7, 0xa7, "I-i"},
+    {0xa8, 0xa9, "f-i"},
+    {0xaa, 0xab, "F-i"},
+    {0xac, 0xad, "i-I"},
+    {0xae, 0xaf, "f-I"},
+    {0xb0, 0xb1, "F-I"},
+    {0xb2, 0xb3, "i-f"},
+    {0xb4, 0xb5, "I-f"},
+    {0xb6, 0xb6, "F-f"},
+    {0xb7, 0xb8, "i-F"},
+    {0xb9, 0xba, "I-F"},
+    {0xbb, 0xbb, "f-F"},
+    {0xbc, 0xbc, "f-i"},
+    {0xbd, 0xbd, "F-I"},
+    {0xbe, 0xbe, "i-f"},
+    {0xbf, 0xbf, "I-F"},
+    {0xc0, 0xc1, "i-i"},
+    {0xc2, 0xc4, "I-I"},
+    {0x45 + 128, 0x45 + 129, "f-i"},
+    {0x45 + 130, 0x45 + 131, "F-i"},
+    {0x45 + 132, 0x45 + 133, "f-I"},
+    {0x45 + 134, 0x45 + 135, "F-I"},
+};
 
-static void sig_range(int from, int to, const char *s)
+static const char *sig_of(uint32_t idx)
 {
-	for (int i = from; i <= to; i++)
-		memcpy(sigs[i - 0x45], s, 4);
-}
-
-static void sig_init(void)
-{
-	if (sigs[0][0])
-		return;
-	sig_range(0x45, 0x45, "i-i");
-	sig_range(0x46, 0x4f, "iii");
-	sig_range(0x50, 0x50, "I-i");
-	sig_range(0x51, 0x5a, "IIi");
-	sig_range(0x5b, 0x60, "ffi");
-	sig_range(0x61, 0x66, "FFi");
-	sig_range(0x67, 0x69, "i-i");
-	sig_range(0x6a, 0x78, "iii");
-	sig_range(0x79, 0x7b, "I-I");
-	sig_range(0x7c, 0x8a, "III");
-	sig_range(0x8b, 0x91, "f-f");
-	sig_range(0x92, 0x98, "fff");
-	sig_range(0x99, 0x9f, "F-F");
-	sig_range(0xa0, 0xa6, "FFF");
-	sig_range(0xa7, 0xa7, "I-i");
-	sig_range(0xa8, 0xa9, "f-i");
-	sig_range(0xaa, 0xab, "F-i");
-	sig_range(0xac, 0xad, "i-I");
-	sig_range(0xae, 0xaf, "f-I");
-	sig_range(0xb0, 0xb1, "F-I");
-	sig_range(0xb2, 0xb3, "i-f");
-	sig_range(0xb4, 0xb5, "I-f");
-	sig_range(0xb6, 0xb6, "F-f");
-	sig_range(0xb7, 0xb8, "i-F");
-	sig_range(0xb9, 0xba, "I-F");
-	sig_range(0xbb, 0xbb, "f-F");
-	sig_range(0xbc, 0xbc, "f-i");
-	sig_range(0xbd, 0xbd, "F-I");
-	sig_range(0xbe, 0xbe, "i-f");
-	sig_range(0xbf, 0xbf, "I-F");
-	sig_range(0xc0, 0xc1, "i-i");
-	sig_range(0xc2, 0xc4, "I-I");
-	/* 0xfc 0..7 at 128..135 */
-	sig_range(0x45 + 128, 0x45 + 129, "f-i");
-	sig_range(0x45 + 130, 0x45 + 131, "F-i");
-	sig_range(0x45 + 132, 0x45 + 133, "f-I");
-	sig_range(0x45 + 134, 0x45 + 135, "F-I");
+	int op = (int)idx + 0x45;
+	for (size_t i = 0; i < sizeof(sig_ranges) / sizeof(sig_ranges[0]); i++)
+		if (op >= sig_ranges[i].from && op <= sig_ranges[i].to)
+			return sig_ranges[i].sig;
+	return "---";
 }
 
 static uint8_t sig_type(char ch)
@@ -665,9 +666,9 @@ static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 		c->cur_off = at;
 		op(c, (enum wop)mem_ops[i].fused);
 		c->cur_off = save;
-		uint32_t d = push_t(c, sigs[o - OP_I32_EQZ][2] == 'I'   ? EWASM_I64
-		                       : sigs[o - OP_I32_EQZ][2] == 'F' ? EWASM_F64
-		                                                        : EWASM_I32);
+		uint32_t d = push_t(c, sig_of(o - OP_I32_EQZ)[2] == 'I'   ? EWASM_I64
+		                       : sig_of(o - OP_I32_EQZ)[2] == 'F' ? EWASM_F64
+		                                                          : EWASM_I32);
 		WSS(c, a.slot, addr);
 		WSU(c, d, off);
 		foldable(c, d, 0, pc);
@@ -727,7 +728,7 @@ static bool funnel(struct cc *c, struct ent a, struct ent b)
 /* A numeric instruction; idx 0..127 for 0x45..0xc4, 128.. for 0xfc 0..7. */
 static void numeric(struct cc *c, uint32_t idx, enum wop o)
 {
-	const char *sg = sigs[idx];
+	const char *sg = sig_of(idx);
 	uint8_t ta = sig_type(sg[0]), tb = sig_type(sg[1]), tr = sig_type(sg[2]);
 	if (tb) {
 		struct ent b = pop_t(c, tb);
@@ -1812,7 +1813,6 @@ void wasm__code_free(struct wcode *c)
 
 int wasm__compile(ewasm_module *m, ewasm_error *err)
 {
-	sig_init();
 	for (uint32_t i = 0; i < m->ncodes; i++) {
 		int rc = compile_one(m, i, err);
 		if (rc)
