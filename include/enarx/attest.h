@@ -104,6 +104,13 @@ typedef struct {
 	size_t trailing_bytes; /* bytes after the declared signature data */
 } enarx_intel_claims;
 
+/* KVM Keep evidence (docs/kvm-keep.md): unsigned, so only informative. */
+typedef struct {
+	uint32_t version, flags; /* flags bit 0: INSECURE (always set by the shim) */
+	uint8_t measurement[48]; /* launch digest the host reported to the shim */
+	bool present;            /* false for Enarx's empty CSR extension */
+} enarx_kvm_claims;
+
 /* Everything a verifier learned. report_data is the 64 bytes of user data. */
 typedef struct enarx_claims {
 	enarx_tee tee;
@@ -113,6 +120,7 @@ typedef struct enarx_claims {
 	uint8_t report_data[64];
 	enarx_snp_claims snp;
 	enarx_intel_claims intel;
+	enarx_kvm_claims kvm;
 } enarx_claims;
 
 void enarx_claims_free(enarx_claims *c);

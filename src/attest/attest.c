@@ -198,7 +198,7 @@ int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n)
 	}
 	if (n >= 4 && memcmp(p, "HCLA", 4) == 0)
 		return set_hcl(ev, p, n);
-	if (n >= 4 && memcmp(p, "KVM", 3) == 0)
+	if (n >= 8 && memcmp(p, "ENXKVMv1", 8) == 0)
 		return enarx_evidence_set(ev, ENARX_TEE_KVM, p, n);
 	return ENARX_E_ATTEST_FORMAT;
 }

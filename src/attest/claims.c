@@ -183,6 +183,12 @@ char *enarx_claims_json(const enarx_claims *c)
 		json_t *s = json_object();
 		intel_json(s, c);
 		json_object_set_new(o, c->tee == ENARX_TEE_SGX ? "sgx" : "tdx", s);
+	} else if (c->tee == ENARX_TEE_KVM && c->kvm.present) {
+		json_t *s = json_object();
+		put_u(s, "version", c->kvm.version);
+		put_u(s, "flags", c->kvm.flags);
+		put_hex(s, "measurement", c->kvm.measurement, 48);
+		json_object_set_new(o, "kvm", s);
 	}
 	char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);

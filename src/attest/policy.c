@@ -408,7 +408,8 @@ static int parse_kv(struct pctx *x, enarx_policy *p)
 		               strcmp(t, "measurements") == 0 ||
 		               strcmp(t, "measurements.snp") == 0 ||
 		               strcmp(t, "measurements.sgx") == 0 ||
-		               strcmp(t, "measurements.tdx") == 0
+		               strcmp(t, "measurements.tdx") == 0 ||
+		               strcmp(t, "measurements.kvm") == 0
 		           ? 0
 		           : perr(x, "unknown table [%s]", t);
 	if (t[0] == 0)
@@ -427,6 +428,8 @@ static int parse_kv(struct pctx *x, enarx_policy *p)
 		return parse_runtime(x, p, ENARX_TEE_SGX);
 	if (strcmp(t, "measurements.tdx") == 0)
 		return parse_runtime(x, p, ENARX_TEE_TDX);
+	if (strcmp(t, "measurements.kvm") == 0)
+		return parse_runtime(x, p, ENARX_TEE_KVM);
 	return perr(x, "unknown table");
 }
 
@@ -659,6 +662,9 @@ static const uint8_t *measurement(const enarx_claims *c, size_t *len)
 	case ENARX_TEE_SNP: *len = 48; return c->snp.measurement;
 	case ENARX_TEE_SGX: *len = 32; return c->intel.mrenclave;
 	case ENARX_TEE_TDX: *len = 48; return c->intel.mrtd;
+	case ENARX_TEE_KVM:
+		*len = c->kvm.present ? 48 : 0;
+		return c->kvm.present ? c->kvm.measurement : NULL;
 	default: *len = 0; return NULL;
 	}
 }

@@ -88,7 +88,9 @@ run "$S/sgx/steward_icelake_xeon/quote.bin" --at 2023-02-01 --policy "$TMP/uneva
 tap_is "SGX binding with a nonce differs" "$rc" 1
 
 # KVM evidence: insecure, accepted only where policy says so
-{ printf 'KVM1'; head -c 64 /dev/zero; } > "$TMP/kvm.bin"
+# (the 128 bytes a KVM Keep's SYS_GETATT returns: magic, version 1, flags
+# INSECURE, measurement, REPORT_DATA; docs/kvm-keep.md)
+{ printf 'ENXKVMv1\001\000\000\000\001\000\000\000'; head -c 112 /dev/zero; } > "$TMP/kvm.bin"
 run "$TMP/kvm.bin"
 tap_is "KVM evidence rejected by default" "$rc" 1
 tap_like "KVM rejection reason" "$out" "TEE type kvm not accepted"

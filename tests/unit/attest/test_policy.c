@@ -250,28 +250,64 @@ static void test_snp_rules(void **state)
 	enarx_claims_free(c);
 }
 
+/* The 128-byte evidence a KVM Keep's SYS_GETATT returns (docs/kvm-keep.md). */
+static void kvm_evidence(uint8_t ev[128], uint32_t version, uint32_t flags)
+{
+	memcpy(ev, "ENXKVMv1", 8);
+	for (int i = 0; i < 4; i++) {
+		ev[8 + i] = (uint8_t)(version >> (8 * i));
+		ev[12 + i] = (uint8_t)(flags >> (8 * i));
+	}
+	for (int i = 0; i < 48; i++)
+		ev[16 + i] = (uint8_t)(0xa0 + i % 16);
+	for (int i = 0; i < 64; i++)
+		ev[64 + i] = (uint8_t)i;
+}
+
 static void test_kvm(void **state)
 {
 	(void)state;
-	uint8_t ev_bytes[68] = "KVM1";
-	for (int i = 0; i < 64; i++)
-		ev_bytes[4 + i] = (uint8_t)i;
+	uint8_t ev_bytes[128];
+	char meas[97];
+	kvm_evidence(ev_bytes, 1, 1);
 	enarx_evidence *ev = enarx_evidence_new();
 	assert_int_equal(enarx_evidence_set_auto(ev, ev_bytes, sizeof(ev_bytes)), 0);
 	enarx_claims *c = NULL;
 	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), 0);
 	assert_int_equal(c->tee, ENARX_TEE_KVM);
 	assert_true(c->insecure);
+	assert_true(c->kvm.present);
+	assert_int_equal(c->kvm.measurement[1], 0xa1);
 	assert_int_equal(c->report_data[63], 63);
 	expect_reject("", c, "tee: TEE type kvm", NULL);
 	expect_reject("tee = [\"kvm\"]\n", c, "allow_insecure", "no hardware root of trust");
 	expect_accept("tee = [\"kvm\"]\nallow_insecure = true\n", c);
+	/* measurements by name apply to KVM Keeps too */
+	for (int i = 0; i < 48; i++)
+		snprintf(meas + 2 * i, 3, "%02x", c->kvm.measurement[i]);
+	char pol[512];
+	snprintf(pol, sizeof(pol),
+	         "tee = [\"kvm\"]\nallow_insecure = true\n[measurements.kvm]\n\"v0.1\" = \"%s\"\n",
+	         meas);
+	expect_accept(pol, c);
+	meas[0] = meas[0] == '0' ? '1' : '0';
+	snprintf(pol, sizeof(pol),
+	         "tee = [\"kvm\"]\nallow_insecure = true\n[measurements.kvm]\n\"v0.1\" = \"%s\"\n",
+	         meas);
+	expect_reject(pol, c, "measurements.kvm", "not a known runtime");
 	char *json = enarx_claims_json(c);
 	assert_non_null(strstr(json, "\"insecure\": true"));
+	assert_non_null(strstr(json, "\"measurement\": \"a0a1a2"));
 	free(json);
 	enarx_claims_free(c);
-	/* wrong length */
-	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_KVM, ev_bytes, 67), 0);
+	/* wrong length, wrong version, INSECURE flag cleared */
+	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_KVM, ev_bytes, 127), 0);
+	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), ENARX_E_ATTEST_FORMAT);
+	kvm_evidence(ev_bytes, 2, 1);
+	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_KVM, ev_bytes, 128), 0);
+	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), ENARX_E_ATTEST_FORMAT);
+	kvm_evidence(ev_bytes, 1, 0);
+	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_KVM, ev_bytes, 128), 0);
 	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), ENARX_E_ATTEST_FORMAT);
 	enarx_evidence_free(ev);
 }
