@@ -5,6 +5,7 @@
  * running wasm memory into traps. Everything else in src/wasm is OS-free.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ _Thread_local struct mem_recovery *mem__recovery;
 
 static struct sigaction old_segv, old_bus;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -58,18 +60,18 @@ void mem__install_handler(void)
 
 bool mem__guard_supported(void)
 {
-	static int probed; /* 0 unknown, 1 yes, 2 no */
-	if (!probed) {
+	static atomic_int probed; /* 0 unknown, 1 yes, 2 no */
+	if (!atomic_load(&probed)) {
 		void *p = mmap(NULL, RESERVE, PROT_NONE,
 		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED || sizeof(void *) < 8) {
-			probed = 2;
+			atomic_store(&probed, 2);
 		} else {
 			munmap(p, RESERVE);
-			probed = 1;
+			atomic_store(&probed, 1);
 		}
 	}
-	return probed == 1;
+	return atomic_load(&probed) == 1;
 }
 
 int mem__alloc(ewasm_memory *m, uint32_t pages, bool guard)
@@ -137,6 +139,12 @@ void mem__ensure_handler(void)
 	    cur.sa_sigaction == on_fault)
 		return;
 	/* someone replaced it (a test framework, a runtime): chain to them */
+	pthread_mutex_lock(&handler_lock);
+	if (sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	    cur.sa_sigaction == on_fault) {
+		pthread_mutex_unlock(&handler_lock);
+		return;
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
@@ -144,4 +152,5 @@ void mem__ensure_handler(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
+	pthread_mutex_unlock(&handler_lock);
 }
