@@ -602,18 +602,8 @@ static bool exec_is_dynamic(const uint8_t *elf, size_t len)
  * about a second and pays milliseconds per syscall and page fault. It is used
  * when named with --backend kvm; auto-selection skips it unless
  * ENARX_KVM_ALLOW_PVM=1 (platform.c, docs/kvm-keep.md). */
-static int kvm_usable(char *why, size_t n)
+int kvm_host_usable(char *why, size_t n)
 {
-	size_t exec_len;
-	const void *exec = backend_exec_image(&exec_len);
-
-	if (exec && exec_is_dynamic(exec, exec_len)) {
-		if (why)
-			snprintf(why, n,
-			         "the executor in this build is dynamically linked "
-			         "(sanitizer build); a KVM Keep can only run a static one");
-		return 0;
-	}
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (why)
@@ -630,6 +620,21 @@ static int kvm_usable(char *why, size_t n)
 		close(vm);
 	close(fd);
 	return vm >= 0;
+}
+
+static int kvm_usable(char *why, size_t n)
+{
+	size_t exec_len;
+	const void *exec = backend_exec_image(&exec_len);
+
+	if (exec && exec_is_dynamic(exec, exec_len)) {
+		if (why)
+			snprintf(why, n,
+			         "the executor in this build is dynamically linked "
+			         "(sanitizer build); a KVM Keep can only run a static one");
+		return 0;
+	}
+	return kvm_host_usable(why, n);
 }
 
 static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)

@@ -45,4 +45,10 @@ int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN]);
  * logged). st may be NULL. */
 int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st);
 
+/* True if this host can run a KVM Keep (/dev/kvm works; kvm_pvm counts);
+ * otherwise false with the reason in why. Unlike the backend's usable(), it
+ * does not look at the embedded executor, so tests with their own static
+ * guest can run in sanitizer builds too. */
+int kvm_host_usable(char *why, size_t n);
+
 #endif

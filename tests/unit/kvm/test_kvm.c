@@ -277,7 +277,7 @@ int main(void)
 {
 	const char *path = getenv("KVM_TEST_GUEST");
 	log_set_level(LOG_ERROR);
-	usable = backend_kvm.usable(why, sizeof(why));
+	usable = kvm_host_usable(why, sizeof(why));
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
