@@ -33,13 +33,10 @@ const struct backend *backend_find(const char *name)
 
 const struct backend *backend_default(void)
 {
-	/* The platform probes decide, so `enarx platform info` shows exactly
+	/* The platform rules decide, so `enarx platform info` shows exactly
 	 * the backend picked here. */
-	struct platform_report r;
-	const struct backend *b;
+	const struct backend *b = backend_find(platform_default_name());
 
-	platform_probe(&r);
-	b = backend_find(platform_default(&r)->name);
 	return b && b->usable(NULL, 0) ? b : &backend_nil;
 }
 

@@ -17,6 +17,10 @@
 
 #include "backend/arch/x86_64/cpu.h"
 
+/* This build verifies SNP, SGX and TDX evidence but cannot launch those
+ * Keeps yet, so those backends are never usable. */
+#define TEE_LAUNCH_SUPPORTED false
+
 static void add(struct platform_backend *b, const char *name, bool ok, const char *title,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -134,9 +138,16 @@ bool platform_kvm_is_pvm(void)
 
 /* kvm_pvm works but emulates the shim (about 1 ms per syscall, a second to
  * start), so it is used when named, and picked automatically only on request. */
-static void probe_kvm_flavour(struct platform_backend *b)
+/* ENARX_KVM_ALLOW_PVM set to anything but "" or "0". */
+static bool pvm_allowed(void)
 {
 	const char *allow = getenv("ENARX_KVM_ALLOW_PVM");
+
+	return allow && *allow && strcmp(allow, "0") != 0;
+}
+
+static void probe_kvm_flavour(struct platform_backend *b)
+{
 
 	if (!platform_kvm_is_pvm()) {
 		add(b, "kvm_flavour", true, "KVM flavour", "hardware-assisted");
@@ -145,7 +156,7 @@ static void probe_kvm_flavour(struct platform_backend *b)
 	add(b, "kvm_flavour", true, "KVM flavour",
 	    "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
 	    "(slow start, about 1 ms per syscall)");
-	if (!allow || !*allow || strcmp(allow, "0") == 0) {
+	if (!pvm_allowed()) {
 		b->auto_select = false;
 		snprintf(b->note, sizeof(b->note),
 		         "kvm_pvm is not picked automatically: pass --backend kvm or set "
@@ -197,7 +208,7 @@ static void probe_sev(struct platform_backend *b, const struct platform_report *
 	check_param(b, "kvm_amd_sev_snp", "/sys/module/kvm_amd/parameters/sev_snp",
 	            "kvm_amd sev_snp parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
-	add(b, "launch", false, "launch support in this build",
+	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
 	    "not implemented yet: SNP evidence verification only");
 }
 
@@ -218,7 +229,7 @@ static void probe_sgx(struct platform_backend *b, const struct platform_report *
 	}
 	check_dev(b, "dev_sgx_enclave", "/dev/sgx_enclave");
 	check_dev(b, "dev_sgx_provision", "/dev/sgx_provision");
-	add(b, "launch", false, "launch support in this build",
+	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
 	    "not implemented yet: SGX evidence verification only");
 }
 
@@ -232,7 +243,7 @@ static void probe_tdx(struct platform_backend *b, const struct platform_report *
 	check_param(b, "kvm_intel_tdx", "/sys/module/kvm_intel/parameters/tdx",
 	            "kvm_intel tdx parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
-	add(b, "launch", false, "launch support in this build",
+	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
 	    "not implemented yet: TDX evidence verification only");
 }
 
@@ -301,4 +312,17 @@ const struct platform_backend *platform_find(const struct platform_report *r, co
 			return &r->backends[i];
 	}
 	return NULL;
+}
+
+const char *platform_default_name(void)
+{
+	struct platform_report r;
+
+	/* Nothing the full probe finds can change the answer here: the TEE
+	 * backends cannot launch and kvm is skipped, so spare enarx run the
+	 * probe's KVM_CREATE_VM (about 1 ms). */
+	if (!TEE_LAUNCH_SUPPORTED && platform_kvm_is_pvm() && !pvm_allowed())
+		return "nil";
+	platform_probe(&r);
+	return platform_default(&r)->name;
 }

@@ -42,6 +42,11 @@ void platform_probe(struct platform_report *r);
  * as slow (kvm on a kvm_pvm host unless ENARX_KVM_ALLOW_PVM=1). */
 const struct platform_backend *platform_default(const struct platform_report *r);
 
+/* The name of the backend platform_default() picks after a full
+ * platform_probe() (a static string), skipping probes that cannot change it.
+ * enarx run uses this, so it always agrees with `enarx platform info`. */
+const char *platform_default_name(void);
+
 /* True on a host whose /dev/kvm is kvm_pvm: KVM without hardware
  * virtualization, where the guest kernel is emulated. */
 bool platform_kvm_is_pvm(void);

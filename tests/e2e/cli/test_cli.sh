@@ -74,6 +74,19 @@ print("; ".join(errs) if errs else "ok")
 ' 2>&1)
 tap_is "platform info --json is well-formed and consistent" "$check" "ok"
 
+# enarx run picks what platform info names as the default (its own fast path
+# must agree with the full probe)
+def=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["default_backend"])')
+hello=$ENARX_BUILD/examples/hello.wasm
+if [ -f "$hello" ]; then
+	picked=$(ENARX_LOG=debug "$E" run "$hello" 2>&1 >/dev/null | sed -n 's/.*run: backend \([a-z]*\),.*/\1/p')
+	tap_is "enarx run uses the default platform info shows" "$picked" "$def"
+	def2=$(ENARX_KVM_ALLOW_PVM=1 "$E" platform info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["default_backend"])')
+	picked=$(ENARX_KVM_ALLOW_PVM=1 ENARX_LOG=debug "$E" run "$hello" 2>&1 >/dev/null | sed -n 's/.*run: backend \([a-z]*\),.*/\1/p')
+	tap_is "with ENARX_KVM_ALLOW_PVM=1 too" "$picked" "$def2"
+else
+	tap_skip "enarx run uses the default platform info shows" "examples not built"
+fi
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	tap_like "kvm is usable where /dev/kvm works" "$out" "Backend kvm: usable"
 else
