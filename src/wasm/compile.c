@@ -82,6 +82,9 @@ struct cc {
 	uint32_t last_op;   /* word index of the last op emitted */
 	uint32_t prev_op;   /* and of the one before */
 	uint32_t label_pos; /* code index of the latest branch target */
+	uint32_t nparams;
+	uint8_t *written; /* per local: assigned somewhere so far */
+	bool seen_loop;   /* a loop was opened: a back edge may reach here */
 };
 
 static void *grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
@@ -217,18 +220,29 @@ static void patch_to(struct cc *c, uint32_t word, uint32_t target)
 /* The loop-header variant of a branch op (interrupt check on back edges). */
 static int loop_variant(struct cc *c, const void *h)
 {
-	static const uint8_t plain[] = {
+	static const uint16_t plain[] = {
 	    OP_BR,          OP_BR_IF,       OP_BR_UNLESS,   OP_BR_I32_EQ,   OP_BR_I32_NE,
 	    OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S, OP_BR_I32_GT_U, OP_BR_I32_LE_S,
 	    OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U};
-	static const uint8_t looped[] = {
+	static const uint16_t looped[] = {
 	    OP_BR_LOOP,          OP_BR_IF_LOOP,       OP_BR_UNLESS_LOOP,   OP_BR_I32_EQ_LOOP,
 	    OP_BR_I32_NE_LOOP,   OP_BR_I32_LT_S_LOOP, OP_BR_I32_LT_U_LOOP, OP_BR_I32_GT_S_LOOP,
 	    OP_BR_I32_GT_U_LOOP, OP_BR_I32_LE_S_LOOP, OP_BR_I32_LE_U_LOOP, OP_BR_I32_GE_S_LOOP,
 	    OP_BR_I32_GE_U_LOOP};
-	for (size_t i = 0; i < sizeof(plain); i++)
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		if (h == c->h[plain[i]])
 			return looped[i];
+	for (int k = 0; k < 10; k++)
+		if (h == c->h[OP_BR_I32_EQ_I + k])
+			return OP_BR_I32_EQ_I_LOOP + k;
+	if (h == c->h[OP_BR_AND])
+		return OP_BR_AND_LOOP;
+	if (h == c->h[OP_BR_NAND])
+		return OP_BR_NAND_LOOP;
+	if (h == c->h[OP_BR_AND_I])
+		return OP_BR_AND_I_LOOP;
+	if (h == c->h[OP_BR_NAND_I])
+		return OP_BR_NAND_I_LOOP;
 	return -1;
 }
 
@@ -637,7 +651,7 @@ static uint8_t sig_type(char ch)
 
 /* Binary ops that can take their second operand straight from memory. */
 static const struct {
-	uint8_t op, load, fused;
+	uint16_t op, load, fused;
 } mem_ops[] = {
     {OP_F64_ADD, OP_I64_LOAD, OP_F64_ADD_M}, {OP_F64_SUB, OP_I64_LOAD, OP_F64_SUB_M},
     {OP_F64_MUL, OP_I64_LOAD, OP_F64_MUL_M}, {OP_I32_ADD, OP_I32_LOAD, OP_I32_ADD_M},
@@ -677,16 +691,6 @@ static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 	return false;
 }
 
-/* The shift amount of the i32 shift at word `p` if it is a constant. */
-static bool const_shift(struct cc *c, uint32_t p, uint32_t *k)
-{
-	uint32_t amount = c->code[p + 1].s.b;
-	if ((amount & TAG_MASK) != TAG_CONST)
-		return false;
-	*k = (uint32_t)c->consts[amount & ~TAG_MASK] & 31;
-	return true;
-}
-
 /*
  * i32.or of an i32.shl and an i32.shr_u by constants, both emitted just
  * before (the word-merging loops of C memcpy): one FUNNEL op,
@@ -694,16 +698,16 @@ static bool const_shift(struct cc *c, uint32_t p, uint32_t *k)
  */
 static bool funnel(struct cc *c, struct ent a, struct ent b)
 {
-	uint32_t p1 = c->prev_op, p2 = c->last_op, k1, k2;
+	uint32_t p1 = c->prev_op, p2 = c->last_op;
 	if (!live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot || p2 != c->fold_op_pc ||
 	    p1 == NONE || p1 + 3 != p2 || p2 + 3 != c->ncode || c->label_pos > p1 ||
-	    !(a.slot & TAG_TEMP) || c->code[p1 + 2].s.a != a.slot)
+	    !(a.slot & TAG_TEMP) || c->code[p1 + 1].s.b != a.slot)
 		return false;
 	const void *h1 = c->code[p1].h, *h2 = c->code[p2].h;
-	const void *shl = c->h[OP_I32_SHL], *shr = c->h[OP_I32_SHR_U];
-	if (!((h1 == shl && h2 == shr) || (h1 == shr && h2 == shl)) || !const_shift(c, p1, &k1) ||
-	    !const_shift(c, p2, &k2))
+	const void *shl = c->h[OP_I32_SHL_I], *shr = c->h[OP_I32_SHR_U_I];
+	if (!((h1 == shl && h2 == shr) || (h1 == shr && h2 == shl)))
 		return false;
+	uint32_t k1 = (uint32_t)c->code[p1 + 2].u64 & 31, k2 = (uint32_t)c->code[p2 + 2].u64 & 31;
 	uint32_t x1 = c->code[p1 + 1].s.a, x2 = c->code[p2 + 1].s.a;
 	uint32_t at = c->pcm[c->npcm - 1].off;
 	unemit(c, p1);
@@ -725,6 +729,112 @@ static bool funnel(struct cc *c, struct ent a, struct ent b)
 	return true;
 }
 
+/* Ops with a constant-operand form [h][a|d][imm], and what a constant
+ * first operand turns them into (the op itself if commutative, the mirrored
+ * comparison, or OP__COUNT when it cannot be swapped). */
+static const struct {
+	uint16_t op, imm, swapped;
+} imm_ops[] = {
+    {OP_I32_ADD, OP_I32_ADD_I, OP_I32_ADD},       {OP_I32_SUB, OP_I32_SUB_I, OP__COUNT},
+    {OP_I32_MUL, OP_I32_MUL_I, OP_I32_MUL},       {OP_I32_AND, OP_I32_AND_I, OP_I32_AND},
+    {OP_I32_OR, OP_I32_OR_I, OP_I32_OR},          {OP_I32_XOR, OP_I32_XOR_I, OP_I32_XOR},
+    {OP_I32_SHL, OP_I32_SHL_I, OP__COUNT},        {OP_I32_SHR_S, OP_I32_SHR_S_I, OP__COUNT},
+    {OP_I32_SHR_U, OP_I32_SHR_U_I, OP__COUNT},    {OP_I32_ROTL, OP_I32_ROTL_I, OP__COUNT},
+    {OP_I32_ROTR, OP_I32_ROTR_I, OP__COUNT},      {OP_I32_EQ, OP_I32_EQ_I, OP_I32_EQ},
+    {OP_I32_NE, OP_I32_NE_I, OP_I32_NE},          {OP_I32_LT_S, OP_I32_LT_S_I, OP_I32_GT_S},
+    {OP_I32_LT_U, OP_I32_LT_U_I, OP_I32_GT_U},    {OP_I32_GT_S, OP_I32_GT_S_I, OP_I32_LT_S},
+    {OP_I32_GT_U, OP_I32_GT_U_I, OP_I32_LT_U},    {OP_I32_LE_S, OP_I32_LE_S_I, OP_I32_GE_S},
+    {OP_I32_LE_U, OP_I32_LE_U_I, OP_I32_GE_U},    {OP_I32_GE_S, OP_I32_GE_S_I, OP_I32_LE_S},
+    {OP_I32_GE_U, OP_I32_GE_U_I, OP_I32_LE_U},    {OP_I64_ADD, OP_I64_ADD_I, OP_I64_ADD},
+    {OP_I64_SUB, OP_I64_SUB_I, OP__COUNT},        {OP_I64_MUL, OP_I64_MUL_I, OP_I64_MUL},
+    {OP_I64_AND, OP_I64_AND_I, OP_I64_AND},       {OP_I64_OR, OP_I64_OR_I, OP_I64_OR},
+    {OP_I64_XOR, OP_I64_XOR_I, OP_I64_XOR},       {OP_I64_SHL, OP_I64_SHL_I, OP__COUNT},
+    {OP_I64_SHR_S, OP_I64_SHR_S_I, OP__COUNT},    {OP_I64_SHR_U, OP_I64_SHR_U_I, OP__COUNT},
+    {OP_I64_ROTL, OP_I64_ROTL_I, OP__COUNT},      {OP_I64_ROTR, OP_I64_ROTR_I, OP__COUNT},
+    {OP_F64_ADD, OP_F64_ADD_I, OP_F64_ADD},       {OP_F64_SUB, OP_F64_SUB_I, OP__COUNT},
+    {OP_F64_MUL, OP_F64_MUL_I, OP_F64_MUL},
+};
+
+static inline bool is_const(uint32_t sl)
+{
+	return (sl & TAG_MASK) == TAG_CONST;
+}
+
+/* The constant in slot `sl` (a TAG_CONST slot). */
+static inline uint64_t const_val(struct cc *c, uint32_t sl)
+{
+	return c->consts[sl & ~TAG_MASK];
+}
+
+/*
+ * A binary op with a constant operand: [OP_I][a|d][imm], so the constant
+ * needs no frame slot (finish() drops unreferenced constants) and no load.
+ * A constant first operand is swapped into place where the op allows it.
+ */
+static bool imm_operand(struct cc *c, enum wop o, struct ent a, struct ent b, uint8_t tr)
+{
+	if (!live(c) || !(is_const(a.slot) || is_const(b.slot)))
+		return false;
+	for (size_t i = 0; i < sizeof(imm_ops) / sizeof(imm_ops[0]); i++) {
+		if (imm_ops[i].op != o)
+			continue;
+		if (!is_const(b.slot)) {
+			/* constant first operand: swap if the op allows */
+			if (imm_ops[i].swapped == OP__COUNT)
+				return false;
+			struct ent t = a;
+			a = b;
+			b = t;
+			for (size_t j = 0; j < sizeof(imm_ops) / sizeof(imm_ops[0]); j++)
+				if (imm_ops[j].op == imm_ops[i].swapped)
+					i = j;
+		}
+		uint32_t pc = c->ncode;
+		op(c, (enum wop)imm_ops[i].imm);
+		uint32_t d = push_t(c, tr);
+		WSS(c, a.slot, d);
+		w64(c, const_val(c, b.slot));
+		c->fold_end = c->ncode;
+		c->fold_word = pc + 1;
+		c->fold_half = 1;
+		c->fold_slot = d;
+		c->fold_op_pc = pc;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * i32.add of an i32.shl by a constant emitted just before (C array
+ * indexing, base + (i << k)): one I32_ADD_SHL op, [h][base|i][d|k].
+ */
+static bool add_shl(struct cc *c, struct ent a, struct ent b)
+{
+	uint32_t p = c->fold_op_pc;
+	if (!live(c) || c->fold_end != c->ncode || c->code[p].h != c->h[OP_I32_SHL_I] ||
+	    c->label_pos > p)
+		return false;
+	uint32_t base;
+	if (b.slot == c->fold_slot && b.slot == tslot(c->height + 1))
+		base = a.slot;
+	else if (a.slot == c->fold_slot && a.slot == tslot(c->height) && !(b.slot & TAG_TEMP))
+		base = b.slot;
+	else
+		return false;
+	uint32_t idx = c->code[p + 1].s.a, k = (uint32_t)c->code[p + 2].u64 & 31;
+	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
+	unemit(c, p);
+	c->cur_off = at;
+	uint32_t pc = c->ncode;
+	op(c, OP_I32_ADD_SHL);
+	c->cur_off = save;
+	WSS(c, base, idx);
+	uint32_t d = push_t(c, EWASM_I32);
+	WSU(c, d, k);
+	foldable(c, d, 0, pc);
+	return true;
+}
+
 /* A numeric instruction; idx 0..127 for 0x45..0xc4, 128.. for 0xfc 0..7. */
 static void numeric(struct cc *c, uint32_t idx, enum wop o)
 {
@@ -734,7 +844,8 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 		struct ent b = pop_t(c, tb);
 		struct ent a = pop_t(c, ta);
 		uint32_t pc = c->ncode;
-		if (mem_operand(c, o, a, b) || (o == OP_I32_OR && funnel(c, a, b)))
+		if (mem_operand(c, o, a, b) || (o == OP_I32_OR && funnel(c, a, b)) ||
+		    (o == OP_I32_ADD && add_shl(c, a, b)) || imm_operand(c, o, a, b, tr))
 			return;
 		op(c, o);
 		WSS(c, a.slot, b.slot);
@@ -788,6 +899,18 @@ static void local_set(struct cc *c, uint32_t x, bool tee)
 {
 	uint8_t t = local_type(c, x);
 	struct ent v = pop_t(c, t);
+	if (x >= c->nparams && !c->written[x] && !c->seen_loop && is_const(v.slot) &&
+	    const_val(c, v.slot) == 0) {
+		/* a declared local that nothing assigned yet on any path here
+		 * (no loop opened: all paths so far run forward) still holds
+		 * its initial zero bits */
+		c->fold_end = NONE;
+		if (tee)
+			push(c, t, x);
+		return;
+	}
+	if (live(c))
+		c->written[x] = 1;
 	bool aliased = false;
 	for (uint32_t i = 0; i < c->height; i++)
 		if (c->st[i].slot == x)
@@ -822,11 +945,19 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
  * emitted since), removes the add and returns its operands. */
 static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
 {
-	if (!live(c) || c->fold_end != c->ncode || e.slot != c->fold_slot ||
-	    c->code[c->fold_op_pc].h != c->h[OP_I32_ADD])
+	if (!live(c) || c->fold_end != c->ncode || e.slot != c->fold_slot)
 		return false;
-	*x = c->code[c->fold_op_pc + 1].s.a;
-	*y = c->code[c->fold_op_pc + 1].s.b;
+	const void *h = c->code[c->fold_op_pc].h;
+	if (h == c->h[OP_I32_ADD]) {
+		*x = c->code[c->fold_op_pc + 1].s.a;
+		*y = c->code[c->fold_op_pc + 1].s.b;
+	} else if (h == c->h[OP_I32_ADD_I]) {
+		/* the constant goes back into a slot for the fused op */
+		*x = c->code[c->fold_op_pc + 1].s.a;
+		*y = const_slot(c, (uint32_t)c->code[c->fold_op_pc + 2].u64);
+	} else {
+		return false;
+	}
 	c->ncode = c->fold_op_pc;
 	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
 		c->nrel--;
@@ -836,44 +967,33 @@ static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
 	return true;
 }
 
-/*
- * After take_add(): if the add's second operand `y` was produced by an
- * i32.shl by a constant emitted just before the add (with no branch target
- * in between), removes the shift and returns its operand and amount.
- */
-static bool take_shl(struct cc *c, uint32_t y, uint32_t *idx, uint32_t *sh)
-{
-	uint32_t p = c->prev_op;
-	if (p == NONE || p + 3 != c->ncode || c->label_pos > p || c->code[p].h != c->h[OP_I32_SHL])
-		return false;
-	uint32_t amount = c->code[p + 1].s.b;
-	if (c->code[p + 2].s.a != y || !(y & TAG_TEMP) || (amount & TAG_MASK) != TAG_CONST)
-		return false;
-	*idx = c->code[p + 1].s.a;
-	*sh = (uint32_t)c->consts[amount & ~TAG_MASK] & 31;
-	unemit(c, p);
-	return true;
-}
-
 static void load(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 {
 	uint32_t off, x, y;
 	memarg(c, nat, &off);
 	struct ent a = pop_t(c, EWASM_I32);
+	if ((o == OP_I32_LOAD || o == OP_I64_LOAD) && live(c) && c->fold_end == c->ncode &&
+	    a.slot == c->fold_slot && a.slot == tslot(c->height) &&
+	    c->code[c->fold_op_pc].h == c->h[OP_I32_ADD_SHL]) {
+		/* base + (idx << k): one scaled-index load */
+		uint32_t p = c->fold_op_pc;
+		uint32_t base = c->code[p + 1].s.a, idx = c->code[p + 1].s.b;
+		uint32_t sh = c->code[p + 2].s.b;
+		unemit(c, p);
+		op(c, o == OP_I32_LOAD ? OP_I32_LOAD_IDX : OP_I64_LOAD_IDX);
+		uint32_t d = push_t(c, t);
+		WSS(c, base, idx);
+		WSU(c, d, off);
+		WUU(c, sh, 0);
+		c->fold_end = c->ncode;
+		c->fold_word = p + 2;
+		c->fold_half = 0;
+		c->fold_slot = d;
+		c->fold_op_pc = p;
+		return;
+	}
 	if (a.slot == tslot(c->height) && take_add(c, a, &x, &y)) {
-		uint32_t pc = c->ncode, idx, sh;
-		if ((o == OP_I32_LOAD || o == OP_I64_LOAD) && take_shl(c, y, &idx, &sh)) {
-			/* base + (idx << k): one scaled-index load */
-			pc = c->ncode;
-			op(c, o == OP_I32_LOAD ? OP_I32_LOAD_IDX : OP_I64_LOAD_IDX);
-			uint32_t d = push_t(c, t);
-			WSS(c, x, idx);
-			WSU(c, d, off);
-			WUU(c, sh, 0);
-			c->fold_end = NONE;
-			(void)pc;
-			return;
-		}
+		uint32_t pc = c->ncode;
 		op(c, (enum wop)(o + (OP_I32_LOAD_ADD - OP_I32_LOAD)));
 		uint32_t d = push_t(c, t);
 		WSS(c, x, y);
@@ -895,6 +1015,42 @@ static void load(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 	}
 }
 
+/*
+ * A store of `x OP mem[addr+off]` (a memory-operand op emitted just
+ * before) back to the same addr+off: one read-modify-write op,
+ * [h][x|addr][0|off]. It keeps the memory-operand op's code offset.
+ */
+static bool rmw(struct cc *c, enum wop o, uint8_t t, struct ent a, struct ent v, uint32_t off)
+{
+	static const struct {
+		uint16_t m, store, type, fused;
+	} rmw_ops[] = {
+	    {OP_F64_ADD_M, OP_STORE64, EWASM_F64, OP_F64_ADD_MS},
+	    {OP_I32_ADD_M, OP_STORE32, EWASM_I32, OP_I32_ADD_MS},
+	    {OP_I64_ADD_M, OP_STORE64, EWASM_I64, OP_I64_ADD_MS},
+	};
+	if (!live(c) || c->fold_end != c->ncode || v.slot != c->fold_slot ||
+	    v.slot != tslot(c->height + 1))
+		return false;
+	uint32_t p = c->fold_op_pc;
+	for (size_t i = 0; i < sizeof(rmw_ops) / sizeof(rmw_ops[0]); i++) {
+		if (c->code[p].h != c->h[rmw_ops[i].m] || o != rmw_ops[i].store ||
+		    t != rmw_ops[i].type || c->code[p + 1].s.b != a.slot ||
+		    c->code[p + 2].s.b != off)
+			continue;
+		uint32_t x = c->code[p + 1].s.a;
+		uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
+		unemit(c, p);
+		c->cur_off = at;
+		op(c, (enum wop)rmw_ops[i].fused);
+		c->cur_off = save;
+		WSS(c, x, a.slot);
+		WUU(c, 0, off);
+		return true;
+	}
+	return false;
+}
+
 static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 {
 	uint32_t off;
@@ -902,6 +1058,8 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 	uint32_t x, y;
 	struct ent v = pop_t(c, t);
 	struct ent a = pop_t(c, EWASM_I32);
+	if (rmw(c, o, t, a, v, off))
+		return;
 	if (live(c) && v.slot == tslot(c->height + 1) && c->fold_end == c->ncode &&
 	    v.slot == c->fold_slot && !(a.slot & TAG_TEMP)) {
 		/* load straight into store: a memory-to-memory copy */
@@ -1002,61 +1160,121 @@ static void call_results(struct cc *c, const struct wtype *ft)
 	c->fold_end = NONE;
 }
 
-static const uint8_t cmp_fused[10] = {
+static const uint16_t cmp_fused[10] = {
     OP_BR_I32_EQ,   OP_BR_I32_NE,   OP_BR_I32_LT_S, OP_BR_I32_LT_U, OP_BR_I32_GT_S,
     OP_BR_I32_GT_U, OP_BR_I32_LE_S, OP_BR_I32_LE_U, OP_BR_I32_GE_S, OP_BR_I32_GE_U,
 };
 static const uint8_t cmp_negate[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
 
-/*
- * If the condition was produced by the instruction just emitted and is an
- * i32 comparison (or eqz), removes it and returns the fused branch op to
- * use (negated if `neg`) with its operands in a and b; else returns -1.
- */
-static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool allow_and, uint32_t *a,
-                     uint32_t *b, bool *is_eqz)
+/* f64 comparisons (F64_EQ..F64_GE order) as branches, and negated. */
+static const uint16_t f64_br[6] = {OP_BR_F64_EQ, OP_BR_F64_NE, OP_BR_F64_LT,
+                                  OP_BR_F64_GT, OP_BR_F64_LE, OP_BR_F64_GE};
+static const uint16_t f64_nbr[6] = {OP_BR_F64_NEQ, OP_BR_F64_NNE, OP_BR_F64_NLT,
+                                   OP_BR_F64_NGT, OP_BR_F64_NLE, OP_BR_F64_NGE};
+
+/* Drops the compare at fold_op_pc (its relocations and map entry too). */
+static void drop_cond(struct cc *c)
 {
-	if (!live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
-	    cond.slot != tslot(c->height))
-		return -1;
-	const void *h = c->code[c->fold_op_pc].h;
-	*is_eqz = false;
-	if (h == c->h[OP_I32_EQZ]) {
-		*a = c->code[c->fold_op_pc + 1].s.a;
-		*is_eqz = true;
-	} else if (h == c->h[OP_I32_AND] && allow_and) {
-		*a = c->code[c->fold_op_pc + 1].s.a;
-		*b = c->code[c->fold_op_pc + 1].s.b;
-		unemit(c, c->fold_op_pc);
-		return neg ? OP_BR_NAND : OP_BR_AND;
-	} else {
-		int k;
-		for (k = 0; k < 10; k++)
-			if (h == c->h[OP_I32_EQ + k])
-				break;
-		if (k == 10)
-			return -1;
-		*a = c->code[c->fold_op_pc + 1].s.a;
-		*b = c->code[c->fold_op_pc + 1].s.b;
-		if (neg)
-			k = cmp_negate[k];
-		/* drop the compare (its relocations and map entry too) */
-		c->ncode = c->fold_op_pc;
-		while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
-			c->nrel--;
-		if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
-			c->npcm--;
-		c->fold_end = NONE;
-		return cmp_fused[k];
-	}
 	c->ncode = c->fold_op_pc;
 	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
 		c->nrel--;
 	if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
 		c->npcm--;
 	c->fold_end = NONE;
-	/* eqz: branch if zero = BR_UNLESS; negated = BR_IF */
-	return neg ? OP_BR_IF : OP_BR_UNLESS;
+}
+
+/*
+ * If the condition was produced by the instruction just emitted and is an
+ * i32 comparison (or eqz), removes it and returns the fused branch op to
+ * use (negated if `neg`) with its operands in a and b (b may be a constant
+ * slot: emit_cmp_branch() then uses the immediate form); else returns -1.
+ * `forward`: the target is not a loop header, so ops without an interrupt
+ * checking loop variant (f64 compares) may be fused too.
+ */
+static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool forward, uint32_t *a,
+                     uint32_t *b, bool *is_eqz)
+{
+	if (!live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
+	    cond.slot != tslot(c->height))
+		return -1;
+	const void *h = c->code[c->fold_op_pc].h;
+	const cword *w = &c->code[c->fold_op_pc + 1];
+	*is_eqz = false;
+	uint32_t p = c->prev_op;
+	if (h == c->h[OP_I32_EQZ] && p != NONE && p + 3 == c->fold_op_pc && c->label_pos <= p &&
+	    (w->s.a & TAG_TEMP)) {
+		/* eqz of an i32.and or i32 compare emitted just before: the
+		 * negated fused branch */
+		const void *ph = c->code[p].h;
+		const cword *pw = &c->code[p + 1];
+		int k = -1;
+		for (int j = 0; j < 10; j++)
+			if (ph == c->h[OP_I32_EQ + j] || ph == c->h[OP_I32_EQ_I + j])
+				k = j;
+		bool imm = ph == c->h[OP_I32_AND_I] || (k >= 0 && ph == c->h[OP_I32_EQ_I + k]);
+		uint32_t dst = imm ? pw->s.b : pw[1].s.a;
+		if ((ph == c->h[OP_I32_AND] || ph == c->h[OP_I32_AND_I] || k >= 0) &&
+		    dst == w->s.a) {
+			*a = pw->s.a;
+			*b = imm ? const_slot(c, (uint32_t)pw[1].u64) : pw->s.b;
+			unemit(c, p);
+			if (k >= 0)
+				return cmp_fused[neg ? k : cmp_negate[k]];
+			return neg ? OP_BR_AND : OP_BR_NAND;
+		}
+	}
+	if (h == c->h[OP_I32_EQZ]) {
+		*a = w->s.a;
+		*is_eqz = true;
+		drop_cond(c);
+		/* eqz: branch if zero = BR_UNLESS; negated = BR_IF */
+		return neg ? OP_BR_IF : OP_BR_UNLESS;
+	}
+	if (h == c->h[OP_I32_AND] || h == c->h[OP_I32_AND_I]) {
+		*a = w->s.a;
+		*b = h == c->h[OP_I32_AND] ? w->s.b : const_slot(c, (uint32_t)w[1].u64);
+		drop_cond(c);
+		return neg ? OP_BR_NAND : OP_BR_AND;
+	}
+	for (int k = 0; k < 6 && forward; k++) {
+		if (h != c->h[OP_F64_EQ + k])
+			continue;
+		*a = w->s.a;
+		*b = w->s.b;
+		drop_cond(c);
+		return neg ? f64_nbr[k] : f64_br[k];
+	}
+	for (int k = 0; k < 10; k++) {
+		if (h == c->h[OP_I32_EQ + k]) {
+			*a = w->s.a;
+			*b = w->s.b;
+		} else if (h == c->h[OP_I32_EQ_I + k]) {
+			*a = w->s.a;
+			*b = const_slot(c, (uint32_t)w[1].u64);
+		} else {
+			continue;
+		}
+		drop_cond(c);
+		return cmp_fused[neg ? cmp_negate[k] : k];
+	}
+	return -1;
+}
+
+/* Emits fused compare-and-branch `f` on (a, b), without its branch word. */
+static void emit_cmp_branch(struct cc *c, int f, uint32_t a, uint32_t b)
+{
+	if (f >= OP_BR_I32_EQ && f <= OP_BR_I32_GE_U && is_const(b)) {
+		op(c, (enum wop)(f + (OP_BR_I32_EQ_I - OP_BR_I32_EQ)));
+		WSU(c, a, (uint32_t)const_val(c, b));
+		return;
+	}
+	if ((f == OP_BR_AND || f == OP_BR_NAND) && is_const(b)) {
+		op(c, f == OP_BR_AND ? OP_BR_AND_I : OP_BR_NAND_I);
+		WSU(c, a, (uint32_t)const_val(c, b));
+		return;
+	}
+	op(c, (enum wop)f);
+	WSS(c, a, b);
 }
 
 /*
@@ -1070,9 +1288,20 @@ static bool add_branch(struct cc *c, struct ctl *t, int f, uint32_t a, uint32_t 
 	uint32_t p = c->prev_op;
 	int k = f - OP_BR_I32_EQ;
 	if (t->kind != K_LOOP || c->m->engine->cfg.consume_fuel || k < 0 || k >= 10 || p == NONE ||
-	    p + 3 != c->ncode || c->label_pos > p || c->code[p].h != c->h[OP_I32_ADD])
+	    p + 3 != c->ncode || c->label_pos > p)
 		return false;
-	uint32_t x = c->code[p + 2].s.a, other;
+	uint32_t x, other, ps, qs;
+	if (c->code[p].h == c->h[OP_I32_ADD]) {
+		ps = c->code[p + 1].s.a;
+		qs = c->code[p + 1].s.b;
+		x = c->code[p + 2].s.a;
+	} else if (c->code[p].h == c->h[OP_I32_ADD_I]) {
+		ps = c->code[p + 1].s.a;
+		qs = const_slot(c, (uint32_t)c->code[p + 2].u64);
+		x = c->code[p + 1].s.b;
+	} else {
+		return false;
+	}
 	if (x == a && x != b) {
 		other = b;
 	} else if (x == b && x != a) {
@@ -1081,7 +1310,6 @@ static bool add_branch(struct cc *c, struct ctl *t, int f, uint32_t a, uint32_t 
 	} else {
 		return false;
 	}
-	uint32_t ps = c->code[p + 1].s.a, qs = c->code[p + 1].s.b;
 	uint32_t at = c->cur_off;
 	unemit(c, p);
 	op(c, (enum wop)(OP_ADD_BR_EQ_LOOP + k));
@@ -1107,8 +1335,7 @@ static void cond_branch(struct cc *c, struct ent cond, struct ctl *t)
 			op(c, (enum wop)f);
 			WSU(c, a, 0);
 		} else if (!add_branch(c, t, f, a, b)) {
-			op(c, (enum wop)f);
-			WSS(c, a, b);
+			emit_cmp_branch(c, f, a, b);
 		}
 		branch_word(c, t);
 		return;
@@ -1214,6 +1441,7 @@ static void do_block(struct cc *c, uint8_t kind)
 	label_here(c);
 	struct ctl *t = push_ctl(c, kind, &proto);
 	if (kind == K_LOOP) {
+		c->seen_loop = true;
 		t->loop_pc = c->ncode;
 		if (c->m->engine->cfg.consume_fuel)
 			op(c, OP_FUEL_CHECK);
@@ -1225,8 +1453,7 @@ static void do_block(struct cc *c, uint8_t kind)
 			op(c, (enum wop)fused);
 			WSU(c, a, 0);
 		} else {
-			op(c, (enum wop)fused);
-			WSS(c, a, b);
+			emit_cmp_branch(c, fused, a, b);
 		}
 		t->else_fix = c->ncode;
 		w64(c, 0);
@@ -1313,8 +1540,19 @@ static void do_call(struct cc *c)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown function %u", f);
 	const struct wtype *ft = &c->m->types[c->m->func_type[f]];
 	uint32_t base = call_args(c, ft);
-	op(c, OP_CALL);
-	WUS(c, f, base);
+	if (f >= c->m->nfunc_imports) {
+		/* same module: the callee's compiled code is known now */
+		op(c, OP_CALL_LOCAL);
+		WUS(c, f, base);
+		if (live(c)) {
+			cword w;
+			w.h = &c->m->codes[f - c->m->nfunc_imports];
+			put(c, w);
+		}
+	} else {
+		op(c, OP_CALL);
+		WUS(c, f, base);
+	}
 	call_results(c, ft);
 }
 
@@ -1689,8 +1927,10 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 		wasm__fail(&c->r, EWASM_ERR_LIMIT, "function has too many locals (%llu)",
 		           (unsigned long long)total);
 	c->ltypes = xmalloc(total + 1);
-	if (!c->ltypes)
+	c->written = xcalloc(total + 1, 1);
+	if (!c->ltypes || !c->written)
 		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
+	c->nparams = ft->nparams;
 	memcpy(c->ltypes, ft->params, ft->nparams);
 	uint32_t k = ft->nparams;
 	for (uint32_t i = 0; i < ngroups; i++) {
@@ -1706,14 +1946,33 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 static void finish(struct cc *c, const struct wtype *ft)
 {
 	struct wcode *fc = c->fc;
-	uint32_t L = c->nlocals_all, K = c->nconsts;
+	uint32_t L = c->nlocals_all, K = 0;
+	/* only constants some op reads from a slot get one (immediates and
+	 * fused-away ops left the others unused); chash is reused for the
+	 * renumbering: old index -> new index + 1 */
+	if (c->chash)
+		memset(c->chash, 0, (size_t)c->chash_cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < c->nrel; i++) {
+		if (c->rel[i].word == NONE)
+			continue;
+		cword *w = &c->code[c->rel[i].word];
+		uint32_t f = c->rel[i].half ? w->s.b : w->s.a;
+		if ((f & TAG_MASK) == TAG_CONST)
+			c->chash[f & ~TAG_MASK] = 1;
+	}
+	for (uint32_t i = 0; i < c->nconsts; i++) {
+		if (c->chash[i]) {
+			c->consts[K] = c->consts[i]; /* K <= i: in place */
+			c->chash[i] = ++K;
+		}
+	}
 	for (uint32_t i = 0; i < c->nrel; i++) {
 		if (c->rel[i].word == NONE)
 			continue;
 		cword *w = &c->code[c->rel[i].word];
 		uint32_t *f = c->rel[i].half ? &w->s.b : &w->s.a;
 		if ((*f & TAG_MASK) == TAG_CONST)
-			*f = L + (*f & ~TAG_MASK);
+			*f = L + c->chash[*f & ~TAG_MASK] - 1;
 		else if ((*f & TAG_MASK) == TAG_TEMP)
 			*f = L + K + (*f & ~TAG_MASK);
 	}
@@ -1752,6 +2011,7 @@ static void cc_free(struct cc *c)
 	xfree(c->consts);
 	xfree(c->chash);
 	xfree(c->ltypes);
+	xfree(c->written);
 	xfree(c->scratch);
 }
 

@@ -141,7 +141,7 @@ static inline uint64_t sat_u64_f64(double x)
 
 #ifdef WASM_PROFILE
 /* Development aid: counts executed op pairs (never built by meson). */
-void wasm__prof(const void *h);
+void wasm__prof(const void *h, const ewasm_func *f);
 #endif
 
 #define CHECKED 0
