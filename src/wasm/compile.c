@@ -785,8 +785,9 @@ static bool imm_operand(struct cc *c, enum wop o, struct ent a, struct ent b, ui
 			struct ent t = a;
 			a = b;
 			b = t;
+			uint16_t want = imm_ops[i].swapped;
 			for (size_t j = 0; j < sizeof(imm_ops) / sizeof(imm_ops[0]); j++)
-				if (imm_ops[j].op == imm_ops[i].swapped)
+				if (imm_ops[j].op == want)
 					i = j;
 		}
 		uint32_t pc = c->ncode;
