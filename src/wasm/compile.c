@@ -836,6 +836,48 @@ static bool add_shl(struct cc *c, struct ent a, struct ent b)
 	return true;
 }
 
+/*
+ * An f64 add/sub/mul with an operand that the f64.mul just emitted
+ * produced: one op computing both, [h][x|y][c|d] (see ops.def).
+ */
+static bool f64_mul_chain(struct cc *c, enum wop o, struct ent a, struct ent b)
+{
+	static const uint16_t fused[3][2] = {
+	    {OP_F64_MULADD_L, OP_F64_MULADD_R},
+	    {OP_F64_MULSUB_L, OP_F64_MULSUB_R},
+	    {OP_F64_MULMUL_L, OP_F64_MULMUL_R},
+	};
+	uint32_t p = c->fold_op_pc;
+	int k = o == OP_F64_ADD ? 0 : o == OP_F64_SUB ? 1 : o == OP_F64_MUL ? 2 : -1;
+	if (k < 0 || !live(c) || c->fold_end != c->ncode || c->code[p].h != c->h[OP_F64_MUL] ||
+	    c->label_pos > p)
+		return false;
+	uint32_t other;
+	int side;
+	if (b.slot == c->fold_slot && b.slot == tslot(c->height + 1) && a.slot != b.slot) {
+		other = a.slot;
+		side = 1; /* c OP (x*y) */
+	} else if (a.slot == c->fold_slot && a.slot == tslot(c->height) &&
+	           !(b.slot & TAG_TEMP)) {
+		other = b.slot;
+		side = 0; /* (x*y) OP c */
+	} else {
+		return false;
+	}
+	uint32_t x = c->code[p + 1].s.a, y = c->code[p + 1].s.b;
+	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
+	unemit(c, p);
+	c->cur_off = at;
+	uint32_t pc = c->ncode;
+	op(c, (enum wop)fused[k][side]);
+	c->cur_off = save;
+	WSS(c, x, y);
+	uint32_t d = push_t(c, EWASM_F64);
+	WSS(c, other, d);
+	foldable(c, d, 1, pc);
+	return true;
+}
+
 /* A numeric instruction; idx 0..127 for 0x45..0xc4, 128.. for 0xfc 0..7. */
 static void numeric(struct cc *c, uint32_t idx, enum wop o)
 {
@@ -846,7 +888,8 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 		struct ent a = pop_t(c, ta);
 		uint32_t pc = c->ncode;
 		if (mem_operand(c, o, a, b) || (o == OP_I32_OR && funnel(c, a, b)) ||
-		    (o == OP_I32_ADD && add_shl(c, a, b)) || imm_operand(c, o, a, b, tr))
+		    (o == OP_I32_ADD && add_shl(c, a, b)) || f64_mul_chain(c, o, a, b) ||
+		    imm_operand(c, o, a, b, tr))
 			return;
 		op(c, o);
 		WSS(c, a.slot, b.slot);
@@ -1213,7 +1256,17 @@ static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool forward, uint
 			if (ph == c->h[OP_I32_EQ + j] || ph == c->h[OP_I32_EQ_I + j])
 				k = j;
 		bool imm = ph == c->h[OP_I32_AND_I] || (k >= 0 && ph == c->h[OP_I32_EQ_I + k]);
+		int fk = -1;
+		for (int j = 0; j < 6 && forward; j++)
+			if (ph == c->h[OP_F64_EQ + j])
+				fk = j;
 		uint32_t dst = imm ? pw->s.b : pw[1].s.a;
+		if (fk >= 0 && dst == w->s.a) {
+			*a = pw->s.a;
+			*b = pw->s.b;
+			unemit(c, p);
+			return neg ? f64_br[fk] : f64_nbr[fk];
+		}
 		if ((ph == c->h[OP_I32_AND] || ph == c->h[OP_I32_AND_I] || k >= 0) &&
 		    dst == w->s.a) {
 			*a = pw->s.a;
