@@ -806,15 +806,40 @@ static bool imm_operand(struct cc *c, enum wop o, struct ent a, struct ent b, ui
 }
 
 /*
- * i32.add of an i32.shl by a constant emitted just before (C array
- * indexing, base + (i << k)): one I32_ADD_SHL op, [h][base|i][d|k].
+ * i32.add/xor/or/and of an i32.shl, shr_u or rotl/rotr by a constant
+ * emitted just before (C array indexing, base + (i << k); hash and cipher
+ * rounds): one op, [h][a|x][d|k], d = a OP (x SHIFT k).
  */
-static bool add_shl(struct cc *c, struct ent a, struct ent b)
+static bool shift_op(struct cc *c, enum wop o, struct ent a, struct ent b)
 {
+	static const uint16_t ops[4] = {OP_I32_ADD, OP_I32_XOR, OP_I32_OR, OP_I32_AND};
+	static const uint16_t fused[4][3] = {
+	    {OP_I32_ADD_SHL, OP_I32_ADD_SHR, OP_I32_ADD_ROTL},
+	    {OP_I32_XOR_SHL, OP_I32_XOR_SHR, OP_I32_XOR_ROTL},
+	    {OP_I32_OR_SHL, OP_I32_OR_SHR, OP_I32_OR_ROTL},
+	    {OP_I32_AND_SHL, OP_I32_AND_SHR, OP_I32_AND_ROTL},
+	};
 	uint32_t p = c->fold_op_pc;
-	if (!live(c) || c->fold_end != c->ncode || c->code[p].h != c->h[OP_I32_SHL_I] ||
-	    c->label_pos > p)
+	int i = 0;
+	while (i < 4 && ops[i] != o)
+		i++;
+	if (i == 4 || !live(c) || c->fold_end != c->ncode || c->label_pos > p)
 		return false;
+	const void *h = c->code[p].h;
+	uint32_t k = (uint32_t)c->code[p + 2].u64 & 31;
+	int j;
+	if (h == c->h[OP_I32_SHL_I]) {
+		j = 0;
+	} else if (h == c->h[OP_I32_SHR_U_I]) {
+		j = 1;
+	} else if (h == c->h[OP_I32_ROTL_I]) {
+		j = 2;
+	} else if (h == c->h[OP_I32_ROTR_I]) {
+		j = 2;
+		k = (32 - k) & 31;
+	} else {
+		return false;
+	}
 	uint32_t base;
 	if (b.slot == c->fold_slot && b.slot == tslot(c->height + 1))
 		base = a.slot;
@@ -822,14 +847,14 @@ static bool add_shl(struct cc *c, struct ent a, struct ent b)
 		base = b.slot;
 	else
 		return false;
-	uint32_t idx = c->code[p + 1].s.a, k = (uint32_t)c->code[p + 2].u64 & 31;
+	uint32_t x = c->code[p + 1].s.a;
 	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
 	unemit(c, p);
 	c->cur_off = at;
 	uint32_t pc = c->ncode;
-	op(c, OP_I32_ADD_SHL);
+	op(c, (enum wop)fused[i][j]);
 	c->cur_off = save;
-	WSS(c, base, idx);
+	WSS(c, base, x);
 	uint32_t d = push_t(c, EWASM_I32);
 	WSU(c, d, k);
 	foldable(c, d, 0, pc);
@@ -888,7 +913,7 @@ static void numeric(struct cc *c, uint32_t idx, enum wop o)
 		struct ent a = pop_t(c, ta);
 		uint32_t pc = c->ncode;
 		if (mem_operand(c, o, a, b) || (o == OP_I32_OR && funnel(c, a, b)) ||
-		    (o == OP_I32_ADD && add_shl(c, a, b)) || f64_mul_chain(c, o, a, b) ||
+		    shift_op(c, o, a, b) || f64_mul_chain(c, o, a, b) ||
 		    imm_operand(c, o, a, b, tr))
 			return;
 		op(c, o);
