@@ -20,6 +20,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = ["fib", "nbody", "mandelbrot", "matmul", "sha256", "sort", "interp",
             "memcpy", "hashmap"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+# The Wasm 2.0 features the engine implements and current clang (LLVM 20+)
+# enables by default; Debian's clang 14 needs them named. With bulk memory,
+# memcpy/memmove/memset in the programs become memory.copy/memory.fill.
+WASM_FEATURES = os.environ.get(
+    "BENCH_WASM_FLAGS", "-mbulk-memory -mnontrapping-fptoint -msign-ext").split()
 
 
 def sh(cmd, **kw):
@@ -27,15 +32,18 @@ def sh(cmd, **kw):
 
 
 def build(work):
-    """Returns {name: (native_exe, wasm_file)}; exits on a compile error."""
+    """Returns {name: (native_exe, wasm_file)}; exits on a compile error.
+    "memcpy-mvp" is memcpy built without the Wasm 2.0 feature flags."""
     os.makedirs(work, exist_ok=True)
     out = {}
-    for n in PROGRAMS + ["hello"]:
-        src = os.path.join(HERE, "programs", n + ".c") if n != "hello" else \
+    for n in PROGRAMS + ["hello", "memcpy-mvp"]:
+        base = "memcpy" if n == "memcpy-mvp" else n
+        src = os.path.join(HERE, "programs", base + ".c") if n != "hello" else \
             os.path.join(HERE, "hello.c")
         exe, wasm = os.path.join(work, n), os.path.join(work, n + ".wasm")
         nat = ["gcc", "-O2", "-std=gnu11", "-o", exe, src]
-        wcc = ["clang", "--target=wasm32-wasi", "-O2", "-o", wasm, src]
+        wcc = ["clang", "--target=wasm32-wasi", "-O2"] + \
+            (WASM_FEATURES if n != "memcpy-mvp" else []) + ["-o", wasm, src]
         if n != "hello":
             nat.insert(-1, os.path.join(HERE, "native_main.c"))
             nat.append("-lm")
@@ -95,7 +103,8 @@ def main():
     node = shutil.which("node") or shutil.which("nodejs")
     have_host = os.access(host, os.X_OK)
     bins = build(work)
-    print(f"# {RUNS} runs each, median; native gcc -O2, wasm clang -O2 wasm32-wasi; "
+    print(f"# {RUNS} runs each, median; native gcc -O2, wasm clang -O2 {' '.join(WASM_FEATURES)} "
+          f"wasm32-wasi; "
           f"engine: {host if have_host else 'not built'}; node: {node or 'missing'} "
           f"{sh([node, '--version']).stdout.strip() if node else ''}")
     hdr = f"{'benchmark':<11} {'native ms':>10} {'engine ms':>10} {'node ms':>10} " \
@@ -132,6 +141,15 @@ def main():
     ge, gn = gm(ratios_e), gm(ratios_n)
     note = "" if len(ratios_e) == len(PROGRAMS) else f" (engine over {len(ratios_e)} of {len(PROGRAMS)})"
     print(f"{'geomean':<11} {'':>10} {'':>10} {'':>10} {fmt(ge, 'x'):>14} {fmt(gn, 'x'):>12}{note}")
+    # the same memcpy program without bulk memory: wasi-libc's C loops
+    exe, wasm = bins["memcpy-mvp"]
+    nat, nsum = timed([exe, str(RUNS)])
+    eng, esum = timed([host, wasm, str(RUNS)]) if have_host else (None, "not built")
+    if eng is not None and esum != nsum:
+        eng = None
+    print(f"# memcpy built without {' '.join(WASM_FEATURES) or 'feature flags'} (clang 14's "
+          f"default, libc loops): engine {fmt(eng)} ms, "
+          f"{fmt(eng / nat if eng and nat else None, 'x')} native (not in the geomean)")
 
     print()
     print("# hello world, end to end (median ms)")

@@ -2061,7 +2061,8 @@ static void finish(struct cc *c, const struct wtype *ft)
 	c->ltypes = NULL;
 	fc->nconsts = K;
 	fc->ninit = (L - ft->nparams) + K;
-	fc->init = xcalloc((size_t)fc->ninit + 1, sizeof(uint64_t));
+	/* padded to an even count: the entry copies two slots at a time */
+	fc->init = xcalloc((size_t)fc->ninit + 2, sizeof(uint64_t));
 	if (!fc->init)
 		wasm__fail(&c->r, EWASM_ERR_NOMEM, "out of memory");
 	if (K)
@@ -2071,6 +2072,8 @@ static void finish(struct cc *c, const struct wtype *ft)
 	uint64_t fs = (uint64_t)L + K + c->maxh + 1;
 	if (fs < ft->nresults)
 		fs = ft->nresults;
+	if (fs < (uint64_t)L + K + 1)
+		fs = (uint64_t)L + K + 1; /* room for the entry's even copy */
 	fc->frame_slots = (uint32_t)fs;
 	fc->code = c->code;
 	fc->ncode = c->ncode;
@@ -2124,6 +2127,8 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	proto.nr = ft->nresults;
 	proto.r = ft->results;
 	push_ctl(&c, K_FUNC, &proto);
+	if (m->engine->cfg.consume_fuel)
+		op(&c, OP_FUEL_CHECK); /* each call costs one unit, as each loop turn */
 	for (;;) {
 		if (cursor_eof(&c.r.c))
 			wasm__fail(&c.r, EWASM_ERR_MALFORMED,
