@@ -790,6 +790,36 @@ static bool imm_operand(struct cc *c, enum wop o, struct ent a, struct ent b, ui
 				if (imm_ops[j].op == want)
 					i = j;
 		}
+		uint32_t p = c->last_op;
+		if (imm_ops[i].imm == OP_I32_ADD_I && p != NONE && p + 3 == c->ncode &&
+		    c->label_pos <= p && c->code[p].h == c->h[OP_I32_ADD_I]) {
+			/* the second of two adds of constants: one I32_ADD_I2 */
+			uint32_t a1 = c->code[p + 1].s.a, d1 = c->code[p + 1].s.b;
+			uint32_t k1 = (uint32_t)c->code[p + 2].u64;
+			bool rel_a1 = false, rel_d1 = false;
+			for (uint32_t r = c->nrel; r-- > 0 && c->rel[r].word >= p;)
+				if (c->rel[r].word == p + 1) {
+					if (c->rel[r].half)
+						rel_d1 = true;
+					else
+						rel_a1 = true;
+				}
+			uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
+			unemit(c, p);
+			c->cur_off = at;
+			op(c, OP_I32_ADD_I2);
+			c->cur_off = save;
+			w2(c, a1, rel_a1, d1, rel_d1);
+			uint32_t d = push_t(c, tr);
+			WSS(c, a.slot, d);
+			WUU(c, k1, (uint32_t)const_val(c, b.slot));
+			c->fold_end = c->ncode;
+			c->fold_word = p + 2;
+			c->fold_half = 1;
+			c->fold_slot = d;
+			c->fold_op_pc = p;
+			return true;
+		}
 		uint32_t pc = c->ncode;
 		op(c, (enum wop)imm_ops[i].imm);
 		uint32_t d = push_t(c, tr);
