@@ -276,6 +276,10 @@ typedef struct ewasm_config {
 	/* 1: always use explicit bounds checks on memory accesses instead of
 	 * guard pages (default 0: guard pages where the platform allows). */
 	uint8_t force_bounds_checks;
+	/* 1: compile every instruction on its own, without the fused
+	 * superinstructions and immediate forms (slower; the engine's tests
+	 * use it as a reference for the fused code). Default 0. */
+	uint8_t no_fusion;
 } ewasm_config;
 
 /* Fills `cfg` with the defaults above. */

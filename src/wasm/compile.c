@@ -85,6 +85,7 @@ struct cc {
 	uint32_t nparams;
 	uint8_t *written; /* per local: assigned somewhere so far */
 	bool seen_loop;   /* a loop was opened: a back edge may reach here */
+	bool fuse;        /* superinstructions and immediates (!cfg.no_fusion) */
 };
 
 static void *grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
@@ -331,8 +332,8 @@ static void mov(struct cc *c, uint32_t src, uint32_t dst)
 {
 	if (src == dst)
 		return;
-	if (live(c) && c->ncode >= 2 && c->last_op == c->ncode - 2 && c->label_pos <= c->last_op &&
-	    c->code[c->last_op].h == c->h[OP_MOV]) {
+	if (c->fuse && live(c) && c->ncode >= 2 && c->last_op == c->ncode - 2 &&
+	    c->label_pos <= c->last_op && c->code[c->last_op].h == c->h[OP_MOV]) {
 		/* two moves in a row become one MOV2 (call arguments, results);
 		 * the second must not read what the first wrote */
 		cword first = c->code[c->ncode - 1];
@@ -666,7 +667,7 @@ static const struct {
  */
 static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 {
-	if (!live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot ||
+	if (!c->fuse || !live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot ||
 	    b.slot != tslot(c->height + 1) || a.slot == b.slot)
 		return false;
 	for (size_t i = 0; i < sizeof(mem_ops) / sizeof(mem_ops[0]); i++) {
@@ -699,7 +700,7 @@ static bool mem_operand(struct cc *c, enum wop o, struct ent a, struct ent b)
 static bool funnel(struct cc *c, struct ent a, struct ent b)
 {
 	uint32_t p1 = c->prev_op, p2 = c->last_op;
-	if (!live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot || p2 != c->fold_op_pc ||
+	if (!c->fuse || !live(c) || c->fold_end != c->ncode || b.slot != c->fold_slot || p2 != c->fold_op_pc ||
 	    p1 == NONE || p1 + 3 != p2 || p2 + 3 != c->ncode || c->label_pos > p1 ||
 	    !(a.slot & TAG_TEMP) || c->code[p1 + 1].s.b != a.slot)
 		return false;
@@ -773,7 +774,7 @@ static inline uint64_t const_val(struct cc *c, uint32_t sl)
  */
 static bool imm_operand(struct cc *c, enum wop o, struct ent a, struct ent b, uint8_t tr)
 {
-	if (!live(c) || !(is_const(a.slot) || is_const(b.slot)))
+	if (!c->fuse || !live(c) || !(is_const(a.slot) || is_const(b.slot)))
 		return false;
 	for (size_t i = 0; i < sizeof(imm_ops) / sizeof(imm_ops[0]); i++) {
 		if (imm_ops[i].op != o)
@@ -853,7 +854,7 @@ static bool shift_op(struct cc *c, enum wop o, struct ent a, struct ent b)
 	int i = 0;
 	while (i < 4 && ops[i] != o)
 		i++;
-	if (i == 4 || !live(c) || c->fold_end != c->ncode || c->label_pos > p)
+	if (i == 4 || !c->fuse || !live(c) || c->fold_end != c->ncode || c->label_pos > p)
 		return false;
 	const void *h = c->code[p].h;
 	uint32_t k = (uint32_t)c->code[p + 2].u64 & 31;
@@ -904,7 +905,8 @@ static bool f64_mul_chain(struct cc *c, enum wop o, struct ent a, struct ent b)
 	};
 	uint32_t p = c->fold_op_pc;
 	int k = o == OP_F64_ADD ? 0 : o == OP_F64_SUB ? 1 : o == OP_F64_MUL ? 2 : -1;
-	if (k < 0 || !live(c) || c->fold_end != c->ncode || c->code[p].h != c->h[OP_F64_MUL] ||
+	if (k < 0 || !c->fuse || !live(c) || c->fold_end != c->ncode ||
+	    c->code[p].h != c->h[OP_F64_MUL] ||
 	    c->label_pos > p)
 		return false;
 	uint32_t other;
@@ -998,7 +1000,7 @@ static void local_set(struct cc *c, uint32_t x, bool tee)
 {
 	uint8_t t = local_type(c, x);
 	struct ent v = pop_t(c, t);
-	if (x >= c->nparams && !c->written[x] && !c->seen_loop && is_const(v.slot) &&
+	if (c->fuse && x >= c->nparams && !c->written[x] && !c->seen_loop && is_const(v.slot) &&
 	    const_val(c, v.slot) == 0) {
 		/* a declared local that nothing assigned yet on any path here
 		 * (no loop opened: all paths so far run forward) still holds
@@ -1044,7 +1046,7 @@ static void memarg(struct cc *c, uint32_t natural_log2, uint32_t *offset)
  * emitted since), removes the add and returns its operands. */
 static bool take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
 {
-	if (!live(c) || c->fold_end != c->ncode || e.slot != c->fold_slot)
+	if (!c->fuse || !live(c) || c->fold_end != c->ncode || e.slot != c->fold_slot)
 		return false;
 	const void *h = c->code[c->fold_op_pc].h;
 	if (h == c->h[OP_I32_ADD]) {
@@ -1071,7 +1073,8 @@ static void load(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 	uint32_t off, x, y;
 	memarg(c, nat, &off);
 	struct ent a = pop_t(c, EWASM_I32);
-	if ((o == OP_I32_LOAD || o == OP_I64_LOAD) && live(c) && c->fold_end == c->ncode &&
+	if ((o == OP_I32_LOAD || o == OP_I64_LOAD) && c->fuse && live(c) &&
+	    c->fold_end == c->ncode &&
 	    a.slot == c->fold_slot && a.slot == tslot(c->height) &&
 	    c->code[c->fold_op_pc].h == c->h[OP_I32_ADD_SHL]) {
 		/* base + (idx << k): one scaled-index load */
@@ -1128,7 +1131,7 @@ static bool rmw(struct cc *c, enum wop o, uint8_t t, struct ent a, struct ent v,
 	    {OP_I32_ADD_M, OP_STORE32, EWASM_I32, OP_I32_ADD_MS},
 	    {OP_I64_ADD_M, OP_STORE64, EWASM_I64, OP_I64_ADD_MS},
 	};
-	if (!live(c) || c->fold_end != c->ncode || v.slot != c->fold_slot ||
+	if (!c->fuse || !live(c) || c->fold_end != c->ncode || v.slot != c->fold_slot ||
 	    v.slot != tslot(c->height + 1))
 		return false;
 	uint32_t p = c->fold_op_pc;
@@ -1159,7 +1162,7 @@ static void store(struct cc *c, enum wop o, uint8_t t, uint32_t nat)
 	struct ent a = pop_t(c, EWASM_I32);
 	if (rmw(c, o, t, a, v, off))
 		return;
-	if (live(c) && v.slot == tslot(c->height + 1) && c->fold_end == c->ncode &&
+	if (c->fuse && live(c) && v.slot == tslot(c->height + 1) && c->fold_end == c->ncode &&
 	    v.slot == c->fold_slot && !(a.slot & TAG_TEMP)) {
 		/* load straight into store: a memory-to-memory copy */
 		const void *lh = c->code[c->fold_op_pc].h;
@@ -1293,7 +1296,7 @@ static void drop_cond(struct cc *c)
 static int fuse_cond(struct cc *c, struct ent cond, bool neg, bool forward, uint32_t *a,
                      uint32_t *b, bool *is_eqz)
 {
-	if (!live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
+	if (!c->fuse || !live(c) || c->fold_end != c->ncode || cond.slot != c->fold_slot ||
 	    cond.slot != tslot(c->height))
 		return -1;
 	const void *h = c->code[c->fold_op_pc].h;
@@ -1649,7 +1652,7 @@ static void do_call(struct cc *c)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown function %u", f);
 	const struct wtype *ft = &c->m->types[c->m->func_type[f]];
 	uint32_t base = call_args(c, ft);
-	if (f >= c->m->nfunc_imports) {
+	if (c->fuse && f >= c->m->nfunc_imports) {
 		/* same module: the callee's compiled code is known now */
 		op(c, OP_CALL_LOCAL);
 		WUS(c, f, base);
@@ -2146,6 +2149,7 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	c.fc = fc;
 	c.h = wasm__handlers(m->checked);
 	c.fold_end = NONE;
+	c.fuse = !m->engine->cfg.no_fusion;
 	rc = setjmp(jb);
 	if (rc) {
 		cc_free(&c);

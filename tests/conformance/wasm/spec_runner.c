@@ -8,6 +8,8 @@
  * usage: spec_runner [--tap] [-v] FILE.json...
  * Prints failures, per-file counts and, as its last line, "N passed, N
  * failed". With --tap every command is one TAP line and the plan comes last.
+ * ENARX_WASM_NO_FUSION and ENARX_WASM_BOUNDS_CHECKS (set to anything) run
+ * the engine with ewasm_config.no_fusion / force_bounds_checks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -809,7 +811,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [--tap] [-v] FILE.json...\n", argv[0]);
 		return 2;
 	}
-	r.engine = ewasm_engine_new(NULL);
+	/* the engine's other compile and memory modes, for the e2e layer */
+	ewasm_config cfg;
+	ewasm_config_init(&cfg);
+	cfg.force_bounds_checks = getenv("ENARX_WASM_BOUNDS_CHECKS") != NULL;
+	cfg.no_fusion = getenv("ENARX_WASM_NO_FUSION") != NULL;
+	r.engine = ewasm_engine_new(&cfg);
 	if (!r.engine)
 		return 1;
 	for (int i = first; i < argc; i++) {

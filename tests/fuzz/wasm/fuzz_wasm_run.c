@@ -2,8 +2,11 @@
 /*
  * fuzz_wasm_run: turns the fuzz input into a valid module (fuzz_wasm_gen.h:
  * typed random code over most of the instruction set) and runs it twice,
- * differentially: in an engine whose memories use guard pages and in one
- * with explicit bounds checks (force_bounds_checks). Both must accept the
+ * differentially: in an engine whose memories use guard pages and whose
+ * compiler fuses instructions, and in one with explicit bounds checks
+ * (force_bounds_checks) that compiles every instruction on its own
+ * (no_fusion), so the plain code is the reference for the fused code and
+ * the checked accesses for the guard pages. Both must accept the
  * module, and every call (all-zero, then all-ones arguments, same fuel) must
  * give the same outcome: the same results bit for bit or the same trap
  * kind; afterwards memory and globals must be identical. A rejected module
@@ -39,6 +42,7 @@ static ewasm_engine *engine(int checked)
 		cfg.max_value_slots = 1u << 16;
 		cfg.consume_fuel = 1;
 		cfg.force_bounds_checks = (uint8_t)checked;
+		cfg.no_fusion = (uint8_t)checked;
 		eng[checked] = ewasm_engine_new(&cfg);
 	}
 	return eng[checked];
