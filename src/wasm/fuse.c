@@ -231,21 +231,17 @@ bool cc__fuse_shift(struct cc *c, enum wop o, struct ent a, struct ent b)
 		i++;
 	if (i == 4 || !c->fuse || !live(c) || c->fold_end != c->ncode || c->label_pos > p)
 		return false;
+	/* which shift; only then is it known to have a third word (k) */
 	const void *h = c->code[p].h;
-	uint32_t k = (uint32_t)c->code[p + 2].u64 & 31;
-	int j;
-	if (h == c->h[OP_I32_SHL_I]) {
-		j = 0;
-	} else if (h == c->h[OP_I32_SHR_U_I]) {
-		j = 1;
-	} else if (h == c->h[OP_I32_ROTL_I]) {
-		j = 2;
-	} else if (h == c->h[OP_I32_ROTR_I]) {
-		j = 2;
-		k = (32 - k) & 31;
-	} else {
+	int j = h == c->h[OP_I32_SHL_I]                                ? 0
+	        : h == c->h[OP_I32_SHR_U_I]                            ? 1
+	        : h == c->h[OP_I32_ROTL_I] || h == c->h[OP_I32_ROTR_I] ? 2
+	                                                               : -1;
+	if (j < 0)
 		return false;
-	}
+	uint32_t k = (uint32_t)c->code[p + 2].u64 & 31;
+	if (h == c->h[OP_I32_ROTR_I])
+		k = (32 - k) & 31;
 	uint32_t base;
 	if (b.slot == c->fold_slot && b.slot == tslot(c->height + 1))
 		base = a.slot;
