@@ -642,6 +642,7 @@ static int import_field(struct wat__parser *p)
 	if (wat__peek(p, 0)->kind == TK_ID)
 		wat__next(p);
 	p->nitems[SEC_IMPORT]++;
+	p->count[k]++; /* spaces NS_FUNC..NS_GLOBAL are in this order */
 	if ((rc = oom(p, buf_append_u8(b, (uint8_t)k))) != 0)
 		return rc;
 	switch (k) {

@@ -249,11 +249,9 @@ static int select_types(struct wat__parser *p, struct buf *out)
 	uint32_t n = 0;
 	uint8_t vt;
 	int rc = 0;
-	bool any = false;
 
 	while (!rc && wat__at_field(p, "result")) {
 		p->pos += 2;
-		any = true;
 		while ((vt = wat__valtype(p, wat__peek(p, 0))) != 0) {
 			wat__next(p);
 			n++;
@@ -263,7 +261,8 @@ static int select_types(struct wat__parser *p, struct buf *out)
 		if (!rc)
 			rc = wat__expect(p, TK_RPAR, "a value type or \")\"");
 	}
-	if (!rc && !any)
+	/* As wabt: "(result)" with no types is the untyped select. */
+	if (!rc && n == 0)
 		rc = put_op(p, out, 0x1b);
 	else if (!rc)
 		rc = oom(p, buf_append_u8(out, 0x1c) || wat__uleb(out, n) ||
@@ -387,6 +386,20 @@ static int block_start(struct wat__parser *p, struct buf *out, const struct op *
 	return oom(p, buf_append_u8(out, (uint8_t)bt));
 }
 
+/* The instructions of an else branch after 0x05; as wabt, an empty else
+ * branch is not encoded at all. */
+static int else_branch(struct wat__parser *p, struct buf *out)
+{
+	size_t at = out->len;
+	int rc = oom(p, buf_append_u8(out, 0x05));
+
+	if (!rc)
+		rc = wat__instrs(p, out);
+	if (!rc && out->len == at + 1)
+		out->len = at;
+	return rc;
+}
+
 /* block/loop/if label? blocktype instr* (else label? instr*)? end label? */
 static int block_plain(struct wat__parser *p, struct buf *out, const struct op *op)
 {
@@ -400,8 +413,7 @@ static int block_plain(struct wat__parser *p, struct buf *out, const struct op *
 		goto out;
 	if (op->code == 0x04 && wat__is_kw(p, wat__peek(p, 0), "else")) {
 		wat__next(p);
-		if ((rc = closing_label(p, label)) != 0 ||
-		    (rc = oom(p, buf_append_u8(out, 0x05))) != 0 || (rc = wat__instrs(p, out)) != 0)
+		if ((rc = closing_label(p, label)) != 0 || (rc = else_branch(p, out)) != 0)
 			goto out;
 	}
 	if ((rc = wat__expect_kw(p, "end")) == 0 && (rc = closing_label(p, label)) == 0)
@@ -481,7 +493,7 @@ static int folded_if(struct wat__parser *p, struct buf *out, const struct op *op
 		goto out;
 	if (wat__at_field(p, "else")) {
 		p->pos += 2;
-		if ((rc = oom(p, buf_append_u8(out, 0x05))) != 0 || (rc = wat__instrs(p, out)) != 0 ||
+		if ((rc = else_branch(p, out)) != 0 ||
 		    (rc = wat__expect(p, TK_RPAR, "\")\"")) != 0)
 			goto out;
 	}
