@@ -121,7 +121,7 @@ static int tabletype(struct wat__parser *p, struct buf *b)
 	if (!rc) {
 		rt = wat__reftype(p, wat__peek(p, 0));
 		if (!rt)
-			rc = wat__expect(p, TK_KEYWORD, "\"funcref\" or \"externref\"");
+			rc = wat__unexpected(p, "\"funcref\" or \"externref\"");
 		else
 			wat__next(p);
 		if (!rc)
@@ -141,7 +141,7 @@ static int globaltype(struct wat__parser *p, struct buf *b)
 		p->pos += 2;
 	vt = wat__valtype(p, wat__peek(p, 0));
 	if (!vt)
-		return wat__expect(p, TK_KEYWORD, "a value type");
+		return wat__unexpected(p, "a value type");
 	wat__next(p);
 	if (mut && (rc = close_paren(p)) != 0)
 		return rc;
@@ -330,7 +330,7 @@ static int elem_list(struct wat__parser *p, struct elems *e, uint8_t *type, bool
 			e->all_funcs = false;
 		return rc;
 	} else if (need_type) {
-		return wat__expect(p, TK_KEYWORD, "\"func\", \"funcref\" or \"externref\"");
+		return wat__unexpected(p, "\"func\", \"funcref\" or \"externref\"");
 	}
 	while (!rc && wat__at_index(p))
 		rc = elem_func_index(p, e);
@@ -637,7 +637,7 @@ static int import_field(struct wat__parser *p)
 	for (k = 0; k < 4 && !wat__is_kw(p, wat__peek(p, 0), kinds[k]); k++)
 		;
 	if (k == 4)
-		return wat__expect(p, TK_KEYWORD, "\"func\", \"table\", \"memory\" or \"global\"");
+		return wat__unexpected(p, "\"func\", \"table\", \"memory\" or \"global\"");
 	wat__next(p);
 	if (wat__peek(p, 0)->kind == TK_ID)
 		wat__next(p);
@@ -674,7 +674,7 @@ static int export_field(struct wat__parser *p)
 	for (k = 0; k < 4 && !wat__is_kw(p, wat__peek(p, 0), kinds[k]); k++)
 		;
 	if (k == 4)
-		return wat__expect(p, TK_KEYWORD, "\"func\", \"table\", \"memory\" or \"global\"");
+		return wat__unexpected(p, "\"func\", \"table\", \"memory\" or \"global\"");
 	wat__next(p);
 	if ((rc = wat__index(p, spaces[k], &idx)) != 0 || (rc = close_paren(p)) != 0)
 		return rc;

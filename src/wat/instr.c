@@ -189,7 +189,7 @@ static int literal_error(struct wat__parser *p, int rc, const char *s, size_t n)
 {
 	if (rc == ENARX_E_NOMEM)
 		return wat__nomem(p);
-	if (rc == -2)
+	if (rc == 2)
 		return wat__fail(p, "constant out of range: \"%.*s\"", (int)(n > 40 ? 40 : n), s);
 	return wat__fail(p, "unexpected token \"%.*s\", expected a number",
 			 (int)(n > 40 ? 40 : n), s);
@@ -277,7 +277,7 @@ static int ref_null(struct wat__parser *p, struct buf *out)
 	uint8_t b = wat__is_kw(p, t, "func") ? 0x70 : wat__is_kw(p, t, "extern") ? 0x6f : 0;
 
 	if (!b)
-		return wat__expect(p, TK_KEYWORD, "\"func\" or \"extern\"");
+		return wat__unexpected(p, "\"func\" or \"extern\"");
 	wat__next(p);
 	return oom(p, buf_append_u8(out, b));
 }
@@ -533,7 +533,7 @@ static int folded_plain(struct wat__parser *p, struct buf *out, const struct op 
 	if ((rc = immediates(p, out, op)) != 0)
 		return rc;
 	if (p->pos != body)
-		return wat__fail(p, "unexpected token");
+		return wat__unexpected(p, "an operand or \")\"");
 	p->pos = end;
 	return 0;
 }
@@ -546,6 +546,11 @@ static int unknown_op(struct wat__parser *p)
 			 p->src + t->off);
 }
 
+static bool at_kw(const struct wat__parser *p, const char *kw)
+{
+	return wat__is_kw(p, wat__peek(p, 0), kw);
+}
+
 static int folded(struct wat__parser *p, struct buf *out)
 {
 	const struct op *op;
@@ -555,7 +560,12 @@ static int folded(struct wat__parser *p, struct buf *out)
 		return rc;
 	wat__next(p); /* "(" */
 	op = lookup(p, wat__peek(p, 0));
-	if (!op) {
+	if (!op && (at_kw(p, "type") || at_kw(p, "param") ||
+		    at_kw(p, "result") || at_kw(p, "local"))) {
+		rc = wat__fail(p, "unexpected token: \"(%.*s\" out of place",
+			       (int)wat__peek(p, 0)->len, p->src + wat__peek(p, 0)->off);
+		goto out;
+	} else if (!op) {
 		rc = wat__peek(p, 0)->kind == TK_KEYWORD ? unknown_op(p)
 							 : wat__expect(p, TK_KEYWORD,
 								       "an instruction");

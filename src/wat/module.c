@@ -96,7 +96,7 @@ static const char *kind_name(enum wat__tk k)
 }
 
 /* "unexpected token" plus what it was, quoting at most 40 bytes. */
-static int unexpected(struct wat__parser *p, const char *want)
+int wat__unexpected(struct wat__parser *p, const char *want)
 {
 	const struct wat__tok *t = wat__peek(p, 0);
 	int n = t->len > 40 ? 40 : (int)t->len;
@@ -109,7 +109,7 @@ static int unexpected(struct wat__parser *p, const char *want)
 int wat__expect(struct wat__parser *p, enum wat__tk kind, const char *what)
 {
 	if (wat__peek(p, 0)->kind != kind)
-		return unexpected(p, what ? what : kind_name(kind));
+		return wat__unexpected(p, what ? what : kind_name(kind));
 	wat__next(p);
 	return 0;
 }
@@ -123,7 +123,7 @@ int wat__expect_kw(struct wat__parser *p, const char *kw)
 		return 0;
 	}
 	snprintf(want, sizeof(want), "\"%s\"", kw);
-	return unexpected(p, want);
+	return wat__unexpected(p, want);
 }
 
 int wat__enter(struct wat__parser *p)
@@ -173,12 +173,12 @@ int wat__u32(struct wat__parser *p, uint32_t *v)
 	int rc;
 
 	if (t->kind != TK_RESERVED)
-		return unexpected(p, "a natural number");
+		return wat__unexpected(p, "a natural number");
 	rc = wat__parse_uint(p->src + t->off, t->len, UINT32_MAX, &x);
-	if (rc == -2)
+	if (rc == 2)
 		return wat__fail(p, "constant out of range: \"%.*s\"", (int)t->len, p->src + t->off);
 	if (rc)
-		return unexpected(p, "a natural number");
+		return wat__unexpected(p, "a natural number");
 	wat__next(p);
 	*v = (uint32_t)x;
 	return 0;
@@ -295,7 +295,7 @@ int wat__index(struct wat__parser *p, enum wat__space sp, uint32_t *idx)
 		return 0;
 	}
 	if (t->kind != TK_RESERVED)
-		return unexpected(p, "an index");
+		return wat__unexpected(p, "an index");
 	return wat__u32(p, idx);
 }
 
@@ -362,7 +362,7 @@ static int param_or_result(struct wat__parser *p, struct sig *s, bool result,
 		}
 	}
 	if (id && !got)
-		return unexpected(p, "a value type");
+		return wat__unexpected(p, "a value type");
 	return wat__expect(p, TK_RPAR, "a value type or \")\"");
 }
 
@@ -450,6 +450,8 @@ static int typeuse_sig(struct wat__parser *p, struct wat__names *names, bool all
 	}
 	if ((rc = signature(p, s, names, allow_ids)) != 0)
 		return rc;
+	if (*explicit_type && *typeidx >= p->ntypes && s->np + s->nr > 0)
+		return wat__fail_at(p, at, "unknown type %u", *typeidx);
 	if (!*explicit_type || *typeidx >= p->ntypes)
 		return 0;
 	if (s->np + s->nr == 0) {

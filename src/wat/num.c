@@ -61,7 +61,7 @@ int wat__parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 		n -= 2;
 	}
 	if (n == 0 || digits(s, n, hex) != n)
-		return -1;
+		return 1;
 	for (i = 0; i < n; i++) {
 		int d = digit(s[i], hex);
 
@@ -72,7 +72,7 @@ int wat__parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 		v = v * base + (uint64_t)d;
 	}
 	if (over || v > max)
-		return -2;
+		return 2;
 	*out = v;
 	return 0;
 }
@@ -88,7 +88,7 @@ int wat__parse_int(const char *s, size_t n, unsigned bits, uint64_t *out)
 		if (rc)
 			return rc;
 		if (s[0] == '+' && v > smax)
-			return -2;
+			return 2;
 		*out = s[0] == '-' ? (0 - v) & umax : v;
 		return 0;
 	}
@@ -129,11 +129,11 @@ static bool float_syntax(const char *s, size_t n)
 static int nan_payload(const char *s, size_t n, unsigned mbits, uint64_t *payload)
 {
 	if (n < 6 || memcmp(s, "nan:0x", 6) != 0)
-		return -1;
+		return 1;
 	if (wat__parse_uint(s + 4, n - 4, UINT64_MAX, payload))
-		return -1;
+		return 1;
 	if (*payload == 0 || *payload >> mbits)
-		return -2;
+		return 2;
 	return 0;
 }
 
@@ -167,7 +167,7 @@ static int float_common(const char *s, size_t n, unsigned mbits, struct fparse *
 		return nan_payload(s + i, n - i, mbits, &f->payload);
 	}
 	if (!float_syntax(s + i, n - i))
-		return -1;
+		return 1;
 	f->text = xmalloc(n + 1);
 	if (!f->text)
 		return ENARX_E_NOMEM;
@@ -198,7 +198,7 @@ int wat__parse_f32(const char *s, size_t n, uint32_t *bits)
 	v = strtof(f.text, NULL);
 	xfree(f.text);
 	if (isinf(v))
-		return -2;
+		return 2;
 	memcpy(bits, &v, sizeof(v));
 	return 0;
 }
@@ -221,7 +221,7 @@ int wat__parse_f64(const char *s, size_t n, uint64_t *bits)
 	v = strtod(f.text, NULL);
 	xfree(f.text);
 	if (isinf(v))
-		return -2;
+		return 2;
 	memcpy(bits, &v, sizeof(v));
 	return 0;
 }
@@ -253,26 +253,28 @@ static int put_utf8(struct buf *out, uint32_t cp)
 	return buf_append(out, b, n);
 }
 
-/* \u{hex}: s points after "\u"; returns characters consumed or -1. */
+/* \u{hex}: s points after "\u"; returns characters consumed or 0. */
 static long unicode_escape(const char *s, size_t n, uint32_t *cp)
 {
 	size_t i = 1, d;
 	uint64_t v;
 
 	if (n < 3 || s[0] != '{')
-		return -1;
+		return 0;
 	d = digits(s + 1, n - 1, true);
 	if (d == 0 || 1 + d >= n || s[1 + d] != '}')
-		return -1;
+		return 0;
 	if (wat__parse_uint(s + 1, d, 0x10ffff, &v))
-		return -1;
+		return 0;
 	if (v >= 0xd800 && v < 0xe000)
-		return -1;
+		return 0;
 	i += d + 1;
 	*cp = (uint32_t)v;
 	return (long)i;
 }
 
+/* One escape after "\\": returns characters consumed, 0 if malformed,
+ * ENARX_E_NOMEM. */
 static long escape(const char *s, size_t n, struct buf *out)
 {
 	static const char plain[] = "tnr\"'\\";
@@ -282,21 +284,21 @@ static long escape(const char *s, size_t n, struct buf *out)
 	long used;
 
 	if (n == 0)
-		return -1;
+		return 0;
 	e = strchr(plain, s[0]);
 	if (e && s[0])
 		return buf_append_u8(out, (uint8_t)value[e - plain]) ? ENARX_E_NOMEM : 1;
 	if (s[0] == 'u') {
 		used = unicode_escape(s + 1, n - 1, &cp);
-		if (used < 0)
-			return -1;
+		if (used == 0)
+			return 0;
 		return put_utf8(out, cp) ? ENARX_E_NOMEM : used + 1;
 	}
 	if (n >= 2 && hexval(s[0]) >= 0 && hexval(s[1]) >= 0)
 		return buf_append_u8(out, (uint8_t)(hexval(s[0]) << 4 | hexval(s[1])))
 			       ? ENARX_E_NOMEM
 			       : 2;
-	return -1;
+	return 0;
 }
 
 int wat__string(const char *s, size_t n, struct buf *out)
@@ -311,16 +313,16 @@ int wat__string(const char *s, size_t n, struct buf *out)
 			while (i + 1 < n && s[i] != '\\')
 				i++;
 			if (!wat__utf8_ok((const uint8_t *)s + start, i - start))
-				return -1;
+				return 1;
 			if (buf_append(out, s + start, i - start))
 				return ENARX_E_NOMEM;
 			continue;
 		}
 		used = escape(s + i + 1, n - i - 2, out);
-		if (used == ENARX_E_NOMEM)
-			return ENARX_E_NOMEM;
 		if (used < 0)
-			return -1;
+			return ENARX_E_NOMEM;
+		if (used == 0)
+			return 1;
 		i += 1 + (size_t)used;
 	}
 	return 0;

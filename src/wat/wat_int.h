@@ -114,18 +114,21 @@ const struct wat__tok *wat__next(struct wat__parser *p);
 bool wat__is_kw(const struct wat__parser *p, const struct wat__tok *t, const char *kw);
 /* True if the next tokens are "(" kw. */
 bool wat__at_field(const struct wat__parser *p, const char *kw);
+/* "unexpected token X, expected <want>" at the current token. */
+int wat__unexpected(struct wat__parser *p, const char *want);
 int wat__expect(struct wat__parser *p, enum wat__tk kind, const char *what);
 int wat__expect_kw(struct wat__parser *p, const char *kw);
 int wat__enter(struct wat__parser *p); /* depth check before recursing */
 void wat__leave(struct wat__parser *p);
 
-/* num.c: literals. Return 0, or -1 bad syntax, -2 out of range. */
+/* num.c: literals. Return 0, 1 (bad syntax), 2 (out of range) or
+ * ENARX_E_NOMEM (negative). */
 int wat__parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out);
 int wat__parse_int(const char *s, size_t n, unsigned bits, uint64_t *out);
 int wat__parse_f32(const char *s, size_t n, uint32_t *bits);
 int wat__parse_f64(const char *s, size_t n, uint64_t *bits);
 /* Decodes a string token's contents (escapes) into out (appended).
- * Returns 0, -1 malformed escape, ENARX_E_NOMEM. */
+ * Returns 0, 1 (malformed escape or UTF-8), ENARX_E_NOMEM. */
 int wat__string(const char *s, size_t n, struct buf *out);
 bool wat__utf8_ok(const uint8_t *s, size_t n);
 
