@@ -67,10 +67,13 @@ static int inline_exports(struct wat__parser *p, uint8_t k, uint32_t index)
 	return 0;
 }
 
-static int check_import_order(struct wat__parser *p)
+/* Imports must come before every definition of a function, table,
+ * memory or global; kw is the "import" keyword. */
+static int check_import_order(struct wat__parser *p, const struct wat__tok *kw)
 {
 	if (p->defined)
-		return wat__fail(p, "import after function, table, memory or global definition");
+		return wat__fail_at(p, kw,
+				    "import after function, table, memory or global definition");
 	return 0;
 }
 
@@ -85,7 +88,7 @@ static int inline_import(struct wat__parser *p, bool *is_import)
 		p->defined = true;
 		return 0;
 	}
-	if ((rc = check_import_order(p)) != 0)
+	if ((rc = check_import_order(p, wat__peek(p, 1))) != 0)
 		return rc;
 	p->pos += 2;
 	if ((rc = name(p, b)) != 0 || (rc = name(p, b)) != 0 || (rc = close_paren(p)) != 0)
@@ -494,7 +497,7 @@ static int table_inline_elem(struct wat__parser *p, uint32_t index)
 	struct buf off = {.data = (uint8_t *)zero_offset, .len = sizeof(zero_offset)};
 	struct elems e = {.all_funcs = true};
 	uint8_t type = wat__reftype(p, wat__next(p));
-	int rc;
+	int rc = 0;
 
 	p->pos += 2; /* "(" "elem" */
 	if (wat__peek(p, 0)->kind == TK_LPAR) {
@@ -504,7 +507,7 @@ static int table_inline_elem(struct wat__parser *p, uint32_t index)
 		while (wat__at_index(p) && (rc = elem_func_index(p, &e)) == 0)
 			;
 	}
-	if (p->failed)
+	if (rc)
 		goto out;
 	if (type != 0x70)
 		e.all_funcs = false;
@@ -518,7 +521,7 @@ static int table_inline_elem(struct wat__parser *p, uint32_t index)
 out:
 	buf_free(&e.exprs, 0);
 	buf_free(&e.funcs, 0);
-	return p->failed ? ENARX_E_WAT_SYNTAX : rc;
+	return rc;
 }
 
 static int table_field(struct wat__parser *p, uint32_t index)
@@ -629,7 +632,7 @@ static int import_field(struct wat__parser *p)
 	uint32_t typeidx, k;
 	int rc;
 
-	if ((rc = check_import_order(p)) != 0)
+	if ((rc = check_import_order(p, &p->toks[p->pos - 1])) != 0)
 		return rc;
 	if ((rc = name(p, b)) != 0 || (rc = name(p, b)) != 0 ||
 	    (rc = wat__expect(p, TK_LPAR, "\"(\"")) != 0)
@@ -689,7 +692,7 @@ static int start_field(struct wat__parser *p)
 	int rc;
 
 	if (p->has_start)
-		return wat__fail(p, "multiple start sections");
+		return wat__fail_at(p, &p->toks[p->pos - 1], "multiple start sections");
 	if ((rc = wat__index(p, NS_FUNC, &idx)) != 0)
 		return rc;
 	p->has_start = true;

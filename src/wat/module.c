@@ -356,8 +356,10 @@ static int param_or_result(struct wat__parser *p, struct sig *s, bool result,
 		wat__next(p);
 		got = true;
 		if (id) {
-			if (names && bind(p, names, id, s->np - 1, "local"))
-				return ENARX_E_WAT_SYNTAX;
+			int rc = names ? bind(p, names, id, s->np - 1, "local") : 0;
+
+			if (rc)
+				return rc;
 			break;
 		}
 	}
@@ -561,7 +563,9 @@ static int scan_definition(struct wat__parser *p, enum wat__space sp)
 	const struct wat__tok *id = wat__peek(p, 0)->kind == TK_ID ? wat__next(p) : NULL;
 	int rc = declare(p, sp, id);
 
-	if (rc || !skip_exports(p))
+	if (rc)
+		return rc;
+	if (!skip_exports(p))
 		return ENARX_E_WAT_SYNTAX;
 	if (sp == NS_TABLE && wat__reftype(p, wat__peek(p, 0)) && wat__peek(p, 1)->kind == TK_LPAR &&
 	    wat__is_kw(p, wat__peek(p, 2), "elem"))

@@ -256,7 +256,7 @@ static int put_utf8(struct buf *out, uint32_t cp)
 /* \u{hex}: s points after "\u"; returns characters consumed or 0. */
 static long unicode_escape(const char *s, size_t n, uint32_t *cp)
 {
-	size_t i = 1, d;
+	size_t i = 1, d, k;
 	uint64_t v;
 
 	if (n < 3 || s[0] != '{')
@@ -264,8 +264,13 @@ static long unicode_escape(const char *s, size_t n, uint32_t *cp)
 	d = digits(s + 1, n - 1, true);
 	if (d == 0 || 1 + d >= n || s[1 + d] != '}')
 		return 0;
-	if (wat__parse_uint(s + 1, d, 0x10ffff, &v))
-		return 0;
+	for (v = 0, k = 1; k <= d; k++) {
+		if (s[k] == '_')
+			continue;
+		v = v << 4 | (uint64_t)hexval(s[k]);
+		if (v > 0x10ffff)
+			return 0;
+	}
 	if (v >= 0xd800 && v < 0xe000)
 		return 0;
 	i += d + 1;
