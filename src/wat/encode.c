@@ -48,7 +48,7 @@ int wat__name_bytes(struct buf *b, const uint8_t *s, size_t n)
 
 /* Appends section `id` with a count prefix (if counted) and the body. */
 static int section(struct buf *out, uint8_t id, const struct buf *body, bool counted,
-		   uint32_t count)
+                   uint32_t count)
 {
 	struct buf hdr = {0};
 	int rc = 0;
@@ -74,10 +74,10 @@ int wat__assemble(struct wat__parser *p, uint8_t **out, size_t *out_len)
 		uint8_t id;
 		bool counted;
 	} order[] = {
-		{SEC_TYPE, 1, true},   {SEC_IMPORT, 2, true}, {SEC_FUNC, 3, true},
-		{SEC_TABLE, 4, true},  {SEC_MEM, 5, true},    {SEC_GLOBAL, 6, true},
-		{SEC_EXPORT, 7, true}, {SEC_START, 8, false}, {SEC_ELEM, 9, true},
-		{SEC_CODE, 10, true},  {SEC_DATA, 11, true},
+	    {SEC_TYPE, 1, true},   {SEC_IMPORT, 2, true}, {SEC_FUNC, 3, true},
+	    {SEC_TABLE, 4, true},  {SEC_MEM, 5, true},    {SEC_GLOBAL, 6, true},
+	    {SEC_EXPORT, 7, true}, {SEC_START, 8, false}, {SEC_ELEM, 9, true},
+	    {SEC_CODE, 10, true},  {SEC_DATA, 11, true},
 	};
 	static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
 	struct buf m = {0}, dc = {0};

@@ -73,7 +73,7 @@ static int check_import_order(struct wat__parser *p, const struct wat__tok *kw)
 {
 	if (p->defined)
 		return wat__fail_at(p, kw,
-				    "import after function, table, memory or global definition");
+		                    "import after function, table, memory or global definition");
 	return 0;
 }
 
@@ -168,12 +168,12 @@ static int local_decls(struct wat__parser *p, struct wat__func *fn, struct buf *
 			wat__next(p);
 			if (id) {
 				rc = wat__names_add(&fn->locals, p->src + id->off, id->len,
-						    fn->nlocals);
+				                    fn->nlocals);
 				if (rc == ENARX_E_NOMEM)
 					return wat__nomem(p);
 				if (rc)
 					return wat__fail_at(p, id, "duplicate local \"%.*s\"",
-							    (int)id->len, p->src + id->off);
+					                    (int)id->len, p->src + id->off);
 			}
 			if (fn->nlocals == UINT32_MAX)
 				return wat__fail(p, "too many locals");
@@ -223,8 +223,9 @@ static int func_body(struct wat__parser *p, struct wat__func *fn)
 	if (!rc)
 		rc = close_paren(p);
 	if (!rc)
-		rc = oom(p, encode_locals(&body, &types) || buf_append(&body, code.data, code.len) ||
-				    buf_append_u8(&body, 0x0b));
+		rc =
+		    oom(p, encode_locals(&body, &types) || buf_append(&body, code.data, code.len) ||
+		               buf_append_u8(&body, 0x0b));
 	if (!rc)
 		rc = oom(p, wat__uleb(c, body.len) || buf_append(c, body.data, body.len));
 	p->nitems[SEC_CODE]++;
@@ -248,7 +249,7 @@ static int func_field(struct wat__parser *p, uint32_t index)
 	rc = wat__typeuse(p, &fn.locals, true, &typeidx, &fn.nlocals);
 	if (!rc && imported) {
 		rc = oom(p, buf_append_u8(&p->sec[SEC_IMPORT], 0) ||
-				    wat__uleb(&p->sec[SEC_IMPORT], typeidx));
+		                wat__uleb(&p->sec[SEC_IMPORT], typeidx));
 		if (!rc)
 			rc = close_paren(p);
 	} else if (!rc) {
@@ -282,7 +283,7 @@ static int elem_func_index(struct wat__parser *p, struct elems *e)
 		return rc;
 	e->count++;
 	return oom(p, buf_append_u8(&e->exprs, 0xd2) || wat__uleb(&e->exprs, idx) ||
-			      buf_append_u8(&e->exprs, 0x0b) || wat__uleb(&e->funcs, idx));
+	                  buf_append_u8(&e->exprs, 0x0b) || wat__uleb(&e->funcs, idx));
 }
 
 /* (item expr) or a single folded instruction. */
@@ -343,7 +344,7 @@ static int elem_list(struct wat__parser *p, struct elems *e, uint8_t *type, bool
 /* Writes an elem segment as wabt chooses its flags. kind: 0 active,
  * 1 passive, 3 declarative. */
 static int put_elem(struct wat__parser *p, int kind, uint32_t table, const struct buf *offset,
-		    uint8_t type, const struct elems *e)
+                    uint8_t type, const struct elems *e)
 {
 	struct buf *b = &p->sec[SEC_ELEM];
 	uint8_t flags = (uint8_t)kind;
@@ -434,7 +435,7 @@ static int data_strings(struct wat__parser *p, struct buf *out)
 }
 
 static int put_data(struct wat__parser *p, bool passive, uint32_t mem, const struct buf *off,
-		    const struct buf *bytes)
+                    const struct buf *bytes)
 {
 	struct buf *b = &p->sec[SEC_DATA];
 	int rc;
@@ -514,7 +515,7 @@ static int table_inline_elem(struct wat__parser *p, uint32_t index)
 	if ((rc = close_paren(p)) != 0 || (rc = close_paren(p)) != 0)
 		goto out;
 	rc = oom(p, buf_append_u8(t, type) || buf_append_u8(t, 1) || wat__uleb(t, e.count) ||
-			    wat__uleb(t, e.count));
+	                wat__uleb(t, e.count));
 	p->nitems[SEC_TABLE]++;
 	if (!rc)
 		rc = put_elem(p, 0, index, &off, type, &e);
@@ -745,8 +746,7 @@ int wat__field(struct wat__parser *p)
 		return elem_field(p);
 	if (wat__is_kw(p, kw, "data"))
 		return data_field(p);
-	return wat__fail_at(p, kw, "unknown module field \"%.*s\"", (int)kw->len,
-			    p->src + kw->off);
+	return wat__fail_at(p, kw, "unknown module field \"%.*s\"", (int)kw->len, p->src + kw->off);
 }
 
 int wat__type_section(struct wat__parser *p)

@@ -98,8 +98,7 @@ static int push_label(struct wat__parser *p, const struct wat__tok *id)
 	return 0;
 }
 
-static bool same_id(const struct wat__parser *p, const struct wat__tok *a,
-		    const struct wat__tok *b)
+static bool same_id(const struct wat__parser *p, const struct wat__tok *a, const struct wat__tok *b)
 {
 	return a->len == b->len && memcmp(p->src + a->off, p->src + b->off, a->len) == 0;
 }
@@ -191,8 +190,8 @@ static int literal_error(struct wat__parser *p, int rc, const char *s, size_t n)
 		return wat__nomem(p);
 	if (rc == 2)
 		return wat__fail(p, "constant out of range: \"%.*s\"", (int)(n > 40 ? 40 : n), s);
-	return wat__fail(p, "unexpected token \"%.*s\", expected a number",
-			 (int)(n > 40 ? 40 : n), s);
+	return wat__fail(p, "unexpected token \"%.*s\", expected a number", (int)(n > 40 ? 40 : n),
+	                 s);
 }
 
 static int constant(struct wat__parser *p, struct buf *out, uint8_t imm)
@@ -266,7 +265,7 @@ static int select_types(struct wat__parser *p, struct buf *out)
 		rc = put_op(p, out, 0x1b);
 	else if (!rc)
 		rc = oom(p, buf_append_u8(out, 0x1c) || wat__uleb(out, n) ||
-				    buf_append(out, types.data, types.len));
+		                buf_append(out, types.data, types.len));
 	buf_free(&types, 0);
 	return rc;
 }
@@ -339,15 +338,11 @@ static int immediates(struct wat__parser *p, struct buf *out, const struct op *o
 		return rc;
 	switch (op->imm) {
 	case I_NONE: return 0;
-	case I_LABEL:
-		rc = label_index(p, &v);
-		return rc ? rc : put_u32(p, out, v);
+	case I_LABEL: rc = label_index(p, &v); return rc ? rc : put_u32(p, out, v);
 	case I_BRTABLE: return br_table(p, out);
 	case I_FUNC: return index_in(p, out, NS_FUNC);
 	case I_CALLIND: return call_indirect(p, out);
-	case I_LOCAL:
-		rc = local_index(p, &v);
-		return rc ? rc : put_u32(p, out, v);
+	case I_LOCAL: rc = local_index(p, &v); return rc ? rc : put_u32(p, out, v);
 	case I_GLOBAL: return index_in(p, out, NS_GLOBAL);
 	case I_TABLE: return opt_index(p, out, NS_TABLE);
 	case I_MEMARG: return memarg(p, out, op->align);
@@ -373,7 +368,7 @@ static int immediates(struct wat__parser *p, struct buf *out, const struct op *o
 /* ---------------------------------------------------------------- blocks */
 
 static int block_start(struct wat__parser *p, struct buf *out, const struct op *op,
-		       const struct wat__tok **label)
+                       const struct wat__tok **label)
 {
 	int64_t bt;
 	int rc;
@@ -493,8 +488,7 @@ static int folded_if(struct wat__parser *p, struct buf *out, const struct op *op
 		goto out;
 	if (wat__at_field(p, "else")) {
 		p->pos += 2;
-		if ((rc = else_branch(p, out)) != 0 ||
-		    (rc = wat__expect(p, TK_RPAR, "\")\"")) != 0)
+		if ((rc = else_branch(p, out)) != 0 || (rc = wat__expect(p, TK_RPAR, "\")\"")) != 0)
 			goto out;
 	}
 	rc = oom(p, buf_append_u8(out, 0x0b));
@@ -543,7 +537,7 @@ static int unknown_op(struct wat__parser *p)
 	const struct wat__tok *t = wat__peek(p, 0);
 
 	return wat__fail(p, "unknown operator \"%.*s\"", (int)(t->len > 40 ? 40 : t->len),
-			 p->src + t->off);
+	                 p->src + t->off);
 }
 
 static bool at_kw(const struct wat__parser *p, const char *kw)
@@ -560,15 +554,15 @@ static int folded(struct wat__parser *p, struct buf *out)
 		return rc;
 	wat__next(p); /* "(" */
 	op = lookup(p, wat__peek(p, 0));
-	if (!op && (at_kw(p, "type") || at_kw(p, "param") ||
-		    at_kw(p, "result") || at_kw(p, "local"))) {
+	if (!op &&
+	    (at_kw(p, "type") || at_kw(p, "param") || at_kw(p, "result") || at_kw(p, "local"))) {
 		rc = wat__fail(p, "unexpected token: \"(%.*s\" out of place",
-			       (int)wat__peek(p, 0)->len, p->src + wat__peek(p, 0)->off);
+		               (int)wat__peek(p, 0)->len, p->src + wat__peek(p, 0)->off);
 		goto out;
 	} else if (!op) {
-		rc = wat__peek(p, 0)->kind == TK_KEYWORD ? unknown_op(p)
-							 : wat__expect(p, TK_KEYWORD,
-								       "an instruction");
+		rc = wat__peek(p, 0)->kind == TK_KEYWORD
+		         ? unknown_op(p)
+		         : wat__expect(p, TK_KEYWORD, "an instruction");
 		goto out;
 	}
 	wat__next(p);
@@ -595,7 +589,7 @@ int wat__instrs(struct wat__parser *p, struct buf *out)
 		if (t->kind == TK_LPAR) {
 			rc = folded(p, out);
 		} else if (t->kind == TK_KEYWORD && !wat__is_kw(p, t, "end") &&
-			   !wat__is_kw(p, t, "else")) {
+		           !wat__is_kw(p, t, "else")) {
 			op = lookup(p, t);
 			if (!op)
 				return unknown_op(p);
@@ -612,7 +606,7 @@ int wat__instrs(struct wat__parser *p, struct buf *out)
 /* Runs f with a function context for constant expressions (no locals, no
  * labels outside the expression). */
 static int in_const_context(struct wat__parser *p, struct buf *out,
-			    int (*f)(struct wat__parser *, struct buf *))
+                            int (*f)(struct wat__parser *, struct buf *))
 {
 	struct wat__func fn = {0};
 	int rc;

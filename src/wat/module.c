@@ -90,8 +90,8 @@ bool wat__at_field(const struct wat__parser *p, const char *kw)
 
 static const char *kind_name(enum wat__tk k)
 {
-	static const char *const names[] = {"end of input", "\"(\"", "\")\"", "keyword",
-					    "identifier",   "string",  "word"};
+	static const char *const names[] = {"end of input", "\"(\"",  "\")\"", "keyword",
+	                                    "identifier",   "string", "word"};
 	return names[k];
 }
 
@@ -176,7 +176,8 @@ int wat__u32(struct wat__parser *p, uint32_t *v)
 		return wat__unexpected(p, "a natural number");
 	rc = wat__parse_uint(p->src + t->off, t->len, UINT32_MAX, &x);
 	if (rc == 2)
-		return wat__fail(p, "constant out of range: \"%.*s\"", (int)t->len, p->src + t->off);
+		return wat__fail(p, "constant out of range: \"%.*s\"", (int)t->len,
+		                 p->src + t->off);
 	if (rc)
 		return wat__unexpected(p, "a natural number");
 	wat__next(p);
@@ -199,8 +200,7 @@ static struct wat__name *slot_of(const struct wat__names *m, const char *s, uint
 {
 	uint32_t i = hash(s, len) & (m->cap - 1);
 
-	while (m->slot[i].s &&
-	       !(m->slot[i].len == len && memcmp(m->slot[i].s, s, len) == 0))
+	while (m->slot[i].s && !(m->slot[i].len == len && memcmp(m->slot[i].s, s, len) == 0))
 		i = (i + 1) & (m->cap - 1);
 	return &m->slot[i];
 }
@@ -258,12 +258,12 @@ void wat__names_free(struct wat__names *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static const char *const space_name[NS_COUNT] = {"function", "table", "memory", "global",
-						 "elem segment", "data segment", "type"};
+static const char *const space_name[NS_COUNT] = {"function",     "table",        "memory", "global",
+                                                 "elem segment", "data segment", "type"};
 
 /* Binds the identifier token t (if it is one) in map m. */
 static int bind(struct wat__parser *p, struct wat__names *m, const struct wat__tok *t,
-		uint32_t index, const char *what)
+                uint32_t index, const char *what)
 {
 	int rc;
 
@@ -274,7 +274,7 @@ static int bind(struct wat__parser *p, struct wat__names *m, const struct wat__t
 		return wat__nomem(p);
 	if (rc)
 		return wat__fail_at(p, t, "duplicate %s \"%.*s\"", what, (int)t->len,
-				    p->src + t->off);
+		                    p->src + t->off);
 	return 0;
 }
 
@@ -290,7 +290,7 @@ int wat__index(struct wat__parser *p, enum wat__space sp, uint32_t *idx)
 	if (t->kind == TK_ID) {
 		if (!wat__names_get(&p->names[sp], p->src + t->off, t->len, idx))
 			return wat__fail(p, "unknown %s \"%.*s\"", space_name[sp], (int)t->len,
-					 p->src + t->off);
+			                 p->src + t->off);
 		wat__next(p);
 		return 0;
 	}
@@ -333,7 +333,7 @@ struct sig {
 /* (param $id? t) | (param t*) and (result t*): appends to s. With
  * names != NULL param ids are bound to their local index there. */
 static int param_or_result(struct wat__parser *p, struct sig *s, bool result,
-			   struct wat__names *names, bool allow_ids)
+                           struct wat__names *names, bool allow_ids)
 {
 	const struct wat__tok *id = NULL;
 	bool got = false;
@@ -369,8 +369,7 @@ static int param_or_result(struct wat__parser *p, struct sig *s, bool result,
 }
 
 /* (param ...)* (result ...)*: params must come first. */
-static int signature(struct wat__parser *p, struct sig *s, struct wat__names *names,
-		     bool allow_ids)
+static int signature(struct wat__parser *p, struct sig *s, struct wat__names *names, bool allow_ids)
 {
 	int rc;
 
@@ -385,7 +384,7 @@ static int signature(struct wat__parser *p, struct sig *s, struct wat__names *na
 
 /* Appends a type (explicit types are never merged with earlier ones). */
 static int append_type(struct wat__parser *p, const uint8_t *vt, uint32_t np, uint32_t nr,
-		       uint32_t *idx)
+                       uint32_t *idx)
 {
 	struct wat__functype *t;
 
@@ -411,7 +410,7 @@ static int append_type(struct wat__parser *p, const uint8_t *vt, uint32_t np, ui
 }
 
 int wat__find_type(struct wat__parser *p, const uint8_t *vt, uint32_t np, uint32_t nr,
-		   uint32_t *idx)
+                   uint32_t *idx)
 {
 	uint32_t i;
 
@@ -436,7 +435,7 @@ static bool same_sig(const struct wat__functype *t, const struct sig *s)
 /* Parses a type use; *explicit_type says whether "(type x)" was given and
  * *s holds the signature (the referenced type's when no inline one). */
 static int typeuse_sig(struct wat__parser *p, struct wat__names *names, bool allow_ids,
-		       uint32_t *typeidx, bool *explicit_type, struct sig *s)
+                       uint32_t *typeidx, bool *explicit_type, struct sig *s)
 {
 	const struct wat__tok *at = wat__peek(p, 0);
 	int rc;
@@ -459,21 +458,19 @@ static int typeuse_sig(struct wat__parser *p, struct wat__names *names, bool all
 	if (s->np + s->nr == 0) {
 		const struct wat__functype *t = &p->types[*typeidx];
 
-		if (t->nparams + t->nresults &&
-		    buf_append(&s->vt, t->vt, t->nparams + t->nresults))
+		if (t->nparams + t->nresults && buf_append(&s->vt, t->vt, t->nparams + t->nresults))
 			return wat__nomem(p);
 		s->np = t->nparams;
 		s->nr = t->nresults;
 		return 0;
 	}
 	if (!same_sig(&p->types[*typeidx], s))
-		return wat__fail_at(p, at, "inline function type does not match type %u",
-				    *typeidx);
+		return wat__fail_at(p, at, "inline function type does not match type %u", *typeidx);
 	return 0;
 }
 
-int wat__typeuse(struct wat__parser *p, struct wat__names *names, bool allow_ids,
-		 uint32_t *typeidx, uint32_t *nparams)
+int wat__typeuse(struct wat__parser *p, struct wat__names *names, bool allow_ids, uint32_t *typeidx,
+                 uint32_t *nparams)
 {
 	struct sig s = {0};
 	bool explicit_type;
@@ -567,8 +564,8 @@ static int scan_definition(struct wat__parser *p, enum wat__space sp)
 		return rc;
 	if (!skip_exports(p))
 		return ENARX_E_WAT_SYNTAX;
-	if (sp == NS_TABLE && wat__reftype(p, wat__peek(p, 0)) && wat__peek(p, 1)->kind == TK_LPAR &&
-	    wat__is_kw(p, wat__peek(p, 2), "elem"))
+	if (sp == NS_TABLE && wat__reftype(p, wat__peek(p, 0)) &&
+	    wat__peek(p, 1)->kind == TK_LPAR && wat__is_kw(p, wat__peek(p, 2), "elem"))
 		p->count[NS_ELEM]++;
 	if (sp == NS_MEM && wat__at_field(p, "data"))
 		p->count[NS_DATA]++;
@@ -590,7 +587,7 @@ static int scan_import(struct wat__parser *p)
 		if (wat__is_kw(p, wat__peek(p, 1), kinds[sp])) {
 			p->pos += 2;
 			return declare(p, sp,
-				       wat__peek(p, 0)->kind == TK_ID ? wat__peek(p, 0) : NULL);
+			               wat__peek(p, 0)->kind == TK_ID ? wat__peek(p, 0) : NULL);
 		}
 	}
 	return 0;

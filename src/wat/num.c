@@ -301,8 +301,8 @@ static long escape(const char *s, size_t n, struct buf *out)
 	}
 	if (n >= 2 && hexval(s[0]) >= 0 && hexval(s[1]) >= 0)
 		return buf_append_u8(out, (uint8_t)(hexval(s[0]) << 4 | hexval(s[1])))
-			       ? ENARX_E_NOMEM
-			       : 2;
+		           ? ENARX_E_NOMEM
+		           : 2;
 	return 0;
 }
 

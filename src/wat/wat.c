@@ -88,7 +88,7 @@ static int module(struct wat__parser *p, uint8_t **out, size_t *out_len)
 		rc = wat__expect(p, TK_RPAR, "a module field or \")\"");
 	if (!rc && wat__peek(p, 0)->kind != TK_EOF)
 		rc = wrapped ? wat__expect(p, TK_EOF, "end of input")
-			     : wat__expect(p, TK_LPAR, "a module field");
+		             : wat__expect(p, TK_LPAR, "a module field");
 	if (!rc)
 		rc = wat__assemble(p, out, out_len);
 	return rc;

@@ -45,7 +45,7 @@ struct wat__names {
 	struct wat__name {
 		const char *s; /* borrowed from the source; NULL = empty slot */
 		uint32_t len, index;
-	} *slot;
+	} * slot;
 	uint32_t cap, count;
 };
 
@@ -69,7 +69,7 @@ enum wat__sec {
 /* Local and label names of the function being parsed. */
 struct wat__func {
 	struct wat__names locals;
-	uint32_t nlocals; /* params + locals */
+	uint32_t nlocals;               /* params + locals */
 	const struct wat__tok **labels; /* label id token or NULL, innermost last */
 	uint32_t nlabels, caplabels;
 	struct buf *code;
@@ -94,7 +94,7 @@ struct wat__parser {
 	struct buf sec[SEC_COUNT];
 	uint32_t nitems[SEC_COUNT];
 	bool has_start;
-	bool uses_datacount; /* memory.init / data.drop seen */
+	bool uses_datacount;  /* memory.init / data.drop seen */
 	struct wat__func *fn; /* function being parsed, or NULL */
 };
 
@@ -104,7 +104,7 @@ int wat__lex(struct wat__parser *p);
 /* Error reporting: records the first error at token t (or the current
  * token) and returns ENARX_E_WAT_SYNTAX. */
 int wat__fail_at(struct wat__parser *p, const struct wat__tok *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int wat__fail(struct wat__parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int wat__nomem(struct wat__parser *p);
 
@@ -153,12 +153,12 @@ uint8_t wat__reftype(const struct wat__parser *p, const struct wat__tok *t);
  * parameter identifiers are bound there (function definitions); allow_ids
  * false rejects them (block types, call_indirect). *nparams (if not NULL)
  * gets the number of parameters. */
-int wat__typeuse(struct wat__parser *p, struct wat__names *names, bool allow_ids,
-		 uint32_t *typeidx, uint32_t *nparams);
+int wat__typeuse(struct wat__parser *p, struct wat__names *names, bool allow_ids, uint32_t *typeidx,
+                 uint32_t *nparams);
 /* Block type: sets *bt to 0x40, a value type byte, or a type index. */
 int wat__blocktype(struct wat__parser *p, int64_t *bt);
 int wat__find_type(struct wat__parser *p, const uint8_t *vt, uint32_t np, uint32_t nr,
-		   uint32_t *idx);
+                   uint32_t *idx);
 
 /* module.c: pass 1 over the fields (identifiers, index spaces, types). */
 int wat__scan_fields(struct wat__parser *p);

@@ -30,7 +30,7 @@ static struct bin parse_ok(const char *text)
 
 	if (rc)
 		print_error("parse failed at %u:%u: %s\n%s\n", err.line, err.col, err.message,
-			    text);
+		            text);
 	assert_int_equal(rc, 0);
 	return b;
 }
@@ -60,10 +60,10 @@ static void encodes(const char *text, const uint8_t *body, size_t n)
 	ewat_free(x.p);
 }
 
-#define ENCODES(text, ...)                                   \
-	do {                                                 \
-		static const uint8_t b_[] = {__VA_ARGS__};   \
-		encodes(text, b_, sizeof(b_));               \
+#define ENCODES(text, ...)                                 \
+	do {                                               \
+		static const uint8_t b_[] = {__VA_ARGS__}; \
+		encodes(text, b_, sizeof(b_));             \
 	} while (0)
 
 /* text must fail at line:col with a message containing `what`. */
@@ -76,7 +76,7 @@ static void fails(const char *text, unsigned line, unsigned col, const char *wha
 
 	if (rc == 0 || err.line != line || err.col != col || !strstr(err.message, what))
 		print_error("%s\n  got rc %d at %u:%u: %s\n", text, rc, err.line, err.col,
-			    err.message);
+		            err.message);
 	assert_int_equal(rc, ENARX_E_WAT_SYNTAX);
 	assert_null(out);
 	assert_int_equal(err.line, line);
@@ -98,25 +98,24 @@ static void test_exact_function(void **state)
 {
 	(void)state;
 	ENCODES("(module (func (export \"add\") (param i32 i32) (result i32)"
-		" local.get 0 local.get 1 i32.add))",
-		/* type */ 1, 7, 1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f,
-		/* func */ 3, 2, 1, 0,
-		/* export */ 7, 7, 1, 3, 'a', 'd', 'd', 0, 0,
-		/* code */ 10, 9, 1, 7, 0, 0x20, 0, 0x20, 1, 0x6a, 0x0b);
+	        " local.get 0 local.get 1 i32.add))",
+	        /* type */ 1, 7, 1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f,
+	        /* func */ 3, 2, 1, 0,
+	        /* export */ 7, 7, 1, 3, 'a', 'd', 'd', 0, 0,
+	        /* code */ 10, 9, 1, 7, 0, 0x20, 0, 0x20, 1, 0x6a, 0x0b);
 	/* i32.const takes -2^31..2^32-1 and is encoded as a signed LEB. */
-	ENCODES("(func i32.const 0xffffffff i64.const -1 drop drop)", 1, 4, 1, 0x60, 0, 0, 3, 2,
-		1, 0, 10, 10, 1, 8, 0, 0x41, 0x7f, 0x42, 0x7f, 0x1a, 0x1a, 0x0b);
+	ENCODES("(func i32.const 0xffffffff i64.const -1 drop drop)", 1, 4, 1, 0x60, 0, 0, 3, 2, 1,
+	        0, 10, 10, 1, 8, 0, 0x41, 0x7f, 0x42, 0x7f, 0x1a, 0x1a, 0x0b);
 	/* Consecutive locals of one type form one group. */
-	ENCODES("(func (local i32 i32) (local $x i64) (local i32))", 1, 4, 1, 0x60, 0, 0, 3, 2,
-		1, 0, 10, 10, 1, 8, 3, 2, 0x7f, 1, 0x7e, 1, 0x7f, 0x0b);
+	ENCODES("(func (local i32 i32) (local $x i64) (local i32))", 1, 4, 1, 0x60, 0, 0, 3, 2, 1,
+	        0, 10, 10, 1, 8, 3, 2, 0x7f, 1, 0x7e, 1, 0x7f, 0x0b);
 }
 
 static void test_memarg(void **state)
 {
 	(void)state;
-	ENCODES("(memory 1) (func i32.const 0 i64.load offset=0x10 align=4 drop)", 1, 4, 1,
-		0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 10, 10, 1, 8, 0, 0x41, 0, 0x29, 2, 0x10,
-		0x1a, 0x0b);
+	ENCODES("(memory 1) (func i32.const 0 i64.load offset=0x10 align=4 drop)", 1, 4, 1, 0x60, 0,
+	        0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 10, 10, 1, 8, 0, 0x41, 0, 0x29, 2, 0x10, 0x1a, 0x0b);
 	same("(memory 1) (func (drop (i32.load (i32.const 0))))",
 	     "(memory 1) (func (drop (i32.load offset=0 align=4 (i32.const 0))))");
 	fails("(memory 1)\n(func (drop (i32.load align=3 (i32.const 0))))", 2, 23,
@@ -130,7 +129,8 @@ static void test_inline_exports_imports(void **state)
 	     "(func $f) (export \"a\" (func $f)) (export \"b\" (func 0))");
 	same("(func (import \"m\" \"f\") (param i32))",
 	     "(type (func (param i32))) (import \"m\" \"f\" (func (type 0)))");
-	same("(global $g (import \"m\" \"g\") (mut i32))", "(import \"m\" \"g\" (global (mut i32)))");
+	same("(global $g (import \"m\" \"g\") (mut i32))",
+	     "(import \"m\" \"g\" (global (mut i32)))");
 	same("(table (export \"t\") (import \"m\" \"t\") 1 funcref)",
 	     "(import \"m\" \"t\" (table 1 funcref)) (export \"t\" (table 0))");
 	same("(memory (import \"m\" \"mem\") 1 2)", "(import \"m\" \"mem\" (memory 1 2))");
@@ -146,18 +146,20 @@ static void test_inline_segments(void **state)
 	same("(func $f) (table funcref (elem (ref.func $f)))",
 	     "(func $f) (table 1 1 funcref) (elem (table 0) (offset i32.const 0) func $f)");
 	same("(memory (data \"ab\" \"c\"))", "(memory 1 1) (data (i32.const 0) \"abc\")");
-	same("(memory 1) (data (offset (i32.const 8)) \"x\")", "(memory 1) (data (i32.const 8) \"x\")");
-	same("(memory 1) (data (memory 0) (i32.const 8) \"x\")", "(memory 1) (data 0 (i32.const 8) \"x\")");
+	same("(memory 1) (data (offset (i32.const 8)) \"x\")",
+	     "(memory 1) (data (i32.const 8) \"x\")");
+	same("(memory 1) (data (memory 0) (i32.const 8) \"x\")",
+	     "(memory 1) (data 0 (i32.const 8) \"x\")");
 }
 
 static void test_elem_forms(void **state)
 {
 	(void)state;
-	ENCODES("(func $f) (elem declare func $f)", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 9, 5, 1, 3,
-		0, 1, 0, 10, 4, 1, 2, 0, 0x0b);
+	ENCODES("(func $f) (elem declare func $f)", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 9, 5, 1, 3, 0,
+	        1, 0, 10, 4, 1, 2, 0, 0x0b);
 	/* Passive, with expressions: flags 5 and the reference type. */
-	ENCODES("(elem externref (ref.null extern) (item ref.null extern))", 9, 10, 1, 5, 0x6f,
-		2, 0xd0, 0x6f, 0x0b, 0xd0, 0x6f, 0x0b);
+	ENCODES("(elem externref (ref.null extern) (item ref.null extern))", 9, 10, 1, 5, 0x6f, 2,
+	        0xd0, 0x6f, 0x0b, 0xd0, 0x6f, 0x0b);
 	same("(func $f) (elem funcref (ref.func $f))", "(func $f) (elem func $f)");
 	same("(table 1 funcref) (func $f) (elem (i32.const 0) $f)",
 	     "(table 1 funcref) (func $f) (elem (table 0) (i32.const 0) func $f)");
@@ -291,10 +293,10 @@ static void test_nesting_limit(void **state)
 static void test_alloc_failures(void **state)
 {
 	static const char text[] =
-		"(module (type $t (func (param i32))) (import \"m\" \"f\" (func (type $t)))"
-		" (memory (export \"m\") (data \"hello\")) (table funcref (elem $g))"
-		" (global $x (mut i64) (i64.const 5)) (func $g (param $p i32) (local f64)"
-		" (block $b (br_if $b (local.get $p))) (call 0 (i32.const 1))))";
+	    "(module (type $t (func (param i32))) (import \"m\" \"f\" (func (type $t)))"
+	    " (memory (export \"m\") (data \"hello\")) (table funcref (elem $g))"
+	    " (global $x (mut i64) (i64.const 5)) (func $g (param $p i32) (local f64)"
+	    " (block $b (br_if $b (local.get $p))) (call 0 (i32.const 1))))";
 	unsigned long n;
 	uint8_t *out;
 	size_t len;
@@ -326,20 +328,13 @@ static void test_binary_detection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_modules),
-		cmocka_unit_test(test_exact_function),
-		cmocka_unit_test(test_memarg),
-		cmocka_unit_test(test_inline_exports_imports),
-		cmocka_unit_test(test_inline_segments),
-		cmocka_unit_test(test_elem_forms),
-		cmocka_unit_test(test_implicit_types),
-		cmocka_unit_test(test_folded_vs_plain),
-		cmocka_unit_test(test_symbolic_indices),
-		cmocka_unit_test(test_datacount),
-		cmocka_unit_test(test_error_positions),
-		cmocka_unit_test(test_nesting_limit),
-		cmocka_unit_test(test_alloc_failures),
-		cmocka_unit_test(test_binary_detection),
+	    cmocka_unit_test(test_empty_modules),    cmocka_unit_test(test_exact_function),
+	    cmocka_unit_test(test_memarg),           cmocka_unit_test(test_inline_exports_imports),
+	    cmocka_unit_test(test_inline_segments),  cmocka_unit_test(test_elem_forms),
+	    cmocka_unit_test(test_implicit_types),   cmocka_unit_test(test_folded_vs_plain),
+	    cmocka_unit_test(test_symbolic_indices), cmocka_unit_test(test_datacount),
+	    cmocka_unit_test(test_error_positions),  cmocka_unit_test(test_nesting_limit),
+	    cmocka_unit_test(test_alloc_failures),   cmocka_unit_test(test_binary_detection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,8 +75,8 @@ static void test_int_range(void **state)
 
 static void test_int_syntax(void **state)
 {
-	static const char *const bad[] = {"",    "_1",  "1_",  "1__0", "0x",  "0x_1", "1x",
-					  "+",   "--1", "0X1", "1.0",  "0xg", "a",    "+-1"};
+	static const char *const bad[] = {"",  "_1",  "1_",  "1__0", "0x",  "0x_1", "1x",
+	                                  "+", "--1", "0X1", "1.0",  "0xg", "a",    "+-1"};
 	uint64_t v;
 	size_t i;
 
@@ -93,8 +93,8 @@ static void test_f32_decimal(void **state)
 	assert_int_equal(f32_of("1"), 0x3f800000);
 	assert_int_equal(f32_of("1.5e1_0"), 0x505f8476);
 	assert_int_equal(f32_of("3.4028234663852886e+38"), 0x7f7fffff);
-	assert_int_equal(f32_of("1e-45"), 0x00000001);      /* smallest subnormal */
-	assert_int_equal(f32_of("0.1"), 0x3dcccccd);        /* round to nearest */
+	assert_int_equal(f32_of("1e-45"), 0x00000001); /* smallest subnormal */
+	assert_int_equal(f32_of("0.1"), 0x3dcccccd);   /* round to nearest */
 	assert_int_equal(f32_of("1_234.5_6e-0_1"), 0x42f6e979);
 	assert_int_equal(f32_of("1."), 0x3f800000);
 }
@@ -160,8 +160,8 @@ static void test_inf_nan(void **state)
 
 static void test_float_syntax(void **state)
 {
-	static const char *const bad[] = {".5", "1e", "1e+", "0x1p", "1.e_1", "0x", "1_.0",
-					  "1._0", "0x1.p",  "1e1.0", "--1", "1.0f"};
+	static const char *const bad[] = {".5",   "1e",   "1e+",   "0x1p",  "1.e_1", "0x",
+	                                  "1_.0", "1._0", "0x1.p", "1e1.0", "--1",   "1.0f"};
 	uint32_t b;
 	size_t i;
 
@@ -199,9 +199,9 @@ static void test_strings(void **state)
 
 static void test_bad_strings(void **state)
 {
-	static const char *const bad[] = {"\"\\x\"",       "\"\\0\"",      "\"\\u{}\"",
-					  "\"\\u{d800}\"", "\"\\u{110000}\"", "\"\\u41\"",
-					  "\"\xff\"",      "\"\xc3\"",      "\"\xe0\x80\x80\""};
+	static const char *const bad[] = {"\"\\x\"",       "\"\\0\"",         "\"\\u{}\"",
+	                                  "\"\\u{d800}\"", "\"\\u{110000}\"", "\"\\u41\"",
+	                                  "\"\xff\"",      "\"\xc3\"",        "\"\xe0\x80\x80\""};
 	struct buf b;
 	size_t i;
 
@@ -215,12 +215,17 @@ static void test_bad_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_int_forms),      cmocka_unit_test(test_int_range),
-		cmocka_unit_test(test_int_syntax),     cmocka_unit_test(test_f32_decimal),
-		cmocka_unit_test(test_f32_hex_rounding), cmocka_unit_test(test_float_overflow),
-		cmocka_unit_test(test_f64),            cmocka_unit_test(test_inf_nan),
-		cmocka_unit_test(test_float_syntax),   cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_int_forms),
+	    cmocka_unit_test(test_int_range),
+	    cmocka_unit_test(test_int_syntax),
+	    cmocka_unit_test(test_f32_decimal),
+	    cmocka_unit_test(test_f32_hex_rounding),
+	    cmocka_unit_test(test_float_overflow),
+	    cmocka_unit_test(test_f64),
+	    cmocka_unit_test(test_inf_nan),
+	    cmocka_unit_test(test_float_syntax),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_bad_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
