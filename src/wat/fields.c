@@ -215,7 +215,6 @@ static int func_body(struct wat__parser *p, struct wat__func *fn)
 	struct buf *c = &p->sec[SEC_CODE];
 	int rc = local_decls(p, fn, &types);
 
-	fn->code = &code;
 	p->fn = fn;
 	if (!rc)
 		rc = wat__instrs(p, &code);

@@ -72,7 +72,6 @@ struct wat__func {
 	uint32_t nlocals;               /* params + locals */
 	const struct wat__tok **labels; /* label id token or NULL, innermost last */
 	uint32_t nlabels, caplabels;
-	struct buf *code;
 };
 
 struct wat__parser {
@@ -167,9 +166,9 @@ int wat__field(struct wat__parser *p);
 int wat__type_section(struct wat__parser *p);
 
 /* instr.c */
-/* Parses instructions until ")" or "end"/"else"/... stop keywords (not
- * consumed), appending their encoding to p->fn->code (or *out when parsing
- * a constant expression, p->fn may be NULL then). */
+/* Parses instructions up to ")", "end" or "else" (not consumed), appending
+ * their encoding to out. Labels and locals come from p->fn, which must be
+ * set (constant expressions get an empty one from the functions below). */
 int wat__instrs(struct wat__parser *p, struct buf *out);
 /* Exactly one folded instruction "(...)" (elem items, offsets). */
 int wat__folded_one(struct wat__parser *p, struct buf *out);
