@@ -14,6 +14,9 @@
 /* ---------------------------------------------------------------- errors */
 
 static int vfail(struct wat__parser *p, const struct wat__tok *t, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int vfail(struct wat__parser *p, const struct wat__tok *t, const char *fmt, va_list ap)
 {
 	if (!p->failed && p->err) {
 		p->err->line = t ? t->line : 0;
