@@ -296,9 +296,9 @@ static int opt_index(struct wat__parser *p, struct buf *out, enum wat__space sp)
 
 static bool index_tok(const struct wat__parser *p, const struct wat__tok *t)
 {
-	char c = p->src[t->off];
-
-	return t->kind == TK_ID || (t->kind == TK_RESERVED && c >= '0' && c <= '9');
+	/* Reserved tokens are never empty; TK_EOF's offset is the length. */
+	return t->kind == TK_ID ||
+	       (t->kind == TK_RESERVED && p->src[t->off] >= '0' && p->src[t->off] <= '9');
 }
 
 /* table.init [table] elem: with one index it names the segment. */

@@ -14,7 +14,7 @@
 /* ---------------------------------------------------------------- errors */
 
 static int vfail(struct wat__parser *p, const struct wat__tok *t, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 static int vfail(struct wat__parser *p, const struct wat__tok *t, const char *fmt, va_list ap)
 {
@@ -164,9 +164,9 @@ static int skip_close(struct wat__parser *p)
 bool wat__at_u32(const struct wat__parser *p)
 {
 	const struct wat__tok *t = wat__peek(p, 0);
-	char c = p->src[t->off];
 
-	return t->kind == TK_RESERVED && c >= '0' && c <= '9';
+	/* Reserved tokens are never empty; TK_EOF's offset is the length. */
+	return t->kind == TK_RESERVED && p->src[t->off] >= '0' && p->src[t->off] <= '9';
 }
 
 int wat__u32(struct wat__parser *p, uint32_t *v)
