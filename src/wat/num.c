@@ -3,6 +3,7 @@
  * between digits, signs), floats (decimal and hex with exact rounding, inf,
  * nan and nan:0x payloads) and strings with their escapes. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,7 @@ struct fparse {
 
 static int float_common(const char *s, size_t n, unsigned mbits, struct fparse *f)
 {
+	const char *point;
 	size_t i = 0, j = 0;
 
 	memset(f, 0, sizeof(*f));
@@ -171,9 +173,14 @@ static int float_common(const char *s, size_t n, unsigned mbits, struct fparse *
 	f->text = xmalloc(n + 1);
 	if (!f->text)
 		return ENARX_E_NOMEM;
-	for (i = 0; i < n; i++)
-		if (s[i] != '_')
+	/* strtod reads the locale's decimal point; the text format's is '.'. */
+	point = localeconv()->decimal_point;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.' && point && point[0] && !point[1])
+			f->text[j++] = point[0];
+		else if (s[i] != '_')
 			f->text[j++] = s[i];
+	}
 	f->text[j] = '\0';
 	return 0;
 }
