@@ -199,6 +199,31 @@ static void test_folded_vs_plain(void **state)
 	     "(func i32.const 1 if (result i32) i32.const 2 else i32.const 3 end drop)");
 }
 
+static void test_more_abbreviations(void **state)
+{
+	(void)state;
+	same("(type $t (func (param i32))) (table $tab 1 funcref)"
+	     " (func (call_indirect $tab (type $t) (i32.const 1) (i32.const 0)))",
+	     "(type (func (param i32))) (table 1 funcref)"
+	     " (func i32.const 1 i32.const 0 call_indirect 0 (type 0))");
+	same("(type $t (func (param i32))) (func (call_indirect (param i32) (i32.const 1) "
+	     "(i32.const 0))) (table 1 funcref)",
+	     "(type (func (param i32))) (func (call_indirect (type 0) (param i32) (i32.const 1) "
+	     "(i32.const 0))) (table 1 funcref)");
+	same("(table $a 1 funcref) (table $b 1 funcref) (func $f)"
+	     " (elem (table $b) (offset (i32.const 0)) func $f)",
+	     "(table 1 funcref) (table 1 funcref) (func) (elem (table 1) (i32.const 0) func 0)");
+	same("(memory $a 1) (memory $b 1) (data (memory $b) (offset i32.const 1) \"x\")",
+	     "(memory 1) (memory 1) (data (memory 1) (i32.const 1) \"x\")");
+	same("(func $f (export \"f\") (import \"m\" \"f\") (result i32))",
+	     "(import \"m\" \"f\" (func $f (result i32))) (export \"f\" (func $f))");
+	same("(func (param $a i32) (local $b i32) (local.set $b (local.get $a)))",
+	     "(func (param i32) (local i32) (local.set 1 (local.get 0)))");
+	/* A named block type with no params and one result is still inline. */
+	same("(type $v (func (result i32))) (func (block (result i32) (i32.const 1)) drop)",
+	     "(type $v (func (result i32))) (func (block (type $v) (i32.const 1)) drop)");
+}
+
 static void test_symbolic_indices(void **state)
 {
 	(void)state;
@@ -328,13 +353,21 @@ static void test_binary_detection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty_modules),    cmocka_unit_test(test_exact_function),
-	    cmocka_unit_test(test_memarg),           cmocka_unit_test(test_inline_exports_imports),
-	    cmocka_unit_test(test_inline_segments),  cmocka_unit_test(test_elem_forms),
-	    cmocka_unit_test(test_implicit_types),   cmocka_unit_test(test_folded_vs_plain),
-	    cmocka_unit_test(test_symbolic_indices), cmocka_unit_test(test_datacount),
-	    cmocka_unit_test(test_error_positions),  cmocka_unit_test(test_nesting_limit),
-	    cmocka_unit_test(test_alloc_failures),   cmocka_unit_test(test_binary_detection),
+	    cmocka_unit_test(test_empty_modules),
+	    cmocka_unit_test(test_exact_function),
+	    cmocka_unit_test(test_memarg),
+	    cmocka_unit_test(test_inline_exports_imports),
+	    cmocka_unit_test(test_inline_segments),
+	    cmocka_unit_test(test_elem_forms),
+	    cmocka_unit_test(test_implicit_types),
+	    cmocka_unit_test(test_folded_vs_plain),
+	    cmocka_unit_test(test_more_abbreviations),
+	    cmocka_unit_test(test_symbolic_indices),
+	    cmocka_unit_test(test_datacount),
+	    cmocka_unit_test(test_error_positions),
+	    cmocka_unit_test(test_nesting_limit),
+	    cmocka_unit_test(test_alloc_failures),
+	    cmocka_unit_test(test_binary_detection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
