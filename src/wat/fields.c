@@ -294,7 +294,7 @@ static int elem_expr(struct wat__parser *p, struct elems *e)
 
 	if (wat__at_field(p, "item")) {
 		p->pos += 2;
-		rc = wat__instrs(p, &x);
+		rc = wat__expr(p, &x);
 		if (!rc)
 			rc = close_paren(p);
 	} else {

@@ -632,9 +632,14 @@ int wat__folded_one(struct wat__parser *p, struct buf *out)
 	return in_const_context(p, out, one_folded);
 }
 
+int wat__expr(struct wat__parser *p, struct buf *out)
+{
+	return in_const_context(p, out, wat__instrs);
+}
+
 int wat__const_expr(struct wat__parser *p, struct buf *out)
 {
-	int rc = in_const_context(p, out, wat__instrs);
+	int rc = wat__expr(p, out);
 
 	return rc ? rc : oom(p, buf_append_u8(out, 0x0b));
 }

@@ -170,6 +170,9 @@ int wat__type_section(struct wat__parser *p);
  * their encoding to out. Labels and locals come from p->fn, which must be
  * set (constant expressions get an empty one from the functions below). */
 int wat__instrs(struct wat__parser *p, struct buf *out);
+/* Instructions outside a function (elem items): wat__instrs() with an
+ * empty function context. */
+int wat__expr(struct wat__parser *p, struct buf *out);
 /* Exactly one folded instruction "(...)" (elem items, offsets). */
 int wat__folded_one(struct wat__parser *p, struct buf *out);
 /* A constant expression: instructions then 0x0b. */
