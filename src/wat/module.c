@@ -637,7 +637,6 @@ int wat__scan_fields(struct wat__parser *p)
 		if ((rc = scan_field(p)) != 0)
 			return rc;
 	}
-	p->nexplicit = p->ntypes;
 	p->pos = start;
 	return 0;
 }

@@ -87,7 +87,7 @@ struct wat__parser {
 	uint32_t count[NS_COUNT];   /* pass 1: index space sizes */
 	uint32_t nimport[NS_COUNT]; /* imports per space */
 	struct wat__functype *types;
-	uint32_t ntypes, captypes, nexplicit;
+	uint32_t ntypes, captypes;
 	bool defined; /* a func/table/memory/global definition was seen */
 
 	struct buf sec[SEC_COUNT];
@@ -100,8 +100,9 @@ struct wat__parser {
 /* lex.c: tokenizes the whole source into p->toks. */
 int wat__lex(struct wat__parser *p);
 
-/* Error reporting: records the first error at token t (or the current
- * token) and returns ENARX_E_WAT_SYNTAX. */
+/* Error reporting: records the first error at token t (wat__fail: the
+ * current token) in p->err and returns ENARX_E_WAT_SYNTAX; wat__nomem()
+ * returns ENARX_E_NOMEM. */
 int wat__fail_at(struct wat__parser *p, const struct wat__tok *t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int wat__fail(struct wat__parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -139,8 +140,10 @@ bool wat__at_u32(const struct wat__parser *p);
 int wat__names_add(struct wat__names *m, const char *s, uint32_t len, uint32_t index);
 bool wat__names_get(const struct wat__names *m, const char *s, uint32_t len, uint32_t *index);
 void wat__names_free(struct wat__names *m);
-/* Parses an index (number or $id) in space sp; false if the token is neither. */
+/* True if the current token can be an index (a natural number or $id). */
 bool wat__at_index(const struct wat__parser *p);
+/* Parses an index of space sp: a number, or an identifier bound there
+ * ("unknown function $f" otherwise). */
 int wat__index(struct wat__parser *p, enum wat__space sp, uint32_t *idx);
 
 /* Value types: returns the binary byte or 0 if t is not a value type. */
@@ -156,6 +159,8 @@ int wat__typeuse(struct wat__parser *p, struct wat__names *names, bool allow_ids
                  uint32_t *nparams);
 /* Block type: sets *bt to 0x40, a value type byte, or a type index. */
 int wat__blocktype(struct wat__parser *p, int64_t *bt);
+/* Index of the first type with this signature (vt: np params then nr
+ * results), appended if there is none. */
 int wat__find_type(struct wat__parser *p, const uint8_t *vt, uint32_t np, uint32_t nr,
                    uint32_t *idx);
 
