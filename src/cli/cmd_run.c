@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* enarx run: runs a local .wasm in a Keep. The host sends the workload over
+/* enarx run: runs a local .wasm (or .wat text, converted to binary here on
+ * the host) in a Keep. The host sends the workload over
  * the keep protocol (docs/keep-protocol.md) from a helper thread while the
  * backend runs the Keep, then reports the workload's outcome: its exit code
  * becomes ours; a trap is printed with its backtrace (exit 134). */
@@ -12,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <enarx/wat.h>
 
 #include "backend/backend.h"
 #include "cli/cli.h"
@@ -80,6 +83,50 @@ static int read_file(const char *path, size_t max, struct buf *out)
 		cli_error("cannot read %s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
+}
+
+/* Text has no control characters besides tab, newline and return. */
+static int looks_like_text(const struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->len; i++) {
+		uint8_t c = b->data[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* A module that does not start with the binary magic is WebAssembly text:
+ * it is converted on the host, so the Keep only ever receives binary. */
+static int text_to_binary(const char *path, struct buf *wasm)
+{
+	ewat_error err;
+	uint8_t *bin;
+	size_t len;
+	int rc;
+
+	if (ewat_is_binary(wasm->data, wasm->len))
+		return 0;
+	if (!looks_like_text(wasm)) {
+		cli_error("%s: invalid module: no \\0asm magic, and not WebAssembly text", path);
+		return -1;
+	}
+	rc = ewat_parse((const char *)wasm->data, wasm->len, &bin, &len, &err);
+	if (rc == ENARX_E_WAT_SYNTAX) {
+		cli_error("%s:%u:%u: %s", path, err.line, err.col, err.message);
+		return -1;
+	}
+	if (rc) {
+		cli_error("cannot convert %s: %s", path, enarx_strerror(rc));
+		return -1;
+	}
+	buf_free(wasm, 0);
+	wasm->data = bin; /* ewat_free() and buf_free() both release with xfree */
+	wasm->len = wasm->cap = len;
+	return 0;
 }
 
 static int send_workload(struct run_io *io)
@@ -183,7 +230,7 @@ static size_t sndbuf_room(int fd)
 }
 
 static const char usage_short[] =
-    "enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm [-- ARGS...]";
+    "enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm|MODULE.wat [-- ARGS...]";
 
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
                       const char **module, char ***args, size_t *nargs)
@@ -282,7 +329,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}
-	if (read_file(module, WASM_MAX, &io.wasm) != 0)
+	if (read_file(module, WASM_MAX, &io.wasm) != 0 || text_to_binary(module, &io.wasm) != 0)
 		goto out;
 	if (cfgfile) {
 		if (read_file(cfgfile, CONFIG_MAX_SIZE, &io.conf) != 0)

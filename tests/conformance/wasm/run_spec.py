@@ -152,7 +152,7 @@ def main():
     for f in files:
         run_one(runner, w2j, f, out)
     if out.skipped:
-        print(f"# {out.skipped} skipped (text-format assert_malformed modules)")
+        print(f"# {out.skipped} skipped")
     if tap:
         print(f"# {out.passed} passed, {out.failed} failed")
         print(f"1..{out.n}")

@@ -5,6 +5,9 @@
  * through its public API only (<enarx/wasm.h>). Used by the conformance
  * layer (the official testsuite) and by the project's own e2e .wast tests.
  *
+ * Text modules (wast2json's .wat files: "module quote" and text
+ * assert_malformed) go through the project's text parser (src/wat) first.
+ *
  * usage: spec_runner [--tap] [-v] FILE.json...
  * Prints failures, per-file counts and, as its last line, "N passed, N
  * failed". With --tap every command is one TAP line and the plan comes last.
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include <enarx/wasm.h>
+#include <enarx/wat.h>
 
 #define MAX_VALS 256
 #define MAX_NAMED 256
@@ -322,11 +326,37 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Decodes+validates the command's module file. Returns the engine's code
- * (0 with *out set); -100 when the file can't be read. */
+#define LOAD_UNREADABLE (-100) /* the module file cannot be read */
+#define LOAD_BAD_TEXT (-101)   /* a text module the text parser rejects */
+
+/* A .wat module (module_type "text") converted by the text parser; on a
+ * parse error the reason (line:col: message) is left in r->why. */
+static uint8_t *text_to_binary(struct runner *r, const char *path, uint8_t *text, size_t *len)
+{
+	ewat_error werr;
+	uint8_t *bin = NULL, *copy;
+	size_t blen = 0;
+
+	if (ewat_parse((const char *)text, *len, &bin, &blen, &werr) != 0) {
+		why(r, "text module rejected by the text parser: %s:%u:%u: %s", path, werr.line,
+		    werr.col, werr.message);
+		return NULL;
+	}
+	copy = malloc(blen ? blen : 1);
+	if (copy)
+		memcpy(copy, bin, blen);
+	ewat_free(bin);
+	*len = blen;
+	return copy;
+}
+
+/* Decodes+validates the command's module file (text modules are parsed
+ * first). Returns the engine's code (0 with *out set), LOAD_UNREADABLE or
+ * LOAD_BAD_TEXT. */
 static int load_module(struct runner *r, json_t *cmd, ewasm_module **out, ewasm_error *err)
 {
 	const char *fname = json_string_value(json_object_get(cmd, "filename"));
+	const char *mt = json_string_value(json_object_get(cmd, "module_type"));
 	char path[4096];
 	uint8_t *bytes;
 	size_t len = 0;
@@ -335,12 +365,20 @@ static int load_module(struct runner *r, json_t *cmd, ewasm_module **out, ewasm_
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
 	if (!fname)
-		return -100;
+		return LOAD_UNREADABLE;
 	snprintf(path, sizeof(path), "%s/%s", r->dir, fname);
 	bytes = read_file(path, &len);
 	if (!bytes) {
 		why(r, "cannot read %s", path);
-		return -100;
+		return LOAD_UNREADABLE;
+	}
+	if (mt && strcmp(mt, "text") == 0) {
+		uint8_t *bin = text_to_binary(r, fname, bytes, &len);
+
+		free(bytes);
+		if (!bin)
+			return LOAD_BAD_TEXT;
+		bytes = bin;
 	}
 	rc = ewasm_module_new(r->engine, bytes, len, out, err);
 	free(bytes);
@@ -404,7 +442,7 @@ static enum outcome cmd_module(struct runner *r, json_t *cmd)
 	if (name)
 		set_named(r, name, NULL);
 	rc = load_module(r, cmd, &m, &err);
-	if (rc == -100)
+	if (rc == LOAD_UNREADABLE || rc == LOAD_BAD_TEXT)
 		return FAIL;
 	if (rc) {
 		why(r, "load failed: %s at offset %" PRIu64 ": %s", ewasm_strerror(rc), err.offset,
@@ -640,13 +678,20 @@ static enum outcome cmd_assert_bad(struct runner *r, json_t *cmd, int want)
 	ewasm_error err;
 	int rc;
 
-	if (mt && strcmp(mt, "text") == 0) {
-		why(r, "text-format module (no text parser)");
-		return SKIP;
-	}
 	rc = load_module(r, cmd, &m, &err);
-	if (rc == -100)
+	if (rc == LOAD_UNREADABLE)
 		return FAIL;
+	/* Malformed text: the parser's rejection is the expected outcome. */
+	if (rc == LOAD_BAD_TEXT && want == EWASM_ERR_MALFORMED)
+		return PASS;
+	if (rc == LOAD_BAD_TEXT) {
+		char reason[sizeof(r->why)];
+
+		snprintf(reason, sizeof(reason), "%s", r->why);
+		why(r, "expected %s (\"%s\"), but %s", ewasm_strerror(want), text ? text : "",
+		    reason);
+		return FAIL;
+	}
 	if (rc == want)
 		return PASS;
 	/* wabt emits no data count section when a module has no data
@@ -656,7 +701,8 @@ static enum outcome cmd_assert_bad(struct runner *r, json_t *cmd, int want)
 	if (want == EWASM_ERR_INVALID && rc == EWASM_ERR_MALFORMED &&
 	    strstr(err.message, "data count"))
 		return PASS;
-	why(r, "expected %s (\"%s\"), got %s%s%s", ewasm_strerror(want), text ? text : "",
+	why(r, "expected %s (\"%s\"), got %s%s%s%s", ewasm_strerror(want), text ? text : "",
+	    mt && strcmp(mt, "text") == 0 ? "text parsed, then " : "",
 	    rc ? ewasm_strerror(rc) : "success", rc ? ": " : "", rc ? err.message : "");
 	return FAIL;
 }
@@ -671,7 +717,7 @@ static enum outcome cmd_assert_inst(struct runner *r, json_t *cmd, int want)
 	ewasm_error err;
 	int rc = load_module(r, cmd, &m, &err);
 
-	if (rc == -100)
+	if (rc == LOAD_UNREADABLE || rc == LOAD_BAD_TEXT)
 		return FAIL;
 	if (rc) {
 		why(r, "load failed: %s: %s", ewasm_strerror(rc), err.message);

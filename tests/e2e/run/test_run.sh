@@ -39,6 +39,19 @@ basic_tests() {
 	tap_is "$B: hello prints" "$out" "Hello, world!"
 	tap_is "$B: hello exits 0" "$rc" 0
 
+	# WebAssembly text: converted on the host, detected by content.
+	out=$(run "$ENARX_SRC/tests/e2e/run/hello.wat"); rc=$?
+	tap_is "$B: hello.wat prints" "$out" "Hello, world!"
+	tap_is "$B: hello.wat exits 0" "$rc" 0
+	cp "$ENARX_SRC/tests/e2e/run/hello.wat" "$T/text.wasm"
+	out=$(run "$T/text.wasm")
+	tap_is "$B: text detected without the .wat extension" "$out" "Hello, world!"
+	printf '(module\n  (func (export "_start")\n    i32.const 1\n    i32.frobnicate))\n' >"$T/bad.wat"
+	run "$T/bad.wat" >/dev/null 2>"$T/err"; rc=$?
+	tap_like "$B: .wat syntax error with line:col" "$(cat "$T/err")" \
+		"bad.wat:4:5: unknown operator \"i32.frobnicate\""
+	tap_is "$B: .wat syntax error exits 1" "$rc" 1
+
 	run "$EX/exitcode.wasm" >/dev/null; tap_is "$B: exit code 42 passes through" "$?" 42
 	run "$EX/exitcode.wasm" -- 7 >/dev/null; tap_is "$B: exit code from -- args" "$?" 7
 	run "$EX/exitcode.wasm" -- 0 >/dev/null; tap_is "$B: exit code 0 via proc_exit" "$?" 0

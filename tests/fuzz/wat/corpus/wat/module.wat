@@ -1,0 +1,13 @@
+(module
+  (type $t (func (param i32) (result i32)))
+  (import "m" "f" (func $imp (type $t)))
+  (memory (export "mem") 1 2)
+  (table $tab 2 funcref)
+  (global $g (mut i64) (i64.const -0x8000_0000_0000_0000))
+  (func $f (export "f") (param $x i32) (result i32) (local $y f64)
+    (block $b (result i32)
+      (br_if $b (local.get $x) (i32.eqz (local.get $x)))
+      (call_indirect $tab (type $t) (i32.const 1) (i32.const 0))))
+  (elem (table $tab) (i32.const 0) func $imp $f)
+  (data (i32.const 16) "\00\ff\u{20AC}")
+  (start $s) (func $s))

@@ -1,0 +1,1 @@
+(func (block (block (block (loop (if (i32.const 1) (then (br 3)))))))
