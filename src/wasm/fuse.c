@@ -118,7 +118,9 @@ bool cc__fuse_funnel(struct cc *c, struct ent a, struct ent b)
 
 /* Ops with a constant-operand form [h][a|d][imm], and what a constant
  * first operand turns them into (the op itself if commutative, the mirrored
- * comparison, or OP__COUNT when it cannot be swapped). */
+ * comparison, or OP__COUNT when it cannot be swapped). f64 add and mul are
+ * not swapped: with two NaN operands x86 returns the first one's payload,
+ * and fused code must give the bits the plain code gives. */
 static const struct {
 	uint16_t op, imm, swapped;
 } imm_ops[] = {
@@ -138,8 +140,8 @@ static const struct {
     {OP_I64_XOR, OP_I64_XOR_I, OP_I64_XOR},    {OP_I64_SHL, OP_I64_SHL_I, OP__COUNT},
     {OP_I64_SHR_S, OP_I64_SHR_S_I, OP__COUNT}, {OP_I64_SHR_U, OP_I64_SHR_U_I, OP__COUNT},
     {OP_I64_ROTL, OP_I64_ROTL_I, OP__COUNT},   {OP_I64_ROTR, OP_I64_ROTR_I, OP__COUNT},
-    {OP_F64_ADD, OP_F64_ADD_I, OP_F64_ADD},    {OP_F64_SUB, OP_F64_SUB_I, OP__COUNT},
-    {OP_F64_MUL, OP_F64_MUL_I, OP_F64_MUL},
+    {OP_F64_ADD, OP_F64_ADD_I, OP__COUNT},     {OP_F64_SUB, OP_F64_SUB_I, OP__COUNT},
+    {OP_F64_MUL, OP_F64_MUL_I, OP__COUNT},
 };
 
 /*
