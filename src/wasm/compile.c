@@ -124,6 +124,13 @@ void cc__unemit(struct cc *c, uint32_t at)
 	while (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
 		c->npcm--;
 	c->fold_end = NONE;
+	/* the ops before the cut stay known; removed ones are forgotten */
+	if (c->prev_op != NONE && c->prev_op >= at)
+		c->prev_op = NONE;
+	if (c->last_op != NONE && c->last_op >= at) {
+		c->last_op = c->prev_op;
+		c->prev_op = NONE;
+	}
 }
 
 /* Branch word: holds a relative offset (in words, from this word). */
@@ -137,11 +144,11 @@ static void branch_word(struct cc *c, struct ctl *t)
 	if (!live(c))
 		return;
 	if (t->kind == K_LOOP) {
-		if (!c->m->engine->cfg.consume_fuel) {
-			int v = cc__loop_variant(c, c->code[c->last_op].h);
-			if (v >= 0)
-				c->code[c->last_op].h = c->h[v];
-		}
+		/* (with fuel the loop header's FUEL_CHECK checks too: the
+		 * extra check is cheap and keeps one code shape) */
+		int v = cc__loop_variant(c, c->code[c->last_op].h);
+		if (v >= 0)
+			c->code[c->last_op].h = c->h[v];
 		cword w;
 		w.i64 = (int64_t)t->loop_pc - (int64_t)c->ncode;
 		cc__put(c, w);
@@ -822,7 +829,7 @@ static void do_br_table(struct cc *c)
 			cc__w64(c, 0);
 		for (uint32_t i = 0; i <= n; i++) {
 			struct ctl *t = label(c, labels[i]);
-			bool back = t->kind == K_LOOP && !c->m->engine->cfg.consume_fuel;
+			bool back = t->kind == K_LOOP;
 			if (!back && !branch_needs_moves(c, t)) {
 				/* the table word itself is the branch word */
 				if (t->kind == K_LOOP) {
@@ -1469,6 +1476,7 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	c.fc = fc;
 	c.h = wasm__handlers(m->checked);
 	c.fold_end = NONE;
+	c.last_op = c.prev_op = NONE;
 	c.fuse = !m->engine->cfg.no_fusion;
 	rc = setjmp(jb);
 	if (rc) {
@@ -1481,6 +1489,7 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	proto.nr = ft->nresults;
 	proto.r = ft->results;
 	push_ctl(&c, K_FUNC, &proto);
+	c.cur_off = fc->body_off; /* an out-of-fuel trap on entry points here */
 	if (m->engine->cfg.consume_fuel)
 		cc__op(&c, OP_FUEL_CHECK); /* each call costs one unit, as each loop turn */
 	for (;;) {

@@ -323,12 +323,7 @@ bool cc__take_add(struct cc *c, struct ent e, uint32_t *x, uint32_t *y)
 	} else {
 		return false;
 	}
-	c->ncode = c->fold_op_pc;
-	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
-		c->nrel--;
-	if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
-		c->npcm--;
-	c->fold_end = NONE;
+	cc__unemit(c, c->fold_op_pc);
 	return true;
 }
 
@@ -383,12 +378,7 @@ static const uint16_t f64_nbr[6] = {OP_BR_F64_NEQ, OP_BR_F64_NNE, OP_BR_F64_NLT,
 /* Drops the compare at fold_op_pc (its relocations and map entry too). */
 static void drop_cond(struct cc *c)
 {
-	c->ncode = c->fold_op_pc;
-	while (c->nrel && c->rel[c->nrel - 1].word >= c->ncode)
-		c->nrel--;
-	if (c->npcm && c->pcm[c->npcm - 1].pc >= c->ncode)
-		c->npcm--;
-	c->fold_end = NONE;
+	cc__unemit(c, c->fold_op_pc);
 }
 
 /*
@@ -503,10 +493,10 @@ void cc__emit_cmp_branch(struct cc *c, int f, uint32_t a, uint32_t b)
 bool cc__fuse_add_branch(struct cc *c, struct ctl *t, int f, uint32_t a, uint32_t b)
 {
 	static const uint8_t swapped[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
-	uint32_t p = c->prev_op;
+	uint32_t p = c->last_op; /* the op before the dropped compare */
 	int k = f - OP_BR_I32_EQ;
-	if (t->kind != K_LOOP || c->m->engine->cfg.consume_fuel || k < 0 || k >= 10 || p == NONE ||
-	    p + 3 != c->ncode || c->label_pos > p)
+	if (t->kind != K_LOOP || k < 0 || k >= 10 || p == NONE || p + 3 != c->ncode ||
+	    c->label_pos > p)
 		return false;
 	uint32_t x, other, ps, qs;
 	if (c->code[p].h == c->h[OP_I32_ADD]) {
@@ -585,9 +575,16 @@ bool cc__fuse_copy(struct cc *c, enum wop o, struct ent a, struct ent v, uint32_
 		return false;
 	uint32_t src = c->code[c->fold_op_pc + 1].s.a;
 	uint32_t soff = c->code[c->fold_op_pc + 2].s.a;
+	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
 	cc__unemit(c, c->fold_op_pc);
+	c->cur_off = at; /* the load half traps with the load's offset */
 	cc__op(c, cop);
+	c->cur_off = save;
 	WSS(c, src, a.slot);
+	/* the handler stores with pc at this word: the store's offset */
+	c->pcm = cc__grow(c, c->pcm, &c->cap_pcm, c->npcm + 1, sizeof(*c->pcm));
+	c->pcm[c->npcm].pc = c->ncode;
+	c->pcm[c->npcm++].off = c->cur_off;
 	WUU(c, soff, off);
 	return true;
 }

@@ -38,11 +38,69 @@ static inline uint64_t rotr64(uint64_t x, uint64_t k)
 	return (x >> k) | (x << ((64 - k) & 63));
 }
 
+/*
+ * NaN results with the same bits whichever handler computes them: with two
+ * NaN operands x86 keeps the payload of the one in the destination register,
+ * which the C compiler picks per handler, so plain and fused code could
+ * disagree. Rule: the first NaN operand, quieted; else the second; else (a
+ * NaN made from numbers, like inf - inf) the hardware's default NaN. The
+ * spec allows any of these; fixing one keeps every mode bit-identical.
+ */
+__attribute__((noinline, cold)) static double nan64(double a, double b, double r)
+{
+	union {
+		double f;
+		uint64_t u;
+	} x = {a}, y = {b};
+	if (a != a) {
+		x.u |= 0x0008000000000000ull;
+		return x.f;
+	}
+	if (b != b) {
+		y.u |= 0x0008000000000000ull;
+		return y.f;
+	}
+	return r;
+}
+
+__attribute__((noinline, cold)) static float nan32(float a, float b, float r)
+{
+	union {
+		float f;
+		uint32_t u;
+	} x = {a}, y = {b};
+	if (a != a) {
+		x.u |= 0x00400000u;
+		return x.f;
+	}
+	if (b != b) {
+		y.u |= 0x00400000u;
+		return y.f;
+	}
+	return r;
+}
+
+/* a OP b for f64/f32 with the NaN rule above (one predictable branch). */
+#define FOP64(a, o, b)                                        \
+	({                                                    \
+		double fa_ = (a), fb_ = (b), fr_ = fa_ o fb_; \
+		if (UNLIKELY(fr_ != fr_))                     \
+			fr_ = nan64(fa_, fb_, fr_);           \
+		fr_;                                          \
+	})
+#define FOP32(a, o, b)                                       \
+	({                                                   \
+		float fa_ = (a), fb_ = (b), fr_ = fa_ o fb_; \
+		if (UNLIKELY(fr_ != fr_))                    \
+			fr_ = nan32(fa_, fb_, fr_);          \
+		fr_;                                         \
+	})
+
 /* min/max: NaN if either is NaN; -0 < +0. */
 static inline float fmin32(float a, float b)
 {
 	if (a != a || b != b)
-		return a + b;
+		return nan32(a, b, a);
 	if (a == b) {
 		union {
 			float f;
@@ -57,7 +115,7 @@ static inline float fmin32(float a, float b)
 static inline float fmax32(float a, float b)
 {
 	if (a != a || b != b)
-		return a + b;
+		return nan32(a, b, a);
 	if (a == b) {
 		union {
 			float f;
@@ -72,7 +130,7 @@ static inline float fmax32(float a, float b)
 static inline double fmin64(double a, double b)
 {
 	if (a != a || b != b)
-		return a + b;
+		return nan64(a, b, a);
 	if (a == b) {
 		union {
 			double f;
@@ -87,7 +145,7 @@ static inline double fmin64(double a, double b)
 static inline double fmax64(double a, double b)
 {
 	if (a != a || b != b)
-		return a + b;
+		return nan64(a, b, a);
 	if (a == b) {
 		union {
 			double f;
