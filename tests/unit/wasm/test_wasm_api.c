@@ -730,6 +730,62 @@ static void test_start(void **state)
 	ewasm_engine_free(en);
 }
 
+/* Frame 0's code offset of the trap from calling `fn` (x, y). */
+static uint32_t trap_offset(ewasm_engine *en, const char *fn, int32_t x, int32_t y)
+{
+	ewasm_store *s = ewasm_store_new(en);
+	ewasm_module *m = load(en, "offsets.wasm");
+	ewasm_instance *i;
+	ewasm_trap *t = NULL;
+	ewasm_error err;
+	ewasm_frame f;
+	ewasm_val a[2] = {ewasm_val_i32(x), ewasm_val_i32(y)}, r[1];
+	assert_int_equal(ewasm_instance_new(s, m, NULL, 0, &i, &t, &err), 0);
+	assert_int_equal(ewasm_func_call(ewasm_instance_func(i, fn), a, 2, r, 1, &t),
+	                 EWASM_ERR_TRAP);
+	assert_int_equal(ewasm_trap_frame(t, 0, &f), 0);
+	ewasm_trap_free(t);
+	ewasm_module_free(m);
+	ewasm_store_free(s);
+	return f.code_offset;
+}
+
+/*
+ * With explicit bounds checks every trap knows its instruction: fused ops
+ * must report the same one as the plain code (the load or the store half
+ * of a copy, the load of a read-modify-write, ...).
+ */
+static void test_trap_offsets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *fn;
+		int32_t x, y;
+	} cases[] = {
+	    {"copy", 70000, 4},  {"copy", 4, 65534}, {"copy8", 65535, 0},
+	    {"copy8", 0, 65533}, {"rmw", 65533, 1},  {"memop", 65530, 1},
+	    {"idx", 0, 16384},   {"addr", 65535, 0}, {"div", 1, 0},
+	};
+	ewasm_config cfg;
+	ewasm_config_init(&cfg);
+	cfg.force_bounds_checks = 1;
+	ewasm_engine *fused = ewasm_engine_new(&cfg);
+	cfg.no_fusion = 1;
+	ewasm_engine *plain = ewasm_engine_new(&cfg);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		uint32_t a = trap_offset(fused, cases[k].fn, cases[k].x, cases[k].y);
+		uint32_t b = trap_offset(plain, cases[k].fn, cases[k].x, cases[k].y);
+		if (a != b || a == 0)
+			fail_msg("%s(%d, %d): fused offset 0x%x, plain 0x%x", cases[k].fn,
+			         cases[k].x, cases[k].y, a, b);
+	}
+	/* the two halves of a copy are different instructions */
+	assert_int_not_equal(trap_offset(plain, "copy", 70000, 4),
+	                     trap_offset(plain, "copy", 4, 65534));
+	ewasm_engine_free(fused);
+	ewasm_engine_free(plain);
+}
+
 static void test_standalone_objects(void **state)
 {
 	(void)state;
@@ -782,6 +838,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_memory_limit),
 	    cmocka_unit_test(test_linking),
 	    cmocka_unit_test(test_start),
+	    cmocka_unit_test(test_trap_offsets),
 	    cmocka_unit_test(test_standalone_objects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
