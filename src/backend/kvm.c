@@ -575,7 +575,7 @@ out:
 
 /* True if the executor ELF asks for a dynamic loader (PT_INTERP): a Keep has
  * none, so such an executor (a sanitizer build's) cannot run in one. */
-static bool exec_is_dynamic(const uint8_t *elf, size_t len)
+bool kvm_exec_is_dynamic(const uint8_t *elf, size_t len)
 {
 	struct cursor c, ph;
 	uint64_t phoff;
@@ -627,7 +627,7 @@ static int kvm_usable(char *why, size_t n)
 	size_t exec_len;
 	const void *exec = backend_exec_image(&exec_len);
 
-	if (exec && exec_is_dynamic(exec, exec_len)) {
+	if (exec && kvm_exec_is_dynamic(exec, exec_len)) {
 		if (why)
 			snprintf(why, n,
 			         "the executor in this build is dynamically linked "

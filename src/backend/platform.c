@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "backend/arch/x86_64/cpu.h"
+#include "backend/backend.h"
+#include "backend/kvm.h"
 
 /* This build verifies SNP, SGX and TDX evidence but cannot launch those
  * Keeps yet, so those backends are never usable. */
@@ -188,6 +190,16 @@ static void probe_kvm(struct platform_backend *b)
 		    strerror(errno));
 	}
 	close(fd);
+	/* the same rule enarx run applies (kvm.c): a sanitizer build's
+	 * executor is dynamically linked and cannot run in a Keep */
+	size_t exec_len;
+	const void *exec = backend_exec_image(&exec_len);
+	if (exec) {
+		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
+		add(b, "static_executor", !dyn, "the executor can run in a Keep",
+		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"
+		        : "statically linked");
+	}
 }
 
 static void probe_sev(struct platform_backend *b, const struct platform_report *r)

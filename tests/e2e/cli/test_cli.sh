@@ -87,7 +87,9 @@ if [ -f "$hello" ]; then
 else
 	tap_skip "enarx run uses the default platform info shows" "examples not built"
 fi
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && printf '%s' "$out" | grep -q "executor can run in a Keep: dynamically linked"; then
+	tap_like "kvm is not usable with a sanitizer build's executor, and says why" "$out" "Backend kvm: not usable"
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	tap_like "kvm is usable where /dev/kvm works" "$out" "Backend kvm: usable"
 else
 	tap_skip "kvm is usable where /dev/kvm works" "no usable /dev/kvm on this host"
