@@ -119,8 +119,8 @@ bool cc__fuse_funnel(struct cc *c, struct ent a, struct ent b)
 /* Ops with a constant-operand form [h][a|d][imm], and what a constant
  * first operand turns them into (the op itself if commutative, the mirrored
  * comparison, or OP__COUNT when it cannot be swapped). f64 add and mul are
- * not swapped: with two NaN operands x86 returns the first one's payload,
- * and fused code must give the bits the plain code gives. */
+ * not swapped: with two NaN operands the result keeps the first one's
+ * payload (interp.c's NaN rule), so the order is part of the answer. */
 static const struct {
 	uint16_t op, imm, swapped;
 } imm_ops[] = {
