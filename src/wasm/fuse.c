@@ -36,6 +36,22 @@ int cc__loop_variant(struct cc *c, const void *h)
 	return -1;
 }
 
+/*
+ * Replaces the code from word `p` on (ops being fused away) with op `o`,
+ * which keeps the code offset of the last op removed: the part that can
+ * trap. Returns the word index of `o`.
+ */
+static uint32_t reemit(struct cc *c, uint32_t p, enum wop o)
+{
+	uint32_t at = c->npcm ? c->pcm[c->npcm - 1].off : c->cur_off, save = c->cur_off;
+	cc__unemit(c, p);
+	c->cur_off = at;
+	uint32_t pc = c->ncode;
+	cc__op(c, o);
+	c->cur_off = save;
+	return pc;
+}
+
 /* Binary ops that can take their second operand straight from memory. */
 static const struct {
 	uint16_t op, load, fused;
@@ -61,12 +77,7 @@ bool cc__fuse_mem(struct cc *c, enum wop o, struct ent a, struct ent b)
 			continue;
 		uint32_t addr = c->code[c->fold_op_pc + 1].s.a;
 		uint32_t off = c->code[c->fold_op_pc + 2].s.a;
-		uint32_t at = c->npcm ? c->pcm[c->npcm - 1].off : c->cur_off, save = c->cur_off;
-		cc__unemit(c, c->fold_op_pc);
-		uint32_t pc = c->ncode;
-		c->cur_off = at;
-		cc__op(c, (enum wop)mem_ops[i].fused);
-		c->cur_off = save;
+		uint32_t pc = reemit(c, c->fold_op_pc, (enum wop)mem_ops[i].fused);
 		uint32_t d = cc__push_t(c, cc__sig_of(o - OP_I32_EQZ)[2] == 'I'   ? EWASM_I64
 		                           : cc__sig_of(o - OP_I32_EQZ)[2] == 'F' ? EWASM_F64
 		                                                                  : EWASM_I32);
@@ -96,12 +107,7 @@ bool cc__fuse_funnel(struct cc *c, struct ent a, struct ent b)
 		return false;
 	uint32_t k1 = (uint32_t)c->code[p1 + 2].u64 & 31, k2 = (uint32_t)c->code[p2 + 2].u64 & 31;
 	uint32_t x1 = c->code[p1 + 1].s.a, x2 = c->code[p2 + 1].s.a;
-	uint32_t at = c->pcm[c->npcm - 1].off;
-	cc__unemit(c, p1);
-	uint32_t save = c->cur_off;
-	c->cur_off = at;
-	cc__op(c, OP_FUNNEL);
-	c->cur_off = save;
+	reemit(c, p1, OP_FUNNEL);
 	uint32_t d = cc__push_t(c, EWASM_I32);
 	if (h1 == shl) {
 		WSS(c, x1, x2);
@@ -182,11 +188,7 @@ bool cc__fuse_imm(struct cc *c, enum wop o, struct ent a, struct ent b, uint8_t 
 					else
 						rel_a1 = true;
 				}
-			uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
-			cc__unemit(c, p);
-			c->cur_off = at;
-			cc__op(c, OP_I32_ADD_I2);
-			c->cur_off = save;
+			reemit(c, p, OP_I32_ADD_I2);
 			cc__w2(c, a1, rel_a1, d1, rel_d1);
 			uint32_t d = cc__push_t(c, tr);
 			WSS(c, a.slot, d);
@@ -252,12 +254,7 @@ bool cc__fuse_shift(struct cc *c, enum wop o, struct ent a, struct ent b)
 	else
 		return false;
 	uint32_t x = c->code[p + 1].s.a;
-	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
-	cc__unemit(c, p);
-	c->cur_off = at;
-	uint32_t pc = c->ncode;
-	cc__op(c, (enum wop)fused[i][j]);
-	c->cur_off = save;
+	uint32_t pc = reemit(c, p, (enum wop)fused[i][j]);
 	WSS(c, base, x);
 	uint32_t d = cc__push_t(c, EWASM_I32);
 	WSU(c, d, k);
@@ -293,12 +290,7 @@ bool cc__fuse_mul(struct cc *c, enum wop o, struct ent a, struct ent b)
 		return false;
 	}
 	uint32_t x = c->code[p + 1].s.a, y = c->code[p + 1].s.b;
-	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
-	cc__unemit(c, p);
-	c->cur_off = at;
-	uint32_t pc = c->ncode;
-	cc__op(c, (enum wop)fused[k][side]);
-	c->cur_off = save;
+	uint32_t pc = reemit(c, p, (enum wop)fused[k][side]);
 	WSS(c, x, y);
 	uint32_t d = cc__push_t(c, EWASM_F64);
 	WSS(c, other, d);
@@ -351,11 +343,7 @@ bool cc__fuse_rmw(struct cc *c, enum wop o, uint8_t t, struct ent a, struct ent 
 		    c->code[p + 2].s.b != off)
 			continue;
 		uint32_t x = c->code[p + 1].s.a;
-		uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
-		cc__unemit(c, p);
-		c->cur_off = at;
-		cc__op(c, (enum wop)rmw_ops[i].fused);
-		c->cur_off = save;
+		reemit(c, p, (enum wop)rmw_ops[i].fused);
 		WSS(c, x, a.slot);
 		WUU(c, 0, off);
 		return true;
@@ -575,11 +563,7 @@ bool cc__fuse_copy(struct cc *c, enum wop o, struct ent a, struct ent v, uint32_
 		return false;
 	uint32_t src = c->code[c->fold_op_pc + 1].s.a;
 	uint32_t soff = c->code[c->fold_op_pc + 2].s.a;
-	uint32_t at = c->pcm[c->npcm - 1].off, save = c->cur_off;
-	cc__unemit(c, c->fold_op_pc);
-	c->cur_off = at; /* the load half traps with the load's offset */
-	cc__op(c, cop);
-	c->cur_off = save;
+	reemit(c, c->fold_op_pc, cop); /* the load half: the load's offset */
 	WSS(c, src, a.slot);
 	/* the handler stores with pc at this word: the store's offset */
 	c->pcm = cc__grow(c, c->pcm, &c->cap_pcm, c->npcm + 1, sizeof(*c->pcm));
