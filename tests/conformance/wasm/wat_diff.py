@@ -12,7 +12,6 @@ A module passes when the two binaries are byte-identical. When they differ
 but decode to the same sections (same ids and payloads once LEB128 sizes
 are decoded), it passes as "equivalent" and is listed. Last line (human
 mode): "N identical, N equivalent, N differing"."""
-import glob
 import json
 import os
 import shutil
@@ -20,15 +19,8 @@ import subprocess
 import sys
 import tempfile
 
-
-def suite_dir():
-    d = os.environ.get("ENARX_WASM_TESTSUITE")
-    if not d:
-        return None
-    for cand in (d, os.path.join(d, "test", "core")):
-        if glob.glob(os.path.join(cand, "*.wast")):
-            return cand
-    return d
+# the suite's location and its file list are the spec runner's
+from run_spec import suite_dir, wast_files
 
 
 def top_forms(text):
@@ -216,10 +208,7 @@ def main():
     if not w2j:
         print("1..0 # SKIP wast2json not found (set ENARX_WAST2JSON)")
         return 0
-    files = sorted(f for f in glob.glob(os.path.join(d, "*.wast"))
-                   if not os.path.basename(f).startswith("simd_"))
-    if only:
-        files = [f for f in files if os.path.basename(f)[:-5] in only]
+    files = wast_files(d, only)
     out = Out(tap, verbose)
     print(f"# wat_diff: {len(files)} files of {d}, wast2json {w2j}")
     for f in files:
