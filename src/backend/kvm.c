@@ -197,7 +197,7 @@ fail:
 
 struct measure {
 	EVP_MD_CTX *ctx;
-	uint8_t digest[KVM_DIGEST_LEN];
+	uint8_t digest[KEEP_DIGEST_LEN];
 };
 
 /* digest = SHA-384(digest || "ENXKVMPG" || gpa || type || 0 || SHA-384(page)),
@@ -205,7 +205,7 @@ struct measure {
  * measured contents use 48 zero bytes for the contents hash. */
 static int measure_page(struct measure *m, const uint8_t *page, uint64_t gpa, uint32_t type)
 {
-	uint8_t info[8 + 8 + 4 + 4 + KVM_DIGEST_LEN] = "ENXKVMPG";
+	uint8_t info[8 + 8 + 4 + 4 + KEEP_DIGEST_LEN] = "ENXKVMPG";
 	unsigned int n;
 	for (int i = 0; i < 8; i++)
 		info[8 + i] = (uint8_t)(gpa >> (8 * i));
@@ -234,7 +234,7 @@ static int measure_range(struct measure *m, const struct layout *l, uint64_t lo,
 	return 0;
 }
 
-static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
+static int layout_measure(const struct layout *l, uint8_t out[KEEP_DIGEST_LEN])
 {
 	struct measure m = {.ctx = EVP_MD_CTX_new()};
 	int rc = m.ctx ? 0 : ENARX_E_NOMEM;
@@ -251,12 +251,12 @@ static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
 	if (!rc)
 		rc = measure_range(&m, l, SHIM_GPA_EXEC, l->exec_end, PAGE_NORMAL);
 	if (!rc)
-		memcpy(out, m.digest, KVM_DIGEST_LEN);
+		memcpy(out, m.digest, KEEP_DIGEST_LEN);
 	EVP_MD_CTX_free(m.ctx);
 	return rc;
 }
 
-int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN])
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KEEP_DIGEST_LEN])
 {
 	struct layout l;
 	int rc = layout_build(&l, o);
@@ -274,7 +274,7 @@ struct keep {
 	struct kvm_run *run;
 	size_t run_size;
 	struct sp_host *sp;
-	uint8_t digest[KVM_DIGEST_LEN];
+	uint8_t digest[KEEP_DIGEST_LEN];
 	bool faulted;
 	int fault_signal;
 	bool fault_in_shim;
@@ -392,19 +392,6 @@ static void clean_text(char *dst, size_t dn, const uint8_t *src, size_t n)
 	dst[j] = 0;
 }
 
-static int vector_signal(uint64_t v)
-{
-	switch (v) {
-	case 0:
-	case 16:
-	case 19: return 8; /* SIGFPE */
-	case 6: return 4;  /* SIGILL */
-	case 3:
-	case 1: return 5;   /* SIGTRAP */
-	default: return 11; /* SIGSEGV */
-	}
-}
-
 static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *data,
                             size_t len)
 {
@@ -412,10 +399,10 @@ static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint
 	char text[300];
 	switch (num) {
 	case SP_ENARX_MEASUREMENT:
-		if (len < KVM_DIGEST_LEN)
+		if (len < KEEP_DIGEST_LEN)
 			return -EINVAL;
-		memcpy(data, k->digest, KVM_DIGEST_LEN);
-		return KVM_DIGEST_LEN;
+		memcpy(data, k->digest, KEEP_DIGEST_LEN);
+		return KEEP_DIGEST_LEN;
 	case SP_ENARX_LOG:
 		clean_text(text, sizeof(text), data, len);
 		log_warn("keep: %s", text);
@@ -424,8 +411,9 @@ static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint
 		clean_text(text, sizeof(text), data, len);
 		log_error("keep: %s", text);
 		k->faulted = true;
-		k->fault_in_shim = arg[2] >= 32 || !strstr(text, "ring 3");
-		k->fault_signal = vector_signal(arg[2]);
+		/* arg2 the vector, arg3 the origin (keep/abi.h) */
+		k->fault_in_shim = arg[3] != KEEP_FAULT_EXECUTOR || arg[2] >= 32;
+		k->fault_signal = keep_fault_signal(arg[2]);
 		return 0;
 	default: return -ENOSYS;
 	}
@@ -523,10 +511,10 @@ static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
 		if (o->stdio[i] >= 0 && (rc = sp_host_set_fd(k->sp, i, o->stdio[i], false)))
 			return rc;
 	if (o->keep_fd >= 0) {
-		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3);
+		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3); /* clear of stdio */
 		if (fd < 0)
 			return kvm_fail("dup keep fd");
-		if ((rc = sp_host_set_fd(k->sp, 3, fd, true))) {
+		if ((rc = sp_host_set_fd(k->sp, KEEP_PROTO_FD, fd, true))) {
 			close(fd);
 			return rc;
 		}

@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/abi.h"
+
 #define KVM_DEFAULT_MEM (1024UL << 20)
-#define KVM_DIGEST_LEN 48
 
 struct kvm_keep_opts {
 	const void *shim; /* shim ELF; NULL = the embedded one */
@@ -39,7 +40,7 @@ const void *kvm_shim_image(size_t *len);
 
 /* Launch digest of a Keep with these contents (no /dev/kvm needed).
  * Returns 0 or a negative ENARX_E_*. */
-int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN]);
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KEEP_DIGEST_LEN]);
 
 /* Builds and runs one Keep. Returns 0 with *exit_code (0..255, 128+signal
  * when the executor faulted), or a negative ENARX_E_* (the detail is
