@@ -585,44 +585,103 @@ bool kvm_exec_is_dynamic(const uint8_t *elf, size_t len)
 	return false;
 }
 
+static void probe_kvm_caps(struct platform_backend *b, int fd)
+{
+	static const struct {
+		const char *name;
+		int cap;
+		const char *title;
+	} caps[] = {
+	    {"kvm_cap_user_memory", KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+	    {"kvm_cap_ext_cpuid", KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+	    {"kvm_cap_immediate_exit", KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+	    {"kvm_cap_set_tss_addr", KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int v = ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap);
+
+		platform_add(b, caps[i].name, v > 0, caps[i].title, "KVM_CHECK_EXTENSION = %d", v);
+	}
+}
+
 /* PVM (kvm_pvm) offers /dev/kvm without hardware virtualization: it
  * emulates the shim instruction by instruction, so a Keep works but starts in
  * about a second and pays milliseconds per syscall and page fault. It is used
  * when named with --backend kvm; auto-selection skips it unless
  * ENARX_KVM_ALLOW_PVM=1 (platform.c, docs/kvm-keep.md). */
-int kvm_host_usable(char *why, size_t n)
+static void probe_kvm_flavour(struct platform_backend *b)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (why)
-			snprintf(why, n, "/dev/kvm: %s", strerror(errno));
-		return 0;
+	if (!platform_kvm_is_pvm()) {
+		platform_add(b, "kvm_flavour", true, "KVM flavour", "hardware-assisted");
+		return;
 	}
-	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	int vm = api == KVM_API_VERSION ? ioctl(fd, KVM_CREATE_VM, 0) : -1;
-	if (api != KVM_API_VERSION && why)
-		snprintf(why, n, "KVM API version %d, need %d", api, KVM_API_VERSION);
-	else if (vm < 0 && why)
-		snprintf(why, n, "KVM_CREATE_VM: %s", strerror(errno));
-	if (vm >= 0)
-		close(vm);
-	close(fd);
-	return vm >= 0;
+	platform_add(b, "kvm_flavour", true, "KVM flavour",
+	    "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
+	    "(slow start, about 1 ms per syscall)");
+	if (!platform_kvm_pvm_allowed()) {
+		b->auto_select = false;
+		snprintf(b->note, sizeof(b->note),
+		         "kvm_pvm is not picked automatically: pass --backend kvm or set "
+		         "ENARX_KVM_ALLOW_PVM=1");
+	}
 }
 
-static int kvm_usable(char *why, size_t n)
+/* The host half of kvm's probe: /dev/kvm, its API version, the
+ * capabilities a Keep uses, the flavour (kvm_pvm is not auto-selected) and
+ * a VM can be created. False when /dev/kvm cannot be opened at all. */
+static bool kvm_probe_host(struct platform_backend *b)
 {
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int api, vm;
+
+	if (fd < 0) {
+		platform_add(b, "dev_kvm", false, "/dev/kvm can be opened", "%s", strerror(errno));
+		return false;
+	}
+	platform_add(b, "dev_kvm", true, "/dev/kvm can be opened", "opened read-write");
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	platform_add(b, "kvm_api_version", api == KVM_API_VERSION, "KVM API version 12",
+	    "KVM_GET_API_VERSION = %d", api);
+	probe_kvm_caps(b, fd);
+	probe_kvm_flavour(b);
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm >= 0) {
+		platform_add(b, "kvm_create_vm", true, "a VM can be created", "KVM_CREATE_VM succeeded");
+		close(vm);
+	} else {
+		platform_add(b, "kvm_create_vm", false, "a VM can be created", "KVM_CREATE_VM: %s",
+		    strerror(errno));
+	}
+	close(fd);
+	return true;
+}
+
+/* kvm's probe(): the host, then the executor: a sanitizer build's is
+ * dynamically linked and cannot run in a Keep. */
+static void kvm_probe(struct platform_backend *b, const struct platform_report *host)
+{
+	(void)host;
+	if (!kvm_probe_host(b))
+		return;
 	size_t exec_len;
 	const void *exec = backend_exec_image(&exec_len);
-
-	if (exec && kvm_exec_is_dynamic(exec, exec_len)) {
-		if (why)
-			snprintf(why, n,
-			         "the executor in this build is dynamically linked "
-			         "(sanitizer build); a KVM Keep can only run a static one");
-		return 0;
+	if (exec) {
+		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
+		platform_add(b, "static_executor", !dyn, "the executor can run in a Keep",
+		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"
+		        : "statically linked");
 	}
-	return kvm_host_usable(why, n);
+}
+
+int kvm_host_usable(char *why, size_t n)
+{
+	struct platform_backend b = {.name = "kvm", .usable = true};
+
+	kvm_probe_host(&b);
+	if (why && n)
+		platform_why_not(&b, why, n);
+	return b.usable;
 }
 
 static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
@@ -644,6 +703,6 @@ static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 
 const struct backend backend_kvm = {
     .name = "kvm",
-    .usable = kvm_usable,
+    .probe = kvm_probe,
     .run = kvm_run_backend,
 };

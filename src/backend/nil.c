@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/platform.h"
 #include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
@@ -35,11 +36,11 @@
 #define PARK_EXEC_FD 100
 #define PARK_KEEP_FD 101
 
-static int nil_usable(char *why, size_t n)
+static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
-	if (why && n)
-		snprintf(why, n, "always available (no TEE: no confidentiality)");
-	return 1;
+	(void)host;
+	platform_add(b, "always", true, "no hardware needed",
+	             "runs the executor as a sandboxed process; no confidentiality");
 }
 
 /* The system calls the executor (static glibc + engine + WASI) makes: the
@@ -238,6 +239,6 @@ static int nil_run(const struct keep_launch *l, int *exit_code)
 
 const struct backend backend_nil = {
     .name = "nil",
-    .usable = nil_usable,
+    .probe = nil_probe,
     .run = nil_run,
 };

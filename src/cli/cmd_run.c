@@ -325,7 +325,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("unknown backend '%s' (this build has: %s)", bname, names);
 		return CLI_EXIT_USAGE;
 	}
-	if (!be->usable(why, sizeof(why))) {
+	if (!backend_usable(be, why, sizeof(why))) {
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}
