@@ -617,8 +617,8 @@ static void probe_kvm_flavour(struct platform_backend *b)
 		return;
 	}
 	platform_add(b, "kvm_flavour", true, "KVM flavour",
-	    "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
-	    "(slow start, about 1 ms per syscall)");
+	             "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
+	             "(slow start, about 1 ms per syscall)");
 	if (!platform_kvm_pvm_allowed()) {
 		b->auto_select = false;
 		snprintf(b->note, sizeof(b->note),
@@ -642,16 +642,17 @@ static bool kvm_probe_host(struct platform_backend *b)
 	platform_add(b, "dev_kvm", true, "/dev/kvm can be opened", "opened read-write");
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
 	platform_add(b, "kvm_api_version", api == KVM_API_VERSION, "KVM API version 12",
-	    "KVM_GET_API_VERSION = %d", api);
+	             "KVM_GET_API_VERSION = %d", api);
 	probe_kvm_caps(b, fd);
 	probe_kvm_flavour(b);
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
 	if (vm >= 0) {
-		platform_add(b, "kvm_create_vm", true, "a VM can be created", "KVM_CREATE_VM succeeded");
+		platform_add(b, "kvm_create_vm", true, "a VM can be created",
+		             "KVM_CREATE_VM succeeded");
 		close(vm);
 	} else {
 		platform_add(b, "kvm_create_vm", false, "a VM can be created", "KVM_CREATE_VM: %s",
-		    strerror(errno));
+		             strerror(errno));
 	}
 	close(fd);
 	return true;
@@ -668,7 +669,8 @@ static void kvm_probe(struct platform_backend *b, const struct platform_report *
 	const void *exec = backend_exec_image(&exec_len);
 	if (exec) {
 		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
-		platform_add(b, "static_executor", !dyn, "the executor can run in a Keep",
+		platform_add(
+		    b, "static_executor", !dyn, "the executor can run in a Keep",
 		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"
 		        : "statically linked");
 	}

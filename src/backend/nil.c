@@ -45,21 +45,24 @@ static void nil_probe(struct platform_backend *b, const struct platform_report *
 
 /* The system calls the executor (static glibc + engine + WASI) makes: the
  * NIL_ALLOW rows of keep/syscalls.def, by name so libseccomp maps them. */
-#define NIL_ROW_NIL_ALLOW(name) SCMP_SYS(name),
-#define NIL_ROW_NIL_ARGS(name)
-#define NIL_ROW_NIL_DENY(name)
+#define NIL_ALLOW(name) SCMP_SYS(name),
+#define NIL_ARGS(name)
+#define NIL_DENY(name)
 static const int allowed[] = {
-#define X(name, nr, nil, shim, host) NIL_ROW_##nil(name)
+#define X(name, nr, nil, shim, host) nil(name)
 #include "keep/syscalls.def"
 #undef X
 };
+#undef NIL_ALLOW
+#undef NIL_ARGS
+#undef NIL_DENY
 
 /* The NIL_ARGS rows: each allowed only with these argument rules. */
 static int nil_args_socket(scmp_filter_ctx f)
 {
 	/* IPv4/IPv6 only */
-	int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	                          SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
@@ -69,8 +72,8 @@ static int nil_args_socket(scmp_filter_ctx f)
 static int nil_args_ioctl(scmp_filter_ctx f)
 {
 	/* FIONREAD (poll_oneoff byte counts) and terminal queries only */
-	int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	                          SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
@@ -89,12 +92,12 @@ static int nil_args_execveat(scmp_filter_ctx f)
 static int add_arg_rules(scmp_filter_ctx f)
 {
 	int rc = 0;
-#define NIL_ARGS_NIL_ALLOW(name)
-#define NIL_ARGS_NIL_ARGS(name) \
-	if (!rc)                \
+#define NIL_ALLOW(name)
+#define NIL_ARGS(name) \
+	if (!rc)       \
 		rc = nil_args_##name(f);
-#define NIL_ARGS_NIL_DENY(name)
-#define X(name, nr, nil, shim, host) NIL_ARGS_##nil(name)
+#define NIL_DENY(name)
+#define X(name, nr, nil, shim, host) nil(name)
 #include "keep/syscalls.def"
 #undef X
 	return rc;

@@ -93,7 +93,8 @@ static void check_vendor(struct platform_backend *b, const struct platform_repor
 	if (ok)
 		platform_add(b, "cpu_vendor", true, "CPU vendor", "%s", r->cpu_vendor);
 	else
-		platform_add(b, "cpu_vendor", false, "CPU vendor", "found %s, need %s", r->cpu_vendor, want);
+		platform_add(b, "cpu_vendor", false, "CPU vendor", "found %s, need %s",
+		             r->cpu_vendor, want);
 }
 
 static void check_bit(struct platform_backend *b, const char *name, const char *title,
@@ -131,7 +132,7 @@ static void probe_sev(struct platform_backend *b, const struct platform_report *
 	check_vendor(b, r, "AuthenticAMD");
 	if (max_leaf(0x80000000) < 0x8000001f) {
 		platform_add(b, "cpuid_8000001f", false, "CPUID leaf 0x8000001F present",
-		    "highest extended leaf is 0x%x", max_leaf(0x80000000));
+		             "highest extended leaf is 0x%x", max_leaf(0x80000000));
 	} else {
 		c = cpu_cpuid(0x8000001f, 0);
 		check_bit(b, "cpuid_sev", "SEV supported", 0x8000001f, 0, "EAX", c.eax, 1);
@@ -143,7 +144,7 @@ static void probe_sev(struct platform_backend *b, const struct platform_report *
 	            "kvm_amd sev_snp parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
 	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: SNP evidence verification only");
+	             "not implemented yet: SNP evidence verification only");
 }
 
 static void probe_sgx(struct platform_backend *b, const struct platform_report *r)
@@ -152,8 +153,8 @@ static void probe_sgx(struct platform_backend *b, const struct platform_report *
 
 	check_vendor(b, r, "GenuineIntel");
 	if (max_leaf(0) < 0x12) {
-		platform_add(b, "cpuid_12", false, "CPUID leaf 0x12 present", "highest basic leaf is 0x%x",
-		    max_leaf(0));
+		platform_add(b, "cpuid_12", false, "CPUID leaf 0x12 present",
+		             "highest basic leaf is 0x%x", max_leaf(0));
 	} else {
 		c = cpu_cpuid(7, 0);
 		check_bit(b, "cpuid_sgx", "SGX supported", 7, 0, "EBX", c.ebx, 2);
@@ -164,7 +165,7 @@ static void probe_sgx(struct platform_backend *b, const struct platform_report *
 	check_dev(b, "dev_sgx_enclave", "/dev/sgx_enclave");
 	check_dev(b, "dev_sgx_provision", "/dev/sgx_provision");
 	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: SGX evidence verification only");
+	             "not implemented yet: SGX evidence verification only");
 }
 
 static void probe_tdx(struct platform_backend *b, const struct platform_report *r)
@@ -178,7 +179,7 @@ static void probe_tdx(struct platform_backend *b, const struct platform_report *
 	            "kvm_intel tdx parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
 	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: TDX evidence verification only");
+	             "not implemented yet: TDX evidence verification only");
 }
 
 static void probe_host(struct platform_report *r)

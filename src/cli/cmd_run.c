@@ -26,7 +26,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define WASM_MAX (100u << 20) /* as Enarx */
+#define WASM_MAX (100u << 20)   /* as Enarx */
 #define PRESEND_MAX (64u << 10) /* sent before the Keep starts if it fits */
 
 struct run_io {

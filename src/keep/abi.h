@@ -12,7 +12,8 @@
 /* Custom syscalls the executor makes (numbers as in Enarx). A backend
  * without a TEE (nil) fails both with ENOSYS and the executor reports "no
  * TEE". The rows for them are in keep/syscalls.def. */
-#define KEEP_SYS_GETATT 0xEA01 /* rdi nonce, rsi its length (<= 64), rdx buf,
+#define KEEP_SYS_GETATT \
+	0xEA01                 /* rdi nonce, rsi its length (<= 64), rdx buf,
                                   r10 its length: evidence out; buf NULL asks
                                   for the size */
 #define KEEP_SYS_GETKEY 0xEA02 /* a sealing key (not implemented by any shim) */
@@ -81,16 +82,16 @@ enum keep_fault_origin {
  * none. Vector 17 (#AC, alignment check) is SIGBUS/BUS_ADRALN as in Linux's
  * do_alignment_check(), not SIGSEGV. #PF is SEGV_MAPERR, or SEGV_ACCERR
  * when the page was present (the shim decides from the error code). */
-#define KEEP_VECTOR_SIGNALS(X)                                                 \
-	X(0, KEEP_SIGFPE, 1)     /* #DE: FPE_INTDIV */                          \
-	X(1, KEEP_SIGTRAP, 2)    /* #DB: TRAP_TRACE */                          \
-	X(3, KEEP_SIGTRAP, 0x80) /* #BP: SI_KERNEL */                           \
-	X(6, KEEP_SIGILL, 2)     /* #UD: ILL_ILLOPN */                          \
-	X(13, KEEP_SIGSEGV, 0x80) /* #GP: SI_KERNEL */                          \
-	X(14, KEEP_SIGSEGV, 1)   /* #PF: SEGV_MAPERR (2 SEGV_ACCERR if present) */ \
-	X(16, KEEP_SIGFPE, 0)    /* #MF: x87 error */                           \
-	X(17, KEEP_SIGBUS, 1)    /* #AC: BUS_ADRALN */                          \
-	X(19, KEEP_SIGFPE, 0)    /* #XM: SIMD error */
+#define KEEP_VECTOR_SIGNALS(X)                                                      \
+	X(0, KEEP_SIGFPE, 1)      /* #DE: FPE_INTDIV */                             \
+	X(1, KEEP_SIGTRAP, 2)     /* #DB: TRAP_TRACE */                             \
+	X(3, KEEP_SIGTRAP, 0x80)  /* #BP: SI_KERNEL */                              \
+	X(6, KEEP_SIGILL, 2)      /* #UD: ILL_ILLOPN */                             \
+	X(13, KEEP_SIGSEGV, 0x80) /* #GP: SI_KERNEL */                              \
+	X(14, KEEP_SIGSEGV, 1)    /* #PF: SEGV_MAPERR (2 SEGV_ACCERR if present) */ \
+	X(16, KEEP_SIGFPE, 0)     /* #MF: x87 error */                              \
+	X(17, KEEP_SIGBUS, 1)     /* #AC: BUS_ADRALN */                             \
+	X(19, KEEP_SIGFPE, 0)     /* #XM: SIMD error */
 
 /* The signal for vector, and its si_code in *si_code (when not NULL); 0 for
  * a vector with no user signal. */
@@ -98,10 +99,10 @@ static inline int keep_vector_signal(uint64_t vector, int *si_code)
 {
 	int sig = 0, code = 0;
 	switch (vector) {
-#define KEEP_X(v, s, c)                                                        \
-	case v:                                                                \
-		sig = s;                                                       \
-		code = c;                                                      \
+#define KEEP_X(v, s, c)   \
+	case v:           \
+		sig = s;  \
+		code = c; \
 		break;
 		KEEP_VECTOR_SIGNALS(KEEP_X)
 #undef KEEP_X

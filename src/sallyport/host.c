@@ -769,14 +769,16 @@ typedef int64_t (*handler_fn)(const struct req *r, long num);
 #define h_linkat h_two_paths
 #define h_newfstatat h_fstatat
 
-#define HOST_CASE_HOST_DO(name, nr) \
-	case nr: return h_##name;
-#define HOST_CASE_HOST_NO(name, nr)
+/* The host column of each row, as a case of the switch below. */
+/* clang-format off */
+#define HOST_DO(name, nr) case nr: return h_##name;
+#define HOST_NO(name, nr)
+/* clang-format on */
 
 static handler_fn handler_for(uint64_t num)
 {
 	switch (num) {
-#define X(name, nr, nil, shim, host) HOST_CASE_##host(name, nr)
+#define X(name, nr, nil, shim, host) host(name, nr)
 #include "keep/syscalls.def"
 #undef X
 	default: return NULL;

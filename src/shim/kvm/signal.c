@@ -180,7 +180,8 @@ int64_t signal_return(struct frame *f)
 	struct ucontext_ uc;
 	uint64_t at = f->rsp;
 	if (!mm_user_ok(at, sizeof(uc), false))
-		shim_fault(13, KEEP_FAULT_EXECUTOR, f->rip, at, 0, "the executor (ring 3): bad rt_sigreturn frame");
+		shim_fault(13, KEEP_FAULT_EXECUTOR, f->rip, at, 0,
+		           "the executor (ring 3): bad rt_sigreturn frame");
 	memcpy(&uc, (const void *)at, sizeof(uc));
 	const struct sigcontext_ *mc = &uc.mc;
 	if (mc->rip >= USER_TOP || mc->rsp >= USER_TOP)

@@ -638,6 +638,8 @@ static int64_t sys_unknown(uint64_t num)
  * keep/syscalls.def (a row without one fails the build, and so does one
  * without a row: it is an unused static function) ---------------------- */
 
+/* A table of one-line handlers, kept one per line. */
+/* clang-format off */
 #define SH(name) static int64_t sh_##name(struct frame *f)
 #define A0 f->rdi
 #define A1 f->rsi
@@ -730,18 +732,17 @@ SH(prlimit64) { return sys_prlimit(A0, A1, A2, A3); }
 SH(getrandom) { return sys_getrandom(A0, A1); }
 SH(getatt) { return sys_getatt(f); }
 
-#define SHIM_CASE_SHIM_FWD(name, nr) \
-	case nr: return sh_##name(f);
-#define SHIM_CASE_SHIM_OWN(name, nr) \
-	case nr: return sh_##name(f);
-#define SHIM_CASE_SHIM_ENOSYS(name, nr) \
-	case nr: return -ENOSYS;
-#define SHIM_CASE_SHIM_NONE(name, nr)
+/* The shim column of each row, as a case of the dispatch switch. */
+#define SHIM_FWD(name, nr) case nr: return sh_##name(f);
+#define SHIM_OWN(name, nr) case nr: return sh_##name(f);
+#define SHIM_ENOSYS(name, nr) case nr: return -ENOSYS;
+#define SHIM_NONE(name, nr)
+/* clang-format on */
 
 static int64_t dispatch(struct frame *f)
 {
 	switch (f->rax) {
-#define X(name, nr, nil, shim, host) SHIM_CASE_##shim(name, nr)
+#define X(name, nr, nil, shim, host) shim(name, nr)
 #include "keep/syscalls.def"
 #undef X
 	default: return sys_unknown(f->rax);

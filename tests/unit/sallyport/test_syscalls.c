@@ -115,8 +115,8 @@ static void host_performs_exactly_the_host_rows(void **state)
 		bool listed = r && r->host == HOST_DO;
 		bool performed = call(h, (uint64_t)nr) != -ENOSYS;
 		if (listed != performed)
-			fail_msg("syscall %ld (%s): keep/syscalls.def says %s, sallyport host %s", nr,
-			         r ? r->name : "not listed", listed ? "HOST_DO" : "HOST_NO",
+			fail_msg("syscall %ld (%s): keep/syscalls.def says %s, sallyport host %s",
+			         nr, r ? r->name : "not listed", listed ? "HOST_DO" : "HOST_NO",
 			         performed ? "performs it" : "refuses it");
 	}
 	assert_int_equal(call(h, KEEP_SYS_GETATT), -ENOSYS);
