@@ -191,6 +191,7 @@ static void faults_end_the_keep(void **state)
 	expect_fault("ud2", 128 + 4);     /* #UD */
 	expect_fault("kernel", 128 + 11); /* the shim's pages from ring 3 */
 	expect_fault("outb", 128 + 11);   /* port I/O from ring 3: #GP */
+	expect_fault("align", 128 + 7);   /* #AC: SIGBUS, as Linux (keep/abi.h) */
 }
 
 static void evidence_carries_measurement_and_nonce(void **state)
