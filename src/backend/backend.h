@@ -55,8 +55,8 @@ extern const struct backend backend_nil;
 const struct backend *backend_all(size_t i);
 
 /* 1 if be can run a Keep on this host, 0 if not, with the first failed
- * check of be->probe() ("title: detail") written to why[0..n) when why is
- * not NULL. */
+ * check of be->probe() (platform_why_not()) written to why[0..n) when why
+ * is not NULL. */
 int backend_usable(const struct backend *be, char *why, size_t n);
 
 /* Returns the backend called name that this build can run, or NULL if

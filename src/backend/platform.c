@@ -249,7 +249,8 @@ void platform_why_not(const struct platform_backend *b, char *why, size_t n)
 	why[0] = '\0';
 	for (size_t i = 0; i < b->nchecks; i++) {
 		if (!b->checks[i].ok) {
-			snprintf(why, n, "%s: %s", b->checks[i].title, b->checks[i].detail);
+			snprintf(why, n, "check '%s' failed: %s", b->checks[i].title,
+			         b->checks[i].detail);
 			return;
 		}
 	}

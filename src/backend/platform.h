@@ -48,8 +48,8 @@ void platform_probe_one(const struct backend *be, struct platform_backend *out);
 void platform_add(struct platform_backend *b, const char *name, bool ok, const char *title,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Writes "title: detail" of b's first failed check to why[0..n), or "" when
- * every check passed. */
+/* Writes "check 'title' failed: detail" for b's first failed check to
+ * why[0..n), or "" when every check passed. */
 void platform_why_not(const struct platform_backend *b, char *why, size_t n);
 
 /* The backend auto-selection picks: the first usable one that is not marked
