@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Host capability probes for every backend. Each check records what it found
- * so `enarx platform info` can say why a backend is or is not usable. */
+/* Runs every backend's probe() (backend.c's table) into a report, plus the
+ * probes of the TEE backends this build cannot launch yet. Each check
+ * records what it found so `enarx platform info` can say why a backend is
+ * or is not usable. */
 #include "backend/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
