@@ -51,6 +51,9 @@ struct keep_kvm_evidence {
 #define KEEP_KVM_EVIDENCE_LEN 128
 _Static_assert(sizeof(struct keep_kvm_evidence) == KEEP_KVM_EVIDENCE_LEN,
                "KVM evidence is 128 bytes on the wire");
+_Static_assert(__builtin_offsetof(struct keep_kvm_evidence, measurement) == 16 &&
+                   __builtin_offsetof(struct keep_kvm_evidence, report_data) == 64,
+               "the offsets docs/kvm-keep.md gives and attest/kvm.c reads in order");
 _Static_assert(sizeof(KEEP_KVM_EVIDENCE_MAGIC) - 1 == KEEP_KVM_EVIDENCE_MAGIC_LEN,
                "the magic fills its field exactly");
 
