@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "exec/landlock.h"
+#include "exec/seccomp.h"
 #include "exec/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -363,6 +364,9 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
+	/* ... and the configured sockets are open: no more are made */
+	if (!rc && exec_seccomp_lock() < 0)
+		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the second seccomp filter");
 	xfree(dirs);
 	return rc;
 }
