@@ -167,6 +167,33 @@ static char *abs_path(const char *cwd, const char *p)
 	return s;
 }
 
+/* Shorter paths first, so a directory preopened inside another is bound on
+ * top of it, not hidden by it; a path named twice is bound once, read-only
+ * only if every entry says so. */
+static void order_binds(struct nil_sandbox *sb)
+{
+	for (size_t i = 1; i < sb->ndirs; i++) {
+		for (size_t j = i; j > 0 && strlen(sb->targets[j]) < strlen(sb->targets[j - 1]); j--) {
+			char *t = sb->targets[j];
+			int r = sb->ro[j];
+
+			sb->targets[j] = sb->targets[j - 1];
+			sb->ro[j] = sb->ro[j - 1];
+			sb->targets[j - 1] = t;
+			sb->ro[j - 1] = r;
+		}
+	}
+	for (size_t i = 0; i < sb->ndirs; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (sb->ro[j] >= 0 && strcmp(sb->targets[i], sb->targets[j]) == 0) {
+				sb->ro[j] &= sb->ro[i];
+				sb->ro[i] = -1; /* bound already */
+				break;
+			}
+		}
+	}
+}
+
 /* Fills sb->targets with absolute paths; sb->root stays true only if an
  * empty root can hold them (none is "/" and a tmpfs mountpoint exists). */
 static int plan_root(struct nil_sandbox *sb, const struct keep_launch *l)
@@ -182,13 +209,14 @@ static int plan_root(struct nil_sandbox *sb, const struct keep_launch *l)
 		sb->targets[i] = abs_path(sb->cwd, l->dirs[i].path);
 		if (!sb->targets[i])
 			return ENARX_E_NOMEM;
-		sb->ro[i] = l->dirs[i].readonly;
+		sb->ro[i] = l->dirs[i].readonly ? 1 : 0;
 		sb->ndirs = i + 1;
 		if (realpath(sb->targets[i], real) && strcmp(real, "/") == 0) {
 			log_info("nil: '/' is preopened: no empty root");
 			sb->root = false;
 		}
 	}
+	order_binds(sb);
 	mnt = sb->root ? pick_mnt(sb->targets, sb->ndirs) : NULL;
 	if (sb->root && !mnt) {
 		log_info("nil: no directory to build the empty root on: no empty root");
@@ -425,7 +453,7 @@ static int empty_root(const struct nil_sandbox *sb)
 	          "mode=0755,size=64k") != 0)
 		return -1;
 	for (size_t i = 0; i < sb->ndirs; i++)
-		if (bind_dir(sb, i) != 0)
+		if (sb->ro[i] >= 0 && bind_dir(sb, i) != 0)
 			return -1;
 	if (mkdir_under(sb->mnt, sb->cwd, p, sizeof(p)) != 0 ||
 	    mkdir_under(sb->mnt, "/.old-root", p, sizeof(p)) != 0 ||

@@ -41,7 +41,7 @@ struct nil_sandbox {
 	char *mnt;      /* where the new root's tmpfs is mounted first */
 	char *cwd;      /* the parent's working directory, recreated inside */
 	char **targets; /* ndirs absolute directory paths to bind */
-	int *ro;        /* ndirs flags: bind read-only */
+	int *ro;        /* per target: 1 read-only, 0 writable, -1 bound already */
 	size_t ndirs;
 };
 

@@ -229,6 +229,45 @@ static size_t sndbuf_room(int fd)
 	return (size_t)v;
 }
 
+/* What the backend must know of Enarx.toml before the Keep starts: the
+ * directories it may open and whether it has sockets. A directory that
+ * would hand the workload the host itself is refused here (and again by
+ * the executor). A config that does not parse is left to the executor,
+ * which reports it. On success *dirs (free with xfree) and *cfg (free with
+ * config_free) back kl's fields. */
+static int launch_config(const struct buf *conf, struct keep_launch *kl, struct keep_dir **dirs,
+                         struct config **cfg)
+{
+	char err[512];
+	size_t i;
+
+	*dirs = NULL;
+	if (config_parse((const char *)conf->data, conf->len, cfg, err, sizeof(err)) != 0) {
+		*cfg = NULL;
+		return 0;
+	}
+	*dirs = xcalloc((*cfg)->nfiles ? (*cfg)->nfiles : 1, sizeof(**dirs));
+	if (!*dirs)
+		return ENARX_E_NOMEM;
+	for (i = 0; i < (*cfg)->nfiles; i++) {
+		const struct config_file *f = &(*cfg)->files[i];
+
+		if (f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT)
+			kl->net = 1;
+		if (f->kind != CONFIG_DIR)
+			continue;
+		if (config_dir_check(f, err, sizeof(err)) != 0) {
+			cli_error("Enarx.toml: %s", err);
+			return ENARX_E_PERM;
+		}
+		(*dirs)[kl->ndirs].path = f->path;
+		(*dirs)[kl->ndirs].readonly = f->readonly;
+		kl->ndirs++;
+	}
+	kl->dirs = *dirs;
+	return 0;
+}
+
 static const char usage_short[] =
     "enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm|MODULE.wat [-- ARGS...]";
 
@@ -303,6 +342,8 @@ int cmd_run(int argc, char **argv)
 	const char *bname, *cfgfile, *module;
 	const struct backend *be;
 	struct keep_launch kl;
+	struct keep_dir *dirs = NULL;
+	struct config *cfg = NULL;
 	struct run_io io;
 	pthread_t th;
 	char why[256] = "";
@@ -337,6 +378,8 @@ int cmd_run(int argc, char **argv)
 		io.have_conf = 1;
 	}
 	memset(&kl, 0, sizeof(kl));
+	if (io.have_conf && launch_config(&io.conf, &kl, &dirs, &cfg) != 0)
+		goto out;
 	kl.exec = backend_exec_image(&kl.exec_len);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		cli_error("socketpair: %s", strerror(errno));
@@ -369,6 +412,8 @@ int cmd_run(int argc, char **argv)
 	}
 	ret = outcome(&io, status);
 out:
+	xfree(dirs);
+	config_free(cfg);
 	buf_free(&io.wasm, 0);
 	buf_free(&io.conf, 0);
 	kp_trap_clear(&io.trap);

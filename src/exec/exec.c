@@ -294,6 +294,9 @@ static int add_file(struct wasi *w, const struct config_file *f, struct exec_dir
 		break;
 	case CONFIG_DIR:
 		kind = WASI_FD_DIR;
+		rc = config_dir_check(f, err, n);
+		if (rc)
+			return rc;
 		fd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return fmt_err(err, n, ENARX_E_IO, "directory %s: %s", f->path,
