@@ -526,24 +526,29 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb)
 
 /* ---- platform info ----------------------------------------------------- */
 
+/* Appends name to list[0..n) as ", name" (or just name when first). */
+static void list_add(char *list, size_t n, const char *name)
+{
+	size_t len = strlen(list);
+
+	snprintf(list + len, n - len, "%s%s", len ? ", " : "", name);
+}
+
 void nil_sandbox_probe(struct platform_backend *b)
 {
 	int got = ns_available(), want = ns_wanted();
-	char miss[160] = "";
-	size_t len = 0;
+	char have[96] = "", miss[96] = "";
 
 	for (size_t i = 0; i < sizeof(ns_names) / sizeof(ns_names[0]); i++) {
-		if ((want & ns_names[i].flag) && !(got & ns_names[i].flag))
-			len += (size_t)snprintf(miss + len, len < sizeof(miss) ? sizeof(miss) - len : 0,
-			                        "%s%s", len ? ", " : "", ns_names[i].name);
-		if (len >= sizeof(miss))
-			len = sizeof(miss) - 1;
+		if (!(want & ns_names[i].flag))
+			continue;
+		if (got & ns_names[i].flag)
+			list_add(have, sizeof(have), ns_names[i].name);
+		else
+			list_add(miss, sizeof(miss), ns_names[i].name);
 	}
-	platform_add(b, "sandbox_namespaces", true, "sandbox: namespaces",
-	             "%s%s%s%s%s%s%s%s", (got & CLONE_NEWUSER) ? "user " : "",
-	             (got & CLONE_NEWPID) ? "pid " : "", (got & CLONE_NEWIPC) ? "ipc " : "",
-	             (got & CLONE_NEWUTS) ? "uts " : "", (got & CLONE_NEWNS) ? "mount " : "",
-	             (got & CLONE_NEWNET) ? "net (when no socket is configured) " : "",
+	platform_add(b, "sandbox_namespaces", true, "sandbox: namespaces", "%s%s%s%s",
+	             have[0] ? have : "none", (got & CLONE_NEWNET) ? " (net when no socket is configured)" : "",
 	             miss[0] ? "; not available: " : "", miss);
 	platform_add(b, "sandbox_root", true, "sandbox: empty root",
 	             "%s",
