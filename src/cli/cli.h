@@ -20,9 +20,9 @@ enum {
 /* A command, or a group of subcommands (`enarx attest verify`). A leaf has
  * fn, which calls cli_parse() with its own entry; a group has subs. */
 struct cli_cmd {
-	struct opt_cmd spec;                /* path, summary, options, help text */
-	int (*fn)(int argc, char **argv);   /* argv[0] is the command's last word */
-	const struct cli_cmd *const *subs;  /* NULL-terminated; NULL for a leaf */
+	struct opt_cmd spec;               /* path, summary, options, help text */
+	int (*fn)(int argc, char **argv);  /* argv[0] is the command's last word */
+	const struct cli_cmd *const *subs; /* NULL-terminated; NULL for a leaf */
 };
 
 /* Parses a leaf command's options into opts (zeroed or holding defaults by

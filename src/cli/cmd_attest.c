@@ -95,12 +95,14 @@ static const struct cli_cmd cli_cmd_attest_verify = {
              .args = "EVIDENCE",
              .min_args = 1,
              .max_args = 1,
-             .about = "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
-                      "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
-                      "Supporting files (VCEK/VLEK, PEM/DER certificates, CRLs, Intel TCB info and\n"
-                      "QE identity JSON, QuoteCollateralV3 JSON) are detected by content.\n",
-             .footer = "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
-                       "2 on usage errors.\n"},
+             .about =
+                 "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
+                 "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
+                 "Supporting files (VCEK/VLEK, PEM/DER certificates, CRLs, Intel TCB info and\n"
+                 "QE identity JSON, QuoteCollateralV3 JSON) are detected by content.\n",
+             .footer =
+                 "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
+                 "2 on usage errors.\n"},
     .fn = attest_verify_cmd,
 };
 

@@ -109,4 +109,3 @@ static int config_check(int argc, char **argv)
 	config_free(cfg);
 	return CLI_EXIT_OK;
 }
-

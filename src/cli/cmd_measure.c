@@ -53,10 +53,11 @@ const struct cli_cmd cli_cmd_measure = {
     .spec = {.path = "measure",
              .summary = "Print the launch measurement of a Keep (kvm)",
              .opts = measure_table,
-             .about = "Computes, without launching, the SHA-384 launch digest a Keep of this enarx\n"
-                      "binary has on the backend: the chain over every page loaded before launch\n"
-                      "(contents, guest physical address, page type; docs/kvm-keep.md). It is the\n"
-                      "measurement SYS_GETATT reports inside the Keep.\n"},
+             .about =
+                 "Computes, without launching, the SHA-384 launch digest a Keep of this enarx\n"
+                 "binary has on the backend: the chain over every page loaded before launch\n"
+                 "(contents, guest physical address, page type; docs/kvm-keep.md). It is the\n"
+                 "measurement SYS_GETATT reports inside the Keep.\n"},
     .fn = cmd_measure,
 };
 

@@ -252,14 +252,16 @@ const struct cli_cmd cli_cmd_run = {
              .min_args = 1,
              .max_args = 1,
              .rest = "ARGS...",
-             .about = "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. A module in the text\n"
-                      "format (.wat; anything not starting with the \\0asm magic) is converted to\n"
-                      "binary on the host first; a syntax error is reported as FILE:LINE:COL. argv[0]\n"
-                      "is \"main.wasm\", then the `args` of Enarx.toml, then ARGS. Without\n"
-                      "--wasmcfgfile the workload gets stdin, stdout and stderr (fds 0-2) and no\n"
-                      "environment.\n",
-             .footer = "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
-                       "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
+             .about =
+                 "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. A module in the text\n"
+                 "format (.wat; anything not starting with the \\0asm magic) is converted to\n"
+                 "binary on the host first; a syntax error is reported as FILE:LINE:COL. argv[0]\n"
+                 "is \"main.wasm\", then the `args` of Enarx.toml, then ARGS. Without\n"
+                 "--wasmcfgfile the workload gets stdin, stdout and stderr (fds 0-2) and no\n"
+                 "environment.\n",
+             .footer =
+                 "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
+                 "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
     .fn = cmd_run,
 };
 

@@ -128,8 +128,7 @@ int cli_dispatch(const struct cli_cmd *c, int argc, char **argv)
 	}
 	s = find_in(c->subs, argv[1]);
 	if (!s)
-		return cli_usage_error(c->spec.path,
-		                       "%s: unknown subcommand '%s' (expected %s)",
+		return cli_usage_error(c->spec.path, "%s: unknown subcommand '%s' (expected %s)",
 		                       c->spec.path, argv[1], names);
 	return cli_dispatch(s, argc - 1, argv + 1);
 }

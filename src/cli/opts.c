@@ -161,8 +161,8 @@ static int check_count(const struct opt_cmd *c, struct opt_result *r)
 		const char *extra = r->args[c->max_args];
 
 		if (c->rest)
-			return fail(r, "%s: extra argument '%s' (%s go after '--')", c->path,
-			            extra, c->rest);
+			return fail(r, "%s: extra argument '%s' (%s go after '--')", c->path, extra,
+			            c->rest);
 		return fail(r, "%s: extra argument '%s'", c->path, extra);
 	}
 	return OPT_OK;
@@ -276,8 +276,8 @@ static void opt_help_line(FILE *f, const struct opt *o)
 
 void opt_print_help(FILE *f, const struct opt_cmd *c)
 {
-	static const struct opt help = {OPT_T_FLAG, 'h', "help", 0, NULL, "show this help",
-	                                NULL, 0, 0, NULL};
+	static const struct opt help = {OPT_T_FLAG,       'h',  "help", 0, NULL,
+	                                "show this help", NULL, 0,      0, NULL};
 
 	opt_print_synopsis(f, "Usage: ", c);
 	if (c->about)

@@ -45,17 +45,34 @@ struct opt {
 };
 
 /* Table entries. T is the options struct type, F the member. */
-#define OPT_FLAG(s, l, T, F, h) {OPT_T_FLAG, s, l, offsetof(T, F), NULL, h, NULL, 0, 0, NULL}
-#define OPT_STRING(s, l, T, F, a, h)                                                             \
-	{OPT_T_STRING, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL}
-#define OPT_STRING_ENV(s, l, T, F, a, env, h)                                                    \
-	{OPT_T_STRING, s, l, offsetof(T, F), a, h, env, 0, 0, NULL}
-#define OPT_LIST(s, l, T, F, a, h) {OPT_T_LIST, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL}
-#define OPT_INT(s, l, T, F, a, lo, hi, h)                                                        \
-	{OPT_T_INT, s, l, offsetof(T, F), a, h, NULL, lo, hi, NULL}
-#define OPT_CUSTOM(s, l, T, F, a, fn, h)                                                         \
-	{OPT_T_CUSTOM, s, l, offsetof(T, F), a, h, NULL, 0, 0, fn}
-#define OPT_END() {OPT_T_END, 0, NULL, 0, NULL, NULL, NULL, 0, 0, NULL}
+#define OPT_FLAG(s, l, T, F, h)                                             \
+	{                                                                   \
+		OPT_T_FLAG, s, l, offsetof(T, F), NULL, h, NULL, 0, 0, NULL \
+	}
+#define OPT_STRING(s, l, T, F, a, h)                                       \
+	{                                                                  \
+		OPT_T_STRING, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL \
+	}
+#define OPT_STRING_ENV(s, l, T, F, a, env, h)                             \
+	{                                                                 \
+		OPT_T_STRING, s, l, offsetof(T, F), a, h, env, 0, 0, NULL \
+	}
+#define OPT_LIST(s, l, T, F, a, h)                                       \
+	{                                                                \
+		OPT_T_LIST, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL \
+	}
+#define OPT_INT(s, l, T, F, a, lo, hi, h)                                 \
+	{                                                                 \
+		OPT_T_INT, s, l, offsetof(T, F), a, h, NULL, lo, hi, NULL \
+	}
+#define OPT_CUSTOM(s, l, T, F, a, fn, h)                                 \
+	{                                                                \
+		OPT_T_CUSTOM, s, l, offsetof(T, F), a, h, NULL, 0, 0, fn \
+	}
+#define OPT_END()                                                   \
+	{                                                           \
+		OPT_T_END, 0, NULL, 0, NULL, NULL, NULL, 0, 0, NULL \
+	}
 
 /* One command's declaration: what help shows and what parsing accepts. */
 struct opt_cmd {
@@ -70,15 +87,15 @@ struct opt_cmd {
 };
 
 enum {
-	OPT_OK = 0,    /* parsed: the command runs */
-	OPT_HELP = 1,  /* -h/--help was given: print help, run nothing */
-	OPT_ERR = -1,  /* usage error: opt_result.err says what */
+	OPT_OK = 0,   /* parsed: the command runs */
+	OPT_HELP = 1, /* -h/--help was given: print help, run nothing */
+	OPT_ERR = -1, /* usage error: opt_result.err says what */
 };
 
 struct opt_result {
-	char **args;  /* positional words, in order (moved to the front of argv) */
+	char **args; /* positional words, in order (moved to the front of argv) */
 	int nargs;
-	char **rest;  /* words after "--" when opt_cmd.rest is set */
+	char **rest; /* words after "--" when opt_cmd.rest is set */
 	int nrest;
 	char err[256]; /* on OPT_ERR: the error, naming the option and the command */
 };
@@ -91,8 +108,7 @@ struct opt_result {
  * A lone "-" is positional. Environment defaults (OPT_STRING_ENV) are
  * applied first. Reorders argv; r->args and r->rest point into it.
  * Returns OPT_OK, OPT_HELP or OPT_ERR (message in r->err). */
-int opt_parse(const struct opt_cmd *c, void *base, int argc, char **argv,
-              struct opt_result *r);
+int opt_parse(const struct opt_cmd *c, void *base, int argc, char **argv, struct opt_result *r);
 
 /* Writes the one-line synopsis "enarx PATH [--opt ARG]... ARGS [-- REST]",
  * wrapped under itself at 80 columns, with prefix before the first line

@@ -54,7 +54,11 @@ static const struct opt_cmd t_cmd = {
 };
 
 static const struct opt_cmd t_rest_cmd = {
-    .path = "go", .opts = t_table, .args = "MODULE", .min_args = 1, .max_args = 1,
+    .path = "go",
+    .opts = t_table,
+    .args = "MODULE",
+    .min_args = 1,
+    .max_args = 1,
     .rest = "ARGS...",
 };
 
@@ -79,7 +83,8 @@ static int parse(const struct opt_cmd *c, struct t_opts *o, struct opt_result *r
 
 static void test_parse_ok(void **state)
 {
-	const char *argv[] = {"do", "-v", "--name", "x", "in", "--count=3", "--level", "high", NULL};
+	const char *argv[] = {"do",        "-v",      "--name", "x", "in",
+	                      "--count=3", "--level", "high",   NULL};
 	struct t_opts o;
 	struct opt_result r;
 
