@@ -224,7 +224,7 @@ static void test_dashdash(void **state)
 static void test_list_repeats(void **state)
 {
 	const char *a[] = {"do", "--file", "a", "in", "--crl=b", "--file=c", NULL};
-	const char *big[OPT_LIST_MAX * 2 + 4];
+	const char *big[OPT_LIST_MAX * 2 + 6]; /* "do", 65 pairs, "in", NULL */
 	struct t_opts o;
 	struct opt_result r;
 	int n = 0;
