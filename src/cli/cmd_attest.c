@@ -90,7 +90,7 @@ static int attest_verify_cmd(int argc, char **argv);
 
 static const struct cli_cmd cli_cmd_attest_verify = {
     .spec = {.path = "attest verify",
-             .summary = "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy",
+             .summary = "Verify evidence with its certificates; print claims and verdict",
              .opts = verify_table,
              .args = "EVIDENCE",
              .min_args = 1,

@@ -24,7 +24,7 @@ static int platform_info(int argc, char **argv);
 
 static const struct cli_cmd cli_cmd_platform_info = {
     .spec = {.path = "platform info",
-             .summary = "Show what this host offers each Keep backend",
+             .summary = "Check each backend against this host; name the default",
              .opts = info_table,
              .about = "Checks, for each backend (sgx, sev, tdx, kvm, nil), what this host has and\n"
                       "lacks, each line with the reason, and shows the backend `enarx run` picks\n"

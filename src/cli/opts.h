@@ -44,26 +44,29 @@ struct opt {
 	opt_parse_fn parse;    /* OPT_T_CUSTOM */
 };
 
-/* Table entries. T is the options struct type, F the member. */
-#define OPT_FLAG(s, l, T, F, h)                                             \
-	{                                                                   \
-		OPT_T_FLAG, s, l, offsetof(T, F), NULL, h, NULL, 0, 0, NULL \
+/* Table entries. T is the options struct type, F the member. OPT__OFF is
+ * offsetof(T, F), plus a compile-time check (a pointer comparison that
+ * -Werror rejects) that F has the type the option stores. */
+#define OPT__OFF(T, F, V) (offsetof(T, F) + 0 * sizeof(&((T *)0)->F == (V *)0))
+#define OPT_FLAG(s, l, T, F, h)                                                  \
+	{                                                                        \
+		OPT_T_FLAG, s, l, OPT__OFF(T, F, int), NULL, h, NULL, 0, 0, NULL \
 	}
-#define OPT_STRING(s, l, T, F, a, h)                                       \
-	{                                                                  \
-		OPT_T_STRING, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL \
+#define OPT_STRING(s, l, T, F, a, h)                                                     \
+	{                                                                                \
+		OPT_T_STRING, s, l, OPT__OFF(T, F, const char *), a, h, NULL, 0, 0, NULL \
 	}
-#define OPT_STRING_ENV(s, l, T, F, a, env, h)                             \
-	{                                                                 \
-		OPT_T_STRING, s, l, offsetof(T, F), a, h, env, 0, 0, NULL \
+#define OPT_STRING_ENV(s, l, T, F, a, env, h)                                           \
+	{                                                                               \
+		OPT_T_STRING, s, l, OPT__OFF(T, F, const char *), a, h, env, 0, 0, NULL \
 	}
-#define OPT_LIST(s, l, T, F, a, h)                                       \
-	{                                                                \
-		OPT_T_LIST, s, l, offsetof(T, F), a, h, NULL, 0, 0, NULL \
+#define OPT_LIST(s, l, T, F, a, h)                                                        \
+	{                                                                                 \
+		OPT_T_LIST, s, l, OPT__OFF(T, F, struct opt_list), a, h, NULL, 0, 0, NULL \
 	}
-#define OPT_INT(s, l, T, F, a, lo, hi, h)                                 \
-	{                                                                 \
-		OPT_T_INT, s, l, offsetof(T, F), a, h, NULL, lo, hi, NULL \
+#define OPT_INT(s, l, T, F, a, lo, hi, h)                                            \
+	{                                                                            \
+		OPT_T_INT, s, l, OPT__OFF(T, F, long long), a, h, NULL, lo, hi, NULL \
 	}
 #define OPT_CUSTOM(s, l, T, F, a, fn, h)                                 \
 	{                                                                \
