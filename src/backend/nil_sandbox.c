@@ -65,8 +65,8 @@ static int ns_wanted(void)
 /* 0 if a child can be cloned with flags (it exits at once), else errno. */
 static int try_clone(int flags)
 {
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | flags), NULL, NULL, NULL,
-	                           NULL);
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | flags), NULL, NULL, NULL, NULL);
 
 	if (pid < 0)
 		return errno;
@@ -138,8 +138,8 @@ static bool is_under(const char *path, const char *mnt)
  * directories to bind (by their path and by where it resolves). */
 static const char *pick_mnt(char *const *targets, size_t n)
 {
-	static const char *const cands[] = {"/tmp", "/mnt", "/run", "/media", "/srv",
-	                                    "/opt", "/var", "/home", "/boot", "/usr"};
+	static const char *const cands[] = {"/tmp", "/mnt", "/run",  "/media", "/srv",
+	                                    "/opt", "/var", "/home", "/boot",  "/usr"};
 	char real[PATH_MAX];
 	struct stat st;
 
@@ -173,7 +173,8 @@ static char *abs_path(const char *cwd, const char *p)
 static void order_binds(struct nil_sandbox *sb)
 {
 	for (size_t i = 1; i < sb->ndirs; i++) {
-		for (size_t j = i; j > 0 && strlen(sb->targets[j]) < strlen(sb->targets[j - 1]); j--) {
+		for (size_t j = i; j > 0 && strlen(sb->targets[j]) < strlen(sb->targets[j - 1]);
+		     j--) {
 			char *t = sb->targets[j];
 			int r = sb->ro[j];
 
@@ -548,13 +549,14 @@ void nil_sandbox_probe(struct platform_backend *b)
 			list_add(miss, sizeof(miss), ns_names[i].name);
 	}
 	platform_add(b, "sandbox_namespaces", true, "sandbox: namespaces", "%s%s%s%s",
-	             have[0] ? have : "none", (got & CLONE_NEWNET) ? " (net when no socket is configured)" : "",
+	             have[0] ? have : "none",
+	             (got & CLONE_NEWNET) ? " (net when no socket is configured)" : "",
 	             miss[0] ? "; not available: " : "", miss);
-	platform_add(b, "sandbox_root", true, "sandbox: empty root",
-	             "%s",
-	             (got & CLONE_NEWNS) ? "a read-only tmpfs holding only the preopened directories "
-	                                   "(static executor)"
-	                                 : "no: the host file system stays visible (Landlock only)");
+	platform_add(b, "sandbox_root", true, "sandbox: empty root", "%s",
+	             (got & CLONE_NEWNS)
+	                 ? "a read-only tmpfs holding only the preopened directories "
+	                   "(static executor)"
+	                 : "no: the host file system stays visible (Landlock only)");
 	platform_add(b, "sandbox_identity", true, "sandbox: identity",
 	             geteuid() == 0 ? "uid 0 with no capabilities: empty bounding set, securebits "
 	                              "locked, no_new_privs"

@@ -31,8 +31,8 @@ enum nil_stage {
 /* Everything the child needs, prepared by the parent so that the child
  * only makes async-signal-safe calls. */
 struct nil_sandbox {
-	int flags;      /* CLONE_NEW* flags the Keep is cloned with */
-	uid_t uid;      /* outer ids, for a user namespace's maps */
+	int flags; /* CLONE_NEW* flags the Keep is cloned with */
+	uid_t uid; /* outer ids, for a user namespace's maps */
 	gid_t gid;
 	pid_t ppid;     /* the parent, recorded before clone */
 	int errfd;      /* write end of the error pipe (CLOEXEC, above fd 4) */
@@ -66,8 +66,7 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb);
 void nil_sandbox_close_from(const struct nil_sandbox *sb, int last);
 
 /* Child: reports errno at stage to the parent and exits with 126. */
-void nil_sandbox_fail(const struct nil_sandbox *sb, enum nil_stage stage)
-    __attribute__((noreturn));
+void nil_sandbox_fail(const struct nil_sandbox *sb, enum nil_stage stage) __attribute__((noreturn));
 
 /* Parent, after clone: waits until the child has exec'd the executor or
  * failed. Returns 0 if it started; 1 if the empty root could not be built

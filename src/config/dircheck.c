@@ -17,10 +17,10 @@ static const struct {
 	unsigned long magic;
 	const char *name;
 } kernel_fs[] = {
-    {PROC_SUPER_MAGIC, "is on procfs"},      {SYSFS_MAGIC, "is on sysfs"},
-    {DEVPTS_SUPER_MAGIC, "is on devpts"},    {DEBUGFS_MAGIC, "is on debugfs"},
-    {TRACEFS_MAGIC, "is on tracefs"},        {SECURITYFS_MAGIC, "is on securityfs"},
-    {CGROUP_SUPER_MAGIC, "is on cgroupfs"},  {CGROUP2_SUPER_MAGIC, "is on cgroup2"},
+    {PROC_SUPER_MAGIC, "is on procfs"},     {SYSFS_MAGIC, "is on sysfs"},
+    {DEVPTS_SUPER_MAGIC, "is on devpts"},   {DEBUGFS_MAGIC, "is on debugfs"},
+    {TRACEFS_MAGIC, "is on tracefs"},       {SECURITYFS_MAGIC, "is on securityfs"},
+    {CGROUP_SUPER_MAGIC, "is on cgroupfs"}, {CGROUP2_SUPER_MAGIC, "is on cgroup2"},
     {BPF_FS_MAGIC, "is on bpffs"},
 };
 

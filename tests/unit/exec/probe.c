@@ -95,8 +95,8 @@ static void proc_checks(void)
 	}
 	ns = n > 0 ? status_field(buf, "NSpid:\t") : NULL;
 	if (ns)
-		report("pid_namespace_proc", strchr(ns, '\t') && strncmp(strrchr(ns, '\t'), "\t1\n", 3) == 0,
-		       "");
+		report("pid_namespace_proc",
+		       strchr(ns, '\t') && strncmp(strrchr(ns, '\t'), "\t1\n", 3) == 0, "");
 }
 
 /* Raw, packet, UDP and MPTCP sockets are never allowed; TCP is. */
