@@ -247,7 +247,8 @@ static int pipe_above(int p[2])
 
 int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, bool static_exec)
 {
-	int wanted = ns_available(), p[2], rc;
+	int cached = __atomic_load_n(&ns_cache, __ATOMIC_ACQUIRE);
+	int wanted = cached >= 0 ? cached : ns_wanted(), p[2], rc;
 
 	memset(sb, 0, sizeof(*sb));
 	sb->errfd = sb->readfd = -1;
@@ -275,9 +276,18 @@ int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, boo
 
 pid_t nil_sandbox_clone(struct nil_sandbox *sb)
 {
-	/* fork(2) semantics plus namespaces: no new stack, SIGCHLD at exit */
-	return (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | sb->flags), NULL, NULL, NULL,
-	                      NULL);
+	/* fork(2) semantics plus namespaces: no new stack, SIGCHLD at exit.
+	 * Optimistic: every namespace is asked for at once, and only a host
+	 * that refuses is probed flag by flag (once). */
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | sb->flags), NULL, NULL, NULL, NULL);
+
+	if (pid < 0 && sb->flags && __atomic_load_n(&ns_cache, __ATOMIC_ACQUIRE) < 0) {
+		sb->flags &= ns_available();
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | sb->flags), NULL, NULL,
+		                     NULL, NULL);
+	}
+	return pid;
 }
 
 void nil_sandbox_release(struct nil_sandbox *sb)
