@@ -93,10 +93,14 @@ static void proc_checks(void)
 		else
 			report(need[i][0], strstr(buf, need[i][1]) != NULL, "");
 	}
+	/* "NSpid:\t<host pid>\t1\n": two levels, and pid 1 in the inner one */
 	ns = n > 0 ? status_field(buf, "NSpid:\t") : NULL;
-	if (ns)
-		report("pid_namespace_proc",
-		       strchr(ns, '\t') && strncmp(strrchr(ns, '\t'), "\t1\n", 3) == 0, "");
+	if (ns) {
+		const char *tab = strchr(ns, '\t'), *nl = strchr(ns, '\n');
+
+		report("pid_namespace_proc", tab && nl && tab < nl && strncmp(tab, "\t1\n", 3) == 0,
+		       "");
+	}
 }
 
 /* Raw, packet, UDP and MPTCP sockets are never allowed; TCP is. */
