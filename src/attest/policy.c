@@ -487,15 +487,17 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 {
 	const enarx_snp_claims *s = &c->snp;
 	char hx[129];
-	if ((s->policy >> 18) & 1 && !p->snp_allow_ma)
+	if ((s->policy & SNP_POLICY_MIGRATE_MA) && !p->snp_allow_ma)
 		return rej(why, n,
 		           "snp.allow_migration_agent: policy forbids a migration agent; "
 		           "report POLICY.MIGRATE_MA=1");
-	if (!p->snp_allow_smt && (((s->policy >> 16) & 1) || (s->platform_info & 1)))
+	bool smt = (s->policy & SNP_POLICY_SMT) != 0;
+	bool smt_en = (s->platform_info & SNP_PLATFORM_INFO_SMT_EN) != 0;
+	if (!p->snp_allow_smt && (smt || smt_en))
 		return rej(why, n,
 		           "snp.allow_smt: policy forbids SMT; report POLICY.SMT=%u "
 		           "PLATFORM_INFO.SMT_EN=%u",
-		           (unsigned)((s->policy >> 16) & 1), (unsigned)(s->platform_info & 1));
+		           (unsigned)smt, (unsigned)smt_en);
 	if (!((p->snp_vmpl_mask >> s->vmpl) & 1))
 		return rej(why, n, "snp.vmpl: VMPL %u not allowed (allowed mask 0x%x)", s->vmpl,
 		           p->snp_vmpl_mask);
@@ -516,16 +518,15 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 	if (s->guest_svn < p->snp_min_guest_svn)
 		return rej(why, n, "snp.min_guest_svn: GUEST_SVN %u < %lld", s->guest_svn,
 		           (long long)p->snp_min_guest_svn);
-	unsigned maj = (s->policy >> 8) & 0xff, min = s->policy & 0xff;
+	unsigned maj = SNP_POLICY_ABI_MAJOR(s->policy), min = SNP_POLICY_ABI_MINOR(s->policy);
 	if (maj * 256 + min < p->snp_min_abi_major * 256 + p->snp_min_abi_minor)
 		return rej(why, n, "snp.min_abi: policy ABI %u.%u < %lld.%lld", maj, min,
 		           (long long)p->snp_min_abi_major, (long long)p->snp_min_abi_minor);
 	if (maj * 256 + min > (unsigned)s->current_major * 256 + s->current_minor)
 		return rej(why, n, "snp: guest policy ABI %u.%u > firmware %u.%u", maj, min,
 		           s->current_major, s->current_minor);
-	unsigned fw =
-	    (unsigned)s->current_major << 16 | (unsigned)s->current_minor << 8 | s->current_build;
-	unsigned minfw = p->snp_min_fw[0] << 16 | p->snp_min_fw[1] << 8 | p->snp_min_fw[2];
+	unsigned fw = SNP_FW_VERSION(s->current_major, s->current_minor, s->current_build);
+	unsigned minfw = SNP_FW_VERSION(p->snp_min_fw[0], p->snp_min_fw[1], p->snp_min_fw[2]);
 	if (fw < minfw)
 		return rej(why, n, "snp.min_firmware: firmware %u.%u.%u < %u.%u.%u",
 		           s->current_major, s->current_minor, s->current_build, p->snp_min_fw[0],
@@ -621,7 +622,8 @@ static int check_intel(const enarx_policy *p, const enarx_claims *c, char *why, 
 			return rej(why, n,
 			           "tdx: reserved TUD attribute bits set (TDATTRIBUTES 0x%016llx)",
 			           (unsigned long long)q->td_attributes);
-		if (p->tdx_require_sept_ve_disable && !((q->td_attributes >> 28) & 1))
+		if (p->tdx_require_sept_ve_disable &&
+		    !(q->td_attributes & TDX_ATTR_SEPT_VE_DISABLE))
 			return rej(
 			    why, n,
 			    "tdx.require_sept_ve_disable: SEPT_VE_DISABLE not set (TDATTRIBUTES "
