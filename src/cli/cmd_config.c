@@ -4,6 +4,7 @@
  * and reports the first error with its line and key. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "lib/buf.h"
+#include "lib/file.h"
 
 static int config_init(void)
 {
@@ -41,25 +43,14 @@ static int config_check(const char *path)
 {
 	struct buf b = {0};
 	struct config *cfg = NULL;
-	char err[256];
-	FILE *f = fopen(path, "rb");
-	size_t n;
+	char err[PATH_MAX + 64];
 	int rc;
 
-	if (!f) {
-		cli_error("cannot open %s: %s", path, strerror(errno));
+	if (file_read_all(path, CONFIG_MAX_SIZE, &b, err, sizeof(err))) {
+		cli_error("%s", err);
+		buf_free(&b, 0);
 		return CLI_EXIT_FAIL;
 	}
-	do {
-		if (buf_reserve(&b, 65536)) {
-			fclose(f);
-			buf_free(&b, 0);
-			return CLI_EXIT_FAIL;
-		}
-		n = fread(b.data + b.len, 1, 65536, f);
-		b.len += n;
-	} while (n > 0 && b.len <= CONFIG_MAX_SIZE);
-	fclose(f);
 	rc = config_parse((const char *)b.data, b.len, &cfg, err, sizeof(err));
 	buf_free(&b, 0);
 	if (rc) {
