@@ -16,6 +16,7 @@
 
 #include "lib/cursor.h"
 #include "lib/err.h"
+#include "lib/toml.h"
 
 /* ---- SEV-SNP report fields (AMD SEV-SNP ABI spec: GUEST_POLICY,
  * PLATFORM_INFO, KEY_INFO, TCB_VERSION), named once for snp.c, policy.c and
@@ -50,6 +51,11 @@
 
 /* TDX TDATTRIBUTES.SEPT_VE_DISABLE (Intel TDX module spec). */
 #define TDX_ATTR_SEPT_VE_DISABLE (1ull << 28)
+
+/* Policy files' TOML dialect (lib/toml.h flags): [a.b] tables, 0x integers,
+ * mixed and nested arrays. */
+#define POLICY_TOML_DIALECT \
+	(ETOML_DOTTED_TABLES | ETOML_HEX_INTS | ETOML_MIXED_ARRAYS | ETOML_NESTED_ARRAYS)
 
 /* ---- error detail ---- */
 typedef struct {
