@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 #define ETOML_MAX_SIZE (1u << 20) /* both formats are small */
-#define ETOML_MAX_KEY 256         /* bytes of a bare key or a table name */
-#define ETOML_MAX_ITEMS 65536     /* values (array items count) per document */
+#define ETOML_MAX_KEY 256u        /* bytes of a bare key or a table name */
+#define ETOML_MAX_ITEMS 65536u    /* values (array items count) per document */
 #define ETOML_MAX_DEPTH 4         /* array nesting with ETOML_NESTED_ARRAYS */
-#define ETOML_DOC_MAX_KEYS 4096   /* keys + tables of an etoml_parse() document */
+#define ETOML_DOC_MAX_KEYS 4096u  /* keys + tables of an etoml_parse() document */
 
 /* Extensions a format opts into (flags of etoml_init/etoml_parse). */
 #define ETOML_ARRAY_TABLES 0x01    /* [[name]] headers (Enarx.toml [[files]]) */
