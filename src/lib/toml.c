@@ -582,11 +582,14 @@ static int doc_add(struct etoml_doc *d, const char *table, struct etoml_event *e
 	return 0;
 }
 
-/* "line N: ..." for a document-level error (duplicates, count). */
-static int doc_fail(struct etoml_reader *r, unsigned line, const char *what, const char *name)
+/* "line N: key 'a' defined twice" or "line N: table [x] defined twice". */
+static int doc_twice(struct etoml_reader *r, unsigned line, const char *key, const char *table)
 {
-	snprintf(r->err, sizeof(r->err), "line %u: %s%.100s%s", line, what, name,
-	         what[0] == 't' ? "] defined twice" : "' defined twice");
+	if (key[0])
+		snprintf(r->err, sizeof(r->err), "line %u: key '%.100s' defined twice", line, key);
+	else
+		snprintf(r->err, sizeof(r->err), "line %u: table [%.100s] defined twice", line,
+		         table);
 	return ENARX_E_MALFORMED;
 }
 
@@ -604,8 +607,7 @@ static int doc_step(struct etoml_reader *r, struct etoml_doc *d, struct etoml_ev
 	}
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->kv[i].key, key) == 0 && strcmp(d->kv[i].table, tb) == 0)
-			return key[0] ? doc_fail(r, ev->line, "key '", key)
-			              : doc_fail(r, ev->line, "table [", tb);
+			return doc_twice(r, ev->line, key, tb);
 	if (ev->kind != ETOML_EV_KEYVAL) {
 		char *name = xstrdup(ev->key);
 

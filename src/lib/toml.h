@@ -93,6 +93,8 @@ struct etoml_doc {
 
 /* Parses all of text into doc (one entry per key, plus a marker entry with
  * key "" for each [table] header); refuses a key or table given twice.
+ * flags as for etoml_init() except ETOML_ARRAY_TABLES, which a document
+ * cannot hold ([[x]] is refused).
  * Returns 0, or ENARX_E_MALFORMED / ENARX_E_NOMEM with "line N: what" in
  * err. doc is empty on error; free it with etoml_doc_free(). */
 int etoml_parse(const char *text, size_t len, unsigned flags, struct etoml_doc *doc, char *err,
