@@ -364,6 +364,7 @@ static void skip_array_space(struct etoml_reader *r)
 static int read_array(struct etoml_reader *r, struct etoml_value *v, int depth)
 {
 	struct etoml_value item;
+	size_t cap = 0; /* doubles: one realloc per item would be quadratic */
 	void *grown;
 	int rc;
 
@@ -388,12 +389,15 @@ static int read_array(struct etoml_reader *r, struct etoml_value *v, int depth)
 			etoml_value_clear(&item);
 			return fail(r, "array mixes value types");
 		}
-		grown = xreallocarray(v->items, v->nitems + 1, sizeof(item));
-		if (!grown) {
-			etoml_value_clear(&item);
-			return ENARX_E_NOMEM;
+		if (v->nitems == cap) {
+			cap = cap ? cap * 2 : 4;
+			grown = xreallocarray(v->items, cap, sizeof(item));
+			if (!grown) {
+				etoml_value_clear(&item);
+				return ENARX_E_NOMEM;
+			}
+			v->items = grown;
 		}
-		v->items = grown;
 		v->items[v->nitems++] = item;
 		skip_array_space(r);
 		if (peek(r) == ',') {
@@ -566,10 +570,15 @@ static int doc_add(struct etoml_doc *d, const char *table, struct etoml_event *e
 	struct etoml_kv *grown, *kv;
 	char *tb;
 
-	grown = xreallocarray(d->kv, d->n + 1, sizeof(*grown));
-	if (!grown)
-		return ENARX_E_NOMEM;
-	d->kv = grown;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+
+		grown = xreallocarray(d->kv, cap, sizeof(*grown));
+		if (!grown)
+			return ENARX_E_NOMEM;
+		d->kv = grown;
+		d->cap = cap;
+	}
 	tb = xstrdup(table);
 	if (!tb)
 		return ENARX_E_NOMEM;

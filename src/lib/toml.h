@@ -88,7 +88,7 @@ struct etoml_kv {
 
 struct etoml_doc {
 	struct etoml_kv *kv;
-	size_t n;
+	size_t n, cap; /* entries used, allocated */
 };
 
 /* Parses all of text into doc (one entry per key, plus a marker entry with
