@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/file.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
@@ -47,42 +49,12 @@ struct run_io {
 
 static int read_file(const char *path, size_t max, struct buf *out)
 {
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	char err[PATH_MAX + 64];
 
-	if (fd < 0) {
-		cli_error("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
-		cli_error("%s is larger than %zu bytes", path, max);
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		if (buf_reserve(out, 65536)) {
-			rc = -1;
-			break;
-		}
-		n = read(fd, out->data + out->len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -1 : 0;
-			break;
-		}
-		out->len += (size_t)n;
-		if (out->len > max) {
-			cli_error("%s is larger than %zu bytes", path, max);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc && errno)
-		cli_error("cannot read %s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
+	if (file_read_all(path, max, out, err, sizeof(err)) == 0)
+		return 0;
+	cli_error("%s", err);
+	return -1;
 }
 
 /* Text has no control characters besides tab, newline and return. */

@@ -18,6 +18,38 @@
 #include "lib/alloc.h"
 #include "wasm/compile.h"
 
+/* The op-number arithmetic below relies on these runs of ops.def: the
+ * numeric ops in wasm opcode order from i32.eqz (0x45) to i64.extend32_s
+ * (0xc4), then the eight 0xfc trunc_sat ops (signature index 128 + sub); and
+ * each fused-address load/store run parallel to its plain run. */
+#define WASM_OP_AT(op, opcode)                                \
+	_Static_assert(OP_##op - OP_I32_EQZ == (opcode)-0x45, \
+	               #op " is not at wasm opcode " #opcode);
+WASM_OP_AT(I64_EQZ, 0x50)
+WASM_OP_AT(F32_EQ, 0x5b)
+WASM_OP_AT(F64_EQ, 0x61)
+WASM_OP_AT(I32_CLZ, 0x67)
+WASM_OP_AT(I64_CLZ, 0x79)
+WASM_OP_AT(F32_ABS, 0x8b)
+WASM_OP_AT(F64_ABS, 0x99)
+WASM_OP_AT(I32_WRAP_I64, 0xa7)
+WASM_OP_AT(F32_CONVERT_I32_S, 0xb2)
+WASM_OP_AT(I32_REINTERPRET_F32, 0xbc)
+WASM_OP_AT(I32_EXTEND8_S, 0xc0)
+WASM_OP_AT(I64_EXTEND32_S, 0xc4)
+#undef WASM_OP_AT
+_Static_assert(OP_I32_TRUNC_SAT_F32_S - OP_I32_EQZ == 128 &&
+                   OP_I64_TRUNC_SAT_F64_U - OP_I32_TRUNC_SAT_F32_S == 7,
+               "trunc_sat ops must follow the numeric run in 0xfc sub-opcode order");
+_Static_assert(OP_I64_LOAD32_U_ADD - OP_I32_LOAD_ADD == OP_I64_LOAD32_U - OP_I32_LOAD &&
+                   OP_I64_LOAD16_S_ADD - OP_I32_LOAD_ADD == OP_I64_LOAD16_S - OP_I32_LOAD &&
+                   OP_I32_LOAD8_U_ADD - OP_I32_LOAD_ADD == OP_I32_LOAD8_U - OP_I32_LOAD,
+               "the *_LOAD*_ADD ops must be in the order of the plain loads");
+_Static_assert(OP_STORE16_ADD - OP_STORE32_ADD == OP_STORE16 - OP_STORE32 &&
+                   OP_STORE8_ADD - OP_STORE32_ADD == OP_STORE8 - OP_STORE32 &&
+                   OP_STORE64_ADD - OP_STORE32_ADD == OP_STORE64 - OP_STORE32,
+               "the STORE*_ADD ops must be in the order of the plain stores");
+
 void *cc__grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
 {
 	if (need <= *cap)

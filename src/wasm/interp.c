@@ -197,11 +197,6 @@ static inline uint64_t sat_u64_f64(double x)
 	return (uint64_t)x;
 }
 
-#ifdef WASM_PROFILE
-/* Development aid: counts executed op pairs (never built by meson). */
-void wasm__prof(const void *h, const ewasm_func *f);
-#endif
-
 #define CHECKED 0
 #define INTERP interp_guard
 #include "wasm/interp_body.inc"

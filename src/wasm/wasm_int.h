@@ -296,6 +296,11 @@ const void *const *wasm__handlers(bool checked);
 /* Runs `fn` with arguments already in `fp[0..]`; results end in fp[0..].
  * Returns 0 or EWASM_ERR_TRAP (details in store->trap_*). */
 int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp);
+#ifdef WASM_PROFILE
+/* Development aid (never built by meson): the profiler a developer links
+ * in counts executed op pairs; interp_body.inc calls it per dispatch. */
+void wasm__prof(const void *h, const ewasm_func *f);
+#endif
 
 /* runtime.c */
 bool wasm__type_eq(const struct wtype *a, const struct wtype *b);
