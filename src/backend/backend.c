@@ -31,6 +31,18 @@ const struct backend *backend_find(const char *name)
 	return NULL;
 }
 
+int backend_run(const struct backend *be, const struct keep_launch *launch, int *exit_code)
+{
+	struct backend_keep *k;
+	int rc = be->start(launch, &k);
+
+	if (rc)
+		return rc;
+	rc = be->wait(k, exit_code);
+	be->free(k);
+	return rc;
+}
+
 const struct backend *backend_default(void)
 {
 	/* The platform rules decide, so `enarx platform info` shows exactly

@@ -11,7 +11,8 @@
 #include <stddef.h>
 
 /* Everything a backend needs to start one Keep. All fields are borrowed for
- * the duration of run(). */
+ * the duration of start() only: the backend copies the image and argv and
+ * duplicates the descriptors it keeps. */
 struct keep_launch {
 	const void *exec;             /* the executor: a static x86-64 ELF image */
 	size_t exec_len;              /* its length in bytes */
@@ -21,19 +22,55 @@ struct keep_launch {
 				 backend's default) */
 	const char *const *exec_argv; /* argv for the executor (may be NULL:
 				 {"enarx-exec", NULL}) */
+	const int *stdio;             /* 3 host fds seen as 0, 1, 2 inside the
+				 Keep; NULL = the host's own 0, 1, 2 */
 };
 
+/* One started Keep, private to the backend that started it. */
+struct backend_keep;
+
+/* A Keep's life through the table below:
+ *
+ *   start() --> [running] --fd() readable--> wait() --> free()
+ *                   \--kill()--> [stopping] --/
+ *
+ * Calls on one handle must not overlap (the caller serialises them; a
+ * keep_session does); different handles are independent, so a host agent may
+ * hold any number of Keeps in any threads. No call installs a signal handler
+ * that assumes a single Keep. */
 struct backend {
 	const char *name; /* "nil", "kvm", ... */
 	/* 1 if this backend can run on this host, 0 if not (with a reason
 	 * written to why[0..n), NUL-terminated, when why is not NULL). */
 	int (*usable)(char *why, size_t n);
-	/* Runs one Keep to completion. On success returns 0 and sets
-	 * *exit_code to the executor's exit status (0..255; 128+N when it was
-	 * killed by signal N). Returns a negative ENARX_E_* if the Keep could
-	 * not be built or run; the backend logs the detail. */
-	int (*run)(const struct keep_launch *launch, int *exit_code);
+	/* Builds and starts one Keep and returns at once with *out, a new
+	 * handle (release with free()). Returns a negative ENARX_E_* if the
+	 * Keep could not be built or started (nothing is left running or
+	 * open; the backend logs the detail). */
+	int (*start)(const struct keep_launch *launch, struct backend_keep **out);
+	/* A descriptor that polls readable (POLLIN) once the Keep has ended,
+	 * for poll/epoll loops. Borrowed: valid until free(); never read it. */
+	int (*fd)(const struct backend_keep *k);
+	/* Blocks until the Keep has ended. Returns 0 with *exit_code set to
+	 * the executor's exit status (0..255; 128+N when it was killed by
+	 * signal N or, in a VM, faulted as signal N; 128+9 when kill() stopped
+	 * it), or a
+	 * negative ENARX_E_* if the Keep broke down (e.g. ENARX_E_KEEP_FAULT
+	 * when a VM's shim faulted; logged). Once it has returned, later
+	 * calls return the same result at once. */
+	int (*wait)(struct backend_keep *k, int *exit_code);
+	/* Stops the Keep without its cooperation: its workload gets no chance
+	 * to run further. Returns 0 (also when the Keep had already ended) or
+	 * ENARX_E_IO if it could not be signalled. wait() then returns soon. */
+	int (*kill)(struct backend_keep *k);
+	/* Kills the Keep if it still runs, reaps it and releases everything
+	 * (no process, thread or descriptor outlives it). Accepts NULL. */
+	void (*free)(struct backend_keep *k);
 };
+
+/* Runs one Keep to completion on be: start(), wait(), free(). Returns what
+ * start() or wait() returned, with *exit_code as wait() sets it. */
+int backend_run(const struct backend *be, const struct keep_launch *launch, int *exit_code);
 
 /* Backends compiled in, in auto-pick order (sgx, sev, tdx, kvm, nil). */
 extern const struct backend backend_nil;
