@@ -241,8 +241,8 @@ int cmd_run(int argc, char **argv)
 	const struct backend *be;
 	struct keep_workload w;
 	struct buf wasm = {0}, conf = {0};
-	char **args;
-	size_t nargs;
+	char **args = NULL;
+	size_t nargs = 0;
 	char why[256] = "";
 	int rc, ret = CLI_EXIT_FAIL;
 
