@@ -601,12 +601,17 @@ static void *vcpu_thread(void *arg)
 {
 	struct backend_keep *bk = arg;
 	uint64_t one = 1;
-	sigset_t kick;
+	sigset_t set;
 
 	/* The starter may block signals (a daemon with a signalfd does). */
-	sigemptyset(&kick);
-	sigaddset(&kick, SIGRTMIN);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* The Keep writing to a socket whose peer is gone must get EPIPE, not
+	 * kill the host: SIGPIPE goes to the writing thread, so block it here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	bk->k.t_start = now_ns();
 	bk->rc = vm_loop(&bk->k, &bk->code, &bk->st);
 	bk->st.run_ns = now_ns() - bk->k.t_start;

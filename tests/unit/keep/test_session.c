@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -428,6 +429,52 @@ static void test_half_built_sessions(void **state)
 	assert_nothing_left(fds);
 }
 
+/* The backend contract underneath (backend.h): the end descriptor polls
+ * readable only once the Keep has ended; kill stops an executor blocked in a
+ * read of fd 3 (a host call, for a VM); wait gives 137 and the same again. */
+static void test_backend_kill_blocked_keep(void **state)
+{
+	struct keep_launch kl = {.exec = exec_img, .exec_len = exec_len};
+	struct backend_keep *k;
+	struct pollfd p;
+	int sv[2], code = -1, fds = count_dir("/proc/self/fd");
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	kl.keep_fd = sv[1];
+	assert_int_equal(be->start(&kl, &k), 0);
+	close(sv[1]); /* the Keep has its own copy */
+	p = (struct pollfd){.fd = be->fd(k), .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 200), 0); /* waiting for HELLO */
+	assert_int_equal(be->kill(k), 0);
+	assert_int_equal(poll(&p, 1, 60000), 1);
+	assert_int_equal(be->wait(k, &code), 0);
+	assert_int_equal(code, 128 + 9);
+	code = -1;
+	assert_int_equal(be->wait(k, &code), 0);
+	assert_int_equal(code, 128 + 9);
+	assert_int_equal(be->kill(k), 0);
+	be->free(k);
+	close(sv[0]);
+	assert_nothing_left(fds);
+}
+
+/* The host hangs up before HELLO: the executor ends by itself, with an
+ * error status, and wait reports it. */
+static void test_backend_keep_ends_by_itself(void **state)
+{
+	struct keep_launch kl = {.exec = exec_img, .exec_len = exec_len};
+	int sv[2], code = -1;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	kl.keep_fd = sv[1];
+	close(sv[0]);
+	assert_int_equal(backend_run(be, &kl, &code), 0);
+	assert_true(code > 0 && code < 128);
+	close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *build = getenv("ENARX_BUILD");
@@ -443,6 +490,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_executor_error),
 	    cmocka_unit_test(test_workload_larger_than_socket),
 	    cmocka_unit_test(test_half_built_sessions),
+	    cmocka_unit_test(test_backend_kill_blocked_keep),
+	    cmocka_unit_test(test_backend_keep_ends_by_itself),
 	};
 
 	log_set_level(LOG_ERROR);
