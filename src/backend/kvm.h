@@ -19,8 +19,8 @@ struct kvm_keep_opts {
 	size_t exec_len;
 	size_t mem_size;         /* guest RAM; 0 = KVM_DEFAULT_MEM */
 	const char *const *argv; /* NULL = {"enarx-exec", NULL}; part of the measurement */
-	int stdio[3]; /* host fds seen as 0, 1, 2 in the Keep (dup'ed); -1 = none */
-	int keep_fd;  /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
+	int stdio[3];            /* host fds seen as 0, 1, 2 in the Keep (dup'ed); -1 = none */
+	int keep_fd;             /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
 	/* Test hook: performs the Keep's host syscalls instead of the kernel
 	 * (a hostile host in tests); NULL = the real ones. */
 	long (*host_syscall)(void *ctx, long num, const long arg[6]);

@@ -280,8 +280,8 @@ static void parse_in(struct keep_session *s)
 	uint32_t type;
 	int rc;
 
-	while (!(rc = kp_frame_split(s->in.data + off, s->in.len - off, KEEP_SESSION_MSG_MAX,
-	                             &type, &payload, &plen, &used))) {
+	while (!(rc = kp_frame_split(s->in.data + off, s->in.len - off, KEEP_SESSION_MSG_MAX, &type,
+	                             &payload, &plen, &used))) {
 		on_message(s, type, payload, plen);
 		off += used;
 	}

@@ -59,10 +59,10 @@ enum keep_result {
  * and valid until keep_session_free(). */
 struct keep_outcome {
 	enum keep_result result;
-	int status;           /* the Keep's exit status from the backend: 0..255,
+	int status;                 /* the Keep's exit status from the backend: 0..255,
 			   128+N for signal N (137 once killed) */
-	int killed;           /* keep_session_kill() stopped it */
-	uint32_t exit_code;   /* KEEP_EXITED: as the workload gave it (may be > 255) */
+	int killed;                 /* keep_session_kill() stopped it */
+	uint32_t exit_code;         /* KEEP_EXITED: as the workload gave it (may be > 255) */
 	const struct kp_trap *trap; /* KEEP_TRAPPED */
 	const char *error;          /* KEEP_FAILED */
 	const char *tee_note;       /* the Keep's TEE message, or NULL */

@@ -69,8 +69,8 @@ static void test_split_stream(void **state)
 	assert_int_equal(plen, 9);
 	assert_int_equal(used, KP_HEADER_SIZE + 9);
 	assert_ptr_equal(payload, stream + KP_HEADER_SIZE);
-	assert_int_equal(
-	    kp_frame_split(stream + used, n - used, 64, &type, &payload, &plen, &used), 0);
+	assert_int_equal(kp_frame_split(stream + used, n - used, 64, &type, &payload, &plen, &used),
+	                 0);
 	assert_int_equal(type, KP_RUN);
 	assert_int_equal(plen, 0);
 	assert_int_equal(used, KP_HEADER_SIZE);
@@ -92,11 +92,9 @@ static void test_split_limits(void **state)
 	assert_int_equal(kp_frame_split(hdr, sizeof(hdr), 65, &type, &payload, &plen, &used),
 	                 ENARX_E_TRUNCATED);
 	memcpy(hdr + 4, "\xff\xff\xff\xff", 4);
-	assert_int_equal(
-	    kp_frame_split(hdr, sizeof(hdr), SIZE_MAX, &type, &payload, &plen, &used),
-	    ENARX_E_OVERFLOW);
-	assert_int_equal(kp_write(-1, KP_WASM, hdr, (size_t)KP_MAX_PAYLOAD + 1),
+	assert_int_equal(kp_frame_split(hdr, sizeof(hdr), SIZE_MAX, &type, &payload, &plen, &used),
 	                 ENARX_E_OVERFLOW);
+	assert_int_equal(kp_write(-1, KP_WASM, hdr, (size_t)KP_MAX_PAYLOAD + 1), ENARX_E_OVERFLOW);
 }
 
 static void test_tee_and_string_codecs(void **state)
