@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One interface for every backend (nil, kvm, later sev, sgx, tdx). The host
- * side of a backend builds a Keep, loads the executor ELF into it and runs it
- * until it exits. Inside every Keep: fds 0, 1, 2 are the host's stdin, stdout
+ * side of a backend builds a Keep, loads the executor ELF into it and starts
+ * it; the caller polls for its end, waits for its status or kills it
+ * (src/keep/session.h drives this for enarx run). Inside every Keep: fds 0, 1, 2 are the host's stdin, stdout
  * and stderr, fd 3 is the keep-protocol socket (docs/keep-protocol.md); the
  * executor opens sockets and preopened directories itself through ordinary
  * system calls (which a VM shim forwards to the host). */

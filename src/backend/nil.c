@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The nil backend: no TEE. The executor runs as a child process, started
- * from the embedded image through a memfd, with only fds 0-3, an empty
- * environment, PR_SET_NO_NEW_PRIVS, and a seccomp allow-list of the system
- * calls the executor makes; anything else fails with ENOSYS, as in a Keep
- * shim (so the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
+/* The nil backend: no TEE. The executor runs as a child process (watched
+ * through a pidfd), started from the embedded image through a memfd, with
+ * only fds 0-3, an empty environment, PR_SET_NO_NEW_PRIVS, and a seccomp
+ * allow-list of the system calls the executor makes; anything else fails
+ * with ENOSYS, as in a Keep shim (so the custom SYS_GETATT/SYS_GETKEY calls
+ * report "no TEE"). */
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
@@ -126,9 +127,9 @@ static const int allowed[] = {
 };
 
 /* Builds the seccomp program in the parent. The child may only make
- * async-signal-safe calls between fork and exec (enarx run has an I/O thread,
- * so a lock held at fork time, say in malloc, would never be released), so
- * it just installs this ready-made program. On success prog->filter is
+ * async-signal-safe calls between fork and exec (a host agent starts Keeps
+ * from many threads, so a lock held at fork time, say in malloc, would never
+ * be released), so it just installs this ready-made program. On success prog->filter is
  * allocated; the caller frees it. */
 static int build_seccomp(struct sock_fprog *prog)
 {
@@ -198,6 +199,8 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 	int src[EXEC_FD + 1], tmp[EXEC_FD + 1], i;
 
+	/* No orphans. The "parent" here is the thread that forked: a host
+	 * agent must start Keeps from a thread that outlives them. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (i = 0; i < 3; i++)
 		src[i] = l->stdio ? l->stdio[i] : i;
