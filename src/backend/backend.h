@@ -2,8 +2,9 @@
 /* One interface for every backend (nil, kvm, later sev, sgx, tdx). The host
  * side of a backend builds a Keep, loads the executor ELF into it and starts
  * it; the caller polls for its end, waits for its status or kills it
- * (src/keep/session.h drives this for enarx run). Inside every Keep: fds 0, 1, 2 are the host's stdin, stdout
- * and stderr, fd 3 is the keep-protocol socket (docs/keep-protocol.md); the
+ * (src/keep/session.h drives this for enarx run). Inside every Keep: fds 0,
+ * 1, 2 are the host's stdin, stdout and stderr (or the fds the launch
+ * names), fd 3 is the keep-protocol socket (docs/keep-protocol.md); the
  * executor opens sockets and preopened directories itself through ordinary
  * system calls (which a VM shim forwards to the host). */
 #ifndef ENARX_BACKEND_BACKEND_H
@@ -55,14 +56,16 @@ struct backend {
 	/* Blocks until the Keep has ended. Returns 0 with *exit_code set to
 	 * the executor's exit status (0..255; 128+N when it was killed by
 	 * signal N or, in a VM, faulted as signal N; 128+9 when kill() stopped
-	 * it), or a
-	 * negative ENARX_E_* if the Keep broke down (e.g. ENARX_E_KEEP_FAULT
-	 * when a VM's shim faulted; logged). Once it has returned, later
-	 * calls return the same result at once. */
+	 * it), or a negative ENARX_E_* if the Keep broke down (e.g.
+	 * ENARX_E_KEEP_FAULT when a VM's shim faulted; logged). Once it has
+	 * returned, later calls return the same result at once. */
 	int (*wait)(struct backend_keep *k, int *exit_code);
 	/* Stops the Keep without its cooperation: its workload gets no chance
-	 * to run further. Returns 0 (also when the Keep had already ended) or
-	 * ENARX_E_IO if it could not be signalled. wait() then returns soon. */
+	 * to run further (nil: SIGKILL through the pidfd; kvm: the vCPU thread
+	 * is made to leave KVM_RUN or a blocking host call, and kill returns
+	 * once it has). Returns 0 (also when the Keep had already ended) or
+	 * ENARX_E_IO if it could not be signalled. wait() then returns soon;
+	 * free() still has to be called. */
 	int (*kill)(struct backend_keep *k);
 	/* Kills the Keep if it still runs, reaps it and releases everything
 	 * (no process, thread or descriptor outlives it). Accepts NULL. */
