@@ -25,106 +25,83 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/platform.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define EXEC_FD 4 /* the memfd, just above the keep fd, closed on exec */
+#define EXEC_FD (KEEP_PROTO_FD + 1) /* the memfd, just above the keep fd, closed on exec */
+/* Fds are parked at or above this (F_DUPFD picks free numbers) while they
+ * move down to 0..EXEC_FD, so no move can clobber another's source. */
+#define PARK_FD_MIN 100
 
-static int nil_usable(char *why, size_t n)
+static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
-	if (why && n)
-		snprintf(why, n, "always available (no TEE: no confidentiality)");
-	return 1;
+	(void)host;
+	platform_add(b, "always", true, "no hardware needed",
+	             "runs the executor as a sandboxed process; no confidentiality");
 }
 
-/* The system calls the executor (static glibc + engine + WASI) makes. */
+/* The system calls the executor (static glibc + engine + WASI) makes: the
+ * NIL_ALLOW rows of keep/syscalls.def, by name so libseccomp maps them. */
+#define NIL_ALLOW(name) SCMP_SYS(name),
+#define NIL_ARGS(name)
+#define NIL_DENY(name)
 static const int allowed[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(readv),
-    SCMP_SYS(writev),
-    SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(preadv),
-    SCMP_SYS(pwritev),
-    SCMP_SYS(close),
-    SCMP_SYS(lseek),
-    SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(statx),
-    SCMP_SYS(openat),
-    SCMP_SYS(openat2),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(renameat),
-    SCMP_SYS(renameat2),
-    SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(utimensat),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(fallocate),
-    SCMP_SYS(fadvise64),
-    SCMP_SYS(dup),
-    SCMP_SYS(dup3),
-    SCMP_SYS(mmap),
-    SCMP_SYS(munmap),
-    SCMP_SYS(mremap),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(madvise),
-    SCMP_SYS(brk),
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_getres),
-    SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(nanosleep),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(poll),
-    SCMP_SYS(bind),
-    SCMP_SYS(listen),
-    SCMP_SYS(accept4),
-    SCMP_SYS(connect),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(sendto),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(shutdown),
-    SCMP_SYS(getpid),
-    SCMP_SYS(gettid),
-    SCMP_SYS(tgkill),
-    SCMP_SYS(futex),
-    SCMP_SYS(set_robust_list),
-    SCMP_SYS(rseq),
-    SCMP_SYS(prlimit64),
-    SCMP_SYS(arch_prctl),
-    SCMP_SYS(set_tid_address),
-    SCMP_SYS(uname),
-    SCMP_SYS(readlink),
-    SCMP_SYS(sysinfo),
-    SCMP_SYS(getuid),
-    SCMP_SYS(geteuid),
-    SCMP_SYS(getgid),
-    SCMP_SYS(landlock_create_ruleset),
-    SCMP_SYS(landlock_add_rule),
-    SCMP_SYS(landlock_restrict_self),
-    SCMP_SYS(getegid),
+#define X(name, nr, nil, shim, host) nil(name)
+#include "keep/syscalls.def"
+#undef X
 };
+#undef NIL_ALLOW
+#undef NIL_ARGS
+#undef NIL_DENY
+
+/* The NIL_ARGS rows: each allowed only with these argument rules. */
+static int nil_args_socket(scmp_filter_ctx f)
+{
+	/* IPv4/IPv6 only */
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	return rc;
+}
+
+static int nil_args_ioctl(scmp_filter_ctx f)
+{
+	/* FIONREAD (poll_oneoff byte counts) and terminal queries only */
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	return rc;
+}
+
+static int nil_args_execveat(scmp_filter_ctx f)
+{
+	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
+	                        SCMP_A0(SCMP_CMP_EQ, EXEC_FD), SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+}
+
+/* Adds every NIL_ARGS row's rules; a row without its nil_args_<name>() fails
+ * the build, and so does a function without a row (unused static). */
+static int add_arg_rules(scmp_filter_ctx f)
+{
+	int rc = 0;
+#define NIL_ALLOW(name)
+#define NIL_ARGS(name) \
+	if (!rc)       \
+		rc = nil_args_##name(f);
+#define NIL_DENY(name)
+#define X(name, nr, nil, shim, host) nil(name)
+#include "keep/syscalls.def"
+#undef X
+	return rc;
+}
 
 /* Builds the seccomp program in the parent. The child may only make
  * async-signal-safe calls between fork and exec (a host agent starts Keeps
@@ -143,25 +120,8 @@ static int build_seccomp(struct sock_fprog *prog)
 		return -1;
 	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-	/* sockets: IPv4/IPv6 only */
 	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	/* ioctl: FIONREAD (poll_oneoff byte counts) and terminal queries only */
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                      SCMP_A1(SCMP_CMP_EQ, FIONREAD));
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
-	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
-		                      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
-		                      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		rc = add_arg_rules(f);
 	if (!rc) {
 		fd = memfd_create("enarx-seccomp", MFD_CLOEXEC);
 		rc = fd < 0 ? -1 : seccomp_export_bpf(f, fd);
@@ -189,9 +149,8 @@ static int build_seccomp(struct sock_fprog *prog)
 	return rc;
 }
 
-/* In the child: arrange fds, drop privileges, exec. Never returns. Only
- * async-signal-safe calls: every source fd goes above 100 first (F_DUPFD
- * picks free numbers, so none is clobbered), then down to 0..4. */
+/* In the child: arrange fds (stdio, KEEP_PROTO_FD, EXEC_FD), drop
+ * privileges, exec. Never returns. Only async-signal-safe calls. */
 static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog)
 {
 	static char *const envp[] = {NULL};
@@ -204,10 +163,10 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (i = 0; i < 3; i++)
 		src[i] = l->stdio ? l->stdio[i] : i;
-	src[3] = l->keep_fd;
+	src[KEEP_PROTO_FD] = l->keep_fd;
 	src[EXEC_FD] = memfd;
 	for (i = 0; i <= EXEC_FD; i++)
-		if ((tmp[i] = fcntl(src[i], F_DUPFD, 100)) < 0)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD, PARK_FD_MIN)) < 0)
 			_exit(126);
 	for (i = 0; i <= EXEC_FD; i++)
 		if (dup2(tmp[i], i) < 0)
@@ -376,7 +335,7 @@ static void nil_free(struct backend_keep *k)
 
 const struct backend backend_nil = {
     .name = "nil",
-    .usable = nil_usable,
+    .probe = nil_probe,
     .start = nil_start,
     .fd = nil_fd,
     .wait = nil_wait,

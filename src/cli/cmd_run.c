@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "keep/abi.h"
 #include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -24,7 +25,6 @@
 #include "lib/log.h"
 
 #define WASM_MAX (100u << 20) /* as Enarx */
-#define EXIT_TRAP 134
 
 static int read_file(const char *path, size_t max, struct buf *out)
 {
@@ -174,7 +174,7 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 static int outcome(const struct keep_outcome *o)
 {
 	switch (o->result) {
-	case KEEP_TRAPPED: print_trap(o->trap); return EXIT_TRAP;
+	case KEEP_TRAPPED: print_trap(o->trap); return KEEP_EXIT_TRAP;
 	case KEEP_FAILED: cli_error("%s", o->error); return CLI_EXIT_FAIL;
 	case KEEP_EXITED:
 		if (o->exit_code > 255) {
@@ -252,7 +252,7 @@ int cmd_run(int argc, char **argv)
 	be = pick_backend(bname);
 	if (!be)
 		return CLI_EXIT_USAGE;
-	if (!be->usable(why, sizeof(why))) {
+	if (!backend_usable(be, why, sizeof(why))) {
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}

@@ -26,13 +26,6 @@ void script_backend_set(const void *bytes, size_t len, int status)
 	script_status = status;
 }
 
-static int s_usable(char *why, size_t n)
-{
-	(void)why;
-	(void)n;
-	return 1;
-}
-
 static int s_start(const struct keep_launch *l, struct backend_keep **out)
 {
 	struct backend_keep *k = calloc(1, sizeof(*k));
@@ -89,7 +82,6 @@ static void s_free(struct backend_keep *k)
 
 const struct backend script_backend = {
     .name = "script",
-    .usable = s_usable,
     .start = s_start,
     .fd = s_fd,
     .wait = s_wait,

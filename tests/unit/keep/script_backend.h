@@ -2,8 +2,8 @@
 /* A backend for tests whose "Keep" is a script: start() writes the given
  * bytes to fd 3 as if the executor had sent them, and the Keep has ended at
  * once with the given status. Lets tests and the fuzzer drive a real
- * keep_session with any (hostile) message stream. Not thread-safe: one
- * script at a time. */
+ * keep_session with any (hostile) message stream. It has no probe() (a
+ * session never probes). Not thread-safe: one script at a time. */
 #ifndef ENARX_TESTS_SCRIPT_BACKEND_H
 #define ENARX_TESTS_SCRIPT_BACKEND_H
 

@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	close(fd);
-	if (!be->usable(why, sizeof(why))) {
+	if (!backend_usable(be, why, sizeof(why))) {
 		printf("1..0 # SKIP backend %s: %s\n", be->name, why);
 		return 0;
 	}
