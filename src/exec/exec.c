@@ -19,7 +19,7 @@
 
 #include "config/config.h"
 #include "exec/landlock.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "exec/exec.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Keep protocol framing, encoders and decoders (see proto.h). */
-#include "exec/proto.h"
+/* Keep protocol framing, encoders and decoders (see proto.h); linked into
+ * both the executor and the host. */
+#include "keep/proto.h"
 
 #include <errno.h>
 #include <string.h>
@@ -101,17 +102,40 @@ static int write_full(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int kp_write(int fd, uint32_t type, const void *payload, size_t len)
+void kp_frame_header(uint8_t hdr[KP_HEADER_SIZE], uint32_t type, size_t len)
 {
-	uint8_t hdr[8];
-	int i;
-
-	if (len > KP_MAX_PAYLOAD)
-		return ENARX_E_OVERFLOW;
-	for (i = 0; i < 4; i++) {
+	for (int i = 0; i < 4; i++) {
 		hdr[i] = (uint8_t)(type >> (8 * i));
 		hdr[4 + i] = (uint8_t)((uint32_t)len >> (8 * i));
 	}
+}
+
+int kp_frame_split(const uint8_t *p, size_t len, size_t max, uint32_t *type,
+                   const uint8_t **payload, size_t *plen, size_t *used)
+{
+	struct cursor c;
+	uint32_t t, l;
+
+	cursor_init(&c, p, len);
+	if (cursor_u32le(&c, &t) || cursor_u32le(&c, &l))
+		return ENARX_E_TRUNCATED;
+	if (l > max || l > KP_MAX_PAYLOAD)
+		return ENARX_E_OVERFLOW;
+	if (cursor_bytes(&c, l, payload))
+		return ENARX_E_TRUNCATED;
+	*type = t;
+	*plen = l;
+	*used = KP_HEADER_SIZE + (size_t)l;
+	return 0;
+}
+
+int kp_write(int fd, uint32_t type, const void *payload, size_t len)
+{
+	uint8_t hdr[KP_HEADER_SIZE];
+
+	if (len > KP_MAX_PAYLOAD)
+		return ENARX_E_OVERFLOW;
+	kp_frame_header(hdr, type, len);
 	if (write_full(fd, hdr, sizeof(hdr)))
 		return ENARX_E_IO;
 	return len ? write_full(fd, payload, len) : 0;

@@ -4,8 +4,8 @@
  * type, a u32le payload length and the payload. Used by both sides: the
  * host encodes the workload and decodes the result; the executor does the
  * reverse. Every decoder reads through lib/cursor.h and fails closed. */
-#ifndef ENARX_EXEC_PROTO_H
-#define ENARX_EXEC_PROTO_H
+#ifndef ENARX_KEEP_PROTO_H
+#define ENARX_KEEP_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 #define KP_VERSION 1
 #define KP_MAX_PAYLOAD (128u << 20) /* wasm may be up to 100 MB as in Enarx */
 #define KP_MAX_ARGS 4096
+#define KP_HEADER_SIZE 8 /* u32le type, u32le payload length */
 
 enum kp_type {
 	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
@@ -52,6 +53,17 @@ int kp_read(int fd, uint32_t *type, uint8_t **payload, size_t *len, size_t max);
 
 /* Writes one frame. 0 or ENARX_E_IO. */
 int kp_write(int fd, uint32_t type, const void *payload, size_t len);
+
+/* Frame header for a payload of len bytes (len <= KP_MAX_PAYLOAD). */
+void kp_frame_header(uint8_t hdr[KP_HEADER_SIZE], uint32_t type, size_t len);
+
+/* Splits the first frame off p[0..len), for readers that do not block.
+ * Returns 0 with *type, *payload (pointing into p), *plen and *used (header
+ * plus payload bytes); ENARX_E_TRUNCATED while p holds no whole frame yet;
+ * ENARX_E_OVERFLOW if the header announces a payload above max (or
+ * KP_MAX_PAYLOAD). */
+int kp_frame_split(const uint8_t *p, size_t len, size_t max, uint32_t *type,
+                   const uint8_t **payload, size_t *plen, size_t *used);
 
 /* Encoders append a payload to b. */
 int kp_enc_hello(struct buf *b, uint32_t log_level);
