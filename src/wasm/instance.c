@@ -97,8 +97,15 @@ static int check_store_limits(ewasm_store *s, const ewasm_module *m, ewasm_error
 	uint64_t elems = 0, bytes = 0;
 	char a[32], b[32], c[32], d[32];
 
-	for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+	for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
 		elems += m->tables[i].limits.min;
+		if (m->tables[i].limits.min > cfg->max_table_elems)
+			return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+			                 "table limit: table %u of %s elements exceeds the "
+			                 "%s-element maximum (max_table_elems)",
+			                 i, wasm__count(m->tables[i].limits.min, a, sizeof(a)),
+			                 wasm__count(cfg->max_table_elems, b, sizeof(b)));
+	}
 	for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
 		bytes += (uint64_t)m->mems[i].limits.min * EWASM_PAGE_SIZE;
 	if (nt > cfg->max_tables - s->ntables)
