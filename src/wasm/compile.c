@@ -1360,7 +1360,8 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 		wasm__fail(&c->r, EWASM_ERR_LIMIT,
 		           "local limit: function %u has %s locals (parameters included), more "
 		           "than the %s allowed (max_locals)",
-		           c->r.fn, wasm__count(total, a, sizeof(a)), wasm__count(max, b, sizeof(b)));
+		           c->r.fn, wasm__count(total, a, sizeof(a)),
+		           wasm__count(max, b, sizeof(b)));
 	}
 	c->ltypes = xmalloc(total + 1);
 	c->written = xcalloc(total + 1, 1);

@@ -65,9 +65,9 @@ static void rd_limit(struct rd *r, const char *what, const char *plural, uint64_
 	char a[32], b[32];
 	if (have <= max)
 		return;
-	wasm__fail(r, EWASM_ERR_LIMIT, "%s limit: the module has %s %s, more than the %s allowed (%s)",
-	           what, wasm__count(have, a, sizeof(a)), plural, wasm__count(max, b, sizeof(b)),
-	           field);
+	wasm__fail(r, EWASM_ERR_LIMIT,
+	           "%s limit: the module has %s %s, more than the %s allowed (%s)", what,
+	           wasm__count(have, a, sizeof(a)), plural, wasm__count(max, b, sizeof(b)), field);
 }
 
 #define CFG(m) (&(m)->engine->cfg)
@@ -458,8 +458,8 @@ static void sec_func(struct rd *r, ewasm_module *m)
 	uint32_t n = wasm__u32(r);
 	if (n > cursor_left(&r->c))
 		wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected end");
-	rd_limit(r, "function", "functions", (uint64_t)m->nfunc_imports + n,
-	         CFG(m)->max_functions, "max_functions");
+	rd_limit(r, "function", "functions", (uint64_t)m->nfunc_imports + n, CFG(m)->max_functions,
+	         "max_functions");
 	m->nfuncs = m->nfunc_imports + n;
 	m->func_type = xcalloc(m->nfuncs + 1, sizeof(uint32_t));
 	m->func_declared = xcalloc(m->nfuncs + 1, sizeof(bool));
@@ -580,8 +580,8 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 {
 	m->nelems = wasm__u32(r);
 	m->elems = rd_array(r, m->nelems, sizeof(*m->elems));
-	rd_limit(r, "element segment", "element segments", m->nelems,
-	         CFG(m)->max_elem_segments, "max_elem_segments");
+	rd_limit(r, "element segment", "element segments", m->nelems, CFG(m)->max_elem_segments,
+	         "max_elem_segments");
 	for (uint32_t i = 0; i < m->nelems; i++) {
 		struct welem *e = &m->elems[i];
 		uint32_t flags = wasm__u32(r);

@@ -112,7 +112,8 @@ static int check_store_limits(ewasm_store *s, const ewasm_module *m, ewasm_error
 		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
 		                 "table limit: %s new tables and the store's %s exceed the %s "
 		                 "allowed (max_tables)",
-		                 wasm__count(nt, a, sizeof(a)), wasm__count(s->ntables, b, sizeof(b)),
+		                 wasm__count(nt, a, sizeof(a)),
+		                 wasm__count(s->ntables, b, sizeof(b)),
 		                 wasm__count(cfg->max_tables, c, sizeof(c)));
 	if (elems > cfg->max_table_elems_total - s->table_elems)
 		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
@@ -128,12 +129,12 @@ static int check_store_limits(ewasm_store *s, const ewasm_module *m, ewasm_error
 		                 wasm__count(nm, a, sizeof(a)), wasm__count(s->nmems, b, sizeof(b)),
 		                 wasm__count(cfg->max_memories, c, sizeof(c)));
 	if (bytes > cfg->max_memory_bytes - s->mem_bytes)
-		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
-		                 "memory limit: the module's memory of %s bytes (the store holds %s "
-		                 "already) exceeds the %s-byte total (max_memory_bytes)",
-		                 wasm__count(bytes, a, sizeof(a)),
-		                 wasm__count(s->mem_bytes, b, sizeof(b)),
-		                 wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
+		return wasm__err(
+		    err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		    "memory limit: the module's memory of %s bytes (the store holds %s "
+		    "already) exceeds the %s-byte total (max_memory_bytes)",
+		    wasm__count(bytes, a, sizeof(a)), wasm__count(s->mem_bytes, b, sizeof(b)),
+		    wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
 	return 0;
 }
 

@@ -684,13 +684,13 @@ static int memory_limits(ewasm_store *s, uint32_t pages, uint32_t max, ewasm_err
 		                 "(max_memory_pages)",
 		                 wasm__count(pages, a, sizeof(a)), wasm__count(max, b, sizeof(b)));
 	if (bytes > cfg->max_memory_bytes - s->mem_bytes)
-		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
-		                 "memory limit: a memory of %s bytes, with the %s bytes the store's "
-		                 "memories already hold, exceeds the %s-byte total "
-		                 "(max_memory_bytes)",
-		                 wasm__count(bytes, a, sizeof(a)),
-		                 wasm__count(s->mem_bytes, b, sizeof(b)),
-		                 wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
+		return wasm__err(
+		    err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		    "memory limit: a memory of %s bytes, with the %s bytes the store's "
+		    "memories already hold, exceeds the %s-byte total "
+		    "(max_memory_bytes)",
+		    wasm__count(bytes, a, sizeof(a)), wasm__count(s->mem_bytes, b, sizeof(b)),
+		    wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
 	return 0;
 }
 

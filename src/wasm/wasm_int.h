@@ -154,7 +154,7 @@ struct ewasm_module {
 	struct wexport *exports;
 	struct hset *export_names; /* name -> export index */
 	uint32_t *global_imports;  /* import index of each imported global */
-	int64_t start; /* -1 if none */
+	int64_t start;             /* -1 if none */
 	uint32_t nelems;
 	struct welem *elems;
 	bool has_datacount;
@@ -316,8 +316,8 @@ int wasm__store_add(ewasm_store *s, int kind, void *p);
  * (detail in *err if not NULL) or EWASM_ERR_NOMEM. */
 int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out,
                       ewasm_error *err);
-int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init,
-                     ewasm_table **out, ewasm_error *err);
+int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init, ewasm_table **out,
+                     ewasm_error *err);
 /* `v` with thousands separators ("10,000,000") in buf; returns buf. */
 const char *wasm__count(uint64_t v, char *buf, size_t size);
 /* instance.c */

@@ -291,8 +291,9 @@ static void test_module_limits(void **state)
 	expect_load(e, m, EWASM_ERR_LIMIT,
 	            "function limit: the module has 4 functions, more than the 3 allowed "
 	            "(max_functions)");
-	expect_load(e, exports_module(4, 0), EWASM_ERR_LIMIT,
-	            "export limit: the module has 4 exports, more than the 3 allowed (max_exports)");
+	expect_load(
+	    e, exports_module(4, 0), EWASM_ERR_LIMIT,
+	    "export limit: the module has 4 exports, more than the 3 allowed (max_exports)");
 	expect_load(e, exports_module(3, 0), 0, NULL);
 	m = (struct wb){0};
 	wb_header(&m);
@@ -449,14 +450,10 @@ static void test_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_exports_200k),
-	    cmocka_unit_test(test_hset_linear),
-	    cmocka_unit_test(test_module_limits),
-	    cmocka_unit_test(test_table_total),
-	    cmocka_unit_test(test_table_grow_and_count),
-	    cmocka_unit_test(test_memory_total),
-	    cmocka_unit_test(test_memory_grow_wasm),
+	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_exports_200k),
+	    cmocka_unit_test(test_hset_linear),  cmocka_unit_test(test_module_limits),
+	    cmocka_unit_test(test_table_total),  cmocka_unit_test(test_table_grow_and_count),
+	    cmocka_unit_test(test_memory_total), cmocka_unit_test(test_memory_grow_wasm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
