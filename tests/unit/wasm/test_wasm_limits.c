@@ -64,8 +64,8 @@ static void wb_header(struct wb *m)
 	wb_raw(m, "\0asm\1\0\0\0", 8);
 }
 
-/* Types [] -> [] and `nfuncs` functions of it with `nlocals` i32 locals. */
-static void wb_funcs(struct wb *m, uint32_t nfuncs, uint32_t nlocals)
+/* Type [] -> [] and `nfuncs` functions of it (bodies: wb_code). */
+static void wb_funcs(struct wb *m, uint32_t nfuncs)
 {
 	struct wb s = {0};
 	wb_raw(&s, "\x01\x60\x00\x00", 4);
@@ -105,7 +105,7 @@ static struct wb exports_module(uint32_t n, int dup)
 	struct wb m = {0}, s = {0};
 	char name[16];
 	wb_header(&m);
-	wb_funcs(&m, 1, 0);
+	wb_funcs(&m, 1);
 	wb_u32(&s, n);
 	for (uint32_t i = 0; i < n; i++) {
 		int len = snprintf(name, sizeof(name), "e%u", dup && i == n - 1 ? 0 : i);
@@ -286,7 +286,7 @@ static void test_module_limits(void **state)
 	ewasm_engine *e = engine_with(small_counts);
 	struct wb m = {0};
 	wb_header(&m);
-	wb_funcs(&m, 4, 0);
+	wb_funcs(&m, 4);
 	wb_code(&m, 4, 0);
 	expect_load(e, m, EWASM_ERR_LIMIT,
 	            "function limit: the module has 4 functions, more than the 3 allowed "
@@ -297,14 +297,14 @@ static void test_module_limits(void **state)
 	expect_load(e, exports_module(3, 0), 0, NULL);
 	m = (struct wb){0};
 	wb_header(&m);
-	wb_funcs(&m, 1, 0);
+	wb_funcs(&m, 1);
 	wb_code(&m, 1, 101);
 	expect_load(e, m, EWASM_ERR_LIMIT,
 	            "local limit: function 0 has 101 locals (parameters included), more than "
 	            "the 100 allowed (max_locals)");
 	m = (struct wb){0};
 	wb_header(&m);
-	wb_funcs(&m, 1, 0);
+	wb_funcs(&m, 1);
 	wb_code(&m, 1, 100);
 	expect_load(e, m, 0, NULL);
 	expect_load(e, segments_module(3, 0), EWASM_ERR_LIMIT, "(max_data_segments)");
