@@ -359,6 +359,8 @@ WASI_FN(fd_seek)
 		return rc;
 	if (!wptr(m, a[3], 8))
 		return W_EFAULT;
+	if (e->impl == WFD_NULL)
+		return wput64(m, a[3], 0); /* as lseek on /dev/null */
 	if (e->impl != WFD_HOST)
 		return W_ESPIPE;
 	r = lseek(e->host, (off_t)(int64_t)a[1], whence[a[2]]);
@@ -375,6 +377,8 @@ WASI_FN(fd_tell)
 
 	if (rc)
 		return rc;
+	if (e->impl == WFD_NULL)
+		return wput64(m, a[1], 0);
 	if (e->impl != WFD_HOST)
 		return W_ESPIPE;
 	r = lseek(e->host, 0, SEEK_CUR);

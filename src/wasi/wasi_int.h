@@ -102,6 +102,11 @@ enum {
 	(W_R_FD_READ | W_R_FD_WRITE | W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_FILESTAT_GET | \
 	 W_R_POLL_FD_READWRITE)
 #define W_RIGHTS_SOCK (W_RIGHTS_STREAM | W_R_SOCK_SHUTDOWN)
+/* Added to a character device that is not a terminal (ioctl TCGETS fails
+ * on the host), such as /dev/null, and to `kind = "null"`: wasi-libc's
+ * isatty() is "character device without seek/tell rights", so a
+ * non-terminal must have them (as in wasmtime and Node). */
+#define W_RIGHTS_CHAR_NOTTY (W_R_FD_SEEK | W_R_FD_TELL)
 /* What a read-only directory preopen keeps. */
 #define W_RIGHTS_DIR_RO                                                                  \
 	(W_R_FD_READDIR | W_R_PATH_OPEN | W_R_PATH_READLINK | W_R_PATH_FILESTAT_GET |    \

@@ -1193,15 +1193,7 @@ static void global_op(struct cc *c, bool set)
 	uint32_t g = wasm__u32(&c->r);
 	if (g >= c->m->nglobals)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown global %u", g);
-	ewasm_globaltype gt = {0, 0};
-	if (g < c->m->nglobal_imports) {
-		uint32_t n = 0;
-		for (uint32_t k = 0; k < c->m->nimports; k++)
-			if (c->m->imports[k].type.kind == EWASM_EXTERN_GLOBAL && n++ == g)
-				gt = c->m->imports[k].type.of.global;
-	} else {
-		gt = c->m->globals[g - c->m->nglobal_imports].type;
-	}
+	ewasm_globaltype gt = *wasm__global_type(c->m, g);
 	if (set) {
 		if (!gt.mutable_)
 			wasm__fail(&c->r, EWASM_ERR_INVALID, "global is immutable");
@@ -1394,9 +1386,15 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 		wasm__valtype(&c->r);
 	}
 	c->r.c.p = save;
-	if (total > (1u << 20))
-		wasm__fail(&c->r, EWASM_ERR_LIMIT, "function has too many locals (%llu)",
-		           (unsigned long long)total);
+	uint32_t max = c->m->engine->cfg.max_locals;
+	if (total > max) {
+		char a[32], b[32];
+		wasm__fail(&c->r, EWASM_ERR_LIMIT,
+		           "local limit: function %u has %s locals (parameters included), more "
+		           "than the %s allowed (max_locals)",
+		           c->r.fn, wasm__count(total, a, sizeof(a)),
+		           wasm__count(max, b, sizeof(b)));
+	}
 	c->ltypes = xmalloc(total + 1);
 	c->written = xcalloc(total + 1, 1);
 	if (!c->ltypes || !c->written)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hset;
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -150,7 +152,9 @@ struct ewasm_module {
 	struct wglobal *globals;
 	uint32_t nexports;
 	struct wexport *exports;
-	int64_t start; /* -1 if none */
+	struct hset *export_names; /* name -> export index */
+	uint32_t *global_imports;  /* import index of each imported global */
+	int64_t start;             /* -1 if none */
 	uint32_t nelems;
 	struct welem *elems;
 	bool has_datacount;
@@ -269,6 +273,9 @@ struct ewasm_store {
 	/* objects owned by the store */
 	struct wobj *objs;
 	size_t nobjs, capobjs;
+	/* what they use, against the store limits of ewasm_config */
+	uint64_t mem_bytes, table_elems;
+	uint32_t nmems, ntables;
 
 	/* trap being raised */
 	ewasm_trap_kind trap_kind;
@@ -283,6 +290,8 @@ struct ewasm_store {
 
 /* decode.c: parse module structure; function bodies only located. */
 int wasm__decode(ewasm_module *m, ewasm_error *err);
+/* Type of global `i` of the module (imports first). */
+const ewasm_globaltype *wasm__global_type(const ewasm_module *m, uint32_t i);
 /* compile.c: validate and compile every function body. */
 int wasm__compile(ewasm_module *m, ewasm_error *err);
 void wasm__code_free(struct wcode *c);
@@ -308,9 +317,14 @@ int wasm__call_host(ewasm_store *s, ewasm_func *fn, slot *args, ewasm_instance *
 int wasm__memory_grow(ewasm_memory *m, uint32_t delta);
 int wasm__table_grow(ewasm_table *t, uint32_t delta, uintptr_t init);
 int wasm__store_add(ewasm_store *s, int kind, void *p);
-int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out);
-int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init,
-                     ewasm_table **out);
+/* Create a memory/table in `s` within the store limits; EWASM_ERR_LIMIT
+ * (detail in *err if not NULL) or EWASM_ERR_NOMEM. */
+int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out,
+                      ewasm_error *err);
+int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init, ewasm_table **out,
+                     ewasm_error *err);
+/* `v` with thousands separators ("10,000,000") in buf; returns buf. */
+const char *wasm__count(uint64_t v, char *buf, size_t size);
 /* instance.c */
 void wasm__instance_free(ewasm_instance *inst);
 

@@ -38,6 +38,10 @@ static ewasm_engine *engine(int checked)
 	if (!eng[checked]) {
 		ewasm_config_init(&cfg);
 		cfg.max_memory_pages = 16;
+		/* below the generated memory's maximum of 3 pages: memory.grow
+		 * past the store total must return -1 on both sides */
+		cfg.max_memory_bytes = 2 * EWASM_PAGE_SIZE;
+		cfg.max_table_elems_total = 64;
 		cfg.max_call_depth = 200;
 		cfg.max_value_slots = 1u << 16;
 		cfg.consume_fuel = 1;

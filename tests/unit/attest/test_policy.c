@@ -311,6 +311,11 @@ static void test_kvm(void **state)
 	kvm_evidence(ev_bytes, 1, 0);
 	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_KVM, ev_bytes, 128), 0);
 	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), ENARX_E_ATTEST_FORMAT);
+	/* empty evidence (no buffer at all): no memcpy from NULL (UBSan);
+	 * an empty SNP report is a format error */
+	assert_int_equal(enarx_evidence_set(ev, ENARX_TEE_SNP, NULL, 0), 0);
+	assert_int_equal(enarx_attest_verify(A, ev, 0, &c), ENARX_E_ATTEST_FORMAT);
+	assert_null(c);
 	enarx_evidence_free(ev);
 }
 
