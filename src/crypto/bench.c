@@ -119,12 +119,12 @@ int main(void)
 	printf("HPKE seal/open of a 1 MiB message (MB/s, mean of 200; plain = "
 	       "one-shot EVP AES-GCM, same key size)\n");
 	printf("%-40s %8s %8s %8s %6s\n", "suite", "seal", "open", "plain", "ratio");
-	throughput((hpke_suite){HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256,
-				HPKE_AEAD_AES_128_GCM},
-		   "X25519/HKDF-SHA256/AES-128-GCM", "AES-128-GCM", 200);
-	throughput((hpke_suite){HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256,
-				HPKE_AEAD_AES_256_GCM},
-		   "X25519/HKDF-SHA256/AES-256-GCM", "AES-256-GCM", 200);
+	throughput(
+	    (hpke_suite){HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM},
+	    "X25519/HKDF-SHA256/AES-128-GCM", "AES-128-GCM", 200);
+	throughput(
+	    (hpke_suite){HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_256_GCM},
+	    "X25519/HKDF-SHA256/AES-256-GCM", "AES-256-GCM", 200);
 	printf("\nHPKE setups per second (base mode, context new+setup+free, 1 s each)\n");
 	printf("%-40s %8s %8s\n", "KEM", "sender", "recip.");
 	setups(HPKE_KEM_X25519_SHA256, "DHKEM(X25519, HKDF-SHA256)", 1.0);

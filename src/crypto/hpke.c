@@ -49,8 +49,8 @@ __attribute__((format(printf, 3, 4))) static int fail(hpke_ctx *c, int rc, const
 int hpke_suite_check(hpke_suite s)
 {
 	return hpke__kem_find(s.kem) && hpke__kdf_find(s.kdf) && hpke__aead_find(s.aead)
-		       ? 0
-		       : ENARX_E_HPKE_SUITE;
+	           ? 0
+	           : ENARX_E_HPKE_SUITE;
 }
 
 size_t hpke_sealed_len(hpke_suite s, size_t pt_len)
@@ -82,7 +82,7 @@ hpke_ctx *hpke_ctx_new(hpke_suite s)
 	c->sid.b[9] = (uint8_t)s.aead;
 	c->sid.n = 10;
 	if (c->aead->cipher && (!(c->cipher = EVP_CIPHER_fetch(NULL, c->aead->cipher, NULL)) ||
-				!(c->cctx = EVP_CIPHER_CTX_new()))) {
+	                        !(c->cctx = EVP_CIPHER_CTX_new()))) {
 		hpke_ctx_free(c);
 		return NULL;
 	}
@@ -126,7 +126,7 @@ void hpke__ctx_set_seq(hpke_ctx *c, uint64_t seq)
 
 /* ExtractAndExpand(dh, kem_context) into ss (Nsecret bytes). */
 static int extract_and_expand(hpke_ctx *c, const uint8_t *dh, size_t dh_len, const uint8_t *kctx,
-			      size_t kctx_len, uint8_t *ss)
+                              size_t kctx_len, uint8_t *ss)
 {
 	struct hpke__sid sid;
 	uint8_t prk[HPKE__MAX_NH];
@@ -136,23 +136,23 @@ static int extract_and_expand(hpke_ctx *c, const uint8_t *dh, size_t dh_len, con
 	rc = hpke__labeled_extract(c->kem->md, &sid, NULL, 0, "eae_prk", dh, dh_len, prk);
 	if (!rc)
 		rc = hpke__labeled_expand(c->kem->md, &sid, prk, "shared_secret", kctx, kctx_len,
-					  ss, c->kem->nsecret);
+		                          ss, c->kem->nsecret);
 	OPENSSL_cleanse(prk, sizeof(prk));
 	return rc ? fail(c, rc, "KEM key derivation failed") : 0;
 }
 
-/* The two DH of the auth modes (or one), concatenated into dh. */
+/* DH(a, b), and DH(a2, b2) after it when a2 is given (the auth modes). */
 static int dh_pair(hpke_ctx *c, const hpke_key *a, const hpke_key *b, const hpke_key *a2,
-		   const hpke_key *b2, uint8_t *dh, size_t *dh_len)
+                   const hpke_key *b2, uint8_t *dh, size_t *dh_len)
 {
 	size_t n1 = 0, n2 = 0;
 	int rc = hpke__dh(a, b, dh, &n1);
 
-	if (!rc && a2)
+	if (!rc && a2 && b2)
 		rc = hpke__dh(a2, b2, dh + n1, &n2);
 	if (rc == ENARX_E_HPKE_KEY)
 		return fail(c, rc, "DH with %s failed: invalid public key or all-zero result",
-			    c->kem->name);
+		            c->kem->name);
 	if (rc)
 		return fail(c, rc, "DH with %s failed in OpenSSL", c->kem->name);
 	*dh_len = n1 + n2;
@@ -161,11 +161,11 @@ static int dh_pair(hpke_ctx *c, const hpke_key *a, const hpke_key *b, const hpke
 
 /* Encap/AuthEncap with ephemeral skE; enc = pkE (Nenc bytes). */
 static int encap(hpke_ctx *c, const hpke_key *pkR, const hpke_key *skS, const hpke_key *skE,
-		 uint8_t *ss, uint8_t *enc)
+                 uint8_t *ss, uint8_t *enc)
 {
 	uint8_t dh[2 * HPKE__MAX_NDH], kctx[3 * HPKE_MAX_PK_LEN];
 	size_t dh_len = 0, n = c->kem->npk;
-	int rc = dh_pair(c, skE, pkR, skS, skS ? pkR : NULL, dh, &dh_len);
+	int rc = dh_pair(c, skE, pkR, skS, pkR, dh, &dh_len);
 
 	if (!rc) {
 		memcpy(enc, skE->pub, n);
@@ -181,7 +181,7 @@ static int encap(hpke_ctx *c, const hpke_key *pkR, const hpke_key *skS, const hp
 
 /* Decap/AuthDecap: enc is untrusted and validated as a public key. */
 static int decap(hpke_ctx *c, const uint8_t *enc, size_t enc_len, const hpke_key *skR,
-		 const hpke_key *pkS, uint8_t *ss)
+                 const hpke_key *pkS, uint8_t *ss)
 {
 	uint8_t dh[2 * HPKE__MAX_NDH], kctx[3 * HPKE_MAX_PK_LEN];
 	size_t dh_len = 0, n = c->kem->npk;
@@ -190,7 +190,7 @@ static int decap(hpke_ctx *c, const uint8_t *enc, size_t enc_len, const hpke_key
 
 	if (rc == ENARX_E_HPKE_KEY)
 		return fail(c, rc, "enc is not a valid %s public key (%zu bytes, %zu expected)",
-			    c->kem->name, enc_len, n);
+		            c->kem->name, enc_len, n);
 	if (rc)
 		return fail(c, rc, "cannot import enc: %s", enarx_strerror(rc));
 	rc = dh_pair(c, skR, pkE, pkS ? skR : NULL, pkS, dh, &dh_len);
@@ -221,20 +221,23 @@ static int check_params(hpke_ctx *c, const hpke_params *p, const hpke_key *own, 
 	if (!p->psk_len != !p->psk_id_len)
 		return fail(c, ENARX_E_HPKE_PSK, "psk and psk_id must be given together");
 	if (psk_mode != !!p->psk_len)
-		return fail(c, ENARX_E_HPKE_PSK, psk_mode ? "mode %d needs a psk and psk_id"
-							  : "mode %d takes no psk",
-			    (int)p->mode);
+		return fail(c, ENARX_E_HPKE_PSK,
+		            psk_mode ? "mode %d needs a psk and psk_id" : "mode %d takes no psk",
+		            (int)p->mode);
 	if (!own || own->kem != c->kem || (!sender && !own->has_private))
-		return fail(c, ENARX_E_HPKE_KEY, "the %s key is missing, of another KEM or lacks "
-						 "its private part",
-			    sender ? "recipient's public" : "recipient's");
+		return fail(c, ENARX_E_HPKE_KEY,
+		            "the %s key is missing, of another KEM or lacks "
+		            "its private part",
+		            sender ? "recipient's public" : "recipient's");
 	if (auth_mode != !!p->auth_key)
-		return fail(c, ENARX_E_HPKE_PSK, auth_mode ? "mode %d needs the sender's key"
-							   : "mode %d takes no sender key",
-			    (int)p->mode);
+		return fail(c, ENARX_E_HPKE_PSK,
+		            auth_mode ? "mode %d needs the sender's key"
+		                      : "mode %d takes no sender key",
+		            (int)p->mode);
 	if (p->auth_key && (p->auth_key->kem != c->kem || (sender && !p->auth_key->has_private)))
-		return fail(c, ENARX_E_HPKE_KEY, "the sender's key is of another KEM or lacks its "
-						 "private part");
+		return fail(c, ENARX_E_HPKE_KEY,
+		            "the sender's key is of another KEM or lacks its "
+		            "private part");
 	return 0;
 }
 
@@ -248,22 +251,22 @@ static int key_schedule(hpke_ctx *c, enum role role, const hpke_params *p, const
 
 	ksc[0] = (uint8_t)p->mode;
 	rc = hpke__labeled_extract(md, &c->sid, NULL, 0, "psk_id_hash", p->psk_id, p->psk_id_len,
-				   ksc + 1);
+	                           ksc + 1);
 	if (!rc)
 		rc = hpke__labeled_extract(md, &c->sid, NULL, 0, "info_hash", p->info, p->info_len,
-					   ksc + 1 + nh);
+		                           ksc + 1 + nh);
 	if (!rc)
 		rc = hpke__labeled_extract(md, &c->sid, ss, c->kem->nsecret, "secret", p->psk,
-					   p->psk_len, secret);
+		                           p->psk_len, secret);
 	if (!rc && c->cipher)
 		rc = hpke__labeled_expand(md, &c->sid, secret, "key", ksc, 1 + 2 * nh, c->key,
-					  c->aead->nk);
+		                          c->aead->nk);
 	if (!rc && c->cipher)
 		rc = hpke__labeled_expand(md, &c->sid, secret, "base_nonce", ksc, 1 + 2 * nh,
-					  c->base_nonce, HPKE__NN);
+		                          c->base_nonce, HPKE__NN);
 	if (!rc)
 		rc = hpke__labeled_expand(md, &c->sid, secret, "exp", ksc, 1 + 2 * nh,
-					  c->exporter_secret, nh);
+		                          c->exporter_secret, nh);
 	if (!rc && c->cipher &&
 	    EVP_CipherInit_ex2(c->cctx, c->cipher, c->key, NULL, role == ROLE_SENDER, NULL) <= 0)
 		rc = ENARX_E_HPKE_CRYPTO;
@@ -297,7 +300,7 @@ static void trace_ss(hpke_ctx *c, const uint8_t *ss)
 static const hpke_params base_params = {HPKE_MODE_BASE, NULL, 0, NULL, 0, NULL, 0, NULL};
 
 int hpke__setup_sender_eph(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p,
-			   const hpke_key *skE, uint8_t *enc, size_t enc_cap, size_t *enc_len)
+                           const hpke_key *skE, uint8_t *enc, size_t enc_cap, size_t *enc_len)
 {
 	uint8_t ss[HPKE__MAX_NH];
 	int rc;
@@ -308,7 +311,7 @@ int hpke__setup_sender_eph(hpke_ctx *c, const hpke_key *pkR, const hpke_params *
 		return rc;
 	if (!enc || enc_cap < c->kem->npk)
 		return fail(c, ENARX_E_INVAL, "enc buffer holds %zu bytes, %zu needed", enc_cap,
-			    c->kem->npk);
+		            c->kem->npk);
 	rc = encap(c, pkR, p->auth_key, skE, ss, enc);
 	if (!rc) {
 		trace_ss(c, ss);
@@ -321,21 +324,21 @@ int hpke__setup_sender_eph(hpke_ctx *c, const hpke_key *pkR, const hpke_params *
 }
 
 int hpke_setup_sender(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p, uint8_t *enc,
-		      size_t enc_cap, size_t *enc_len)
+                      size_t enc_cap, size_t *enc_len)
 {
 	hpke_key *skE = NULL;
 	int rc = hpke_key_generate(c->kem->id, &skE);
 
 	if (rc)
 		return fail(c, rc, "cannot generate the ephemeral %s key: %s", c->kem->name,
-			    enarx_strerror(rc));
+		            enarx_strerror(rc));
 	rc = hpke__setup_sender_eph(c, pkR, p, skE, enc, enc_cap, enc_len);
 	hpke_key_free(skE);
 	return rc;
 }
 
-int hpke_setup_recipient(hpke_ctx *c, const hpke_key *skR, const hpke_params *p,
-			 const uint8_t *enc, size_t enc_len)
+int hpke_setup_recipient(hpke_ctx *c, const hpke_key *skR, const hpke_params *p, const uint8_t *enc,
+                         size_t enc_len)
 {
 	uint8_t ss[HPKE__MAX_NH];
 	int rc;
@@ -383,8 +386,8 @@ static int aead_start(hpke_ctx *c, enum role want, const uint8_t *aad, size_t aa
 
 	if (c->role != want)
 		return fail(c, ENARX_E_HPKE_STATE, "%s on a context that is not a %s",
-			    want == ROLE_SENDER ? "seal" : "open",
-			    want == ROLE_SENDER ? "sender" : "recipient");
+		            want == ROLE_SENDER ? "seal" : "open",
+		            want == ROLE_SENDER ? "sender" : "recipient");
 	if (!c->cipher)
 		return fail(c, ENARX_E_HPKE_STATE, "export-only suite: no seal or open");
 	if (!aad && aad_len)
@@ -392,7 +395,7 @@ static int aead_start(hpke_ctx *c, enum role want, const uint8_t *aad, size_t aa
 	/* RFC 9180 allows 2^96-1 messages; our counter stops at 2^64-1. */
 	if (c->seq == UINT64_MAX)
 		return fail(c, ENARX_E_HPKE_LIMIT, "message limit reached (sequence number %llu)",
-			    (unsigned long long)c->seq);
+		            (unsigned long long)c->seq);
 	hpke__ctx_nonce(c, nonce);
 	if (EVP_CipherInit_ex2(c->cctx, NULL, NULL, nonce, -1, NULL) <= 0 ||
 	    (aad_len && cipher_update(c->cctx, NULL, aad, aad_len)))
@@ -402,7 +405,7 @@ static int aead_start(hpke_ctx *c, enum role want, const uint8_t *aad, size_t aa
 }
 
 int hpke_seal(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-	      uint8_t *ct, size_t ct_cap, size_t *ct_len)
+              uint8_t *ct, size_t ct_cap, size_t *ct_len)
 {
 	int rc, got = 0;
 
@@ -410,7 +413,7 @@ int hpke_seal(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *pt
 		return rc;
 	if ((!pt && pt_len) || !ct || ct_cap < HPKE_TAG_LEN || ct_cap - HPKE_TAG_LEN < pt_len)
 		return fail(c, ENARX_E_INVAL, "ciphertext buffer holds %zu bytes, %zu+%d needed",
-			    ct_cap, pt_len, HPKE_TAG_LEN);
+		            ct_cap, pt_len, HPKE_TAG_LEN);
 	if (cipher_update(c->cctx, ct, pt, pt_len) ||
 	    EVP_CipherFinal_ex(c->cctx, ct + pt_len, &got) <= 0 ||
 	    EVP_CIPHER_CTX_ctrl(c->cctx, EVP_CTRL_AEAD_GET_TAG, HPKE_TAG_LEN, ct + pt_len) <= 0)
@@ -421,7 +424,7 @@ int hpke_seal(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *pt
 }
 
 int hpke_open(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-	      uint8_t *pt, size_t pt_cap, size_t *pt_len)
+              uint8_t *pt, size_t pt_cap, size_t *pt_len)
 {
 	uint8_t tag[HPKE_TAG_LEN];
 	size_t n;
@@ -431,11 +434,11 @@ int hpke_open(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *ct
 		return rc;
 	if (!ct || ct_len < HPKE_TAG_LEN)
 		return fail(c, ENARX_E_TRUNCATED, "ciphertext of %zu bytes is shorter than a tag",
-			    ct_len);
+		            ct_len);
 	n = ct_len - HPKE_TAG_LEN;
 	if ((!pt && n) || pt_cap < n)
 		return fail(c, ENARX_E_INVAL, "plaintext buffer holds %zu bytes, %zu needed",
-			    pt_cap, n);
+		            pt_cap, n);
 	memcpy(tag, ct + n, HPKE_TAG_LEN); /* before an in-place decrypt */
 	if (cipher_update(c->cctx, pt, ct, n) ||
 	    EVP_CIPHER_CTX_ctrl(c->cctx, EVP_CTRL_AEAD_SET_TAG, HPKE_TAG_LEN, tag) <= 0)
@@ -444,9 +447,9 @@ int hpke_open(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *ct
 		if (n)
 			OPENSSL_cleanse(pt, n);
 		return fail(c, ENARX_E_HPKE_OPEN,
-			    "message %llu is not authentic (wrong key, aad, order or a changed "
-			    "byte)",
-			    (unsigned long long)c->seq);
+		            "message %llu is not authentic (wrong key, aad, order or a changed "
+		            "byte)",
+		            (unsigned long long)c->seq);
 	}
 	c->seq++;
 	*pt_len = n;
@@ -463,45 +466,45 @@ int hpke_export(hpke_ctx *c, const uint8_t *ctx, size_t ctx_len, uint8_t *out, s
 		return fail(c, ENARX_E_INVAL, "NULL buffer with a nonzero length");
 	if (L > 255 * c->kdf->nh)
 		return fail(c, ENARX_E_INVAL, "export length %zu exceeds 255*Nh = %zu", L,
-			    255 * c->kdf->nh);
-	rc = hpke__labeled_expand(c->kdf->md, &c->sid, c->exporter_secret, "sec", ctx, ctx_len,
-				  out, L);
+		            255 * c->kdf->nh);
+	rc = hpke__labeled_expand(c->kdf->md, &c->sid, c->exporter_secret, "sec", ctx, ctx_len, out,
+	                          L);
 	return rc ? fail(c, rc, "export failed: %s", enarx_strerror(rc)) : 0;
 }
 
 int hpke_seal_single(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p, const uint8_t *aad,
-		     size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
-		     size_t *out_len)
+                     size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
+                     size_t *out_len)
 {
 	size_t need = hpke_sealed_len(c->suite, pt_len), enc_len = 0, ct_len = 0;
 	int rc;
 
 	if (!need)
 		return fail(c, c->cipher ? ENARX_E_OVERFLOW : ENARX_E_HPKE_STATE,
-			    c->cipher ? "plaintext too long" : "export-only suite: no seal");
+		            c->cipher ? "plaintext too long" : "export-only suite: no seal");
 	if (!out || out_cap < need)
 		return fail(c, ENARX_E_INVAL, "output buffer holds %zu bytes, %zu needed", out_cap,
-			    need);
+		            need);
 	rc = hpke_setup_sender(c, pkR, p, out, out_cap, &enc_len);
 	if (!rc)
 		rc = hpke_seal(c, aad, aad_len, pt, pt_len, out + enc_len, out_cap - enc_len,
-			       &ct_len);
+		               &ct_len);
 	if (!rc)
 		*out_len = enc_len + ct_len;
 	return rc;
 }
 
 int hpke_open_single(hpke_ctx *c, const hpke_key *skR, const hpke_params *p, const uint8_t *aad,
-		     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *pt, size_t pt_cap,
-		     size_t *pt_len)
+                     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *pt, size_t pt_cap,
+                     size_t *pt_len)
 {
 	size_t nenc = c->kem->npk;
 	int rc;
 
 	if (!in || in_len < nenc + HPKE_TAG_LEN)
 		return fail(c, ENARX_E_TRUNCATED,
-			    "sealed message of %zu bytes is shorter than enc + tag (%zu)", in_len,
-			    nenc + HPKE_TAG_LEN);
+		            "sealed message of %zu bytes is shorter than enc + tag (%zu)", in_len,
+		            nenc + HPKE_TAG_LEN);
 	rc = hpke_setup_recipient(c, skR, p, in, nenc);
 	if (!rc)
 		rc = hpke_open(c, aad, aad_len, in + nenc, in_len - nenc, pt, pt_cap, pt_len);

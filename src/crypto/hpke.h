@@ -140,12 +140,12 @@ typedef struct hpke_params {
  * ENARX_E_HPKE_KEY (wrong KEM, missing private key, DH output all zero),
  * ENARX_E_HPKE_CRYPTO, ENARX_E_NOMEM. */
 int hpke_setup_sender(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p, uint8_t *enc,
-		      size_t enc_cap, size_t *enc_len);
+                      size_t enc_cap, size_t *enc_len);
 /* SetupBaseR/SetupPSKR/SetupAuthR/SetupAuthPSKR: decapsulates enc (from the
  * sender) with skR. Errors as hpke_setup_sender, plus ENARX_E_HPKE_KEY for
  * an enc that is not a valid public key. */
-int hpke_setup_recipient(hpke_ctx *c, const hpke_key *skR, const hpke_params *p,
-			 const uint8_t *enc, size_t enc_len);
+int hpke_setup_recipient(hpke_ctx *c, const hpke_key *skR, const hpke_params *p, const uint8_t *enc,
+                         size_t enc_len);
 
 /* Seal (sender only): encrypts pt with aad under the next sequence number
  * into ct (cap >= pt_len + HPKE_TAG_LEN; ct may equal pt for in-place);
@@ -154,14 +154,14 @@ int hpke_setup_recipient(hpke_ctx *c, const hpke_key *skR, const hpke_params *p,
  * (sequence number exhausted: the context is finished),
  * ENARX_E_HPKE_CRYPTO. */
 int hpke_seal(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-	      uint8_t *ct, size_t ct_cap, size_t *ct_len);
+              uint8_t *ct, size_t ct_cap, size_t *ct_len);
 /* Open (recipient only): checks and decrypts ct (with its tag) into pt (cap
  * >= ct_len - HPKE_TAG_LEN; pt may equal ct). The sequence number advances
  * only on success. Errors: as hpke_seal, plus ENARX_E_HPKE_OPEN (not
  * authentic: wrong key, AAD, order or a modified byte; pt is zeroed) and
  * ENARX_E_TRUNCATED (ct shorter than a tag). */
 int hpke_open(hpke_ctx *c, const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-	      uint8_t *pt, size_t pt_cap, size_t *pt_len);
+              uint8_t *pt, size_t pt_cap, size_t *pt_len);
 /* Export (either role, any AEAD): writes L bytes of exported secret for
  * exporter context ctx. Errors: ENARX_E_HPKE_STATE (not set up),
  * ENARX_E_INVAL (L > 255 * Nh), ENARX_E_HPKE_CRYPTO. */
@@ -172,13 +172,13 @@ int hpke_export(hpke_ctx *c, const uint8_t *ctx, size_t ctx_len, uint8_t *out, s
  * sender context (usable for hpke_export, or further seals). Errors as
  * hpke_setup_sender and hpke_seal. */
 int hpke_seal_single(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p, const uint8_t *aad,
-		     size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
-		     size_t *out_len);
+                     size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
+                     size_t *out_len);
 /* Opens what hpke_seal_single wrote (in = enc || ct) into pt (cap >=
  * in_len - Nenc - HPKE_TAG_LEN). Errors as hpke_setup_recipient and
  * hpke_open; ENARX_E_TRUNCATED if in is shorter than Nenc + tag. */
 int hpke_open_single(hpke_ctx *c, const hpke_key *skR, const hpke_params *p, const uint8_t *aad,
-		     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *pt, size_t pt_cap,
-		     size_t *pt_len);
+                     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *pt, size_t pt_cap,
+                     size_t *pt_len);
 
 #endif

@@ -11,18 +11,18 @@
 
 #define HPKE__MAX_NH 64 /* SHA-512 */
 #define HPKE__MAX_NK 32
-#define HPKE__NN 12 /* every supported AEAD */
+#define HPKE__NN 12      /* every supported AEAD */
 #define HPKE__MAX_NDH 66 /* P-521 */
 
 struct hpke__kem {
 	uint16_t id;
-	const char *name;  /* OpenSSL key type ("X25519") or EC group ("P-256") */
-	int ec;            /* 1 for the NIST curves */
-	int nid;           /* EC group NID (0 for X25519/X448) */
-	const char *md;    /* the KEM's own HKDF hash */
-	size_t nsecret;    /* Nsecret = Nh of that hash */
-	size_t npk, nsk;   /* Npk (= Nenc) and Nsk */
-	uint8_t bitmask;   /* DeriveKeyPair candidate mask (EC only) */
+	const char *name; /* OpenSSL key type ("X25519") or EC group ("P-256") */
+	int ec;           /* 1 for the NIST curves */
+	int nid;          /* EC group NID (0 for X25519/X448) */
+	const char *md;   /* the KEM's own HKDF hash */
+	size_t nsecret;   /* Nsecret = Nh of that hash */
+	size_t npk, nsk;  /* Npk (= Nenc) and Nsk */
+	uint8_t bitmask;  /* DeriveKeyPair candidate mask (EC only) */
 };
 
 struct hpke__kdf {
@@ -61,11 +61,11 @@ void hpke__kem_sid(const struct hpke__kem *kem, struct hpke__sid *sid);
  * An empty salt means Nh zero bytes (RFC 5869). Errors: ENARX_E_INVAL (L
  * too large), ENARX_E_HPKE_CRYPTO, ENARX_E_NOMEM. */
 int hpke__labeled_extract(const char *md, const struct hpke__sid *sid, const uint8_t *salt,
-			  size_t salt_len, const char *label, const uint8_t *ikm, size_t ikm_len,
-			  uint8_t *out);
+                          size_t salt_len, const char *label, const uint8_t *ikm, size_t ikm_len,
+                          uint8_t *out);
 int hpke__labeled_expand(const char *md, const struct hpke__sid *sid, const uint8_t *prk,
-			 const char *label, const uint8_t *info, size_t info_len, uint8_t *out,
-			 size_t L);
+                         const char *label, const uint8_t *info, size_t info_len, uint8_t *out,
+                         size_t L);
 size_t hpke__md_len(const char *md);
 
 /* DH(sk, pk) into out (room for HPKE__MAX_NDH bytes);
@@ -76,7 +76,7 @@ int hpke__dh(const hpke_key *sk, const hpke_key *pk, uint8_t *out, size_t *len);
 /* DeriveKeyPair's P-curve candidate for counter (Nsk bytes, masked), so the
  * tests can check that a vector's rejected candidate is rejected. */
 int hpke__dkp_candidate(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_t counter,
-			uint8_t *out);
+                        uint8_t *out);
 /* Returns 1 if the Nsk-byte big-endian value is a valid EC private key
  * (1 <= d < order), 0 if not, negative on error. */
 int hpke__ec_scalar_ok(const struct hpke__kem *kem, const uint8_t *sk);
@@ -99,7 +99,7 @@ struct hpke__trace {
 void hpke__ctx_set_trace(hpke_ctx *c, struct hpke__trace *t);
 /* Sender setup with a given ephemeral key pair (the vectors' ikmE). */
 int hpke__setup_sender_eph(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p,
-			   const hpke_key *skE, uint8_t *enc, size_t enc_cap, size_t *enc_len);
+                           const hpke_key *skE, uint8_t *enc, size_t enc_cap, size_t *enc_len);
 /* The nonce of the next seal/open (Nn bytes). */
 void hpke__ctx_nonce(const hpke_ctx *c, uint8_t *out);
 void hpke__ctx_set_seq(hpke_ctx *c, uint64_t seq);

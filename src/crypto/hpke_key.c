@@ -70,7 +70,7 @@ static int cache_public(hpke_key *k)
 
 	if (k->kem->ec) {
 		if (!EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY, k->pub,
-						     sizeof(k->pub), &n))
+		                                     sizeof(k->pub), &n))
 			return ENARX_E_HPKE_CRYPTO;
 		if (n != k->kem->npk || k->pub[0] != 0x04)
 			return ENARX_E_HPKE_KEY;
@@ -95,7 +95,7 @@ int hpke_key_generate(uint16_t kem, hpke_key **out)
 	if (!(k = key_alloc(kd)))
 		return ENARX_E_NOMEM;
 	k->pkey = kd->ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kd->name)
-			 : EVP_PKEY_Q_keygen(NULL, NULL, kd->name);
+	                 : EVP_PKEY_Q_keygen(NULL, NULL, kd->name);
 	k->has_private = 1;
 	rc = k->pkey ? cache_public(k) : ENARX_E_HPKE_CRYPTO;
 	if (rc)
@@ -107,7 +107,7 @@ int hpke_key_generate(uint16_t kem, hpke_key **out)
 
 /* Builds an EC EVP_PKEY from params (group, and pub and/or priv). */
 static int ec_fromdata(const struct hpke__kem *kem, const uint8_t *pub, size_t pub_len,
-		       const BIGNUM *priv, EVP_PKEY **pkey)
+                       const BIGNUM *priv, EVP_PKEY **pkey)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
@@ -122,8 +122,8 @@ static int ec_fromdata(const struct hpke__kem *kem, const uint8_t *pub, size_t p
 		goto out;
 	/* A point not on the curve fails here (EC_POINT_oct2point checks). */
 	rc = EVP_PKEY_fromdata(pc, pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) > 0
-		     ? 0
-		     : ENARX_E_HPKE_KEY;
+	         ? 0
+	         : ENARX_E_HPKE_KEY;
 out:
 	/* The scalar came from a secure BIGNUM, so the builder put it in the
 	 * secure block, which OSSL_PARAM_free clears before freeing. */
@@ -292,7 +292,7 @@ int hpke_key_private(const hpke_key *k, uint8_t *out, size_t cap, size_t *len)
 }
 
 int hpke__dkp_candidate(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_t counter,
-			uint8_t *out)
+                        uint8_t *out)
 {
 	const struct hpke__kem *kd = hpke__kem_find(kem);
 	struct hpke__sid sid;
@@ -304,8 +304,8 @@ int hpke__dkp_candidate(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_
 	hpke__kem_sid(kd, &sid);
 	rc = hpke__labeled_extract(kd->md, &sid, NULL, 0, "dkp_prk", ikm, ikm_len, prk);
 	if (!rc)
-		rc = hpke__labeled_expand(kd->md, &sid, prk, "candidate", &counter, 1, out,
-					  kd->nsk);
+		rc =
+		    hpke__labeled_expand(kd->md, &sid, prk, "candidate", &counter, 1, out, kd->nsk);
 	if (!rc)
 		out[0] &= kd->bitmask;
 	OPENSSL_cleanse(prk, sizeof(prk));

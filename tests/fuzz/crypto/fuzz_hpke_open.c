@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	hpke_params prm = fuzz_params(mode, skS[si]);
 	int rc = hpke_open_single(c, skR[si], &prm, fuzz_aad, sizeof(fuzz_aad), p, n, pt,
-				  sizeof(pt), &got);
+	                          sizeof(pt), &got);
 	while (!rc && !cursor_u16be(&cur, &n) && !cursor_bytes(&cur, n, &p))
 		rc = hpke_open(c, fuzz_aad, sizeof(fuzz_aad), p, n, pt, sizeof(pt), &got);
 	hpke_ctx_free(c);

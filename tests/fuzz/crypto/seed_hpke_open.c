@@ -31,12 +31,12 @@ static int seed(const char *dir, unsigned si, unsigned mode)
 	hpke_params prm = fuzz_params(mode, skS);
 	if (!rc)
 		rc = hpke_seal_single(c, skR, &prm, fuzz_aad, sizeof(fuzz_aad),
-				      (const uint8_t *)"first", 5, p + 2, 400, &n);
+		                      (const uint8_t *)"first", 5, p + 2, 400, &n);
 	used = 2 + put16(p, n) + n;
 	for (int i = 0; !rc && i < 2; i++) {
 		p = buf + used;
 		rc = hpke_seal(c, fuzz_aad, sizeof(fuzz_aad), (const uint8_t *)"record", 6 * i,
-			       p + 2, 100, &n);
+		               p + 2, 100, &n);
 		used += put16(p, n) + n;
 	}
 	snprintf(path, sizeof(path), "%s/suite%u-mode%u", dir, si, mode);

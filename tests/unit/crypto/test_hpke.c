@@ -24,12 +24,12 @@
 #include "lib/hex.h"
 
 static const uint16_t kems[] = {HPKE_KEM_P256_SHA256, HPKE_KEM_P384_SHA384, HPKE_KEM_P521_SHA512,
-				HPKE_KEM_X25519_SHA256, HPKE_KEM_X448_SHA512};
+                                HPKE_KEM_X25519_SHA256, HPKE_KEM_X448_SHA512};
 static const uint16_t kdfs[] = {HPKE_KDF_HKDF_SHA256, HPKE_KDF_HKDF_SHA384, HPKE_KDF_HKDF_SHA512};
 static const uint16_t aeads[] = {HPKE_AEAD_AES_128_GCM, HPKE_AEAD_AES_256_GCM,
-				 HPKE_AEAD_CHACHA20_POLY1305, HPKE_AEAD_EXPORT_ONLY};
+                                 HPKE_AEAD_CHACHA20_POLY1305, HPKE_AEAD_EXPORT_ONLY};
 static const hpke_suite x25519 = {HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256,
-				  HPKE_AEAD_AES_128_GCM};
+                                  HPKE_AEAD_AES_128_GCM};
 static const uint8_t psk[32] = "a pre-shared key of 32 bytes....";
 static const uint8_t info[] = "enarx deploy keep 1";
 static const uint8_t msg[] = "the workload, sealed to one Keep";
@@ -109,7 +109,7 @@ static void test_round_trip_every_suite(void **state)
 			for (size_t a = 0; a < 4; a++)
 				for (int mode = 0; mode <= 3; mode++, count++)
 					round_trip((hpke_suite){kems[k], kdfs[d], aeads[a]},
-						   (enum hpke_mode)mode);
+					           (enum hpke_mode)mode);
 	print_message("# %u suite/mode combinations\n", count);
 }
 
@@ -125,7 +125,7 @@ static uint8_t *seal_one(hpke_suite s, hpke_key **skR, size_t *len)
 	pkR = public_of(*skR);
 	hpke_params p = params(HPKE_MODE_BASE, NULL);
 	assert_int_equal(hpke_seal_single(c, pkR, &p, info, 4, msg, sizeof(msg), out, need, len),
-			 0);
+	                 0);
 	assert_int_equal(*len, need);
 	hpke_key_free(pkR);
 	hpke_ctx_free(c);
@@ -133,7 +133,7 @@ static uint8_t *seal_one(hpke_suite s, hpke_key **skR, size_t *len)
 }
 
 static int open_one(hpke_suite s, const hpke_key *skR, const hpke_params *p, const uint8_t *aad,
-		    size_t aad_len, const uint8_t *in, size_t len)
+                    size_t aad_len, const uint8_t *in, size_t len)
 {
 	hpke_ctx *c = hpke_ctx_new(s);
 	uint8_t pt[sizeof(msg)];
@@ -189,7 +189,7 @@ static void test_wrong_sender(void **state)
 	pkT = public_of(skT);
 	hpke_params ps = params(HPKE_MODE_AUTH, skS), pr = params(HPKE_MODE_AUTH, pkT);
 	assert_int_equal(
-		hpke_seal_single(c, pkR, &ps, NULL, 0, msg, sizeof(msg), out, sizeof(out), &len), 0);
+	    hpke_seal_single(c, pkR, &ps, NULL, 0, msg, sizeof(msg), out, sizeof(out), &len), 0);
 	assert_int_equal(open_one(x25519, skR, &pr, NULL, 0, out, len), ENARX_E_HPKE_OPEN);
 	pr.auth_key = skS; /* a key pair is fine where a public key is wanted */
 	assert_int_equal(open_one(x25519, skR, &pr, NULL, 0, out, len), 0);
@@ -218,7 +218,7 @@ static void tamper_suite(hpke_suite s)
 		rc == ENARX_E_HPKE_KEY ? key++ : open++;
 	}
 	print_message("# kem 0x%04x: %zu flips refused (%zu as invalid enc, %zu not authentic)\n",
-		      s.kem, len, key, open);
+	              s.kem, len, key, open);
 	assert_int_equal(open_one(s, skR, &p, info, 4, sealed, len), 0);
 	hpke_key_free(skR);
 	free(sealed);
@@ -227,8 +227,8 @@ static void tamper_suite(hpke_suite s)
 static void test_tampered(void **state)
 {
 	tamper_suite(x25519);
-	tamper_suite((hpke_suite){HPKE_KEM_P256_SHA256, HPKE_KDF_HKDF_SHA256,
-				  HPKE_AEAD_AES_256_GCM});
+	tamper_suite(
+	    (hpke_suite){HPKE_KEM_P256_SHA256, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_256_GCM});
 }
 
 /* Streaming: messages opened out of order fail and do not advance. */
@@ -251,7 +251,7 @@ static void test_reorder_and_in_place(void **state)
 	uint8_t junk[64];
 	memset(junk, 0x55, sizeof(junk));
 	assert_int_equal(hpke_open(r, NULL, 0, m[1], n[1], junk, sizeof(junk), &got),
-			 ENARX_E_HPKE_OPEN);
+	                 ENARX_E_HPKE_OPEN);
 	assert_int_equal(hpke_ctx_seq(r), 0);
 	for (size_t i = 0; i < 48; i++)
 		assert_int_equal(junk[i], 0);
@@ -292,12 +292,12 @@ static void test_x25519_wycheproof(void **state)
 	size_t i, zero = 0, ok = 0;
 
 	snprintf(path, sizeof(path), "%s/testdata/crypto/hybrid/wycheproof_x25519_test.json",
-		 shared ? shared : "../shared");
+	         shared ? shared : "../shared");
 	all = json_load_file(path, 0, NULL);
 	if (!all)
 		skip();
-	json_t *tests = json_object_get(json_array_get(json_object_get(all, "testGroups"), 0),
-					"tests");
+	json_t *tests =
+	    json_object_get(json_array_get(json_object_get(all, "testGroups"), 0), "tests");
 	json_array_foreach(tests, i, t)
 	{
 		uint8_t pub[32], priv[32], want[32], dh[HPKE__MAX_NDH];
@@ -310,11 +310,9 @@ static void test_x25519_wycheproof(void **state)
 			continue; /* other lengths: refused by length, tested below */
 		assert_int_equal(hex_decode(pk, 64, pub, 32), 0);
 		assert_int_equal(
-			hex_decode(json_string_value(json_object_get(t, "private")), 64, priv, 32),
-			0);
+		    hex_decode(json_string_value(json_object_get(t, "private")), 64, priv, 32), 0);
 		assert_int_equal(
-			hex_decode(json_string_value(json_object_get(t, "shared")), 64, want, 32),
-			0);
+		    hex_decode(json_string_value(json_object_get(t, "shared")), 64, want, 32), 0);
 		assert_int_equal(hpke_key_from_private(x25519.kem, priv, 32, &skR), 0);
 		assert_int_equal(hpke_key_from_public(x25519.kem, pub, 32, &pkE), 0);
 		int rc = hpke__dh(skR, pkE, dh, &n);
@@ -322,7 +320,7 @@ static void test_x25519_wycheproof(void **state)
 			assert_int_equal(rc, ENARX_E_HPKE_KEY);
 			hpke_ctx *c = hpke_ctx_new(x25519);
 			assert_int_equal(hpke_setup_recipient(c, skR, NULL, pub, 32),
-					 ENARX_E_HPKE_KEY);
+			                 ENARX_E_HPKE_KEY);
 			hpke_ctx_free(c);
 			zero++;
 		} else {
@@ -372,8 +370,8 @@ static void test_bad_public_keys(void **state)
 		/* As enc, an off-curve point is refused by the recipient. */
 		memcpy(pk, good, n);
 		pk[n / 2] ^= 0x10;
-		hpke_ctx *c = hpke_ctx_new((hpke_suite){kems[i], HPKE_KDF_HKDF_SHA256,
-							HPKE_AEAD_AES_128_GCM});
+		hpke_ctx *c = hpke_ctx_new(
+		    (hpke_suite){kems[i], HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM});
 		assert_int_equal(hpke_setup_recipient(c, sk, NULL, pk, n), ENARX_E_HPKE_KEY);
 		assert_non_null(strstr(hpke_ctx_error(c), "not a valid"));
 		hpke_ctx_free(c);
@@ -395,7 +393,7 @@ static void test_bad_private_keys(void **state)
 	assert_int_equal(hpke_key_from_private(HPKE_KEM_P256_SHA256, sk, 32, &k), ENARX_E_HPKE_KEY);
 	assert_int_equal(hpke_key_from_private(HPKE_KEM_P384_SHA384, sk, 48, &k), ENARX_E_HPKE_KEY);
 	assert_int_equal(hpke_key_from_private(HPKE_KEM_X25519_SHA256, sk, 31, &k),
-			 ENARX_E_HPKE_KEY);
+	                 ENARX_E_HPKE_KEY);
 	assert_int_equal(hpke_key_from_private(0x0099, sk, 32, &k), ENARX_E_HPKE_SUITE);
 	assert_null(k);
 	/* Serialise and deserialise every KEM's private key. */
@@ -524,7 +522,7 @@ static int attempt(hpke_suite s)
 	hpke_params ps = params(HPKE_MODE_AUTH_PSK, skS), pr = params(HPKE_MODE_AUTH_PSK, skS);
 	if (!rc)
 		rc = hpke_seal_single(snd, pkR, &ps, NULL, 0, msg, sizeof(msg), out, sizeof(out),
-				      &n);
+		                      &n);
 	if (!rc)
 		rc = hpke_open_single(rcv, skR, &pr, NULL, 0, out, n, pt, sizeof(pt), &m);
 	if (!rc)
@@ -544,8 +542,8 @@ static int attempt(hpke_suite s)
 static void test_alloc_failure(void **state)
 {
 	static const hpke_suite suites[] = {
-		{HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_CHACHA20_POLY1305},
-		{HPKE_KEM_P256_SHA256, HPKE_KDF_HKDF_SHA384, HPKE_AEAD_AES_128_GCM},
+	    {HPKE_KEM_X25519_SHA256, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_CHACHA20_POLY1305},
+	    {HPKE_KEM_P256_SHA256, HPKE_KDF_HKDF_SHA384, HPKE_AEAD_AES_128_GCM},
 	};
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(attempt(suites[i]), 0); /* warm OpenSSL's caches */
@@ -562,10 +560,10 @@ static void test_alloc_failure(void **state)
 			if (rc != 0 && rc != ENARX_E_NOMEM && rc != ENARX_E_HPKE_CRYPTO &&
 			    rc != ENARX_E_HPKE_KEY && rc != ENARX_E_HPKE_OPEN)
 				fail_msg("allocation %lu failed: unexpected rc %d (%s)", k, rc,
-					 enarx_errname(rc));
+				         enarx_errname(rc));
 		}
 		print_message("# kem 0x%04x: %lu allocations, %lu runs failed cleanly\n",
-			      suites[i].kem, total, failed);
+		              suites[i].kem, total, failed);
 		assert_true(failed > 0);
 		assert_int_equal(attempt(suites[i]), 0);
 	}
@@ -595,17 +593,17 @@ int main(void)
 	/* Before OpenSSL allocates anything, or it refuses. */
 	int injected = CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_every_suite),
-		cmocka_unit_test(test_wrong_inputs),
-		cmocka_unit_test(test_wrong_sender),
-		cmocka_unit_test(test_tampered),
-		cmocka_unit_test(test_reorder_and_in_place),
-		cmocka_unit_test(test_x25519_wycheproof),
-		cmocka_unit_test(test_bad_public_keys),
-		cmocka_unit_test(test_bad_private_keys),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_seq_limit),
-		cmocka_unit_test(test_alloc_failure),
+	    cmocka_unit_test(test_round_trip_every_suite),
+	    cmocka_unit_test(test_wrong_inputs),
+	    cmocka_unit_test(test_wrong_sender),
+	    cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_reorder_and_in_place),
+	    cmocka_unit_test(test_x25519_wycheproof),
+	    cmocka_unit_test(test_bad_public_keys),
+	    cmocka_unit_test(test_bad_private_keys),
+	    cmocka_unit_test(test_misuse),
+	    cmocka_unit_test(test_seq_limit),
+	    cmocka_unit_test(test_alloc_failure),
 	};
 	if (!injected)
 		fprintf(stderr, "# OpenSSL allocator not replaced: only lib/alloc.h fails\n");

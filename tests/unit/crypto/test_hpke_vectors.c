@@ -50,7 +50,7 @@ static bytes field(json_t *o, const char *name)
 }
 
 static void expect_eq(const char *what, const uint8_t *got, size_t got_n, json_t *o,
-		      const char *name)
+                      const char *name)
 {
 	bytes want = field(o, name);
 
@@ -59,7 +59,7 @@ static void expect_eq(const char *what, const uint8_t *got, size_t got_n, json_t
 		char h[2 * 256 + 1];
 		hex_encode(got, got_n > 256 ? 256 : got_n, h);
 		print_error("%s: %s differs: got %s, want %s\n", what, name, h,
-			    json_string_value(json_object_get(o, name)));
+		            json_string_value(json_object_get(o, name)));
 		free(want.p);
 		fail();
 	}
@@ -177,7 +177,7 @@ static void check_encryptions(json_t *v, hpke_ctx *r, hpke_ctx *s)
 		expect_eq(what, out, n, e, "pt");
 		if (s) {
 			assert_int_equal(hpke_seal(s, aad.p, aad.n, pt.p, pt.n, out, ct.n + 1, &n),
-					 0);
+			                 0);
 			expect_eq(what, out, n, e, "ct");
 		}
 		free(out);
@@ -186,7 +186,7 @@ static void check_encryptions(json_t *v, hpke_ctx *r, hpke_ctx *s)
 		free(pt.p);
 	}
 	print_message("# %zu encryptions%s\n", json_array_size(encs),
-		      s ? " (open and seal)" : " (open only: no ikmE)");
+	              s ? " (open and seal)" : " (open only: no ikmE)");
 }
 
 static void check_exports(json_t *v, hpke_ctx *r, hpke_ctx *s)
@@ -217,7 +217,7 @@ static void test_vector(void **state)
 {
 	json_t *v = *state;
 	hpke_suite suite = {(uint16_t)num(v, "kem_id"), (uint16_t)num(v, "kdf_id"),
-			    (uint16_t)num(v, "aead_id")};
+	                    (uint16_t)num(v, "aead_id")};
 	hpke_params pr, ps;
 	bytes info, psk, psk_id, enc = field(v, "enc");
 	struct hpke__trace tr, ts;
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/testdata/crypto/hpke/%s", shared ? shared : "../shared",
-		 argv[1]);
+	         argv[1]);
 	all = json_load_file(path, 0, &jerr);
 	if (!all || !json_is_array(all)) {
 		printf("1..0 # SKIP cannot read %s: %s\n", path, jerr.text);
@@ -313,8 +313,8 @@ int main(int argc, char **argv)
 		json_t *d = json_object_get(v, "description");
 		names[i] = malloc(160);
 		snprintf(names[i], 160, "vector %zu: mode %d kem 0x%04x kdf 0x%04x aead 0x%04x%s%s",
-			 i, num(v, "mode"), num(v, "kem_id"), num(v, "kdf_id"), num(v, "aead_id"),
-			 d ? ": " : "", d ? json_string_value(d) : "");
+		         i, num(v, "mode"), num(v, "kem_id"), num(v, "kdf_id"), num(v, "aead_id"),
+		         d ? ": " : "", d ? json_string_value(d) : "");
 		tests[i].name = names[i];
 		tests[i].test_func = test_vector;
 		tests[i].initial_state = v;
