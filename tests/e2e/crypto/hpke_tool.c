@@ -43,11 +43,11 @@ int main(int argc, char **argv)
 
 	if (argc != 13) {
 		fprintf(stderr, "usage: hpke_tool seal|open KEM KDF AEAD MODE IKMR IKMS INFO PSK "
-				"PSKID AAD DATA\n");
+		                "PSKID AAD DATA\n");
 		return 2;
 	}
 	hpke_suite s = {(uint16_t)strtoul(argv[2], NULL, 0), (uint16_t)strtoul(argv[3], NULL, 0),
-			(uint16_t)strtoul(argv[4], NULL, 0)};
+	                (uint16_t)strtoul(argv[4], NULL, 0)};
 	hpke_params p = {(enum hpke_mode)strtoul(argv[5], NULL, 0)};
 	size_t nr = unhex(argv[6], &ikmR), ns = unhex(argv[7], &ikmS);
 	p.info_len = unhex(argv[8], &info);
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 	p.auth_key = skS; /* a key pair serves as pkS for the recipient too */
 	if (!rc && strcmp(argv[1], "seal") == 0)
 		rc = hpke_seal_single(c, skR, &p, aad, naad, data, nd, out,
-				      nd + HPKE_MAX_ENC_LEN + HPKE_TAG_LEN, &n);
+		                      nd + HPKE_MAX_ENC_LEN + HPKE_TAG_LEN, &n);
 	else if (!rc)
 		rc = hpke_open_single(c, skR, &p, aad, naad, data, nd, out, nd, &n);
 	if (!rc)
