@@ -327,9 +327,13 @@ int hpke_setup_sender(hpke_ctx *c, const hpke_key *pkR, const hpke_params *p, ui
                       size_t enc_cap, size_t *enc_len)
 {
 	hpke_key *skE = NULL;
-	int rc = hpke_key_generate(c->kem->id, &skE);
+	int rc;
 
-	if (rc)
+	if (!p)
+		p = &base_params;
+	if ((rc = check_params(c, p, pkR, 1))) /* before spending a key generation */
+		return rc;
+	if ((rc = hpke_key_generate(c->kem->id, &skE)))
 		return fail(c, rc, "cannot generate the ephemeral %s key: %s", c->kem->name,
 		            enarx_strerror(rc));
 	rc = hpke__setup_sender_eph(c, pkR, p, skE, enc, enc_cap, enc_len);
