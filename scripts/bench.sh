@@ -24,6 +24,10 @@ if [ -x "$dir/src/attest/attest-bench" ]; then
 	section "attestation verification"
 	nice "$dir/src/attest/attest-bench"
 fi
+if [ -x "$dir/src/crypto/hpke-bench" ]; then
+	section "HPKE (RFC 9180): seal/open throughput and setups per second"
+	nice "$dir/src/crypto/hpke-bench"
+fi
 if [ -x "$dir/src/tlssock/tlssock-bench" ]; then
 	section "TLSSock vs direct OpenSSL"
 	nice "$dir/src/tlssock/tlssock-bench"
