@@ -13,11 +13,17 @@
 #include "crypto/mlkem_internal.h"
 #include "lib/err.h"
 
-#define PARAMS(bits, K, E1, DU, DV)                                                         \
-	const struct mlkem_params mlkem_##bits = {                                          \
-		.name = "ML-KEM-" #bits, .k = K, .eta1 = E1, .eta2 = 2, .du = DU, .dv = DV, \
-		.ek_bytes = 384 * K + 32, .dk_bytes = 768 * K + 96,                         \
-		.ct_bytes = 32 * (DU * K + DV),                                             \
+#define PARAMS(bits, K, E1, DU, DV)                \
+	const struct mlkem_params mlkem_##bits = { \
+	    .name = "ML-KEM-" #bits,               \
+	    .k = K,                                \
+	    .eta1 = E1,                            \
+	    .eta2 = 2,                             \
+	    .du = DU,                              \
+	    .dv = DV,                              \
+	    .ek_bytes = 384 * K + 32,              \
+	    .dk_bytes = 768 * K + 96,              \
+	    .ct_bytes = 32 * (DU * K + DV),        \
 	}
 PARAMS(512, 2, 3, 10, 4);
 PARAMS(768, 3, 2, 10, 4);
@@ -263,8 +269,8 @@ int mlkem_encaps_internal(const struct mlkem_params *p, const uint8_t *ek, size_
 	return rc;
 }
 
-int mlkem_decaps(const struct mlkem_params *p, const uint8_t *dk, size_t dk_len,
-                 const uint8_t *ct, size_t ct_len, uint8_t ss[32])
+int mlkem_decaps(const struct mlkem_params *p, const uint8_t *dk, size_t dk_len, const uint8_t *ct,
+                 size_t ct_len, uint8_t ss[32])
 {
 	uint8_t m[32], kr[64], kbar[32], ct2[MLKEM_MAX_CT_BYTES];
 	const uint8_t *ek, *h, *z;

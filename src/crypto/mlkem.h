@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MLKEM_SEED_BYTES 32   /* d, z and m are 32 bytes each */
-#define MLKEM_SS_BYTES 32     /* shared secret K */
+#define MLKEM_SEED_BYTES 32 /* d, z and m are 32 bytes each */
+#define MLKEM_SS_BYTES 32   /* shared secret K */
 #define MLKEM_MAX_EK_BYTES 1568
 #define MLKEM_MAX_DK_BYTES 3168
 #define MLKEM_MAX_CT_BYTES 1568
@@ -51,8 +51,8 @@ int mlkem_encaps_internal(const struct mlkem_params *p, const uint8_t *ek, size_
  * re-encrypt gives the implicit-rejection key J(z || c), not an error.
  * Errors: ENARX_E_INVAL (wrong lengths or dk hash check), ENARX_E_NOMEM,
  * ENARX_E_INTERNAL. */
-int mlkem_decaps(const struct mlkem_params *p, const uint8_t *dk, size_t dk_len,
-                 const uint8_t *ct, size_t ct_len, uint8_t ss[32]);
+int mlkem_decaps(const struct mlkem_params *p, const uint8_t *dk, size_t dk_len, const uint8_t *ct,
+                 size_t ct_len, uint8_t ss[32]);
 
 /* FIPS 203 section 7.2: 0 if ek has the right length and every 12-bit
  * coefficient is below q; ENARX_E_INVAL otherwise. */

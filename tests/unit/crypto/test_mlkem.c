@@ -24,7 +24,7 @@
 static const struct mlkem_params *params_of(json_t *group)
 {
 	const struct mlkem_params *p =
-		mlkem_params_by_name(json_string_value(json_object_get(group, "parameterSet")));
+	    mlkem_params_by_name(json_string_value(json_object_get(group, "parameterSet")));
 
 	assert_non_null(p);
 	return p;
@@ -220,7 +220,8 @@ static void unlucky(const char *dir, int keygen)
 		n = read_kv(rel, kv, 7);
 		assert_int_equal(n, 7);
 		struct hexbuf wek = kv_get(kv, n, "ek"), wdk = kv_get(kv, n, "dk");
-		struct hexbuf m = kv_get(kv, n, "m"), c = kv_get(kv, n, "c"), k = kv_get(kv, n, "K");
+		struct hexbuf m = kv_get(kv, n, "m"), c = kv_get(kv, n, "c"),
+		              k = kv_get(kv, n, "K");
 		if (keygen) {
 			assert_int_equal(mlkem_keygen_internal(p, kv_get(kv, n, "d").p,
 			                                       kv_get(kv, n, "z").p, ek, dk),
@@ -452,10 +453,10 @@ static void test_random_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_acvp_keygen),      cmocka_unit_test(test_acvp_encap_decap),
-		cmocka_unit_test(test_cctv_strcmp),      cmocka_unit_test(test_cctv_unlucky),
-		cmocka_unit_test(test_cctv_modulus),     cmocka_unit_test(test_cctv_accumulated),
-		cmocka_unit_test(test_wycheproof),       cmocka_unit_test(test_random_roundtrip),
+	    cmocka_unit_test(test_acvp_keygen),  cmocka_unit_test(test_acvp_encap_decap),
+	    cmocka_unit_test(test_cctv_strcmp),  cmocka_unit_test(test_cctv_unlucky),
+	    cmocka_unit_test(test_cctv_modulus), cmocka_unit_test(test_cctv_accumulated),
+	    cmocka_unit_test(test_wycheproof),   cmocka_unit_test(test_random_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,9 +77,8 @@ static inline json_t *acvp_expected(json_t *exp, int tg, int tc)
 	{
 		if (vec_int(g, "tgId") != tg)
 			continue;
-		json_array_foreach(json_object_get(g, "tests"), j, t)
-			if (vec_int(t, "tcId") == tc)
-				return t;
+		json_array_foreach(json_object_get(g, "tests"), j,
+		                   t) if (vec_int(t, "tcId") == tc) return t;
 	}
 	return NULL;
 }
