@@ -13,15 +13,15 @@
 #include "crypto/pqgroup.h"
 #include "lib/err.h"
 
-#define X(NAME, ID, BITS, KEM, EC, ECPUB, ECFIRST)                                          \
-	{.name = #NAME,                                                                     \
-	 .alg = (EC) ? #NAME : NULL,                                                        \
-	 .id = ID,                                                                          \
-	 .secbits = BITS,                                                                   \
-	 .kem = &KEM,                                                                       \
-	 .ec = EC,                                                                          \
-	 .ec_pub = ECPUB,                                                                   \
-	 .ec_first = ECFIRST,                                                               \
+#define X(NAME, ALG, ID, BITS, KEM, EC, ECPUB, ECFIRST) \
+	{.name = #NAME,                                 \
+	 .alg = ALG,                                    \
+	 .id = ID,                                      \
+	 .secbits = BITS,                               \
+	 .kem = &KEM,                                   \
+	 .ec = EC,                                      \
+	 .ec_pub = ECPUB,                               \
+	 .ec_first = ECFIRST,                           \
 	 .secret = (EC) ? 64 : 32},
 static struct pqgroup groups[] = {
 #include "crypto/pq_groups.def"
@@ -39,8 +39,6 @@ static void groups_fill(void)
 	for (size_t i = 0; i < NGROUPS; i++) {
 		struct pqgroup *g = &groups[i];
 
-		if (!g->alg)
-			g->alg = g->kem->name;
 		g->client_share = g->kem->ek_bytes + g->ec_pub;
 		g->server_share = g->kem->ct_bytes + g->ec_pub;
 	}
@@ -82,8 +80,8 @@ static EVP_PKEY *ec_new(const struct pqgroup *g, const uint8_t *priv)
 {
 	if (priv) /* deterministic tests: X25519 only */
 		return strcmp(g->ec, "X25519") == 0
-		               ? EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32)
-		               : NULL;
+		           ? EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32)
+		           : NULL;
 	if (strcmp(g->ec, "X25519") == 0)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
 	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", g->ec);
@@ -112,8 +110,8 @@ static EVP_PKEY *ec_peer(const struct pqgroup *g, const uint8_t *pub)
 	if (pub[0] != 0x04) /* TLS 1.3 allows only uncompressed points */
 		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->ec, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
-	                                              g->ec_pub);
+	params[1] =
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, g->ec_pub);
 	params[2] = OSSL_PARAM_construct_end();
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
@@ -180,8 +178,7 @@ int pqgroup_check_client_share(const struct pqgroup *g, const uint8_t *share, si
 }
 
 int pqgroup_encaps(const struct pqgroup *g, const uint8_t *client_share, size_t len,
-                   const uint8_t *m, const uint8_t *ec_priv, uint8_t *server_share,
-                   uint8_t *secret)
+                   const uint8_t *m, const uint8_t *ec_priv, uint8_t *server_share, uint8_t *secret)
 {
 	const uint8_t *ek = client_share + kem_off(g);
 	uint8_t *ct = server_share + kem_off(g), *k = secret + (g->ec_first ? 32 : 0);

@@ -20,9 +20,9 @@
 #define PQGROUP_MAX_SECRET 64
 
 struct pqgroup {
-	const char *name;    /* TLS group name, "X25519MLKEM768" */
-	const char *alg;     /* key type / KEM name, "X25519MLKEM768" or "ML-KEM-768" */
-	uint16_t id;         /* TLS NamedGroup codepoint */
+	const char *name; /* TLS group name, "X25519MLKEM768" */
+	const char *alg;  /* key type / KEM name, "X25519MLKEM768" or "ML-KEM-768" */
+	uint16_t id;      /* TLS NamedGroup codepoint */
 	unsigned secbits;
 	const struct mlkem_params *kem;
 	const char *ec;      /* "X25519", "P-256", or NULL for ML-KEM alone */

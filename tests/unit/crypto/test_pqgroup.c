@@ -57,9 +57,8 @@ static void acvp_test(int tg, int tc, json_t **prompt, json_t **expected)
 	{
 		if (vec_int(g, "tgId") != tg)
 			continue;
-		json_array_foreach(json_object_get(g, "tests"), j, t)
-			if (vec_int(t, "tcId") == tc)
-				*prompt = t;
+		json_array_foreach(json_object_get(g, "tests"), j,
+		                   t) if (vec_int(t, "tcId") == tc) *prompt = t;
 	}
 	assert_non_null(*prompt);
 	assert_non_null(*expected);
@@ -86,7 +85,8 @@ static void test_client_side_vector(void **state)
 
 	(void)state;
 	acvp_test(5, 86, &t, &e);
-	struct hexbuf dk = vec_field(t, "dk"), priv = vec_hex(ALICE_PRIV), apub = vec_hex(ALICE_PUB);
+	struct hexbuf dk = vec_field(t, "dk"), priv = vec_hex(ALICE_PRIV),
+	              apub = vec_hex(ALICE_PUB);
 	assert_int_equal(dk.n, 2400);
 	memcpy(k.dk, dk.p, dk.n);
 	k.ec = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv.p, 32);
@@ -126,8 +126,8 @@ static void test_server_side_vector(void **state)
 	concat_hex(want, json_string_value(json_object_get(e, "c")), BOB_PUB, &wn);
 	assert_int_equal(wn, 1120);
 	assert_memory_equal(sshare, want, 1120);
-	struct hexbuf ws = vec_hex("b2425299020bcf563b8ebe0512f0479941335a75a32b8d10bff60e5548b64672"
-	                           X25519_SS);
+	struct hexbuf ws =
+	    vec_hex("b2425299020bcf563b8ebe0512f0479941335a75a32b8d10bff60e5548b64672" X25519_SS);
 	assert_memory_equal(secret, ws.p, 64);
 	/* client shares one byte short or long are malformed */
 	assert_int_equal(pqgroup_encaps(g, cshare, n - 1, m.p, bob.p, sshare, secret),
@@ -204,8 +204,9 @@ static void test_unreduced_ek_refused(void **state)
 		memcpy(cshare + 1184, pub.p, 32);
 		assert_int_equal(pqgroup_check_client_share(g, cshare, sizeof(cshare)),
 		                 ENARX_E_INVAL);
-		assert_int_equal(pqgroup_encaps(g, cshare, sizeof(cshare), NULL, NULL, sshare, secret),
-		                 ENARX_E_INVAL);
+		assert_int_equal(
+		    pqgroup_encaps(g, cshare, sizeof(cshare), NULL, NULL, sshare, secret),
+		    ENARX_E_INVAL);
 		free(ek.p), free(pub.p);
 		n++;
 	}
@@ -253,11 +254,11 @@ static void test_roundtrip_all_groups(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_client_side_vector),
-		cmocka_unit_test(test_server_side_vector),
-		cmocka_unit_test(test_wycheproof_x25519),
-		cmocka_unit_test(test_unreduced_ek_refused),
-		cmocka_unit_test(test_roundtrip_all_groups),
+	    cmocka_unit_test(test_client_side_vector),
+	    cmocka_unit_test(test_server_side_vector),
+	    cmocka_unit_test(test_wycheproof_x25519),
+	    cmocka_unit_test(test_unreduced_ek_refused),
+	    cmocka_unit_test(test_roundtrip_all_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
