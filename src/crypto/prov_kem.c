@@ -52,8 +52,8 @@ static int kem_set_ctx_params(void *vc, const OSSL_PARAM params[])
 static const OSSL_PARAM *kem_settable_ctx_params(void *vc, void *provctx)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_octet_string("ikme", NULL, 0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_octet_string("ikme", NULL, 0),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -121,14 +121,14 @@ static int kem_decapsulate(void *vc, unsigned char *out, size_t *outlen, const u
 }
 
 const OSSL_DISPATCH pqprov__kem[] = {
-	{OSSL_FUNC_KEM_NEWCTX, (void (*)(void))kem_newctx},
-	{OSSL_FUNC_KEM_FREECTX, (void (*)(void))kem_freectx},
-	{OSSL_FUNC_KEM_DUPCTX, (void (*)(void))kem_dupctx},
-	{OSSL_FUNC_KEM_ENCAPSULATE_INIT, (void (*)(void))kem_encaps_init},
-	{OSSL_FUNC_KEM_ENCAPSULATE, (void (*)(void))kem_encapsulate},
-	{OSSL_FUNC_KEM_DECAPSULATE_INIT, (void (*)(void))kem_decaps_init},
-	{OSSL_FUNC_KEM_DECAPSULATE, (void (*)(void))kem_decapsulate},
-	{OSSL_FUNC_KEM_SET_CTX_PARAMS, (void (*)(void))kem_set_ctx_params},
-	{OSSL_FUNC_KEM_SETTABLE_CTX_PARAMS, (void (*)(void))kem_settable_ctx_params},
-	{0, NULL},
+    {OSSL_FUNC_KEM_NEWCTX, (void (*)(void))kem_newctx},
+    {OSSL_FUNC_KEM_FREECTX, (void (*)(void))kem_freectx},
+    {OSSL_FUNC_KEM_DUPCTX, (void (*)(void))kem_dupctx},
+    {OSSL_FUNC_KEM_ENCAPSULATE_INIT, (void (*)(void))kem_encaps_init},
+    {OSSL_FUNC_KEM_ENCAPSULATE, (void (*)(void))kem_encapsulate},
+    {OSSL_FUNC_KEM_DECAPSULATE_INIT, (void (*)(void))kem_decaps_init},
+    {OSSL_FUNC_KEM_DECAPSULATE, (void (*)(void))kem_decapsulate},
+    {OSSL_FUNC_KEM_SET_CTX_PARAMS, (void (*)(void))kem_set_ctx_params},
+    {OSSL_FUNC_KEM_SETTABLE_CTX_PARAMS, (void (*)(void))kem_settable_ctx_params},
+    {0, NULL},
 };

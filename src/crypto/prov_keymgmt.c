@@ -108,8 +108,8 @@ static int key_set_params(void *vk, const OSSL_PARAM params[])
 static const OSSL_PARAM *key_settable_params(void *provctx)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -132,8 +132,8 @@ static int key_get_params(void *vk, OSSL_PARAM params[])
 	for (int i = 0; i < 2; i++) {
 		p = OSSL_PARAM_locate(params, i ? OSSL_PKEY_PARAM_PUB_KEY
 		                                : OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
-		if (p && (!k->has_pub ||
-		          !OSSL_PARAM_set_octet_string(p, k->pub, k->g->client_share)))
+		if (p &&
+		    (!k->has_pub || !OSSL_PARAM_set_octet_string(p, k->pub, k->g->client_share)))
 			return 0;
 	}
 	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PRIV_KEY);
@@ -146,13 +146,13 @@ static int key_get_params(void *vk, OSSL_PARAM params[])
 static const OSSL_PARAM *key_gettable_params(void *provctx)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
+	    OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
+	    OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -187,9 +187,9 @@ static int key_import(void *vk, int selection, const OSSL_PARAM params[])
 static const OSSL_PARAM *key_io_types(int selection)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+	    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -205,8 +205,8 @@ static int key_export(void *vk, int selection, OSSL_CALLBACK *cb, void *arg)
 		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pub,
 		                                                k->g->client_share);
 	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && k->has_priv && !k->g->ec)
-		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, k->priv.dk,
-		                                                k->g->kem->dk_bytes);
+		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+		                                                k->priv.dk, k->g->kem->dk_bytes);
 	params[n] = OSSL_PARAM_construct_end();
 	return cb(params, arg);
 }
@@ -239,9 +239,9 @@ static int gen_set_params(void *vg, const OSSL_PARAM params[])
 static const OSSL_PARAM *gen_settable_params(void *vg, void *provctx)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-		OSSL_PARAM_octet_string("seed", NULL, 0),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+	    OSSL_PARAM_octet_string("seed", NULL, 0),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -283,35 +283,35 @@ static void gen_cleanup(void *vg)
 }
 
 /* One new/gen_init pair per group, then its dispatch table. */
-#define X(NAME, ALG, ...)                                                                  \
-	static void *new_##NAME(void *provctx)                                             \
-	{                                                                                   \
-		return key_new(ALG);                                                        \
-	}                                                                                   \
+#define X(NAME, ALG, ...)                                                                     \
+	static void *new_##NAME(void *provctx)                                                \
+	{                                                                                     \
+		return key_new(ALG);                                                          \
+	}                                                                                     \
 	static void *gen_init_##NAME(void *provctx, int selection, const OSSL_PARAM params[]) \
-	{                                                                                   \
-		return gen_init(ALG, selection, params);                                    \
-	}                                                                                   \
-	const OSSL_DISPATCH pqprov__keymgmt_##NAME[] = {                                   \
-		{OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))new_##NAME},                        \
-		{OSSL_FUNC_KEYMGMT_GEN_INIT, (void (*)(void))gen_init_##NAME},              \
-		{OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))gen_set_params},         \
-		{OSSL_FUNC_KEYMGMT_GEN_SETTABLE_PARAMS, (void (*)(void))gen_settable_params}, \
-		{OSSL_FUNC_KEYMGMT_GEN, (void (*)(void))gen_run},                           \
-		{OSSL_FUNC_KEYMGMT_GEN_CLEANUP, (void (*)(void))gen_cleanup},               \
-		{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))key_free},                         \
-		{OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))key_dup},                           \
-		{OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))key_has},                           \
-		{OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))key_match},                       \
-		{OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))key_get_params},             \
-		{OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))key_gettable_params},   \
-		{OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))key_set_params},             \
-		{OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS, (void (*)(void))key_settable_params},   \
-		{OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))key_import},                     \
-		{OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))key_io_types},             \
-		{OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))key_export},                     \
-		{OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))key_io_types},             \
-		{0, NULL},                                                                  \
+	{                                                                                     \
+		return gen_init(ALG, selection, params);                                      \
+	}                                                                                     \
+	const OSSL_DISPATCH pqprov__keymgmt_##NAME[] = {                                      \
+	    {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))new_##NAME},                              \
+	    {OSSL_FUNC_KEYMGMT_GEN_INIT, (void (*)(void))gen_init_##NAME},                    \
+	    {OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))gen_set_params},               \
+	    {OSSL_FUNC_KEYMGMT_GEN_SETTABLE_PARAMS, (void (*)(void))gen_settable_params},     \
+	    {OSSL_FUNC_KEYMGMT_GEN, (void (*)(void))gen_run},                                 \
+	    {OSSL_FUNC_KEYMGMT_GEN_CLEANUP, (void (*)(void))gen_cleanup},                     \
+	    {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))key_free},                               \
+	    {OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))key_dup},                                 \
+	    {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))key_has},                                 \
+	    {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))key_match},                             \
+	    {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))key_get_params},                   \
+	    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))key_gettable_params},         \
+	    {OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))key_set_params},                   \
+	    {OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS, (void (*)(void))key_settable_params},         \
+	    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))key_import},                           \
+	    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))key_io_types},                   \
+	    {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))key_export},                           \
+	    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))key_io_types},                   \
+	    {0, NULL},                                                                        \
 	};
 #include "crypto/pq_groups.def"
 #undef X

@@ -21,14 +21,14 @@ static const OSSL_ALGORITHM keymgmts[] = {
 #define X(NAME, ALG, ...) {ALG, PROPS, pqprov__keymgmt_##NAME, "enarx_pq " ALG},
 #include "crypto/pq_groups.def"
 #undef X
-	{NULL, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ALGORITHM kems[] = {
 #define X(NAME, ALG, ...) {ALG, PROPS, pqprov__kem, "enarx_pq " ALG},
 #include "crypto/pq_groups.def"
 #undef X
-	{NULL, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ALGORITHM *query_operation(void *provctx, int op, int *no_cache)
@@ -47,18 +47,18 @@ static int group_capability(const struct pqgroup *g, OSSL_CALLBACK *cb, void *ar
 	unsigned int id = g->id, secbits = g->secbits, is_kem = 1;
 	int min_tls = TLS1_3_VERSION, max_tls = 0, min_dtls = -1, max_dtls = -1;
 	OSSL_PARAM p[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME, (char *)g->name, 0),
-		OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME_INTERNAL,
-		                                 (char *)g->name, 0),
-		OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_ID, &id),
-		OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_ALG, (char *)g->alg, 0),
-		OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_SECURITY_BITS, &secbits),
-		OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_IS_KEM, &is_kem),
-		OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MIN_TLS, &min_tls),
-		OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MAX_TLS, &max_tls),
-		OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MIN_DTLS, &min_dtls),
-		OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MAX_DTLS, &max_dtls),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME, (char *)g->name, 0),
+	    OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME_INTERNAL,
+	                                     (char *)g->name, 0),
+	    OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_ID, &id),
+	    OSSL_PARAM_construct_utf8_string(OSSL_CAPABILITY_TLS_GROUP_ALG, (char *)g->alg, 0),
+	    OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_SECURITY_BITS, &secbits),
+	    OSSL_PARAM_construct_uint(OSSL_CAPABILITY_TLS_GROUP_IS_KEM, &is_kem),
+	    OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MIN_TLS, &min_tls),
+	    OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MAX_TLS, &max_tls),
+	    OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MIN_DTLS, &min_dtls),
+	    OSSL_PARAM_construct_int(OSSL_CAPABILITY_TLS_GROUP_MAX_DTLS, &max_dtls),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	return cb(p, arg);
@@ -80,11 +80,11 @@ static int get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK
 static const OSSL_PARAM *gettable_params(void *provctx)
 {
 	static const OSSL_PARAM list[] = {
-		OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_NAME, NULL, 0),
-		OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_VERSION, NULL, 0),
-		OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_BUILDINFO, NULL, 0),
-		OSSL_PARAM_int(OSSL_PROV_PARAM_STATUS, NULL),
-		OSSL_PARAM_END,
+	    OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_NAME, NULL, 0),
+	    OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_VERSION, NULL, 0),
+	    OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_BUILDINFO, NULL, 0),
+	    OSSL_PARAM_int(OSSL_PROV_PARAM_STATUS, NULL),
+	    OSSL_PARAM_END,
 	};
 
 	return list;
@@ -113,12 +113,12 @@ static void teardown(void *provctx)
 }
 
 static const OSSL_DISPATCH provider_dispatch[] = {
-	{OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))teardown},
-	{OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))gettable_params},
-	{OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))get_params},
-	{OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))query_operation},
-	{OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))get_capabilities},
-	{0, NULL},
+    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))teardown},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))gettable_params},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))get_params},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))query_operation},
+    {OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))get_capabilities},
+    {0, NULL},
 };
 
 int pq_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
