@@ -18,6 +18,8 @@ PKGS=(
   clang-format clang-tidy cppcheck gcovr valgrind
   # peers used by end-to-end and interop tests
   openssl gnutls-bin nginx-light curl
+  # headless browser for the post-quantum (X25519MLKEM768) interop test
+  chromium
   # misc tools used by tests and benchmarks
   xxd iproute2 procps
 )
