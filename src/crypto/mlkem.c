@@ -94,14 +94,6 @@ static int sample_noise(poly *f, const uint8_t seed[32], uint8_t *nonce, unsigne
 	return rc;
 }
 
-/* r = sum_j a[j] * b[j] in the NTT domain, times R^-1. */
-static void inner(poly *r, const poly *a, const poly *b, unsigned k)
-{
-	memset(r, 0, sizeof(*r));
-	for (unsigned j = 0; j < k; j++)
-		mlkem__basemul_acc(r, &a[j], &b[j]);
-}
-
 /* K-PKE.KeyGen (algorithm 13) writing ek_pke and dk_pke; rho is declassified
  * because it goes out in ek. */
 static int kpke_keygen(const struct mlkem_params *p, const uint8_t d[32], uint8_t *ek,
@@ -126,7 +118,7 @@ static int kpke_keygen(const struct mlkem_params *p, const uint8_t d[32], uint8_
 		mlkem__ntt(&e[i]);
 	}
 	for (unsigned i = 0; i < p->k; i++) {
-		inner(&t[i], a[i], s, p->k);
+		mlkem__inner(&t[i], a[i], s, p->k);
 		mlkem__poly_tomont(&t[i]);
 		mlkem__poly_add(&t[i], &e[i]);
 		mlkem__poly_encode(ek + 384 * i, &t[i], 12);
@@ -164,12 +156,12 @@ static int kpke_encrypt(const struct mlkem_params *p, const uint8_t *ek, const u
 		mlkem__ntt(&y[i]);
 	}
 	for (unsigned i = 0; i < p->k; i++) {
-		inner(&u[i], a[i], y, p->k);
+		mlkem__inner(&u[i], a[i], y, p->k);
 		mlkem__invntt(&u[i]);
 		mlkem__poly_add(&u[i], &e1[i]);
 		mlkem__poly_encode(ct + 32 * p->du * i, &u[i], p->du);
 	}
-	inner(&v, t, y, p->k);
+	mlkem__inner(&v, t, y, p->k);
 	mlkem__invntt(&v);
 	mlkem__poly_add(&v, &e2);
 	mlkem__poly_decode(&mu, m, 1);
@@ -198,7 +190,7 @@ static void kpke_decrypt(const struct mlkem_params *p, const uint8_t *dk_pke, co
 		mlkem__poly_decode(&s[i], dk_pke + 384 * i, 12);
 	}
 	mlkem__poly_decode(&v, ct + 32 * p->du * p->k, p->dv);
-	inner(&w, s, u, p->k);
+	mlkem__inner(&w, s, u, p->k);
 	mlkem__invntt(&w);
 	mlkem__poly_sub(&w, &v, &w);
 	mlkem__poly_encode(m, &w, 1);

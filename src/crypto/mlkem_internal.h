@@ -26,9 +26,10 @@ struct mlkem__poly {
  * invntt(basemul(a, b)) is the plain product. */
 void mlkem__ntt(struct mlkem__poly *f);
 void mlkem__invntt(struct mlkem__poly *f);
-/* r += a * b in the NTT domain (algorithm 11), times R^-1. */
-void mlkem__basemul_acc(struct mlkem__poly *r, const struct mlkem__poly *a,
-                        const struct mlkem__poly *b);
+/* r = sum over j < k of a[j] * b[j] in the NTT domain (algorithms 11-12),
+ * times R^-1; inputs below q in magnitude. */
+void mlkem__inner(struct mlkem__poly *r, const struct mlkem__poly *a, const struct mlkem__poly *b,
+                  unsigned k);
 /* r = a + b; r = a - b; every coefficient to (-q, q); times R (Montgomery). */
 void mlkem__poly_add(struct mlkem__poly *r, const struct mlkem__poly *a);
 void mlkem__poly_sub(struct mlkem__poly *r, const struct mlkem__poly *a,

@@ -92,20 +92,25 @@ void mlkem__invntt(struct mlkem__poly *f)
 		f->c[j] = fqmul(f->c[j], F_INV128_MONT2);
 }
 
-void mlkem__basemul_acc(struct mlkem__poly *r, const struct mlkem__poly *a,
-                        const struct mlkem__poly *b)
+void mlkem__inner(struct mlkem__poly *r, const struct mlkem__poly *a, const struct mlkem__poly *b,
+                  unsigned k)
 {
-	/* gamma_i = zeta^(2 BitRev7(i) + 1) = +-zetas[64 + i/2] */
+	/* Products are summed in 32 bits and reduced once per coefficient:
+	 * inputs are below q in magnitude, so each term is below q^2/2 + q^2/2
+	 * and k <= 4 terms stay below the q * 2^15 Montgomery bound. */
 	for (unsigned i = 0; i < MLKEM_N / 2; i++) {
-		int16_t g = zetas[64 + i / 2];
-		const int16_t *x = &a->c[2 * i], *y = &b->c[2 * i];
+		/* gamma_i = zeta^(2 BitRev7(i) + 1) = +-zetas[64 + i/2], times R */
+		int32_t g = (i & 1) ? -zetas[64 + i / 2] : zetas[64 + i / 2];
+		int32_t c0 = 0, c1 = 0;
 
-		if (i & 1)
-			g = (int16_t)-g;
-		r->c[2 * i] =
-		    (int16_t)(r->c[2 * i] + fqmul(fqmul(x[1], y[1]), g) + fqmul(x[0], y[0]));
-		r->c[2 * i + 1] =
-		    (int16_t)(r->c[2 * i + 1] + fqmul(x[0], y[1]) + fqmul(x[1], y[0]));
+		for (unsigned j = 0; j < k; j++) {
+			const int16_t *x = &a[j].c[2 * i], *y = &b[j].c[2 * i];
+
+			c0 += (int32_t)x[0] * y[0] + fqmul(x[1], y[1]) * g;
+			c1 += (int32_t)x[0] * y[1] + (int32_t)x[1] * y[0];
+		}
+		r->c[2 * i] = mont_reduce(c0);
+		r->c[2 * i + 1] = mont_reduce(c1);
 	}
 }
 
@@ -198,15 +203,50 @@ static int16_t decompress(uint32_t y, unsigned d)
 	return (int16_t)((y * MLKEM_Q + (1u << (d - 1))) >> d);
 }
 
+/* ByteEncode_12 of the canonical values: two coefficients in three bytes. */
+static void encode12(uint8_t *out, const struct mlkem__poly *f)
+{
+	for (unsigned i = 0; i < MLKEM_N / 2; i++) {
+		uint16_t t0 = to_canonical(barrett_reduce(f->c[2 * i]));
+		uint16_t t1 = to_canonical(barrett_reduce(f->c[2 * i + 1]));
+
+		out[3 * i] = (uint8_t)t0;
+		out[3 * i + 1] = (uint8_t)((t0 >> 8) | (t1 << 4));
+		out[3 * i + 2] = (uint8_t)(t1 >> 4);
+	}
+}
+
+/* ByteDecode_12 reduced mod q (values < 2^12 < 2q: one masked subtraction). */
+static int16_t reduce12(uint16_t y)
+{
+	int16_t v = (int16_t)(y - MLKEM_Q);
+
+	return (int16_t)(v + ((v >> 15) & MLKEM_Q));
+}
+
+static void decode12(struct mlkem__poly *f, const uint8_t *in)
+{
+	for (unsigned i = 0; i < MLKEM_N / 2; i++) {
+		const uint8_t *b = in + 3 * i;
+
+		f->c[2 * i] = reduce12((uint16_t)(b[0] | ((b[1] & 0x0f) << 8)));
+		f->c[2 * i + 1] = reduce12((uint16_t)((b[1] >> 4) | (b[2] << 4)));
+	}
+}
+
 void mlkem__poly_encode(uint8_t *out, const struct mlkem__poly *f, unsigned d)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 
+	if (d == 12) {
+		encode12(out, f);
+		return;
+	}
 	for (unsigned i = 0; i < MLKEM_N; i++) {
 		uint16_t x = to_canonical(barrett_reduce(f->c[i]));
 
-		acc |= (d == 12 ? x : compress(x, d)) << bits;
+		acc |= compress(x, d) << bits;
 		for (bits += d; bits >= 8; bits -= 8) {
 			*out++ = (uint8_t)acc;
 			acc >>= 8;
@@ -219,6 +259,10 @@ void mlkem__poly_decode(struct mlkem__poly *f, const uint8_t *in, unsigned d)
 	uint32_t acc = 0, mask = (1u << d) - 1;
 	unsigned bits = 0;
 
+	if (d == 12) {
+		decode12(f, in);
+		return;
+	}
 	for (unsigned i = 0; i < MLKEM_N; i++) {
 		for (; bits < d; bits += 8)
 			acc |= (uint32_t)*in++ << bits;
@@ -226,12 +270,7 @@ void mlkem__poly_decode(struct mlkem__poly *f, const uint8_t *in, unsigned d)
 
 		acc >>= d;
 		bits -= d;
-		if (d == 12) {
-			int16_t v = (int16_t)(y - MLKEM_Q); /* y < 2q: one subtraction */
-			f->c[i] = (int16_t)(v + ((v >> 15) & MLKEM_Q));
-		} else {
-			f->c[i] = decompress(y, d);
-		}
+		f->c[i] = decompress(y, d);
 	}
 }
 

@@ -40,9 +40,9 @@ static void acvp(const char *dir, int tg, int tc, json_t **t, json_t **e)
 	{
 		json_t *x;
 
-		json_array_foreach(json_object_get(g, "tests"), j, x)
-			if (vec_int(g, "tgId") == tg && vec_int(x, "tcId") == tc)
-				*t = json_incref(x);
+		json_array_foreach(json_object_get(g, "tests"), j,
+		                   x) if (vec_int(g, "tgId") == tg && vec_int(x, "tcId") == tc) *t =
+		    json_incref(x);
 	}
 	*e = json_incref(acvp_expected(ex, tg, tc));
 	assert_non_null(*t);
@@ -89,14 +89,12 @@ static void mlkem768_vectors(OSSL_LIB_CTX *lc)
 	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
 	assert_int_equal(EVP_PKEY_CTX_set_params(ctx, gp), 1);
 	assert_int_equal(EVP_PKEY_keygen(ctx, &k), 1);
-	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, buf,
-	                                                 sizeof(buf), &n),
-	                 1);
+	assert_int_equal(
+	    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, buf, sizeof(buf), &n), 1);
 	assert_int_equal(n, 1184);
 	assert_memory_equal(buf, wek.p, n);
-	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PRIV_KEY, buf,
-	                                                 sizeof(buf), &n),
-	                 1);
+	assert_int_equal(
+	    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PRIV_KEY, buf, sizeof(buf), &n), 1);
 	assert_int_equal(n, 2400);
 	assert_memory_equal(buf, wdk.p, n);
 	EVP_PKEY_free(k);
@@ -202,8 +200,9 @@ static int cap_cb(const OSSL_PARAM params[], void *arg)
 
 	OSSL_PARAM_get_uint(p, &id);
 	OSSL_PARAM_get_utf8_string_ptr(
-		OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_NAME), &name);
-	OSSL_PARAM_get_uint(OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_IS_KEM), &kem);
+	    OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_NAME), &name);
+	OSSL_PARAM_get_uint(OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_IS_KEM),
+	                    &kem);
 	OSSL_PARAM_get_int(OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_MIN_TLS),
 	                   &min_tls);
 	OSSL_PARAM_get_int(OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_MIN_DTLS),
@@ -274,8 +273,8 @@ static void test_module(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin),
-		cmocka_unit_test(test_module),
+	    cmocka_unit_test(test_builtin),
+	    cmocka_unit_test(test_module),
 	};
 
 	if (argc < 2) {
