@@ -62,6 +62,37 @@ int mlkem_check_ek(const struct mlkem_params *p, const uint8_t *ek, size_t ek_le
  * H(ek) stored in dk matches its embedded ek; ENARX_E_INVAL otherwise. */
 int mlkem_check_dk(const struct mlkem_params *p, const uint8_t *dk, size_t dk_len);
 
+/* An expanded key: the byte forms plus A_hat, t_hat, H(ek) and, with a
+ * private key, s_hat, so repeated use (or decapsulating with a key just
+ * generated, as a TLS client does) skips the matrix expansion. About 17 KiB;
+ * the private parts are wiped by mlkem_key_free. Not shared between threads
+ * while being set. */
+struct mlkem_key;
+
+/* NULL on allocation failure. free accepts NULL. dup copies (with_private 0
+ * drops the private part). */
+struct mlkem_key *mlkem_key_new(const struct mlkem_params *p);
+void mlkem_key_free(struct mlkem_key *k);
+struct mlkem_key *mlkem_key_dup(const struct mlkem_key *k, int with_private);
+
+/* Sets the key from ek (section 7.2 check) or dk (section 7.3 check, which
+ * also gives ek). Errors: ENARX_E_INVAL, ENARX_E_INTERNAL. */
+int mlkem_key_set_ek(struct mlkem_key *k, const uint8_t *ek, size_t ek_len);
+int mlkem_key_set_dk(struct mlkem_key *k, const uint8_t *dk, size_t dk_len);
+
+/* KeyGen_internal(d, z), or with fresh randomness when d or z is NULL. */
+int mlkem_key_generate(struct mlkem_key *k, const uint8_t d[32], const uint8_t z[32]);
+
+/* Encaps_internal(ek, m) (m NULL: fresh randomness) and Decaps; errors as
+ * the one-shot forms, ENARX_E_INVAL when the key lacks the needed part. */
+int mlkem_key_encaps(const struct mlkem_key *k, const uint8_t *m, uint8_t *ct, uint8_t ss[32]);
+int mlkem_key_decaps(const struct mlkem_key *k, const uint8_t *ct, size_t ct_len, uint8_t ss[32]);
+
+/* Borrowed views: the set, the encoded ek and dk (NULL when absent). */
+const struct mlkem_params *mlkem_key_params(const struct mlkem_key *k);
+const uint8_t *mlkem_key_ek(const struct mlkem_key *k);
+const uint8_t *mlkem_key_dk(const struct mlkem_key *k);
+
 /* KeyGen and Encaps with fresh randomness from OpenSSL's DRBG
  * (RAND_priv_bytes). Errors as the _internal forms. */
 int mlkem_keygen(const struct mlkem_params *p, uint8_t *ek, uint8_t *dk);

@@ -69,8 +69,9 @@ void pqgroup_key_clear(struct pqgroup_key *k)
 {
 	if (!k)
 		return;
-	OPENSSL_cleanse(k->dk, sizeof(k->dk));
+	mlkem_key_free(k->kem);
 	EVP_PKEY_free(k->ec);
+	k->kem = NULL;
 	k->ec = NULL;
 }
 
@@ -157,13 +158,18 @@ static size_t ec_off(const struct pqgroup *g, size_t len)
 int pqgroup_keygen(const struct pqgroup *g, const uint8_t *seed, const uint8_t *ec_priv,
                    struct pqgroup_key *k, uint8_t *share)
 {
-	uint8_t *ek = share + kem_off(g);
-	int rc = seed ? mlkem_keygen_internal(g->kem, seed, seed + 32, ek, k->dk)
-	              : mlkem_keygen(g->kem, ek, k->dk);
+	int rc;
 
 	k->ec = NULL;
-	if (rc < 0 || !g->ec)
+	k->kem = mlkem_key_new(g->kem);
+	if (!k->kem)
+		return ENARX_E_NOMEM;
+	rc = mlkem_key_generate(k->kem, seed, seed ? seed + 32 : NULL);
+	if (rc < 0)
 		return rc;
+	memcpy(share + kem_off(g), mlkem_key_ek(k->kem), g->kem->ek_bytes);
+	if (!g->ec)
+		return 0;
 	k->ec = ec_new(g, ec_priv);
 	if (!k->ec)
 		return ENARX_E_INTERNAL;
@@ -180,14 +186,17 @@ int pqgroup_check_client_share(const struct pqgroup *g, const uint8_t *share, si
 int pqgroup_encaps(const struct pqgroup *g, const uint8_t *client_share, size_t len,
                    const uint8_t *m, const uint8_t *ec_priv, uint8_t *server_share, uint8_t *secret)
 {
-	const uint8_t *ek = client_share + kem_off(g);
 	uint8_t *ct = server_share + kem_off(g), *k = secret + (g->ec_first ? 32 : 0);
+	struct mlkem_key *kem = NULL;
 	EVP_PKEY *eph = NULL;
 	int rc = pqgroup_check_client_share(g, client_share, len);
 
 	if (rc == 0)
-		rc = m ? mlkem_encaps_internal(g->kem, ek, g->kem->ek_bytes, m, ct, k)
-		       : mlkem_encaps(g->kem, ek, g->kem->ek_bytes, ct, k);
+		rc = (kem = mlkem_key_new(g->kem)) ? 0 : ENARX_E_NOMEM;
+	if (rc == 0)
+		rc = mlkem_key_set_ek(kem, client_share + kem_off(g), g->kem->ek_bytes);
+	if (rc == 0)
+		rc = mlkem_key_encaps(kem, m, ct, k);
 	if (rc < 0 || !g->ec)
 		goto out;
 	eph = ec_new(g, ec_priv);
@@ -196,6 +205,7 @@ int pqgroup_encaps(const struct pqgroup *g, const uint8_t *client_share, size_t 
 	if (rc == 0)
 		rc = ecdh(g, eph, client_share + ec_off(g, len), secret + (g->ec_first ? 0 : 32));
 out:
+	mlkem_key_free(kem);
 	EVP_PKEY_free(eph);
 	if (rc < 0)
 		OPENSSL_cleanse(secret, g->secret);
@@ -207,10 +217,10 @@ int pqgroup_decaps(const struct pqgroup *g, const struct pqgroup_key *k, const u
 {
 	int rc;
 
-	if (!share || len != g->server_share)
+	if (!share || len != g->server_share || !k->kem)
 		return ENARX_E_INVAL;
-	rc = mlkem_decaps(g->kem, k->dk, g->kem->dk_bytes, share + kem_off(g), g->kem->ct_bytes,
-	                  secret + (g->ec_first ? 32 : 0));
+	rc = mlkem_key_decaps(k->kem, share + kem_off(g), g->kem->ct_bytes,
+	                      secret + (g->ec_first ? 32 : 0));
 	if (rc == 0 && g->ec)
 		rc = k->ec ? ecdh(g, k->ec, share + ec_off(g, len), secret + (g->ec_first ? 0 : 32))
 		           : ENARX_E_INVAL;

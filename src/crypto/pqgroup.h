@@ -40,10 +40,11 @@ const struct pqgroup *pqgroup_all(size_t *n);
  * NULL if none. */
 const struct pqgroup *pqgroup_by_name(const char *name);
 
-/* A client key: the ML-KEM decapsulation key and the ECDH private key.
+/* A client key: the expanded ML-KEM key (kept from generation to
+ * decapsulation, so the matrix is sampled once) and the ECDH private key.
  * Owned by the caller; pqgroup_key_clear() wipes and frees its parts. */
 struct pqgroup_key {
-	uint8_t dk[MLKEM_MAX_DK_BYTES];
+	struct mlkem_key *kem;
 	EVP_PKEY *ec;
 };
 

@@ -49,12 +49,16 @@ static void *key_dup(const void *vk, int selection)
 
 	if (!d)
 		return NULL;
+	d->priv.kem = NULL;
+	d->priv.ec = NULL;
 	if (!(selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) || !k->has_priv) {
-		OPENSSL_cleanse(&d->priv, sizeof(d->priv));
-		d->priv.ec = NULL;
 		d->has_priv = 0;
-	} else if (d->priv.ec && !EVP_PKEY_up_ref(d->priv.ec)) {
-		d->priv.ec = NULL;
+		return d;
+	}
+	d->priv.kem = mlkem_key_dup(k->priv.kem, 1);
+	if (k->priv.ec && EVP_PKEY_up_ref(k->priv.ec))
+		d->priv.ec = k->priv.ec;
+	if (!d->priv.kem || (k->priv.ec && !d->priv.ec)) {
 		key_free(d);
 		return NULL;
 	}
@@ -138,7 +142,7 @@ static int key_get_params(void *vk, OSSL_PARAM params[])
 	}
 	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PRIV_KEY);
 	if (p && (!k->has_priv || k->g->ec ||
-	          !OSSL_PARAM_set_octet_string(p, k->priv.dk, k->g->kem->dk_bytes)))
+	          !OSSL_PARAM_set_octet_string(p, mlkem_key_dk(k->priv.kem), k->g->kem->dk_bytes)))
 		return 0;
 	return 1;
 }
@@ -169,11 +173,14 @@ static int key_import(void *vk, int selection, const OSSL_PARAM params[])
 
 	if (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) {
 		p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PRIV_KEY);
-		if (!p || k->g->ec || !OSSL_PARAM_get_octet_string_ptr(p, &v, &n) ||
-		    mlkem_check_dk(k->g->kem, v, n) < 0)
+		if (!p || k->g->ec || k->has_priv || !OSSL_PARAM_get_octet_string_ptr(p, &v, &n))
 			return 0;
-		memcpy(k->priv.dk, v, n);
-		memcpy(k->pub, k->priv.dk + 384 * k->g->kem->k, k->g->kem->ek_bytes);
+		k->priv.kem = mlkem_key_new(k->g->kem);
+		if (!k->priv.kem || mlkem_key_set_dk(k->priv.kem, v, n) < 0) {
+			pqgroup_key_clear(&k->priv);
+			return 0;
+		}
+		memcpy(k->pub, mlkem_key_ek(k->priv.kem), k->g->kem->ek_bytes);
 		k->has_priv = k->has_pub = 1;
 		return 1;
 	}
@@ -206,7 +213,8 @@ static int key_export(void *vk, int selection, OSSL_CALLBACK *cb, void *arg)
 		                                                k->g->client_share);
 	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && k->has_priv && !k->g->ec)
 		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
-		                                                k->priv.dk, k->g->kem->dk_bytes);
+		                                                (void *)mlkem_key_dk(k->priv.kem),
+		                                                k->g->kem->dk_bytes);
 	params[n] = OSSL_PARAM_construct_end();
 	return cb(params, arg);
 }

@@ -88,7 +88,9 @@ static void test_client_side_vector(void **state)
 	struct hexbuf dk = vec_field(t, "dk"), priv = vec_hex(ALICE_PRIV),
 	              apub = vec_hex(ALICE_PUB);
 	assert_int_equal(dk.n, 2400);
-	memcpy(k.dk, dk.p, dk.n);
+	k.kem = mlkem_key_new(&mlkem_768);
+	assert_non_null(k.kem);
+	assert_int_equal(mlkem_key_set_dk(k.kem, dk.p, dk.n), 0);
 	k.ec = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv.p, 32);
 	assert_non_null(k.ec);
 	assert_int_equal(pqgroup_ec_public(g, k.ec, pub), 0);
