@@ -61,14 +61,14 @@ int cmd_measure(int argc, char **argv)
 		cli_error("this enarx was built without the executor: nothing to measure");
 		return CLI_EXIT_FAIL;
 	}
-	uint8_t d[KVM_DIGEST_LEN];
+	uint8_t d[KEEP_DIGEST_LEN];
 	int rc = kvm_measure(&o, d);
 	if (rc) {
 		cli_error("cannot measure: %s", enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
 	}
-	char hex[2 * KVM_DIGEST_LEN + 1];
-	for (int i = 0; i < KVM_DIGEST_LEN; i++)
+	char hex[2 * KEEP_DIGEST_LEN + 1];
+	for (int i = 0; i < KEEP_DIGEST_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm",

@@ -20,13 +20,13 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "exec/proto.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define WASM_MAX (100u << 20) /* as Enarx */
-#define EXIT_TRAP 134
+#define WASM_MAX (100u << 20)   /* as Enarx */
 #define PRESEND_MAX (64u << 10) /* sent before the Keep starts if it fits */
 
 struct run_io {
@@ -281,7 +281,7 @@ static int outcome(struct run_io *io, int keep_status)
 {
 	if (io->got_trap) {
 		print_trap(&io->trap);
-		return EXIT_TRAP;
+		return KEEP_EXIT_TRAP;
 	}
 	if (io->got_error) {
 		cli_error("%s", io->error);
@@ -325,7 +325,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("unknown backend '%s' (this build has: %s)", bname, names);
 		return CLI_EXIT_USAGE;
 	}
-	if (!be->usable(why, sizeof(why))) {
+	if (!backend_usable(be, why, sizeof(why))) {
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}
