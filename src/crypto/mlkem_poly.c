@@ -76,14 +76,20 @@ void mlkem__invntt(struct mlkem__poly *f)
 {
 	unsigned i = 127;
 
+	/* Sums double each layer; from inputs below q they stay within int16
+	 * (and their differences too) for three layers, so they are Barrett-
+	 * reduced only after layers 3 and 6 (len 8 and 64). */
 	for (unsigned len = 2; len <= 128; len <<= 1) {
+		int reduce = len == 8 || len == 64;
+
 		for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
 			int16_t zeta = zetas[i--];
 
 			for (unsigned j = start; j < start + len; j++) {
 				int16_t t = f->c[j];
+				int16_t sum = (int16_t)(t + f->c[j + len]);
 
-				f->c[j] = barrett_reduce((int16_t)(t + f->c[j + len]));
+				f->c[j] = reduce ? barrett_reduce(sum) : sum;
 				f->c[j + len] = fqmul(zeta, (int16_t)(f->c[j + len] - t));
 			}
 		}
