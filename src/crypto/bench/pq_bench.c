@@ -32,6 +32,8 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static void die(const char *what) __attribute__((noreturn));
+
 static void die(const char *what)
 {
 	fprintf(stderr, "pq-bench: %s failed\n", what);
@@ -128,7 +130,7 @@ static const char *handshake(const char *group)
 {
 	static char name[64];
 	SSL *c = SSL_new(cli), *s = SSL_new(srv);
-	BIO *cb, *sb;
+	BIO *cb = NULL, *sb = NULL;
 	int cdone = 0, sdone = 0;
 
 	if (!c || !s || !BIO_new_bio_pair(&cb, 0, &sb, 0) || SSL_set1_groups_list(c, group) != 1 ||
