@@ -251,10 +251,9 @@ void mlkem_key_free(struct mlkem_key *k)
 {
 	if (!k)
 		return;
-	if (k->has_dk) {
-		OPENSSL_cleanse(k->dk, sizeof(k->dk));
-		OPENSSL_cleanse(k->s, sizeof(k->s));
-	}
+	/* always: a generation that failed half-way leaves s without has_dk */
+	OPENSSL_cleanse(k->dk, sizeof(k->dk));
+	OPENSSL_cleanse(k->s, sizeof(k->s));
 	OPENSSL_free(k);
 }
 

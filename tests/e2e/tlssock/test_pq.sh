@@ -154,18 +154,33 @@ fi
 # --- Node.js 26 (bundles OpenSSL 3.5) as client and server ---
 node=$("$ENARX_SRC/scripts/node26.sh" 2>"$TMP/node26.err" || true)
 if [ -n "$node" ] && [ -x "$node" ]; then
-	srv "$TMP/f.log" --cert "$C/server.pem" --key "$C/server.key" --count 1
-	out=$(timeout 20 "$node" -e '
+	node_get() { # PORT CURVE: one HTTPS request from Node offering only CURVE
+		timeout 20 "$node" -e '
 		const tls = require("tls"), fs = require("fs");
 		const s = tls.connect({host: "127.0.0.1", port: +process.argv[1], servername: "localhost",
-			ca: fs.readFileSync(process.argv[2]), ecdhCurve: "X25519MLKEM768"}, () => {
+			ca: fs.readFileSync(process.argv[2]), ecdhCurve: process.argv[3]}, () => {
 			s.write("GET / HTTP/1.0\r\n\r\n"); });
 		s.on("data", d => process.stdout.write("got " + d));
 		s.on("error", e => { console.log("error " + e.message); process.exit(1); });' \
-		"$SP" "$C/ca.pem" 2>&1)
+		"$1" "$C/ca.pem" "$2" 2>&1
+	}
+	srv "$TMP/f.log" --cert "$C/server.pem" --key "$C/server.key" --count 1
+	out=$(node_get "$SP" X25519MLKEM768)
 	tap_like "Node 26 client (ecdhCurve X25519MLKEM768) to a TLSSock server: page" "$out" "hello from tlssock"
 	wait_pid "$LAST_PID" 5
 	tap_like "... negotiated X25519MLKEM768 (server side)" "$(cat "$TMP/f.log")" "group=X25519MLKEM768"
+	# the other layouts: ECDH first (SecP256r1MLKEM768), ML-KEM alone (MLKEM768)
+	printf 'groups = SecP256r1MLKEM768:MLKEM768\n' > "$TMP/others.conf"
+	bg "$TMP/g.log" env ENARX_TLSSOCK_POLICY="$TMP/others.conf" timeout 60 "$PEER" server 0 --info \
+		--http / --cert "$C/server.pem" --key "$C/server.key" --count 2
+	SP=$(wait_port_file "$TMP/g.log")
+	out=$(node_get "$SP" SecP256r1MLKEM768)
+	tap_like "Node 26 client with SecP256r1MLKEM768 (0x11EB): page" "$out" "hello from tlssock"
+	out=$(node_get "$SP" MLKEM768)
+	tap_like "Node 26 client with MLKEM768 (0x0201): page" "$out" "hello from tlssock"
+	wait_pid "$LAST_PID" 5
+	tap_is "... server side: SecP256r1MLKEM768 then MLKEM768" \
+		"$(sed -n 's/.* group=\([^ ]*\) .*/\1/p' "$TMP/g.log" | tr '\n' ' ')" "SecP256r1MLKEM768 MLKEM768 "
 	np=$(free_port)
 	bg "$TMP/node-srv.log" timeout 60 "$node" -e '
 		const tls = require("tls"), fs = require("fs");
@@ -179,6 +194,7 @@ if [ -n "$node" ] && [ -x "$node" ]; then
 else
 	why=$(tail -1 "$TMP/node26.err" 2>/dev/null)
 	tap_skip "Node 26 client to a TLSSock server over X25519MLKEM768" "Node 26 unavailable: ${why:-no reason}"
+	tap_skip "Node 26 client over SecP256r1MLKEM768 and MLKEM768" "Node 26 unavailable: ${why:-no reason}"
 	tap_skip "TLSSock client to a Node 26 server over X25519MLKEM768" "Node 26 unavailable: ${why:-no reason}"
 fi
 
