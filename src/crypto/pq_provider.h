@@ -20,7 +20,10 @@ int pq_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
  * fallback stays on). Idempotent and thread-safe; a provider of that name
  * already loaded (e.g. from openssl.cnf) is kept. Must run before an
  * SSL_CTX is made in libctx, since libssl lists groups at SSL_CTX_new.
+ * *out (if out is not NULL) gets the reference this call took, for
+ * OSSL_PROVIDER_unload before the caller frees libctx; NULL when nothing
+ * was loaded. With out NULL the reference is kept for the process.
  * Returns 0 or ENARX_E_INTERNAL. */
-int pq_provider_load(OSSL_LIB_CTX *libctx);
+int pq_provider_load(OSSL_LIB_CTX *libctx, OSSL_PROVIDER **out);
 
 #endif

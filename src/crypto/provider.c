@@ -130,9 +130,11 @@ int pq_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 }
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static OSSL_PROVIDER *kept; /* the default context's, held for the process */
 
-int pq_provider_load(OSSL_LIB_CTX *libctx)
+int pq_provider_load(OSSL_LIB_CTX *libctx, OSSL_PROVIDER **out)
 {
+	OSSL_PROVIDER *prov = NULL;
 	int rc = 0;
 
 	pthread_mutex_lock(&load_lock);
@@ -140,9 +142,13 @@ int pq_provider_load(OSSL_LIB_CTX *libctx)
 		/* try_load with retain_fallbacks keeps the default provider on,
 		 * as it would be had nothing been loaded explicitly */
 		if (!OSSL_PROVIDER_add_builtin(libctx, PQ_PROVIDER_NAME, pq_provider_init) ||
-		    !OSSL_PROVIDER_try_load(libctx, PQ_PROVIDER_NAME, 1))
+		    !(prov = OSSL_PROVIDER_try_load(libctx, PQ_PROVIDER_NAME, 1)))
 			rc = ENARX_E_INTERNAL;
 	}
+	if (out)
+		*out = prov;
+	else if (prov && !libctx && !kept)
+		kept = prov;
 	pthread_mutex_unlock(&load_lock);
 	return rc;
 }

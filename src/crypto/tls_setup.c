@@ -12,7 +12,7 @@
 
 int enarx_tls_init(void)
 {
-	return pq_provider_load(NULL);
+	return pq_provider_load(NULL, NULL);
 }
 
 int enarx_tls_ctx_defaults(SSL_CTX *ctx)

@@ -9,6 +9,9 @@ set -u
 bin=$1
 command -v valgrind >/dev/null 2>&1 ||
 	tap_skip_all "valgrind not installed (scripts/install-deps.sh installs it)"
+if nm "$bin" 2>/dev/null | grep -q __asan_init; then
+	tap_skip_all "sanitizer build: valgrind cannot run ASan binaries (the plain build runs this test)"
+fi
 
 vg() { valgrind -q --error-exitcode=1 --track-origins=yes "$bin" "$@" 2>&1; }
 

@@ -227,11 +227,13 @@ static void check_capabilities(OSSL_PROVIDER *prov)
 static void test_builtin(void **state)
 {
 	OSSL_LIB_CTX *lc = OSSL_LIB_CTX_new();
-	OSSL_PROVIDER *prov;
+	OSSL_PROVIDER *prov, *loaded = NULL, *again = NULL;
 
 	(void)state;
-	assert_int_equal(pq_provider_load(lc), 0);
-	assert_int_equal(pq_provider_load(lc), 0); /* idempotent */
+	assert_int_equal(pq_provider_load(lc, &loaded), 0);
+	assert_non_null(loaded);
+	assert_int_equal(pq_provider_load(lc, &again), 0); /* idempotent */
+	assert_null(again);
 	assert_true(OSSL_PROVIDER_available(lc, PQ_PROVIDER_NAME));
 	prov = OSSL_PROVIDER_load(lc, PQ_PROVIDER_NAME);
 	assert_non_null(prov);
@@ -239,6 +241,7 @@ static void test_builtin(void **state)
 	mlkem768_vectors(lc);
 	hybrid_as_libssl(lc); /* X25519 comes from the default provider, still on */
 	OSSL_PROVIDER_unload(prov);
+	OSSL_PROVIDER_unload(loaded);
 	OSSL_LIB_CTX_free(lc);
 }
 
