@@ -32,4 +32,8 @@ if [ -x "$dir/src/tlssock/tlssock-bench" ]; then
 	section "TLSSock vs direct OpenSSL"
 	nice "$dir/src/tlssock/tlssock-bench"
 fi
+if [ -x "$dir/src/crypto/pq-bench" ]; then
+	section "post-quantum: ML-KEM-768 vs Node 26 (OpenSSL 3.5), TLS 1.3 X25519MLKEM768 vs X25519"
+	nice python3 src/crypto/bench/pq_bench.py "$dir/src/crypto/pq-bench"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"
