@@ -145,6 +145,9 @@ unsigned http_server_in_flight(const struct http_server *srv);
 
 /* ---- Requests: all borrowed strings live until the final answer. ---- */
 
+/* The server the request came to (NULL after http_server_free). */
+struct http_server *http_req_server(const struct http_req *req);
+
 const char *http_req_method(const struct http_req *req);
 const char *http_req_path(const struct http_req *req);
 

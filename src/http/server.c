@@ -33,7 +33,9 @@ struct http__conn {
 	struct bufferevent *bev;   /* what evhttp uses */
 	struct event *timer;       /* handshake / request deadline */
 	struct http_req *cur;      /* request a handler owns, or NULL */
+	struct evhttp_connection *evcon; /* set with the close callback */
 	bool handshaken, closecb_set;
+	bool plain; /* we hold a reference on bev (see conn__bev) */
 	struct http__conn *prev, *next;
 };
 
@@ -92,13 +94,33 @@ static void conn__kill(struct http__conn *c)
 		shutdown(fd, SHUT_RDWR);
 }
 
+static void conn__destroy(struct http__conn *c);
+
+/* Plain connections: drop our reference and the record. If evhttp still
+ * has the connection, it must not call back into the freed record. */
+static void conn__release(struct http__conn *c)
+{
+	if (c->closecb_set)
+		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+	bufferevent_decref(c->bev);
+	conn__destroy(c);
+}
+
+/* Ends a connection that is not serving a request. */
+static void conn__expire(struct http__conn *c)
+{
+	conn__kill(c);
+	if (c->plain)
+		conn__release(c);
+}
+
 static void conn__deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct http__conn *c = arg;
 
 	log_debug("http: closing a connection that missed its %s deadline",
 		  c->handshaken ? "request" : "handshake");
-	conn__kill(c);
+	conn__expire(c);
 }
 
 static void srv__maybe_done(struct http_server *s)
@@ -157,11 +179,6 @@ static void conn__ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 		conn__destroy(ptr);
 }
 
-static void conn__filter_free(void *ctx)
-{
-	conn__destroy(ctx);
-}
-
 static void conn__ssl_info(const SSL *ssl, int where, int ret)
 {
 	struct http__conn *c;
@@ -201,7 +218,6 @@ static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 {
 	struct http_server *s = arg;
 	struct http__conn *c = conn__new(s);
-	struct bufferevent *under;
 	SSL *ssl;
 
 	if (c == NULL)
@@ -218,15 +234,15 @@ static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 		if (c->bev == NULL)
 			SSL_free(ssl); /* runs conn__destroy */
 	} else {
-		c->handshaken = true;
-		under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-		c->bev = under ? bufferevent_filter_new(under, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-							conn__filter_free, c)
-			       : NULL;
-		if (c->bev == NULL) {
-			bufferevent_free(under);
+		/* A plain bufferevent has no free hook (libevent 2.1's filter
+		 * bufferevents do not work under evhttp), so the record holds a
+		 * reference instead and is released by the close callback or the
+		 * deadline, whichever comes first. */
+		c->handshaken = c->plain = true;
+		if ((c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) != NULL)
+			bufferevent_incref(c->bev);
+		else
 			conn__destroy(c);
-		}
 	}
 	if (c->bev == NULL)
 		goto broken;
@@ -251,9 +267,8 @@ static struct http__conn *conn__of(struct http_server *s, struct evhttp_request 
 	return NULL;
 }
 
-static void conn__closed(struct evhttp_connection *evcon, void *arg)
+static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 {
-	struct http__conn *c = arg;
 	struct http_req *r = c->cur;
 
 	if (r == NULL)
@@ -266,6 +281,17 @@ static void conn__closed(struct evhttp_connection *evcon, void *arg)
 		r->on_close(r, r->close_arg);
 }
 
+static void conn__closecb(struct evhttp_connection *evcon, void *arg)
+{
+	struct http__conn *c = arg;
+
+	conn__closed(evcon, c);
+	if (c->plain) {
+		c->closecb_set = false;
+		conn__release(c);
+	}
+}
+
 /* The answer is written: the connection waits for its next request. */
 static void conn__complete(struct evhttp_request *ev, void *arg)
 {
@@ -274,7 +300,7 @@ static void conn__complete(struct evhttp_request *ev, void *arg)
 	if (c->srv == NULL)
 		return;
 	if (c->srv->stopping)
-		conn__kill(c);
+		conn__kill(c); /* evhttp's close callback releases it */
 	else
 		conn__arm(c, c->srv->conf.request_ms);
 }
@@ -336,6 +362,11 @@ static void req__finish(struct http_req *r)
 		srv__maybe_done(s);
 	}
 	xfree(r);
+}
+
+struct http_server *http_req_server(const struct http_req *req)
+{
+	return req->srv;
 }
 
 const char *http_req_method(const struct http_req *req)
@@ -586,8 +617,8 @@ static struct http_req *req__new(struct http_server *s, struct evhttp_request *e
 		evtimer_del(r->conn->timer);
 		r->conn->cur = r;
 		if (!r->conn->closecb_set) {
-			evhttp_connection_set_closecb(evhttp_request_get_connection(ev),
-						      conn__closed, r->conn);
+			r->conn->evcon = evhttp_request_get_connection(ev);
+			evhttp_connection_set_closecb(r->conn->evcon, conn__closecb, r->conn);
 			r->conn->closecb_set = true;
 		}
 		evhttp_request_set_on_complete_cb(ev, conn__complete, r->conn);
@@ -876,9 +907,11 @@ void http_server_stop(struct http_server *s)
 	}
 	if (s->conf.on_stop != NULL)
 		s->conf.on_stop(s, s->conf.arg);
-	for (struct http__conn *c = s->conns; c != NULL; c = c->next)
+	for (struct http__conn *c = s->conns, *n; c != NULL; c = n) {
+		n = c->next;
 		if (c->cur == NULL)
-			conn__kill(c);
+			conn__expire(c);
+	}
 	if ((s->grace = evtimer_new(s->base, srv__grace, s)) != NULL)
 		evtimer_add(s->grace, &tv);
 	srv__maybe_done(s);
@@ -912,6 +945,8 @@ void http_server_free(struct http_server *s)
 		c->timer = NULL;
 		c->srv = NULL;
 		c->prev = c->next = NULL;
+		if (c->plain)
+			conn__release(c);
 	}
 	s->conns = NULL;
 	for (struct http_req *r = s->reqs; r != NULL; r = r->next)
