@@ -28,4 +28,8 @@ if [ -x "$dir/src/tlssock/tlssock-bench" ]; then
 	section "TLSSock vs direct OpenSSL"
 	nice "$dir/src/tlssock/tlssock-bench"
 fi
+if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
+	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
+	bash src/http/bench/http_bench.sh "$dir"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -758,6 +759,10 @@ static int srv__listen(struct http_server *s, const char *listen, char *err, siz
 		return ENARX_E_HTTP_LISTEN;
 	}
 	if (!s->is_unix) {
+		/* Accepted sockets inherit this (Linux): without it a response
+		 * written as two TLS records waits for a delayed ACK (~40 ms). */
+		int one = 1;
+		setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		len = sizeof(ss);
 		if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len) == 0)
 			s->port = ntohs(ss.ss_family == AF_INET6
