@@ -39,8 +39,10 @@ int http__token_load(const char *path, char **tok, size_t *toklen, char *err, si
 		if (buf[i] <= ' ' || buf[i] > '~')
 			rc = ENARX_E_INVAL;
 	if (rc != 0 || n < AUTH__TOKEN_MIN || n > AUTH__TOKEN_MAX) {
-		snprintf(err, errlen, "token file %s: the first line must be %d to %d printable "
-			 "characters without spaces", path, AUTH__TOKEN_MIN, AUTH__TOKEN_MAX);
+		snprintf(err, errlen,
+		         "token file %s: the first line must be %d to %d printable "
+		         "characters without spaces",
+		         path, AUTH__TOKEN_MIN, AUTH__TOKEN_MAX);
 		rc = ENARX_E_INVAL;
 	} else if ((*tok = xmalloc(n + 1)) == NULL) {
 		rc = ENARX_E_NOMEM;

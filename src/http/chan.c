@@ -36,7 +36,7 @@ static const struct chan_type *chan__find(const struct chan_type *types, size_t 
 }
 
 int chan_decode(const struct chan_type *types, size_t ntypes, const uint8_t *buf, size_t len,
-		bool has_fd, struct chan_msg *out, char *why, size_t whylen)
+                bool has_fd, struct chan_msg *out, char *why, size_t whylen)
 {
 	struct cursor c;
 	uint32_t type, plen, id, flags;
@@ -45,8 +45,8 @@ int chan_decode(const struct chan_type *types, size_t ntypes, const uint8_t *buf
 	cursor_init(&c, buf, len);
 	if (cursor_copy(&c, &type, 4) || cursor_copy(&c, &plen, 4) || cursor_copy(&c, &id, 4) ||
 	    cursor_copy(&c, &flags, 4)) {
-		snprintf(why, whylen, "message of %zu bytes is shorter than the %u-byte header", len,
-			 CHAN_HDR_SIZE);
+		snprintf(why, whylen, "message of %zu bytes is shorter than the %u-byte header",
+		         len, CHAN_HDR_SIZE);
 		return ENARX_E_CHAN_MSG;
 	}
 	if ((t = chan__find(types, ntypes, type)) == NULL) {
@@ -55,16 +55,16 @@ int chan_decode(const struct chan_type *types, size_t ntypes, const uint8_t *buf
 	}
 	if (plen != cursor_left(&c)) {
 		snprintf(why, whylen, "%s: header says %u payload bytes, datagram has %zu", t->name,
-			 plen, cursor_left(&c));
+		         plen, cursor_left(&c));
 		return ENARX_E_CHAN_MSG;
 	}
 	if (plen < t->min_len || plen > t->max_len) {
 		if (t->min_len == t->max_len)
-			snprintf(why, whylen, "%s: payload is %u bytes, must be exactly %u", t->name,
-				 plen, t->min_len);
+			snprintf(why, whylen, "%s: payload is %u bytes, must be exactly %u",
+			         t->name, plen, t->min_len);
 		else
 			snprintf(why, whylen, "%s: payload is %u bytes, must be %u..%u", t->name,
-				 plen, t->min_len, t->max_len);
+			         plen, t->min_len, t->max_len);
 		return ENARX_E_CHAN_MSG;
 	}
 	if ((flags & ~CHAN_F_FD) != 0) {
@@ -73,7 +73,7 @@ int chan_decode(const struct chan_type *types, size_t ntypes, const uint8_t *buf
 	}
 	if (!!(flags & CHAN_F_FD) != t->fd || has_fd != t->fd) {
 		snprintf(why, whylen, "%s: %s a descriptor, %s", t->name,
-			 t->fd ? "needs" : "must not carry", has_fd ? "one came" : "none came");
+		         t->fd ? "needs" : "must not carry", has_fd ? "one came" : "none came");
 		return ENARX_E_CHAN_MSG;
 	}
 	out->type = type;
@@ -192,7 +192,7 @@ int chan_send(struct chan *c, uint32_t type, uint32_t id, const void *data, size
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)(sizeof(hdr) + len)) {
 		snprintf(c->err, sizeof(c->err), "send %s: %s", t->name,
-			 n < 0 ? strerror(errno) : "short write");
+		         n < 0 ? strerror(errno) : "short write");
 		return chan__fail(c, ENARX_E_CHAN_CLOSED);
 	}
 	return 0;
@@ -228,8 +228,8 @@ int chan_recv(struct chan *c, struct chan_msg *out)
 		char b[CMSG_SPACE(4 * sizeof(int))];
 	} cm;
 	struct iovec iov = {c->buf, c->bufcap};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			   .msg_controllen = sizeof(cm.b)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b)};
 	ssize_t n;
 	int fd = -1, nfd, rc;
 
@@ -247,14 +247,15 @@ int chan_recv(struct chan *c, struct chan_msg *out)
 	}
 	if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n >= c->bufcap) {
 		snprintf(c->err, sizeof(c->err), "message truncated: larger than %zu bytes%s",
-			 c->bufcap - 1, (m.msg_flags & MSG_CTRUNC) ? " or too many descriptors" : "");
+		         c->bufcap - 1,
+		         (m.msg_flags & MSG_CTRUNC) ? " or too many descriptors" : "");
 		rc = ENARX_E_CHAN_MSG;
 	} else if (nfd > 1) {
 		snprintf(c->err, sizeof(c->err), "message carries %d descriptors, at most 1", nfd);
 		rc = ENARX_E_CHAN_MSG;
 	} else {
 		rc = chan_decode(c->types, c->ntypes, c->buf, (size_t)n, nfd == 1, out, c->err,
-				 sizeof(c->err));
+		                 sizeof(c->err));
 	}
 	if (rc != 0) {
 		if (fd >= 0)

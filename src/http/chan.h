@@ -48,7 +48,7 @@ struct chan;
  * Returns 0 and fills *out (out->fd = -1; data points into buf), or
  * ENARX_E_CHAN_MSG with a message naming the problem in why. */
 int chan_decode(const struct chan_type *types, size_t ntypes, const uint8_t *buf, size_t len,
-		bool has_fd, struct chan_msg *out, char *why, size_t whylen);
+                bool has_fd, struct chan_msg *out, char *why, size_t whylen);
 
 /* Wraps a connected SOCK_SEQPACKET socket (takes ownership of fd, even on
  * failure). The table is borrowed and must outlive the channel; it lists

@@ -45,7 +45,7 @@ struct http_route {
 };
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_PARAM_MAX 128 /* bytes of one captured segment */
+#define HTTP_PARAM_MAX 128u /* bytes of one captured segment */
 
 /* Captured "{name}" segments of a matched path. */
 struct http_params {
@@ -60,8 +60,8 @@ struct http_params {
  * 400 when a captured segment is empty, longer than HTTP_PARAM_MAX or holds
  * a byte outside [A-Za-z0-9._~-] (why says which). Pure; no allocation. */
 int http_route_match(const struct http_route *routes, size_t n, const char *method,
-		     const char *path, const struct http_route **out, struct http_params *params,
-		     char *allow, size_t allowlen, char *why, size_t whylen);
+                     const char *path, const struct http_route **out, struct http_params *params,
+                     char *allow, size_t allowlen, char *why, size_t whylen);
 
 /* Checks a table at start-up: every pattern under "/v1/", braces well formed,
  * at most HTTP_MAX_PARAMS captures. Returns 0 or ENARX_E_INVAL (why set). */
@@ -77,11 +77,11 @@ int http_problem_status(enum http_problem p);
 /* Server configuration. Strings are borrowed during http_server_new only.
  * Zero numeric fields take the defaults in brackets. */
 struct http_conf {
-	const char *listen;    /* "ADDR:PORT", "[v6]:PORT" (port 0 = any) or "unix:/path" */
-	const char *name;      /* daemon name: "host" gives <state>/host-cert.pem */
-	const char *state_dir; /* where a generated certificate and key are kept */
-	const char *cert_file; /* PEM chain; NULL = <state>/<name>-cert.pem, made if absent */
-	const char *key_file;  /* PEM key (mode 0600); NULL = <state>/<name>-key.pem */
+	const char *listen;         /* "ADDR:PORT", "[v6]:PORT" (port 0 = any) or "unix:/path" */
+	const char *name;           /* daemon name: "host" gives <state>/host-cert.pem */
+	const char *state_dir;      /* where a generated certificate and key are kept */
+	const char *cert_file;      /* PEM chain; NULL = <state>/<name>-cert.pem, made if absent */
+	const char *key_file;       /* PEM key (mode 0600); NULL = <state>/<name>-key.pem */
 	const char *client_ca_file; /* PEM CAs for client certificates (mTLS) or NULL */
 	const char *token_file;     /* file holding the bearer token, or NULL */
 	const char *tls_groups;     /* key exchange groups or NULL for http_tls_default_groups() */
@@ -109,7 +109,7 @@ struct http_conf {
  * (certificate, key, CA or policy), ENARX_E_HTTP_LISTEN, ENARX_E_IO,
  * ENARX_E_NOMEM; err (errlen bytes) names the file, address or field. */
 int http_server_new(const struct http_conf *conf, struct http_server **out, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* Runs the event loop until shutdown completes: SIGTERM/SIGINT or
  * http_server_stop() stop accepting, call on_stop, close idle connections,
@@ -169,12 +169,12 @@ const uint8_t *http_req_body(struct http_req *req, size_t *len);
  * names the problem: req is then finished and must not be used again. */
 struct http_json_field;
 int http_req_json(struct http_req *req, const struct http_json_field *fields, size_t nfields,
-		  json_t **out);
+                  json_t **out);
 
 /* Called if the client goes away before the final answer (on the loop
  * thread). The handler still owns req and must still end it. */
 void http_req_on_close(struct http_req *req, void (*cb)(struct http_req *req, void *arg),
-		       void *arg);
+                       void *arg);
 
 /* True if the client went away; answers then go nowhere. */
 bool http_req_gone(const struct http_req *req);
@@ -189,11 +189,11 @@ void http_reply_json(struct http_req *req, int status, json_t *body);
 
 /* Answers with raw bytes of the given media type. */
 void http_reply_bytes(struct http_req *req, int status, const char *ctype, const void *data,
-		      size_t len);
+                      size_t len);
 
 /* Answers with problem+json; detail is printf-formatted (may be NULL). */
 void http_reply_problem(struct http_req *req, enum http_problem p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- Streaming (chunked transfer encoding): begin, write*, end. ---- */
 

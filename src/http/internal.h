@@ -25,7 +25,7 @@ struct http__tls_conf {
  * certificate path used into cert_path and its fingerprint into fp.
  * Returns 0 or ENARX_E_HTTP_TLS/ENARX_E_IO with err set. */
 int http__tls_ctx_new(const struct http__tls_conf *conf, SSL_CTX **out, char *cert_path,
-		      size_t cert_path_len, char fp[HTTP__FP_LEN], char *err, size_t errlen);
+                      size_t cert_path_len, char fp[HTTP__FP_LEN], char *err, size_t errlen);
 
 /* Reads a bearer token file (first line, trailing whitespace dropped, at
  * least 16 bytes, printable ASCII). Returns 0 with *tok (xmalloc'd, caller

@@ -34,7 +34,7 @@ static int json__depth(const void *buf, size_t len, unsigned max_depth, char *wh
 		} else if (b == '{' || b == '[') {
 			if (++depth > max_depth) {
 				snprintf(why, whylen, "nesting deeper than %u levels at byte %zu",
-					 max_depth, cursor_offset(&c) - 1);
+				         max_depth, cursor_offset(&c) - 1);
 				return ENARX_E_MALFORMED;
 			}
 		} else if ((b == '}' || b == ']') && depth > 0) {
@@ -45,7 +45,7 @@ static int json__depth(const void *buf, size_t len, unsigned max_depth, char *wh
 }
 
 int http_json_parse(const void *buf, size_t len, unsigned max_depth, json_t **out, char *why,
-		    size_t whylen)
+                    size_t whylen)
 {
 	json_error_t e;
 	json_t *j;
@@ -60,7 +60,7 @@ int http_json_parse(const void *buf, size_t len, unsigned max_depth, json_t **ou
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
 	if (j == NULL) {
 		snprintf(why, whylen, "%s at line %d, column %d (byte %d)", e.text, e.line,
-			 e.column, e.position);
+		         e.column, e.position);
 		return ENARX_E_MALFORMED;
 	}
 	if (!json_is_object(j)) {
@@ -75,42 +75,30 @@ int http_json_parse(const void *buf, size_t len, unsigned max_depth, json_t **ou
 static const char *json__tname(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-		return "integer";
-	case JSON_REAL:
-		return "number";
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	default:
-		return "null";
+	case JSON_FALSE: return "boolean";
+	default: return "null";
 	}
 }
 
 static const char *const json__want[] = {
-	[HTTP_J_STRING] = "string", [HTTP_J_INT] = "integer", [HTTP_J_BOOL] = "boolean",
-	[HTTP_J_OBJECT] = "object", [HTTP_J_ARRAY] = "array",
+    [HTTP_J_STRING] = "string", [HTTP_J_INT] = "integer", [HTTP_J_BOOL] = "boolean",
+    [HTTP_J_OBJECT] = "object", [HTTP_J_ARRAY] = "array",
 };
 
 static bool json__is(const json_t *v, enum http_jtype t)
 {
 	switch (t) {
-	case HTTP_J_STRING:
-		return json_is_string(v);
-	case HTTP_J_INT:
-		return json_is_integer(v);
-	case HTTP_J_BOOL:
-		return json_is_boolean(v);
-	case HTTP_J_OBJECT:
-		return json_is_object(v);
-	case HTTP_J_ARRAY:
-		return json_is_array(v);
+	case HTTP_J_STRING: return json_is_string(v);
+	case HTTP_J_INT: return json_is_integer(v);
+	case HTTP_J_BOOL: return json_is_boolean(v);
+	case HTTP_J_OBJECT: return json_is_object(v);
+	case HTTP_J_ARRAY: return json_is_array(v);
 	}
 	return false;
 }
@@ -128,26 +116,23 @@ static int json__bounds(const struct http_json_field *f, const json_t *v, char *
 		x = (int64_t)json_string_length(v);
 		what = " bytes long"; /* jansson already refused NUL bytes */
 		break;
-	case HTTP_J_INT:
-		x = (int64_t)json_integer_value(v);
-		break;
+	case HTTP_J_INT: x = (int64_t)json_integer_value(v); break;
 	case HTTP_J_ARRAY:
 		x = (int64_t)json_array_size(v);
 		what = " elements";
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (x < f->min || x > f->max) {
 		snprintf(why, wl, "field '%s': %" PRId64 "%s is outside %" PRId64 "..%" PRId64,
-			 f->name, x, what, f->min, f->max);
+		         f->name, x, what, f->min, f->max);
 		return ENARX_E_MALFORMED;
 	}
 	return 0;
 }
 
-int http_json_check(const json_t *obj, const struct http_json_field *fields, size_t n,
-		    char *why, size_t whylen)
+int http_json_check(const json_t *obj, const struct http_json_field *fields, size_t n, char *why,
+                    size_t whylen)
 {
 	const char *key;
 	json_t *v;
@@ -164,7 +149,7 @@ int http_json_check(const json_t *obj, const struct http_json_field *fields, siz
 		}
 		if (!json__is(v, f->type)) {
 			snprintf(why, whylen, "field '%s': expected %s, got %s", f->name,
-				 json__want[f->type], json__tname(v));
+			         json__want[f->type], json__tname(v));
 			return ENARX_E_MALFORMED;
 		}
 		if (json__bounds(f, v, why, whylen) != 0)

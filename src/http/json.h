@@ -30,12 +30,12 @@ struct http_json_field {
  * trailing data, no NUL in strings. Returns 0 with *out (new reference), or
  * ENARX_E_MALFORMED with why naming the problem and its byte offset. */
 int http_json_parse(const void *buf, size_t len, unsigned max_depth, json_t **out, char *why,
-		    size_t whylen);
+                    size_t whylen);
 
 /* Checks obj against fields: required ones present, every member known and
  * of its type and within its bounds. Returns 0, or ENARX_E_MALFORMED with
  * why naming the field ("field 'memory': 0 is below the minimum 1"). */
-int http_json_check(const json_t *obj, const struct http_json_field *fields, size_t n,
-		    char *why, size_t whylen);
+int http_json_check(const json_t *obj, const struct http_json_field *fields, size_t n, char *why,
+                    size_t whylen);
 
 #endif

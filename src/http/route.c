@@ -32,7 +32,7 @@ json_t *http_problem_json(enum http_problem p, const char *detail)
 	if (detail != NULL && (d = json_string(detail)) == NULL)
 		d = json_string("(detail was not valid UTF-8)");
 	j = json_pack("{s:s, s:s, s:i}", "type", type, "title", route__problems[p].title, "status",
-		      route__problems[p].status);
+	              route__problems[p].status);
 	if (j != NULL && d != NULL)
 		json_object_set(j, "detail", d);
 	json_decref(d);
@@ -48,7 +48,7 @@ static bool route__seg_char(char c)
 /* Matches one pattern. Returns 0 (match, params filled), 404 (no match),
  * or 400 (the shape matches but a captured segment is bad; why set). */
 static int route__one(const char *pat, const char *path, struct http_params *pr, char *why,
-		      size_t whylen)
+                      size_t whylen)
 {
 	const char *p = pat, *s = path;
 
@@ -61,15 +61,16 @@ static int route__one(const char *pat, const char *path, struct http_params *pr,
 				return 404;
 			for (size_t i = 0; i < seglen; i++) {
 				if (!route__seg_char(s[i])) {
-					snprintf(why, whylen, "path segment %.*s: byte 0x%02x at "
-						 "offset %zu is not allowed in an identifier",
-						 (int)nlen, p + 1, (unsigned char)s[i], i);
+					snprintf(why, whylen,
+					         "path segment %.*s: byte 0x%02x at "
+					         "offset %zu is not allowed in an identifier",
+					         (int)nlen, p + 1, (unsigned char)s[i], i);
 					return 400;
 				}
 			}
 			if (seglen > HTTP_PARAM_MAX) {
 				snprintf(why, whylen, "path segment %.*s: %zu bytes, at most %u",
-					 (int)nlen, p + 1, seglen, HTTP_PARAM_MAX);
+				         (int)nlen, p + 1, seglen, HTTP_PARAM_MAX);
 				return 400;
 			}
 			memcpy(pr->name[pr->n], p + 1, nlen);
@@ -87,8 +88,8 @@ static int route__one(const char *pat, const char *path, struct http_params *pr,
 }
 
 int http_route_match(const struct http_route *routes, size_t n, const char *method,
-		     const char *path, const struct http_route **out, struct http_params *params,
-		     char *allow, size_t allowlen, char *why, size_t whylen)
+                     const char *path, const struct http_route **out, struct http_params *params,
+                     char *allow, size_t allowlen, char *why, size_t whylen)
 {
 	int result = 404;
 	size_t used = 0;
@@ -110,7 +111,7 @@ int http_route_match(const struct http_route *routes, size_t n, const char *meth
 		}
 		result = 405;
 		int w = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
-				 routes[i].method);
+		                 routes[i].method);
 		if (w > 0 && (size_t)w < allowlen - used)
 			used += (size_t)w;
 	}
@@ -124,8 +125,10 @@ int http_route_check(const struct http_route *routes, size_t n, char *why, size_
 		size_t caps = 0;
 		if (p == NULL || strncmp(p, "/v1/", 4) != 0 || routes[i].method == NULL ||
 		    routes[i].fn == NULL) {
-			snprintf(why, whylen, "route %zu: pattern must start with /v1/ and have a "
-				 "method and handler", i);
+			snprintf(why, whylen,
+			         "route %zu: pattern must start with /v1/ and have a "
+			         "method and handler",
+			         i);
 			return ENARX_E_INVAL;
 		}
 		for (; *p != '\0'; p++) {
@@ -135,7 +138,7 @@ int http_route_check(const struct http_route *routes, size_t n, char *why, size_
 			if (p[-1] != '/' || pe == NULL || pe == p + 1 || pe - p - 1 >= 32 ||
 			    (pe[1] != '/' && pe[1] != '\0') || ++caps > HTTP_MAX_PARAMS) {
 				snprintf(why, whylen, "route %s: bad capture near '%s'",
-					 routes[i].pattern, p);
+				         routes[i].pattern, p);
 				return ENARX_E_INVAL;
 			}
 			p = pe;

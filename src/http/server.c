@@ -30,10 +30,10 @@
 #include "lib/log.h"
 
 struct http__conn {
-	struct http_server *srv;   /* NULL once the server is being freed */
-	struct bufferevent *bev;   /* what evhttp uses */
-	struct event *timer;       /* handshake / request deadline */
-	struct http_req *cur;      /* request a handler owns, or NULL */
+	struct http_server *srv;         /* NULL once the server is being freed */
+	struct bufferevent *bev;         /* what evhttp uses */
+	struct event *timer;             /* handshake / request deadline */
+	struct http_req *cur;            /* request a handler owns, or NULL */
 	struct evhttp_connection *evcon; /* set with the close callback */
 	bool handshaken, closecb_set;
 	bool plain; /* we hold a reference on bev (see conn__bev) */
@@ -41,8 +41,8 @@ struct http__conn {
 };
 
 struct http_req {
-	struct http_server *srv; /* NULL after http_server_free */
-	struct http__conn *conn; /* NULL once the connection is gone */
+	struct http_server *srv;   /* NULL after http_server_free */
+	struct http__conn *conn;   /* NULL once the connection is gone */
 	struct evhttp_request *ev; /* NULL once the connection is gone */
 	const char *method;
 	char path[1024];
@@ -120,7 +120,7 @@ static void conn__deadline(evutil_socket_t fd, short what, void *arg)
 	struct http__conn *c = arg;
 
 	log_debug("http: closing a connection that missed its %s deadline",
-		  c->handshaken ? "request" : "handshake");
+	          c->handshaken ? "request" : "handshake");
 	conn__expire(c);
 }
 
@@ -174,7 +174,7 @@ static void conn__destroy(struct http__conn *c)
 }
 
 static void conn__ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-			   void *argp)
+                           void *argp)
 {
 	if (ptr != NULL)
 		conn__destroy(ptr);
@@ -231,7 +231,7 @@ static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 		SSL_set_ex_data(ssl, conn__ssl_idx, c);
 		SSL_set_info_callback(ssl, conn__ssl_info);
 		c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-							BEV_OPT_CLOSE_ON_FREE);
+		                                        BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL)
 			SSL_free(ssl); /* runs conn__destroy */
 	} else {
@@ -311,38 +311,22 @@ static void conn__complete(struct evhttp_request *ev, void *arg)
 static const char *req__reason(int status)
 {
 	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 202:
-		return "Accepted";
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Content Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
 	}
 }
 
@@ -390,8 +374,7 @@ const char *http_req_param(const struct http_req *req, const char *name)
 
 const char *http_req_header(const struct http_req *req, const char *name)
 {
-	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name)
-		       : NULL;
+	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
 const char *http_req_peer(const struct http_req *req)
@@ -408,7 +391,7 @@ const uint8_t *http_req_body(struct http_req *req, size_t *len)
 }
 
 int http_req_json(struct http_req *req, const struct http_json_field *fields, size_t nfields,
-		  json_t **out)
+                  json_t **out)
 {
 	const char *ct = http_req_header(req, "Content-Type");
 	char why[256];
@@ -417,13 +400,15 @@ int http_req_json(struct http_req *req, const struct http_json_field *fields, si
 
 	*out = NULL;
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
-		http_reply_problem(req, HTTP_P_MEDIA_TYPE, "Content-Type is %.64s, expected "
-				   "application/json", ct);
+		http_reply_problem(req, HTTP_P_MEDIA_TYPE,
+		                   "Content-Type is %.64s, expected "
+		                   "application/json",
+		                   ct);
 		return ENARX_E_MALFORMED;
 	}
 	body = http_req_body(req, &len);
 	if (http_json_parse(body, len, req->srv ? req->srv->conf.json_depth : 32, out, why,
-			    sizeof(why)) != 0) {
+	                    sizeof(why)) != 0) {
 		http_reply_problem(req, HTTP_P_BAD_JSON, "%s", why);
 		return ENARX_E_MALFORMED;
 	}
@@ -454,7 +439,7 @@ void http_reply_header(struct http_req *req, const char *name, const char *value
 }
 
 void http_reply_bytes(struct http_req *req, int status, const char *ctype, const void *data,
-		      size_t len)
+                      size_t len)
 {
 	struct evbuffer *b;
 
@@ -499,9 +484,9 @@ void http_reply_problem(struct http_req *req, enum http_problem p, const char *f
 		va_end(ap);
 	}
 	log_debug("http: %s %s -> %d %s", req->method, req->path, http_problem_status(p),
-		  fmt ? detail : "");
+	          fmt ? detail : "");
 	req__json(req, http_problem_status(p), "application/problem+json",
-		  http_problem_json(p, fmt ? detail : NULL));
+	          http_problem_json(p, fmt ? detail : NULL));
 }
 
 void http_stream_begin(struct http_req *req, int status, const char *ctype)
@@ -548,20 +533,13 @@ void http_stream_end(struct http_req *req)
 static const char *req__method(enum evhttp_cmd_type t)
 {
 	switch (t) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_PATCH:
-		return "PATCH";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	default:
-		return "OTHER";
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	default: return "OTHER";
 	}
 }
 
@@ -645,20 +623,20 @@ static void srv__dispatch(struct evhttp_request *ev, void *arg)
 		http_reply_problem(r, HTTP_P_UNAVAILABLE, "the server is shutting down");
 	} else if (req__header_bytes(ev) > s->conf.max_header) {
 		http_reply_problem(r, HTTP_P_HEADERS_TOO_LARGE,
-				   "request line and headers exceed %zu bytes", s->conf.max_header);
+		                   "request line and headers exceed %zu bytes", s->conf.max_header);
 	} else if (!req__auth(s, r)) {
 		http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"enarx\"");
 		http_reply_problem(r, HTTP_P_UNAUTHORIZED, "%s",
-				   s->token ? "send Authorization: Bearer <token>"
-					    : "present a client certificate");
+		                   s->token ? "send Authorization: Bearer <token>"
+		                            : "present a client certificate");
 	} else if ((rc = http_route_match(s->conf.routes, s->conf.nroutes, r->method, r->path,
-					  &route, &r->params, allow, sizeof(allow), why,
-					  sizeof(why))) == 0) {
+	                                  &route, &r->params, allow, sizeof(allow), why,
+	                                  sizeof(why))) == 0) {
 		route->fn(r, s->conf.arg);
 	} else if (rc == 405) {
 		http_reply_header(r, "Allow", allow);
 		http_reply_problem(r, HTTP_P_METHOD, "%s is not allowed on %s (allowed: %s)",
-				   r->method, r->path, allow);
+		                   r->method, r->path, allow);
 	} else if (rc == 400) {
 		http_reply_problem(r, HTTP_P_BAD_REQUEST, "%s", why);
 	} else {
@@ -668,8 +646,8 @@ static void srv__dispatch(struct evhttp_request *ev, void *arg)
 
 /* ---- listening ---- */
 
-static int srv__addr(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
-		     char *err, size_t errlen)
+static int srv__addr(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                     size_t errlen)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':');
@@ -703,12 +681,12 @@ static int srv__addr(const char *listen, struct sockaddr_storage *ss, socklen_t 
 	}
 bad:
 	snprintf(err, errlen, "listen address '%s': expected IPv4:PORT, [IPv6]:PORT or unix:PATH",
-		 listen);
+	         listen);
 	return ENARX_E_INVAL;
 }
 
 static int srv__unix(struct http_server *s, const char *path, struct sockaddr_storage *ss,
-		     socklen_t *len, char *err, size_t errlen)
+                     socklen_t *len, char *err, size_t errlen)
 {
 	struct sockaddr_un *un = (struct sockaddr_un *)ss;
 	struct stat st;
@@ -744,10 +722,9 @@ static int srv__listen(struct http_server *s, const char *listen, char *err, siz
 	if (rc != 0)
 		return rc;
 	old = umask(0177); /* a Unix socket is reachable by its owner only */
-	l = evconnlistener_new_bind(s->base, NULL, NULL,
-				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-					    LEV_OPT_CLOSE_ON_EXEC,
-				    128, (struct sockaddr *)&ss, (int)len);
+	l = evconnlistener_new_bind(
+	    s->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, (struct sockaddr *)&ss, (int)len);
 	umask(old);
 	if (l == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", listen, strerror(errno));
@@ -765,9 +742,9 @@ static int srv__listen(struct http_server *s, const char *listen, char *err, siz
 		setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		len = sizeof(ss);
 		if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len) == 0)
-			s->port = ntohs(ss.ss_family == AF_INET6
-						? ((struct sockaddr_in6 *)&ss)->sin6_port
-						: ((struct sockaddr_in *)&ss)->sin_port);
+			s->port =
+			    ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			                                   : ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	return 0;
 }
@@ -795,13 +772,14 @@ static int srv__check(const struct http_conf *c, bool is_unix, char *err, size_t
 		return ENARX_E_INVAL;
 	}
 	if (c->plain && !is_unix && !c->insecure_plain) {
-		snprintf(err, errlen, "plain HTTP on TCP needs the explicit insecure flag; use "
-			 "HTTPS or a unix: socket");
+		snprintf(err, errlen,
+		         "plain HTTP on TCP needs the explicit insecure flag; use "
+		         "HTTPS or a unix: socket");
 		return ENARX_E_INVAL;
 	}
 	if (!is_unix && c->token_file == NULL && (c->plain || c->client_ca_file == NULL)) {
 		snprintf(err, errlen, "no authentication configured for %s: give a token file%s",
-			 c->listen, c->plain ? "" : " or a client CA file");
+		         c->listen, c->plain ? "" : " or a client CA file");
 		return ENARX_E_INVAL;
 	}
 	return http_route_check(c->routes, c->nroutes, err, errlen);
@@ -810,13 +788,13 @@ static int srv__check(const struct http_conf *c, bool is_unix, char *err, size_t
 static int srv__tls(struct http_server *s, const struct http_conf *c, char *err, size_t errlen)
 {
 	struct http__tls_conf t = {
-		.name = c->name,
-		.state_dir = c->state_dir,
-		.cert_file = c->cert_file,
-		.key_file = c->key_file,
-		.client_ca_file = c->client_ca_file,
-		.groups = c->tls_groups,
-		.require_client_cert = c->token_file == NULL,
+	    .name = c->name,
+	    .state_dir = c->state_dir,
+	    .cert_file = c->cert_file,
+	    .key_file = c->key_file,
+	    .client_ca_file = c->client_ca_file,
+	    .groups = c->tls_groups,
+	    .require_client_cert = c->token_file == NULL,
 	};
 
 	if (conn__ssl_idx < 0)
@@ -827,11 +805,11 @@ static int srv__tls(struct http_server *s, const struct http_conf *c, char *err,
 	}
 	s->has_ca = c->client_ca_file != NULL;
 	return http__tls_ctx_new(&t, &s->ssl, s->cert_path, sizeof(s->cert_path), s->fp, err,
-				 errlen);
+	                         errlen);
 }
 
 int http_server_new(const struct http_conf *conf, struct http_server **out, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct http_server *s;
 	struct timeval io;
@@ -844,11 +822,12 @@ int http_server_new(const struct http_conf *conf, struct http_server **out, char
 	s->conf = *conf;
 	srv__defaults(&s->conf);
 	if ((rc = srv__check(&s->conf, conf->listen && !strncmp(conf->listen, "unix:", 5), err,
-			     errlen)))
+	                     errlen)))
 		goto out;
 	if (conf->plain && strncmp(conf->listen, "unix:", 5) != 0)
 		log_warn("http: serving PLAIN HTTP on %s (insecure flag): requests and tokens "
-			 "travel in clear", conf->listen);
+		         "travel in clear",
+		         conf->listen);
 	if (conf->token_file != NULL &&
 	    (rc = http__token_load(conf->token_file, &s->token, &s->toklen, err, errlen)))
 		goto out;
@@ -865,8 +844,8 @@ int http_server_new(const struct http_conf *conf, struct http_server **out, char
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf.max_header * 4);
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->conf.max_body);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
-						    EVHTTP_REQ_HEAD);
+	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+	                                        EVHTTP_REQ_HEAD);
 	evhttp_set_bevcb(s->http, conn__bev, s);
 	evhttp_set_gencb(s->http, srv__dispatch, s);
 	if ((rc = srv__listen(s, conf->listen, err, errlen)))
@@ -886,8 +865,7 @@ static void srv__grace(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_server *s = arg;
 
-	log_warn("http: %u request(s) still in flight after the grace period: closing",
-		 s->active);
+	log_warn("http: %u request(s) still in flight after the grace period: closing", s->active);
 	event_base_loopexit(s->base, NULL);
 }
 

@@ -81,7 +81,7 @@ static X509 *tls__self_signed(EVP_PKEY *key, const char *name)
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), TLS__CERT_DAYS, 0, NULL) ||
 	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-					-1, 0) ||
+	                                -1, 0) ||
 	    !X509_set_issuer_name(x, subj) || !X509_set_pubkey(x, key) ||
 	    tls__add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
 	    tls__add_ext(x, NID_key_usage, "critical,digitalSignature") ||
@@ -114,14 +114,14 @@ static int tls__write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *ce
 		return -1;
 	}
 	ok = key ? PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
-		 : PEM_write_bio_X509(b, cert);
+	         : PEM_write_bio_X509(b, cert);
 	ok = ok && BIO_flush(b) == 1 && fsync(fd) == 0;
 	BIO_free(b);
 	return ok ? 0 : -1;
 }
 
 static int tls__generate(const char *cert, const char *key, const char *name, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	EVP_PKEY *pk = EVP_EC_gen("P-256");
 	X509 *x = pk ? tls__self_signed(pk, name) : NULL;
@@ -149,8 +149,10 @@ static int tls__key_private(const char *key, char *err, size_t errlen)
 	if (stat(key, &st) != 0)
 		return tls__fail(err, errlen, "cannot read key", key);
 	if (st.st_mode & 077) {
-		snprintf(err, errlen, "key %s is readable by group or others (mode %03o): "
-			 "chmod 600 it", key, (unsigned)(st.st_mode & 0777));
+		snprintf(err, errlen,
+		         "key %s is readable by group or others (mode %03o): "
+		         "chmod 600 it",
+		         key, (unsigned)(st.st_mode & 0777));
 		return ENARX_E_HTTP_TLS;
 	}
 	return 0;
@@ -175,7 +177,7 @@ static void tls__fingerprint(X509 *x, char fp[HTTP__FP_LEN])
 /* Certificate and key: given files, or <state>/<name>-{cert,key}.pem,
  * generated when neither exists yet. */
 static int tls__files(const struct http__tls_conf *c, char *cert, size_t certlen, char *key,
-		      size_t keylen, char *err, size_t errlen)
+                      size_t keylen, char *err, size_t errlen)
 {
 	bool have_c, have_k;
 
@@ -202,7 +204,7 @@ static int tls__files(const struct http__tls_conf *c, char *cert, size_t certlen
 		return 0;
 	if (have_c != have_k) {
 		snprintf(err, errlen, "%s exists but %s does not: restore it or remove both",
-			 have_c ? cert : key, have_c ? key : cert);
+		         have_c ? cert : key, have_c ? key : cert);
 		return ENARX_E_HTTP_TLS;
 	}
 	return tls__generate(cert, key, c->name, err, errlen);
@@ -218,17 +220,16 @@ static int tls__policy(SSL_CTX *ctx, const struct http__tls_conf *c, char *err, 
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
 		return tls__fail(err, errlen, "setting the minimum TLS version", NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_NO_COMPRESSION);
+	                             SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	if (groups != NULL && !SSL_CTX_set1_groups_list(ctx, groups))
 		return tls__fail(err, errlen, "unknown key exchange group in", groups);
 	return 0;
 }
 
-static int tls__client_ca(SSL_CTX *ctx, const struct http__tls_conf *c, char *err,
-			  size_t errlen)
+static int tls__client_ca(SSL_CTX *ctx, const struct http__tls_conf *c, char *err, size_t errlen)
 {
-	STACK_OF(X509_NAME) *names;
+	STACK_OF(X509_NAME) * names;
 
 	if (c->client_ca_file == NULL)
 		return 0;
@@ -238,16 +239,15 @@ static int tls__client_ca(SSL_CTX *ctx, const struct http__tls_conf *c, char *er
 	SSL_CTX_set_client_CA_list(ctx, names);
 	/* A presented certificate that does not verify ends the handshake; a
 	 * missing one is left to the bearer token when there is one. */
-	SSL_CTX_set_verify(ctx,
-			   SSL_VERIFY_PEER |
-				   (c->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-			   NULL);
+	SSL_CTX_set_verify(
+	    ctx, SSL_VERIFY_PEER | (c->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+	    NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	return 0;
 }
 
 int http__tls_ctx_new(const struct http__tls_conf *conf, SSL_CTX **out, char *cert_path,
-		      size_t cert_path_len, char fp[HTTP__FP_LEN], char *err, size_t errlen)
+                      size_t cert_path_len, char fp[HTTP__FP_LEN], char *err, size_t errlen)
 {
 	char key[4096];
 	SSL_CTX *ctx = NULL;
@@ -271,7 +271,7 @@ int http__tls_ctx_new(const struct http__tls_conf *conf, SSL_CTX **out, char *ce
 	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) ||
 	    !SSL_CTX_check_private_key(ctx)) {
 		tls__fail(err, errlen, "cannot load key (or it does not match the certificate)",
-			  key);
+		          key);
 		goto out;
 	}
 	if ((rc = tls__policy(ctx, conf, err, errlen)) ||

@@ -16,9 +16,9 @@ static void on_ping(struct http_req *req, void *arg)
 }
 
 static const struct http_json_field echo_fields[] = {
-	{"name", HTTP_J_STRING, true, 1, 64},
-	{"count", HTTP_J_INT, false, 0, 1000},
-	{"tags", HTTP_J_ARRAY, false, 0, 8},
+    {"name", HTTP_J_STRING, true, 1, 64},
+    {"count", HTTP_J_INT, false, 0, 1000},
+    {"tags", HTTP_J_ARRAY, false, 0, 8},
 };
 
 static void on_echo(struct http_req *req, void *arg)
@@ -92,16 +92,14 @@ static void on_slow(struct http_req *req, void *arg)
 {
 	struct timeval tv = {1, 0};
 
-	event_base_once(http_server_base(http_req_server(req)), -1, EV_TIMEOUT, slow_done, req, &tv);
+	event_base_once(http_server_base(http_req_server(req)), -1, EV_TIMEOUT, slow_done, req,
+	                &tv);
 }
 
 static const struct http_route routes[] = {
-	{"GET", "/v1/ping", on_ping},
-	{"POST", "/v1/echo", on_echo},
-	{"GET", "/v1/things/{id}", on_thing},
-	{"DELETE", "/v1/things/{id}", on_thing_delete},
-	{"GET", "/v1/stream", on_stream},
-	{"GET", "/v1/slow", on_slow},
+    {"GET", "/v1/ping", on_ping},         {"POST", "/v1/echo", on_echo},
+    {"GET", "/v1/things/{id}", on_thing}, {"DELETE", "/v1/things/{id}", on_thing_delete},
+    {"GET", "/v1/stream", on_stream},     {"GET", "/v1/slow", on_slow},
 };
 
 static void on_stop(struct http_server *srv, void *arg)
@@ -116,8 +114,10 @@ static unsigned num(const char *s)
 
 int main(int argc, char **argv)
 {
-	struct http_conf c = {.name = "test", .routes = routes,
-			      .nroutes = sizeof(routes) / sizeof(routes[0]), .on_stop = on_stop};
+	struct http_conf c = {.name = "test",
+	                      .routes = routes,
+	                      .nroutes = sizeof(routes) / sizeof(routes[0]),
+	                      .on_stop = on_stop};
 	struct http_server *srv;
 	char err[512];
 	int rc;

@@ -10,10 +10,10 @@
 #include "http/chan.h"
 
 static const struct chan_type types[] = {
-	{1, "fixed", 8, 8, false},
-	{2, "range", 1, 64, false},
-	{3, "fd", 0, 0, true},
-	{4, "empty", 0, 0, false},
+    {1, "fixed", 8, 8, false},
+    {2, "range", 1, 64, false},
+    {3, "fd", 0, 0, true},
+    {4, "empty", 0, 0, false},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,11 +8,9 @@
 #include "http/json.h"
 
 static const struct http_json_field fields[] = {
-	{"backend", HTTP_J_STRING, true, 1, 16},
-	{"memory", HTTP_J_INT, false, 1, 4096},
-	{"debug", HTTP_J_BOOL, false, 0, 0},
-	{"args", HTTP_J_ARRAY, false, 0, 16},
-	{"env", HTTP_J_OBJECT, false, 0, 0},
+    {"backend", HTTP_J_STRING, true, 1, 16}, {"memory", HTTP_J_INT, false, 1, 4096},
+    {"debug", HTTP_J_BOOL, false, 0, 0},     {"args", HTTP_J_ARRAY, false, 0, 16},
+    {"env", HTTP_J_OBJECT, false, 0, 0},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -25,9 +25,9 @@ struct ping {
 };
 
 static const struct chan_type types[] = {
-	{T_PING, "ping", sizeof(struct ping), sizeof(struct ping), false},
-	{T_NAME, "name", 1, 64, false},
-	{T_FILE, "file", 0, 0, true},
+    {T_PING, "ping", sizeof(struct ping), sizeof(struct ping), false},
+    {T_NAME, "name", 1, 64, false},
+    {T_FILE, "file", 0, 0, true},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -56,7 +56,7 @@ static int teardown(void **state)
 
 /* Sends raw bytes (header built by hand) past chan_send's own checks. */
 static void raw_send(struct chan *c, uint32_t type, uint32_t len, uint32_t flags,
-		     const void *payload, size_t n)
+                     const void *payload, size_t n)
 {
 	uint8_t buf[512];
 	uint32_t hdr[4] = {type, len, 7, flags};
@@ -195,8 +195,8 @@ static void test_fd_passing(void **state)
 }
 
 /* Sends a message with a descriptor attached by hand. */
-static void raw_send_fd(struct chan *c, uint32_t type, uint32_t flags, const void *pl,
-			uint32_t n, int fd)
+static void raw_send_fd(struct chan *c, uint32_t type, uint32_t flags, const void *pl, uint32_t n,
+                        int fd)
 {
 	uint32_t hdr[4] = {type, n, 0, flags};
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)pl, n}};
@@ -204,8 +204,10 @@ static void raw_send_fd(struct chan *c, uint32_t type, uint32_t flags, const voi
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n ? 2 : 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b)};
+	struct msghdr msg = {.msg_iov = iov,
+	                     .msg_iovlen = n ? 2 : 1,
+	                     .msg_control = cm.b,
+	                     .msg_controllen = sizeof(cm.b)};
 
 	memset(&cm, 0, sizeof(cm));
 	cm.h.cmsg_level = SOL_SOCKET;
@@ -311,21 +313,21 @@ static void test_fork_child(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fixed_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_range_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_refuses_bad_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_size_fails_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_length_mismatch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fd_passing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unexpected_fd_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_fd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nonblocking_again, setup, teardown),
-		cmocka_unit_test(test_fork_child),
+	    cmocka_unit_test_setup_teardown(test_fixed_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_range_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_refuses_bad_sizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_size_fails_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_length_mismatch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_passing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unexpected_fd_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_fd, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nonblocking_again, setup, teardown),
+	    cmocka_unit_test(test_fork_child),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,22 +14,30 @@
 #include "http/json.h"
 #include "lib/err.h"
 
-static void h_list(struct http_req *r, void *a) {}
-static void h_get(struct http_req *r, void *a) {}
-static void h_del(struct http_req *r, void *a) {}
-static void h_log(struct http_req *r, void *a) {}
+static void h_list(struct http_req *r, void *a)
+{
+}
+static void h_get(struct http_req *r, void *a)
+{
+}
+static void h_del(struct http_req *r, void *a)
+{
+}
+static void h_log(struct http_req *r, void *a)
+{
+}
 
 static const struct http_route routes[] = {
-	{"GET", "/v1/keeps", h_list},
-	{"POST", "/v1/keeps", h_list},
-	{"GET", "/v1/keeps/{id}", h_get},
-	{"DELETE", "/v1/keeps/{id}", h_del},
-	{"GET", "/v1/keeps/{id}/logs/{stream}", h_log},
+    {"GET", "/v1/keeps", h_list},
+    {"POST", "/v1/keeps", h_list},
+    {"GET", "/v1/keeps/{id}", h_get},
+    {"DELETE", "/v1/keeps/{id}", h_del},
+    {"GET", "/v1/keeps/{id}/logs/{stream}", h_log},
 };
 #define N (sizeof(routes) / sizeof(routes[0]))
 
 static int match(const char *m, const char *path, const struct http_route **r,
-		 struct http_params *p, char *allow)
+                 struct http_params *p, char *allow)
 {
 	char why[128];
 
@@ -99,14 +107,14 @@ static void test_bad_segment(void **state)
 	char allow[64], why[128], long_id[200 + 12] = "/v1/keeps/";
 
 	assert_int_equal(http_route_match(routes, N, "GET", "/v1/keeps/a%2e", &r, &p, allow,
-					  sizeof(allow), why, sizeof(why)),
-			 400);
+	                                  sizeof(allow), why, sizeof(why)),
+	                 400);
 	assert_non_null(strstr(why, "0x25"));
 	memset(long_id + 10, 'a', 200);
 	long_id[210] = '\0';
 	assert_int_equal(http_route_match(routes, N, "GET", long_id, &r, &p, allow, sizeof(allow),
-					  why, sizeof(why)),
-			 400);
+	                                  why, sizeof(why)),
+	                 400);
 	assert_non_null(strstr(why, "at most 128"));
 }
 
@@ -133,10 +141,9 @@ static void test_problem_json(void **state)
 
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "type")),
-			    "urn:enarx:problem:body-too-large");
+	                    "urn:enarx:problem:body-too-large");
 	assert_int_equal(json_integer_value(json_object_get(j, "status")), 413);
-	assert_string_equal(json_string_value(json_object_get(j, "detail")),
-			    "body is 5000 bytes");
+	assert_string_equal(json_string_value(json_object_get(j, "detail")), "body is 5000 bytes");
 	assert_non_null(json_object_get(j, "title"));
 	json_decref(j);
 	j = http_problem_json(HTTP_P_NOT_FOUND, "\xff bad utf-8");
@@ -146,10 +153,10 @@ static void test_problem_json(void **state)
 }
 
 static const struct http_json_field fields[] = {
-	{"backend", HTTP_J_STRING, true, 1, 16},
-	{"memory", HTTP_J_INT, false, 1, 4096},
-	{"debug", HTTP_J_BOOL, false, 0, 0},
-	{"args", HTTP_J_ARRAY, false, 0, 2},
+    {"backend", HTTP_J_STRING, true, 1, 16},
+    {"memory", HTTP_J_INT, false, 1, 4096},
+    {"debug", HTTP_J_BOOL, false, 0, 0},
+    {"args", HTTP_J_ARRAY, false, 0, 2},
 };
 
 static int check(const char *text, char *why, size_t wl)
@@ -168,27 +175,26 @@ static void test_json_fields(void **state)
 {
 	char why[256];
 
-	assert_int_equal(check("{\"backend\":\"nil\",\"memory\":64,\"args\":[\"a\"]}", why,
-			       sizeof(why)),
-			 0);
+	assert_int_equal(
+	    check("{\"backend\":\"nil\",\"memory\":64,\"args\":[\"a\"]}", why, sizeof(why)), 0);
 	assert_int_equal(check("{\"memory\":64}", why, sizeof(why)), ENARX_E_MALFORMED);
 	assert_string_equal(why, "field 'backend' is required");
 	assert_int_equal(check("{\"backend\":\"nil\",\"memory\":\"64\"}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_string_equal(why, "field 'memory': expected integer, got string");
 	assert_int_equal(check("{\"backend\":\"nil\",\"memory\":0}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_string_equal(why, "field 'memory': 0 is outside 1..4096");
 	assert_int_equal(check("{\"backend\":\"\"}", why, sizeof(why)), ENARX_E_MALFORMED);
 	assert_non_null(strstr(why, "bytes long"));
 	assert_int_equal(check("{\"backend\":\"nil\",\"args\":[1,2,3]}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_non_null(strstr(why, "3 elements"));
 	assert_int_equal(check("{\"backend\":\"nil\",\"debug\":1}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_string_equal(why, "field 'debug': expected boolean, got integer");
 	assert_int_equal(check("{\"backend\":\"nil\",\"x\":1}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_string_equal(why, "unknown field 'x'");
 }
 
@@ -202,10 +208,9 @@ static void test_json_syntax(void **state)
 	assert_non_null(strstr(why, "must be a JSON object"));
 	assert_int_equal(check("{\"backend\":\"nil\"} x", why, sizeof(why)), ENARX_E_MALFORMED);
 	assert_int_equal(check("{\"backend\":\"a\",\"backend\":\"b\"}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	                 ENARX_E_MALFORMED);
 	assert_non_null(strstr(why, "duplicate"));
-	assert_int_equal(check("{\"backend\":\"a\\u0000b\"}", why, sizeof(why)),
-			 ENARX_E_MALFORMED);
+	assert_int_equal(check("{\"backend\":\"a\\u0000b\"}", why, sizeof(why)), ENARX_E_MALFORMED);
 	assert_int_equal(check("{\"args\":[[[[1]]]]}", why, sizeof(why)), ENARX_E_MALFORMED);
 	assert_string_equal(why, "nesting deeper than 4 levels at byte 11");
 	/* brackets inside strings do not count */
@@ -215,15 +220,11 @@ static void test_json_syntax(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_captures),
-		cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_method_not_allowed),
-		cmocka_unit_test(test_bad_segment),
-		cmocka_unit_test(test_table_check),
-		cmocka_unit_test(test_problem_json),
-		cmocka_unit_test(test_json_fields),
-		cmocka_unit_test(test_json_syntax),
+	    cmocka_unit_test(test_exact),        cmocka_unit_test(test_captures),
+	    cmocka_unit_test(test_not_found),    cmocka_unit_test(test_method_not_allowed),
+	    cmocka_unit_test(test_bad_segment),  cmocka_unit_test(test_table_check),
+	    cmocka_unit_test(test_problem_json), cmocka_unit_test(test_json_fields),
+	    cmocka_unit_test(test_json_syntax),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
