@@ -14,6 +14,8 @@ PKGS=(
   # libraries
   libcmocka-dev libssl-dev libjansson-dev libcurl4-openssl-dev
   libmicrohttpd-dev libseccomp-dev zlib1g-dev
+  # HTTPS daemons (src/http): libevent's evhttp over OpenSSL bufferevents
+  libevent-dev
   # quality tools
   clang-format clang-tidy cppcheck gcovr valgrind
   # peers used by end-to-end and interop tests
@@ -22,6 +24,8 @@ PKGS=(
   chromium
   # misc tools used by tests and benchmarks
   xxd iproute2 procps
+  # HTTP load generator for `make bench` (src/http)
+  wrk
 )
 
 missing=()
