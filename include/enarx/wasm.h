@@ -258,6 +258,18 @@ typedef struct ewasm_externtype {
 
 /* ----------------------------------------------------------------- engine */
 
+/* How functions run (ewasm_config.engine). */
+typedef enum ewasm_engine_mode {
+	/* The interpreter: the reference implementation. */
+	EWASM_ENGINE_INTERP = 0,
+	/* The baseline compiler: each function compiled to machine code at
+	 * load (x86-64 only). A module it cannot compile (an unsupported op,
+	 * no executable memory in this sandbox, another architecture) runs in
+	 * the interpreter, with the reason logged at debug level; results,
+	 * traps, code offsets and limits are the interpreter's either way. */
+	EWASM_ENGINE_JIT = 1
+} ewasm_engine_mode;
+
 typedef struct ewasm_config {
 	/* Upper bound on any memory's size in pages, applied on top of the
 	 * module's own maximum (default 65536 = 4 GiB). */
@@ -280,9 +292,12 @@ typedef struct ewasm_config {
 	 * superinstructions and immediate forms (slower; the engine's tests
 	 * use it as a reference for the fused code). Default 0. */
 	uint8_t no_fusion;
+	/* An ewasm_engine_mode (default EWASM_ENGINE_INTERP, or what the
+	 * environment variable ENARX_WASM_ENGINE says: "jit" or "interp"). */
+	uint8_t engine;
 } ewasm_config;
 
-/* Fills `cfg` with the defaults above. */
+/* Fills `cfg` with the defaults above (reads ENARX_WASM_ENGINE). */
 void ewasm_config_init(ewasm_config *cfg);
 
 /*

@@ -6,9 +6,12 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/log.h"
+#include "wasm/jit.h"
 #include "wasm/mem.h"
 #include "wasm/wasm_int.h"
 
@@ -55,6 +58,9 @@ void ewasm_config_init(ewasm_config *cfg)
 	cfg->max_table_elems = 10000000;
 	cfg->max_call_depth = 100000;
 	cfg->max_value_slots = 4u << 20;
+	const char *e = getenv("ENARX_WASM_ENGINE");
+	if (e && strcmp(e, "jit") == 0)
+		cfg->engine = EWASM_ENGINE_JIT;
 }
 
 ewasm_engine *ewasm_engine_new(const ewasm_config *cfg)
@@ -115,6 +121,7 @@ static void module_destroy(ewasm_module *m)
 		for (uint32_t i = 0; i < m->nfuncs; i++)
 			xfree(m->func_names[i]);
 	xfree(m->func_names);
+	wasm__jit_free(m->jit);
 	xfree(m->bytes);
 	xfree(m);
 }
@@ -148,6 +155,13 @@ int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewa
 	rc = wasm__compile(m, err);
 	if (rc)
 		goto fail;
+	if (engine->cfg.engine == EWASM_ENGINE_JIT) {
+		char why[160];
+		if (wasm__jit_compile(m, why, sizeof(why)))
+			log_debug("wasm: module runs in the interpreter: %s", why);
+		else
+			log_debug("wasm: %u functions compiled to machine code", m->ncodes);
+	}
 	*out = m;
 	return 0;
 fail:

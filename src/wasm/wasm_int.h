@@ -128,6 +128,7 @@ struct wcode {
 	uint32_t ncode;
 	struct pcmap *pcmap;
 	uint32_t npcmap;
+	const void *native; /* machine code (jit.h), or NULL: interpreted */
 };
 
 struct ewasm_module {
@@ -164,6 +165,7 @@ struct ewasm_module {
 	char **func_names;   /* nfuncs entries, may be NULL */
 	bool *func_declared; /* function referenced outside code (ref.func ok) */
 	bool checked;        /* compiled for explicit bounds checks */
+	struct wasm_jit *jit; /* machine code of every function, or NULL */
 };
 
 /* --------------------------------------------------------------- runtime */
@@ -277,6 +279,7 @@ struct ewasm_store {
 	const char *trap_detail; /* overrides the kind's message */
 	ewasm_trap *pending;     /* trap built by the last failed run */
 	const cword *trap_pc;
+	uintptr_t jit_stack_limit; /* compiled code traps below this sp */
 };
 
 /* ------------------------------------------------------------ internals */
@@ -296,6 +299,9 @@ const void *const *wasm__handlers(bool checked);
 /* Runs `fn` with arguments already in `fp[0..]`; results end in fp[0..].
  * Returns 0 or EWASM_ERR_TRAP (details in store->trap_*). */
 int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp);
+/* The interpreter alone, inside a run's recovery point (a compiled
+ * function calling an interpreted one). Returns 0 or EWASM_ERR_TRAP. */
+int wasm__interp(ewasm_store *s, ewasm_func *fn, slot *fp);
 
 /* runtime.c */
 bool wasm__type_eq(const struct wtype *a, const struct wtype *b);
