@@ -43,6 +43,7 @@ struct run_io {
 	char *error;
 	struct kp_trap trap;
 	char *tee_note;
+	uint32_t engine; /* enum kp_engine, sent in HELLO */
 };
 
 static int read_file(const char *path, size_t max, struct buf *out)
@@ -132,7 +133,7 @@ static int text_to_binary(const char *path, struct buf *wasm)
 static int send_workload(struct run_io *io)
 {
 	struct buf b = {0};
-	int rc = kp_enc_hello(&b, (uint32_t)log_get_level());
+	int rc = kp_enc_hello(&b, (uint32_t)log_get_level(), io->engine);
 
 	if (!rc)
 		rc = kp_write(io->fd, KP_HELLO, b.data, b.len);
@@ -230,12 +231,26 @@ static size_t sndbuf_room(int fd)
 }
 
 static const char usage_short[] =
-    "enarx run [--backend NAME] [--wasmcfgfile FILE] MODULE.wasm|MODULE.wat [-- ARGS...]";
+    "enarx run [--backend NAME] [--wasmcfgfile FILE] [--engine jit|interp] MODULE.wasm|MODULE.wat "
+    "[-- ARGS...]";
+
+/* --engine NAME (or ENARX_WASM_ENGINE): how the Keep runs the module. */
+static int parse_engine(const char *name, uint32_t *engine)
+{
+	if (strcmp(name, "interp") == 0)
+		*engine = KP_ENGINE_INTERP;
+	else if (strcmp(name, "jit") == 0)
+		*engine = KP_ENGINE_JIT;
+	else
+		return cli_usage_error("run", "unknown engine '%s' (jit or interp)", name);
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
-                      const char **module, char ***args, size_t *nargs)
+                      const char **module, char ***args, size_t *nargs, uint32_t *engine)
 {
 	int i;
+	const char *eng = getenv("ENARX_WASM_ENGINE");
 
 	*backend = getenv("ENARX_BACKEND");
 	*cfgfile = getenv("ENARX_WASMCFGFILE");
@@ -254,6 +269,10 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 			*backend = a + 10;
 		} else if (strncmp(a, "--wasmcfgfile=", 14) == 0) {
 			*cfgfile = a + 14;
+		} else if (strcmp(a, "--engine") == 0 && i + 1 < argc) {
+			eng = argv[++i];
+		} else if (strncmp(a, "--engine=", 9) == 0) {
+			eng = a + 9;
 		} else if (a[0] == '-' && a[1]) {
 			return cli_usage_error("run", "unknown option '%s'\nUsage: %s", a,
 			                       usage_short);
@@ -268,6 +287,9 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	}
 	if (!*module)
 		return cli_usage_error("run", "missing MODULE.wasm\nUsage: %s", usage_short);
+	*engine = KP_ENGINE_INTERP;
+	if (eng && *eng && parse_engine(eng, engine))
+		return CLI_EXIT_USAGE;
 	*args = argv + i;
 	*nargs = (size_t)(argc - i);
 	if (*cfgfile && !**cfgfile)
@@ -309,7 +331,7 @@ int cmd_run(int argc, char **argv)
 	int sv[2], status = 0, rc, ret = CLI_EXIT_FAIL;
 
 	memset(&io, 0, sizeof(io));
-	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &io.args, &io.nargs);
+	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &io.args, &io.nargs, &io.engine);
 	if (rc)
 		return rc;
 	be = bname ? backend_find(bname) : backend_default();

@@ -9,8 +9,8 @@
 
 static const struct cli_cmd commands[] = {
     {"run", cmd_run, "Run a WebAssembly module in a Keep",
-     "Usage: enarx run [--backend nil|kvm|...] [--wasmcfgfile Enarx.toml] MODULE.wasm\n"
-     "                 [-- ARGS...]\n"
+     "Usage: enarx run [--backend nil|kvm|...] [--wasmcfgfile Enarx.toml]\n"
+     "                 [--engine jit|interp] MODULE.wasm [-- ARGS...]\n"
      "\n"
      "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. A module in the text\n"
      "format (.wat; anything not starting with the \\0asm magic) is converted to\n"
@@ -22,6 +22,9 @@ static const struct cli_cmd commands[] = {
      "  --backend NAME       nil (no TEE), kvm, ... (env ENARX_BACKEND; default: the\n"
      "                       first usable of sgx, sev, tdx, kvm, nil)\n"
      "  --wasmcfgfile FILE   Enarx.toml (env ENARX_WASMCFGFILE; docs/enarx-toml.md)\n"
+     "  --engine NAME        interp (default) or jit: functions compiled to machine\n"
+     "                       code, the interpreter where that cannot be done (env\n"
+     "                       ENARX_WASM_ENGINE; docs/jit.md)\n"
      "\n"
      "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
      "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
