@@ -65,6 +65,11 @@ struct jc {
 	struct stub *stubs;
 	uint32_t nstubs, capstubs;
 	uint32_t L, K; /* first constant slot, number of constants */
+	/* rax holds slot rax_slot while the code ends at rax_pos (the last
+	 * thing emitted stored it), so the next op need not load it */
+	uint32_t rax_slot;
+	size_t rax_pos;
+	uint8_t *is_target; /* per word: some branch lands there */
 	char *why;
 	size_t whylen;
 	bool failed;
@@ -121,6 +126,11 @@ static uint64_t kval(struct jc *j, uint32_t sl)
 /* r = slot (w: 64 bits; else the low 32, zero-extended). */
 static void ld(struct jc *j, bool w, int r, uint32_t sl)
 {
+	if (sl == j->rax_slot && j->rax_pos == j->b.len) {
+		if (r != RAX || !w)
+			x64_mov_rr(&j->b, w, r, RAX);
+		return;
+	}
 	if (is_k(j, sl))
 		x64_mov_ri(&j->b, r, w ? kval(j, sl) : (uint32_t)kval(j, sl));
 	else
@@ -130,6 +140,10 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 static void st(struct jc *j, uint32_t sl, int r)
 {
 	x64_mov_mr(&j->b, true, SL(sl), r);
+	if (r == RAX) {
+		j->rax_slot = sl;
+		j->rax_pos = j->b.len;
+	}
 }
 
 static void trap_if(struct jc *j, enum x64_cc cc, int kind, const cword *pc)
@@ -490,7 +504,10 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 		jump_to(j, CC_O, true, word);
 		return;
 	}
-	x64_alu_mi(b, ALU_CMP, false, SL(a), 0);
+	if (a == j->rax_slot && j->rax_pos == b->len)
+		x64_test_rr(b, false, RAX, RAX);
+	else
+		x64_alu_mi(b, ALU_CMP, false, SL(a), 0);
 	if (!loop) {
 		jump_to(j, when ? CC_NE : CC_E, false, word);
 		return;
@@ -880,6 +897,91 @@ static bool is_binary_arith(int o)
 	       (o >= OP_F32_ADD && o <= OP_F32_COPYSIGN) || (o >= OP_F64_ADD && o <= OP_F64_COPYSIGN);
 }
 
+/* The length in words of op o at pc (0: not an op the back end knows). */
+static uint32_t op_len(int o, const cword *pc)
+{
+	switch (o) {
+	case OP_UNREACHABLE:
+	case OP_RETURN:
+	case OP_LOOP_CHECK:
+	case OP_FUEL_CHECK: return 1;
+	case OP_BR:
+	case OP_BR_LOOP:
+	case OP_RETURN1:
+	case OP_CALL:
+	case OP_MOV:
+	case OP_GLOBAL_GET:
+	case OP_GLOBAL_SET:
+	case OP_REF_IS_NULL:
+	case OP_REF_FUNC:
+	case OP_MEMORY_SIZE:
+	case OP_MEMORY_GROW:
+	case OP_DATA_DROP:
+	case OP_TABLE_SIZE:
+	case OP_ELEM_DROP: return 2;
+	case OP_TABLE_COPY:
+	case OP_TABLE_INIT: return 4;
+	case OP_BR_TABLE: return 3 + pc[1].s.b;
+	case OP_BR_IF:
+	case OP_BR_UNLESS:
+	case OP_BR_IF_LOOP:
+	case OP_BR_UNLESS_LOOP:
+	case OP_CALL_INDIRECT:
+	case OP_CALL_LOCAL:
+	case OP_MOV2:
+	case OP_SELECT:
+	case OP_MEMORY_INIT:
+	case OP_MEMORY_COPY:
+	case OP_MEMORY_FILL:
+	case OP_TABLE_GET:
+	case OP_TABLE_SET:
+	case OP_TABLE_GROW:
+	case OP_TABLE_FILL: return 3;
+	default: break;
+	}
+	if ((o >= OP_BR_I32_EQ && o <= OP_BR_I32_GE_U) ||
+	    (o >= OP_BR_I32_EQ_LOOP && o <= OP_BR_I32_GE_U_LOOP) ||
+	    (o >= OP_I32_LOAD && o <= OP_STORE16))
+		return 3;
+	if (o >= OP_I32_EQZ && o <= OP_I64_EXTEND32_S)
+		return (is_binary_arith(o) || (o >= OP_I32_EQ && o <= OP_I32_GE_U) ||
+		        (o >= OP_I64_EQ && o <= OP_F64_GE))
+		           ? 3
+		           : 2;
+	if (o >= OP_I32_TRUNC_SAT_F32_S && o <= OP_I64_TRUNC_SAT_F64_U)
+		return 2;
+	return 0;
+}
+
+/* Marks every word a branch lands on (there, no register holds a slot). */
+static bool scan_targets(struct jc *j, const struct wcode *co)
+{
+	memset(j->is_target, 0, (size_t)co->ncode + 1);
+	for (uint32_t i = 0; i < co->ncode;) {
+		const cword *pc = &co->code[i];
+		int o = op_of(j, pc->h);
+		uint32_t n = o < 0 ? 0 : op_len(o, pc), first = 2, last = 2;
+		if (!n || i + n > co->ncode)
+			return false;
+		if (o == OP_BR || o == OP_BR_LOOP)
+			first = last = 1;
+		else if (o == OP_BR_TABLE)
+			last = 2 + pc[1].s.b;
+		else if (!(o == OP_BR_IF || o == OP_BR_UNLESS || o == OP_BR_IF_LOOP ||
+		           o == OP_BR_UNLESS_LOOP || (o >= OP_BR_I32_EQ && o <= OP_BR_I32_GE_U) ||
+		           (o >= OP_BR_I32_EQ_LOOP && o <= OP_BR_I32_GE_U_LOOP)))
+			first = 1, last = 0;
+		for (uint32_t k = first; k <= last; k++) {
+			uint32_t t = target(co->code, i, k);
+			if (t > co->ncode)
+				return false;
+			j->is_target[t] = 1;
+		}
+		i += n;
+	}
+	return true;
+}
+
 static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 {
 	const cword *pc = &code[i];
@@ -888,6 +990,8 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		fail(j, "", "unknown handler in compiled code");
 		return 0;
 	}
+	if (j->is_target[i])
+		j->rax_pos = SIZE_MAX;
 	uint32_t n = control_op(j, o, i, code);
 	if (!n)
 		n = data_op(j, o, pc);
@@ -899,6 +1003,8 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		        : 2;
 	if (!n)
 		fail(j, "op not compiled: ", op_names[o]);
+	else if (n != op_len(o, pc))
+		fail(j, "op length disagrees: ", op_names[o]);
 	return n;
 }
 
@@ -956,6 +1062,17 @@ static void compile_fn(struct jc *j, const struct wcode *co)
 	j->native_at = at;
 	for (uint32_t i = 0; i <= co->ncode; i++)
 		at[i] = NO_POS;
+	uint8_t *tg = xrealloc(j->is_target, (size_t)co->ncode + 1);
+	if (!tg) {
+		fail(j, "", "out of memory");
+		return;
+	}
+	j->is_target = tg;
+	if (!scan_targets(j, co)) {
+		fail(j, "", "an op the compiler does not know");
+		return;
+	}
+	j->rax_pos = SIZE_MAX;
 	prologue(j);
 	for (uint32_t i = 0; i < co->ncode && !j->failed;) {
 		at[i] = (uint32_t)j->b.len;
@@ -1016,6 +1133,7 @@ static void jc_free(struct jc *j)
 	x64_buf_free(&j->b);
 	xfree(j->ops);
 	xfree(j->native_at);
+	xfree(j->is_target);
 	xfree(j->fix);
 	xfree(j->calls);
 	xfree(j->tab);
@@ -1029,6 +1147,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	size_t *entry = NULL;
 	memset(&j, 0, sizeof(j));
 	x64_buf_init(&j.b);
+	j.rax_pos = SIZE_MAX;
 	j.m = m;
 	j.why = why;
 	j.whylen = whylen;
