@@ -20,8 +20,14 @@
 /* Room kept below the limit for C helpers, host functions and signals. */
 #define JIT_STACK_MARGIN ((uintptr_t)128 << 10)
 
+/* The lowest stack pointer compiled code may reach on this thread,
+ * computed once per thread (glibc reads /proc/self/maps for the main
+ * thread's bounds). */
 static uintptr_t stack_limit(void)
 {
+	static _Thread_local uintptr_t limit;
+	if (limit)
+		return limit;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	pthread_attr_t a;
 	void *lo = NULL;
@@ -33,8 +39,10 @@ static uintptr_t stack_limit(void)
 	}
 	uintptr_t low = (uintptr_t)lo;
 	if (!lo || low >= sp || sp - low < 2 * JIT_STACK_MARGIN)
-		return sp - JIT_STACK_DEFAULT;
-	return low + JIT_STACK_MARGIN;
+		limit = sp - JIT_STACK_DEFAULT;
+	else
+		limit = low + JIT_STACK_MARGIN;
+	return limit;
 }
 
 _Noreturn void wasm__jit_trap(ewasm_store *s, int kind, const cword *pc)
@@ -57,8 +65,7 @@ int wasm__jit_run(ewasm_store *s, ewasm_func *fn, slot *fp)
 	s->frames[nf].fp = NULL;
 	s->frames[nf].fn = fn;
 	s->nframes = nf + 1;
-	if (!mem__recovery->prev)
-		s->jit_stack_limit = stack_limit();
+	s->jit_stack_limit = stack_limit(); /* the store may change threads */
 	set_active(fn->inst);
 	wasm__jit_enter(fn->inst->module->jit, s, fp, fn->inst, fn->code->native);
 	s->nframes = nf;

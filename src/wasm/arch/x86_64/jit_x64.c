@@ -69,6 +69,12 @@ struct jc {
 	 * thing emitted stored it), so the next op need not load it */
 	uint32_t rax_slot;
 	size_t rax_pos;
+	/* likewise: the flags hold "slot flags_slot != 0" as condition
+	 * flags_cc, and xmm register xmm_reg holds slot xmm_slot */
+	uint32_t flags_slot, xmm_slot;
+	enum x64_cc flags_cc;
+	int xmm_reg;
+	size_t flags_pos, xmm_pos;
 	uint8_t *is_target; /* per word: some branch lands there */
 	char *why;
 	size_t whylen;
@@ -248,7 +254,10 @@ static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d)
 {
 	x64_setcc(&j->b, cc, RAX);
 	x64_ext_rr(&j->b, EXT_ZX8, false, RAX, RAX);
-	st(j, d, RAX);
+	st(j, d, RAX); /* setcc, movzx and mov keep the flags */
+	j->flags_slot = d;
+	j->flags_cc = cc;
+	j->flags_pos = j->b.len;
 }
 
 static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
@@ -323,6 +332,12 @@ static void int_div(struct jc *j, bool w, bool sign, bool rem, const cword *pc)
 
 static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 {
+	if (sl == j->xmm_slot && j->xmm_pos == j->b.len) {
+		if (x != j->xmm_reg)
+			x64_sse_rr(&j->b, SSE_MOVAPD, x, j->xmm_reg);
+		j->xmm_pos = j->b.len; /* still valid for a second operand */
+		return;
+	}
 	if (is_k(j, sl)) {
 		x64_mov_ri(&j->b, RAX, dbl ? kval(j, sl) : (uint32_t)kval(j, sl));
 		x64_movq_xr(&j->b, dbl, x, RAX);
@@ -334,6 +349,9 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 {
 	x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, SL(sl));
+	j->xmm_slot = sl;
+	j->xmm_reg = x;
+	j->xmm_pos = j->b.len;
 }
 
 /* add/sub/mul/div with the engine's NaN rule on the slow path. */
@@ -504,15 +522,19 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 		jump_to(j, CC_O, true, word);
 		return;
 	}
-	if (a == j->rax_slot && j->rax_pos == b->len)
+	/* the condition under which the slot is nonzero */
+	enum x64_cc nz = CC_NE;
+	if (a == j->flags_slot && j->flags_pos == b->len)
+		nz = j->flags_cc; /* a compare just made it: branch on its flags */
+	else if (a == j->rax_slot && j->rax_pos == b->len)
 		x64_test_rr(b, false, RAX, RAX);
 	else
 		x64_alu_mi(b, ALU_CMP, false, SL(a), 0);
 	if (!loop) {
-		jump_to(j, when ? CC_NE : CC_E, false, word);
+		jump_to(j, when ? nz : nz ^ 1, false, word);
 		return;
 	}
-	size_t skip = x64_jcc(b, when ? CC_E : CC_NE);
+	size_t skip = x64_jcc(b, when ? nz ^ 1 : nz);
 	interrupt_check(j, pc);
 	jump_to(j, CC_O, true, word);
 	x64_patch_rel32(b, skip, b->len);
@@ -991,7 +1013,7 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		return 0;
 	}
 	if (j->is_target[i])
-		j->rax_pos = SIZE_MAX;
+		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	uint32_t n = control_op(j, o, i, code);
 	if (!n)
 		n = data_op(j, o, pc);
@@ -1072,7 +1094,7 @@ static void compile_fn(struct jc *j, const struct wcode *co)
 		fail(j, "", "an op the compiler does not know");
 		return;
 	}
-	j->rax_pos = SIZE_MAX;
+	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	prologue(j);
 	for (uint32_t i = 0; i < co->ncode && !j->failed;) {
 		at[i] = (uint32_t)j->b.len;
@@ -1147,7 +1169,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	size_t *entry = NULL;
 	memset(&j, 0, sizeof(j));
 	x64_buf_init(&j.b);
-	j.rax_pos = SIZE_MAX;
+	j.rax_pos = j.flags_pos = j.xmm_pos = SIZE_MAX;
 	j.m = m;
 	j.why = why;
 	j.whylen = whylen;
