@@ -301,14 +301,14 @@ union bits {
 
 /* x_ is the operand (union bits); the result is the slot's 64 bits, as
  * the interpreter's UN() stores them (f32 results: low half). */
-#define UN(name, f, expr)                                                   \
-	static uint64_t name(uint64_t x, ewasm_store *s, const cword *pc)   \
-	{                                                                   \
-		(void)s;                                                    \
-		(void)pc;                                                   \
-		union bits x_ = {.u64 = x}, r_ = {.u64 = 0};                \
-		r_.f = (expr);                                              \
-		return r_.u64;                                              \
+#define UN(name, f, expr)                                                 \
+	static uint64_t name(uint64_t x, ewasm_store *s, const cword *pc) \
+	{                                                                 \
+		(void)s;                                                  \
+		(void)pc;                                                 \
+		union bits x_ = {.u64 = x}, r_ = {.u64 = 0};              \
+		r_.f = (expr);                                            \
+		return r_.u64;                                            \
 	}
 UN(i32_clz, u64, x_.u32 ? (uint32_t)__builtin_clz(x_.u32) : 32u)
 UN(i32_ctz, u64, x_.u32 ? (uint32_t)__builtin_ctz(x_.u32) : 32u)
@@ -341,17 +341,17 @@ UN(i64_trunc_sat_f64_u, u64, sat_u64_f64(x_.f64))
 #undef UN
 
 /* The trapping truncations (interp_body.inc's TRUNC). */
-#define TRUNC(name, F, f, T, tf, lo_ok, hi_ok)                            \
-	static uint64_t name(uint64_t bits, ewasm_store *s, const cword *pc) \
-	{                                                                   \
-		union bits in = {.u64 = bits}, r_ = {.u64 = 0};             \
-		F x = in.f;                                                 \
-		if (UNLIKELY(x != x))                                       \
+#define TRUNC(name, F, f, T, tf, lo_ok, hi_ok)                                \
+	static uint64_t name(uint64_t bits, ewasm_store *s, const cword *pc)  \
+	{                                                                     \
+		union bits in = {.u64 = bits}, r_ = {.u64 = 0};               \
+		F x = in.f;                                                   \
+		if (UNLIKELY(x != x))                                         \
 			wasm__jit_trap(s, EWASM_TRAP_INVALID_CONVERSION, pc); \
-		if (UNLIKELY(!((lo_ok) && (hi_ok))))                        \
-			wasm__jit_trap(s, EWASM_TRAP_INT_OVERFLOW, pc);     \
-		r_.tf = (T)x;                                               \
-		return r_.u64;                                              \
+		if (UNLIKELY(!((lo_ok) && (hi_ok))))                          \
+			wasm__jit_trap(s, EWASM_TRAP_INT_OVERFLOW, pc);       \
+		r_.tf = (T)x;                                                 \
+		return r_.u64;                                                \
 	}
 TRUNC(i32_trunc_f32_s, float, f32, int32_t, i32, x >= -2147483648.0f, x < 2147483648.0f)
 TRUNC(i32_trunc_f32_u, float, f32, uint32_t, u32, x > -1.0f, x < 4294967296.0f)

@@ -162,9 +162,9 @@ struct ewasm_module {
 	struct wcode *codes;
 	uint32_t ncustoms;
 	struct wcustom *customs;
-	char **func_names;   /* nfuncs entries, may be NULL */
-	bool *func_declared; /* function referenced outside code (ref.func ok) */
-	bool checked;        /* compiled for explicit bounds checks */
+	char **func_names;    /* nfuncs entries, may be NULL */
+	bool *func_declared;  /* function referenced outside code (ref.func ok) */
+	bool checked;         /* compiled for explicit bounds checks */
 	struct wasm_jit *jit; /* machine code of every function, or NULL */
 };
 

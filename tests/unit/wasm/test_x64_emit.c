@@ -72,10 +72,10 @@ static void check(struct x64_buf *b, const char *want)
 	x64_buf_free(b);
 }
 
-#define SKIP_NO_OBJDUMP()                           \
-	do {                                        \
-		if (!have_objdump())                \
-			skip();                     \
+#define SKIP_NO_OBJDUMP()            \
+	do {                         \
+		if (!have_objdump()) \
+			skip();      \
 	} while (0)
 
 static void test_moves(void **state)
@@ -182,18 +182,18 @@ static void test_branches(void **state)
 	SKIP_NO_OBJDUMP();
 	struct x64_buf b;
 	x64_buf_init(&b);
-	size_t j1 = x64_jcc(&b, CC_NE);        /* 0..5 */
-	size_t j2 = x64_jmp(&b);               /* 6..10 */
-	size_t c1 = x64_call(&b);              /* 11..15 */
-	x64_call_r(&b, RAX);                   /* 16..17 */
-	x64_call_r(&b, R11);                   /* 18..20 */
-	x64_push(&b, RBX);                     /* 21 */
-	x64_push(&b, R15);                     /* 22..23 */
-	x64_pop(&b, R12);                      /* 24..25 */
-	x64_ret(&b);                           /* 26 */
-	x64_jmp_r(&b, RAX);                    /* 27..28 */
-	size_t l1 = x64_lea_rip(&b, RCX);      /* 29..35, rip = 36 */
-	x64_rep_stosq(&b);                     /* 36..38 */
+	size_t j1 = x64_jcc(&b, CC_NE);   /* 0..5 */
+	size_t j2 = x64_jmp(&b);          /* 6..10 */
+	size_t c1 = x64_call(&b);         /* 11..15 */
+	x64_call_r(&b, RAX);              /* 16..17 */
+	x64_call_r(&b, R11);              /* 18..20 */
+	x64_push(&b, RBX);                /* 21 */
+	x64_push(&b, R15);                /* 22..23 */
+	x64_pop(&b, R12);                 /* 24..25 */
+	x64_ret(&b);                      /* 26 */
+	x64_jmp_r(&b, RAX);               /* 27..28 */
+	size_t l1 = x64_lea_rip(&b, RCX); /* 29..35, rip = 36 */
+	x64_rep_stosq(&b);                /* 36..38 */
 	x64_patch_rel32(&b, l1, 0);
 	x64_patch_rel32(&b, j1, 26);
 	x64_patch_rel32(&b, j2, 0);

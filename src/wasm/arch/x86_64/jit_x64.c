@@ -49,15 +49,17 @@ struct stub {
 	const cword *pc;
 };
 
+struct op_of_h {
+	const void *h;
+	uint16_t op;
+};
+
 struct jc {
 	struct x64_buf b;
 	ewasm_module *m;
 	const struct wcode *co;
 	const void *const *h;
-	struct {
-		const void *h;
-		uint16_t op;
-	} * ops; /* handler -> op, sorted */
+	struct op_of_h *ops; /* handler -> op, sorted by handler */
 	uint32_t *native_at; /* word index -> native offset of its op */
 	struct fix *fix, *calls;
 	struct tfix *tab;
@@ -114,7 +116,7 @@ static void add_fix(struct jc *j, size_t at, uint32_t word)
 
 /* ------------------------------------------------------ small pieces */
 
-static struct x64_mem SL(uint32_t sl)
+static struct x64_mem at_slot(uint32_t sl)
 {
 	return x64_m(R_FP, (int32_t)(sl * 8));
 }
@@ -140,12 +142,12 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 	if (is_k(j, sl))
 		x64_mov_ri(&j->b, r, w ? kval(j, sl) : (uint32_t)kval(j, sl));
 	else
-		x64_mov_rm(&j->b, w, r, SL(sl));
+		x64_mov_rm(&j->b, w, r, at_slot(sl));
 }
 
 static void st(struct jc *j, uint32_t sl, int r)
 {
-	x64_mov_mr(&j->b, true, SL(sl), r);
+	x64_mov_mr(&j->b, true, at_slot(sl), r);
 	if (r == RAX) {
 		j->rax_slot = sl;
 		j->rax_pos = j->b.len;
@@ -193,7 +195,7 @@ static void prologue(struct jc *j)
 	x64_alu_ri(b, ALU_SUB, true, RSP, 8);
 	x64_alu_rm(b, ALU_CMP, true, RSP, x64_m(R_S, offsetof(ewasm_store, jit_stack_limit)));
 	trap_if(j, CC_B, EWASM_TRAP_STACK_EXHAUSTED, NULL);
-	x64_lea(b, true, RAX, SL(co->frame_slots));
+	x64_lea(b, true, RAX, at_slot(co->frame_slots));
 	x64_alu_rm(b, ALU_CMP, true, RAX, x64_m(R_S, offsetof(ewasm_store, stack_end)));
 	trap_if(j, CC_A, EWASM_TRAP_STACK_EXHAUSTED, NULL);
 	interrupt_check(j, NULL);
@@ -203,7 +205,7 @@ static void prologue(struct jc *j)
 		while (z < co->ninit && co->init[z] == 0)
 			z++;
 		if (z - i >= 8) { /* a run of zero locals: rep stosq */
-			x64_lea(b, true, RDI, SL(base + i));
+			x64_lea(b, true, RDI, at_slot(base + i));
 			x64_alu_rr(b, ALU_XOR, false, RAX, RAX);
 			x64_mov_ri(b, RCX, z - i);
 			x64_rep_stosq(b);
@@ -212,7 +214,7 @@ static void prologue(struct jc *j)
 		}
 		uint64_t v = co->init[i];
 		if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
-			x64_mov_mi(b, true, SL(base + i), (int32_t)v);
+			x64_mov_mi(b, true, at_slot(base + i), (int32_t)v);
 		} else {
 			x64_mov_ri(b, RAX, v);
 			st(j, base + i, RAX);
@@ -231,7 +233,8 @@ static void epilogue(struct jc *j)
 
 /* Condition codes of the ten integer comparisons in ops.def order
  * (EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U). */
-static const enum x64_cc cmp_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
+static const enum x64_cc cmp_cc[10] = {CC_E, CC_NE, CC_L,  CC_B,  CC_G,
+                                       CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
 /* cmp reg, slot (a constant becomes an immediate when it fits). */
 static void cmp_slot(struct jc *j, bool w, int r, uint32_t sl)
@@ -239,7 +242,7 @@ static void cmp_slot(struct jc *j, bool w, int r, uint32_t sl)
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, ALU_CMP, w, r, (int32_t)kval(j, sl));
 	else
-		x64_alu_rm(&j->b, ALU_CMP, w, r, SL(sl));
+		x64_alu_rm(&j->b, ALU_CMP, w, r, at_slot(sl));
 }
 
 static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl)
@@ -247,7 +250,7 @@ static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl)
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, op, w, r, (int32_t)kval(j, sl));
 	else
-		x64_alu_rm(&j->b, op, w, r, SL(sl));
+		x64_alu_rm(&j->b, op, w, r, at_slot(sl));
 }
 
 static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d)
@@ -342,13 +345,13 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 		x64_mov_ri(&j->b, RAX, dbl ? kval(j, sl) : (uint32_t)kval(j, sl));
 		x64_movq_xr(&j->b, dbl, x, RAX);
 	} else {
-		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_LD : SSE_MOVSS_LD, x, SL(sl));
+		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_LD : SSE_MOVSS_LD, x, at_slot(sl));
 	}
 }
 
 static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 {
-	x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, SL(sl));
+	x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
 	j->xmm_slot = sl;
 	j->xmm_reg = x;
 	j->xmm_pos = j->b.len;
@@ -447,8 +450,7 @@ static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 
 /* Effective address of slot a + off for an n-byte access: leaves the
  * address in rax and returns the operand (explicit check when checked). */
-static struct x64_mem mem_at(struct jc *j, uint32_t a, uint32_t off, uint32_t n,
-                             const cword *pc)
+static struct x64_mem mem_at(struct jc *j, uint32_t a, uint32_t off, uint32_t n, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
 	ld(j, false, RAX, a);
@@ -472,10 +474,12 @@ static const struct {
 	uint8_t n, kind; /* kind: 0 mov32, 1 mov64, 2+ enum x64_ext + 2 */
 	bool w;
 } loads[] = {
-    {4, 0, false},            {8, 1, true},            {1, 2 + EXT_SX8, true},
-    {1, 2 + EXT_ZX8, false},  {2, 2 + EXT_SX16, true}, {2, 2 + EXT_ZX16, false},
-    {1, 2 + EXT_SX8, true},   {1, 2 + EXT_ZX8, false}, {2, 2 + EXT_SX16, true},
-    {2, 2 + EXT_ZX16, false}, {4, 2 + EXT_SX32, true}, {4, 0, false},
+    {4, 0, false},           {8, 1, true},
+    {1, 2 + EXT_SX8, true},  {1, 2 + EXT_ZX8, false},
+    {2, 2 + EXT_SX16, true}, {2, 2 + EXT_ZX16, false},
+    {1, 2 + EXT_SX8, true},  {1, 2 + EXT_ZX8, false},
+    {2, 2 + EXT_SX16, true}, {2, 2 + EXT_ZX16, false},
+    {4, 2 + EXT_SX32, true}, {4, 0, false},
 };
 
 static void load(struct jc *j, int k, const cword *pc)
@@ -529,7 +533,7 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 	else if (a == j->rax_slot && j->rax_pos == b->len)
 		x64_test_rr(b, false, RAX, RAX);
 	else
-		x64_alu_mi(b, ALU_CMP, false, SL(a), 0);
+		x64_alu_mi(b, ALU_CMP, false, at_slot(a), 0);
 	if (!loop) {
 		jump_to(j, when ? nz : nz ^ 1, false, word);
 		return;
@@ -589,8 +593,7 @@ static void fuel_check(struct jc *j, const cword *pc)
 
 /* A call to function `fi` of this module: frame record, then a native
  * call with the callee's frame at base; ret: the threaded pc after it. */
-static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc,
-                        const cword *ret)
+static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
 	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
@@ -607,7 +610,7 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_mov_mr(b, true, x64_m(RCX, offsetof(struct frame, fn)), RDX);
 	x64_alu_ri(b, ALU_ADD, false, RAX, 1);
 	x64_mov_mr(b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RAX);
-	x64_lea(b, true, R_FP, SL(base));
+	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
 	j->calls = grow(j, j->calls, &j->capcalls, j->ncalls + 1, sizeof(*j->calls));
 	if (!j->failed)
@@ -630,7 +633,7 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 	call_abs(j, (const void *)wasm__jit_call);
 	x64_test_rr(b, true, RAX, RAX);
 	size_t done = x64_jcc(b, CC_E);
-	x64_lea(b, true, R_FP, SL(base));
+	x64_lea(b, true, R_FP, at_slot(base));
 	x64_call_r(b, RAX);
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
@@ -680,11 +683,11 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_REINTERPRET_F64:
 	case OP_F64_REINTERPRET_I64: ld(j, true, RAX, a); break;
 	case OP_I64_EXTEND_I32_S:
-	case OP_I64_EXTEND32_S: x64_load_ext(b, EXT_SX32, true, RAX, SL(a)); break;
-	case OP_I32_EXTEND8_S: x64_load_ext(b, EXT_SX8, false, RAX, SL(a)); break;
-	case OP_I32_EXTEND16_S: x64_load_ext(b, EXT_SX16, false, RAX, SL(a)); break;
-	case OP_I64_EXTEND8_S: x64_load_ext(b, EXT_SX8, true, RAX, SL(a)); break;
-	case OP_I64_EXTEND16_S: x64_load_ext(b, EXT_SX16, true, RAX, SL(a)); break;
+	case OP_I64_EXTEND32_S: x64_load_ext(b, EXT_SX32, true, RAX, at_slot(a)); break;
+	case OP_I32_EXTEND8_S: x64_load_ext(b, EXT_SX8, false, RAX, at_slot(a)); break;
+	case OP_I32_EXTEND16_S: x64_load_ext(b, EXT_SX16, false, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND8_S: x64_load_ext(b, EXT_SX8, true, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND16_S: x64_load_ext(b, EXT_SX16, true, RAX, at_slot(a)); break;
 	case OP_I32_EQZ:
 	case OP_I64_EQZ:
 		ld(j, o == OP_I64_EQZ, RAX, a);
@@ -763,8 +766,8 @@ static bool numeric(struct jc *j, int o, const cword *pc)
 	} else {
 		bool w = (o >= OP_I64_CLZ && o <= OP_I64_ROTR);
 		int k = o - (w ? OP_I64_CLZ : OP_I32_CLZ);
-		static const int alu[] = {-1, -1, -1, ALU_ADD, ALU_SUB, -1, -1, -1, -1,
-		                          -1, ALU_AND, ALU_OR, ALU_XOR};
+		static const int alu[] = {-1, -1, -1, ALU_ADD, ALU_SUB, -1,     -1,
+		                          -1, -1, -1, ALU_AND, ALU_OR,  ALU_XOR};
 		static const int sh[] = {SH_SHL, SH_SAR, SH_SHR, SH_ROL, SH_ROR};
 		if ((o >= OP_I32_CLZ && o <= OP_I32_ROTR) || w) {
 			if (k == 5)
@@ -809,7 +812,7 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 	case OP_SELECT:
 		ld(j, true, RAX, pc[1].s.b);
 		ld(j, true, RCX, pc[2].s.a);
-		x64_alu_mi(b, ALU_CMP, false, SL(pc[1].s.a), 0);
+		x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
 		x64_cmov(b, CC_E, true, RAX, RCX);
 		st(j, pc[2].s.b, RAX);
 		return 3;
@@ -866,7 +869,8 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 		size_t at = x64_jmp(&j->b);
 		j->stubs = grow(j, j->stubs, &j->capstubs, j->nstubs + 1, sizeof(*j->stubs));
 		if (!j->failed)
-			j->stubs[j->nstubs++] = (struct stub){(uint32_t)at, EWASM_TRAP_UNREACHABLE, pc};
+			j->stubs[j->nstubs++] =
+			    (struct stub){(uint32_t)at, EWASM_TRAP_UNREACHABLE, pc};
 		return 1;
 	}
 	case OP_BR: jump_to(j, CC_O, true, target(code, i, 1)); return 2;
@@ -879,8 +883,8 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 	case OP_BR_IF_LOOP:
 	case OP_BR_UNLESS_LOOP:
 		branch_if(j, o == OP_BR_IF || o == OP_BR_IF_LOOP,
-		          o == OP_BR_IF_LOOP || o == OP_BR_UNLESS_LOOP, pc[1].s.a, target(code, i, 2),
-		          pc);
+		          o == OP_BR_IF_LOOP || o == OP_BR_UNLESS_LOOP, pc[1].s.a,
+		          target(code, i, 2), pc);
 		return 3;
 	case OP_BR_TABLE: br_table(j, i, code); return 3 + pc[1].s.b;
 	case OP_RETURN1:
@@ -916,7 +920,8 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 static bool is_binary_arith(int o)
 {
 	return (o >= OP_I32_ADD && o <= OP_I32_ROTR) || (o >= OP_I64_ADD && o <= OP_I64_ROTR) ||
-	       (o >= OP_F32_ADD && o <= OP_F32_COPYSIGN) || (o >= OP_F64_ADD && o <= OP_F64_COPYSIGN);
+	       (o >= OP_F32_ADD && o <= OP_F32_COPYSIGN) ||
+	       (o >= OP_F64_ADD && o <= OP_F64_COPYSIGN);
 }
 
 /* The length in words of op o at pc (0: not an op the back end knows). */

@@ -82,7 +82,9 @@ static void rex(struct x64_buf *b, bool w, int reg, int index, int base, bool fo
 
 static void modrm_mem(struct x64_buf *b, int reg, struct x64_mem m)
 {
-	int mod = (m.disp == 0 && (m.base & 7) != RBP) ? 0 : (m.disp >= -128 && m.disp <= 127) ? 1 : 2;
+	int mod = (m.disp == 0 && (m.base & 7) != RBP) ? 0
+	          : (m.disp >= -128 && m.disp <= 127)  ? 1
+	                                               : 2;
 	reg &= 7;
 	if (m.index < 0 && (m.base & 7) != RSP) {
 		x64_u8(b, (uint8_t)(mod << 6 | reg << 3 | (m.base & 7)));
@@ -111,8 +113,8 @@ static void op_m(struct x64_buf *b, uint8_t pfx, bool w, const uint8_t *op, int 
 }
 
 /* The same with a register operand in ModRM.rm. */
-static void op_r(struct x64_buf *b, uint8_t pfx, bool w, const uint8_t *op, int n, int reg,
-                 int rm, bool force)
+static void op_r(struct x64_buf *b, uint8_t pfx, bool w, const uint8_t *op, int n, int reg, int rm,
+                 bool force)
 {
 	if (pfx)
 		x64_u8(b, pfx);

@@ -12,15 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum x64_reg {
-	RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
-	R8, R9, R10, R11, R12, R13, R14, R15
-};
+enum x64_reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
 /* Condition codes (the low nibble of Jcc/SETcc/CMOVcc). */
 enum x64_cc {
-	CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A,
-	CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G
+	CC_O,
+	CC_NO,
+	CC_B,
+	CC_AE,
+	CC_E,
+	CC_NE,
+	CC_BE,
+	CC_A,
+	CC_S,
+	CC_NS,
+	CC_P,
+	CC_NP,
+	CC_L,
+	CC_GE,
+	CC_LE,
+	CC_G
 };
 
 /* Group-1 ALU operations (the /digit and opcode row). */
@@ -37,12 +48,24 @@ enum x64_ext { EXT_ZX8, EXT_ZX16, EXT_SX8, EXT_SX16, EXT_SX32 };
 
 /* SSE scalar operations: prefix and second opcode byte after 0F. */
 enum x64_sse {
-	SSE_MOVSD_LD = 0xf21000, SSE_MOVSD_ST = 0xf21100, SSE_MOVSS_LD = 0xf31000,
-	SSE_MOVSS_ST = 0xf31100, SSE_ADDSD = 0xf25800, SSE_SUBSD = 0xf25c00,
-	SSE_MULSD = 0xf25900, SSE_DIVSD = 0xf25e00, SSE_SQRTSD = 0xf25100,
-	SSE_ADDSS = 0xf35800, SSE_SUBSS = 0xf35c00, SSE_MULSS = 0xf35900,
-	SSE_DIVSS = 0xf35e00, SSE_SQRTSS = 0xf35100, SSE_UCOMISD = 0x662e00,
-	SSE_UCOMISS = 0x002e00, SSE_CVTSD2SS = 0xf25a00, SSE_CVTSS2SD = 0xf35a00,
+	SSE_MOVSD_LD = 0xf21000,
+	SSE_MOVSD_ST = 0xf21100,
+	SSE_MOVSS_LD = 0xf31000,
+	SSE_MOVSS_ST = 0xf31100,
+	SSE_ADDSD = 0xf25800,
+	SSE_SUBSD = 0xf25c00,
+	SSE_MULSD = 0xf25900,
+	SSE_DIVSD = 0xf25e00,
+	SSE_SQRTSD = 0xf25100,
+	SSE_ADDSS = 0xf35800,
+	SSE_SUBSS = 0xf35c00,
+	SSE_MULSS = 0xf35900,
+	SSE_DIVSS = 0xf35e00,
+	SSE_SQRTSS = 0xf35100,
+	SSE_UCOMISD = 0x662e00,
+	SSE_UCOMISS = 0x002e00,
+	SSE_CVTSD2SS = 0xf25a00,
+	SSE_CVTSS2SD = 0xf35a00,
 	SSE_MOVAPD = 0x662800
 };
 
