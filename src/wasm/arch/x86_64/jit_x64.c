@@ -23,6 +23,8 @@
 #define R_INST R14
 #define R_MOBJ R15
 #define NO_POS UINT32_MAX
+/* Bytes before the entry stub (see wasm__jit_compile). */
+#define ENTER_PAD 16
 /* Frames whose slot displacements would not fit a disp32. */
 #define MAX_FRAME_SLOTS (1u << 27)
 
@@ -643,10 +645,18 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 
 /* ------------------------------------------------------------ one op */
 
-static int op_cmp(const void *a, const void *b)
+/* Sorts the handler table by address. Insertion sort, not qsort: glibc's
+ * qsort asks the kernel for the machine's memory size (sysinfo), which a
+ * Keep does not offer. */
+static void sort_ops(struct op_of_h *v, uint32_t n)
 {
-	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
-	return x < y ? -1 : x > y;
+	for (uint32_t i = 1; i < n; i++) {
+		struct op_of_h x = v[i];
+		uint32_t k = i;
+		for (; k > 0 && (uintptr_t)v[k - 1].h > (uintptr_t)x.h; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
 }
 
 static int op_of(struct jc *j, const void *h)
@@ -1190,7 +1200,11 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 		j.ops[o].h = j.h[o];
 		j.ops[o].op = (uint16_t)o;
 	}
-	qsort(j.ops, OP__COUNT, sizeof(*j.ops), op_cmp);
+	sort_ops(j.ops, OP__COUNT);
+	/* int3 padding: clang's -fsanitize=function reads a signature
+	 * before the function a pointer calls; let it read these bytes */
+	for (int k = 0; k < ENTER_PAD; k++)
+		x64_u8(&j.b, 0xcc);
 	emit_enter(&j.b);
 	for (uint32_t i = 0; i < m->ncodes && !j.failed; i++) {
 		entry[i] = j.b.len;
@@ -1204,7 +1218,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 		x64_patch_rel32(&j.b, j.calls[k].at, entry[j.calls[k].word]);
 	if (map_code(&j, jit))
 		goto out;
-	jit->enter = (enter_fn)(void *)jit->code;
+	jit->enter = (enter_fn)(void *)(jit->code + ENTER_PAD);
 	for (uint32_t i = 0; i < m->ncodes; i++)
 		m->codes[i].native = jit->code + entry[i];
 	m->jit = jit;
