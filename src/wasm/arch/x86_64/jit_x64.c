@@ -1027,6 +1027,13 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		fail(j, "", "unknown handler in compiled code");
 		return 0;
 	}
+	/* function and global indices become disp32 offsets (index * 8) */
+	if ((o == OP_CALL || o == OP_CALL_LOCAL || o == OP_REF_FUNC || o == OP_GLOBAL_GET ||
+	     o == OP_GLOBAL_SET) &&
+	    pc[1].s.a >= MAX_FRAME_SLOTS) {
+		fail(j, "", "a function or global index too large for a disp32");
+		return 0;
+	}
 	if (j->is_target[i])
 		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	uint32_t n = control_op(j, o, i, code);
