@@ -7,6 +7,7 @@
  * Registers across the code: rbx store, r12 frame, r13 memory base, r14
  * instance, r15 memory object; the stack is 16-byte aligned in a body.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +61,8 @@ struct jc {
 	struct x64_buf b;
 	ewasm_module *m;
 	const struct wcode *co;
-	const void *const *h;
-	struct op_of_h *ops; /* handler -> op, sorted by handler */
-	uint32_t *native_at; /* word index -> native offset of its op */
+	const struct op_of_h *ops; /* handler -> op, sorted by handler */
+	uint32_t *native_at;       /* word index -> native offset of its op */
 	struct fix *fix, *calls;
 	struct tfix *tab;
 	uint32_t nfix, capfix, ncalls, capcalls, ntab, captab;
@@ -659,6 +659,20 @@ static void sort_ops(struct op_of_h *v, uint32_t n)
 	}
 }
 
+/* The two handler tables (guard pages, bounds checks) sorted, once. */
+static struct op_of_h sorted_ops[2][OP__COUNT];
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static void sort_tables(void)
+{
+	for (int t = 0; t < 2; t++) {
+		const void *const *h = wasm__handlers(t == 1);
+		for (uint32_t o = 0; o < OP__COUNT; o++)
+			sorted_ops[t][o] = (struct op_of_h){h[o], (uint16_t)o};
+		sort_ops(sorted_ops[t], OP__COUNT);
+	}
+}
+
 static int op_of(struct jc *j, const void *h)
 {
 	uint32_t lo = 0, hi = OP__COUNT;
@@ -1175,7 +1189,6 @@ static int map_code(struct jc *j, struct wasm_jit *jit)
 static void jc_free(struct jc *j)
 {
 	x64_buf_free(&j->b);
-	xfree(j->ops);
 	xfree(j->native_at);
 	xfree(j->is_target);
 	xfree(j->fix);
@@ -1195,19 +1208,18 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	j.m = m;
 	j.why = why;
 	j.whylen = whylen;
-	j.h = wasm__handlers(m->checked);
-	j.ops = xcalloc(OP__COUNT, sizeof(*j.ops));
+	pthread_once(&sorted_once, sort_tables);
+	j.ops = sorted_ops[m->checked];
 	entry = xcalloc((size_t)m->ncodes + 1, sizeof(size_t));
 	jit = xcalloc(1, sizeof(*jit));
-	if (!j.ops || !entry || !jit) {
+	if (!entry || !jit) {
 		fail(&j, "", "out of memory");
 		goto out;
 	}
-	for (uint32_t o = 0; o < OP__COUNT; o++) {
-		j.ops[o].h = j.h[o];
-		j.ops[o].op = (uint16_t)o;
-	}
-	sort_ops(j.ops, OP__COUNT);
+	size_t words = 0; /* about 8 bytes of machine code per code word */
+	for (uint32_t i = 0; i < m->ncodes; i++)
+		words += m->codes[i].ncode;
+	x64_reserve(&j.b, words * 8 + 4096);
 	/* int3 padding: clang's -fsanitize=function reads a signature
 	 * before the function a pointer calls; let it read these bytes */
 	for (int k = 0; k < ENTER_PAD; k++)

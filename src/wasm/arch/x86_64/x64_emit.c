@@ -21,7 +21,7 @@ void x64_buf_free(struct x64_buf *b)
 	x64_buf_init(b);
 }
 
-static bool reserve(struct x64_buf *b, size_t n)
+bool x64_reserve(struct x64_buf *b, size_t n)
 {
 	if (b->oom)
 		return false;
@@ -40,15 +40,9 @@ static bool reserve(struct x64_buf *b, size_t n)
 	return true;
 }
 
-void x64_u8(struct x64_buf *b, uint8_t v)
-{
-	if (reserve(b, 1))
-		b->p[b->len++] = v;
-}
-
 void x64_u32(struct x64_buf *b, uint32_t v)
 {
-	if (reserve(b, 4)) {
+	if (x64_reserve(b, 4)) {
 		memcpy(b->p + b->len, &v, 4);
 		b->len += 4;
 	}
@@ -56,7 +50,7 @@ void x64_u32(struct x64_buf *b, uint32_t v)
 
 void x64_u64(struct x64_buf *b, uint64_t v)
 {
-	if (reserve(b, 8)) {
+	if (x64_reserve(b, 8)) {
 		memcpy(b->p + b->len, &v, 8);
 		b->len += 8;
 	}

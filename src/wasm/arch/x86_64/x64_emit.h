@@ -96,7 +96,15 @@ struct x64_buf {
 
 void x64_buf_init(struct x64_buf *b);
 void x64_buf_free(struct x64_buf *b); /* keeps the struct reusable */
-void x64_u8(struct x64_buf *b, uint8_t v);
+/* Makes room for n more bytes; false (and oom set) if there is none. */
+bool x64_reserve(struct x64_buf *b, size_t n);
+
+static inline void x64_u8(struct x64_buf *b, uint8_t v)
+{
+	if (b->len < b->cap || x64_reserve(b, 1))
+		b->p[b->len++] = v;
+}
+
 void x64_u32(struct x64_buf *b, uint32_t v);
 void x64_u64(struct x64_buf *b, uint64_t v);
 /* Writes a rel32 at `at` so that it reaches `target` (offsets in b). */
