@@ -595,7 +595,10 @@ static void fuel_check(struct jc *j, const cword *pc)
 
 /* A call to function `fi` of this module: frame record, then a native
  * call with the callee's frame at base; ret: the threaded pc after it. */
-static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
+/* The interpreter's frame record {ret, fp, fn} and nframes + 1 (trapping
+ * at the call depth limit); fn is in register fn_reg, or fn_reg < 0:
+ * inst->funcs[fi]. Uses rax, rcx, rdx. */
+static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
 	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
@@ -607,11 +610,20 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_mov_ri(b, RDX, (uint64_t)(uintptr_t)ret);
 	x64_mov_mr(b, true, x64_m(RCX, offsetof(struct frame, ret_pc)), RDX);
 	x64_mov_mr(b, true, x64_m(RCX, offsetof(struct frame, fp)), R_FP);
-	x64_mov_rm(b, true, RDX, x64_m(R_INST, offsetof(ewasm_instance, funcs)));
-	x64_mov_rm(b, true, RDX, x64_m(RDX, (int32_t)(fi * 8)));
-	x64_mov_mr(b, true, x64_m(RCX, offsetof(struct frame, fn)), RDX);
+	if (fn_reg < 0) {
+		x64_mov_rm(b, true, RDX, x64_m(R_INST, offsetof(ewasm_instance, funcs)));
+		x64_mov_rm(b, true, RDX, x64_m(RDX, (int32_t)(fi * 8)));
+		fn_reg = RDX;
+	}
+	x64_mov_mr(b, true, x64_m(RCX, offsetof(struct frame, fn)), fn_reg);
 	x64_alu_ri(b, ALU_ADD, false, RAX, 1);
 	x64_mov_mr(b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RAX);
+}
+
+static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
+{
+	struct x64_buf *b = &j->b;
+	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
 	j->calls = grow(j, j->calls, &j->capcalls, j->ncalls + 1, sizeof(*j->calls));
@@ -641,6 +653,52 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
 	x64_patch_rel32(b, done, b->len);
 	reload_mem(j);
+}
+
+/* call_indirect: the table entry, null and signature checks inline for a
+ * callee of this instance whose type is the very same wtype; anything
+ * else (out of range, null, host, other instance, a structurally equal
+ * type) goes to wasm__jit_call, which decides and traps as the
+ * interpreter. */
+static void call_indirect(struct jc *j, const cword *pc)
+{
+	struct x64_buf *b = &j->b;
+	uint32_t tab = pc[1].s.a, ty = pc[1].s.b, base = pc[2].s.b;
+	size_t slow[5];
+	if (tab >= MAX_FRAME_SLOTS || ty >= MAX_FRAME_SLOTS) {
+		call_slow(j, true, base, pc);
+		return;
+	}
+	ld(j, false, RAX, pc[2].s.a);
+	x64_mov_rm(b, true, RCX, x64_m(R_INST, offsetof(ewasm_instance, tables)));
+	x64_mov_rm(b, true, RCX, x64_m(RCX, (int32_t)(tab * 8)));
+	x64_alu_rm(b, ALU_CMP, false, RAX, x64_m(RCX, offsetof(ewasm_table, size)));
+	slow[0] = x64_jcc(b, CC_AE);
+	x64_mov_rm(b, true, RCX, x64_m(RCX, offsetof(ewasm_table, elems)));
+	x64_mov_rm(b, true, R8, x64_mi(RCX, RAX, 8, 0));
+	x64_test_rr(b, true, R8, R8);
+	slow[1] = x64_jcc(b, CC_E);
+	x64_mov_rm(b, true, RCX, x64_m(R_INST, offsetof(ewasm_instance, types)));
+	x64_mov_rm(b, true, RCX, x64_m(RCX, (int32_t)(ty * 8)));
+	x64_alu_rm(b, ALU_CMP, true, RCX, x64_m(R8, offsetof(ewasm_func, type)));
+	slow[2] = x64_jcc(b, CC_NE);
+	x64_alu_rm(b, ALU_CMP, true, R_INST, x64_m(R8, offsetof(ewasm_func, inst)));
+	slow[3] = x64_jcc(b, CC_NE);
+	x64_mov_rm(b, true, R9, x64_m(R8, offsetof(ewasm_func, code)));
+	x64_mov_rm(b, true, R9, x64_m(R9, offsetof(struct wcode, native)));
+	x64_test_rr(b, true, R9, R9);
+	slow[4] = x64_jcc(b, CC_E);
+	push_frame(j, R8, 0, pc, pc + 3);
+	x64_lea(b, true, R_FP, at_slot(base));
+	x64_call_r(b, R9);
+	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
+	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
+	reload_mem(j);
+	size_t done = x64_jmp(b);
+	for (int k = 0; k < 5; k++)
+		x64_patch_rel32(b, slow[k], b->len);
+	call_slow(j, true, base, pc);
+	x64_patch_rel32(b, done, b->len);
 }
 
 /* ------------------------------------------------------------ one op */
@@ -926,7 +984,7 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 		else
 			call_slow(j, false, pc[1].s.b, pc);
 		return 2;
-	case OP_CALL_INDIRECT: call_slow(j, true, pc[2].s.b, pc); return 3;
+	case OP_CALL_INDIRECT: call_indirect(j, pc); return 3;
 	default: break;
 	}
 	if (o >= OP_BR_I32_EQ && o <= OP_BR_I32_GE_U) {
