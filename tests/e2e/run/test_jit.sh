@@ -62,7 +62,10 @@ for B in ${ENARX_TEST_BACKENDS:-nil kvm}; do
 		tap_is "$B: ${args#*:} traps (134)" "$rc" 134
 		tap_like "$B: ${args#*:} message and frames" "$(tr '\n' ' ' <"$T/jit")" \
 			"${args#*:} wasm backtrace: +0: 0x[0-9a-f]+ - func\[[0-9]+\] +1: 0x0001"
-		tap_is "$B: ${args#*:}: backtrace as the interpreter's" "$(cat "$T/jit")" "$(cat "$T/interp")"
+		# (from the trap line on: sanitizer builds warn about the longjmp
+		# out of the compiled code's C runtime before it)
+		tap_is "$B: ${args#*:}: backtrace as the interpreter's" \
+			"$(sed -n '/wasm trap/,$p' "$T/jit")" "$(sed -n '/wasm trap/,$p' "$T/interp")"
 	done
 	out=$(timeout 60 "$ENARX" run --backend "$B" --engine bogus "$T/prog.wat" 2>&1); rc=$?
 	tap_is "$B: unknown engine is a usage error" "$rc" 2
