@@ -137,7 +137,10 @@ int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size
 /*
  * Detect the type from the bytes: a 1184-byte SNP report, an Azure HCL report
  * ("HCLA": an SNP report plus runtime claims whose hash REPORT_DATA carries),
- * an Intel quote header, or KVM evidence ("KVM1" + REPORT_DATA).
+ * an Intel quote header, or KVM evidence from an Enarx KVM Keep (128 bytes:
+ * "ENXKVMv1", version u32le 1, flags u32le with bit 0 INSECURE set, the
+ * 48-byte SHA-384 launch measurement, the 64-byte REPORT_DATA; the one
+ * definition is struct keep_kvm_evidence in the source tree's src/keep/abi.h).
  */
 int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n);
 /*

@@ -9,6 +9,7 @@
 
 #include "attest/attest_int.h"
 #include "attest/roots.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 
 static X509 *x509_from(const attest_blob *b)
@@ -198,7 +199,8 @@ int enarx_evidence_set_auto(enarx_evidence *ev, const uint8_t *p, size_t n)
 	}
 	if (n >= 4 && memcmp(p, "HCLA", 4) == 0)
 		return set_hcl(ev, p, n);
-	if (n >= 8 && memcmp(p, "ENXKVMv1", 8) == 0)
+	if (n >= KEEP_KVM_EVIDENCE_MAGIC_LEN &&
+	    memcmp(p, KEEP_KVM_EVIDENCE_MAGIC, KEEP_KVM_EVIDENCE_MAGIC_LEN) == 0)
 		return enarx_evidence_set(ev, ENARX_TEE_KVM, p, n);
 	return ENARX_E_ATTEST_FORMAT;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The backend table (auto-pick order) and the embedded executor image. */
+/* The backend table (auto-pick order) and the embedded executor image. The
+ * table is the only list of backends: `enarx platform info` probes each
+ * entry, enarx run picks from the runnable ones. */
 #include "backend/backend.h"
 #include "backend/platform.h"
 
@@ -7,37 +9,58 @@
 
 /* In auto-pick order: sgx, sev, tdx, kvm, nil. Backends add one line. */
 static const struct backend *const backends[] = {
-    &backend_kvm,
-    &backend_nil,
+    &backend_sgx, &backend_sev, &backend_tdx, &backend_kvm, &backend_nil,
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+_Static_assert(NBACKENDS == PLATFORM_NBACKENDS, "a platform report has a slot per backend");
+
+const struct backend *backend_all(size_t i)
+{
+	return i < NBACKENDS ? backends[i] : NULL;
+}
 
 size_t backend_count(void)
 {
-	return NBACKENDS;
+	size_t n = 0;
+	for (size_t i = 0; i < NBACKENDS; i++)
+		n += backends[i]->run != NULL;
+	return n;
 }
 
 const struct backend *backend_at(size_t i)
 {
-	return i < NBACKENDS ? backends[i] : NULL;
+	for (size_t j = 0; j < NBACKENDS; j++)
+		if (backends[j]->run && i-- == 0)
+			return backends[j];
+	return NULL;
 }
 
 const struct backend *backend_find(const char *name)
 {
 	for (size_t i = 0; i < NBACKENDS; i++)
-		if (strcmp(backends[i]->name, name) == 0)
+		if (backends[i]->run && strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;
 }
 
+int backend_usable(const struct backend *be, char *why, size_t n)
+{
+	struct platform_backend b;
+
+	platform_probe_one(be, &b);
+	if (why && n)
+		platform_why_not(&b, why, n);
+	return b.usable;
+}
+
 const struct backend *backend_default(void)
 {
-	/* The platform rules decide, so `enarx platform info` shows exactly
+	/* The platform probes decide, so `enarx platform info` shows exactly
 	 * the backend picked here. */
 	const struct backend *b = backend_find(platform_default_name());
 
-	return b && b->usable(NULL, 0) ? b : &backend_nil;
+	return b ? b : &backend_nil;
 }
 
 #ifdef ENARX_HAVE_EXEC

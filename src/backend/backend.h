@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+struct platform_backend;
+struct platform_report;
+
 /* Everything a backend needs to start one Keep. All fields are borrowed for
  * the duration of run(). */
 struct keep_launch {
@@ -25,10 +28,15 @@ struct keep_launch {
 
 struct backend {
 	const char *name; /* "nil", "kvm", ... */
-	/* 1 if this backend can run on this host, 0 if not (with a reason
-	 * written to why[0..n), NUL-terminated, when why is not NULL). */
-	int (*usable)(char *why, size_t n);
-	/* Runs one Keep to completion. On success returns 0 and sets
+	/* The one place that decides whether this backend can run on this
+	 * host: adds its checks to b with platform_add() (b->usable stays true
+	 * only if every one passes; b->auto_select and b->note may be set to
+	 * keep a usable backend from being picked automatically). host holds
+	 * the CPU vendor and model. `enarx platform info` prints the checks;
+	 * backend_usable() and auto-selection read the verdict. */
+	void (*probe)(struct platform_backend *b, const struct platform_report *host);
+	/* Runs one Keep to completion; NULL for a backend this build can probe
+	 * but not launch yet (sgx, sev, tdx). On success returns 0 and sets
 	 * *exit_code to the executor's exit status (0..255; 128+N when it was
 	 * killed by signal N). Returns a negative ENARX_E_* if the Keep could
 	 * not be built or run; the backend logs the detail. */
@@ -36,18 +44,31 @@ struct backend {
 };
 
 /* Backends compiled in, in auto-pick order (sgx, sev, tdx, kvm, nil). */
-extern const struct backend backend_nil;
+extern const struct backend backend_sgx; /* probe only (platform.c) */
+extern const struct backend backend_sev; /* probe only (platform.c) */
+extern const struct backend backend_tdx; /* probe only (platform.c) */
 extern const struct backend backend_kvm;
+extern const struct backend backend_nil;
 
-/* Returns the backend called name, or NULL if there is none. */
+/* Every backend in auto-pick order, the probe-only ones included (NULL past
+ * the end): what `enarx platform info` lists. */
+const struct backend *backend_all(size_t i);
+
+/* 1 if be can run a Keep on this host, 0 if not, with the first failed
+ * check of be->probe() (platform_why_not()) written to why[0..n) when why
+ * is not NULL. */
+int backend_usable(const struct backend *be, char *why, size_t n);
+
+/* Returns the backend called name that this build can run, or NULL if
+ * there is none. */
 const struct backend *backend_find(const char *name);
 
 /* Returns the first usable backend in auto-pick order (never NULL: nil is
  * always usable). */
 const struct backend *backend_default(void);
 
-/* Number of backends compiled in and the i-th one (NULL past the end), for
- * listings such as `enarx platform info`. */
+/* Number of backends this build can run and the i-th one (NULL past the
+ * end), for messages such as "this build has: kvm, nil". */
 size_t backend_count(void);
 const struct backend *backend_at(size_t i);
 

@@ -197,7 +197,7 @@ fail:
 
 struct measure {
 	EVP_MD_CTX *ctx;
-	uint8_t digest[KVM_DIGEST_LEN];
+	uint8_t digest[KEEP_DIGEST_LEN];
 };
 
 /* digest = SHA-384(digest || "ENXKVMPG" || gpa || type || 0 || SHA-384(page)),
@@ -205,7 +205,7 @@ struct measure {
  * measured contents use 48 zero bytes for the contents hash. */
 static int measure_page(struct measure *m, const uint8_t *page, uint64_t gpa, uint32_t type)
 {
-	uint8_t info[8 + 8 + 4 + 4 + KVM_DIGEST_LEN] = "ENXKVMPG";
+	uint8_t info[8 + 8 + 4 + 4 + KEEP_DIGEST_LEN] = "ENXKVMPG";
 	unsigned int n;
 	for (int i = 0; i < 8; i++)
 		info[8 + i] = (uint8_t)(gpa >> (8 * i));
@@ -234,7 +234,7 @@ static int measure_range(struct measure *m, const struct layout *l, uint64_t lo,
 	return 0;
 }
 
-static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
+static int layout_measure(const struct layout *l, uint8_t out[KEEP_DIGEST_LEN])
 {
 	struct measure m = {.ctx = EVP_MD_CTX_new()};
 	int rc = m.ctx ? 0 : ENARX_E_NOMEM;
@@ -251,12 +251,12 @@ static int layout_measure(const struct layout *l, uint8_t out[KVM_DIGEST_LEN])
 	if (!rc)
 		rc = measure_range(&m, l, SHIM_GPA_EXEC, l->exec_end, PAGE_NORMAL);
 	if (!rc)
-		memcpy(out, m.digest, KVM_DIGEST_LEN);
+		memcpy(out, m.digest, KEEP_DIGEST_LEN);
 	EVP_MD_CTX_free(m.ctx);
 	return rc;
 }
 
-int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN])
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KEEP_DIGEST_LEN])
 {
 	struct layout l;
 	int rc = layout_build(&l, o);
@@ -274,7 +274,7 @@ struct keep {
 	struct kvm_run *run;
 	size_t run_size;
 	struct sp_host *sp;
-	uint8_t digest[KVM_DIGEST_LEN];
+	uint8_t digest[KEEP_DIGEST_LEN];
 	bool faulted;
 	int fault_signal;
 	bool fault_in_shim;
@@ -392,19 +392,6 @@ static void clean_text(char *dst, size_t dn, const uint8_t *src, size_t n)
 	dst[j] = 0;
 }
 
-static int vector_signal(uint64_t v)
-{
-	switch (v) {
-	case 0:
-	case 16:
-	case 19: return 8; /* SIGFPE */
-	case 6: return 4;  /* SIGILL */
-	case 3:
-	case 1: return 5;   /* SIGTRAP */
-	default: return 11; /* SIGSEGV */
-	}
-}
-
 static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint8_t *data,
                             size_t len)
 {
@@ -412,10 +399,10 @@ static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint
 	char text[300];
 	switch (num) {
 	case SP_ENARX_MEASUREMENT:
-		if (len < KVM_DIGEST_LEN)
+		if (len < KEEP_DIGEST_LEN)
 			return -EINVAL;
-		memcpy(data, k->digest, KVM_DIGEST_LEN);
-		return KVM_DIGEST_LEN;
+		memcpy(data, k->digest, KEEP_DIGEST_LEN);
+		return KEEP_DIGEST_LEN;
 	case SP_ENARX_LOG:
 		clean_text(text, sizeof(text), data, len);
 		log_warn("keep: %s", text);
@@ -424,8 +411,9 @@ static int64_t on_enarxcall(void *ctx, uint64_t num, const uint64_t arg[4], uint
 		clean_text(text, sizeof(text), data, len);
 		log_error("keep: %s", text);
 		k->faulted = true;
-		k->fault_in_shim = arg[2] >= 32 || !strstr(text, "ring 3");
-		k->fault_signal = vector_signal(arg[2]);
+		/* arg2 the vector, arg3 the origin (keep/abi.h) */
+		k->fault_in_shim = arg[3] != KEEP_FAULT_EXECUTOR || arg[2] >= 32;
+		k->fault_signal = keep_fault_signal(arg[2]);
 		return 0;
 	default: return -ENOSYS;
 	}
@@ -523,10 +511,10 @@ static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
 		if (o->stdio[i] >= 0 && (rc = sp_host_set_fd(k->sp, i, o->stdio[i], false)))
 			return rc;
 	if (o->keep_fd >= 0) {
-		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3);
+		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3); /* clear of stdio */
 		if (fd < 0)
 			return kvm_fail("dup keep fd");
-		if ((rc = sp_host_set_fd(k->sp, 3, fd, true))) {
+		if ((rc = sp_host_set_fd(k->sp, KEEP_PROTO_FD, fd, true))) {
 			close(fd);
 			return rc;
 		}
@@ -597,44 +585,105 @@ bool kvm_exec_is_dynamic(const uint8_t *elf, size_t len)
 	return false;
 }
 
+static void probe_kvm_caps(struct platform_backend *b, int fd)
+{
+	static const struct {
+		const char *name;
+		int cap;
+		const char *title;
+	} caps[] = {
+	    {"kvm_cap_user_memory", KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+	    {"kvm_cap_ext_cpuid", KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+	    {"kvm_cap_immediate_exit", KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+	    {"kvm_cap_set_tss_addr", KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int v = ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap);
+
+		platform_add(b, caps[i].name, v > 0, caps[i].title, "KVM_CHECK_EXTENSION = %d", v);
+	}
+}
+
 /* PVM (kvm_pvm) offers /dev/kvm without hardware virtualization: it
  * emulates the shim instruction by instruction, so a Keep works but starts in
  * about a second and pays milliseconds per syscall and page fault. It is used
  * when named with --backend kvm; auto-selection skips it unless
  * ENARX_KVM_ALLOW_PVM=1 (platform.c, docs/kvm-keep.md). */
-int kvm_host_usable(char *why, size_t n)
+static void probe_kvm_flavour(struct platform_backend *b)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (why)
-			snprintf(why, n, "/dev/kvm: %s", strerror(errno));
-		return 0;
+	if (!platform_kvm_is_pvm()) {
+		platform_add(b, "kvm_flavour", true, "KVM flavour", "hardware-assisted");
+		return;
 	}
-	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	int vm = api == KVM_API_VERSION ? ioctl(fd, KVM_CREATE_VM, 0) : -1;
-	if (api != KVM_API_VERSION && why)
-		snprintf(why, n, "KVM API version %d, need %d", api, KVM_API_VERSION);
-	else if (vm < 0 && why)
-		snprintf(why, n, "KVM_CREATE_VM: %s", strerror(errno));
-	if (vm >= 0)
-		close(vm);
-	close(fd);
-	return vm >= 0;
+	platform_add(b, "kvm_flavour", true, "KVM flavour",
+	             "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
+	             "(slow start, about 1 ms per syscall)");
+	if (!platform_kvm_pvm_allowed()) {
+		b->auto_select = false;
+		snprintf(b->note, sizeof(b->note),
+		         "kvm_pvm is not picked automatically: pass --backend kvm or set "
+		         "ENARX_KVM_ALLOW_PVM=1");
+	}
 }
 
-static int kvm_usable(char *why, size_t n)
+/* The host half of kvm's probe: /dev/kvm, its API version, the
+ * capabilities a Keep uses, the flavour (kvm_pvm is not auto-selected) and
+ * a VM can be created. False when /dev/kvm cannot be opened at all. */
+static bool kvm_probe_host(struct platform_backend *b)
 {
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int api, vm;
+
+	if (fd < 0) {
+		platform_add(b, "dev_kvm", false, "/dev/kvm can be opened", "%s", strerror(errno));
+		return false;
+	}
+	platform_add(b, "dev_kvm", true, "/dev/kvm can be opened", "opened read-write");
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	platform_add(b, "kvm_api_version", api == KVM_API_VERSION, "KVM API version 12",
+	             "KVM_GET_API_VERSION = %d", api);
+	probe_kvm_caps(b, fd);
+	probe_kvm_flavour(b);
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm >= 0) {
+		platform_add(b, "kvm_create_vm", true, "a VM can be created",
+		             "KVM_CREATE_VM succeeded");
+		close(vm);
+	} else {
+		platform_add(b, "kvm_create_vm", false, "a VM can be created", "KVM_CREATE_VM: %s",
+		             strerror(errno));
+	}
+	close(fd);
+	return true;
+}
+
+/* kvm's probe(): the host, then the executor: a sanitizer build's is
+ * dynamically linked and cannot run in a Keep. */
+static void kvm_probe(struct platform_backend *b, const struct platform_report *host)
+{
+	(void)host;
+	if (!kvm_probe_host(b))
+		return;
 	size_t exec_len;
 	const void *exec = backend_exec_image(&exec_len);
-
-	if (exec && kvm_exec_is_dynamic(exec, exec_len)) {
-		if (why)
-			snprintf(why, n,
-			         "the executor in this build is dynamically linked "
-			         "(sanitizer build); a KVM Keep can only run a static one");
-		return 0;
+	if (exec) {
+		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
+		platform_add(
+		    b, "static_executor", !dyn, "the executor can run in a Keep",
+		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"
+		        : "statically linked");
 	}
-	return kvm_host_usable(why, n);
+}
+
+int kvm_host_usable(char *why, size_t n)
+{
+	struct platform_backend b = {.name = "kvm", .usable = true};
+
+	kvm_probe_host(&b);
+	if (why && n)
+		platform_why_not(&b, why, n);
+	return b.usable;
 }
 
 static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
@@ -656,6 +705,6 @@ static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 
 const struct backend backend_kvm = {
     .name = "kvm",
-    .usable = kvm_usable,
+    .probe = kvm_probe,
     .run = kvm_run_backend,
 };

@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/abi.h"
+
 #define KVM_DEFAULT_MEM (1024UL << 20)
-#define KVM_DIGEST_LEN 48
 
 struct kvm_keep_opts {
 	const void *shim; /* shim ELF; NULL = the embedded one */
@@ -39,7 +40,7 @@ const void *kvm_shim_image(size_t *len);
 
 /* Launch digest of a Keep with these contents (no /dev/kvm needed).
  * Returns 0 or a negative ENARX_E_*. */
-int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN]);
+int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KEEP_DIGEST_LEN]);
 
 /* Builds and runs one Keep. Returns 0 with *exit_code (0..255, 128+signal
  * when the executor faulted), or a negative ENARX_E_* (the detail is
@@ -47,9 +48,10 @@ int kvm_measure(const struct kvm_keep_opts *o, uint8_t digest[KVM_DIGEST_LEN]);
 int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st);
 
 /* True if this host can run a KVM Keep (/dev/kvm works; kvm_pvm counts);
- * otherwise false with the reason in why. Unlike the backend's usable(), it
- * does not look at the embedded executor, so tests with their own static
- * guest can run in sanitizer builds too. */
+ * otherwise false with the first failed check in why. The host half of the
+ * backend's probe(): unlike backend_usable(&backend_kvm, ...), it does not
+ * look at the embedded executor, so tests with their own static guest can
+ * run in sanitizer builds too. */
 int kvm_host_usable(char *why, size_t n);
 /* True if the ELF image `elf` has a PT_INTERP (a dynamically linked
  * executor, as sanitizer builds make): a Keep cannot load it. */

@@ -24,106 +24,84 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/platform.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define EXEC_FD 4 /* the memfd, just above the keep fd, closed on exec */
+#define EXEC_FD (KEEP_PROTO_FD + 1) /* the memfd, just above the keep fd, closed on exec */
+/* Parking spots while fds are moved to KEEP_PROTO_FD and EXEC_FD: above
+ * anything the child inherits, so neither move can clobber the other. */
+#define PARK_EXEC_FD 100
+#define PARK_KEEP_FD 101
 
-static int nil_usable(char *why, size_t n)
+static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
-	if (why && n)
-		snprintf(why, n, "always available (no TEE: no confidentiality)");
-	return 1;
+	(void)host;
+	platform_add(b, "always", true, "no hardware needed",
+	             "runs the executor as a sandboxed process; no confidentiality");
 }
 
-/* The system calls the executor (static glibc + engine + WASI) makes. */
+/* The system calls the executor (static glibc + engine + WASI) makes: the
+ * NIL_ALLOW rows of keep/syscalls.def, by name so libseccomp maps them. */
+#define NIL_ALLOW(name) SCMP_SYS(name),
+#define NIL_ARGS(name)
+#define NIL_DENY(name)
 static const int allowed[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(readv),
-    SCMP_SYS(writev),
-    SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(preadv),
-    SCMP_SYS(pwritev),
-    SCMP_SYS(close),
-    SCMP_SYS(lseek),
-    SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(statx),
-    SCMP_SYS(openat),
-    SCMP_SYS(openat2),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(renameat),
-    SCMP_SYS(renameat2),
-    SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(utimensat),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(fallocate),
-    SCMP_SYS(fadvise64),
-    SCMP_SYS(dup),
-    SCMP_SYS(dup3),
-    SCMP_SYS(mmap),
-    SCMP_SYS(munmap),
-    SCMP_SYS(mremap),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(madvise),
-    SCMP_SYS(brk),
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_getres),
-    SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(nanosleep),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(poll),
-    SCMP_SYS(bind),
-    SCMP_SYS(listen),
-    SCMP_SYS(accept4),
-    SCMP_SYS(connect),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(sendto),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(shutdown),
-    SCMP_SYS(getpid),
-    SCMP_SYS(gettid),
-    SCMP_SYS(tgkill),
-    SCMP_SYS(futex),
-    SCMP_SYS(set_robust_list),
-    SCMP_SYS(rseq),
-    SCMP_SYS(prlimit64),
-    SCMP_SYS(arch_prctl),
-    SCMP_SYS(set_tid_address),
-    SCMP_SYS(uname),
-    SCMP_SYS(readlink),
-    SCMP_SYS(sysinfo),
-    SCMP_SYS(getuid),
-    SCMP_SYS(geteuid),
-    SCMP_SYS(getgid),
-    SCMP_SYS(landlock_create_ruleset),
-    SCMP_SYS(landlock_add_rule),
-    SCMP_SYS(landlock_restrict_self),
-    SCMP_SYS(getegid),
+#define X(name, nr, nil, shim, host) nil(name)
+#include "keep/syscalls.def"
+#undef X
 };
+#undef NIL_ALLOW
+#undef NIL_ARGS
+#undef NIL_DENY
+
+/* The NIL_ARGS rows: each allowed only with these argument rules. */
+static int nil_args_socket(scmp_filter_ctx f)
+{
+	/* IPv4/IPv6 only */
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	return rc;
+}
+
+static int nil_args_ioctl(scmp_filter_ctx f)
+{
+	/* FIONREAD (poll_oneoff byte counts) and terminal queries only */
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	return rc;
+}
+
+static int nil_args_execveat(scmp_filter_ctx f)
+{
+	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
+	                        SCMP_A0(SCMP_CMP_EQ, EXEC_FD), SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+}
+
+/* Adds every NIL_ARGS row's rules; a row without its nil_args_<name>() fails
+ * the build, and so does a function without a row (unused static). */
+static int add_arg_rules(scmp_filter_ctx f)
+{
+	int rc = 0;
+#define NIL_ALLOW(name)
+#define NIL_ARGS(name) \
+	if (!rc)       \
+		rc = nil_args_##name(f);
+#define NIL_DENY(name)
+#define X(name, nr, nil, shim, host) nil(name)
+#include "keep/syscalls.def"
+#undef X
+	return rc;
+}
 
 /* Builds the seccomp program in the parent. The child may only make
  * async-signal-safe calls between fork and exec (enarx run has an I/O thread,
@@ -142,25 +120,8 @@ static int build_seccomp(struct sock_fprog *prog)
 		return -1;
 	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-	/* sockets: IPv4/IPv6 only */
 	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	/* ioctl: FIONREAD (poll_oneoff byte counts) and terminal queries only */
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                      SCMP_A1(SCMP_CMP_EQ, FIONREAD));
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                      SCMP_A1(SCMP_CMP_EQ, TCGETS));
-	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
-		                      SCMP_A0(SCMP_CMP_EQ, EXEC_FD),
-		                      SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		rc = add_arg_rules(f);
 	if (!rc) {
 		fd = memfd_create("enarx-seccomp", MFD_CLOEXEC);
 		rc = fd < 0 ? -1 : seccomp_export_bpf(f, fd);
@@ -196,8 +157,8 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (dup2(memfd, 100) < 0 || dup2(l->keep_fd, 101) < 0 || dup2(100, EXEC_FD) < 0 ||
-	    dup2(101, 3) < 0)
+	if (dup2(memfd, PARK_EXEC_FD) < 0 || dup2(l->keep_fd, PARK_KEEP_FD) < 0 ||
+	    dup2(PARK_EXEC_FD, EXEC_FD) < 0 || dup2(PARK_KEEP_FD, KEEP_PROTO_FD) < 0)
 		_exit(126);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
 	if (syscall(SYS_close_range, EXEC_FD + 1, ~0U, 0) != 0) {
@@ -281,6 +242,6 @@ static int nil_run(const struct keep_launch *l, int *exit_code)
 
 const struct backend backend_nil = {
     .name = "nil",
-    .usable = nil_usable,
+    .probe = nil_probe,
     .run = nil_run,
 };

@@ -1,33 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Host capability probes for every backend. Each check records what it found
- * so `enarx platform info` can say why a backend is or is not usable. */
+/* Runs every backend's probe() (backend.c's table) into a report, plus the
+ * probes of the TEE backends this build cannot launch yet. Each check
+ * records what it found so `enarx platform info` can say why a backend is
+ * or is not usable. */
 #include "backend/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "backend/arch/x86_64/cpu.h"
 #include "backend/backend.h"
-#include "backend/kvm.h"
 
 /* This build verifies SNP, SGX and TDX evidence but cannot launch those
  * Keeps yet, so those backends are never usable. */
 #define TEE_LAUNCH_SUPPORTED false
 
-static void add(struct platform_backend *b, const char *name, bool ok, const char *title,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void add(struct platform_backend *b, const char *name, bool ok, const char *title,
-                const char *fmt, ...)
+void platform_add(struct platform_backend *b, const char *name, bool ok, const char *title,
+                  const char *fmt, ...)
 {
 	struct platform_check *c;
 	va_list ap;
@@ -69,9 +65,9 @@ static void check_dev(struct platform_backend *b, const char *name, const char *
 	snprintf(title, sizeof(title), "%s can be opened", path);
 	if (fd >= 0) {
 		close(fd);
-		add(b, name, true, title, "opened read-write");
+		platform_add(b, name, true, title, "opened read-write");
 	} else {
-		add(b, name, false, title, "%s", strerror(errno));
+		platform_add(b, name, false, title, "%s", strerror(errno));
 	}
 }
 
@@ -82,11 +78,11 @@ static void check_param(struct platform_backend *b, const char *name, const char
 	char v[32];
 
 	if (!read_line(path, v, sizeof(v)))
-		add(b, name, false, title, "%s is missing: %s", path, strerror(errno));
+		platform_add(b, name, false, title, "%s is missing: %s", path, strerror(errno));
 	else if (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0)
-		add(b, name, true, title, "%s = %s", path, v);
+		platform_add(b, name, true, title, "%s = %s", path, v);
 	else
-		add(b, name, false, title, "%s = %s", path, v);
+		platform_add(b, name, false, title, "%s = %s", path, v);
 }
 
 static void check_vendor(struct platform_backend *b, const struct platform_report *r,
@@ -95,9 +91,10 @@ static void check_vendor(struct platform_backend *b, const struct platform_repor
 	bool ok = strcmp(r->cpu_vendor, want) == 0;
 
 	if (ok)
-		add(b, "cpu_vendor", true, "CPU vendor", "%s", r->cpu_vendor);
+		platform_add(b, "cpu_vendor", true, "CPU vendor", "%s", r->cpu_vendor);
 	else
-		add(b, "cpu_vendor", false, "CPU vendor", "found %s, need %s", r->cpu_vendor, want);
+		platform_add(b, "cpu_vendor", false, "CPU vendor", "found %s, need %s",
+		             r->cpu_vendor, want);
 }
 
 static void check_bit(struct platform_backend *b, const char *name, const char *title,
@@ -105,32 +102,12 @@ static void check_bit(struct platform_backend *b, const char *name, const char *
 {
 	bool ok = (value >> bit) & 1;
 
-	add(b, name, ok, title, "CPUID 0x%x.%u %s bit %d = %d", leaf, sub, reg, bit, ok);
+	platform_add(b, name, ok, title, "CPUID 0x%x.%u %s bit %d = %d", leaf, sub, reg, bit, ok);
 }
 
 static uint32_t max_leaf(uint32_t base)
 {
 	return cpu_cpuid(base, 0).eax;
-}
-
-static void probe_kvm_caps(struct platform_backend *b, int fd)
-{
-	static const struct {
-		const char *name;
-		int cap;
-		const char *title;
-	} caps[] = {
-	    {"kvm_cap_user_memory", KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
-	    {"kvm_cap_ext_cpuid", KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
-	    {"kvm_cap_immediate_exit", KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
-	    {"kvm_cap_set_tss_addr", KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
-	};
-
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		int v = ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap);
-
-		add(b, caps[i].name, v > 0, caps[i].title, "KVM_CHECK_EXTENSION = %d", v);
-	}
 }
 
 bool platform_kvm_is_pvm(void)
@@ -141,65 +118,11 @@ bool platform_kvm_is_pvm(void)
 /* kvm_pvm works but emulates the shim (about 1 ms per syscall, a second to
  * start), so it is used when named, and picked automatically only on request. */
 /* ENARX_KVM_ALLOW_PVM set to anything but "" or "0". */
-static bool pvm_allowed(void)
+bool platform_kvm_pvm_allowed(void)
 {
 	const char *allow = getenv("ENARX_KVM_ALLOW_PVM");
 
 	return allow && *allow && strcmp(allow, "0") != 0;
-}
-
-static void probe_kvm_flavour(struct platform_backend *b)
-{
-
-	if (!platform_kvm_is_pvm()) {
-		add(b, "kvm_flavour", true, "KVM flavour", "hardware-assisted");
-		return;
-	}
-	add(b, "kvm_flavour", true, "KVM flavour",
-	    "kvm_pvm: paravirtual, no hardware virtualization; the shim is emulated "
-	    "(slow start, about 1 ms per syscall)");
-	if (!pvm_allowed()) {
-		b->auto_select = false;
-		snprintf(b->note, sizeof(b->note),
-		         "kvm_pvm is not picked automatically: pass --backend kvm or set "
-		         "ENARX_KVM_ALLOW_PVM=1");
-	}
-}
-
-static void probe_kvm(struct platform_backend *b)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int api, vm;
-
-	if (fd < 0) {
-		add(b, "dev_kvm", false, "/dev/kvm can be opened", "%s", strerror(errno));
-		return;
-	}
-	add(b, "dev_kvm", true, "/dev/kvm can be opened", "opened read-write");
-	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	add(b, "kvm_api_version", api == KVM_API_VERSION, "KVM API version 12",
-	    "KVM_GET_API_VERSION = %d", api);
-	probe_kvm_caps(b, fd);
-	probe_kvm_flavour(b);
-	vm = ioctl(fd, KVM_CREATE_VM, 0);
-	if (vm >= 0) {
-		add(b, "kvm_create_vm", true, "a VM can be created", "KVM_CREATE_VM succeeded");
-		close(vm);
-	} else {
-		add(b, "kvm_create_vm", false, "a VM can be created", "KVM_CREATE_VM: %s",
-		    strerror(errno));
-	}
-	close(fd);
-	/* the same rule enarx run applies (kvm.c): a sanitizer build's
-	 * executor is dynamically linked and cannot run in a Keep */
-	size_t exec_len;
-	const void *exec = backend_exec_image(&exec_len);
-	if (exec) {
-		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
-		add(b, "static_executor", !dyn, "the executor can run in a Keep",
-		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"
-		        : "statically linked");
-	}
 }
 
 static void probe_sev(struct platform_backend *b, const struct platform_report *r)
@@ -208,8 +131,8 @@ static void probe_sev(struct platform_backend *b, const struct platform_report *
 
 	check_vendor(b, r, "AuthenticAMD");
 	if (max_leaf(0x80000000) < 0x8000001f) {
-		add(b, "cpuid_8000001f", false, "CPUID leaf 0x8000001F present",
-		    "highest extended leaf is 0x%x", max_leaf(0x80000000));
+		platform_add(b, "cpuid_8000001f", false, "CPUID leaf 0x8000001F present",
+		             "highest extended leaf is 0x%x", max_leaf(0x80000000));
 	} else {
 		c = cpu_cpuid(0x8000001f, 0);
 		check_bit(b, "cpuid_sev", "SEV supported", 0x8000001f, 0, "EAX", c.eax, 1);
@@ -220,8 +143,8 @@ static void probe_sev(struct platform_backend *b, const struct platform_report *
 	check_param(b, "kvm_amd_sev_snp", "/sys/module/kvm_amd/parameters/sev_snp",
 	            "kvm_amd sev_snp parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
-	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: SNP evidence verification only");
+	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
+	             "not implemented yet: SNP evidence verification only");
 }
 
 static void probe_sgx(struct platform_backend *b, const struct platform_report *r)
@@ -230,8 +153,8 @@ static void probe_sgx(struct platform_backend *b, const struct platform_report *
 
 	check_vendor(b, r, "GenuineIntel");
 	if (max_leaf(0) < 0x12) {
-		add(b, "cpuid_12", false, "CPUID leaf 0x12 present", "highest basic leaf is 0x%x",
-		    max_leaf(0));
+		platform_add(b, "cpuid_12", false, "CPUID leaf 0x12 present",
+		             "highest basic leaf is 0x%x", max_leaf(0));
 	} else {
 		c = cpu_cpuid(7, 0);
 		check_bit(b, "cpuid_sgx", "SGX supported", 7, 0, "EBX", c.ebx, 2);
@@ -241,8 +164,8 @@ static void probe_sgx(struct platform_backend *b, const struct platform_report *
 	}
 	check_dev(b, "dev_sgx_enclave", "/dev/sgx_enclave");
 	check_dev(b, "dev_sgx_provision", "/dev/sgx_provision");
-	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: SGX evidence verification only");
+	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
+	             "not implemented yet: SGX evidence verification only");
 }
 
 static void probe_tdx(struct platform_backend *b, const struct platform_report *r)
@@ -255,8 +178,8 @@ static void probe_tdx(struct platform_backend *b, const struct platform_report *
 	check_param(b, "kvm_intel_tdx", "/sys/module/kvm_intel/parameters/tdx",
 	            "kvm_intel tdx parameter enabled");
 	check_dev(b, "dev_kvm", "/dev/kvm");
-	add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
-	    "not implemented yet: TDX evidence verification only");
+	platform_add(b, "launch", TEE_LAUNCH_SUPPORTED, "launch support in this build",
+	             "not implemented yet: TDX evidence verification only");
 }
 
 static void probe_host(struct platform_report *r)
@@ -287,25 +210,50 @@ static void probe_host(struct platform_report *r)
 		snprintf(r->kernel, sizeof(r->kernel), "unknown");
 }
 
+/* probe() for the TEE backends: this build verifies SNP, SGX and TDX
+ * evidence but cannot launch those Keeps yet (run is NULL). */
+const struct backend backend_sgx = {.name = "sgx", .probe = probe_sgx};
+const struct backend backend_sev = {.name = "sev", .probe = probe_sev};
+const struct backend backend_tdx = {.name = "tdx", .probe = probe_tdx};
+
+static void probe_backend(const struct backend *be, struct platform_backend *b,
+                          const struct platform_report *host)
+{
+	memset(b, 0, sizeof(*b));
+	b->name = be->name;
+	b->usable = true;
+	b->auto_select = true;
+	be->probe(b, host);
+	b->auto_select &= b->usable;
+}
+
 void platform_probe(struct platform_report *r)
 {
-	static const char *const order[PLATFORM_NBACKENDS] = {"sgx", "sev", "tdx", "kvm", "nil"};
-
 	memset(r, 0, sizeof(*r));
 	probe_host(r);
-	for (int i = 0; i < PLATFORM_NBACKENDS; i++) {
-		r->backends[i].name = order[i];
-		r->backends[i].usable = true;
-		r->backends[i].auto_select = true;
+	for (size_t i = 0; i < PLATFORM_NBACKENDS && backend_all(i); i++)
+		probe_backend(backend_all(i), &r->backends[i], r);
+}
+
+void platform_probe_one(const struct backend *be, struct platform_backend *out)
+{
+	struct platform_report host;
+
+	memset(&host, 0, sizeof(host));
+	probe_host(&host);
+	probe_backend(be, out, &host);
+}
+
+void platform_why_not(const struct platform_backend *b, char *why, size_t n)
+{
+	why[0] = '\0';
+	for (size_t i = 0; i < b->nchecks; i++) {
+		if (!b->checks[i].ok) {
+			snprintf(why, n, "check '%s' failed: %s", b->checks[i].title,
+			         b->checks[i].detail);
+			return;
+		}
 	}
-	probe_sgx(&r->backends[0], r);
-	probe_sev(&r->backends[1], r);
-	probe_tdx(&r->backends[2], r);
-	probe_kvm(&r->backends[3]);
-	add(&r->backends[4], "always", true, "no hardware needed",
-	    "runs the executor as a sandboxed process; no confidentiality");
-	for (int i = 0; i < PLATFORM_NBACKENDS; i++)
-		r->backends[i].auto_select &= r->backends[i].usable;
 }
 
 const struct platform_backend *platform_default(const struct platform_report *r)
@@ -333,7 +281,7 @@ const char *platform_default_name(void)
 	/* Nothing the full probe finds can change the answer here: the TEE
 	 * backends cannot launch and kvm is skipped, so spare enarx run the
 	 * probe's KVM_CREATE_VM (about 1 ms). */
-	if (!TEE_LAUNCH_SUPPORTED && platform_kvm_is_pvm() && !pvm_allowed())
+	if (!TEE_LAUNCH_SUPPORTED && platform_kvm_is_pvm() && !platform_kvm_pvm_allowed())
 		return "nil";
 	platform_probe(&r);
 	return platform_default(&r)->name;

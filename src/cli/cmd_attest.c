@@ -3,6 +3,7 @@
  * `enarx attest verify`: verify TEE evidence (SNP report, SGX/TDX quote, or
  * an Enarx CSR carrying evidence) with its certificates, CRLs and collateral,
  * print the claims and the policy verdict. Exit 0 only if policy accepts.
+ * Options and help come from verify_table (opts.h).
  */
 #include <enarx/attest.h>
 #include <jansson.h>
@@ -44,62 +45,72 @@ static int read_file(const char *path, struct buf *b)
 	return rc;
 }
 
-static int parse_at(const char *s, time_t *out)
+#define AT_WANT "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+
+static const char *parse_at(const char *s, void *value)
 {
 	char buf[64];
+
 	if (strlen(s) == 10)
 		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
 	else
 		snprintf(buf, sizeof(buf), "%s", s);
-	return attest_parse_time(buf, out);
+	return attest_parse_time(buf, value) ? AT_WANT : NULL;
 }
 
 struct opts {
-	const char *evidence, *policy, *bind_key, *nonce;
-	const char *extra[64];
-	int nextra;
+	const char *policy, *bind_key, *nonce;
+	struct opt_list extra; /* --certs, --crl, --collateral in order */
 	time_t at;
-	bool json, trailing;
+	int json, trailing;
+	const char *evidence; /* the positional EVIDENCE */
 };
 
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_val = i + 1 < argc;
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (strcmp(a, "--allow-trailing-data") == 0) {
-			o->trailing = true;
-		} else if ((strcmp(a, "--certs") == 0 || strcmp(a, "--collateral") == 0 ||
-		            strcmp(a, "--crl") == 0) &&
-		           has_val) {
-			if (o->nextra >= 64)
-				return cli_usage_error("attest", "too many supporting files");
-			o->extra[o->nextra++] = argv[++i];
-		} else if (strcmp(a, "--policy") == 0 && has_val) {
-			o->policy = argv[++i];
-		} else if (strcmp(a, "--bind-key") == 0 && has_val) {
-			o->bind_key = argv[++i];
-		} else if (strcmp(a, "--nonce") == 0 && has_val) {
-			o->nonce = argv[++i];
-		} else if (strcmp(a, "--at") == 0 && has_val) {
-			if (parse_at(argv[++i], &o->at))
-				return cli_usage_error("attest", "--at wants YYYY-MM-DD or "
-				                                 "YYYY-MM-DDTHH:MM:SSZ");
-		} else if (a[0] == '-' && a[1]) {
-			return cli_usage_error("attest", "unknown option %s", a);
-		} else if (!o->evidence) {
-			o->evidence = a;
-		} else {
-			return cli_usage_error("attest", "more than one evidence file");
-		}
-	}
-	if (!o->evidence)
-		return cli_usage_error("attest", "missing EVIDENCE file");
-	return 0;
-}
+static const struct opt verify_table[] = {
+    OPT_LIST(0, "certs", struct opts, extra, "FILE",
+             "VCEK/VLEK or PEM/DER certificates (detected by content)"),
+    OPT_LIST(0, "crl", struct opts, extra, "FILE", "a certificate revocation list"),
+    OPT_LIST(0, "collateral", struct opts, extra, "FILE",
+             "Intel TCB info, QE identity or QuoteCollateralV3 JSON"),
+    OPT_STRING(0, "policy", struct opts, policy, "FILE",
+               "TOML policy (docs/attestation.md); default: production policy"),
+    OPT_CUSTOM(0, "at", struct opts, at, "TIME", parse_at,
+               "verification time, " AT_WANT "\n(default now)"),
+    OPT_FLAG(0, "json", struct opts, json, "claims and verdict as JSON"),
+    OPT_FLAG(0, "allow-trailing-data", struct opts, trailing,
+             "accept non-zero bytes after a quote (zero padding always is)"),
+    OPT_STRING(0, "bind-key", struct opts, bind_key, "PUBKEY",
+               "require REPORT_DATA to bind this public key (Enarx rule:\n"
+               "SHA-384 (SNP) or SHA-256 of SPKI DER || nonce, zero-padded)"),
+    OPT_STRING(0, "nonce", struct opts, nonce, "HEX", "the nonce for --bind-key (<= 64 bytes)"),
+    OPT_END(),
+};
+
+static int attest_verify_cmd(int argc, char **argv);
+
+static const struct cli_cmd cli_cmd_attest_verify = {
+    .spec = {.path = "attest verify",
+             .summary = "Verify evidence with its certificates; print claims and verdict",
+             .opts = verify_table,
+             .args = "EVIDENCE",
+             .min_args = 1,
+             .max_args = 1,
+             .about =
+                 "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
+                 "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
+                 "Supporting files (VCEK/VLEK, PEM/DER certificates, CRLs, Intel TCB info and\n"
+                 "QE identity JSON, QuoteCollateralV3 JSON) are detected by content.\n",
+             .footer =
+                 "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
+                 "2 on usage errors.\n"},
+    .fn = attest_verify_cmd,
+};
+
+const struct cli_cmd cli_cmd_attest = {
+    .spec = {.path = "attest",
+             .summary = "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy"},
+    .subs = (const struct cli_cmd *const[]){&cli_cmd_attest_verify, NULL},
+};
 
 static enarx_policy *load_policy(const char *path)
 {
@@ -167,9 +178,9 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 		enarx_evidence_free(ev);
 		return -1000;
 	}
-	for (int i = 0; i < o->nextra; i++) {
+	for (size_t i = 0; i < o->extra.n; i++) {
 		struct buf x = {0};
-		if (read_file(o->extra[i], &x)) {
+		if (read_file(o->extra.v[i], &x)) {
 			buf_free(&x, 0);
 			enarx_evidence_free(ev);
 			return -1000;
@@ -178,7 +189,7 @@ static int verify(enarx_attest *a, const struct opts *o, enarx_claims **c)
 		buf_free(&x, 0);
 		if (rc) {
 			cli_error("attest: %s: not a certificate, CRL or Intel collateral (%s)",
-			          o->extra[i], enarx_strerror(rc));
+			          o->extra.v[i], enarx_strerror(rc));
 			enarx_evidence_free(ev);
 			return -1000;
 		}
@@ -253,10 +264,12 @@ static void print_text(const enarx_claims *c, const char *verdict, const char *w
 
 static int attest_verify_cmd(int argc, char **argv)
 {
-	struct opts o;
-	int rc = parse_args(argc, argv, &o);
-	if (rc)
+	struct opts o = {0};
+	struct opt_result r;
+	int rc = cli_parse(&cli_cmd_attest_verify, argc, argv, &o, &r);
+	if (rc != CLI_CONTINUE)
 		return rc;
+	o.evidence = r.args[0];
 	enarx_policy *pol = load_policy(o.policy);
 	if (!pol)
 		return CLI_EXIT_FAIL;
@@ -311,13 +324,4 @@ out:
 	enarx_attest_free(a);
 	enarx_policy_free(pol);
 	return exit_code;
-}
-
-int cmd_attest(int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error("attest", "missing subcommand (verify)");
-	if (strcmp(argv[1], "verify") == 0)
-		return attest_verify_cmd(argc, argv);
-	return cli_usage_error("attest", "unknown subcommand %s", argv[1]);
 }

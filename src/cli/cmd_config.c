@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* enarx config init: writes a commented Enarx.toml template to the current
  * directory (refusing to overwrite one); enarx config check FILE parses one
- * and reports the first error with its line and key. */
+ * and reports the first error with its line and key. Options and help come
+ * from the tables below (opts.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,12 +14,44 @@
 #include "config/config.h"
 #include "lib/buf.h"
 
-static int config_init(void)
+static int config_init(int argc, char **argv);
+static int config_check(int argc, char **argv);
+
+static const struct cli_cmd cli_cmd_config_init = {
+    .spec = {.path = "config init",
+             .summary = "Write a commented Enarx.toml template here",
+             .about = "Writes a commented Enarx.toml template in the current directory (it\n"
+                      "refuses to overwrite one).\n"},
+    .fn = config_init,
+};
+
+static const struct cli_cmd cli_cmd_config_check = {
+    .spec = {.path = "config check",
+             .summary = "Parse an Enarx.toml and report the first error",
+             .args = "FILE",
+             .min_args = 1,
+             .max_args = 1,
+             .about = "Parses FILE and reports the first error with its line and key.\n"},
+    .fn = config_check,
+};
+
+const struct cli_cmd cli_cmd_config = {
+    .spec = {.path = "config", .summary = "Write or check an Enarx.toml"},
+    .subs = (const struct cli_cmd *const[]){&cli_cmd_config_init, &cli_cmd_config_check, NULL},
+};
+
+static int config_init(int argc, char **argv)
 {
+	struct opt_result r;
+	int rc = cli_parse(&cli_cmd_config_init, argc, argv, NULL, &r);
+
 	size_t n = strlen(config_template), off = 0;
-	int fd = open("Enarx.toml", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd;
 	ssize_t w;
 
+	if (rc != CLI_CONTINUE)
+		return rc;
+	fd = open("Enarx.toml", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		cli_error("cannot create Enarx.toml: %s", strerror(errno));
 		return CLI_EXIT_FAIL;
@@ -37,15 +70,21 @@ static int config_init(void)
 	return CLI_EXIT_OK;
 }
 
-static int config_check(const char *path)
+static int config_check(int argc, char **argv)
 {
 	struct buf b = {0};
 	struct config *cfg = NULL;
+	struct opt_result r;
 	char err[256];
-	FILE *f = fopen(path, "rb");
+	const char *path;
+	FILE *f;
 	size_t n;
-	int rc;
+	int rc = cli_parse(&cli_cmd_config_check, argc, argv, NULL, &r);
 
+	if (rc != CLI_CONTINUE)
+		return rc;
+	path = r.args[0];
+	f = fopen(path, "rb");
 	if (!f) {
 		cli_error("cannot open %s: %s", path, strerror(errno));
 		return CLI_EXIT_FAIL;
@@ -69,13 +108,4 @@ static int config_check(const char *path)
 	printf("%s: ok (%zu args, %zu env, %zu files)\n", path, cfg->nargs, cfg->nenv, cfg->nfiles);
 	config_free(cfg);
 	return CLI_EXIT_OK;
-}
-
-int cmd_config(int argc, char **argv)
-{
-	if (argc == 2 && strcmp(argv[1], "init") == 0)
-		return config_init();
-	if (argc == 3 && strcmp(argv[1], "check") == 0)
-		return config_check(argv[2]);
-	return cli_usage_error("config", "usage: enarx config init | enarx config check FILE");
 }

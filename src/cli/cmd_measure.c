@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* enarx measure: the launch measurement a Keep of this binary would have on
  * a backend, computed without launching it (docs/kvm-keep.md for kvm). A
- * verifier compares it with the measurement in the Keep's evidence. */
+ * verifier compares it with the measurement in the Keep's evidence. Options
+ * and help come from measure_table (opts.h). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,48 +13,69 @@
 #include "cli/cli.h"
 #include "lib/err.h"
 
-static int parse_mem(const char *s, size_t *out)
+#define MEM_WANT "MiB, or 512M, 2G; at most 256G"
+
+static const char *parse_mem(const char *s, void *value)
 {
+	size_t *out = value;
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (end == s || v == 0)
-		return -1;
+		return MEM_WANT;
 	if (*end == 'G' || *end == 'g')
 		v <<= 30, end++;
 	else if (*end == 'M' || *end == 'm' || *end == 0)
 		v <<= 20, end += *end != 0;
 	if (*end || v > (256ULL << 30))
-		return -1;
+		return MEM_WANT;
 	*out = (size_t)v;
-	return 0;
+	return NULL;
 }
 
-int cmd_measure(int argc, char **argv)
+struct measure_opts {
+	const char *backend;
+	size_t mem;
+	int json;
+};
+
+static const struct opt measure_table[] = {
+    OPT_STRING(0, "backend", struct measure_opts, backend, "NAME",
+               "kvm, the only backend with a software launch digest (default)"),
+    OPT_CUSTOM(0, "mem", struct measure_opts, mem, "SIZE", parse_mem,
+               "Keep memory (MiB, or 512M, 2G); part of the digest (default 1024M)"),
+    OPT_FLAG(0, "json", struct measure_opts, json, "machine-readable output"),
+    OPT_END(),
+};
+
+static int cmd_measure(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_measure = {
+    .spec = {.path = "measure",
+             .summary = "Print the launch measurement of a Keep (kvm)",
+             .opts = measure_table,
+             .about =
+                 "Computes, without launching, the SHA-384 launch digest a Keep of this enarx\n"
+                 "binary has on the backend: the chain over every page loaded before launch\n"
+                 "(contents, guest physical address, page type; docs/kvm-keep.md). It is the\n"
+                 "measurement SYS_GETATT reports inside the Keep.\n"},
+    .fn = cmd_measure,
+};
+
+static int cmd_measure(int argc, char **argv)
 {
-	const char *backend = "kvm";
-	size_t mem = 0;
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--backend") && i + 1 < argc)
-			backend = argv[++i];
-		else if (!strncmp(argv[i], "--backend=", 10))
-			backend = argv[i] + 10;
-		else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
-			if (parse_mem(argv[++i], &mem))
-				return cli_usage_error(
-				    "measure", "bad --mem '%s' (MiB, or 512M, 2G)", argv[i]);
-		} else if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else
-			return cli_usage_error("measure", "unknown argument '%s'", argv[i]);
-	}
-	if (strcmp(backend, "kvm") != 0) {
+	struct measure_opts opt = {.backend = "kvm"};
+	struct opt_result r;
+	int prc = cli_parse(&cli_cmd_measure, argc, argv, &opt, &r);
+
+	if (prc != CLI_CONTINUE)
+		return prc;
+	if (strcmp(opt.backend, "kvm") != 0) {
 		cli_error("no launch measurement for backend '%s' (kvm has one; nil has none; "
 		          "sev, sgx and tdx are measured by their hardware)",
-		          backend);
+		          opt.backend);
 		return CLI_EXIT_FAIL;
 	}
-	struct kvm_keep_opts o = {.keep_fd = -1, .mem_size = mem ? mem : KVM_DEFAULT_MEM};
+	struct kvm_keep_opts o = {.keep_fd = -1, .mem_size = opt.mem ? opt.mem : KVM_DEFAULT_MEM};
 	size_t shim_len;
 	kvm_shim_image(&shim_len);
 	o.exec = backend_exec_image(&o.exec_len);
@@ -61,16 +83,16 @@ int cmd_measure(int argc, char **argv)
 		cli_error("this enarx was built without the executor: nothing to measure");
 		return CLI_EXIT_FAIL;
 	}
-	uint8_t d[KVM_DIGEST_LEN];
+	uint8_t d[KEEP_DIGEST_LEN];
 	int rc = kvm_measure(&o, d);
 	if (rc) {
 		cli_error("cannot measure: %s", enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
 	}
-	char hex[2 * KVM_DIGEST_LEN + 1];
-	for (int i = 0; i < KVM_DIGEST_LEN; i++)
+	char hex[2 * KEEP_DIGEST_LEN + 1];
+	for (int i = 0; i < KEEP_DIGEST_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	if (json) {
+	if (opt.json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm",
 		                      "algorithm", "sha384", "measurement", hex, "memory",
 		                      (json_int_t)o.mem_size, "shim_bytes", (json_int_t)shim_len,

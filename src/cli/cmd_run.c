@@ -20,13 +20,13 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "exec/proto.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define WASM_MAX (100u << 20) /* as Enarx */
-#define EXIT_TRAP 134
+#define WASM_MAX (100u << 20)   /* as Enarx */
 #define PRESEND_MAX (64u << 10) /* sent before the Keep starts if it fits */
 
 struct run_io {
@@ -230,11 +230,11 @@ static size_t sndbuf_room(int fd)
 	return (size_t)v;
 }
 
-static const char usage_short[] =
-    "enarx run [--backend NAME] [--wasmcfgfile FILE] [--engine jit|interp] MODULE.wasm|MODULE.wat "
-    "[-- ARGS...]";
+struct run_opts {
+	const char *backend, *cfgfile, *engine;
+};
 
-/* --engine NAME (or ENARX_WASM_ENGINE): how the Keep runs the module. */
+/* --engine NAME: how the Keep runs the module (docs/jit.md). */
 static int parse_engine(const char *name, uint32_t *engine)
 {
 	if (strcmp(name, "interp") == 0)
@@ -243,67 +243,70 @@ static int parse_engine(const char *name, uint32_t *engine)
 		*engine = KP_ENGINE_JIT;
 	else
 		return cli_usage_error("run", "unknown engine '%s' (jit or interp)", name);
-	return 0;
+	return CLI_CONTINUE;
 }
 
+static const struct opt run_table[] = {
+    OPT_STRING_ENV(0, "backend", struct run_opts, backend, "NAME", "ENARX_BACKEND",
+                   "nil (no TEE), kvm, ...; default: the first usable of\n"
+                   "sgx, sev, tdx, kvm, nil"),
+    OPT_STRING_ENV(0, "wasmcfgfile", struct run_opts, cfgfile, "FILE", "ENARX_WASMCFGFILE",
+                   "Enarx.toml (docs/enarx-toml.md)"),
+    OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
+                   "interp (default) or jit: functions compiled to machine\n"
+                   "code, the interpreter where that cannot be done (docs/jit.md)"),
+    OPT_END(),
+};
+
+int cmd_run(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_run = {
+    .spec = {.path = "run",
+             .summary = "Run a WebAssembly module in a Keep",
+             .opts = run_table,
+             .args = "MODULE.wasm",
+             .min_args = 1,
+             .max_args = 1,
+             .rest = "ARGS...",
+             .about =
+                 "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. A module in the text\n"
+                 "format (.wat; anything not starting with the \\0asm magic) is converted to\n"
+                 "binary on the host first; a syntax error is reported as FILE:LINE:COL. argv[0]\n"
+                 "is \"main.wasm\", then the `args` of Enarx.toml, then ARGS. Without\n"
+                 "--wasmcfgfile the workload gets stdin, stdout and stderr (fds 0-2) and no\n"
+                 "environment.\n",
+             .footer =
+                 "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
+                 "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
+    .fn = cmd_run,
+};
+
+/* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
                       const char **module, char ***args, size_t *nargs, uint32_t *engine)
 {
-	int i;
-	const char *eng = getenv("ENARX_WASM_ENGINE");
+	struct run_opts o = {0};
+	struct opt_result r;
+	int rc = cli_parse(&cli_cmd_run, argc, argv, &o, &r);
 
-	*backend = getenv("ENARX_BACKEND");
-	*cfgfile = getenv("ENARX_WASMCFGFILE");
-	*module = NULL;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if ((strcmp(a, "--backend") == 0 || strcmp(a, "--wasmcfgfile") == 0) &&
-		    i + 1 < argc) {
-			*(a[2] == 'b' ? backend : cfgfile) = argv[++i];
-		} else if (strncmp(a, "--backend=", 10) == 0) {
-			*backend = a + 10;
-		} else if (strncmp(a, "--wasmcfgfile=", 14) == 0) {
-			*cfgfile = a + 14;
-		} else if (strcmp(a, "--engine") == 0 && i + 1 < argc) {
-			eng = argv[++i];
-		} else if (strncmp(a, "--engine=", 9) == 0) {
-			eng = a + 9;
-		} else if (a[0] == '-' && a[1]) {
-			return cli_usage_error("run", "unknown option '%s'\nUsage: %s", a,
-			                       usage_short);
-		} else if (!*module) {
-			*module = a;
-		} else {
-			return cli_usage_error("run",
-			                       "extra argument '%s' (workload "
-			                       "arguments go after '--')",
-			                       a);
-		}
-	}
-	if (!*module)
-		return cli_usage_error("run", "missing MODULE.wasm\nUsage: %s", usage_short);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	*module = r.args[0];
+	*args = r.rest;
+	*nargs = (size_t)r.nrest;
+	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
+	*backend = o.backend && *o.backend ? o.backend : NULL;
 	*engine = KP_ENGINE_INTERP;
-	if (eng && *eng && parse_engine(eng, engine))
-		return CLI_EXIT_USAGE;
-	*args = argv + i;
-	*nargs = (size_t)(argc - i);
-	if (*cfgfile && !**cfgfile)
-		*cfgfile = NULL;
-	if (*backend && !**backend)
-		*backend = NULL;
-	return 0;
+	if (o.engine && *o.engine)
+		return parse_engine(o.engine, engine);
+	return CLI_CONTINUE;
 }
 
 static int outcome(struct run_io *io, int keep_status)
 {
 	if (io->got_trap) {
 		print_trap(&io->trap);
-		return EXIT_TRAP;
+		return KEEP_EXIT_TRAP;
 	}
 	if (io->got_error) {
 		cli_error("%s", io->error);
@@ -332,7 +335,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&io, 0, sizeof(io));
 	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &io.args, &io.nargs, &io.engine);
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	be = bname ? backend_find(bname) : backend_default();
 	if (!be) {
@@ -347,7 +350,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("unknown backend '%s' (this build has: %s)", bname, names);
 		return CLI_EXIT_USAGE;
 	}
-	if (!be->usable(why, sizeof(why))) {
+	if (!backend_usable(be, why, sizeof(why))) {
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* enarx: entry point and subcommand table. */
+/* enarx: entry point, the command table, and the dispatch from a command
+ * or group (`enarx attest verify`) to its handler; the help of each comes
+ * from its table (opts.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,89 +9,40 @@
 #include "cli/cli.h"
 #include "config.h"
 
-static const struct cli_cmd commands[] = {
-    {"run", cmd_run, "Run a WebAssembly module in a Keep",
-     "Usage: enarx run [--backend nil|kvm|...] [--wasmcfgfile Enarx.toml]\n"
-     "                 [--engine jit|interp] MODULE.wasm [-- ARGS...]\n"
-     "\n"
-     "Runs MODULE.wasm (wasm32-wasi, WASI preview1) in a Keep. A module in the text\n"
-     "format (.wat; anything not starting with the \\0asm magic) is converted to\n"
-     "binary on the host first; a syntax error is reported as FILE:LINE:COL. argv[0]\n"
-     "is \"main.wasm\",\n"
-     "then the `args` of Enarx.toml, then ARGS. Without --wasmcfgfile the workload\n"
-     "gets stdin, stdout and stderr (fds 0-2) and no environment.\n"
-     "\n"
-     "  --backend NAME       nil (no TEE), kvm, ... (env ENARX_BACKEND; default: the\n"
-     "                       first usable of sgx, sev, tdx, kvm, nil)\n"
-     "  --wasmcfgfile FILE   Enarx.toml (env ENARX_WASMCFGFILE; docs/enarx-toml.md)\n"
-     "  --engine NAME        interp (default) or jit: functions compiled to machine\n"
-     "                       code, the interpreter where that cannot be done (env\n"
-     "                       ENARX_WASM_ENGINE; docs/jit.md)\n"
-     "\n"
-     "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
-     "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
-    {"config", cmd_config, "Write or check an Enarx.toml",
-     "Usage: enarx config init\n"
-     "       enarx config check FILE\n"
-     "\n"
-     "init writes a commented Enarx.toml template in the current directory (it\n"
-     "refuses to overwrite one); check parses FILE and reports the first error\n"
-     "with its line and key.\n"},
-    {"attest", cmd_attest, "Verify TEE evidence (SNP, SGX, TDX, CSR) against a policy",
-     "Usage: enarx attest verify EVIDENCE [--certs FILE]... [--crl FILE]... [--collateral "
-     "FILE]...\n"
-     "                          [--policy FILE] [--at TIME] [--json] [--allow-trailing-data]\n"
-     "                          [--bind-key PUBKEY [--nonce HEX]]\n"
-     "\n"
-     "Verifies an SEV-SNP report, an SGX/TDX quote or an Enarx CSR with evidence\n"
-     "against the pinned AMD/Intel roots, prints the claims and the policy verdict.\n"
-     "Supporting files (VCEK/VLEK, PEM/DER certificates, CRLs, Intel TCB info and\n"
-     "QE identity JSON, QuoteCollateralV3 JSON) are detected by content.\n"
-     "\n"
-     "  --policy FILE  TOML policy (docs/attestation.md); default: production policy\n"
-     "  --at TIME      verification time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default now)\n"
-     "  --json         claims and verdict as JSON\n"
-     "  --bind-key F   require REPORT_DATA to bind this public key (Enarx rule:\n"
-     "                 SHA-384 (SNP) or SHA-256 of SPKI DER || nonce, zero-padded)\n"
-     "\n"
-     "Exit status: 0 if the evidence verifies and the policy accepts it, 1 if not,\n"
-     "2 on usage errors.\n"},
-    {"measure", cmd_measure, "Print the launch measurement of a Keep (kvm)",
-     "Usage: enarx measure [--backend kvm] [--mem SIZE] [--json]\n"
-     "\n"
-     "Computes, without launching, the SHA-384 launch digest a Keep of this enarx\n"
-     "binary has on the backend: the chain over every page loaded before launch\n"
-     "(contents, guest physical address, page type; docs/kvm-keep.md). It is the\n"
-     "measurement SYS_GETATT reports inside the Keep.\n"
-     "\n"
-     "  --backend kvm   the only backend with a software launch digest (default)\n"
-     "  --mem SIZE      Keep memory (MiB, or 512M, 2G); part of the digest (default 1024M)\n"
-     "  --json          machine-readable output\n"},
-    {"platform", cmd_platform, "Show what this host offers each Keep backend",
-     "Usage: enarx platform info [--json]\n"
-     "\n"
-     "Checks, for each backend (sgx, sev, tdx, kvm, nil), what this host has and\n"
-     "lacks, each line with the reason, and shows the backend `enarx run` picks\n"
-     "by default (the first usable of sgx, sev, tdx, kvm, nil).\n"
-     "\n"
-     "  --json   machine-readable output (format: docs/platform-info.md)\n"
-     "\n"
-     "Exit status: 0 if the report was made.\n"},
-    {"version", cmd_version, "Print the version",
-     "Usage: enarx version\n\nPrints the enarx version (same as enarx --version).\n"},
-    {"help", cmd_help, "Show help for a command",
-     "Usage: enarx help [COMMAND]\n\nShows the list of commands, or the help of COMMAND.\n"},
+static const struct cli_cmd *const commands[] = {
+    &cli_cmd_run,      &cli_cmd_config,  &cli_cmd_attest, &cli_cmd_measure,
+    &cli_cmd_platform, &cli_cmd_version, &cli_cmd_help,   NULL,
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static const struct cli_cmd *find(const char *name)
+/* The last word of a command's path: its name in its parent's table. */
+static const char *cmd_name(const struct cli_cmd *c)
 {
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	const char *sp = strrchr(c->spec.path, ' ');
+
+	return sp ? sp + 1 : c->spec.path;
+}
+
+static const struct cli_cmd *find_in(const struct cli_cmd *const *t, const char *name)
+{
+	for (; t && *t; t++) {
+		if (strcmp(cmd_name(*t), name) == 0)
+			return *t;
 	}
 	return NULL;
+}
+
+const struct cli_cmd *cli_find(char *const *words, int n)
+{
+	const struct cli_cmd *c = NULL;
+	const struct cli_cmd *const *t = commands;
+
+	for (int i = 0; i < n; i++) {
+		c = find_in(t, words[i]);
+		if (!c)
+			return NULL;
+		t = c->subs;
+	}
+	return c;
 }
 
 void cli_error(const char *fmt, ...)
@@ -115,22 +68,77 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int cli_print_usage(FILE *f, const char *name)
+int cli_parse(const struct cli_cmd *c, int argc, char **argv, void *opts, struct opt_result *r)
 {
-	const struct cli_cmd *c = find(name);
+	switch (opt_parse(&c->spec, opts, argc, argv, r)) {
+	case OPT_OK: return CLI_CONTINUE;
+	case OPT_HELP: cli_print_help(stdout, c); return CLI_EXIT_OK;
+	default:
+		cli_error("%s", r->err);
+		opt_print_synopsis(stderr, "Usage: ", &c->spec);
+		fprintf(stderr, "Try 'enarx help %s'.\n", c->spec.path);
+		return CLI_EXIT_USAGE;
+	}
+}
 
-	if (!c)
-		return -1;
-	fputs(c->usage, f);
-	return 0;
+/* "'init', 'check'": a group's subcommand names, for its errors. */
+static void sub_names(const struct cli_cmd *g, char *buf, size_t n)
+{
+	size_t l = 0;
+
+	buf[0] = 0;
+	for (const struct cli_cmd *const *s = g->subs; *s && l < n; s++) {
+		snprintf(buf + l, n - l, "%s'%s'", l ? ", " : "", cmd_name(*s));
+		l += strlen(buf + l);
+	}
+}
+
+void cli_print_help(FILE *f, const struct cli_cmd *c)
+{
+	const char *prefix = "Usage: ";
+
+	if (!c->subs) {
+		opt_print_help(f, &c->spec);
+		return;
+	}
+	for (const struct cli_cmd *const *s = c->subs; *s; s++, prefix = "       ")
+		opt_print_synopsis(f, prefix, &(*s)->spec);
+	if (c->spec.about)
+		fprintf(f, "\n%s", c->spec.about);
+	fputs("\nCommands:\n", f);
+	for (const struct cli_cmd *const *s = c->subs; *s; s++)
+		fprintf(f, "  %-10s %s\n", cmd_name(*s), (*s)->spec.summary);
+	fprintf(f, "\nRun 'enarx help %s COMMAND' for the options of a command.\n", c->spec.path);
+}
+
+int cli_dispatch(const struct cli_cmd *c, int argc, char **argv)
+{
+	const struct cli_cmd *s;
+	char names[128];
+
+	if (!c->subs)
+		return c->fn(argc, argv);
+	sub_names(c, names, sizeof(names));
+	if (argc < 2)
+		return cli_usage_error(c->spec.path, "%s: missing subcommand (expected %s)",
+		                       c->spec.path, names);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_print_help(stdout, c);
+		return CLI_EXIT_OK;
+	}
+	s = find_in(c->subs, argv[1]);
+	if (!s)
+		return cli_usage_error(c->spec.path, "%s: unknown subcommand '%s' (expected %s)",
+		                       c->spec.path, argv[1], names);
+	return cli_dispatch(s, argc - 1, argv + 1);
 }
 
 void cli_print_main_help(FILE *f)
 {
 	fprintf(f, "enarx %s: run WebAssembly workloads in attested Keeps\n\n", ENARX_VERSION);
 	fputs("Usage: enarx [--help] [--version] COMMAND [ARGS...]\n\nCommands:\n", f);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	for (const struct cli_cmd *const *c = commands; *c; c++)
+		fprintf(f, "  %-10s %s\n", cmd_name(*c), (*c)->spec.summary);
 	fputs("\nRun 'enarx help COMMAND' for the options of a command.\n"
 	      "Environment: ENARX_LOG=error|warn|info|debug|trace sets the log level.\n",
 	      f);
@@ -150,15 +158,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return cmd_version(1, argv + 1);
-	c = find(argv[1]);
+	c = find_in(commands, argv[1]);
 	if (!c) {
 		cli_error("unknown command '%s'", argv[1]);
 		fputs("Run 'enarx --help' for the list of commands.\n", stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-		fputs(c->usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	return c->fn(argc - 1, argv + 1);
+	return cli_dispatch(c, argc - 1, argv + 1);
 }

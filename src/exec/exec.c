@@ -26,7 +26,6 @@
 #include "lib/log.h"
 #include "wasi/wasi.h"
 
-#define EXIT_TRAP 134 /* 128 + SIGABRT, as wasmtime */
 #define EXIT_ERROR 1
 
 static int fmt_err(char *err, size_t n, int rc, const char *fmt, ...)
@@ -166,7 +165,7 @@ static void report_exit(int fd, uint32_t code)
  * cannot show, hence the raw call. Returns rax (-errno on failure). */
 static long getatt_query(unsigned long *tech)
 {
-	register long rax __asm__("rax") = SYS_ENARX_GETATT;
+	register long rax __asm__("rax") = KEEP_SYS_GETATT;
 	register long rdi __asm__("rdi") = 0;
 	register long rsi __asm__("rsi") = 0;
 	register long rdx __asm__("rdx") = 0;
@@ -456,7 +455,7 @@ trapped:
 		status = code > 255 ? EXIT_ERROR : (int)code;
 	} else if (trap) {
 		report_trap(fd, trap);
-		status = EXIT_TRAP;
+		status = KEEP_EXIT_TRAP;
 	}
 	err[0] = 0;
 out:

@@ -7,9 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Custom syscalls of Enarx shims (ENOSYS on nil). */
-#define SYS_ENARX_GETATT 0xEA01
-#define SYS_ENARX_GETKEY 0xEA02
+#include "keep/abi.h" /* KEEP_SYS_GETATT, KEEP_EXIT_TRAP, KEEP_PROTO_FD */
 
 struct exec_workload {
 	uint8_t *wasm;

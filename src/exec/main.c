@@ -11,8 +11,6 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 
-#define KEEP_FD 3
-
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define EXEC_ASAN 1
@@ -39,18 +37,18 @@ int main(void)
 	int status;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (exec_receive(KEEP_FD, &wl, err, sizeof(err))) {
+	if (exec_receive(KEEP_PROTO_FD, &wl, err, sizeof(err))) {
 		struct buf b = {0};
 
 		log_error("exec: %s", err);
 		if (kp_enc_string(&b, err) == 0)
-			kp_write(KEEP_FD, KP_ERROR, b.data, b.len);
+			kp_write(KEEP_PROTO_FD, KP_ERROR, b.data, b.len);
 		buf_free(&b, 0);
 		return 1;
 	}
 	if (wl.log_level <= LOG_TRACE)
 		log_set_level((enum log_level)wl.log_level);
-	status = exec_run(KEEP_FD, &wl);
+	status = exec_run(KEEP_PROTO_FD, &wl);
 	exec_workload_clear(&wl);
 	return status;
 }

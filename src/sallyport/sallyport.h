@@ -42,13 +42,11 @@ struct sp_enarxcall {
 /* Enarx calls: requests to the host that are not Linux syscalls. In every
  * one, arg0/arg1 are the offset and length of its data window (the host
  * checks them before the call is looked at). */
-#define SP_ENARX_MEASUREMENT 0x100u /* window >= 48 bytes: launch digest out */
+#define SP_ENARX_MEASUREMENT 0x100u /* window >= KEEP_DIGEST_LEN: launch digest out */
 #define SP_ENARX_LOG 0x101u         /* window: a line of text from the shim */
-#define SP_ENARX_FAULT \
-	0x102u /* window: text; arg2 vector, arg3 address:
-				       the Keep faulted and ends */
-
-#define SP_MEASUREMENT_LEN 48u
+/* window: text; arg2 the vector, arg3 the enum keep_fault_origin
+ * (keep/abi.h): the Keep faulted and ends */
+#define SP_ENARX_FAULT 0x102u
 
 /* Largest data area one syscall item can carry in an otherwise empty block. */
 #define SP_MAX_DATA (SP_BLOCK_SIZE - 2u * sizeof(struct sp_header) - sizeof(struct sp_syscall))

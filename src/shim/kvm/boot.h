@@ -49,19 +49,8 @@ struct shim_boot_info {
 	char args[SHIM_BOOT_ARGS_MAX];
 };
 
-/* KVM evidence, returned by SYS_GETATT (0xEA01) with technology 0 (KVM).
- * There is no hardware root of trust: the digest is the one the host
- * computed and nothing signs it, so verifiers must treat it as insecure
- * (docs/kvm-keep.md). Little-endian. */
-#define SHIM_EVIDENCE_MAGIC "ENXKVMv1"
-#define SHIM_EVIDENCE_FLAG_INSECURE 1u
-#define SHIM_EVIDENCE_NONCE 64
-struct shim_kvm_evidence {
-	char magic[8];                      /* SHIM_EVIDENCE_MAGIC, no NUL */
-	uint32_t version;                   /* 1 */
-	uint32_t flags;                     /* SHIM_EVIDENCE_FLAG_INSECURE, always */
-	uint8_t measurement[48];            /* SHA-384 launch digest */
-	uint8_t nonce[SHIM_EVIDENCE_NONCE]; /* the caller's, zero-padded */
-};
+/* The evidence SYS_GETATT returns, the syscall numbers, fault origins and
+ * the digest length are in keep/abi.h, shared with the executor and the
+ * verifier. */
 
 #endif

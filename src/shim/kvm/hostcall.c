@@ -22,7 +22,7 @@ static NORETURN void halt_forever(void)
 static NORETURN void attacked(void *ctx, const char *why)
 {
 	(void)ctx;
-	shim_fault(0xFFFF, 0, 0, 0, why);
+	shim_fault(KEEP_FAULT_VEC_SALLYPORT, KEEP_FAULT_SHIM, 0, 0, 0, why);
 }
 
 void hostcall_init(uint8_t *block)
@@ -57,14 +57,14 @@ static const char *vector_name(uint64_t v)
 	return v < 32 && names[v] ? names[v] : "?";
 }
 
-NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t error,
-                         const char *where)
+NORETURN void shim_fault(uint64_t vector, enum keep_fault_origin origin, uint64_t rip,
+                         uint64_t addr, uint64_t error, const char *where)
 {
 	char buf[256];
 	int n;
-	if (vector == 0xFFFF)
+	if (vector == KEEP_FAULT_VEC_SALLYPORT)
 		n = fmt(buf, sizeof(buf), "sallyport: host reply rejected: %s", where);
-	else if (vector == 0xFFFE)
+	else if (vector == KEEP_FAULT_VEC_PANIC)
 		n = fmt(buf, sizeof(buf), "shim: %s", where);
 	else
 		n = fmt(buf, sizeof(buf),
@@ -74,7 +74,7 @@ NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t 
 	/* A fresh block: the current one may be what the host clobbered. */
 	sp_guest_init(&shim_sp, shim_sp.block, sally, (void (*)(void *, const char *))halt_forever,
 	              NULL);
-	sp_guest_enarxcall(&shim_sp, SP_ENARX_FAULT, SP_IN, buf, len, vector, addr, UINT64_MAX);
+	sp_guest_enarxcall(&shim_sp, SP_ENARX_FAULT, SP_IN, buf, len, vector, origin, UINT64_MAX);
 	halt_forever();
 }
 
@@ -85,5 +85,5 @@ NORETURN void shim_panic(const char *f, ...)
 	va_start(ap, f);
 	vfmt(buf, sizeof(buf), f, ap);
 	va_end(ap);
-	shim_fault(0xFFFE, 0, 0, 0, buf);
+	shim_fault(KEEP_FAULT_VEC_PANIC, KEEP_FAULT_SHIM, 0, 0, 0, buf);
 }

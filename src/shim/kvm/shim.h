@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "boot.h"
+#include "keep/abi.h"
 #include "sallyport/guest.h"
 
 /* Everything is linked into one image: no GOT indirection for addresses
@@ -90,8 +91,10 @@ extern struct sp_guest shim_sp;
 void hostcall_init(uint8_t *block);
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 NORETURN void shim_exit(int code);
-NORETURN void shim_fault(uint64_t vector, uint64_t rip, uint64_t addr, uint64_t error,
-                         const char *where);
+/* Ends the Keep: tells the host the vector (or KEEP_FAULT_VEC_*), where it
+ * happened (origin decides the exit status) and a line of text. */
+NORETURN void shim_fault(uint64_t vector, enum keep_fault_origin origin, uint64_t rip,
+                         uint64_t addr, uint64_t error, const char *where);
 NORETURN void shim_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* mm.c */

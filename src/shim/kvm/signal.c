@@ -180,15 +180,16 @@ int64_t signal_return(struct frame *f)
 	struct ucontext_ uc;
 	uint64_t at = f->rsp;
 	if (!mm_user_ok(at, sizeof(uc), false))
-		shim_fault(13, f->rip, at, 0, "the executor (ring 3): bad rt_sigreturn frame");
+		shim_fault(13, KEEP_FAULT_EXECUTOR, f->rip, at, 0,
+		           "the executor (ring 3): bad rt_sigreturn frame");
 	memcpy(&uc, (const void *)at, sizeof(uc));
 	const struct sigcontext_ *mc = &uc.mc;
 	if (mc->rip >= USER_TOP || mc->rsp >= USER_TOP)
-		shim_fault(13, mc->rip, mc->rsp, 0,
+		shim_fault(13, KEEP_FAULT_EXECUTOR, mc->rip, mc->rsp, 0,
 		           "the executor (ring 3): rt_sigreturn to the shim");
 	if (mc->fpstate) {
 		if ((mc->fpstate & 15) || !mm_user_ok(mc->fpstate, sizeof(fxbuf), false))
-			shim_fault(13, f->rip, mc->fpstate, 0,
+			shim_fault(13, KEEP_FAULT_EXECUTOR, f->rip, mc->fpstate, 0,
 			           "the executor (ring 3): bad FP state");
 		memcpy(fxbuf, (const void *)mc->fpstate, sizeof(fxbuf));
 		uint32_t mxcsr;

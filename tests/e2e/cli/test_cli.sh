@@ -35,6 +35,21 @@ tap_like "unknown option is named" "$err" "unknown option '--xml'"
 "$E" >/dev/null 2>&1; rc=$?
 tap_is "no arguments is a usage error" "$rc" 2
 
+# help and errors come from each command's options table (src/cli/opts.h)
+out=$("$E" help attest verify); rc=$?
+tap_is "help of a subcommand exits 0" "$rc" 0
+tap_like "help of a subcommand lists its options" "$out" "--bind-key PUBKEY +require REPORT_DATA"
+out=$("$E" run --help); rc=$?
+tap_is "run --help exits 0" "$rc" 0
+tap_like "run --help shows the usage" "$out" "^Usage: enarx run \[--backend NAME\]"
+tap_like "run --help names the env default" "$out" "sgx, sev, tdx, kvm, nil \(env ENARX_BACKEND\)"
+err=$("$E" measure --mem 2>&1 >/dev/null); rc=$?
+tap_is "option without its value exits 2" "$rc" 2
+tap_like "missing value names the command and the option" "$err" "measure: option '--mem' needs a value \(SIZE\)"
+err=$("$E" config frob 2>&1 >/dev/null); rc=$?
+tap_is "unknown subcommand exits 2" "$rc" 2
+tap_like "unknown subcommand lists the known ones" "$err" "config: unknown subcommand 'frob' \(expected 'init', 'check'\)"
+
 # platform info, text form
 out=$("$E" platform info); rc=$?
 tap_is "platform info exits 0" "$rc" 0

@@ -271,6 +271,16 @@ int main(int argc, char **argv)
 		__asm__ volatile("outb %%al, $0xff" : : "a"(0));
 	if (!strcmp(m, "ud2"))
 		__asm__ volatile("ud2");
+	if (!strcmp(m, "align")) { /* EFLAGS.AC + a misaligned load: #AC */
+		static uint64_t buf[2];
+		uint32_t v;
+		fflush(stdout);
+		__asm__ volatile("pushf; orl $0x40000, (%%rsp); popf; movl (%1), %0"
+		                 : "=r"(v)
+		                 : "r"((uint8_t *)buf + 1)
+		                 : "memory", "cc");
+		return (int)v;
+	}
 	if (!strcmp(m, "kernel")) /* touch the shim's memory from ring 3 */
 		return *(volatile int *)0x00007F8000100000UL;
 	printf("unknown mode %s\n", m);

@@ -96,11 +96,11 @@ int main(int argc, char **argv)
 		return code < 0 ? 125 : code;
 	}
 	if (!strcmp(argv[1], "measure")) {
-		uint8_t d[KVM_DIGEST_LEN];
+		uint8_t d[KEEP_DIGEST_LEN];
 		int rc = kvm_measure(&o, d);
 		if (rc)
 			return fprintf(stderr, "kvm-bench: %s\n", enarx_strerror(rc)), 1;
-		for (int i = 0; i < KVM_DIGEST_LEN; i++)
+		for (int i = 0; i < KEEP_DIGEST_LEN; i++)
 			printf("%02x", d[i]);
 		printf("\n");
 		return 0;
