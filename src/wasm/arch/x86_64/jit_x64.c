@@ -24,10 +24,6 @@
 #define R_INST R14
 #define R_MOBJ R15
 #define NO_POS UINT32_MAX
-/* Registers that hold pinned locals: none of them is a template's scratch
- * register or a C helper's argument. */
-#define NPIN 3
-static const int pin_regs[NPIN] = {RBP, R10, R11};
 /* Bytes before the entry stub (see wasm__jit_compile). */
 #define ENTER_PAD 16
 /* Frames whose slot displacements would not fit a disp32. */
@@ -84,12 +80,6 @@ struct jc {
 	int xmm_reg;
 	size_t flags_pos, xmm_pos;
 	uint8_t *is_target; /* per word: some branch lands there */
-	/* locals kept in registers for the whole function (pin[slot] = reg
-	 * + 1, 0: in memory); the frame copy is written before anything
-	 * that may read it (calls, C helpers) and read back after */
-	uint8_t *pin;
-	uint32_t pinned[NPIN], npinned;
-	bool no_pin; /* ENARX_JIT_NO_PIN set: a development aid to compare */
 	char *why;
 	size_t whylen;
 	bool failed;
@@ -143,26 +133,6 @@ static uint64_t kval(struct jc *j, uint32_t sl)
 	return j->co->consts[sl - j->L];
 }
 
-/* The register holding local slot sl, or -1. */
-static int pin_of(struct jc *j, uint32_t sl)
-{
-	return sl < j->L && j->pin[sl] ? j->pin[sl] - 1 : -1;
-}
-
-/* Pinned locals to their frame slots (before code that reads the frame)
- * and back (after code that may write it). */
-static void sync_out(struct jc *j)
-{
-	for (uint32_t k = 0; k < j->npinned; k++)
-		x64_mov_mr(&j->b, true, at_slot(j->pinned[k]), pin_of(j, j->pinned[k]));
-}
-
-static void sync_in(struct jc *j)
-{
-	for (uint32_t k = 0; k < j->npinned; k++)
-		x64_mov_rm(&j->b, true, pin_of(j, j->pinned[k]), at_slot(j->pinned[k]));
-}
-
 /* r = slot (w: 64 bits; else the low 32, zero-extended). */
 static void ld(struct jc *j, bool w, int r, uint32_t sl)
 {
@@ -171,10 +141,7 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 			x64_mov_rr(&j->b, w, r, RAX);
 		return;
 	}
-	int p = pin_of(j, sl);
-	if (p >= 0)
-		x64_mov_rr(&j->b, w, r, p);
-	else if (is_k(j, sl))
+	if (is_k(j, sl))
 		x64_mov_ri(&j->b, r, w ? kval(j, sl) : (uint32_t)kval(j, sl));
 	else
 		x64_mov_rm(&j->b, w, r, at_slot(sl));
@@ -182,11 +149,7 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 
 static void st(struct jc *j, uint32_t sl, int r)
 {
-	int p = pin_of(j, sl);
-	if (p >= 0)
-		x64_mov_rr(&j->b, true, p, r);
-	else
-		x64_mov_mr(&j->b, true, at_slot(sl), r);
+	x64_mov_mr(&j->b, true, at_slot(sl), r);
 	if (r == RAX) {
 		j->rax_slot = sl;
 		j->rax_pos = j->b.len;
@@ -260,7 +223,6 @@ static void prologue(struct jc *j)
 		}
 		i++;
 	}
-	sync_in(j); /* pinned locals and params from the frame */
 }
 
 static void epilogue(struct jc *j)
@@ -281,8 +243,6 @@ static void cmp_slot(struct jc *j, bool w, int r, uint32_t sl)
 {
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, ALU_CMP, w, r, (int32_t)kval(j, sl));
-	else if (pin_of(j, sl) >= 0)
-		x64_alu_rr(&j->b, ALU_CMP, w, r, pin_of(j, sl));
 	else
 		x64_alu_rm(&j->b, ALU_CMP, w, r, at_slot(sl));
 }
@@ -291,8 +251,6 @@ static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl)
 {
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, op, w, r, (int32_t)kval(j, sl));
-	else if (pin_of(j, sl) >= 0)
-		x64_alu_rr(&j->b, op, w, r, pin_of(j, sl));
 	else
 		x64_alu_rm(&j->b, op, w, r, at_slot(sl));
 }
@@ -411,9 +369,7 @@ static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 	x64_sse_rr(b, op, 2, 1);
 	x64_sse_rr(b, dbl ? SSE_UCOMISD : SSE_UCOMISS, 2, 2);
 	size_t ok = x64_jcc(b, CC_NP);
-	sync_out(j); /* the C call may clobber r10, r11 */
 	call_abs(j, dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
-	sync_in(j);
 	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
 	x64_patch_rel32(b, ok, b->len);
 	stx(j, dbl, pc[2].s.a, 2);
@@ -468,11 +424,9 @@ static void float_bits(struct jc *j, bool dbl, int kind, const cword *pc)
 static void call_unary(struct jc *j, wasm__jit_un_fn f, const cword *pc)
 {
 	ld(j, true, RDI, pc[1].s.a);
-	sync_out(j);
 	x64_mov_rr(&j->b, true, RSI, R_S);
 	x64_mov_ri(&j->b, RDX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
-	sync_in(j);
 	st(j, pc[1].s.b, RAX);
 }
 
@@ -480,23 +434,18 @@ static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 {
 	ld(j, true, RDI, pc[1].s.a);
 	ld(j, true, RSI, pc[1].s.b);
-	sync_out(j);
 	call_abs(j, (const void *)f);
-	sync_in(j);
 	st(j, pc[2].s.a, RAX);
 }
 
-/* The C helpers read and write the frame: pinned locals go through it. */
 static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 {
-	sync_out(j);
 	x64_mov_rr(&j->b, true, RDI, R_S);
 	x64_mov_rr(&j->b, true, RSI, R_INST);
 	x64_mov_rr(&j->b, true, RDX, R_FP);
 	x64_mov_ri(&j->b, RCX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
 	reload_mem(j);
-	sync_in(j);
 }
 
 /* ------------------------------------------------------------- memory */
@@ -566,17 +515,6 @@ static void jump_to(struct jc *j, enum x64_cc cc, bool always, uint32_t word)
 	add_fix(j, always ? x64_jmp(&j->b) : x64_jcc(&j->b, cc), word);
 }
 
-/* Flags of "i32 slot a != 0" (NE when it is). */
-static void test_slot(struct jc *j, uint32_t a)
-{
-	if (a == j->rax_slot && j->rax_pos == j->b.len)
-		x64_test_rr(&j->b, false, RAX, RAX);
-	else if (pin_of(j, a) >= 0)
-		x64_test_rr(&j->b, false, pin_of(j, a), pin_of(j, a));
-	else
-		x64_alu_mi(&j->b, ALU_CMP, false, at_slot(a), 0);
-}
-
 /* br_if / br_unless (and their loop forms) on slot a. */
 static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t word,
                       const cword *pc)
@@ -594,8 +532,10 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 	enum x64_cc nz = CC_NE;
 	if (a == j->flags_slot && j->flags_pos == b->len)
 		nz = j->flags_cc; /* a compare just made it: branch on its flags */
+	else if (a == j->rax_slot && j->rax_pos == b->len)
+		x64_test_rr(b, false, RAX, RAX);
 	else
-		test_slot(j, a);
+		x64_alu_mi(b, ALU_CMP, false, at_slot(a), 0);
 	if (!loop) {
 		jump_to(j, when ? nz : nz ^ 1, false, word);
 		return;
@@ -683,7 +623,6 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
-	sync_out(j); /* the callee uses the pin registers as its own */
 	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
@@ -693,12 +632,10 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
 	reload_mem(j);
-	sync_in(j);
 }
 
-/* CALL of an import or CALL_INDIRECT: through wasm__jit_call (pinned
- * locals already in the frame). */
-static void call_slow_raw(struct jc *j, bool indirect, uint32_t base, const cword *pc)
+/* CALL of an import or CALL_INDIRECT: through wasm__jit_call. */
+static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
 	x64_mov_rr(b, true, RDI, R_S);
@@ -718,13 +655,6 @@ static void call_slow_raw(struct jc *j, bool indirect, uint32_t base, const cwor
 	reload_mem(j);
 }
 
-static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
-{
-	sync_out(j);
-	call_slow_raw(j, indirect, base, pc);
-	sync_in(j);
-}
-
 /* call_indirect: the table entry, null and signature checks inline for a
  * callee of this instance whose type is the very same wtype; anything
  * else (out of range, null, host, other instance, a structurally equal
@@ -740,7 +670,6 @@ static void call_indirect(struct jc *j, const cword *pc)
 		return;
 	}
 	ld(j, false, RAX, pc[2].s.a);
-	sync_out(j);
 	x64_mov_rm(b, true, RCX, x64_m(R_INST, offsetof(ewasm_instance, tables)));
 	x64_mov_rm(b, true, RCX, x64_m(RCX, (int32_t)(tab * 8)));
 	x64_alu_rm(b, ALU_CMP, false, RAX, x64_m(RCX, offsetof(ewasm_table, size)));
@@ -768,9 +697,8 @@ static void call_indirect(struct jc *j, const cword *pc)
 	size_t done = x64_jmp(b);
 	for (int k = 0; k < 5; k++)
 		x64_patch_rel32(b, slow[k], b->len);
-	call_slow_raw(j, true, base, pc);
+	call_slow(j, true, base, pc);
 	x64_patch_rel32(b, done, b->len);
-	sync_in(j);
 }
 
 /* ------------------------------------------------------------ one op */
@@ -824,13 +752,6 @@ static const char *const op_names[] = {
 #undef X
 };
 
-/* rax = extend(low bits of slot a). */
-static void ext_slot(struct jc *j, enum x64_ext e, bool w, uint32_t a)
-{
-	ld(j, true, RAX, a);
-	x64_ext_rr(&j->b, e, w, RAX, RAX);
-}
-
 /* Unary ops that are a move or a plain extension of the slot. */
 static bool simple_unary(struct jc *j, int o, const cword *pc)
 {
@@ -844,11 +765,11 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_REINTERPRET_F64:
 	case OP_F64_REINTERPRET_I64: ld(j, true, RAX, a); break;
 	case OP_I64_EXTEND_I32_S:
-	case OP_I64_EXTEND32_S: ext_slot(j, EXT_SX32, true, a); break;
-	case OP_I32_EXTEND8_S: ext_slot(j, EXT_SX8, false, a); break;
-	case OP_I32_EXTEND16_S: ext_slot(j, EXT_SX16, false, a); break;
-	case OP_I64_EXTEND8_S: ext_slot(j, EXT_SX8, true, a); break;
-	case OP_I64_EXTEND16_S: ext_slot(j, EXT_SX16, true, a); break;
+	case OP_I64_EXTEND32_S: x64_load_ext(b, EXT_SX32, true, RAX, at_slot(a)); break;
+	case OP_I32_EXTEND8_S: x64_load_ext(b, EXT_SX8, false, RAX, at_slot(a)); break;
+	case OP_I32_EXTEND16_S: x64_load_ext(b, EXT_SX16, false, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND8_S: x64_load_ext(b, EXT_SX8, true, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND16_S: x64_load_ext(b, EXT_SX16, true, RAX, at_slot(a)); break;
 	case OP_I32_EQZ:
 	case OP_I64_EQZ:
 		ld(j, o == OP_I64_EQZ, RAX, a);
@@ -973,7 +894,7 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 	case OP_SELECT:
 		ld(j, true, RAX, pc[1].s.b);
 		ld(j, true, RCX, pc[2].s.a);
-		test_slot(j, pc[1].s.a);
+		x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
 		x64_cmov(b, CC_E, true, RAX, RCX);
 		st(j, pc[2].s.b, RAX);
 		return 3;
@@ -1240,76 +1161,7 @@ static void resolve(struct jc *j, uint32_t ncode)
 	j->nfix = j->ntab = 0;
 }
 
-/* True for the ops whose last word is a branch back to a loop header. */
-static bool is_loop_branch(int o)
-{
-	return o == OP_BR_LOOP || o == OP_BR_IF_LOOP || o == OP_BR_UNLESS_LOOP ||
-	       (o >= OP_BR_I32_EQ_LOOP && o <= OP_BR_I32_GE_U_LOOP);
-}
-
-/*
- * Picks the integer locals to keep in registers: those the code names
- * most, a name inside a loop counting 8 times per level (loops are the
- * spans of back edges). Counting looks at every operand field, so an
- * immediate that happens to equal a slot number counts too: that only
- * makes the choice worse, never the code wrong. Result slots are never
- * pinned (the caller reads them from the frame).
- */
-static void choose_pins(struct jc *j, const struct wcode *co, uint32_t nresults)
-{
-	uint32_t L = j->L;
-	j->npinned = 0;
-	memset(j->pin, 0, L);
-	uint64_t *cnt = xcalloc(L ? L : 1, sizeof(uint64_t));
-	int32_t *depth = xcalloc((size_t)co->ncode + 1, sizeof(int32_t));
-	if (!cnt || !depth)
-		goto out;
-	for (uint32_t i = 0; i < co->ncode;) { /* loop spans: +1 .. -1 */
-		int o = op_of(j, co->code[i].h);
-		uint32_t n = op_len(o, &co->code[i]);
-		if (is_loop_branch(o)) {
-			uint32_t t = target(co->code, i, n - 1);
-			if (t <= i) {
-				depth[t]++;
-				depth[i + n]--;
-			}
-		}
-		i += n;
-	}
-	int32_t d = 0;
-	for (uint32_t i = 0; i < co->ncode;) {
-		int o = op_of(j, co->code[i].h);
-		uint32_t n = op_len(o, &co->code[i]);
-		for (uint32_t k = i; k < i + n; k++)
-			d += depth[k];
-		uint64_t wgt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
-		for (uint32_t k = 1; k < n; k++) {
-			uint32_t h[2] = {co->code[i + k].s.a, co->code[i + k].s.b};
-			for (int q = 0; q < 2; q++)
-				if (h[q] < L && h[q] >= nresults)
-					cnt[h[q]] += wgt;
-		}
-		i += n;
-	}
-	for (uint32_t r = 0; r < NPIN; r++) {
-		uint32_t best = UINT32_MAX;
-		for (uint32_t s = 0; s < L; s++) {
-			uint8_t t = co->local_types[s];
-			if ((t == EWASM_I32 || t == EWASM_I64) && !j->pin[s] && cnt[s] >= 2 &&
-			    (best == UINT32_MAX || cnt[s] > cnt[best]))
-				best = s;
-		}
-		if (best == UINT32_MAX)
-			break;
-		j->pin[best] = (uint8_t)(pin_regs[r] + 1);
-		j->pinned[j->npinned++] = best;
-	}
-out:
-	xfree(cnt);
-	xfree(depth);
-}
-
-static void compile_fn(struct jc *j, const struct wcode *co, uint32_t nresults)
+static void compile_fn(struct jc *j, const struct wcode *co)
 {
 	j->co = co;
 	j->L = co->nparams + co->nlocals;
@@ -1318,14 +1170,6 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t nresults)
 		fail(j, "", "a frame too large for 32-bit displacements");
 		return;
 	}
-	uint8_t *pin = xrealloc(j->pin, j->L ? j->L : 1);
-	if (!pin) {
-		fail(j, "", "out of memory");
-		return;
-	}
-	j->pin = pin;
-	memset(pin, 0, j->L);
-	j->npinned = 0;
 	uint32_t *at = xreallocarray(j->native_at, (size_t)co->ncode + 1, sizeof(uint32_t));
 	if (!at) {
 		fail(j, "", "out of memory");
@@ -1344,8 +1188,6 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t nresults)
 		fail(j, "", "an op the compiler does not know");
 		return;
 	}
-	if (!j->no_pin)
-		choose_pins(j, co, nresults);
 	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	prologue(j);
 	for (uint32_t i = 0; i < co->ncode && !j->failed;) {
@@ -1407,7 +1249,6 @@ static void jc_free(struct jc *j)
 	x64_buf_free(&j->b);
 	xfree(j->native_at);
 	xfree(j->is_target);
-	xfree(j->pin);
 	xfree(j->fix);
 	xfree(j->calls);
 	xfree(j->tab);
@@ -1422,7 +1263,6 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	memset(&j, 0, sizeof(j));
 	x64_buf_init(&j.b);
 	j.rax_pos = j.flags_pos = j.xmm_pos = SIZE_MAX;
-	j.no_pin = getenv("ENARX_JIT_NO_PIN") != NULL;
 	j.m = m;
 	j.why = why;
 	j.whylen = whylen;
@@ -1445,7 +1285,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	emit_enter(&j.b);
 	for (uint32_t i = 0; i < m->ncodes && !j.failed; i++) {
 		entry[i] = j.b.len;
-		compile_fn(&j, &m->codes[i], m->types[m->func_type[m->nfunc_imports + i]].nresults);
+		compile_fn(&j, &m->codes[i]);
 	}
 	if (!j.failed && j.b.oom)
 		fail(&j, "", "out of memory");
