@@ -258,6 +258,18 @@ typedef struct ewasm_externtype {
 
 /* ----------------------------------------------------------------- engine */
 
+/* How functions run (ewasm_config.engine). */
+typedef enum ewasm_engine_mode {
+	/* The interpreter: the reference implementation. */
+	EWASM_ENGINE_INTERP = 0,
+	/* The baseline compiler: each function compiled to machine code at
+	 * load (x86-64 only). A module it cannot compile (an unsupported op,
+	 * no executable memory in this sandbox, another architecture) runs in
+	 * the interpreter, with the reason logged at debug level; results,
+	 * traps, code offsets and limits are the interpreter's either way. */
+	EWASM_ENGINE_JIT = 1
+} ewasm_engine_mode;
+
 typedef struct ewasm_config {
 	/*
 	 * Limits. A workload must not be able to take more of the host than
@@ -335,10 +347,14 @@ typedef struct ewasm_config {
 	 * as wasmparser). */
 	uint32_t max_data_segments;
 	uint32_t max_elem_segments;
+	/* An ewasm_engine_mode (default EWASM_ENGINE_INTERP, or what the
+	 * environment variable ENARX_WASM_ENGINE says: "jit" or "interp"). */
+	uint8_t engine;
 } ewasm_config;
 
 /* Fills `cfg` with the defaults above (src/wasm/README.md, "Limits",
- * has the same list). */
+ * has the same list) and the engine mode
+ * (reads ENARX_WASM_ENGINE). */
 void ewasm_config_init(ewasm_config *cfg);
 
 /*

@@ -96,8 +96,20 @@ static void print_trap(const struct kp_trap *t)
 }
 
 struct run_opts {
-	const char *backend, *cfgfile;
+	const char *backend, *cfgfile, *engine;
 };
+
+/* --engine NAME: how the Keep runs the module (docs/jit.md). */
+static int parse_engine(const char *name, uint32_t *engine)
+{
+	if (strcmp(name, "interp") == 0)
+		*engine = KP_ENGINE_INTERP;
+	else if (strcmp(name, "jit") == 0)
+		*engine = KP_ENGINE_JIT;
+	else
+		return cli_usage_error("run", "unknown engine '%s' (jit or interp)", name);
+	return CLI_CONTINUE;
+}
 
 static const struct opt run_table[] = {
     OPT_STRING_ENV(0, "backend", struct run_opts, backend, "NAME", "ENARX_BACKEND",
@@ -105,6 +117,9 @@ static const struct opt run_table[] = {
                    "sgx, sev, tdx, kvm, nil"),
     OPT_STRING_ENV(0, "wasmcfgfile", struct run_opts, cfgfile, "FILE", "ENARX_WASMCFGFILE",
                    "Enarx.toml (docs/enarx-toml.md)"),
+    OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
+                   "interp (default) or jit: functions compiled to machine\n"
+                   "code, the interpreter where that cannot be done (docs/jit.md)"),
     OPT_END(),
 };
 
@@ -133,7 +148,7 @@ const struct cli_cmd cli_cmd_run = {
 
 /* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
-                      const char **module, char ***args, size_t *nargs)
+                      const char **module, char ***args, size_t *nargs, uint32_t *engine)
 {
 	struct run_opts o = {0};
 	struct opt_result r;
@@ -146,6 +161,9 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*nargs = (size_t)r.nrest;
 	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
 	*backend = o.backend && *o.backend ? o.backend : NULL;
+	*engine = KP_ENGINE_INTERP;
+	if (o.engine && *o.engine)
+		return parse_engine(o.engine, engine);
 	return CLI_CONTINUE;
 }
 
@@ -221,10 +239,11 @@ int cmd_run(int argc, char **argv)
 	struct buf wasm = {0}, conf = {0};
 	char **args = NULL;
 	size_t nargs = 0;
+	uint32_t engine = KP_ENGINE_INTERP;
 	char why[256] = "";
 	int rc, ret = CLI_EXIT_FAIL;
 
-	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &args, &nargs);
+	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &args, &nargs, &engine);
 	if (rc != CLI_CONTINUE)
 		return rc;
 	be = pick_backend(bname);
@@ -247,6 +266,7 @@ int cmd_run(int argc, char **argv)
 	w.args = (const char *const *)args;
 	w.nargs = nargs;
 	w.log_level = (uint32_t)log_get_level();
+	w.engine = engine;
 	ret = run_keep(be, &w);
 out:
 	buf_free(&wasm, 0);

@@ -141,11 +141,13 @@ int kp_write(int fd, uint32_t type, const void *payload, size_t len)
 	return len ? write_full(fd, payload, len) : 0;
 }
 
-int kp_enc_hello(struct buf *b, uint32_t log_level)
+int kp_enc_hello(struct buf *b, uint32_t log_level, uint32_t engine)
 {
 	int rc = buf_append_u32le(b, KP_VERSION);
 
-	return rc ? rc : buf_append_u32le(b, log_level);
+	if (!rc)
+		rc = buf_append_u32le(b, log_level);
+	return rc ? rc : buf_append_u32le(b, engine);
 }
 
 int kp_enc_string(struct buf *b, const char *s)
@@ -211,15 +213,21 @@ static int read_string(struct cursor *c, char **s)
 	return 0;
 }
 
-int kp_dec_hello(const uint8_t *p, size_t len, uint32_t *version, uint32_t *log_level)
+int kp_dec_hello(const uint8_t *p, size_t len, uint32_t *version, uint32_t *log_level,
+                 uint32_t *engine)
 {
 	struct cursor c;
 	int rc;
 
 	cursor_init(&c, p, len);
+	*engine = KP_ENGINE_INTERP;
 	rc = cursor_u32le(&c, version);
 	if (!rc)
 		rc = cursor_u32le(&c, log_level);
+	if (!rc && !cursor_eof(&c))
+		rc = cursor_u32le(&c, engine);
+	if (!rc && *engine > KP_ENGINE_JIT)
+		rc = ENARX_E_MALFORMED;
 	return rc ? rc : cursor_expect_end(&c);
 }
 

@@ -19,7 +19,7 @@
 
 enum kp_type {
 	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
-	KP_HELLO = 1,  /* u32 version, u32 log level */
+	KP_HELLO = 1,  /* u32 version, u32 log level, [u32 engine] */
 	KP_WASM = 2,   /* module bytes */
 	KP_CONFIG = 3, /* Enarx.toml text */
 	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
@@ -29,6 +29,12 @@ enum kp_type {
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
 	KP_TRAP = 0x82,  /* string message, u32 n, n x frame */
 	KP_ERROR = 0x83, /* string: the executor could not run the workload */
+};
+
+/* How the executor runs the module (HELLO's optional third word). */
+enum kp_engine {
+	KP_ENGINE_INTERP = 0, /* the interpreter (default) */
+	KP_ENGINE_JIT = 1     /* the baseline compiler, interpreter fallback */
 };
 
 /* A trap frame: u32 func_index, u32 code_offset, string name ("" if none). */
@@ -66,14 +72,17 @@ int kp_frame_split(const uint8_t *p, size_t len, size_t max, uint32_t *type,
                    const uint8_t **payload, size_t *plen, size_t *used);
 
 /* Encoders append a payload to b. */
-int kp_enc_hello(struct buf *b, uint32_t log_level);
+/* HELLO: version, log level and the wasm engine (KP_ENGINE_*). */
+int kp_enc_hello(struct buf *b, uint32_t log_level, uint32_t engine);
 int kp_enc_args(struct buf *b, const char *const *args, size_t n);
 int kp_enc_string(struct buf *b, const char *s);
 int kp_enc_trap(struct buf *b, const struct kp_trap *t);
 
 /* Decoders: validate the whole payload; on error return ENARX_E_* and leave
  * nothing allocated. */
-int kp_dec_hello(const uint8_t *p, size_t len, uint32_t *version, uint32_t *log_level);
+/* The engine word is optional (absent: KP_ENGINE_INTERP). */
+int kp_dec_hello(const uint8_t *p, size_t len, uint32_t *version, uint32_t *log_level,
+                 uint32_t *engine);
 /* *args is a NULL-terminated vector of n strings (free with kp_free_strv). */
 int kp_dec_args(const uint8_t *p, size_t len, char ***args, size_t *n);
 int kp_dec_u32(const uint8_t *p, size_t len, uint32_t *v);

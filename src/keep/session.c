@@ -212,7 +212,7 @@ int keep_session_send(struct keep_session *s, uint32_t type, const void *payload
 int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 {
 	struct buf b = {0};
-	int rc = kp_enc_hello(&b, w->log_level);
+	int rc = kp_enc_hello(&b, w->log_level, w->engine);
 
 	pthread_mutex_lock(&s->lock);
 	if (!rc)

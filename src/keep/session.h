@@ -45,6 +45,7 @@ struct keep_workload {
 	const char *const *args; /* workload arguments, nargs of them */
 	size_t nargs;
 	uint32_t log_level; /* the executor's log level (enum log_level) */
+	uint32_t engine;    /* enum kp_engine: how the Keep runs the module */
 };
 
 enum keep_result {

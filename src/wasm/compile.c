@@ -1507,7 +1507,8 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	c.h = wasm__handlers(m->checked);
 	c.fold_end = NONE;
 	c.last_op = c.prev_op = NONE;
-	c.fuse = !m->engine->cfg.no_fusion;
+	/* the baseline compiler (jit.h) translates the plain ops */
+	c.fuse = !m->engine->cfg.no_fusion && m->engine->cfg.engine != EWASM_ENGINE_JIT;
 	rc = setjmp(jb);
 	if (rc) {
 		cc_free(&c);

@@ -6,10 +6,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
 #include "lib/hset.h"
+#include "lib/log.h"
+#include "wasm/jit.h"
 #include "wasm/mem.h"
 #include "wasm/wasm_int.h"
 
@@ -66,6 +69,9 @@ void ewasm_config_init(ewasm_config *cfg)
 	cfg->max_locals = 50000;
 	cfg->max_data_segments = 100000;
 	cfg->max_elem_segments = 100000;
+	const char *e = getenv("ENARX_WASM_ENGINE");
+	if (e && strcmp(e, "jit") == 0)
+		cfg->engine = EWASM_ENGINE_JIT;
 }
 
 ewasm_engine *ewasm_engine_new(const ewasm_config *cfg)
@@ -128,6 +134,7 @@ static void module_destroy(ewasm_module *m)
 		for (uint32_t i = 0; i < m->nfuncs; i++)
 			xfree(m->func_names[i]);
 	xfree(m->func_names);
+	wasm__jit_free(m->jit);
 	xfree(m->bytes);
 	xfree(m);
 }
@@ -161,6 +168,13 @@ int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewa
 	rc = wasm__compile(m, err);
 	if (rc)
 		goto fail;
+	if (engine->cfg.engine == EWASM_ENGINE_JIT) {
+		char why[160];
+		if (wasm__jit_compile(m, why, sizeof(why)))
+			log_debug("wasm: module runs in the interpreter: %s", why);
+		else
+			log_debug("wasm: %u functions compiled to machine code", m->ncodes);
+	}
 	*out = m;
 	return 0;
 fail:

@@ -130,6 +130,7 @@ struct wcode {
 	uint32_t ncode;
 	struct pcmap *pcmap;
 	uint32_t npcmap;
+	const void *native; /* machine code (jit.h), or NULL: interpreted */
 };
 
 struct ewasm_module {
@@ -165,9 +166,10 @@ struct ewasm_module {
 	struct wcode *codes;
 	uint32_t ncustoms;
 	struct wcustom *customs;
-	char **func_names;   /* nfuncs entries, may be NULL */
-	bool *func_declared; /* function referenced outside code (ref.func ok) */
-	bool checked;        /* compiled for explicit bounds checks */
+	char **func_names;    /* nfuncs entries, may be NULL */
+	bool *func_declared;  /* function referenced outside code (ref.func ok) */
+	bool checked;         /* compiled for explicit bounds checks */
+	struct wasm_jit *jit; /* machine code of every function, or NULL */
 };
 
 /* --------------------------------------------------------------- runtime */
@@ -284,6 +286,7 @@ struct ewasm_store {
 	const char *trap_detail; /* overrides the kind's message */
 	ewasm_trap *pending;     /* trap built by the last failed run */
 	const cword *trap_pc;
+	uintptr_t jit_stack_limit; /* compiled code traps below this sp */
 };
 
 /* ------------------------------------------------------------ internals */
@@ -310,6 +313,9 @@ int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp);
  * in counts executed op pairs; interp_body.inc calls it per dispatch. */
 void wasm__prof(const void *h, const ewasm_func *f);
 #endif
+/* The interpreter alone, inside a run's recovery point (a compiled
+ * function calling an interpreted one). Returns 0 or EWASM_ERR_TRAP. */
+int wasm__interp(ewasm_store *s, ewasm_func *fn, slot *fp);
 
 /* runtime.c */
 bool wasm__type_eq(const struct wtype *a, const struct wtype *b);

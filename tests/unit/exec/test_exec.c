@@ -39,7 +39,7 @@ static void send_hello(int fd)
 {
 	struct buf b = {0};
 
-	assert_int_equal(kp_enc_hello(&b, 2), 0);
+	assert_int_equal(kp_enc_hello(&b, 2, KP_ENGINE_INTERP), 0);
 	assert_int_equal(kp_write(fd, KP_HELLO, b.data, b.len), 0);
 	buf_free(&b, 0);
 }
