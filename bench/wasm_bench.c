@@ -10,6 +10,10 @@
  *                                    compile, instantiate with a minimal
  *                                    WASI (fd_write to stderr, proc_exit),
  *                                    run _start, free; prints "<median ms>"
+ *   wasm_bench --load FILE.wasm RUNS   times ewasm_module_new alone (decode,
+ *                                    validate, compile: the time before a
+ *                                    module can run); prints "<median ms>"
+ * The engine mode comes from ENARX_WASM_ENGINE (jit or interp).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,14 +274,44 @@ static int bench_hello(ewasm_engine *eng, const char *path, int runs)
 	return 0;
 }
 
+/* Median time of loading (decode, validate, compile) FILE. */
+static int bench_load(ewasm_engine *eng, const char *path, int runs)
+{
+	size_t len = 0;
+	uint8_t *bytes = read_file(path, &len);
+	double t[101];
+	ewasm_error err;
+
+	if (!bytes) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return 1;
+	}
+	for (int i = 0; i < runs; i++) {
+		ewasm_module *m;
+		double t0 = now_ms();
+		if (ewasm_module_new(eng, bytes, len, &m, &err) != 0) {
+			fprintf(stderr, "%s: %s\n", path, err.message);
+			free(bytes);
+			return 1;
+		}
+		t[i] = now_ms() - t0;
+		ewasm_module_free(m);
+	}
+	qsort(t, (size_t)runs, sizeof(double), cmp_double);
+	printf("%.2f\n", t[runs / 2]);
+	free(bytes);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int hello = argc > 1 && strcmp(argv[1], "--hello") == 0;
+	int load = argc > 1 && strcmp(argv[1], "--load") == 0;
+	int hello = argc > 1 && (strcmp(argv[1], "--hello") == 0 || load);
 	int runs, rc;
 	ewasm_engine *eng;
 
 	if (argc - hello < 2) {
-		fprintf(stderr, "usage: %s [--hello] FILE.wasm [RUNS]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--hello|--load] FILE.wasm [RUNS]\n", argv[0]);
 		return 2;
 	}
 	runs = argc - hello > 2 ? (int)strtol(argv[2 + hello], NULL, 10) : 5;
@@ -286,7 +320,12 @@ int main(int argc, char **argv)
 	eng = ewasm_engine_new(NULL);
 	if (!eng)
 		return 1;
-	rc = hello ? bench_hello(eng, argv[1 + hello], runs) : bench_run(eng, argv[1], runs);
+	if (load)
+		rc = bench_load(eng, argv[2], runs);
+	else if (hello)
+		rc = bench_hello(eng, argv[2], runs);
+	else
+		rc = bench_run(eng, argv[1], runs);
 	ewasm_engine_free(eng);
 	return rc;
 }

@@ -24,8 +24,20 @@ if [ -x "$dir/src/attest/attest-bench" ]; then
 	section "attestation verification"
 	nice "$dir/src/attest/attest-bench"
 fi
+if [ -x "$dir/src/crypto/hpke-bench" ]; then
+	section "HPKE (RFC 9180): seal/open throughput and setups per second"
+	nice "$dir/src/crypto/hpke-bench"
+fi
 if [ -x "$dir/src/tlssock/tlssock-bench" ]; then
 	section "TLSSock vs direct OpenSSL"
 	nice "$dir/src/tlssock/tlssock-bench"
+fi
+if [ -x "$dir/src/crypto/pq-bench" ]; then
+	section "post-quantum: ML-KEM-768 vs Node 26 (OpenSSL 3.5), TLS 1.3 X25519MLKEM768 vs X25519"
+	nice python3 src/crypto/bench/pq_bench.py "$dir/src/crypto/pq-bench"
+fi
+if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
+	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
+	bash src/http/bench/http_bench.sh "$dir"
 fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

@@ -13,13 +13,19 @@ PKGS=(
   wasi-libc libclang-rt-14-dev-wasm32 wabt
   # libraries
   libcmocka-dev libssl-dev libjansson-dev libcurl4-openssl-dev
-  libmicrohttpd-dev libseccomp-dev
+  libmicrohttpd-dev libseccomp-dev zlib1g-dev
+  # HTTPS daemons (src/http): libevent's evhttp over OpenSSL bufferevents
+  libevent-dev
   # quality tools
   clang-format clang-tidy cppcheck gcovr valgrind
   # peers used by end-to-end and interop tests
   openssl gnutls-bin nginx-light curl
+  # headless browser for the post-quantum (X25519MLKEM768) interop test
+  chromium
   # misc tools used by tests and benchmarks
   xxd iproute2 procps
+  # HTTP load generator for `make bench` (src/http)
+  wrk
 )
 
 missing=()

@@ -258,11 +258,51 @@ typedef struct ewasm_externtype {
 
 /* ----------------------------------------------------------------- engine */
 
+/* How functions run (ewasm_config.engine). */
+typedef enum ewasm_engine_mode {
+	/* The interpreter: the reference implementation. */
+	EWASM_ENGINE_INTERP = 0,
+	/* The baseline compiler: each function compiled to machine code at
+	 * load (x86-64 only). A module it cannot compile (an unsupported op,
+	 * no executable memory in this sandbox, another architecture) runs in
+	 * the interpreter, with the reason logged at debug level; results,
+	 * traps, code offsets and limits are the interpreter's either way. */
+	EWASM_ENGINE_JIT = 1
+} ewasm_engine_mode;
+
 typedef struct ewasm_config {
+	/*
+	 * Limits. A workload must not be able to take more of the host than
+	 * its owner allows, so every resource a module can ask for is
+	 * capped, the way wasmtime's StoreLimits/ResourceLimiter and
+	 * wasmparser's limits do. Contract:
+	 *  - Module limits (max_functions, max_exports, max_locals,
+	 *    max_data_segments, max_elem_segments, and max_tables for the
+	 *    tables a module declares) are checked by ewasm_module_new():
+	 *    EWASM_ERR_LIMIT, with a message naming the limit, e.g.
+	 *    "export limit: the module has 200,001 exports, more than the
+	 *    200,000 allowed (max_exports)".
+	 *  - Store limits (memories, tables, their sizes) are checked when an
+	 *    object is created: ewasm_instance_new() fails with
+	 *    EWASM_ERR_LIMIT and a message naming the limit, e.g. "table
+	 *    limit: 50 tables of 500,000,000 elements in all exceed the
+	 *    10,000,000-element total (max_table_elems_total)";
+	 *    ewasm_memory_new()/ewasm_table_new() return NULL.
+	 *  - Growing past a limit is a failed grow, not a trap:
+	 *    memory.grow and table.grow return -1 (as the spec allows),
+	 *    ewasm_memory_grow()/ewasm_table_grow() return EWASM_ERR_LIMIT.
+	 * Defaults are generous enough for every real program we know of
+	 * (clang/wasi-libc output, the spec suite) and small enough that a
+	 * hostile module cannot multiply its own size into gigabytes.
+	 * Always start from ewasm_config_init(): fields are taken literally
+	 * (0 means nothing of that kind is allowed).
+	 */
+
 	/* Upper bound on any memory's size in pages, applied on top of the
-	 * module's own maximum (default 65536 = 4 GiB). */
+	 * module's own maximum (default 65536 = 4 GiB, the wasm32 maximum). */
 	uint32_t max_memory_pages;
-	/* Upper bound on any table's size in elements (default 10,000,000). */
+	/* Upper bound on any table's size in elements (default 10,000,000:
+	 * 80 MB of references; larger tables are not seen in practice). */
 	uint32_t max_table_elems;
 	/* Maximum nesting of wasm calls; deeper calls trap with
 	 * EWASM_TRAP_STACK_EXHAUSTED (default 100,000). */
@@ -280,9 +320,41 @@ typedef struct ewasm_config {
 	 * superinstructions and immediate forms (slower; the engine's tests
 	 * use it as a reference for the fused code). Default 0. */
 	uint8_t no_fusion;
+
+	/* Store: bytes of all linear memories of one store together, at
+	 * creation and after every grow (default 4 GiB: one full wasm32
+	 * memory, what a program built for wasm32 can address). */
+	uint64_t max_memory_bytes;
+	/* Store: linear memories created in one store (default 10,000; each
+	 * reserves 8 GiB of address space in guard-page mode). */
+	uint32_t max_memories;
+	/* Store: tables created in one store; module: tables a module
+	 * imports and defines (default 10,000). */
+	uint32_t max_tables;
+	/* Store: elements of all tables of one store together, at creation
+	 * and after every grow (default 10,000,000 = 80 MB, the same as one
+	 * largest table, so many tables cannot multiply it). */
+	uint64_t max_table_elems_total;
+	/* Module: functions, imported ones included (default 1,000,000). */
+	uint32_t max_functions;
+	/* Module: exports (default 1,000,000; names are checked for
+	 * duplicates in linear time). */
+	uint32_t max_exports;
+	/* Module: locals of one function, parameters included (default
+	 * 50,000, as wasmparser; each takes a value-stack slot per call). */
+	uint32_t max_locals;
+	/* Module: data segments and element segments (default 100,000 each,
+	 * as wasmparser). */
+	uint32_t max_data_segments;
+	uint32_t max_elem_segments;
+	/* An ewasm_engine_mode (default EWASM_ENGINE_INTERP, or what the
+	 * environment variable ENARX_WASM_ENGINE says: "jit" or "interp"). */
+	uint8_t engine;
 } ewasm_config;
 
-/* Fills `cfg` with the defaults above. */
+/* Fills `cfg` with the defaults above (src/wasm/README.md, "Limits",
+ * has the same list) and the engine mode
+ * (reads ENARX_WASM_ENGINE). */
 void ewasm_config_init(ewasm_config *cfg);
 
 /*
@@ -532,7 +604,9 @@ int ewasm_linker_instantiate(ewasm_linker *linker, ewasm_module *module, ewasm_i
 
 #define EWASM_PAGE_SIZE 65536u
 
-/* Creates a standalone memory (e.g. to import); NULL on failure. */
+/* Creates a standalone memory (e.g. to import); NULL on failure (no
+ * memory, or a store limit: max_memories, max_memory_pages,
+ * max_memory_bytes). */
 ewasm_memory *ewasm_memory_new(ewasm_store *store, const ewasm_memtype *type);
 /* Base address (valid until the next grow) and size in bytes / pages. */
 uint8_t *ewasm_memory_data(ewasm_memory *mem);
@@ -540,7 +614,7 @@ size_t ewasm_memory_size(const ewasm_memory *mem);
 uint32_t ewasm_memory_pages(const ewasm_memory *mem);
 ewasm_memtype ewasm_memory_type(const ewasm_memory *mem);
 /* Grows by `delta` pages; *old_pages (may be NULL) gets the old size.
- * EWASM_ERR_LIMIT if it would pass the maximum. */
+ * EWASM_ERR_LIMIT if it would pass the maximum or max_memory_bytes. */
 int ewasm_memory_grow(ewasm_memory *mem, uint32_t delta, uint32_t *old_pages);
 /* Copy out of / into memory; EWASM_ERR_RANGE if out of bounds. */
 int ewasm_memory_read(const ewasm_memory *mem, uint64_t offset, void *dst, size_t len);
@@ -548,14 +622,17 @@ int ewasm_memory_write(ewasm_memory *mem, uint64_t offset, const void *src, size
 
 /* ------------------------------------------------------------------ table */
 
-/* Creates a table filled with `init` (of the table's element type). */
+/* Creates a table filled with `init` (of the table's element type); NULL
+ * on failure (no memory, a wrong `init`, or a store limit: max_tables,
+ * max_table_elems, max_table_elems_total). */
 ewasm_table *ewasm_table_new(ewasm_store *store, const ewasm_tabletype *type, ewasm_val init);
 uint32_t ewasm_table_size(const ewasm_table *table);
 ewasm_tabletype ewasm_table_type(const ewasm_table *table);
 /* Element access; EWASM_ERR_RANGE out of bounds, EWASM_ERR_ARG wrong type. */
 int ewasm_table_get(const ewasm_table *table, uint32_t index, ewasm_val *out);
 int ewasm_table_set(ewasm_table *table, uint32_t index, ewasm_val val);
-/* Grows by `delta` filled with `init`; EWASM_ERR_LIMIT past the maximum. */
+/* Grows by `delta` filled with `init`; EWASM_ERR_LIMIT past the maximum
+ * or max_table_elems_total. */
 int ewasm_table_grow(ewasm_table *table, uint32_t delta, ewasm_val init, uint32_t *old_size);
 
 /* ----------------------------------------------------------------- global */

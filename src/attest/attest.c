@@ -131,7 +131,8 @@ int enarx_evidence_set(enarx_evidence *ev, enarx_tee tee, const uint8_t *p, size
 	uint8_t *copy = xmalloc(n ? n : 1);
 	if (!copy)
 		return ENARX_E_NOMEM;
-	memcpy(copy, p, n);
+	if (n)
+		memcpy(copy, p, n); /* p may be NULL when n is 0 */
 	xfree(ev->data.p);
 	ev->data.p = copy;
 	ev->data.n = n;
@@ -170,7 +171,8 @@ static int set_hcl(enarx_evidence *ev, const uint8_t *p, size_t n)
 	uint8_t *copy = xmalloc(vsize ? vsize : 1);
 	if (!copy)
 		return ENARX_E_NOMEM;
-	memcpy(copy, var, vsize);
+	if (vsize)
+		memcpy(copy, var, vsize);
 	int rc = enarx_evidence_set(ev, ENARX_TEE_SNP, rep.p, 0x4a0);
 	if (rc) {
 		xfree(copy);

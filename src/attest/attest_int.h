@@ -16,6 +16,46 @@
 
 #include "lib/cursor.h"
 #include "lib/err.h"
+#include "lib/toml.h"
+
+/* ---- SEV-SNP report fields (AMD SEV-SNP ABI spec: GUEST_POLICY,
+ * PLATFORM_INFO, KEY_INFO, TCB_VERSION), named once for snp.c, policy.c and
+ * claims.c ---- */
+#define SNP_POLICY_ABI_MINOR(pol) ((unsigned)((pol)&0xff))
+#define SNP_POLICY_ABI_MAJOR(pol) ((unsigned)(((pol) >> 8) & 0xff))
+#define SNP_POLICY_SMT (1ull << 16)
+#define SNP_POLICY_RESERVED_ONE (1ull << 17) /* must be 1 */
+#define SNP_POLICY_MIGRATE_MA (1ull << 18)
+#define SNP_POLICY_DEBUG (1ull << 19)
+#define SNP_POLICY_SINGLE_SOCKET (1ull << 20)
+#define SNP_POLICY_RESERVED_SHIFT 26 /* bits 26-63 must be 0 */
+#define SNP_PLATFORM_INFO_SMT_EN (1ull << 0)
+#define SNP_KEY_INFO_AUTHOR_KEY_EN (1u << 0)
+#define SNP_KEY_INFO_MASK_CHIP_KEY (1u << 1)
+#define SNP_KEY_INFO_SIGNING_KEY(ki) (((ki) >> 2) & 7) /* 0 VCEK, 1 VLEK, 7 none */
+#define SNP_KEY_INFO_RESERVED_SHIFT 5                  /* bits 5-31 must be 0 */
+#define SNP_SIGNING_KEY_NONE 7
+/* TCB_VERSION byte of each component: Milan and Genoa ... */
+#define SNP_TCB_BL 0
+#define SNP_TCB_TEE 1
+#define SNP_TCB_SNP 6
+#define SNP_TCB_UCODE 7
+/* ... and Turin (adds FMC; UCODE stays in byte 7). */
+#define SNP_TCB_TURIN_FMC 0
+#define SNP_TCB_TURIN_BL 1
+#define SNP_TCB_TURIN_TEE 2
+#define SNP_TCB_TURIN_SNP 3
+/* A firmware version as one comparable number (major.minor.build). */
+#define SNP_FW_VERSION(maj, min, build) \
+	((unsigned)(maj) << 16 | (unsigned)(min) << 8 | (unsigned)(build))
+
+/* TDX TDATTRIBUTES.SEPT_VE_DISABLE (Intel TDX module spec). */
+#define TDX_ATTR_SEPT_VE_DISABLE (1ull << 28)
+
+/* Policy files' TOML dialect (lib/toml.h flags): [a.b] tables, 0x integers,
+ * mixed and nested arrays. */
+#define POLICY_TOML_DIALECT \
+	(ETOML_DOTTED_TABLES | ETOML_HEX_INTS | ETOML_MIXED_ARRAYS | ETOML_NESTED_ARRAYS)
 
 /* ---- error detail ---- */
 typedef struct {

@@ -44,18 +44,22 @@ static void snp_json(json_t *o, const enarx_snp_claims *s)
 	put_u(o, "guest_svn", s->guest_svn);
 	put_u(o, "policy", s->policy);
 	json_t *pol = json_object();
-	put_u(pol, "abi_major", (s->policy >> 8) & 0xff);
-	put_u(pol, "abi_minor", s->policy & 0xff);
-	json_object_set_new(pol, "smt", json_boolean((s->policy >> 16) & 1));
-	json_object_set_new(pol, "migrate_ma", json_boolean((s->policy >> 18) & 1));
-	json_object_set_new(pol, "debug", json_boolean((s->policy >> 19) & 1));
-	json_object_set_new(pol, "single_socket", json_boolean((s->policy >> 20) & 1));
+	put_u(pol, "abi_major", SNP_POLICY_ABI_MAJOR(s->policy));
+	put_u(pol, "abi_minor", SNP_POLICY_ABI_MINOR(s->policy));
+	json_object_set_new(pol, "smt", json_boolean((s->policy & SNP_POLICY_SMT) != 0));
+	json_object_set_new(pol, "migrate_ma",
+	                    json_boolean((s->policy & SNP_POLICY_MIGRATE_MA) != 0));
+	json_object_set_new(pol, "debug", json_boolean((s->policy & SNP_POLICY_DEBUG) != 0));
+	json_object_set_new(pol, "single_socket",
+	                    json_boolean((s->policy & SNP_POLICY_SINGLE_SOCKET) != 0));
 	json_object_set_new(o, "policy_bits", pol);
 	put_u(o, "platform_info", s->platform_info);
 	put_u(o, "vmpl", s->vmpl);
 	put_u(o, "key_info", s->key_info);
-	json_object_set_new(o, "author_key_en", json_boolean(s->key_info & 1));
-	json_object_set_new(o, "mask_chip_key", json_boolean((s->key_info >> 1) & 1));
+	json_object_set_new(o, "author_key_en",
+	                    json_boolean((s->key_info & SNP_KEY_INFO_AUTHOR_KEY_EN) != 0));
+	json_object_set_new(o, "mask_chip_key",
+	                    json_boolean((s->key_info & SNP_KEY_INFO_MASK_CHIP_KEY) != 0));
 	put_hex(o, "family_id", s->family_id, 16);
 	put_hex(o, "image_id", s->image_id, 16);
 	put_hex(o, "measurement", s->measurement, 48);
@@ -117,8 +121,9 @@ static void intel_json(json_t *o, const enarx_claims *c)
 		put_hex(o, "mrsignerseam", q->mrsignerseam, 48);
 		put_u(o, "seam_attributes", q->seam_attributes);
 		put_u(o, "td_attributes", q->td_attributes);
-		json_object_set_new(o, "sept_ve_disable",
-		                    json_boolean((q->td_attributes >> 28) & 1));
+		json_object_set_new(
+		    o, "sept_ve_disable",
+		    json_boolean((q->td_attributes & TDX_ATTR_SEPT_VE_DISABLE) != 0));
 		put_u(o, "xfam", q->xfam);
 		put_hex(o, "mrtd", q->mrtd, 48);
 		put_hex(o, "mrconfigid", q->mrconfigid, 48);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "attest/attest_int.h"
-#include "attest/toml.h"
+#include "lib/toml.h"
 #include "lib/alloc.h"
 #include "lib/hex.h"
 
@@ -121,7 +121,7 @@ int enarx_policy_require_report_data(enarx_policy *p, const uint8_t *rd, size_t 
 struct pctx {
 	char *err;
 	size_t errlen;
-	const struct toml_kv *kv;
+	const struct etoml_kv *kv;
 };
 
 static int perr(struct pctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -132,14 +132,14 @@ static int perr(struct pctx *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(x->err, x->errlen, "line %d: %s%s%s: %s", x->kv->line, x->kv->table,
+	snprintf(x->err, x->errlen, "line %u: %s%s%s: %s", x->kv->line, x->kv->table,
 	         x->kv->table[0] ? "." : "", x->kv->key, msg);
 	return ENARX_E_MALFORMED;
 }
 
 static int want_bool(struct pctx *x, bool *out)
 {
-	if (x->kv->v.type != TOML_BOOL)
+	if (x->kv->v.type != ETOML_BOOL)
 		return perr(x, "expected true or false");
 	*out = x->kv->v.b;
 	return 0;
@@ -147,7 +147,7 @@ static int want_bool(struct pctx *x, bool *out)
 
 static int want_int(struct pctx *x, int64_t lo, int64_t hi, int64_t *out)
 {
-	if (x->kv->v.type != TOML_INT || x->kv->v.i < lo || x->kv->v.i > hi)
+	if (x->kv->v.type != ETOML_INT || x->kv->v.i < lo || x->kv->v.i > hi)
 		return perr(x, "expected an integer in %lld..%lld", (long long)lo, (long long)hi);
 	*out = x->kv->v.i;
 	return 0;
@@ -164,15 +164,15 @@ static int hex_value(struct pctx *x, const char *s, uint8_t *out, size_t *len, s
 
 static int want_hexlist(struct pctx *x, hexlist *h, size_t exact)
 {
-	const struct toml_val *v = &x->kv->v;
-	if (v->type != TOML_ARRAY || v->n > MAX_LIST)
+	const struct etoml_value *v = &x->kv->v;
+	if (v->type != ETOML_ARRAY || v->nitems > MAX_LIST)
 		return perr(x, "expected an array of hex strings (at most %d)", MAX_LIST);
 	h->n = 0;
 	h->set = true;
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->a[i].type != TOML_STRING)
+	for (size_t i = 0; i < v->nitems; i++) {
+		if (v->items[i].type != ETOML_STRING)
 			return perr(x, "element %zu is not a string", i);
-		int rc = hex_value(x, v->a[i].s, h->v[i], &h->len[i], 64);
+		int rc = hex_value(x, v->items[i].str, h->v[i], &h->len[i], 64);
 		if (rc)
 			return rc;
 		if (exact && h->len[i] != exact)
@@ -194,16 +194,16 @@ static int status_bit(const char *s)
 static int parse_root(struct pctx *x, enarx_policy *p)
 {
 	const char *k = x->kv->key;
-	const struct toml_val *v = &x->kv->v;
+	const struct etoml_value *v = &x->kv->v;
 	if (strcmp(k, "tee") == 0) {
 		static const char *names[] = {"none", "kvm", "snp", "sgx", "tdx"};
-		if (v->type != TOML_ARRAY)
+		if (v->type != ETOML_ARRAY)
 			return perr(x, "expected an array of \"snp\", \"sgx\", \"tdx\", \"kvm\"");
 		memset(p->tee_allowed, 0, sizeof(p->tee_allowed));
-		for (size_t i = 0; i < v->n; i++) {
+		for (size_t i = 0; i < v->nitems; i++) {
 			int f = -1;
-			for (int t = 1; t < 5 && v->a[i].type == TOML_STRING; t++)
-				if (strcmp(v->a[i].s, names[t]) == 0)
+			for (int t = 1; t < 5 && v->items[i].type == ETOML_STRING; t++)
+				if (strcmp(v->items[i].str, names[t]) == 0)
 					f = t;
 			if (f < 0)
 				return perr(x, "unknown TEE type in element %zu", i);
@@ -220,9 +220,9 @@ static int parse_root(struct pctx *x, enarx_policy *p)
 	if (strcmp(k, "report_data") == 0) {
 		size_t l = 0;
 		uint8_t rd[64];
-		if (v->type != TOML_STRING)
+		if (v->type != ETOML_STRING)
 			return perr(x, "expected a hex string");
-		int rc = hex_value(x, v->s, rd, &l, 64);
+		int rc = hex_value(x, v->str, rd, &l, 64);
 		return rc ? rc : enarx_policy_require_report_data(p, rd, l);
 	}
 	return perr(x, "unknown key");
@@ -231,7 +231,7 @@ static int parse_root(struct pctx *x, enarx_policy *p)
 static int parse_snp(struct pctx *x, enarx_policy *p)
 {
 	const char *k = x->kv->key;
-	const struct toml_val *v = &x->kv->v;
+	const struct etoml_value *v = &x->kv->v;
 	if (strcmp(k, "allow_migration_agent") == 0)
 		return want_bool(x, &p->snp_allow_ma);
 	if (strcmp(k, "allow_smt") == 0)
@@ -245,8 +245,8 @@ static int parse_snp(struct pctx *x, enarx_policy *p)
 	if (strcmp(k, "min_firmware") == 0) {
 		unsigned maj, min, build;
 		char tail;
-		if (v->type != TOML_STRING ||
-		    sscanf(v->s, "%u.%u.%u%c", &maj, &min, &build, &tail) != 3 || maj > 255 ||
+		if (v->type != ETOML_STRING ||
+		    sscanf(v->str, "%u.%u.%u%c", &maj, &min, &build, &tail) != 3 || maj > 255 ||
 		    min > 255 || build > 255)
 			return perr(x, "expected \"MAJOR.MINOR.BUILD\"");
 		p->snp_min_fw[0] = maj;
@@ -257,7 +257,7 @@ static int parse_snp(struct pctx *x, enarx_policy *p)
 	if (strcmp(k, "min_abi") == 0) {
 		unsigned maj, min;
 		char tail;
-		if (v->type != TOML_STRING || sscanf(v->s, "%u.%u%c", &maj, &min, &tail) != 2 ||
+		if (v->type != ETOML_STRING || sscanf(v->str, "%u.%u%c", &maj, &min, &tail) != 2 ||
 		    maj > 255 || min > 255)
 			return perr(x, "expected \"MAJOR.MINOR\"");
 		p->snp_min_abi_major = maj;
@@ -265,24 +265,26 @@ static int parse_snp(struct pctx *x, enarx_policy *p)
 		return 0;
 	}
 	if (strcmp(k, "vmpl") == 0) {
-		if (v->type != TOML_ARRAY)
+		if (v->type != ETOML_ARRAY)
 			return perr(x, "expected an array of VMPLs 0..3");
 		p->snp_vmpl_mask = 0;
-		for (size_t i = 0; i < v->n; i++) {
-			if (v->a[i].type != TOML_INT || v->a[i].i < 0 || v->a[i].i > 3)
+		for (size_t i = 0; i < v->nitems; i++) {
+			if (v->items[i].type != ETOML_INT || v->items[i].i < 0 || v->items[i].i > 3)
 				return perr(x, "element %zu is not a VMPL 0..3", i);
-			p->snp_vmpl_mask |= 1u << v->a[i].i;
+			p->snp_vmpl_mask |= 1u << v->items[i].i;
 		}
 		return 0;
 	}
 	if (strcmp(k, "signing_keys") == 0) {
-		if (v->type != TOML_ARRAY)
+		if (v->type != ETOML_ARRAY)
 			return perr(x, "expected [\"VCEK\", \"VLEK\"]");
 		p->snp_allow_vcek = p->snp_allow_vlek = false;
-		for (size_t i = 0; i < v->n; i++) {
-			if (v->a[i].type == TOML_STRING && strcmp(v->a[i].s, "VCEK") == 0)
+		for (size_t i = 0; i < v->nitems; i++) {
+			if (v->items[i].type == ETOML_STRING &&
+			    strcmp(v->items[i].str, "VCEK") == 0)
 				p->snp_allow_vcek = true;
-			else if (v->a[i].type == TOML_STRING && strcmp(v->a[i].s, "VLEK") == 0)
+			else if (v->items[i].type == ETOML_STRING &&
+			         strcmp(v->items[i].str, "VLEK") == 0)
 				p->snp_allow_vlek = true;
 			else
 				return perr(x, "element %zu is not \"VCEK\" or \"VLEK\"", i);
@@ -320,13 +322,13 @@ static int parse_snp_tcb(struct pctx *x, enarx_policy *p)
 static int parse_intel(struct pctx *x, enarx_policy *p, intel_rules *r, bool tdx)
 {
 	const char *k = x->kv->key;
-	const struct toml_val *v = &x->kv->v;
+	const struct etoml_value *v = &x->kv->v;
 	if (strcmp(k, "tcb_status") == 0) {
-		if (v->type != TOML_ARRAY)
+		if (v->type != ETOML_ARRAY)
 			return perr(x, "expected an array of TCB status names");
 		r->status_mask = 0;
-		for (size_t i = 0; i < v->n; i++) {
-			int b = v->a[i].type == TOML_STRING ? status_bit(v->a[i].s) : -1;
+		for (size_t i = 0; i < v->nitems; i++) {
+			int b = v->items[i].type == ETOML_STRING ? status_bit(v->items[i].str) : -1;
 			if (b < 0)
 				return perr(x, "element %zu is not a TCB status name", i);
 			r->status_mask |= 1u << b;
@@ -334,12 +336,12 @@ static int parse_intel(struct pctx *x, enarx_policy *p, intel_rules *r, bool tdx
 		return 0;
 	}
 	if (strcmp(k, "allowed_advisories") == 0) {
-		if (v->type != TOML_ARRAY || v->n > MAX_LIST)
+		if (v->type != ETOML_ARRAY || v->nitems > MAX_LIST)
 			return perr(x, "expected an array of advisory IDs");
-		for (size_t i = 0; i < v->n; i++) {
-			if (v->a[i].type != TOML_STRING)
+		for (size_t i = 0; i < v->nitems; i++) {
+			if (v->items[i].type != ETOML_STRING)
 				return perr(x, "element %zu is not a string", i);
-			char *d = xstrdup(v->a[i].s);
+			char *d = xstrdup(v->items[i].str);
 			if (!d)
 				return ENARX_E_NOMEM;
 			r->advisories[r->n_adv++] = d;
@@ -349,9 +351,9 @@ static int parse_intel(struct pctx *x, enarx_policy *p, intel_rules *r, bool tdx
 	}
 	if (strcmp(k, "min_tcb_date") == 0) {
 		char buf[40];
-		if (v->type != TOML_STRING || strlen(v->s) != 10)
+		if (v->type != ETOML_STRING || strlen(v->str) != 10)
 			return perr(x, "expected \"YYYY-MM-DD\"");
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", v->s);
+		snprintf(buf, sizeof(buf), "%sT00:00:00Z", v->str);
 		if (attest_parse_time(buf, &r->min_tcb_date))
 			return perr(x, "expected \"YYYY-MM-DD\"");
 		return 0;
@@ -378,15 +380,15 @@ static int parse_intel(struct pctx *x, enarx_policy *p, intel_rules *r, bool tdx
 
 static int parse_runtime(struct pctx *x, enarx_policy *p, enarx_tee tee)
 {
-	const struct toml_val *v = &x->kv->v;
+	const struct etoml_value *v = &x->kv->v;
 	size_t want = tee == ENARX_TEE_SGX ? 32 : 48;
 	if (p->n_rt >= MAX_RUNTIMES)
 		return perr(x, "too many measurements");
-	if (v->type != TOML_STRING)
+	if (v->type != ETOML_STRING)
 		return perr(x, "expected a hex measurement");
 	runtime *r = &p->rt[p->n_rt];
 	r->len = 0;
-	int rc = hex_value(x, v->s, r->digest, &r->len, 48);
+	int rc = hex_value(x, v->str, r->digest, &r->len, 48);
 	if (rc)
 		return rc;
 	if (r->len != want)
@@ -435,13 +437,13 @@ static int parse_kv(struct pctx *x, enarx_policy *p)
 
 enarx_policy *enarx_policy_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct toml_doc doc;
-	if (toml_parse(text, len, &doc, err, errlen))
+	struct etoml_doc doc;
+	if (etoml_parse(text, len, POLICY_TOML_DIALECT, &doc, err, errlen))
 		return NULL;
 	enarx_policy *p = enarx_policy_default();
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
-		toml_free(&doc);
+		etoml_doc_free(&doc);
 		return NULL;
 	}
 	for (size_t i = 0; i < doc.n; i++) {
@@ -452,7 +454,7 @@ enarx_policy *enarx_policy_parse(const char *text, size_t len, char *err, size_t
 			break;
 		}
 	}
-	toml_free(&doc);
+	etoml_doc_free(&doc);
 	return p;
 }
 
@@ -487,15 +489,17 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 {
 	const enarx_snp_claims *s = &c->snp;
 	char hx[129];
-	if ((s->policy >> 18) & 1 && !p->snp_allow_ma)
+	if ((s->policy & SNP_POLICY_MIGRATE_MA) && !p->snp_allow_ma)
 		return rej(why, n,
 		           "snp.allow_migration_agent: policy forbids a migration agent; "
 		           "report POLICY.MIGRATE_MA=1");
-	if (!p->snp_allow_smt && (((s->policy >> 16) & 1) || (s->platform_info & 1)))
+	bool smt = (s->policy & SNP_POLICY_SMT) != 0;
+	bool smt_en = (s->platform_info & SNP_PLATFORM_INFO_SMT_EN) != 0;
+	if (!p->snp_allow_smt && (smt || smt_en))
 		return rej(why, n,
 		           "snp.allow_smt: policy forbids SMT; report POLICY.SMT=%u "
 		           "PLATFORM_INFO.SMT_EN=%u",
-		           (unsigned)((s->policy >> 16) & 1), (unsigned)(s->platform_info & 1));
+		           (unsigned)smt, (unsigned)smt_en);
 	if (!((p->snp_vmpl_mask >> s->vmpl) & 1))
 		return rej(why, n, "snp.vmpl: VMPL %u not allowed (allowed mask 0x%x)", s->vmpl,
 		           p->snp_vmpl_mask);
@@ -516,16 +520,15 @@ static int check_snp(const enarx_policy *p, const enarx_claims *c, char *why, si
 	if (s->guest_svn < p->snp_min_guest_svn)
 		return rej(why, n, "snp.min_guest_svn: GUEST_SVN %u < %lld", s->guest_svn,
 		           (long long)p->snp_min_guest_svn);
-	unsigned maj = (s->policy >> 8) & 0xff, min = s->policy & 0xff;
+	unsigned maj = SNP_POLICY_ABI_MAJOR(s->policy), min = SNP_POLICY_ABI_MINOR(s->policy);
 	if (maj * 256 + min < p->snp_min_abi_major * 256 + p->snp_min_abi_minor)
 		return rej(why, n, "snp.min_abi: policy ABI %u.%u < %lld.%lld", maj, min,
 		           (long long)p->snp_min_abi_major, (long long)p->snp_min_abi_minor);
 	if (maj * 256 + min > (unsigned)s->current_major * 256 + s->current_minor)
 		return rej(why, n, "snp: guest policy ABI %u.%u > firmware %u.%u", maj, min,
 		           s->current_major, s->current_minor);
-	unsigned fw =
-	    (unsigned)s->current_major << 16 | (unsigned)s->current_minor << 8 | s->current_build;
-	unsigned minfw = p->snp_min_fw[0] << 16 | p->snp_min_fw[1] << 8 | p->snp_min_fw[2];
+	unsigned fw = SNP_FW_VERSION(s->current_major, s->current_minor, s->current_build);
+	unsigned minfw = SNP_FW_VERSION(p->snp_min_fw[0], p->snp_min_fw[1], p->snp_min_fw[2]);
 	if (fw < minfw)
 		return rej(why, n, "snp.min_firmware: firmware %u.%u.%u < %u.%u.%u",
 		           s->current_major, s->current_minor, s->current_build, p->snp_min_fw[0],
@@ -621,7 +624,8 @@ static int check_intel(const enarx_policy *p, const enarx_claims *c, char *why, 
 			return rej(why, n,
 			           "tdx: reserved TUD attribute bits set (TDATTRIBUTES 0x%016llx)",
 			           (unsigned long long)q->td_attributes);
-		if (p->tdx_require_sept_ve_disable && !((q->td_attributes >> 28) & 1))
+		if (p->tdx_require_sept_ve_disable &&
+		    !(q->td_attributes & TDX_ATTR_SEPT_VE_DISABLE))
 			return rej(
 			    why, n,
 			    "tdx.require_sept_ve_disable: SEPT_VE_DISABLE not set (TDATTRIBUTES "

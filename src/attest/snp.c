@@ -31,8 +31,7 @@ int attest_snp_product_index(const char *name)
 	return -1;
 }
 
-/* TCB_VERSION layout: Milan/Genoa byte 0 BL, 1 TEE, 6 SNP, 7 UCODE; Turin
- * byte 0 FMC, 1 BL, 2 TEE, 3 SNP, 7 UCODE (ABI spec, TCB_VERSION). */
+/* TCB_VERSION layout: the SNP_TCB_* bytes (attest_int.h). */
 static void decode_tcb(uint64_t raw, int product, enarx_snp_tcb *t)
 {
 	uint8_t b[8];
@@ -40,17 +39,17 @@ static void decode_tcb(uint64_t raw, int product, enarx_snp_tcb *t)
 		b[i] = (uint8_t)(raw >> (8 * i));
 	t->raw = raw;
 	if (product == PROD_TURIN) {
-		t->fmc = b[0];
-		t->bl = b[1];
-		t->tee = b[2];
-		t->snp = b[3];
+		t->fmc = b[SNP_TCB_TURIN_FMC];
+		t->bl = b[SNP_TCB_TURIN_BL];
+		t->tee = b[SNP_TCB_TURIN_TEE];
+		t->snp = b[SNP_TCB_TURIN_SNP];
 	} else {
 		t->fmc = 0;
-		t->bl = b[0];
-		t->tee = b[1];
-		t->snp = b[6];
+		t->bl = b[SNP_TCB_BL];
+		t->tee = b[SNP_TCB_TEE];
+		t->snp = b[SNP_TCB_SNP];
 	}
-	t->ucode = b[7];
+	t->ucode = b[SNP_TCB_UCODE];
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -150,19 +149,19 @@ int attest_snp_parse(const uint8_t *p, size_t n, enarx_snp_claims *s, uint8_t re
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
 		            "SNP report: SIGNATURE_ALGO %u, expected 1 (ECDSA P-384 SHA-384)",
 		            s->sig_algo);
-	unsigned signing_key = (s->key_info >> 2) & 7;
-	if (signing_key == 7)
+	unsigned signing_key = SNP_KEY_INFO_SIGNING_KEY(s->key_info);
+	if (signing_key == SNP_SIGNING_KEY_NONE)
 		return aerr(e, ENARX_E_ATTEST_SIGNATURE,
 		            "SNP report: not signed (SIGNING_KEY=none)");
 	if (signing_key > 1)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: reserved SIGNING_KEY %u",
 		            signing_key);
-	if (s->key_info >> 5)
+	if (s->key_info >> SNP_KEY_INFO_RESERVED_SHIFT)
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: reserved KEY_INFO bits 0x%x",
 		            s->key_info);
-	if (!(s->policy & (1ull << 17)))
+	if (!(s->policy & SNP_POLICY_RESERVED_ONE))
 		return aerr(e, ENARX_E_ATTEST_FORMAT, "SNP report: POLICY bit 17 must be 1");
-	if (s->policy >> 26)
+	if (s->policy >> SNP_POLICY_RESERVED_SHIFT)
 		return aerr(e, ENARX_E_ATTEST_FORMAT,
 		            "SNP report: reserved POLICY bits 26-63 set (0x%llx)",
 		            (unsigned long long)s->policy);
@@ -484,8 +483,8 @@ int attest_snp_verify(enarx_attest *a, const enarx_evidence *ev, time_t at, enar
 	if (rc)
 		return rc;
 	c->tee = ENARX_TEE_SNP;
-	c->debug = (s->policy >> 19) & 1;
-	int signer = (s->key_info >> 2) & 7;
+	c->debug = (s->policy & SNP_POLICY_DEBUG) != 0;
+	int signer = (int)SNP_KEY_INFO_SIGNING_KEY(s->key_info);
 	const attest_bytes *leafb = NULL;
 	uint8_t key[32];
 	if ((rc = snp_cache_key(ev, signer, key)))

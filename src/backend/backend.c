@@ -26,14 +26,14 @@ size_t backend_count(void)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < NBACKENDS; i++)
-		n += backends[i]->run != NULL;
+		n += backends[i]->start != NULL;
 	return n;
 }
 
 const struct backend *backend_at(size_t i)
 {
 	for (size_t j = 0; j < NBACKENDS; j++)
-		if (backends[j]->run && i-- == 0)
+		if (backends[j]->start && i-- == 0)
 			return backends[j];
 	return NULL;
 }
@@ -41,9 +41,21 @@ const struct backend *backend_at(size_t i)
 const struct backend *backend_find(const char *name)
 {
 	for (size_t i = 0; i < NBACKENDS; i++)
-		if (backends[i]->run && strcmp(backends[i]->name, name) == 0)
+		if (backends[i]->start && strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;
+}
+
+int backend_run(const struct backend *be, const struct keep_launch *launch, int *exit_code)
+{
+	struct backend_keep *k;
+	int rc = be->start(launch, &k);
+
+	if (rc)
+		return rc;
+	rc = be->wait(k, exit_code);
+	be->free(k);
+	return rc;
 }
 
 int backend_usable(const struct backend *be, char *why, size_t n)

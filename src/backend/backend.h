@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One interface for every backend (nil, kvm, later sev, sgx, tdx). The host
- * side of a backend builds a Keep, loads the executor ELF into it and runs it
- * until it exits. Inside every Keep: fds 0, 1, 2 are the host's stdin, stdout
- * and stderr, fd 3 is the keep-protocol socket (docs/keep-protocol.md); the
+ * side of a backend builds a Keep, loads the executor ELF into it and starts
+ * it; the caller polls for its end, waits for its status or kills it
+ * (src/keep/session.h drives this for enarx run). Inside every Keep: fds 0,
+ * 1, 2 are the host's stdin, stdout and stderr (or the fds the launch
+ * names), fd 3 is the keep-protocol socket (docs/keep-protocol.md); the
  * executor opens sockets and preopened directories itself through ordinary
  * system calls (which a VM shim forwards to the host). */
 #ifndef ENARX_BACKEND_BACKEND_H
@@ -22,7 +24,8 @@ struct keep_dir {
 };
 
 /* Everything a backend needs to start one Keep. All fields are borrowed for
- * the duration of run(). */
+ * the duration of start() only: the backend copies the image and argv and
+ * duplicates the descriptors it keeps. */
 struct keep_launch {
 	const void *exec;             /* the executor: a static x86-64 ELF image */
 	size_t exec_len;              /* its length in bytes */
@@ -36,10 +39,24 @@ struct keep_launch {
 				 open (Enarx.toml `dir` entries); under nil
 				 the only ones the Keep can see */
 	size_t ndirs;
-	int net; /* 1 if the workload has sockets (listen/connect entries):
+	int net;          /* 1 if the workload has sockets (listen/connect entries):
 		    nil then keeps the host's network namespace */
+	const int *stdio; /* 3 host fds seen as 0, 1, 2 inside the
+				 Keep; NULL = the host's own 0, 1, 2 */
 };
 
+/* One started Keep, private to the backend that started it. */
+struct backend_keep;
+
+/* A Keep's life through the table below:
+ *
+ *   start() --> [running] --fd() readable--> wait() --> free()
+ *                   \--kill()--> [stopping] --/
+ *
+ * Calls on one handle must not overlap (the caller serialises them; a
+ * keep_session does); different handles are independent, so a host agent may
+ * hold any number of Keeps in any threads. No call installs a signal handler
+ * that assumes a single Keep. */
 struct backend {
 	const char *name; /* "nil", "kvm", ... */
 	/* The one place that decides whether this backend can run on this
@@ -49,13 +66,38 @@ struct backend {
 	 * the CPU vendor and model. `enarx platform info` prints the checks;
 	 * backend_usable() and auto-selection read the verdict. */
 	void (*probe)(struct platform_backend *b, const struct platform_report *host);
-	/* Runs one Keep to completion; NULL for a backend this build can probe
-	 * but not launch yet (sgx, sev, tdx). On success returns 0 and sets
-	 * *exit_code to the executor's exit status (0..255; 128+N when it was
-	 * killed by signal N). Returns a negative ENARX_E_* if the Keep could
-	 * not be built or run; the backend logs the detail. */
-	int (*run)(const struct keep_launch *launch, int *exit_code);
+	/* Builds and starts one Keep and returns at once with *out, a new
+	 * handle (release with free()). start() and the four below are NULL
+	 * for a backend this build can probe but not launch yet (sgx, sev,
+	 * tdx). Returns a negative ENARX_E_* if the
+	 * Keep could not be built or started (nothing is left running or
+	 * open; the backend logs the detail). */
+	int (*start)(const struct keep_launch *launch, struct backend_keep **out);
+	/* A descriptor that polls readable (POLLIN) once the Keep has ended,
+	 * for poll/epoll loops. Borrowed: valid until free(); never read it. */
+	int (*fd)(const struct backend_keep *k);
+	/* Blocks until the Keep has ended. Returns 0 with *exit_code set to
+	 * the executor's exit status (0..255; 128+N when it was killed by
+	 * signal N or, in a VM, faulted as signal N; 128+9 when kill() stopped
+	 * it), or a negative ENARX_E_* if the Keep broke down (e.g.
+	 * ENARX_E_KEEP_FAULT when a VM's shim faulted; logged). Once it has
+	 * returned, later calls return the same result at once. */
+	int (*wait)(struct backend_keep *k, int *exit_code);
+	/* Stops the Keep without its cooperation: its workload gets no chance
+	 * to run further (nil: SIGKILL through the pidfd; kvm: the vCPU thread
+	 * is made to leave KVM_RUN or a blocking host call, and kill returns
+	 * once it has). Returns 0 (also when the Keep had already ended) or
+	 * ENARX_E_IO if it could not be signalled. wait() then returns soon;
+	 * free() still has to be called. */
+	int (*kill)(struct backend_keep *k);
+	/* Kills the Keep if it still runs, reaps it and releases everything
+	 * (no process, thread or descriptor outlives it). Accepts NULL. */
+	void (*free)(struct backend_keep *k);
 };
+
+/* Runs one Keep to completion on be: start(), wait(), free(). Returns what
+ * start() or wait() returned, with *exit_code as wait() sets it. */
+int backend_run(const struct backend *be, const struct keep_launch *launch, int *exit_code);
 
 /* Backends compiled in, in auto-pick order (sgx, sev, tdx, kvm, nil). */
 extern const struct backend backend_sgx; /* probe only (platform.c) */

@@ -12,11 +12,16 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -279,6 +284,7 @@ struct keep {
 	int fault_signal;
 	bool fault_in_shim;
 	uint64_t t_start;
+	atomic_bool stop; /* kill(): end at the next exit from KVM_RUN */
 };
 
 static int kvm_fail(const char *what)
@@ -461,6 +467,10 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 {
 	for (;;) {
 		if (ioctl(k->vcpu, KVM_RUN, 0) < 0) {
+			if ((errno == EINTR || errno == EAGAIN) && atomic_load(&k->stop)) {
+				*exit_code = 128 + SIGKILL;
+				return 0;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return kvm_fail("KVM_RUN");
@@ -499,6 +509,19 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 	}
 }
 
+/* The Keep gets its own duplicate of each host fd, so a started Keep does
+ * not depend on the caller keeping its descriptors open. */
+static int give_fd(struct keep *k, int guest_fd, int host_fd)
+{
+	int rc, fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return kvm_fail("dup a Keep fd");
+	if ((rc = sp_host_set_fd(k->sp, guest_fd, fd, true)))
+		close(fd);
+	return rc;
+}
+
 static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
 {
 	int rc = sp_host_new(&k->sp);
@@ -508,17 +531,10 @@ static int setup_fds(struct keep *k, const struct kvm_keep_opts *o)
 	if (o->host_syscall)
 		sp_host_set_syscall(k->sp, o->host_syscall, o->host_syscall_ctx);
 	for (int i = 0; i < 3; i++)
-		if (o->stdio[i] >= 0 && (rc = sp_host_set_fd(k->sp, i, o->stdio[i], false)))
+		if (o->stdio[i] >= 0 && (rc = give_fd(k, i, o->stdio[i])))
 			return rc;
-	if (o->keep_fd >= 0) {
-		int fd = fcntl(o->keep_fd, F_DUPFD_CLOEXEC, 3); /* clear of stdio */
-		if (fd < 0)
-			return kvm_fail("dup keep fd");
-		if ((rc = sp_host_set_fd(k->sp, KEEP_PROTO_FD, fd, true))) {
-			close(fd);
-			return rc;
-		}
-	}
+	if (o->keep_fd >= 0)
+		return give_fd(k, KEEP_PROTO_FD, o->keep_fd);
 	return 0;
 }
 
@@ -536,26 +552,163 @@ static void keep_close(struct keep *k)
 	layout_free(&k->l);
 }
 
+/* A started KVM Keep: the VM and its vCPU thread, which writes done_fd when
+ * the exit loop ends. */
+struct backend_keep {
+	struct keep k;
+	struct kvm_keep_stats st;
+	pthread_t thread;
+	bool started; /* the thread exists (join it) */
+	bool joined;  /* rc and code are final */
+	int done_fd;  /* eventfd: readable once the thread has finished */
+	int rc, code;
+};
+
+/* kill() interrupts KVM_RUN (or a host syscall the vCPU thread is blocked
+ * in) with this signal; its handler does nothing, so any number of Keeps
+ * share it. SIGRTMIN is free in glibc programs; installed once, no
+ * SA_RESTART. */
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static void kick_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGRTMIN, &sa, NULL);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct backend_keep *bk = arg;
+	uint64_t one = 1;
+	sigset_t set;
+
+	/* The starter may block signals (a daemon with a signalfd does). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* The Keep writing to a socket whose peer is gone must get EPIPE, not
+	 * kill the host: SIGPIPE goes to the writing thread, so block it here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	bk->k.t_start = now_ns();
+	bk->rc = vm_loop(&bk->k, &bk->code, &bk->st);
+	bk->st.run_ns = now_ns() - bk->k.t_start;
+	bk->st.items = sp_host_items(bk->k.sp);
+	while (write(bk->done_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+int kvm_keep_start(const struct kvm_keep_opts *o, struct backend_keep **out)
+{
+	struct backend_keep *bk = xcalloc(1, sizeof(*bk));
+	uint64_t t0 = now_ns();
+	int rc;
+
+	*out = NULL;
+	if (!bk)
+		return ENARX_E_NOMEM;
+	bk->k.kvm = bk->k.vm = bk->k.vcpu = -1;
+	bk->done_fd = eventfd(0, EFD_CLOEXEC);
+	if (bk->done_fd < 0) {
+		rc = kvm_fail("eventfd");
+		goto fail;
+	}
+	pthread_once(&kick_once, kick_install);
+	if ((rc = layout_build(&bk->k.l, o)) || (rc = layout_measure(&bk->k.l, bk->k.digest)) ||
+	    (rc = setup_fds(&bk->k, o)) || (rc = vm_create(&bk->k)) || (rc = vcpu_setup(&bk->k)))
+		goto fail;
+	bk->st.build_ns = now_ns() - t0;
+	if ((errno = pthread_create(&bk->thread, NULL, vcpu_thread, bk)) != 0) {
+		rc = kvm_fail("cannot start the vCPU thread");
+		goto fail;
+	}
+	bk->started = true;
+	*out = bk;
+	return 0;
+fail:
+	kvm_keep_free(bk);
+	return rc;
+}
+
+int kvm_keep_fd(const struct backend_keep *bk)
+{
+	return bk->done_fd;
+}
+
+int kvm_keep_wait(struct backend_keep *bk, int *exit_code)
+{
+	if (!bk->joined) {
+		pthread_join(bk->thread, NULL);
+		bk->joined = true;
+	}
+	if (!bk->rc)
+		*exit_code = bk->code;
+	return bk->rc;
+}
+
+/* Asks the exit loop to stop, then kicks the vCPU thread until it has: a
+ * kick that lands just before KVM_RUN (or a blocking host call) is lost, but
+ * immediate_exit and the next kick catch it. */
+int kvm_keep_kill(struct backend_keep *bk)
+{
+	struct pollfd p = {.fd = bk->done_fd, .events = POLLIN};
+
+	if (bk->joined)
+		return 0;
+	atomic_store(&bk->k.stop, true);
+	__atomic_store_n(&bk->k.run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	while (poll(&p, 1, 0) == 0 || (p.revents & POLLIN) == 0) {
+		int err = pthread_kill(bk->thread, SIGRTMIN);
+
+		if (err && err != ESRCH) {
+			log_error("kvm: kill: %s", strerror(err));
+			return ENARX_E_IO;
+		}
+		poll(&p, 1, 10);
+		if (p.revents & POLLIN)
+			break;
+	}
+	return 0;
+}
+
+void kvm_keep_free(struct backend_keep *bk)
+{
+	int code;
+
+	if (!bk)
+		return;
+	if (bk->started && !bk->joined) {
+		kvm_keep_kill(bk);
+		kvm_keep_wait(bk, &code);
+	}
+	keep_close(&bk->k);
+	if (bk->done_fd >= 0)
+		close(bk->done_fd);
+	xfree(bk);
+}
+
 int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_stats *st)
 {
-	struct keep k = {.kvm = -1, .vm = -1, .vcpu = -1};
-	uint64_t t0 = now_ns();
-	int rc = layout_build(&k.l, o);
+	struct backend_keep *bk;
+	int rc = kvm_keep_start(o, &bk);
+
 	if (rc)
 		return rc;
-	if ((rc = layout_measure(&k.l, k.digest)) || (rc = setup_fds(&k, o)) ||
-	    (rc = vm_create(&k)) || (rc = vcpu_setup(&k)))
-		goto out;
-	uint64_t t1 = now_ns();
-	k.t_start = t1;
-	rc = vm_loop(&k, exit_code, st);
-	if (st) {
-		st->build_ns = t1 - t0;
-		st->run_ns = now_ns() - t1;
-		st->items = sp_host_items(k.sp);
-	}
-out:
-	keep_close(&k);
+	rc = kvm_keep_wait(bk, exit_code);
+	if (st)
+		*st = bk->st;
+	kvm_keep_free(bk);
 	return rc;
 }
 
@@ -662,8 +815,11 @@ int kvm_host_usable(char *why, size_t n)
 	return b.usable;
 }
 
-static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
+static int kvm_start_backend(const struct keep_launch *launch, struct backend_keep **out)
 {
+	static const int host_stdio[3] = {0, 1, 2};
+	const int *stdio = launch->stdio ? launch->stdio : host_stdio;
+
 	if (platform_kvm_is_pvm())
 		log_info("kvm: /dev/kvm is kvm_pvm (no hardware virtualization): the shim is "
 		         "emulated, so this Keep starts and makes syscalls slowly");
@@ -673,14 +829,18 @@ static int kvm_run_backend(const struct keep_launch *launch, int *exit_code)
 	    .exec_len = launch->exec_len,
 	    .mem_size = launch->mem_size,
 	    .argv = launch->exec_argv,
-	    .stdio = {0, 1, 2},
+	    .stdio = {stdio[0], stdio[1], stdio[2]},
 	    .keep_fd = launch->keep_fd,
 	};
-	return kvm_keep_run(&o, exit_code, NULL);
+	return kvm_keep_start(&o, out);
 }
 
 const struct backend backend_kvm = {
     .name = "kvm",
     .probe = kvm_probe,
-    .run = kvm_run_backend,
+    .start = kvm_start_backend,
+    .fd = kvm_keep_fd,
+    .wait = kvm_keep_wait,
+    .kill = kvm_keep_kill,
+    .free = kvm_keep_free,
 };

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The nil backend: no TEE. The executor runs as a child process, started
- * from the embedded image through a memfd, with only fds 0-3, an empty
- * environment, PR_SET_NO_NEW_PRIVS, and a seccomp allow-list of the system
- * calls the executor makes; anything else fails with ENOSYS, as in a Keep
- * shim (so the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
+/* The nil backend: no TEE. The executor runs as a child process (watched
+ * through a pidfd), started from the embedded image through a memfd, in the
+ * sandbox of nil_sandbox.c (namespaces, empty root, no capabilities; see
+ * docs/security.md), with only fds 0-3, an empty environment,
+ * PR_SET_NO_NEW_PRIVS, and a seccomp allow-list of the system calls the
+ * executor makes; anything else fails with ENOSYS, as in a Keep shim (so
+ * the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
@@ -33,10 +35,9 @@
 #include "lib/log.h"
 
 #define EXEC_FD (KEEP_PROTO_FD + 1) /* the memfd, just above the keep fd, closed on exec */
-/* Parking spots while fds are moved to KEEP_PROTO_FD and EXEC_FD: above
- * anything the child inherits, so neither move can clobber the other. */
-#define PARK_EXEC_FD 100
-#define PARK_KEEP_FD 101
+/* Fds are parked at or above this (F_DUPFD picks free numbers) while they
+ * move down to 0..EXEC_FD, so no move can clobber another's source. */
+#define PARK_FD_MIN 100
 
 static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
@@ -128,9 +129,9 @@ static int add_arg_rules(scmp_filter_ctx f)
 }
 
 /* Builds the seccomp program in the parent. The child may only make
- * async-signal-safe calls between fork and exec (enarx run has an I/O thread,
- * so a lock held at fork time, say in malloc, would never be released), so
- * it just installs this ready-made program. On success prog->filter is
+ * async-signal-safe calls between fork and exec (a host agent starts Keeps
+ * from many threads, so a lock held at fork time, say in malloc, would never
+ * be released), so it just installs this ready-made program. On success prog->filter is
  * allocated; the caller frees it. */
 static int build_seccomp(struct sock_fprog *prog)
 {
@@ -173,19 +174,33 @@ static int build_seccomp(struct sock_fprog *prog)
 	return rc;
 }
 
-/* In the child: sandbox, arrange fds, drop privileges, exec. Never returns;
- * a failure goes to the parent through the error pipe with its stage. */
+/* In the child: sandbox, arrange fds (stdio, KEEP_PROTO_FD, EXEC_FD), drop
+ * privileges, exec. Never returns; a failure goes to the parent through the
+ * error pipe with its stage. Only async-signal-safe calls: every source fd
+ * goes above PARK_FD_MIN first (F_DUPFD picks free numbers, so none is
+ * clobbered, nor the error pipe), then down to 0..4. */
 static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
                   const struct nil_sandbox *sb)
 {
 	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
+	int src[EXEC_FD + 1], tmp[EXEC_FD + 1], i;
 
+	/* No orphans: the parent-death signal, then the parent re-checked.
+	 * The "parent" is the thread that cloned: a host agent must start
+	 * Keeps from a thread that outlives them. */
 	nil_sandbox_enter(sb);
-	if (dup2(memfd, PARK_EXEC_FD) < 0 || dup2(l->keep_fd, PARK_KEEP_FD) < 0 ||
-	    dup2(PARK_EXEC_FD, EXEC_FD) < 0 || dup2(PARK_KEEP_FD, KEEP_PROTO_FD) < 0)
-		nil_sandbox_fail(sb, NIL_STAGE_FDS);
+	for (i = 0; i < 3; i++)
+		src[i] = l->stdio ? l->stdio[i] : i;
+	src[KEEP_PROTO_FD] = l->keep_fd;
+	src[EXEC_FD] = memfd;
+	for (i = 0; i <= EXEC_FD; i++)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD, PARK_FD_MIN)) < 0)
+			nil_sandbox_fail(sb, NIL_STAGE_FDS);
+	for (i = 0; i <= EXEC_FD; i++)
+		if (dup2(tmp[i], i) < 0)
+			nil_sandbox_fail(sb, NIL_STAGE_FDS);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
 	nil_sandbox_close_from(sb, EXEC_FD);
 	nil_sandbox_drop_caps(sb);
@@ -212,6 +227,31 @@ static int write_all(int fd, const void *p, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+/* A nil Keep is a child process, watched through a pidfd: it polls readable
+ * when the child exits, and signals sent through it can never hit a recycled
+ * pid. */
+struct backend_keep {
+	pid_t pid;
+	int pidfd;
+	int done; /* reaped: rc and code are final */
+	int rc, code;
+};
+
+/* The executor image in a sealed memfd, ready for execveat. */
+static int exec_memfd(const struct keep_launch *l)
+{
+	int memfd = memfd_create("enarx-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (memfd < 0 || write_all(memfd, l->exec, l->exec_len) != 0) {
+		log_error("nil: memfd for the executor: %s", strerror(errno));
+		if (memfd >= 0)
+			close(memfd);
+		return -1;
+	}
+	fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	return memfd;
 }
 
 /* Clones the sandboxed child and waits until it has exec'd the executor;
@@ -253,50 +293,113 @@ static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fpr
 	return pid;
 }
 
-static int nil_run(const struct keep_launch *l, int *exit_code)
+static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 {
 	struct sock_fprog prog = {0};
-	int memfd, status;
-	pid_t pid, w;
+	struct backend_keep *k = NULL;
+	int memfd, rc = ENARX_E_IO;
 
+	*out = NULL;
 	if (!l->exec || !l->exec_len) {
 		log_error("nil: no executor image in this build");
 		return ENARX_E_NOTSUP;
 	}
-	memfd = memfd_create("enarx-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (memfd < 0 || write_all(memfd, l->exec, l->exec_len) != 0) {
-		log_error("nil: memfd for the executor: %s", strerror(errno));
-		if (memfd >= 0)
-			close(memfd);
+	memfd = exec_memfd(l);
+	if (memfd < 0)
 		return ENARX_E_IO;
-	}
-	fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
 	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog) != 0) {
 		log_error("nil: cannot build the seccomp filter");
-		close(memfd);
-		return ENARX_E_INTERNAL;
+		rc = ENARX_E_INTERNAL;
+		goto out;
 	}
-	pid = spawn(l, memfd, &prog);
+	k = xcalloc(1, sizeof(*k));
+	if (!k) {
+		rc = ENARX_E_NOMEM;
+		goto out;
+	}
+	k->pid = spawn(l, memfd, &prog);
+	if (k->pid < 0)
+		goto out;
+	/* Until it is reaped, the child's pid cannot be reused: safe to open. */
+	k->pidfd = (int)syscall(SYS_pidfd_open, k->pid, 0);
+	if (k->pidfd < 0) {
+		log_error("nil: pidfd_open: %s", strerror(errno));
+		kill(k->pid, SIGKILL);
+		waitpid(k->pid, NULL, 0);
+		goto out;
+	}
+	*out = k;
+	k = NULL;
+	rc = 0;
+out:
+	xfree(k);
 	xfree(prog.filter);
 	close(memfd);
-	if (pid < 0)
-		return ENARX_E_IO;
+	return rc;
+}
+
+static int nil_fd(const struct backend_keep *k)
+{
+	return k->pidfd;
+}
+
+static int nil_wait(struct backend_keep *k, int *exit_code)
+{
+	int status;
+	pid_t w;
+
+	if (k->done) {
+		*exit_code = k->code;
+		return k->rc;
+	}
 	do {
-		w = waitpid(pid, &status, 0);
+		w = waitpid(k->pid, &status, 0);
 	} while (w < 0 && errno == EINTR);
+	k->done = 1;
 	if (w < 0) {
 		log_error("nil: waitpid: %s", strerror(errno));
-		return ENARX_E_IO;
+		k->rc = ENARX_E_IO;
+		return k->rc;
 	}
 	if (WIFEXITED(status))
-		*exit_code = WEXITSTATUS(status);
+		k->code = WEXITSTATUS(status);
 	else
-		*exit_code = 128 + WTERMSIG(status);
+		k->code = 128 + WTERMSIG(status);
+	*exit_code = k->code;
 	return 0;
+}
+
+static int nil_kill(struct backend_keep *k)
+{
+	if (k->done)
+		return 0;
+	if (syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0) != 0 && errno != ESRCH) {
+		log_error("nil: kill: %s", strerror(errno));
+		return ENARX_E_IO;
+	}
+	return 0;
+}
+
+static void nil_free(struct backend_keep *k)
+{
+	int code;
+
+	if (!k)
+		return;
+	if (!k->done) {
+		nil_kill(k);
+		nil_wait(k, &code);
+	}
+	close(k->pidfd);
+	xfree(k);
 }
 
 const struct backend backend_nil = {
     .name = "nil",
     .probe = nil_probe,
-    .run = nil_run,
+    .start = nil_start,
+    .fd = nil_fd,
+    .wait = nil_wait,
+    .kill = nil_kill,
+    .free = nil_free,
 };

@@ -7,6 +7,7 @@
  */
 #include <enarx/attest.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include <openssl/pem.h>
 
@@ -22,27 +24,12 @@
 
 static int read_file(const char *path, struct buf *b)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		cli_error("attest: cannot open %s", path);
-		return -1;
-	}
-	uint8_t tmp[65536];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (b->len + n > ATTEST_CLI_MAX_INPUT || buf_append(b, tmp, n)) {
-			cli_error("attest: %s is too large", path);
-			rc = -1;
-			break;
-		}
-	}
-	if (ferror(f)) {
-		cli_error("attest: cannot read %s", path);
-		rc = -1;
-	}
-	fclose(f);
-	return rc;
+	char err[PATH_MAX + 64];
+
+	if (file_read_all(path, ATTEST_CLI_MAX_INPUT, b, err, sizeof(err)) == 0)
+		return 0;
+	cli_error("attest: %s", err);
+	return -1;
 }
 
 #define AT_WANT "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"

@@ -5,6 +5,7 @@
  * from the tables below (opts.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "lib/buf.h"
+#include "lib/file.h"
 
 static int config_init(int argc, char **argv);
 static int config_check(int argc, char **argv);
@@ -75,30 +77,18 @@ static int config_check(int argc, char **argv)
 	struct buf b = {0};
 	struct config *cfg = NULL;
 	struct opt_result r;
-	char err[256];
+	char err[PATH_MAX + 64];
 	const char *path;
-	FILE *f;
-	size_t n;
 	int rc = cli_parse(&cli_cmd_config_check, argc, argv, NULL, &r);
 
 	if (rc != CLI_CONTINUE)
 		return rc;
 	path = r.args[0];
-	f = fopen(path, "rb");
-	if (!f) {
-		cli_error("cannot open %s: %s", path, strerror(errno));
+	if (file_read_all(path, CONFIG_MAX_SIZE, &b, err, sizeof(err))) {
+		cli_error("%s", err);
+		buf_free(&b, 0);
 		return CLI_EXIT_FAIL;
 	}
-	do {
-		if (buf_reserve(&b, 65536)) {
-			fclose(f);
-			buf_free(&b, 0);
-			return CLI_EXIT_FAIL;
-		}
-		n = fread(b.data + b.len, 1, 65536, f);
-		b.len += n;
-	} while (n > 0 && b.len <= CONFIG_MAX_SIZE);
-	fclose(f);
 	rc = config_parse((const char *)b.data, b.len, &cfg, err, sizeof(err));
 	buf_free(&b, 0);
 	if (rc) {

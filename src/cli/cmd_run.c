@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* enarx run: runs a local .wasm (or .wat text, converted to binary here on
- * the host) in a Keep. The host sends the workload over
- * the keep protocol (docs/keep-protocol.md) from a helper thread while the
- * backend runs the Keep, then reports the workload's outcome: its exit code
+ * the host) in a Keep through one keep session (src/keep/session.h), which
+ * feeds the workload over the keep protocol (docs/keep-protocol.md) while the
+ * backend runs the Keep; then reports the workload's outcome: its exit code
  * becomes ours; a trap is printed with its backtrace (exit 134). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,70 +18,24 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "config/config.h"
-#include "exec/proto.h"
 #include "keep/abi.h"
+#include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/file.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define WASM_MAX (100u << 20)   /* as Enarx */
-#define PRESEND_MAX (64u << 10) /* sent before the Keep starts if it fits */
-
-struct run_io {
-	int fd; /* host end of the keep socket */
-	struct buf wasm, conf;
-	int have_conf;
-	char **args;
-	size_t nargs;
-	/* results */
-	int send_rc;
-	int sent; /* the workload was already written by the main thread */
-	int got_exit, got_trap, got_error;
-	uint32_t exit_code;
-	char *error;
-	struct kp_trap trap;
-	char *tee_note;
-};
+#define WASM_MAX (100u << 20) /* as Enarx */
 
 static int read_file(const char *path, size_t max, struct buf *out)
 {
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	char err[PATH_MAX + 64];
 
-	if (fd < 0) {
-		cli_error("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
-		cli_error("%s is larger than %zu bytes", path, max);
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		if (buf_reserve(out, 65536)) {
-			rc = -1;
-			break;
-		}
-		n = read(fd, out->data + out->len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -1 : 0;
-			break;
-		}
-		out->len += (size_t)n;
-		if (out->len > max) {
-			cli_error("%s is larger than %zu bytes", path, max);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc && errno)
-		cli_error("cannot read %s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
+	if (file_read_all(path, max, out, err, sizeof(err)) == 0)
+		return 0;
+	cli_error("%s", err);
+	return -1;
 }
 
 /* Text has no control characters besides tab, newline and return. */
@@ -129,82 +82,6 @@ static int text_to_binary(const char *path, struct buf *wasm)
 	return 0;
 }
 
-static int send_workload(struct run_io *io)
-{
-	struct buf b = {0};
-	int rc = kp_enc_hello(&b, (uint32_t)log_get_level());
-
-	if (!rc)
-		rc = kp_write(io->fd, KP_HELLO, b.data, b.len);
-	if (!rc)
-		rc = kp_write(io->fd, KP_WASM, io->wasm.data, io->wasm.len);
-	if (!rc && io->have_conf)
-		rc = kp_write(io->fd, KP_CONFIG, io->conf.data, io->conf.len);
-	if (!rc && io->nargs) {
-		b.len = 0;
-		rc = kp_enc_args(&b, (const char *const *)io->args, io->nargs);
-		if (!rc)
-			rc = kp_write(io->fd, KP_ARGS, b.data, b.len);
-	}
-	if (!rc)
-		rc = kp_write(io->fd, KP_RUN, NULL, 0);
-	buf_free(&b, 0);
-	return rc;
-}
-
-/* Handles one message from the Keep. */
-static void on_message(struct run_io *io, uint32_t type, const uint8_t *p, size_t len)
-{
-	uint32_t kind;
-	int rc = 0;
-
-	switch (type) {
-	case KP_TEE:
-		xfree(io->tee_note);
-		io->tee_note = NULL;
-		rc = kp_dec_tee(p, len, &kind, &io->tee_note);
-		if (!rc)
-			log_info("keep: %s", io->tee_note);
-		break;
-	case KP_EXIT:
-		rc = kp_dec_u32(p, len, &io->exit_code);
-		io->got_exit = !rc;
-		break;
-	case KP_TRAP:
-		kp_trap_clear(&io->trap);
-		rc = kp_dec_trap(p, len, &io->trap);
-		io->got_trap = !rc;
-		break;
-	case KP_ERROR:
-		xfree(io->error);
-		io->error = NULL;
-		rc = kp_dec_string(p, len, &io->error);
-		io->got_error = !rc;
-		break;
-	default: log_warn("keep: ignoring unknown message type %u", type); return;
-	}
-	if (rc)
-		log_warn("keep: malformed %s message: %s", kp_type_name(type), enarx_strerror(rc));
-}
-
-static void *io_thread(void *arg)
-{
-	struct run_io *io = arg;
-	uint32_t type;
-	uint8_t *p;
-	size_t len;
-
-	if (!io->sent)
-		io->send_rc = send_workload(io);
-	for (;;) {
-		if (kp_read(io->fd, &type, &p, &len, 4u << 20))
-			break;
-		on_message(io, type, p, len);
-		xfree(p);
-	}
-	return NULL;
-}
-
 static void print_trap(const struct kp_trap *t)
 {
 	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
@@ -218,59 +95,21 @@ static void print_trap(const struct kp_trap *t)
 	}
 }
 
-/* Send buffer size of a socket (0 if unknown). */
-static size_t sndbuf_room(int fd)
-{
-	int v = 0;
-	socklen_t l = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &l) != 0 || v < 0)
-		return 0;
-	return (size_t)v;
-}
-
-/* What the backend must know of Enarx.toml before the Keep starts: the
- * directories it may open and whether it has sockets. A directory that
- * would hand the workload the host itself is refused here (and again by
- * the executor). A config that does not parse is left to the executor,
- * which reports it. On success *dirs (free with xfree) and *cfg (free with
- * config_free) back kl's fields. */
-static int launch_config(const struct buf *conf, struct keep_launch *kl, struct keep_dir **dirs,
-                         struct config **cfg)
-{
-	char err[512];
-	size_t i;
-
-	*dirs = NULL;
-	if (config_parse((const char *)conf->data, conf->len, cfg, err, sizeof(err)) != 0) {
-		*cfg = NULL;
-		return 0;
-	}
-	*dirs = xcalloc((*cfg)->nfiles ? (*cfg)->nfiles : 1, sizeof(**dirs));
-	if (!*dirs)
-		return ENARX_E_NOMEM;
-	for (i = 0; i < (*cfg)->nfiles; i++) {
-		const struct config_file *f = &(*cfg)->files[i];
-
-		if (f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT)
-			kl->net = 1;
-		if (f->kind != CONFIG_DIR)
-			continue;
-		if (config_dir_check(f, err, sizeof(err)) != 0) {
-			cli_error("Enarx.toml: %s", err);
-			return ENARX_E_PERM;
-		}
-		(*dirs)[kl->ndirs].path = f->path;
-		(*dirs)[kl->ndirs].readonly = f->readonly;
-		kl->ndirs++;
-	}
-	kl->dirs = *dirs;
-	return 0;
-}
-
 struct run_opts {
-	const char *backend, *cfgfile;
+	const char *backend, *cfgfile, *engine;
 };
+
+/* --engine NAME: how the Keep runs the module (docs/jit.md). */
+static int parse_engine(const char *name, uint32_t *engine)
+{
+	if (strcmp(name, "interp") == 0)
+		*engine = KP_ENGINE_INTERP;
+	else if (strcmp(name, "jit") == 0)
+		*engine = KP_ENGINE_JIT;
+	else
+		return cli_usage_error("run", "unknown engine '%s' (jit or interp)", name);
+	return CLI_CONTINUE;
+}
 
 static const struct opt run_table[] = {
     OPT_STRING_ENV(0, "backend", struct run_opts, backend, "NAME", "ENARX_BACKEND",
@@ -278,6 +117,9 @@ static const struct opt run_table[] = {
                    "sgx, sev, tdx, kvm, nil"),
     OPT_STRING_ENV(0, "wasmcfgfile", struct run_opts, cfgfile, "FILE", "ENARX_WASMCFGFILE",
                    "Enarx.toml (docs/enarx-toml.md)"),
+    OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
+                   "interp (default) or jit: functions compiled to machine\n"
+                   "code, the interpreter where that cannot be done (docs/jit.md)"),
     OPT_END(),
 };
 
@@ -306,7 +148,7 @@ const struct cli_cmd cli_cmd_run = {
 
 /* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
-                      const char **module, char ***args, size_t *nargs)
+                      const char **module, char ***args, size_t *nargs, uint32_t *engine)
 {
 	struct run_opts o = {0};
 	struct opt_result r;
@@ -319,111 +161,161 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*nargs = (size_t)r.nrest;
 	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
 	*backend = o.backend && *o.backend ? o.backend : NULL;
+	*engine = KP_ENGINE_INTERP;
+	if (o.engine && *o.engine)
+		return parse_engine(o.engine, engine);
 	return CLI_CONTINUE;
 }
 
-static int outcome(struct run_io *io, int keep_status)
+static int outcome(const struct keep_outcome *o)
 {
-	if (io->got_trap) {
-		print_trap(&io->trap);
-		return KEEP_EXIT_TRAP;
-	}
-	if (io->got_error) {
-		cli_error("%s", io->error);
-		return CLI_EXIT_FAIL;
-	}
-	if (io->got_exit) {
-		if (io->exit_code > 255) {
-			cli_error("workload exit code %u does not fit in 8 bits", io->exit_code);
+	switch (o->result) {
+	case KEEP_TRAPPED: print_trap(o->trap); return KEEP_EXIT_TRAP;
+	case KEEP_FAILED: cli_error("%s", o->error); return CLI_EXIT_FAIL;
+	case KEEP_EXITED:
+		if (o->exit_code > 255) {
+			cli_error("workload exit code %u does not fit in 8 bits", o->exit_code);
 			return CLI_EXIT_FAIL;
 		}
-		return (int)io->exit_code;
+		return (int)o->exit_code;
+	default: break;
 	}
-	cli_error("the Keep ended without reporting a result (status %d)", keep_status);
-	return keep_status ? keep_status : CLI_EXIT_FAIL;
+	cli_error("the Keep ended without reporting a result (status %d)", o->status);
+	return o->status ? o->status : CLI_EXIT_FAIL;
+}
+
+static const struct backend *pick_backend(const char *bname)
+{
+	const struct backend *be = bname ? backend_find(bname) : backend_default();
+	char names[128] = "";
+
+	if (be)
+		return be;
+	for (size_t i = 0; backend_at(i); i++) {
+		size_t l = strlen(names);
+
+		snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "", backend_at(i)->name);
+	}
+	cli_error("unknown backend '%s' (this build has: %s)", bname, names);
+	return NULL;
+}
+
+/* What the backend must know of Enarx.toml before the Keep starts: the
+ * directories it may open and whether it has sockets. A directory that
+ * would hand the workload the host itself is refused here (and again by
+ * the executor). A config that does not parse is left to the executor,
+ * which reports it. On success *dirs (free with xfree) and *cfg (free with
+ * config_free) back so's fields. */
+static int launch_config(const struct buf *conf, struct keep_session_opts *so,
+                         struct keep_dir **dirs, struct config **cfg)
+{
+	char err[512];
+	size_t i;
+
+	*dirs = NULL;
+	if (config_parse(conf->data ? (const char *)conf->data : "", conf->len, cfg, err,
+	                 sizeof(err)) != 0) {
+		*cfg = NULL;
+		return 0;
+	}
+	*dirs = xcalloc((*cfg)->nfiles ? (*cfg)->nfiles : 1, sizeof(**dirs));
+	if (!*dirs)
+		return ENARX_E_NOMEM;
+	for (i = 0; i < (*cfg)->nfiles; i++) {
+		const struct config_file *f = &(*cfg)->files[i];
+
+		if (f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT)
+			so->net = 1;
+		if (f->kind != CONFIG_DIR)
+			continue;
+		if (config_dir_check(f, err, sizeof(err)) != 0) {
+			cli_error("Enarx.toml: %s", err);
+			return ENARX_E_PERM;
+		}
+		(*dirs)[so->ndirs].path = f->path;
+		(*dirs)[so->ndirs].readonly = f->readonly;
+		so->ndirs++;
+	}
+	so->dirs = *dirs;
+	return 0;
+}
+
+/* Runs the workload in one Keep and returns our exit status. */
+static int run_keep(const struct backend *be, const struct keep_workload *w, const struct buf *conf)
+{
+	struct keep_session_opts so = {.backend = be};
+	struct keep_session *s = NULL;
+	struct keep_dir *dirs = NULL;
+	struct config *cfg = NULL;
+	struct keep_outcome o;
+	int rc, ret = CLI_EXIT_FAIL;
+
+	if (conf && launch_config(conf, &so, &dirs, &cfg) != 0)
+		goto out;
+	so.exec = backend_exec_image(&so.exec_len);
+	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
+	rc = keep_session_new(&so, &s);
+	/* Fed before the start: a small workload is already waiting in the
+	 * socket when the executor first reads. */
+	if (!rc)
+		rc = keep_session_feed(s, w);
+	if (rc) {
+		cli_error("cannot prepare the Keep's workload: %s", enarx_strerror(rc));
+		goto out;
+	}
+	rc = keep_session_start(s);
+	if (!rc)
+		rc = keep_session_wait(s);
+	if (rc)
+		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
+	else if (keep_session_outcome(s, &o) == 0)
+		ret = outcome(&o);
+out:
+	keep_session_free(s);
+	xfree(dirs);
+	config_free(cfg);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	const char *bname, *cfgfile, *module;
 	const struct backend *be;
-	struct keep_launch kl;
-	struct keep_dir *dirs = NULL;
-	struct config *cfg = NULL;
-	struct run_io io;
-	pthread_t th;
+	struct keep_workload w;
+	struct buf wasm = {0}, conf = {0};
+	char **args = NULL;
+	size_t nargs = 0;
+	uint32_t engine = KP_ENGINE_INTERP;
 	char why[256] = "";
-	int sv[2], status = 0, rc, ret = CLI_EXIT_FAIL;
+	int rc, ret = CLI_EXIT_FAIL;
 
-	memset(&io, 0, sizeof(io));
-	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &io.args, &io.nargs);
+	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &args, &nargs, &engine);
 	if (rc != CLI_CONTINUE)
 		return rc;
-	be = bname ? backend_find(bname) : backend_default();
-	if (!be) {
-		char names[128] = "";
-
-		for (size_t i = 0; backend_at(i); i++) {
-			size_t l = strlen(names);
-
-			snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
-			         backend_at(i)->name);
-		}
-		cli_error("unknown backend '%s' (this build has: %s)", bname, names);
+	be = pick_backend(bname);
+	if (!be)
 		return CLI_EXIT_USAGE;
-	}
 	if (!backend_usable(be, why, sizeof(why))) {
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}
-	if (read_file(module, WASM_MAX, &io.wasm) != 0 || text_to_binary(module, &io.wasm) != 0)
+	if (read_file(module, WASM_MAX, &wasm) != 0 || text_to_binary(module, &wasm) != 0)
 		goto out;
-	if (cfgfile) {
-		if (read_file(cfgfile, CONFIG_MAX_SIZE, &io.conf) != 0)
-			goto out;
-		io.have_conf = 1;
-	}
-	memset(&kl, 0, sizeof(kl));
-	if (io.have_conf && launch_config(&io.conf, &kl, &dirs, &cfg) != 0)
+	if (cfgfile && read_file(cfgfile, CONFIG_MAX_SIZE, &conf) != 0)
 		goto out;
-	kl.exec = backend_exec_image(&kl.exec_len);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		cli_error("socketpair: %s", strerror(errno));
-		goto out;
-	}
-	io.fd = sv[0];
-	kl.keep_fd = sv[1];
-	/* A small workload fits in the socket buffer: send it now, so the Keep
-	 * finds it waiting without a thread switch on the start-up path. */
-	if (io.wasm.len + io.conf.len <= PRESEND_MAX && sndbuf_room(sv[0]) > 2 * PRESEND_MAX) {
-		io.send_rc = send_workload(&io);
-		io.sent = 1;
-	}
-	if (pthread_create(&th, NULL, io_thread, &io) != 0) {
-		cli_error("cannot start the keep I/O thread");
-		close(sv[0]);
-		close(sv[1]);
-		goto out;
-	}
-	log_debug("run: backend %s, executor %zu bytes", be->name, kl.exec_len);
-	rc = be->run(&kl, &status);
-	close(sv[1]); /* the Keep is gone: the thread sees the end of stream */
-	if (rc)
-		shutdown(sv[0], SHUT_RDWR);
-	pthread_join(th, NULL);
-	close(sv[0]);
-	if (rc) {
-		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
-		goto out;
-	}
-	ret = outcome(&io, status);
+	memset(&w, 0, sizeof(w));
+	w.wasm = wasm.data;
+	w.wasm_len = wasm.len;
+	/* An empty Enarx.toml is still a config: never a NULL pointer then. */
+	w.config = cfgfile ? (conf.data ? (const void *)conf.data : "") : NULL;
+	w.config_len = conf.len;
+	w.args = (const char *const *)args;
+	w.nargs = nargs;
+	w.log_level = (uint32_t)log_get_level();
+	w.engine = engine;
+	ret = run_keep(be, &w, cfgfile ? &conf : NULL);
 out:
-	xfree(dirs);
-	config_free(cfg);
-	buf_free(&io.wasm, 0);
-	buf_free(&io.conf, 0);
-	kp_trap_clear(&io.trap);
-	xfree(io.error);
-	xfree(io.tee_note);
+	buf_free(&wasm, 0);
+	buf_free(&conf, 0);
 	return ret;
 }

@@ -9,20 +9,24 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/toml.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
+#include "lib/toml.h"
+
+/* Enarx.toml's TOML: [[files]] entries, full string escapes, and errors that
+ * name the key. */
+#define CONFIG_TOML_DIALECT (ETOML_ARRAY_TABLES | ETOML_UNICODE_ESCAPES | ETOML_KEY_IN_ERRORS)
 
 /* One key = value of a [[files]] entry, kept until the entry is complete
  * (the `kind` may come after the other keys). */
 struct pending {
 	char *key;
-	struct toml_value v;
+	struct etoml_value v;
 	unsigned line;
 };
 
 struct parser {
-	struct toml_reader rd;
+	struct etoml_reader rd;
 	struct config *cfg;
 	enum { SEC_TOP, SEC_ENV, SEC_FILES } sec;
 	int seen_env, seen_args, seen_steward, seen_files;
@@ -97,7 +101,7 @@ static void pending_clear(struct parser *p)
 
 	for (i = 0; i < p->npend; i++) {
 		xfree(p->pend[i].key);
-		toml_value_clear(&p->pend[i].v);
+		etoml_value_clear(&p->pend[i].v);
 	}
 	xfree(p->pend);
 	p->pend = NULL;
@@ -136,17 +140,17 @@ struct config *config_default(void)
 	return cfg;
 }
 
-static int want_type(struct parser *p, const char *key, const struct toml_value *v,
-                     enum toml_type t, unsigned line)
+static int want_type(struct parser *p, const char *key, const struct etoml_value *v,
+                     enum etoml_type t, unsigned line)
 {
 	if (v->type == t)
 		return 0;
 	return perr(p, ENARX_E_MALFORMED, line, "key '%s': expected a %s, found a %s", key,
-	            toml_type_name(t), toml_type_name(v->type));
+	            etoml_type_name(t), etoml_type_name(v->type));
 }
 
 /* Moves the string out of v (so the event no longer owns it). */
-static char *take_str(struct toml_value *v)
+static char *take_str(struct etoml_value *v)
 {
 	char *s = v->str;
 
@@ -154,7 +158,7 @@ static char *take_str(struct toml_value *v)
 	return s;
 }
 
-static int top_keyval(struct parser *p, struct toml_event *ev)
+static int top_keyval(struct parser *p, struct etoml_event *ev)
 {
 	struct config *cfg = p->cfg;
 	size_t i;
@@ -163,7 +167,7 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 	if (strcmp(ev->key, "steward") == 0) {
 		if (p->seen_steward++)
 			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'steward': duplicate key");
-		rc = want_type(p, ev->key, &ev->value, TOML_STRING, ev->line);
+		rc = want_type(p, ev->key, &ev->value, ETOML_STRING, ev->line);
 		if (rc)
 			return rc;
 		if (strncmp(ev->value.str, "https://", 8) != 0)
@@ -175,10 +179,10 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 	if (strcmp(ev->key, "args") == 0) {
 		if (p->seen_args++)
 			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'args': duplicate key");
-		rc = want_type(p, ev->key, &ev->value, TOML_ARRAY, ev->line);
+		rc = want_type(p, ev->key, &ev->value, ETOML_ARRAY, ev->line);
 		if (rc)
 			return rc;
-		if (ev->value.nitems && ev->value.items[0].type != TOML_STRING)
+		if (ev->value.nitems && ev->value.items[0].type != ETOML_STRING)
 			return perr(p, ENARX_E_MALFORMED, ev->line,
 			            "key 'args': expected an array of strings");
 		cfg->args = xcalloc(ev->value.nitems + 1, sizeof(char *));
@@ -193,14 +197,14 @@ static int top_keyval(struct parser *p, struct toml_event *ev)
 	            "key '%s': unknown key (expected steward, args, [env] or [[files]])", ev->key);
 }
 
-static int env_keyval(struct parser *p, struct toml_event *ev)
+static int env_keyval(struct parser *p, struct etoml_event *ev)
 {
 	struct config *cfg = p->cfg;
 	struct config_env *e;
 	size_t i;
 	int rc;
 
-	rc = want_type(p, ev->key, &ev->value, TOML_STRING, ev->line);
+	rc = want_type(p, ev->key, &ev->value, ETOML_STRING, ev->line);
 	if (rc)
 		return rc;
 	if (!ev->key[0] || strchr(ev->key, '='))
@@ -222,7 +226,7 @@ static int env_keyval(struct parser *p, struct toml_event *ev)
 	return 0;
 }
 
-static int files_keyval(struct parser *p, struct toml_event *ev)
+static int files_keyval(struct parser *p, struct etoml_event *ev)
 {
 	struct pending *n;
 	size_t i;
@@ -267,7 +271,7 @@ static int key_allowed(enum config_kind kind, const char *key)
 static int parse_kind(struct parser *p, const struct pending *k, enum config_kind *out)
 {
 	size_t i;
-	int rc = want_type(p, "kind", &k->v, TOML_STRING, k->line);
+	int rc = want_type(p, "kind", &k->v, ETOML_STRING, k->line);
 
 	if (rc)
 		return rc;
@@ -296,12 +300,12 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 	int rc;
 
 	if (strcmp(k->key, "readonly") == 0 || strcmp(k->key, "unsafe") == 0) {
-		rc = want_type(p, k->key, &k->v, TOML_BOOL, k->line);
+		rc = want_type(p, k->key, &k->v, ETOML_BOOL, k->line);
 		*(k->key[0] == 'r' ? &f->readonly : &f->unsafe) = k->v.b;
 		return rc;
 	}
 	if (strcmp(k->key, "port") == 0) {
-		rc = want_type(p, k->key, &k->v, TOML_INT, k->line);
+		rc = want_type(p, k->key, &k->v, ETOML_INT, k->line);
 		if (rc)
 			return rc;
 		if (k->v.i < 1 || k->v.i > 65535)
@@ -309,7 +313,7 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 		f->port = (uint16_t)k->v.i;
 		return 0;
 	}
-	rc = want_type(p, k->key, &k->v, TOML_STRING, k->line);
+	rc = want_type(p, k->key, &k->v, ETOML_STRING, k->line);
 	if (rc)
 		return rc;
 	if (strcmp(k->key, "name") == 0) {
@@ -438,39 +442,39 @@ out:
 	return rc;
 }
 
-static int header(struct parser *p, struct toml_event *ev)
+static int header(struct parser *p, struct etoml_event *ev)
 {
-	if (ev->kind == TOML_EV_TABLE && strcmp(ev->key, "env") == 0) {
+	if (ev->kind == ETOML_EV_TABLE && strcmp(ev->key, "env") == 0) {
 		if (p->seen_env++)
 			return perr(p, ENARX_E_MALFORMED, ev->line, "table [env] defined twice");
 		p->sec = SEC_ENV;
 		return 0;
 	}
-	if (ev->kind == TOML_EV_ARRAY_TABLE && strcmp(ev->key, "files") == 0) {
+	if (ev->kind == ETOML_EV_ARRAY_TABLE && strcmp(ev->key, "files") == 0) {
 		p->sec = SEC_FILES;
 		p->seen_files = 1;
 		p->file_line = ev->line;
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line, "unknown table %s%s%s",
-	            ev->kind == TOML_EV_TABLE ? "[" : "[[", ev->key,
-	            ev->kind == TOML_EV_TABLE ? "]" : "]]");
+	            ev->kind == ETOML_EV_TABLE ? "[" : "[[", ev->key,
+	            ev->kind == ETOML_EV_TABLE ? "]" : "]]");
 }
 
-static int step(struct parser *p, struct toml_event *ev)
+static int step(struct parser *p, struct etoml_event *ev)
 {
 	int rc;
 
-	if (ev->kind != TOML_EV_KEYVAL && p->sec == SEC_FILES) {
+	if (ev->kind != ETOML_EV_KEYVAL && p->sec == SEC_FILES) {
 		rc = finish_file(p);
 		if (rc)
 			return rc;
 	}
 	switch (ev->kind) {
-	case TOML_EV_END: return 0;
-	case TOML_EV_TABLE:
-	case TOML_EV_ARRAY_TABLE: return header(p, ev);
-	case TOML_EV_KEYVAL:
+	case ETOML_EV_END: return 0;
+	case ETOML_EV_TABLE:
+	case ETOML_EV_ARRAY_TABLE: return header(p, ev);
+	case ETOML_EV_KEYVAL:
 		if (p->sec == SEC_ENV)
 			return env_keyval(p, ev);
 		if (p->sec == SEC_FILES)
@@ -483,7 +487,7 @@ static int step(struct parser *p, struct toml_event *ev)
 int config_parse(const char *text, size_t len, struct config **out, char *err, size_t errlen)
 {
 	struct parser p;
-	struct toml_event ev;
+	struct etoml_event ev;
 	char dummy[8];
 	int rc;
 
@@ -497,21 +501,21 @@ int config_parse(const char *text, size_t len, struct config **out, char *err, s
 	p.cfg = xcalloc(1, sizeof(*p.cfg));
 	if (!p.cfg)
 		return ENARX_E_NOMEM;
-	toml_init(&p.rd, text, len);
-	enum toml_event_kind kind;
+	etoml_init(&p.rd, text, len, CONFIG_TOML_DIALECT);
+	enum etoml_event_kind kind;
 
 	do {
-		rc = toml_next(&p.rd, &ev);
+		rc = etoml_next(&p.rd, &ev);
 		if (rc == ENARX_E_MALFORMED)
 			snprintf(p.err, p.errlen, "%s", p.rd.err);
 		if (rc)
 			goto fail;
 		rc = step(&p, &ev);
 		kind = ev.kind;
-		toml_event_clear(&ev);
+		etoml_event_clear(&ev);
 		if (rc)
 			goto fail;
-	} while (kind != TOML_EV_END);
+	} while (kind != ETOML_EV_END);
 	if (!p.seen_files) {
 		/* No [[files]]: the Enarx default, stdin/stdout/stderr. */
 		if (add_file(p.cfg, CONFIG_STDIN, "stdin") ||

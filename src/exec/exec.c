@@ -20,7 +20,7 @@
 #include "config/config.h"
 #include "exec/landlock.h"
 #include "exec/seccomp.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -65,7 +65,7 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 	case KP_HELLO:
 		if (*stage != 0)
 			break;
-		rc = kp_dec_hello(p, len, &version, &wl->log_level);
+		rc = kp_dec_hello(p, len, &version, &wl->log_level, &wl->engine);
 		if (rc)
 			return fmt_err(err, n, rc, "bad HELLO: %s", enarx_strerror(rc));
 		if (version != KP_VERSION)
@@ -401,7 +401,10 @@ static void report_trap(int fd, const ewasm_trap *trap)
 /* Instantiates and calls _start; returns the exit status. */
 static int run_module(int fd, struct wasi *w, const struct exec_workload *wl, char *err, size_t n)
 {
-	ewasm_engine *eng = ewasm_engine_new(NULL);
+	ewasm_config cfg;
+	ewasm_config_init(&cfg);
+	cfg.engine = wl->engine == KP_ENGINE_JIT ? EWASM_ENGINE_JIT : EWASM_ENGINE_INTERP;
+	ewasm_engine *eng = ewasm_engine_new(&cfg);
 	ewasm_store *st = NULL;
 	ewasm_linker *lk = NULL;
 	ewasm_module *mod = NULL;

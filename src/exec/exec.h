@@ -17,6 +17,7 @@ struct exec_workload {
 	char **args; /* extra arguments from the host */
 	size_t nargs;
 	uint32_t log_level;
+	uint32_t engine; /* enum kp_engine */
 };
 
 /* Reads HELLO, WASM, [CONFIG], [ARGS], RUN from fd in that order.

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 

@@ -16,7 +16,7 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -32,7 +32,8 @@ int hex_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 	if (len != 2 * outlen)
 		return ENARX_E_ENCODING;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = hex_digit((unsigned char)in[2 * i]),
+		    lo = hex_digit((unsigned char)in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return ENARX_E_ENCODING;

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Value of one hex digit (0-9, a-f, A-F), or -1 for any other c. */
+int hex_digit(int c);
+
 /* Writes 2*n lowercase hex digits and a NUL to out (size >= 2*n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

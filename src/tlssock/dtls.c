@@ -15,9 +15,6 @@
 #include "tlssock/internal.h"
 #include <enarx/tlssock.h>
 
-int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
-                    int flags);
-
 /* Opens the per-client socket: same local address, connected to peer. */
 static int client_socket(struct ts_sock *l, const struct sockaddr_storage *peer, int flags)
 {

@@ -169,6 +169,13 @@ void ts__log_failure(struct ts_sock *s, const char *what);
  * -1 error. */
 int ts__wait(int fd, short ev, int timeout_ms);
 
+/* DTLS (dtls.c) */
+/* accept() on a bound DTLS listener l (lgen from ts__get_gen()): waits for
+ * a ClientHello with a valid cookie, returns a new connected fd (peer address
+ * in addr/len) or -1 with errno. */
+int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
+                    int flags);
+
 /* policy (policy_apply.c) */
 const struct ts_policy *ts__policy(void); /* NULL if the file was bad */
 const char *ts__policy_error(void);

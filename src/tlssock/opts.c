@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "lib/alloc.h"
+#include "crypto/tls_setup.h"
 #include "tlssock/internal.h"
 #include <enarx/tlssock.h>
 
@@ -447,13 +448,7 @@ static int get_session(struct ts_sock *s, void *val, socklen_t *len)
 
 static int get_group(struct ts_sock *s, void *val, socklen_t *len)
 {
-	int nid = SSL_get_negotiated_group(s->ssl);
-	const char *name = NULL;
-
-	if (nid == NID_undef)
-		return out_str(val, len, "");
-	name = SSL_group_to_name(s->ssl, nid);
-	return out_str(val, len, name ? name : OBJ_nid2sn(nid));
+	return out_str(val, len, enarx_tls_group_name(s->ssl));
 }
 
 static int get_alpn(struct ts_sock *s, void *val, socklen_t *len)

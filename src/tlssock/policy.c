@@ -10,11 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/tls_setup.h"
 #include "lib/cursor.h"
 
-static const char *const default_groups[] = {
-    "X25519", "P-256", "X448", "P-384", "P-521",
-};
 static const char *const default_sigalgs[] = {
     "ECDSA+SHA256",
     "ECDSA+SHA384",
@@ -74,7 +72,8 @@ void ts_policy_defaults(struct ts_policy *p)
 	memset(p, 0, sizeof(*p));
 	p->min_version = 0x0303;
 	p->dtls_min_version = 0xfefd;
-	list_fill(&p->groups, default_groups, N(default_groups));
+	ts_list_parse(&p->groups, ENARX_TLS_DEFAULT_GROUPS, strlen(ENARX_TLS_DEFAULT_GROUPS), NULL,
+	              0);
 	list_fill(&p->sigalgs, default_sigalgs, N(default_sigalgs));
 	list_fill(&p->suites13, default_suites13, N(default_suites13));
 	list_fill(&p->ciphers12, default_ciphers12, N(default_ciphers12));
@@ -93,7 +92,7 @@ int ts_list_parse(struct ts_list *l, const char *s, size_t n, char *err, size_t 
 	struct ts_list tmp;
 	size_t i = 0;
 
-	tmp.n = 0;
+	memset(&tmp, 0, sizeof(tmp)); /* whole-struct compares see no stale bytes */
 	while (i <= n) {
 		size_t start = i, len;
 
@@ -183,6 +182,47 @@ static int parse_version(const char *v, bool dtls, int *out)
 	return 0;
 }
 
+static const char *const pq_modes[] = {"prefer", "allow", "require", "forbid"};
+
+static int parse_pq(const char *v, enum ts_pq *out)
+{
+	for (size_t i = 0; i < N(pq_modes); i++)
+		if (strcmp(v, pq_modes[i]) == 0) {
+			*out = (enum ts_pq)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Reorders or filters the groups for the post-quantum mode; -1 if nothing
+ * is left. */
+static int apply_pq(struct ts_policy *p, char *err, size_t errlen)
+{
+	struct ts_list out = {0};
+
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < p->groups.n; i++) {
+			bool pq = enarx_tls_group_is_pq(p->groups.name[i]);
+			bool take;
+
+			switch (p->post_quantum) {
+			case TS_PQ_PREFER: take = pass == 0 ? pq : !pq; break;
+			case TS_PQ_ALLOW: take = pass == 0; break;
+			case TS_PQ_REQUIRE: take = pass == 0 && pq; break;
+			default: take = pass == 0 && !pq; break;
+			}
+			if (take)
+				memcpy(out.name[out.n++], p->groups.name[i], TS_NAME_MAX);
+		}
+	if (out.n == 0) {
+		set_err(err, errlen, "post-quantum = %s leaves no group in 'groups'",
+		        pq_modes[p->post_quantum]);
+		return -1;
+	}
+	p->groups = out;
+	return 0;
+}
+
 static int parse_bool(const char *v, bool *out)
 {
 	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
@@ -203,12 +243,13 @@ enum {
 	K_CIPHERS12,
 	K_ALLOW_INSECURE,
 	K_KTLS,
+	K_POST_QUANTUM,
 	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "min-version",        "dtls-min-version", "groups",         "sigalgs",
-    "tls13-ciphersuites", "tls12-ciphers",    "allow-insecure", "ktls",
+    "min-version",   "dtls-min-version", "groups", "sigalgs",      "tls13-ciphersuites",
+    "tls12-ciphers", "allow-insecure",   "ktls",   "post-quantum",
 };
 
 static struct ts_list *key_list(struct ts_policy *p, int k)
@@ -244,6 +285,11 @@ static int apply_key(struct ts_policy *p, int k, const char *v, char *err, size_
 		if (parse_bool(v, k == K_KTLS ? &p->ktls : &p->allow_insecure) == 0)
 			return 0;
 		set_err(err, errlen, "%s must be yes or no", key_names[k]);
+		return -1;
+	case K_POST_QUANTUM:
+		if (parse_pq(v, &p->post_quantum) == 0)
+			return 0;
+		set_err(err, errlen, "post-quantum must be prefer, allow, require or forbid");
 		return -1;
 	default: return -1;
 	}
@@ -332,6 +378,8 @@ int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len, char *err,
 			return -1;
 		}
 	}
+	if (apply_pq(&tmp, err, errlen) != 0)
+		return -1;
 	*p = tmp;
 	return 0;
 }

@@ -18,10 +18,19 @@ struct ts_list {
 	char name[TS_LIST_MAX][TS_NAME_MAX];
 };
 
+/* How post-quantum groups (src/crypto/pq_groups.def) are used: */
+enum ts_pq {
+	TS_PQ_PREFER,  /* default: PQ groups moved ahead of classical ones */
+	TS_PQ_ALLOW,   /* the groups list order is kept as written */
+	TS_PQ_REQUIRE, /* only PQ groups: classical-only peers fail */
+	TS_PQ_FORBID,  /* PQ groups removed */
+};
+
 struct ts_policy {
 	int min_version;          /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
 	int dtls_min_version;     /* 0xfefd (DTLS 1.2) */
 	struct ts_list groups;    /* key exchange groups, preference order */
+	enum ts_pq post_quantum;  /* applied to groups after parsing */
 	struct ts_list sigalgs;   /* signature algorithms */
 	struct ts_list suites13;  /* TLS 1.3 cipher suites (IANA names) */
 	struct ts_list ciphers12; /* TLS 1.2 cipher suites (OpenSSL names) */
@@ -33,8 +42,9 @@ struct ts_policy {
 void ts_policy_defaults(struct ts_policy *p);
 
 /* Parses a policy file held in buf[0..len).  Keys not given keep the value
- * p already holds (call ts_policy_defaults first).  Returns 0, or -1 with a
- * message naming the line in err. */
+ * p already holds (call ts_policy_defaults first); the post-quantum mode is
+ * then applied to the groups.  Returns 0, or -1 with a message naming the
+ * line (or the post-quantum mode that left no group) in err. */
 int ts_policy_parse(struct ts_policy *p, const char *buf, size_t len, char *err, size_t errlen);
 
 /* Parses a ':' or ',' separated name list.  Returns 0 or -1 (err set). */

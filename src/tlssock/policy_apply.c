@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Loads the system policy once per process and checks each algorithm name
- * against the linked TLS library.  Names the library does not know are
- * dropped with a warning (so one policy can list a post-quantum group that
- * only newer systems have); a list left empty, or a file that does not
- * parse, makes every IPPROTO_TLS socket fail (fail closed). */
+ * against the linked TLS library, after loading the enarx_pq provider (the
+ * shared TLS setup, src/crypto/tls_setup.h) so the post-quantum groups are
+ * known.  Names the library does not know are dropped with a warning (so one
+ * policy can list a group only some systems have); a list left empty, or a
+ * file that does not parse, makes every IPPROTO_TLS socket fail (fail
+ * closed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/tls_setup.h"
 #include "lib/log.h"
 #include "tlssock/internal.h"
 #include <enarx/tlssock.h>
@@ -130,6 +133,8 @@ static void load(void)
 	int rc;
 
 	ts_policy_defaults(&policy);
+	if (enarx_tls_init() != 0) /* the groups then fall back to classical ones */
+		log_warn("tlssock: the enarx_pq provider did not load; no post-quantum groups");
 	rc = read_file(path, buf, sizeof(buf), &len);
 	if (rc < 0) {
 		snprintf(policy_err, sizeof(policy_err), "%s: %s", path,

@@ -616,9 +616,6 @@ static int accept_stream(struct ts_sock *l, unsigned long lgen, int nfd, int fla
 	return -1;
 }
 
-int ts__dtls_accept(struct ts_sock *l, unsigned long lgen, struct sockaddr *addr, socklen_t *len,
-                    int flags);
-
 int tlssock_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	unsigned long lgen;

@@ -276,6 +276,8 @@ static void stream_rights(struct wfd *e)
 		e->base = W_RIGHTS_SOCK;
 	else if (e->type == W_FT_SYMLINK || e->type == W_FT_DIR)
 		e->type = W_FT_UNKNOWN;
+	else if (e->type == W_FT_CHAR && !isatty(e->host))
+		e->base |= W_RIGHTS_CHAR_NOTTY;
 }
 
 int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
@@ -292,7 +294,7 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 		e.impl = WFD_NULL;
 		e.host = -1;
 		e.type = W_FT_CHAR;
-		e.base = W_RIGHTS_STREAM;
+		e.base = W_RIGHTS_STREAM | W_RIGHTS_CHAR_NOTTY;
 		break;
 	case WASI_FD_STDIO: stream_rights(&e); break;
 	case WASI_FD_LISTEN:

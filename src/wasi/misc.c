@@ -13,9 +13,6 @@
 #include "lib/alloc.h"
 #include "wasi/wasi_int.h"
 
-int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iovec **out, int *cnt,
-                    size_t *total);
-
 /* Sizes of a string vector: count and bytes including NULs. */
 static int strv_sizes(const struct wmem *m, char **v, size_t n, uint64_t pc, uint64_t pb)
 {

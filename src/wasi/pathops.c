@@ -11,9 +11,6 @@
 #include "lib/alloc.h"
 #include "wasi/wasi_int.h"
 
-int wasi__put_filestat(const struct wmem *m, uint64_t addr, const struct stat *st);
-int wasi__times(uint64_t atim, uint64_t mtim, uint64_t fl, struct timespec ts[2]);
-
 /* A resolved "parent dir + last component" of a guest path. */
 struct wparent {
 	char *path;       /* heap copy of the guest path */

@@ -102,6 +102,11 @@ enum {
 	(W_R_FD_READ | W_R_FD_WRITE | W_R_FD_FDSTAT_SET_FLAGS | W_R_FD_FILESTAT_GET | \
 	 W_R_POLL_FD_READWRITE)
 #define W_RIGHTS_SOCK (W_RIGHTS_STREAM | W_R_SOCK_SHUTDOWN)
+/* Added to a character device that is not a terminal (ioctl TCGETS fails
+ * on the host), such as /dev/null, and to `kind = "null"`: wasi-libc's
+ * isatty() is "character device without seek/tell rights", so a
+ * non-terminal must have them (as in wasmtime and Node). */
+#define W_RIGHTS_CHAR_NOTTY (W_R_FD_SEEK | W_R_FD_TELL)
 /* What a read-only directory preopen keeps. */
 #define W_RIGHTS_DIR_RO                                                                  \
 	(W_R_FD_READDIR | W_R_PATH_OPEN | W_R_PATH_READLINK | W_R_PATH_FILESTAT_GET |    \
@@ -237,6 +242,25 @@ int wpath_open(struct wasi *w, int dirfd, const char *path, int flags, mode_t mo
  * *last points into path at the last component (trailing '/' removed).
  * Returns a host fd (O_PATH) or -(WASI errno). path is modified. */
 int wpath_parent(struct wasi *w, int dirfd, char *path, const char **last);
+
+/* Shared by the fd_* and path_* handlers (defined in fd.c). */
+struct iovec;
+struct stat;
+struct timespec;
+
+/* Loads n guest iovecs at addr into a new host array (*out, freed by the
+ * caller); *cnt gets how many were used (fewer if the total would pass the
+ * per-call cap) and *total their byte count. W_EFAULT if the array or any
+ * buffer used lies outside memory. */
+int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iovec **out, int *cnt,
+                    size_t *total);
+
+/* Writes a 64-byte WASI filestat for st at addr; W_EFAULT if out of bounds. */
+int wasi__put_filestat(const struct wmem *m, uint64_t addr, const struct stat *st);
+
+/* Turns WASI (atim, mtim, fst_flags) into utimensat times; W_EINVAL on an
+ * unknown flag bit. */
+int wasi__times(uint64_t atim, uint64_t mtim, uint64_t fl, struct timespec ts[2]);
 
 /* Runs one entry (with trace logging); returns a WASI errno or W_EXIT. */
 int wasi__invoke(struct wasi *w, const struct wasi_entry *e, const struct wmem *m,

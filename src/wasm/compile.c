@@ -18,6 +18,38 @@
 #include "lib/alloc.h"
 #include "wasm/compile.h"
 
+/* The op-number arithmetic below relies on these runs of ops.def: the
+ * numeric ops in wasm opcode order from i32.eqz (0x45) to i64.extend32_s
+ * (0xc4), then the eight 0xfc trunc_sat ops (signature index 128 + sub); and
+ * each fused-address load/store run parallel to its plain run. */
+#define WASM_OP_AT(op, opcode)                                \
+	_Static_assert(OP_##op - OP_I32_EQZ == (opcode)-0x45, \
+	               #op " is not at wasm opcode " #opcode);
+WASM_OP_AT(I64_EQZ, 0x50)
+WASM_OP_AT(F32_EQ, 0x5b)
+WASM_OP_AT(F64_EQ, 0x61)
+WASM_OP_AT(I32_CLZ, 0x67)
+WASM_OP_AT(I64_CLZ, 0x79)
+WASM_OP_AT(F32_ABS, 0x8b)
+WASM_OP_AT(F64_ABS, 0x99)
+WASM_OP_AT(I32_WRAP_I64, 0xa7)
+WASM_OP_AT(F32_CONVERT_I32_S, 0xb2)
+WASM_OP_AT(I32_REINTERPRET_F32, 0xbc)
+WASM_OP_AT(I32_EXTEND8_S, 0xc0)
+WASM_OP_AT(I64_EXTEND32_S, 0xc4)
+#undef WASM_OP_AT
+_Static_assert(OP_I32_TRUNC_SAT_F32_S - OP_I32_EQZ == 128 &&
+                   OP_I64_TRUNC_SAT_F64_U - OP_I32_TRUNC_SAT_F32_S == 7,
+               "trunc_sat ops must follow the numeric run in 0xfc sub-opcode order");
+_Static_assert(OP_I64_LOAD32_U_ADD - OP_I32_LOAD_ADD == OP_I64_LOAD32_U - OP_I32_LOAD &&
+                   OP_I64_LOAD16_S_ADD - OP_I32_LOAD_ADD == OP_I64_LOAD16_S - OP_I32_LOAD &&
+                   OP_I32_LOAD8_U_ADD - OP_I32_LOAD_ADD == OP_I32_LOAD8_U - OP_I32_LOAD,
+               "the *_LOAD*_ADD ops must be in the order of the plain loads");
+_Static_assert(OP_STORE16_ADD - OP_STORE32_ADD == OP_STORE16 - OP_STORE32 &&
+                   OP_STORE8_ADD - OP_STORE32_ADD == OP_STORE8 - OP_STORE32 &&
+                   OP_STORE64_ADD - OP_STORE32_ADD == OP_STORE64 - OP_STORE32,
+               "the STORE*_ADD ops must be in the order of the plain stores");
+
 void *cc__grow(struct cc *c, void *p, uint32_t *cap, uint32_t need, size_t size)
 {
 	if (need <= *cap)
@@ -1161,15 +1193,7 @@ static void global_op(struct cc *c, bool set)
 	uint32_t g = wasm__u32(&c->r);
 	if (g >= c->m->nglobals)
 		wasm__fail(&c->r, EWASM_ERR_INVALID, "unknown global %u", g);
-	ewasm_globaltype gt = {0, 0};
-	if (g < c->m->nglobal_imports) {
-		uint32_t n = 0;
-		for (uint32_t k = 0; k < c->m->nimports; k++)
-			if (c->m->imports[k].type.kind == EWASM_EXTERN_GLOBAL && n++ == g)
-				gt = c->m->imports[k].type.of.global;
-	} else {
-		gt = c->m->globals[g - c->m->nglobal_imports].type;
-	}
+	ewasm_globaltype gt = *wasm__global_type(c->m, g);
 	if (set) {
 		if (!gt.mutable_)
 			wasm__fail(&c->r, EWASM_ERR_INVALID, "global is immutable");
@@ -1362,9 +1386,15 @@ static void read_locals(struct cc *c, const struct wtype *ft)
 		wasm__valtype(&c->r);
 	}
 	c->r.c.p = save;
-	if (total > (1u << 20))
-		wasm__fail(&c->r, EWASM_ERR_LIMIT, "function has too many locals (%llu)",
-		           (unsigned long long)total);
+	uint32_t max = c->m->engine->cfg.max_locals;
+	if (total > max) {
+		char a[32], b[32];
+		wasm__fail(&c->r, EWASM_ERR_LIMIT,
+		           "local limit: function %u has %s locals (parameters included), more "
+		           "than the %s allowed (max_locals)",
+		           c->r.fn, wasm__count(total, a, sizeof(a)),
+		           wasm__count(max, b, sizeof(b)));
+	}
 	c->ltypes = xmalloc(total + 1);
 	c->written = xcalloc(total + 1, 1);
 	if (!c->ltypes || !c->written)
@@ -1477,7 +1507,8 @@ static int compile_one(ewasm_module *m, uint32_t i, ewasm_error *err)
 	c.h = wasm__handlers(m->checked);
 	c.fold_end = NONE;
 	c.last_op = c.prev_op = NONE;
-	c.fuse = !m->engine->cfg.no_fusion;
+	/* the baseline compiler (jit.h) translates the plain ops */
+	c.fuse = !m->engine->cfg.no_fusion && m->engine->cfg.engine != EWASM_ENGINE_JIT;
 	rc = setjmp(jb);
 	if (rc) {
 		cc_free(&c);

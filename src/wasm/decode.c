@@ -11,6 +11,7 @@
 
 #include "lib/alloc.h"
 #include "lib/err.h"
+#include "lib/hset.h"
 #include "wasm/wasm_int.h"
 
 int wasm__err(ewasm_error *err, int code, uint64_t off, uint32_t fn, const char *fmt, ...)
@@ -40,6 +41,36 @@ _Noreturn void wasm__fail(struct rd *r, int code, const char *fmt, ...)
 	}
 	longjmp(*r->jb, code);
 }
+
+const char *wasm__count(uint64_t v, char *buf, size_t size)
+{
+	char tmp[32];
+	size_t n = 0, o = 0;
+	do {
+		if (n % 4 == 3)
+			tmp[n++] = ',';
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(tmp) - 1);
+	while (n && o + 1 < size)
+		buf[o++] = tmp[--n];
+	buf[o] = 0;
+	return buf;
+}
+
+/* A module-level limit of ewasm_config: fails naming it. */
+static void rd_limit(struct rd *r, const char *what, const char *plural, uint64_t have,
+                     uint32_t max, const char *field)
+{
+	char a[32], b[32];
+	if (have <= max)
+		return;
+	wasm__fail(r, EWASM_ERR_LIMIT,
+	           "%s limit: the module has %s %s, more than the %s allowed (%s)", what,
+	           wasm__count(have, a, sizeof(a)), plural, wasm__count(max, b, sizeof(b)), field);
+}
+
+#define CFG(m) (&(m)->engine->cfg)
 
 static _Noreturn void rd_cursor_fail(struct rd *r, int rc)
 {
@@ -250,17 +281,10 @@ static void rd_globaltype(struct rd *r, ewasm_globaltype *g)
 	g->mutable_ = mut;
 }
 
-/* Global type of global `i` (imports first). */
-static const ewasm_globaltype *global_type(const ewasm_module *m, uint32_t i)
+const ewasm_globaltype *wasm__global_type(const ewasm_module *m, uint32_t i)
 {
-	if (i < m->nglobal_imports) {
-		for (uint32_t k = 0, n = 0; k < m->nimports; k++) {
-			if (m->imports[k].type.kind != EWASM_EXTERN_GLOBAL)
-				continue;
-			if (n++ == i)
-				return &m->imports[k].type.of.global;
-		}
-	}
+	if (i < m->nglobal_imports)
+		return &m->imports[m->global_imports[i]].type.of.global;
 	return &m->globals[i - m->nglobal_imports].type;
 }
 
@@ -305,7 +329,7 @@ void wasm__cexpr(struct rd *r, const ewasm_module *m, struct cexpr *e, uint32_t 
 		uint32_t g = wasm__u32(r);
 		if (g >= nglobals_visible)
 			wasm__fail(r, EWASM_ERR_INVALID, "unknown global %u", g);
-		const ewasm_globaltype *gt = global_type(m, g);
+		const ewasm_globaltype *gt = wasm__global_type(m, g);
 		if (gt->mutable_)
 			wasm__fail(r, EWASM_ERR_INVALID, "constant expression required");
 		e->op = CE_GLOBAL;
@@ -417,6 +441,16 @@ static void sec_import(struct rd *r, ewasm_module *m)
 		default: wasm__fail(r, EWASM_ERR_MALFORMED, "malformed import kind %u", kind);
 		}
 	}
+	/* global index -> import, so global types are found in O(1) */
+	m->global_imports = xcalloc(m->nglobal_imports + 1, sizeof(uint32_t));
+	if (!m->global_imports)
+		wasm__fail(r, EWASM_ERR_NOMEM, "out of memory");
+	for (uint32_t i = 0, k = 0; i < m->nimports; i++)
+		if (m->imports[i].type.kind == EWASM_EXTERN_GLOBAL)
+			m->global_imports[k++] = i;
+	rd_limit(r, "function", "functions", m->nfunc_imports, CFG(m)->max_functions,
+	         "max_functions");
+	rd_limit(r, "table", "tables", m->ntable_imports, CFG(m)->max_tables, "max_tables");
 }
 
 static void sec_func(struct rd *r, ewasm_module *m)
@@ -424,6 +458,8 @@ static void sec_func(struct rd *r, ewasm_module *m)
 	uint32_t n = wasm__u32(r);
 	if (n > cursor_left(&r->c))
 		wasm__fail(r, EWASM_ERR_MALFORMED, "unexpected end");
+	rd_limit(r, "function", "functions", (uint64_t)m->nfunc_imports + n, CFG(m)->max_functions,
+	         "max_functions");
 	m->nfuncs = m->nfunc_imports + n;
 	m->func_type = xcalloc(m->nfuncs + 1, sizeof(uint32_t));
 	m->func_declared = xcalloc(m->nfuncs + 1, sizeof(bool));
@@ -444,6 +480,8 @@ static void sec_table(struct rd *r, ewasm_module *m)
 {
 	uint32_t n = wasm__u32(r);
 	m->tables = rd_array(r, n + m->ntable_imports, sizeof(*m->tables));
+	rd_limit(r, "table", "tables", (uint64_t)m->ntable_imports + n, CFG(m)->max_tables,
+	         "max_tables");
 	m->ntables = m->ntable_imports + n;
 	for (uint32_t i = 0, k = 0; i < m->nimports; i++)
 		if (m->imports[i].type.kind == EWASM_EXTERN_TABLE)
@@ -484,6 +522,10 @@ static void sec_export(struct rd *r, ewasm_module *m)
 {
 	m->nexports = wasm__u32(r);
 	m->exports = rd_array(r, m->nexports, sizeof(*m->exports));
+	rd_limit(r, "export", "exports", m->nexports, CFG(m)->max_exports, "max_exports");
+	m->export_names = hset_new(m->nexports);
+	if (!m->export_names)
+		wasm__fail(r, EWASM_ERR_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		struct wexport *e = &m->exports[i];
 		e->name = rd_name_n(r, &e->name_len);
@@ -507,11 +549,11 @@ static void sec_export(struct rd *r, ewasm_module *m)
 			           e->index);
 		if (kind == 0)
 			m->func_declared[e->index] = true;
-		for (uint32_t k = 0; k < i; k++)
-			if (m->exports[k].name_len == e->name_len &&
-			    !memcmp(m->exports[k].name, e->name, e->name_len))
-				wasm__fail(r, EWASM_ERR_INVALID, "duplicate export name \"%s\"",
-				           e->name);
+		int added = hset_add(m->export_names, e->name, e->name_len, i, NULL);
+		if (added < 0)
+			wasm__fail(r, EWASM_ERR_NOMEM, "out of memory");
+		if (!added)
+			wasm__fail(r, EWASM_ERR_INVALID, "duplicate export name \"%s\"", e->name);
 	}
 }
 
@@ -538,6 +580,8 @@ static void sec_elem(struct rd *r, ewasm_module *m)
 {
 	m->nelems = wasm__u32(r);
 	m->elems = rd_array(r, m->nelems, sizeof(*m->elems));
+	rd_limit(r, "element segment", "element segments", m->nelems, CFG(m)->max_elem_segments,
+	         "max_elem_segments");
 	for (uint32_t i = 0; i < m->nelems; i++) {
 		struct welem *e = &m->elems[i];
 		uint32_t flags = wasm__u32(r);
@@ -615,6 +659,8 @@ static void sec_data(struct rd *r, ewasm_module *m)
 		wasm__fail(r, EWASM_ERR_MALFORMED,
 		           "data count and data section have inconsistent lengths");
 	m->datas = rd_array(r, m->ndatas, sizeof(*m->datas));
+	rd_limit(r, "data segment", "data segments", m->ndatas, CFG(m)->max_data_segments,
+	         "max_data_segments");
 	for (uint32_t i = 0; i < m->ndatas; i++) {
 		struct wdata *d = &m->datas[i];
 		uint32_t flags = wasm__u32(r);

@@ -7,6 +7,26 @@
  */
 #include "wasm/compile.h"
 
+/* Index k (0..9) of an i32 comparison is shared by every family below
+ * (OP_I32_EQ + k, OP_BR_I32_EQ_I + k, ...), and cmp_negate/swapped are
+ * written in that order: each family must list the ten in i32.eq's order;
+ * the f64 compares likewise (OP_F64_EQ + k, f64_br[k]). */
+#define I32_CMPS(X) X(EQ) X(NE) X(LT_S) X(LT_U) X(GT_S) X(GT_U) X(LE_S) X(LE_U) X(GE_S) X(GE_U)
+#define SAME_K(c)                                                                                \
+	_Static_assert(OP_I32_##c##_I - OP_I32_EQ_I == OP_I32_##c - OP_I32_EQ &&                 \
+	                   OP_BR_I32_##c - OP_BR_I32_EQ == OP_I32_##c - OP_I32_EQ &&             \
+	                   OP_BR_I32_##c##_LOOP - OP_BR_I32_EQ_LOOP == OP_I32_##c - OP_I32_EQ && \
+	                   OP_BR_I32_##c##_I - OP_BR_I32_EQ_I == OP_I32_##c - OP_I32_EQ &&       \
+	                   OP_BR_I32_##c##_I_LOOP - OP_BR_I32_EQ_I_LOOP ==                       \
+	                       OP_I32_##c - OP_I32_EQ &&                                         \
+	                   OP_ADD_BR_##c##_LOOP - OP_ADD_BR_EQ_LOOP == OP_I32_##c - OP_I32_EQ,   \
+	               "i32 compare " #c " is out of order in one of its ops.def families");
+I32_CMPS(SAME_K)
+#undef SAME_K
+#undef I32_CMPS
+_Static_assert(OP_I32_GE_U - OP_I32_EQ == 9 && OP_F64_GE - OP_F64_EQ == 5,
+               "the compare runs are ten (i32) and six (f64) ops long");
+
 /* The loop-header variant of a branch op (interrupt check on back edges). */
 int cc__loop_variant(struct cc *c, const void *h)
 {

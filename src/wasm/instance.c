@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/hset.h"
 #include "wasm/wasm_int.h"
 
 void wasm__instance_free(ewasm_instance *inst)
@@ -84,6 +85,59 @@ static int check_import(const ewasm_module *m, uint32_t i, const ewasm_extern *x
 	return 0;
 }
 
+/*
+ * The module's own tables and memories against the store limits, all at
+ * once, so the message can say what the module asks for in all (the
+ * objects are checked one by one again when they are made).
+ */
+static int check_store_limits(ewasm_store *s, const ewasm_module *m, ewasm_error *err)
+{
+	const ewasm_config *cfg = &s->engine->cfg;
+	uint32_t nt = m->ntables - m->ntable_imports, nm = m->nmems - m->nmem_imports;
+	uint64_t elems = 0, bytes = 0;
+	char a[32], b[32], c[32], d[32];
+
+	for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+		elems += m->tables[i].limits.min;
+		if (m->tables[i].limits.min > cfg->max_table_elems)
+			return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+			                 "table limit: table %u of %s elements exceeds the "
+			                 "%s-element maximum (max_table_elems)",
+			                 i, wasm__count(m->tables[i].limits.min, a, sizeof(a)),
+			                 wasm__count(cfg->max_table_elems, b, sizeof(b)));
+	}
+	for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+		bytes += (uint64_t)m->mems[i].limits.min * EWASM_PAGE_SIZE;
+	if (nt > cfg->max_tables - s->ntables)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "table limit: %s new tables and the store's %s exceed the %s "
+		                 "allowed (max_tables)",
+		                 wasm__count(nt, a, sizeof(a)),
+		                 wasm__count(s->ntables, b, sizeof(b)),
+		                 wasm__count(cfg->max_tables, c, sizeof(c)));
+	if (elems > cfg->max_table_elems_total - s->table_elems)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "table limit: %s tables of %s elements in all (the store holds %s "
+		                 "already) exceed the %s-element total (max_table_elems_total)",
+		                 wasm__count(nt, a, sizeof(a)), wasm__count(elems, b, sizeof(b)),
+		                 wasm__count(s->table_elems, c, sizeof(c)),
+		                 wasm__count(cfg->max_table_elems_total, d, sizeof(d)));
+	if (nm > cfg->max_memories - s->nmems)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "memory limit: %s new memories and the store's %s exceed the %s "
+		                 "allowed (max_memories)",
+		                 wasm__count(nm, a, sizeof(a)), wasm__count(s->nmems, b, sizeof(b)),
+		                 wasm__count(cfg->max_memories, c, sizeof(c)));
+	if (bytes > cfg->max_memory_bytes - s->mem_bytes)
+		return wasm__err(
+		    err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		    "memory limit: the module's memory of %s bytes (the store holds %s "
+		    "already) exceeds the %s-byte total (max_memory_bytes)",
+		    wasm__count(bytes, a, sizeof(a)), wasm__count(s->mem_bytes, b, sizeof(b)),
+		    wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
+	return 0;
+}
+
 static uint64_t eval_cexpr(const ewasm_instance *inst, const struct cexpr *e)
 {
 	switch (e->op) {
@@ -114,7 +168,8 @@ static int alloc_arrays(ewasm_instance *inst, const ewasm_module *m)
 	return 0;
 }
 
-static int make_objects(ewasm_store *s, ewasm_instance *inst, const ewasm_module *m)
+static int make_objects(ewasm_store *s, ewasm_instance *inst, const ewasm_module *m,
+                        ewasm_error *err)
 {
 	int rc;
 	for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
@@ -131,12 +186,12 @@ static int make_objects(ewasm_store *s, ewasm_instance *inst, const ewasm_module
 		inst->funcs[i] = f;
 	}
 	for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
-		rc = wasm__table_make(s, &m->tables[i], 0, &inst->tables[i]);
+		rc = wasm__table_make(s, &m->tables[i], 0, &inst->tables[i], err);
 		if (rc)
 			return rc;
 	}
 	for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
-		rc = wasm__memory_make(s, &m->mems[i], &inst->mems[i]);
+		rc = wasm__memory_make(s, &m->mems[i], &inst->mems[i], err);
 		if (rc)
 			return rc;
 	}
@@ -237,6 +292,9 @@ int ewasm_instance_new(ewasm_store *s, ewasm_module *m, const ewasm_extern *impo
 		if (rc)
 			return rc;
 	}
+	rc = check_store_limits(s, m, err);
+	if (rc)
+		return rc;
 	inst = xcalloc(1, sizeof(*inst));
 	if (!inst || wasm__store_add(s, OBJ_INST, inst)) {
 		xfree(inst);
@@ -262,12 +320,11 @@ int ewasm_instance_new(ewasm_store *s, ewasm_module *m, const ewasm_extern *impo
 			break;
 		}
 	}
-	rc = make_objects(s, inst, m);
+	rc = make_objects(s, inst, m, err);
 	if (rc)
-		return wasm__err(err, rc, UINT64_MAX, UINT32_MAX,
-		                 rc == EWASM_ERR_LIMIT
-		                     ? "memory or table exceeds the configured limit"
-		                     : "out of memory");
+		return rc == EWASM_ERR_NOMEM
+		           ? wasm__err(err, rc, UINT64_MAX, UINT32_MAX, "out of memory")
+		           : rc;
 	rc = initialize(s, inst, trap);
 	if (rc) {
 		wasm__err(err, rc, UINT64_MAX, UINT32_MAX, "trap during instantiation: %s",
@@ -298,13 +355,11 @@ int ewasm_instance_export_n(const ewasm_instance *inst, const char *name, size_t
                             ewasm_extern *out)
 {
 	const ewasm_module *m = inst->module;
-	for (uint32_t i = 0; i < m->nexports; i++) {
-		if (m->exports[i].name_len == len && !memcmp(m->exports[i].name, name, len)) {
-			export_extern(inst, &m->exports[i], out);
-			return 0;
-		}
-	}
-	return EWASM_ERR_NOTFOUND;
+	uint32_t i;
+	if (!m->export_names || hset_find(m->export_names, name, len, &i))
+		return EWASM_ERR_NOTFOUND;
+	export_extern(inst, &m->exports[i], out);
+	return 0;
 }
 
 uint32_t ewasm_instance_export_count(const ewasm_instance *inst)

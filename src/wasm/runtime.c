@@ -6,9 +6,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/hset.h"
+#include "lib/log.h"
+#include "wasm/jit.h"
 #include "wasm/mem.h"
 #include "wasm/wasm_int.h"
 
@@ -55,6 +59,19 @@ void ewasm_config_init(ewasm_config *cfg)
 	cfg->max_table_elems = 10000000;
 	cfg->max_call_depth = 100000;
 	cfg->max_value_slots = 4u << 20;
+	/* why each default: include/enarx/wasm.h, struct ewasm_config */
+	cfg->max_memory_bytes = (uint64_t)65536 * EWASM_PAGE_SIZE;
+	cfg->max_memories = 10000;
+	cfg->max_tables = 10000;
+	cfg->max_table_elems_total = 10000000;
+	cfg->max_functions = 1000000;
+	cfg->max_exports = 1000000;
+	cfg->max_locals = 50000;
+	cfg->max_data_segments = 100000;
+	cfg->max_elem_segments = 100000;
+	const char *e = getenv("ENARX_WASM_ENGINE");
+	if (e && strcmp(e, "jit") == 0)
+		cfg->engine = EWASM_ENGINE_JIT;
 }
 
 ewasm_engine *ewasm_engine_new(const ewasm_config *cfg)
@@ -98,9 +115,11 @@ static void module_destroy(ewasm_module *m)
 	xfree(m->tables);
 	xfree(m->mems);
 	xfree(m->globals);
+	hset_free(m->export_names);
 	for (uint32_t i = 0; i < m->nexports && m->exports; i++)
 		xfree(m->exports[i].name);
 	xfree(m->exports);
+	xfree(m->global_imports);
 	for (uint32_t i = 0; i < m->nelems && m->elems; i++)
 		xfree(m->elems[i].items);
 	xfree(m->elems);
@@ -115,6 +134,7 @@ static void module_destroy(ewasm_module *m)
 		for (uint32_t i = 0; i < m->nfuncs; i++)
 			xfree(m->func_names[i]);
 	xfree(m->func_names);
+	wasm__jit_free(m->jit);
 	xfree(m->bytes);
 	xfree(m);
 }
@@ -148,6 +168,13 @@ int ewasm_module_new(ewasm_engine *engine, const uint8_t *bytes, size_t len, ewa
 	rc = wasm__compile(m, err);
 	if (rc)
 		goto fail;
+	if (engine->cfg.engine == EWASM_ENGINE_JIT) {
+		char why[160];
+		if (wasm__jit_compile(m, why, sizeof(why)))
+			log_debug("wasm: module runs in the interpreter: %s", why);
+		else
+			log_debug("wasm: %u functions compiled to machine code", m->ncodes);
+	}
 	*out = m;
 	return 0;
 fail:
@@ -208,16 +235,7 @@ int ewasm_module_export(const ewasm_module *m, uint32_t index, const char **name
 	case EWASM_EXTERN_FUNC: type->of.func = m->types[m->func_type[e->index]].pub; break;
 	case EWASM_EXTERN_TABLE: type->of.table = m->tables[e->index]; break;
 	case EWASM_EXTERN_MEMORY: type->of.memory = m->mems[e->index]; break;
-	case EWASM_EXTERN_GLOBAL:
-		if (e->index < m->nglobal_imports) {
-			for (uint32_t i = 0, n = 0; i < m->nimports; i++)
-				if (m->imports[i].type.kind == EWASM_EXTERN_GLOBAL &&
-				    n++ == e->index)
-					type->of.global = m->imports[i].type.of.global;
-		} else {
-			type->of.global = m->globals[e->index - m->nglobal_imports].type;
-		}
-		break;
+	case EWASM_EXTERN_GLOBAL: type->of.global = *wasm__global_type(m, e->index); break;
 	}
 	return 0;
 }
@@ -651,33 +669,69 @@ trapped:
 int wasm__memory_grow(ewasm_memory *m, uint32_t delta)
 {
 	uint64_t n = (uint64_t)m->pages + delta;
-	if (n > m->max_pages)
+	uint64_t bytes = (uint64_t)delta * EWASM_PAGE_SIZE;
+	ewasm_store *s = m->store;
+	if (n > m->max_pages || bytes > s->engine->cfg.max_memory_bytes - s->mem_bytes)
 		return -1;
 	if (delta == 0)
 		return 0;
-	return mem__resize(m, (uint32_t)n) ? -1 : 0;
+	if (mem__resize(m, (uint32_t)n))
+		return -1;
+	s->mem_bytes += bytes;
+	return 0;
 }
 
-int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out)
+/* The store limits a new memory of `pages` pages must fit in. */
+static int memory_limits(ewasm_store *s, uint32_t pages, uint32_t max, ewasm_error *err)
+{
+	const ewasm_config *cfg = &s->engine->cfg;
+	uint64_t bytes = (uint64_t)pages * EWASM_PAGE_SIZE;
+	char a[32], b[32], c[32];
+	if (s->nmems >= cfg->max_memories)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "memory limit: the store already has %s memories, the most "
+		                 "allowed (max_memories)",
+		                 wasm__count(s->nmems, a, sizeof(a)));
+	if (pages > max)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "memory limit: a memory of %s pages exceeds the %s-page maximum "
+		                 "(max_memory_pages)",
+		                 wasm__count(pages, a, sizeof(a)), wasm__count(max, b, sizeof(b)));
+	if (bytes > cfg->max_memory_bytes - s->mem_bytes)
+		return wasm__err(
+		    err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		    "memory limit: a memory of %s bytes, with the %s bytes the store's "
+		    "memories already hold, exceeds the %s-byte total "
+		    "(max_memory_bytes)",
+		    wasm__count(bytes, a, sizeof(a)), wasm__count(s->mem_bytes, b, sizeof(b)),
+		    wasm__count(cfg->max_memory_bytes, c, sizeof(c)));
+	return 0;
+}
+
+int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out,
+                      ewasm_error *err)
 {
 	const ewasm_config *cfg = &s->engine->cfg;
 	uint32_t max = type->limits.has_max ? type->limits.max : 65536;
 	if (max > cfg->max_memory_pages)
 		max = cfg->max_memory_pages;
-	if (type->limits.min > max)
-		return EWASM_ERR_LIMIT;
+	int rc = memory_limits(s, type->limits.min, cfg->max_memory_pages, err);
+	if (rc)
+		return rc;
 	ewasm_memory *m = xcalloc(1, sizeof(*m));
 	if (!m)
-		return EWASM_ERR_NOMEM;
+		return wasm__err(err, EWASM_ERR_NOMEM, UINT64_MAX, UINT32_MAX, "out of memory");
 	m->type = *type;
 	m->max_pages = max;
 	m->store = s;
-	int rc = mem__alloc(m, type->limits.min, s->engine->use_guard);
+	rc = mem__alloc(m, type->limits.min, s->engine->use_guard);
 	if (rc || (rc = wasm__store_add(s, OBJ_MEM, m))) {
 		mem__free(m);
 		xfree(m);
-		return rc;
+		return wasm__err(err, rc, UINT64_MAX, UINT32_MAX, "out of memory");
 	}
+	s->nmems++;
+	s->mem_bytes += (uint64_t)type->limits.min * EWASM_PAGE_SIZE;
 	*out = m;
 	return 0;
 }
@@ -688,7 +742,7 @@ ewasm_memory *ewasm_memory_new(ewasm_store *s, const ewasm_memtype *type)
 	if (type->limits.min > 65536 ||
 	    (type->limits.has_max && type->limits.max < type->limits.min))
 		return NULL;
-	wasm__memory_make(s, type, &m);
+	wasm__memory_make(s, type, &m, NULL);
 	return m;
 }
 
@@ -747,7 +801,8 @@ int ewasm_memory_write(ewasm_memory *m, uint64_t off, const void *src, size_t le
 int wasm__table_grow(ewasm_table *t, uint32_t delta, uintptr_t init)
 {
 	uint64_t n = (uint64_t)t->size + delta;
-	if (n > t->max)
+	ewasm_store *s = t->store;
+	if (n > t->max || delta > s->engine->cfg.max_table_elems_total - s->table_elems)
 		return -1;
 	if (delta == 0)
 		return 0;
@@ -758,19 +813,49 @@ int wasm__table_grow(ewasm_table *t, uint32_t delta, uintptr_t init)
 		e[i] = init;
 	t->elems = e;
 	t->size = (uint32_t)n;
+	s->table_elems += delta;
 	return 0;
 }
 
-int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init, ewasm_table **out)
+/* The store limits a new table of `elems` elements must fit in. */
+static int table_limits(ewasm_store *s, uint32_t elems, ewasm_error *err)
+{
+	const ewasm_config *cfg = &s->engine->cfg;
+	char a[32], b[32], c[32];
+	if (s->ntables >= cfg->max_tables)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "table limit: the store already has %s tables, the most allowed "
+		                 "(max_tables)",
+		                 wasm__count(s->ntables, a, sizeof(a)));
+	if (elems > cfg->max_table_elems)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "table limit: a table of %s elements exceeds the %s-element "
+		                 "maximum (max_table_elems)",
+		                 wasm__count(elems, a, sizeof(a)),
+		                 wasm__count(cfg->max_table_elems, b, sizeof(b)));
+	if (elems > cfg->max_table_elems_total - s->table_elems)
+		return wasm__err(err, EWASM_ERR_LIMIT, UINT64_MAX, UINT32_MAX,
+		                 "table limit: a table of %s elements, with the %s elements the "
+		                 "store's tables already hold, exceeds the %s-element total "
+		                 "(max_table_elems_total)",
+		                 wasm__count(elems, a, sizeof(a)),
+		                 wasm__count(s->table_elems, b, sizeof(b)),
+		                 wasm__count(cfg->max_table_elems_total, c, sizeof(c)));
+	return 0;
+}
+
+int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init, ewasm_table **out,
+                     ewasm_error *err)
 {
 	uint32_t max = type->limits.has_max ? type->limits.max : UINT32_MAX;
 	if (max > s->engine->cfg.max_table_elems)
 		max = s->engine->cfg.max_table_elems;
-	if (type->limits.min > max)
-		return EWASM_ERR_LIMIT;
+	int rc = table_limits(s, type->limits.min, err);
+	if (rc)
+		return rc;
 	ewasm_table *t = xcalloc(1, sizeof(*t));
 	if (!t)
-		return EWASM_ERR_NOMEM;
+		return wasm__err(err, EWASM_ERR_NOMEM, UINT64_MAX, UINT32_MAX, "out of memory");
 	t->type = *type;
 	t->max = max;
 	t->store = s;
@@ -778,11 +863,13 @@ int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init
 	if (!t->elems || wasm__store_add(s, OBJ_TABLE, t)) {
 		xfree(t->elems);
 		xfree(t);
-		return EWASM_ERR_NOMEM;
+		return wasm__err(err, EWASM_ERR_NOMEM, UINT64_MAX, UINT32_MAX, "out of memory");
 	}
 	t->size = type->limits.min;
 	for (uint32_t i = 0; i < t->size; i++)
 		t->elems[i] = init;
+	s->ntables++;
+	s->table_elems += t->size;
 	*out = t;
 	return 0;
 }
@@ -797,7 +884,7 @@ ewasm_table *ewasm_table_new(ewasm_store *s, const ewasm_tabletype *type, ewasm_
 	ewasm_table *t = NULL;
 	if (init.type != type->elem)
 		return NULL;
-	wasm__table_make(s, type, ref_bits(init), &t);
+	wasm__table_make(s, type, ref_bits(init), &t, NULL);
 	return t;
 }
 

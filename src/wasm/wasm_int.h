@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hset;
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -128,6 +130,7 @@ struct wcode {
 	uint32_t ncode;
 	struct pcmap *pcmap;
 	uint32_t npcmap;
+	const void *native; /* machine code (jit.h), or NULL: interpreted */
 };
 
 struct ewasm_module {
@@ -150,7 +153,9 @@ struct ewasm_module {
 	struct wglobal *globals;
 	uint32_t nexports;
 	struct wexport *exports;
-	int64_t start; /* -1 if none */
+	struct hset *export_names; /* name -> export index */
+	uint32_t *global_imports;  /* import index of each imported global */
+	int64_t start;             /* -1 if none */
 	uint32_t nelems;
 	struct welem *elems;
 	bool has_datacount;
@@ -161,9 +166,10 @@ struct ewasm_module {
 	struct wcode *codes;
 	uint32_t ncustoms;
 	struct wcustom *customs;
-	char **func_names;   /* nfuncs entries, may be NULL */
-	bool *func_declared; /* function referenced outside code (ref.func ok) */
-	bool checked;        /* compiled for explicit bounds checks */
+	char **func_names;    /* nfuncs entries, may be NULL */
+	bool *func_declared;  /* function referenced outside code (ref.func ok) */
+	bool checked;         /* compiled for explicit bounds checks */
+	struct wasm_jit *jit; /* machine code of every function, or NULL */
 };
 
 /* --------------------------------------------------------------- runtime */
@@ -269,6 +275,9 @@ struct ewasm_store {
 	/* objects owned by the store */
 	struct wobj *objs;
 	size_t nobjs, capobjs;
+	/* what they use, against the store limits of ewasm_config */
+	uint64_t mem_bytes, table_elems;
+	uint32_t nmems, ntables;
 
 	/* trap being raised */
 	ewasm_trap_kind trap_kind;
@@ -277,12 +286,15 @@ struct ewasm_store {
 	const char *trap_detail; /* overrides the kind's message */
 	ewasm_trap *pending;     /* trap built by the last failed run */
 	const cword *trap_pc;
+	uintptr_t jit_stack_limit; /* compiled code traps below this sp */
 };
 
 /* ------------------------------------------------------------ internals */
 
 /* decode.c: parse module structure; function bodies only located. */
 int wasm__decode(ewasm_module *m, ewasm_error *err);
+/* Type of global `i` of the module (imports first). */
+const ewasm_globaltype *wasm__global_type(const ewasm_module *m, uint32_t i);
 /* compile.c: validate and compile every function body. */
 int wasm__compile(ewasm_module *m, ewasm_error *err);
 void wasm__code_free(struct wcode *c);
@@ -296,6 +308,14 @@ const void *const *wasm__handlers(bool checked);
 /* Runs `fn` with arguments already in `fp[0..]`; results end in fp[0..].
  * Returns 0 or EWASM_ERR_TRAP (details in store->trap_*). */
 int wasm__run(ewasm_store *s, ewasm_func *fn, slot *fp);
+#ifdef WASM_PROFILE
+/* Development aid (never built by meson): the profiler a developer links
+ * in counts executed op pairs; interp_body.inc calls it per dispatch. */
+void wasm__prof(const void *h, const ewasm_func *f);
+#endif
+/* The interpreter alone, inside a run's recovery point (a compiled
+ * function calling an interpreted one). Returns 0 or EWASM_ERR_TRAP. */
+int wasm__interp(ewasm_store *s, ewasm_func *fn, slot *fp);
 
 /* runtime.c */
 bool wasm__type_eq(const struct wtype *a, const struct wtype *b);
@@ -303,9 +323,14 @@ int wasm__call_host(ewasm_store *s, ewasm_func *fn, slot *args, ewasm_instance *
 int wasm__memory_grow(ewasm_memory *m, uint32_t delta);
 int wasm__table_grow(ewasm_table *t, uint32_t delta, uintptr_t init);
 int wasm__store_add(ewasm_store *s, int kind, void *p);
-int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out);
-int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init,
-                     ewasm_table **out);
+/* Create a memory/table in `s` within the store limits; EWASM_ERR_LIMIT
+ * (detail in *err if not NULL) or EWASM_ERR_NOMEM. */
+int wasm__memory_make(ewasm_store *s, const ewasm_memtype *type, ewasm_memory **out,
+                      ewasm_error *err);
+int wasm__table_make(ewasm_store *s, const ewasm_tabletype *type, uintptr_t init, ewasm_table **out,
+                     ewasm_error *err);
+/* `v` with thousands separators ("10,000,000") in buf; returns buf. */
+const char *wasm__count(uint64_t v, char *buf, size_t size);
 /* instance.c */
 void wasm__instance_free(ewasm_instance *inst);
 

@@ -10,22 +10,12 @@
 
 #include "lib/alloc.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "wat/wat_int.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int digit(char c, bool hex)
 {
-	int v = hexval(c);
+	int v = hex_digit(c);
 
 	return hex || v < 10 ? v : -1;
 }
@@ -274,7 +264,7 @@ static long unicode_escape(const char *s, size_t n, uint32_t *cp)
 	for (v = 0, k = 1; k <= d; k++) {
 		if (s[k] == '_')
 			continue;
-		v = v << 4 | (uint64_t)hexval(s[k]);
+		v = v << 4 | (uint64_t)hex_digit(s[k]);
 		if (v > 0x10ffff)
 			return 0;
 	}
@@ -306,8 +296,8 @@ static long escape(const char *s, size_t n, struct buf *out)
 			return 0;
 		return put_utf8(out, cp) ? ENARX_E_NOMEM : used + 1;
 	}
-	if (n >= 2 && hexval(s[0]) >= 0 && hexval(s[1]) >= 0)
-		return buf_append_u8(out, (uint8_t)(hexval(s[0]) << 4 | hexval(s[1])))
+	if (n >= 2 && hex_digit(s[0]) >= 0 && hex_digit(s[1]) >= 0)
+		return buf_append_u8(out, (uint8_t)(hex_digit(s[0]) << 4 | hex_digit(s[1])))
 		           ? ENARX_E_NOMEM
 		           : 2;
 	return 0;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void decoders(const uint8_t *p, size_t n)
 {
 	struct kp_trap t;
-	uint32_t a, b;
+	uint32_t a, b, c;
 	char **v, *s;
 	size_t nv;
 
@@ -28,7 +28,7 @@ static void decoders(const uint8_t *p, size_t n)
 		xfree(s);
 	if (kp_dec_tee(p, n, &a, &s) == 0)
 		xfree(s);
-	(void)kp_dec_hello(p, n, &a, &b);
+	(void)kp_dec_hello(p, n, &a, &b, &c);
 	(void)kp_dec_u32(p, n, &a);
 }
 

@@ -5,7 +5,8 @@
  * fresh tables/memories/globals of the wanted type), then each exported
  * function called with zero arguments under fuel. Any outcome is fine except
  * a crash, hang, leak or sanitizer report, or ewasm_module_validate()
- * disagreeing with ewasm_module_new().
+ * disagreeing with ewasm_module_new(). The engine's limits are small so
+ * that generated and mutated modules hit each of them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,16 @@ static ewasm_engine *engine(void)
 		ewasm_config_init(&cfg);
 		cfg.max_memory_pages = 64;
 		cfg.max_table_elems = 4096;
+		/* small limits, so arbitrary modules reach every one of them */
+		cfg.max_memory_bytes = 96 * EWASM_PAGE_SIZE;
+		cfg.max_memories = 4;
+		cfg.max_tables = 8;
+		cfg.max_table_elems_total = 6000;
+		cfg.max_functions = 500;
+		cfg.max_exports = 200;
+		cfg.max_locals = 2000;
+		cfg.max_data_segments = 64;
+		cfg.max_elem_segments = 64;
 		cfg.max_call_depth = 300;
 		cfg.max_value_slots = 1u << 16;
 		cfg.consume_fuel = 1;

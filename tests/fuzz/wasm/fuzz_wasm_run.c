@@ -1,190 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_wasm_run: turns the fuzz input into a valid module (fuzz_wasm_gen.h:
- * typed random code over most of the instruction set) and runs it twice,
- * differentially: in an engine whose memories use guard pages and whose
+ * fuzz_wasm_run: generated valid modules run differentially (see
+ * fuzz_wasm_diff.h) in an engine whose memories use guard pages and whose
  * compiler fuses instructions, and in one with explicit bounds checks
  * (force_bounds_checks) that compiles every instruction on its own
  * (no_fusion), so the plain code is the reference for the fused code and
- * the checked accesses for the guard pages. Both must accept the
- * module, and every call (all-zero, then all-ones arguments, same fuel) must
- * give the same outcome: the same results bit for bit or the same trap
- * kind; afterwards memory and globals must be identical. A rejected module
- * (generator or validator bug) or any difference aborts.
+ * the checked accesses for the guard pages.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <enarx/wasm.h>
 
-#include "fuzz_wasm_gen.h"
+#define DIFF_TARGET "fuzz_wasm_run"
+#define DIFF_WHAT "guard and checked modes"
+#define DIFF_VARIANTS 1
+/* a guard-page fault has no offset for its innermost frame */
+#define DIFF_FRAMES 0
 
-#define FUEL 2000
-
-struct side {
-	ewasm_engine *eng;
-	ewasm_module *m;
-	ewasm_store *st;
-	ewasm_instance *inst;
-};
-
-static ewasm_engine *engine(int checked)
+static void diff_configure(int side, int variant, ewasm_config *cfg)
 {
-	static ewasm_engine *eng[2];
-	ewasm_config cfg;
-
-	if (!eng[checked]) {
-		ewasm_config_init(&cfg);
-		cfg.max_memory_pages = 16;
-		cfg.max_call_depth = 200;
-		cfg.max_value_slots = 1u << 16;
-		cfg.consume_fuel = 1;
-		cfg.force_bounds_checks = (uint8_t)checked;
-		cfg.no_fusion = (uint8_t)checked;
-		eng[checked] = ewasm_engine_new(&cfg);
-	}
-	return eng[checked];
+	(void)variant;
+	cfg->force_bounds_checks = (uint8_t)side;
+	cfg->no_fusion = (uint8_t)side;
 }
 
-static void die(const char *what, const char *detail)
-{
-	fprintf(stderr, "fuzz_wasm_run: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-	abort();
-}
-
-/* Loads (must succeed) and instantiates; returns 0 if instantiated. */
-static int side_new(struct side *s, int checked, const struct gbuf *mod)
-{
-	ewasm_error err;
-	ewasm_trap *trap = NULL;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	s->eng = engine(checked);
-	if (!s->eng)
-		return -1;
-	rc = ewasm_module_new(s->eng, mod->p, mod->n, &s->m, &err);
-	if (rc != 0)
-		die("generated module rejected", err.message);
-	s->st = ewasm_store_new(s->eng);
-	if (!s->st)
-		return -1;
-	ewasm_store_set_fuel(s->st, FUEL);
-	rc = ewasm_instance_new(s->st, s->m, NULL, 0, &s->inst, &trap, &err);
-	ewasm_trap_free(trap);
-	return rc;
-}
-
-static void side_free(struct side *s)
-{
-	ewasm_store_free(s->st);
-	ewasm_module_free(s->m);
-}
-
-static int same_val(const ewasm_val *a, const ewasm_val *b)
-{
-	if (a->type != b->type)
-		return 0;
-	if (a->type == EWASM_I32 || a->type == EWASM_F32)
-		return a->of.f32 == b->of.f32;
-	return a->of.i64 == b->of.i64;
-}
-
-/* One call on both sides with the same arguments and fuel. */
-static void call_both(struct side *s, const char *name, int64_t fill)
-{
-	ewasm_func *f[2];
-	ewasm_val args[8], res[2][8];
-	ewasm_trap *trap[2] = {NULL, NULL};
-	const ewasm_functype *ft;
-	int rc[2];
-
-	for (int k = 0; k < 2; k++)
-		f[k] = ewasm_instance_func(s[k].inst, name);
-	if (!f[0] || !f[1])
-		die("export missing", name);
-	ft = ewasm_func_type(f[0]);
-	if (ft->nparams > 8 || ft->nresults > 8)
-		return;
-	for (uint32_t i = 0; i < ft->nparams; i++) {
-		memset(&args[i], 0, sizeof(args[i]));
-		args[i].type = ft->params[i];
-		args[i].of.i64 = fill;
-		if (args[i].type == EWASM_I32 || args[i].type == EWASM_F32)
-			args[i].of.i64 = (int64_t)(uint32_t)fill;
-	}
-	for (int k = 0; k < 2; k++) {
-		ewasm_store_set_fuel(s[k].st, FUEL);
-		rc[k] = ewasm_func_call(f[k], args, ft->nparams, res[k], ft->nresults, &trap[k]);
-	}
-	if (rc[0] != rc[1])
-		die("guard and checked modes differ in outcome", name);
-	if (rc[0] == EWASM_ERR_TRAP && ewasm_trap_get_kind(trap[0]) != ewasm_trap_get_kind(trap[1]))
-		die("guard and checked modes trap differently", ewasm_trap_message(trap[0]));
-	if (rc[0] == 0)
-		for (uint32_t i = 0; i < ft->nresults; i++)
-			if (!same_val(&res[0][i], &res[1][i]))
-				die("guard and checked modes return different results", name);
-	if (ewasm_store_get_fuel(s[0].st) != ewasm_store_get_fuel(s[1].st))
-		die("guard and checked modes use different fuel", name);
-	ewasm_trap_free(trap[0]);
-	ewasm_trap_free(trap[1]);
-}
-
-/* Memory and globals must be identical after the same calls. */
-static void compare_state(struct side *s)
-{
-	ewasm_memory *m0 = ewasm_instance_memory(s[0].inst, "mem");
-	ewasm_memory *m1 = ewasm_instance_memory(s[1].inst, "mem");
-	char name[3] = "g0";
-
-	if (!m0 || !m1 || ewasm_memory_size(m0) != ewasm_memory_size(m1) ||
-	    memcmp(ewasm_memory_data(m0), ewasm_memory_data(m1), ewasm_memory_size(m0)) != 0)
-		die("guard and checked modes leave different memory", NULL);
-	for (; name[1] < '3'; name[1]++) {
-		ewasm_val v0, v1;
-		ewasm_global *g0 = ewasm_instance_global(s[0].inst, name);
-		ewasm_global *g1 = ewasm_instance_global(s[1].inst, name);
-		if (!g0 || !g1)
-			die("global export missing", name);
-		ewasm_global_get(g0, &v0);
-		ewasm_global_get(g1, &v1);
-		if (!same_val(&v0, &v1))
-			die("guard and checked modes leave different globals", name);
-	}
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	struct gbuf mod;
-	struct side s[2];
-	int ok0, ok1;
-
-	if (gen_module(data, size, &mod) != 0)
-		return 0;
-	ok0 = side_new(&s[0], 0, &mod) == 0;
-	ok1 = side_new(&s[1], 1, &mod) == 0;
-	if (ok0 != ok1)
-		die("guard and checked modes differ in instantiation", NULL);
-	if (ok0) {
-		uint32_t n = ewasm_instance_export_count(s[0].inst);
-		for (int pass = 0; pass < 2; pass++) {
-			for (uint32_t i = 0; i < n; i++) {
-				const char *name;
-				ewasm_extern ext;
-				if (ewasm_instance_export_at(s[0].inst, i, &name, &ext) == 0 &&
-				    ext.kind == EWASM_EXTERN_FUNC)
-					call_both(s, name, pass ? -1 : 0);
-			}
-		}
-		compare_state(s);
-	}
-	side_free(&s[0]);
-	side_free(&s[1]);
-	free(mod.p);
-	return 0;
-}
+#include "fuzz_wasm_diff.h"

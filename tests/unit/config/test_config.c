@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "config/toml.h"
+#include "lib/toml.h"
 #include "lib/err.h"
 
 static struct config *ok(const char *text)
@@ -151,26 +151,26 @@ static void test_syntax_errors(void **state)
 static void test_toml_reader_events(void **state)
 {
 	const char *t = "a = -9223372036854775808\n[[t]]\nb = [1, 2]\n";
-	struct toml_reader r;
-	struct toml_event ev;
+	struct etoml_reader r;
+	struct etoml_event ev;
 
 	(void)state;
-	toml_init(&r, t, strlen(t));
-	assert_int_equal(toml_next(&r, &ev), 0);
-	assert_int_equal(ev.kind, TOML_EV_KEYVAL);
+	etoml_init(&r, t, strlen(t), ETOML_ARRAY_TABLES);
+	assert_int_equal(etoml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, ETOML_EV_KEYVAL);
 	assert_true(ev.value.i == INT64_MIN);
-	toml_event_clear(&ev);
-	assert_int_equal(toml_next(&r, &ev), 0);
-	assert_int_equal(ev.kind, TOML_EV_ARRAY_TABLE);
+	etoml_event_clear(&ev);
+	assert_int_equal(etoml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, ETOML_EV_ARRAY_TABLE);
 	assert_string_equal(ev.key, "t");
 	assert_int_equal(ev.line, 2);
-	toml_event_clear(&ev);
-	assert_int_equal(toml_next(&r, &ev), 0);
+	etoml_event_clear(&ev);
+	assert_int_equal(etoml_next(&r, &ev), 0);
 	assert_int_equal(ev.value.nitems, 2);
 	assert_int_equal(ev.value.items[1].i, 2);
-	toml_event_clear(&ev);
-	assert_int_equal(toml_next(&r, &ev), 0);
-	assert_int_equal(ev.kind, TOML_EV_END);
+	etoml_event_clear(&ev);
+	assert_int_equal(etoml_next(&r, &ev), 0);
+	assert_int_equal(ev.kind, ETOML_EV_END);
 }
 
 static void test_template_parses(void **state)

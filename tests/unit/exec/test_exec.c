@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "exec/exec.h"
-#include "exec/proto.h"
+#include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -39,7 +39,7 @@ static void send_hello(int fd)
 {
 	struct buf b = {0};
 
-	assert_int_equal(kp_enc_hello(&b, 2), 0);
+	assert_int_equal(kp_enc_hello(&b, 2, KP_ENGINE_INTERP), 0);
 	assert_int_equal(kp_write(fd, KP_HELLO, b.data, b.len), 0);
 	buf_free(&b, 0);
 }

@@ -95,7 +95,7 @@ static void run_probe(int no_root, struct buf *out)
 	kl.exec_argv = argv;
 	if (no_root)
 		setenv("ENARX_NIL_NO_ROOT", "1", 1);
-	assert_int_equal(backend_nil.run(&kl, &code), 0);
+	assert_int_equal(backend_run(&backend_nil, &kl, &code), 0);
 	unsetenv("ENARX_NIL_NO_ROOT");
 	assert_int_equal(code, 0);
 	close(sv[1]);

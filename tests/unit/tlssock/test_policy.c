@@ -159,12 +159,52 @@ static void test_alpn_parse(void **state)
 	}
 }
 
+static void expect_groups(const char *text, const char *want)
+{
+	struct ts_policy p;
+	char err[200] = "", got[TS_LIST_MAX * TS_NAME_MAX];
+
+	if (parse(&p, text, err, sizeof(err)) != 0)
+		fail_msg("'%s': %s", text, err);
+	assert_int_equal(ts_list_join(&p.groups, got, sizeof(got)), 0);
+	assert_string_equal(got, want);
+}
+
+/* The post-quantum knob: the default prefers the ML-KEM hybrid, then
+ * X25519 (as OpenSSL 3.5 and browsers); require/forbid filter, prefer
+ * reorders, allow keeps the administrator's order. */
+static void test_post_quantum(void **state)
+{
+	struct ts_policy p;
+
+	(void)state;
+	ts_policy_defaults(&p);
+	assert_int_equal(p.post_quantum, TS_PQ_PREFER);
+	assert_string_equal(p.groups.name[0], "X25519MLKEM768");
+	assert_string_equal(p.groups.name[1], "X25519");
+	expect_groups("", "X25519MLKEM768:X25519:P-256:X448:P-384:P-521");
+	expect_groups("post-quantum = require\n", "X25519MLKEM768");
+	expect_groups("post-quantum = forbid\n", "X25519:P-256:X448:P-384:P-521");
+	expect_groups("groups = X25519:SecP256r1MLKEM768:P-256:X25519MLKEM768\n",
+	              "SecP256r1MLKEM768:X25519MLKEM768:X25519:P-256");
+	expect_groups("groups = X25519:X25519MLKEM768\npost-quantum = allow\n",
+	              "X25519:X25519MLKEM768");
+	expect_groups("post-quantum = require\ngroups = x25519mlkem768:X25519:MLKEM1024\n",
+	              "x25519mlkem768:MLKEM1024");
+	expect_error("groups = X25519:P-256\npost-quantum = require\n",
+	             "post-quantum = require leaves no group");
+	expect_error("groups = X25519MLKEM768\npost-quantum = forbid\n",
+	             "post-quantum = forbid leaves no group");
+	expect_error("post-quantum = maybe\n", "line 1: post-quantum must be prefer, allow");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_are_secure),  cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_errors_name_the_line), cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_list_aliases),         cmocka_unit_test(test_alpn_parse),
+	    cmocka_unit_test(test_post_quantum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

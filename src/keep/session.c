@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host half of a Keep session (session.h): a socketpair whose far end
+ * becomes fd 3 in the Keep, a non-blocking pump over its near end, the
+ * backend handle, and the outcome decoded from the Keep's messages. One
+ * mutex per session; nothing global. */
+#include "keep/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define READ_CHUNK 65536
+#define READS_PER_PUMP 16 /* a chatty Keep cannot starve the others */
+
+struct keep_session {
+	pthread_mutex_t lock;
+	struct keep_session_opts o;
+	const struct backend *be;
+	struct backend_keep *keep; /* NULL until started */
+	int sock;                  /* our end of the keep socket (non-blocking) */
+	int keep_end;              /* the Keep's end until start hands it over */
+	int epfd;
+	int started, ended, rc;
+	int sock_closed; /* the Keep closed its end or broke the protocol */
+	int want_out;    /* EPOLLOUT is in the epoll set */
+	struct buf out;  /* bytes queued for the Keep, from out_off */
+	size_t out_off;
+	struct buf in; /* bytes from the Keep not yet a whole frame */
+	struct keep_outcome res;
+	int got_exit, got_trap, got_error;
+	struct kp_trap trap;
+	char *error, *tee_note;
+};
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -1 : 0;
+}
+
+static int ep_set(struct keep_session *s, int op, int fd, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.fd = fd};
+
+	return epoll_ctl(s->epfd, op, fd, &ev);
+}
+
+int keep_session_new(const struct keep_session_opts *o, struct keep_session **out)
+{
+	struct keep_session *s;
+	int sv[2];
+
+	*out = NULL;
+	if (!o || !o->backend)
+		return ENARX_E_INVAL;
+	s = xcalloc(1, sizeof(*s));
+	if (!s)
+		return ENARX_E_NOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	s->o = *o;
+	s->be = o->backend;
+	s->sock = s->keep_end = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_error("keep session: %s: %s", s->epfd < 0 ? "epoll_create1" : "socketpair",
+		          strerror(errno));
+		keep_session_free(s);
+		return ENARX_E_IO;
+	}
+	s->sock = sv[0];
+	s->keep_end = sv[1];
+	if (set_nonblock(s->sock) != 0 || ep_set(s, EPOLL_CTL_ADD, s->sock, EPOLLIN) != 0) {
+		log_error("keep session: keep socket: %s", strerror(errno));
+		keep_session_free(s);
+		return ENARX_E_IO;
+	}
+	*out = s;
+	return 0;
+}
+
+void keep_session_free(struct keep_session *s)
+{
+	if (!s)
+		return;
+	if (s->keep)
+		s->be->free(s->keep); /* kills and reaps a running Keep */
+	if (s->sock >= 0)
+		close(s->sock);
+	if (s->keep_end >= 0)
+		close(s->keep_end);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	buf_free(&s->out, 0);
+	buf_free(&s->in, 0);
+	kp_trap_clear(&s->trap);
+	xfree(s->error);
+	xfree(s->tee_note);
+	pthread_mutex_destroy(&s->lock);
+	xfree(s);
+}
+
+/* ---- host -> Keep ------------------------------------------------------- */
+
+/* The Keep will read no more: drop what is queued. */
+static void sock_close(struct keep_session *s)
+{
+	if (s->sock_closed)
+		return;
+	s->sock_closed = 1;
+	/* A Keep still writing gets EPIPE rather than blocking on a full socket. */
+	shutdown(s->sock, SHUT_RDWR);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->sock, NULL);
+	s->out.len = s->out_off = 0;
+}
+
+/* Writes from iov without blocking; returns bytes written, or -1 when the
+ * Keep has closed its end. */
+static ssize_t send_some(struct keep_session *s, struct iovec *iov, int n)
+{
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+	ssize_t r;
+
+	do {
+		r = sendmsg(s->sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r >= 0)
+		return r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	log_debug("keep session: the Keep stopped reading: %s", strerror(errno));
+	sock_close(s);
+	return -1;
+}
+
+/* Sends queued bytes and keeps EPOLLOUT in the set exactly while some wait. */
+static void flush_out(struct keep_session *s)
+{
+	while (!s->sock_closed && s->out_off < s->out.len) {
+		struct iovec v = {s->out.data + s->out_off, s->out.len - s->out_off};
+		ssize_t r = send_some(s, &v, 1);
+
+		if (r <= 0)
+			break;
+		s->out_off += (size_t)r;
+	}
+	if (s->out_off == s->out.len)
+		s->out.len = s->out_off = 0;
+	if (s->sock_closed)
+		return;
+	if (!s->want_out != !s->out.len) {
+		s->want_out = s->out.len != 0;
+		ep_set(s, EPOLL_CTL_MOD, s->sock, EPOLLIN | (s->want_out ? EPOLLOUT : 0));
+	}
+}
+
+/* Writes a frame straight through when nothing is queued; copies the rest. */
+static int send_locked(struct keep_session *s, uint32_t type, const void *p, size_t len)
+{
+	uint8_t hdr[KP_HEADER_SIZE];
+	struct iovec v[2];
+	size_t done = 0;
+	ssize_t r;
+	int rc = 0;
+
+	if (len > KP_MAX_PAYLOAD)
+		return ENARX_E_OVERFLOW;
+	if (s->ended || s->sock_closed)
+		return ENARX_E_IO;
+	kp_frame_header(hdr, type, len);
+	if (s->out.len == s->out_off) {
+		v[0] = (struct iovec){hdr, sizeof(hdr)};
+		v[1] = (struct iovec){(void *)p, len};
+		r = send_some(s, v, len ? 2 : 1);
+		if (r < 0)
+			return ENARX_E_IO;
+		done = (size_t)r;
+	}
+	if (done < sizeof(hdr))
+		rc = buf_append(&s->out, hdr + done, sizeof(hdr) - done);
+	if (!rc && len && done < sizeof(hdr) + len) {
+		size_t skip = done > sizeof(hdr) ? done - sizeof(hdr) : 0;
+
+		rc = buf_append(&s->out, (const uint8_t *)p + skip, len - skip);
+	}
+	flush_out(s);
+	return rc;
+}
+
+int keep_session_send(struct keep_session *s, uint32_t type, const void *payload, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = send_locked(s, type, payload, len);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
+{
+	struct buf b = {0};
+	int rc = kp_enc_hello(&b, w->log_level, w->engine);
+
+	pthread_mutex_lock(&s->lock);
+	if (!rc)
+		rc = send_locked(s, KP_HELLO, b.data, b.len);
+	if (!rc)
+		rc = send_locked(s, KP_WASM, w->wasm, w->wasm_len);
+	if (!rc && w->config)
+		rc = send_locked(s, KP_CONFIG, w->config, w->config_len);
+	if (!rc && w->nargs) {
+		b.len = 0;
+		rc = kp_enc_args(&b, w->args, w->nargs);
+		if (!rc)
+			rc = send_locked(s, KP_ARGS, b.data, b.len);
+	}
+	if (!rc)
+		rc = send_locked(s, KP_RUN, NULL, 0);
+	pthread_mutex_unlock(&s->lock);
+	buf_free(&b, 0);
+	return rc;
+}
+
+/* ---- Keep -> host ------------------------------------------------------- */
+
+/* Decodes one message into the outcome; a malformed one is logged and
+ * ignored, as an unknown type is. */
+static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, size_t len)
+{
+	uint32_t kind;
+	int rc = 0;
+
+	switch (type) {
+	case KP_TEE:
+		xfree(s->tee_note);
+		rc = kp_dec_tee(p, len, &kind, &s->tee_note);
+		if (!rc)
+			log_info("keep: %s", s->tee_note);
+		break;
+	case KP_EXIT:
+		rc = kp_dec_u32(p, len, &s->res.exit_code);
+		s->got_exit = !rc;
+		break;
+	case KP_TRAP:
+		kp_trap_clear(&s->trap);
+		rc = kp_dec_trap(p, len, &s->trap);
+		s->got_trap = !rc;
+		break;
+	case KP_ERROR:
+		xfree(s->error);
+		rc = kp_dec_string(p, len, &s->error);
+		s->got_error = !rc;
+		break;
+	default: log_warn("keep: ignoring unknown message type %u", type); break;
+	}
+	if (rc)
+		log_warn("keep: malformed %s message: %s", kp_type_name(type), enarx_strerror(rc));
+	if (s->o.on_message)
+		s->o.on_message(s->o.ctx, type, p, len);
+}
+
+/* Handles every whole frame in s->in and keeps the partial rest. */
+static void parse_in(struct keep_session *s)
+{
+	const uint8_t *payload;
+	size_t off = 0, plen, used;
+	uint32_t type;
+	int rc;
+
+	while (!(rc = kp_frame_split(s->in.data + off, s->in.len - off, KEEP_SESSION_MSG_MAX, &type,
+	                             &payload, &plen, &used))) {
+		on_message(s, type, payload, plen);
+		off += used;
+	}
+	if (rc == ENARX_E_OVERFLOW) {
+		log_warn("keep: message of more than %u bytes; no longer reading the Keep",
+		         KEEP_SESSION_MSG_MAX);
+		sock_close(s);
+		off = s->in.len;
+	}
+	memmove(s->in.data, s->in.data + off, s->in.len - off);
+	s->in.len -= off;
+}
+
+/* Reads what is there (all of it when drain is set: the Keep has ended). */
+static void read_in(struct keep_session *s, int drain)
+{
+	for (int i = 0; !s->sock_closed && (drain || i < READS_PER_PUMP); i++) {
+		ssize_t r;
+
+		if (buf_reserve(&s->in, READ_CHUNK)) {
+			log_error("keep session: out of memory reading the Keep");
+			sock_close(s);
+			break;
+		}
+		r = recv(s->sock, s->in.data + s->in.len, READ_CHUNK, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r <= 0) {
+			sock_close(s); /* end of stream, or the Keep reset it */
+			break;
+		}
+		s->in.len += (size_t)r;
+		parse_in(s);
+	}
+}
+
+/* ---- life ------------------------------------------------------------- */
+
+int keep_session_start(struct keep_session *s)
+{
+	struct keep_launch kl;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->started) {
+		rc = ENARX_E_BUSY;
+		goto out;
+	}
+	s->started = 1;
+	memset(&kl, 0, sizeof(kl));
+	kl.exec = s->o.exec;
+	kl.exec_len = s->o.exec_len;
+	kl.mem_size = s->o.mem_size;
+	kl.stdio = s->o.stdio;
+	kl.dirs = s->o.dirs;
+	kl.ndirs = s->o.ndirs;
+	kl.net = s->o.net;
+	kl.keep_fd = s->keep_end;
+	rc = s->be->start(&kl, &s->keep);
+	if (rc) {
+		s->ended = 1;
+		s->rc = rc;
+		goto out;
+	}
+	/* The Keep holds its own copy now: our copy would hide its end. */
+	close(s->keep_end);
+	s->keep_end = -1;
+	if (ep_set(s, EPOLL_CTL_ADD, s->be->fd(s->keep), EPOLLIN) != 0) {
+		log_error("keep session: epoll: %s", strerror(errno));
+		rc = ENARX_E_IO; /* keep_session_free() reaps the Keep */
+		s->ended = 1;
+		s->rc = rc;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int keep_session_fd(const struct keep_session *s)
+{
+	return s->epfd;
+}
+
+static int keep_has_ended(struct keep_session *s)
+{
+	struct pollfd p = {.fd = s->be->fd(s->keep), .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP));
+}
+
+/* The Keep has ended: its status, its last messages, the outcome. */
+static void finish(struct keep_session *s)
+{
+	int status = 0;
+
+	s->rc = s->be->wait(s->keep, &status);
+	read_in(s, 1); /* everything it wrote is in the socket by now */
+	sock_close(s);
+	s->res.status = status;
+	s->res.trap = &s->trap;
+	s->res.error = s->error;
+	s->res.tee_note = s->tee_note;
+	if (s->got_trap)
+		s->res.result = KEEP_TRAPPED;
+	else if (s->got_error)
+		s->res.result = KEEP_FAILED;
+	else if (s->got_exit)
+		s->res.result = KEEP_EXITED;
+	else
+		s->res.result = KEEP_NO_RESULT;
+	s->ended = 1;
+}
+
+int keep_session_pump(struct keep_session *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->ended) {
+		flush_out(s);
+		read_in(s, 0);
+		if (s->keep && keep_has_ended(s))
+			finish(s);
+	}
+	rc = !s->ended ? 0 : s->rc ? s->rc : 1;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int keep_session_wait(struct keep_session *s)
+{
+	struct pollfd p = {.fd = s->epfd, .events = POLLIN};
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = s->started ? 0 : ENARX_E_INVAL;
+	pthread_mutex_unlock(&s->lock);
+	while (!rc) {
+		rc = keep_session_pump(s);
+		if (!rc && poll(&p, 1, -1) < 0 && errno != EINTR)
+			rc = ENARX_E_IO;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int keep_session_kill(struct keep_session *s)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->keep && !s->ended) {
+		rc = s->be->kill(s->keep);
+		s->res.killed = !rc;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int keep_session_outcome(struct keep_session *s, struct keep_outcome *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	*out = s->res;
+	rc = s->ended ? 0 : ENARX_E_BUSY;
+	if (rc)
+		out->result = KEEP_RUNNING;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
