@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "lib/cursor.h"
+
 /* In auto-pick order: sgx, sev, tdx, kvm, nil. Backends add one line. */
 static const struct backend *const backends[] = {
     &backend_sgx, &backend_sev, &backend_tdx, &backend_kvm, &backend_nil,
@@ -91,3 +93,25 @@ const void *backend_exec_image(size_t *len)
 	return NULL;
 }
 #endif
+
+bool backend_exec_is_dynamic(const uint8_t *elf, size_t len)
+{
+	struct cursor c, ph;
+	uint64_t phoff;
+	uint16_t phent, phnum;
+	uint32_t type;
+
+	cursor_init(&c, elf, len);
+	if (cursor_skip(&c, 32) || cursor_u64le(&c, &phoff) || cursor_skip(&c, 14) ||
+	    cursor_u16le(&c, &phent) || cursor_u16le(&c, &phnum) || phent != 56)
+		return false;
+	for (uint16_t i = 0; i < phnum; i++) {
+		cursor_init(&ph, elf, len);
+		if (phoff > len || cursor_skip(&ph, phoff + (size_t)i * 56) ||
+		    cursor_u32le(&ph, &type))
+			return false;
+		if (type == 3 /* PT_INTERP */)
+			return true;
+	}
+	return false;
+}

@@ -10,10 +10,18 @@
 #ifndef ENARX_BACKEND_BACKEND_H
 #define ENARX_BACKEND_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct platform_backend;
 struct platform_report;
+
+/* A host directory a Keep may open, as Enarx.toml names it. */
+struct keep_dir {
+	const char *path; /* relative paths are relative to the current directory */
+	int readonly;
+};
 
 /* Everything a backend needs to start one Keep. All fields are borrowed for
  * the duration of start() only: the backend copies the image and argv and
@@ -27,7 +35,13 @@ struct keep_launch {
 				 backend's default) */
 	const char *const *exec_argv; /* argv for the executor (may be NULL:
 				 {"enarx-exec", NULL}) */
-	const int *stdio;             /* 3 host fds seen as 0, 1, 2 inside the
+	const struct keep_dir *dirs;  /* host directories the workload may
+				 open (Enarx.toml `dir` entries); under nil
+				 the only ones the Keep can see */
+	size_t ndirs;
+	int net;          /* 1 if the workload has sockets (listen/connect entries):
+		    nil then keeps the host's network namespace */
+	const int *stdio; /* 3 host fds seen as 0, 1, 2 inside the
 				 Keep; NULL = the host's own 0, 1, 2 */
 };
 
@@ -113,6 +127,11 @@ const struct backend *backend_default(void);
  * end), for messages such as "this build has: kvm, nil". */
 size_t backend_count(void);
 const struct backend *backend_at(size_t i);
+
+/* True if the ELF image `elf` has a PT_INTERP (a dynamically linked
+ * executor, as sanitizer builds make): a VM Keep cannot load it, and the nil
+ * sandbox cannot give it an empty root. */
+bool backend_exec_is_dynamic(const uint8_t *elf, size_t len);
 
 /* The executor embedded in this binary (src/exec, linked in at build time). */
 const void *backend_exec_image(size_t *len);

@@ -714,30 +714,6 @@ int kvm_keep_run(const struct kvm_keep_opts *o, int *exit_code, struct kvm_keep_
 
 /* ---- backend interface ------------------------------------------------- */
 
-/* True if the executor ELF asks for a dynamic loader (PT_INTERP): a Keep has
- * none, so such an executor (a sanitizer build's) cannot run in one. */
-bool kvm_exec_is_dynamic(const uint8_t *elf, size_t len)
-{
-	struct cursor c, ph;
-	uint64_t phoff;
-	uint16_t phent, phnum;
-	uint32_t type;
-
-	cursor_init(&c, elf, len);
-	if (cursor_skip(&c, 32) || cursor_u64le(&c, &phoff) || cursor_skip(&c, 14) ||
-	    cursor_u16le(&c, &phent) || cursor_u16le(&c, &phnum) || phent != 56)
-		return false;
-	for (uint16_t i = 0; i < phnum; i++) {
-		cursor_init(&ph, elf, len);
-		if (phoff > len || cursor_skip(&ph, phoff + (size_t)i * 56) ||
-		    cursor_u32le(&ph, &type))
-			return false;
-		if (type == 3 /* PT_INTERP */)
-			return true;
-	}
-	return false;
-}
-
 static void probe_kvm_caps(struct platform_backend *b, int fd)
 {
 	static const struct {
@@ -821,7 +797,7 @@ static void kvm_probe(struct platform_backend *b, const struct platform_report *
 	size_t exec_len;
 	const void *exec = backend_exec_image(&exec_len);
 	if (exec) {
-		bool dyn = kvm_exec_is_dynamic(exec, exec_len);
+		bool dyn = backend_exec_is_dynamic(exec, exec_len);
 		platform_add(
 		    b, "static_executor", !dyn, "the executor can run in a Keep",
 		    dyn ? "dynamically linked (sanitizer build); a Keep loads only a static one"

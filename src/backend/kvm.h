@@ -65,8 +65,5 @@ void kvm_keep_free(struct backend_keep *k);
  * look at the embedded executor, so tests with their own static guest can
  * run in sanitizer builds too. */
 int kvm_host_usable(char *why, size_t n);
-/* True if the ELF image `elf` has a PT_INTERP (a dynamically linked
- * executor, as sanitizer builds make): a Keep cannot load it. */
-bool kvm_exec_is_dynamic(const uint8_t *elf, size_t len);
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The nil backend: no TEE. The executor runs as a child process (watched
- * through a pidfd), started from the embedded image through a memfd, with
- * only fds 0-3, an empty environment, PR_SET_NO_NEW_PRIVS, and a seccomp
- * allow-list of the system calls the executor makes; anything else fails
- * with ENOSYS, as in a Keep shim (so the custom SYS_GETATT/SYS_GETKEY calls
- * report "no TEE"). */
+ * through a pidfd), started from the embedded image through a memfd, in the
+ * sandbox of nil_sandbox.c (namespaces, empty root, no capabilities; see
+ * docs/security.md), with only fds 0-3, an empty environment,
+ * PR_SET_NO_NEW_PRIVS, and a seccomp allow-list of the system calls the
+ * executor makes; anything else fails with ENOSYS, as in a Keep shim (so
+ * the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
@@ -19,12 +20,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/nil_sandbox.h"
 #include "backend/platform.h"
 #include "keep/abi.h"
 #include "lib/alloc.h"
@@ -41,6 +44,7 @@ static void nil_probe(struct platform_backend *b, const struct platform_report *
 	(void)host;
 	platform_add(b, "always", true, "no hardware needed",
 	             "runs the executor as a sandboxed process; no confidentiality");
+	nil_sandbox_probe(b);
 }
 
 /* The system calls the executor (static glibc + engine + WASI) makes: the
@@ -60,13 +64,34 @@ static const int allowed[] = {
 /* The NIL_ARGS rows: each allowed only with these argument rules. */
 static int nil_args_socket(scmp_filter_ctx f)
 {
-	/* IPv4/IPv6 only */
-	int rc =
-	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	if (!rc)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	/* TCP over IPv4/IPv6 only (what the executor opens for listen and
+	 * connect entries): no raw, packet (SOCK_PACKET), UDP or MPTCP
+	 * sockets, whatever the flags in the type's high bits say. */
+	static const int fams[] = {AF_INET, AF_INET6}, protos[] = {0, IPPROTO_TCP};
+	const scmp_datum_t type_mask = ~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC) & 0xffffffffu;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < 2; i++)
+		for (size_t j = 0; !rc && j < 2; j++)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+			                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[i]),
+			                      SCMP_A1(SCMP_CMP_MASKED_EQ, type_mask, SOCK_STREAM),
+			                      SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)protos[j]));
 	return rc;
+}
+
+static int nil_args_prlimit64(scmp_filter_ctx f)
+{
+	/* the Keep's own limits only (pid 0): never its parent's or a
+	 * neighbour's */
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
+}
+
+static int nil_args_seccomp(scmp_filter_ctx f)
+{
+	/* the executor's second filter (exec/seccomp.h) only narrows this one */
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
+	                        SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
 }
 
 static int nil_args_ioctl(scmp_filter_ctx f)
@@ -149,39 +174,42 @@ static int build_seccomp(struct sock_fprog *prog)
 	return rc;
 }
 
-/* In the child: arrange fds (stdio, KEEP_PROTO_FD, EXEC_FD), drop
- * privileges, exec. Never returns. Only async-signal-safe calls. */
-static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog)
+/* In the child: sandbox, arrange fds (stdio, KEEP_PROTO_FD, EXEC_FD), drop
+ * privileges, exec. Never returns; a failure goes to the parent through the
+ * error pipe with its stage. Only async-signal-safe calls: every source fd
+ * goes above PARK_FD_MIN first (F_DUPFD picks free numbers, so none is
+ * clobbered, nor the error pipe), then down to 0..4. */
+static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
+                  const struct nil_sandbox *sb)
 {
 	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 	int src[EXEC_FD + 1], tmp[EXEC_FD + 1], i;
 
-	/* No orphans. The "parent" here is the thread that forked: a host
-	 * agent must start Keeps from a thread that outlives them. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* No orphans: the parent-death signal, then the parent re-checked.
+	 * The "parent" is the thread that cloned: a host agent must start
+	 * Keeps from a thread that outlives them. */
+	nil_sandbox_enter(sb);
 	for (i = 0; i < 3; i++)
 		src[i] = l->stdio ? l->stdio[i] : i;
 	src[KEEP_PROTO_FD] = l->keep_fd;
 	src[EXEC_FD] = memfd;
 	for (i = 0; i <= EXEC_FD; i++)
 		if ((tmp[i] = fcntl(src[i], F_DUPFD, PARK_FD_MIN)) < 0)
-			_exit(126);
+			nil_sandbox_fail(sb, NIL_STAGE_FDS);
 	for (i = 0; i <= EXEC_FD; i++)
 		if (dup2(tmp[i], i) < 0)
-			_exit(126);
+			nil_sandbox_fail(sb, NIL_STAGE_FDS);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, EXEC_FD + 1, ~0U, 0) != 0) {
-		for (int fd = EXEC_FD + 1; fd < 1024; fd++)
-			close(fd);
-	}
+	nil_sandbox_close_from(sb, EXEC_FD);
+	nil_sandbox_drop_caps(sb);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		_exit(126);
+		nil_sandbox_fail(sb, NIL_STAGE_NNP);
 	if (prog->filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) != 0)
-		_exit(126);
+		nil_sandbox_fail(sb, NIL_STAGE_SECCOMP);
 	syscall(SYS_execveat, EXEC_FD, "", (char *const *)argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	nil_sandbox_fail(sb, NIL_STAGE_EXEC);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -226,6 +254,45 @@ static int exec_memfd(const struct keep_launch *l)
 	return memfd;
 }
 
+/* Clones the sandboxed child and waits until it has exec'd the executor;
+ * without the empty root once if it cannot be built here. Returns the pid,
+ * or -1 (logged; nothing left running). */
+static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fprog *prog)
+{
+	static int no_root; /* the empty root failed once: do not try again */
+	bool static_exec = !backend_exec_is_dynamic(l->exec, l->exec_len);
+	struct nil_sandbox sb;
+	pid_t pid = -1;
+	int rc = 1;
+
+	for (int attempt = 0; rc == 1 && attempt < 2; attempt++) {
+		bool root = static_exec && !__atomic_load_n(&no_root, __ATOMIC_RELAXED);
+
+		if (nil_sandbox_prepare(&sb, l, root) != 0) {
+			nil_sandbox_release(&sb);
+			return -1;
+		}
+		pid = nil_sandbox_clone(&sb);
+		if (pid == 0)
+			child(l, memfd, prog, &sb);
+		if (pid < 0) {
+			log_error("cannot start the Keep: clone: %s", strerror(errno));
+			nil_sandbox_release(&sb);
+			return -1;
+		}
+		rc = nil_sandbox_started(&sb);
+		nil_sandbox_release(&sb);
+		if (rc != 0) {
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			pid = -1;
+		}
+		if (rc == 1)
+			__atomic_store_n(&no_root, 1, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
 static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 {
 	struct sock_fprog prog = {0};
@@ -250,13 +317,9 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 		rc = ENARX_E_NOMEM;
 		goto out;
 	}
-	k->pid = fork();
-	if (k->pid < 0) {
-		log_error("nil: fork: %s", strerror(errno));
+	k->pid = spawn(l, memfd, &prog);
+	if (k->pid < 0)
 		goto out;
-	}
-	if (k->pid == 0)
-		child(l, memfd, &prog);
 	/* Until it is reaped, the child's pid cannot be reused: safe to open. */
 	k->pidfd = (int)syscall(SYS_pidfd_open, k->pid, 0);
 	if (k->pidfd < 0) {
@@ -302,8 +365,6 @@ static int nil_wait(struct backend_keep *k, int *exit_code)
 		k->code = WEXITSTATUS(status);
 	else
 		k->code = 128 + WTERMSIG(status);
-	if (WIFEXITED(status) && (k->code == 126 || k->code == 127))
-		log_debug("nil: executor setup failed (status %d)", k->code);
 	*exit_code = k->code;
 	return 0;
 }

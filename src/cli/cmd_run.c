@@ -200,14 +200,58 @@ static const struct backend *pick_backend(const char *bname)
 	return NULL;
 }
 
+/* What the backend must know of Enarx.toml before the Keep starts: the
+ * directories it may open and whether it has sockets. A directory that
+ * would hand the workload the host itself is refused here (and again by
+ * the executor). A config that does not parse is left to the executor,
+ * which reports it. On success *dirs (free with xfree) and *cfg (free with
+ * config_free) back so's fields. */
+static int launch_config(const struct buf *conf, struct keep_session_opts *so,
+                         struct keep_dir **dirs, struct config **cfg)
+{
+	char err[512];
+	size_t i;
+
+	*dirs = NULL;
+	if (config_parse(conf->data ? (const char *)conf->data : "", conf->len, cfg, err,
+	                 sizeof(err)) != 0) {
+		*cfg = NULL;
+		return 0;
+	}
+	*dirs = xcalloc((*cfg)->nfiles ? (*cfg)->nfiles : 1, sizeof(**dirs));
+	if (!*dirs)
+		return ENARX_E_NOMEM;
+	for (i = 0; i < (*cfg)->nfiles; i++) {
+		const struct config_file *f = &(*cfg)->files[i];
+
+		if (f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT)
+			so->net = 1;
+		if (f->kind != CONFIG_DIR)
+			continue;
+		if (config_dir_check(f, err, sizeof(err)) != 0) {
+			cli_error("Enarx.toml: %s", err);
+			return ENARX_E_PERM;
+		}
+		(*dirs)[so->ndirs].path = f->path;
+		(*dirs)[so->ndirs].readonly = f->readonly;
+		so->ndirs++;
+	}
+	so->dirs = *dirs;
+	return 0;
+}
+
 /* Runs the workload in one Keep and returns our exit status. */
-static int run_keep(const struct backend *be, const struct keep_workload *w)
+static int run_keep(const struct backend *be, const struct keep_workload *w, const struct buf *conf)
 {
 	struct keep_session_opts so = {.backend = be};
 	struct keep_session *s = NULL;
+	struct keep_dir *dirs = NULL;
+	struct config *cfg = NULL;
 	struct keep_outcome o;
 	int rc, ret = CLI_EXIT_FAIL;
 
+	if (conf && launch_config(conf, &so, &dirs, &cfg) != 0)
+		goto out;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
 	rc = keep_session_new(&so, &s);
@@ -228,6 +272,8 @@ static int run_keep(const struct backend *be, const struct keep_workload *w)
 		ret = outcome(&o);
 out:
 	keep_session_free(s);
+	xfree(dirs);
+	config_free(cfg);
 	return ret;
 }
 
@@ -267,7 +313,7 @@ int cmd_run(int argc, char **argv)
 	w.nargs = nargs;
 	w.log_level = (uint32_t)log_get_level();
 	w.engine = engine;
-	ret = run_keep(be, &w);
+	ret = run_keep(be, &w, cfgfile ? &conf : NULL);
 out:
 	buf_free(&wasm, 0);
 	buf_free(&conf, 0);

@@ -258,7 +258,7 @@ static int key_allowed(enum config_kind kind, const char *key)
 	    [CONFIG_STDERR] = {"name"},
 	    [CONFIG_LISTEN] = {"name", "prot", "addr", "port"},
 	    [CONFIG_CONNECT] = {"name", "prot", "host", "port"},
-	    [CONFIG_DIR] = {"name", "path", "readonly"},
+	    [CONFIG_DIR] = {"name", "path", "readonly", "unsafe"},
 	};
 	size_t i;
 
@@ -299,9 +299,9 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 {
 	int rc;
 
-	if (strcmp(k->key, "readonly") == 0) {
+	if (strcmp(k->key, "readonly") == 0 || strcmp(k->key, "unsafe") == 0) {
 		rc = want_type(p, k->key, &k->v, ETOML_BOOL, k->line);
-		f->readonly = k->v.b;
+		*(k->key[0] == 'r' ? &f->readonly : &f->unsafe) = k->v.b;
 		return rc;
 	}
 	if (strcmp(k->key, "port") == 0) {

@@ -33,6 +33,7 @@ struct config_file {
 	uint16_t port; /* listen/connect */
 	char *path;    /* dir: host directory */
 	int readonly;  /* dir: no write rights */
+	int unsafe;    /* dir: may be procfs, sysfs, devtmpfs or "/" */
 };
 
 struct config_env {
@@ -63,6 +64,17 @@ int config_parse(const char *text, size_t len, struct config **out, char *err, s
 struct config *config_default(void);
 
 void config_free(struct config *cfg); /* accepts NULL */
+
+/*
+ * For a `dir` entry: refuses a directory that hands the workload the host
+ * itself (the root directory, or anything on procfs, sysfs or devtmpfs:
+ * /proc/self/mem alone lets it patch its own executor) unless the entry
+ * says `unsafe = true`. Looks at the file system where it runs (statfs,
+ * stat). Returns 0 if allowed, or ENARX_E_PERM with a message naming the
+ * path and the way out in err[0..errlen). A path that cannot be looked at
+ * is allowed here (opening it reports the error).
+ */
+int config_dir_check(const struct config_file *f, char *err, size_t errlen);
 
 /* "null", "stdin", ..., "dir". */
 const char *config_kind_name(enum config_kind kind);

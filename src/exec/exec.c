@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "exec/landlock.h"
+#include "exec/seccomp.h"
 #include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -293,6 +294,9 @@ static int add_file(struct wasi *w, const struct config_file *f, struct exec_dir
 		break;
 	case CONFIG_DIR:
 		kind = WASI_FD_DIR;
+		rc = config_dir_check(f, err, n);
+		if (rc)
+			return rc;
 		fd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return fmt_err(err, n, ENARX_E_IO, "directory %s: %s", f->path,
@@ -363,6 +367,9 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
+	/* ... and the configured sockets are open: no more are made */
+	if (!rc && exec_seccomp_lock() < 0)
+		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the second seccomp filter");
 	xfree(dirs);
 	return rc;
 }

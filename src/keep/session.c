@@ -338,6 +338,9 @@ int keep_session_start(struct keep_session *s)
 	kl.exec_len = s->o.exec_len;
 	kl.mem_size = s->o.mem_size;
 	kl.stdio = s->o.stdio;
+	kl.dirs = s->o.dirs;
+	kl.ndirs = s->o.ndirs;
+	kl.net = s->o.net;
 	kl.keep_fd = s->keep_end;
 	rc = s->be->start(&kl, &s->keep);
 	if (rc) {

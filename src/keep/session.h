@@ -13,7 +13,8 @@
 
 #include "keep/proto.h"
 
-struct backend; /* backend/backend.h */
+struct backend;  /* backend/backend.h */
+struct keep_dir; /* backend/backend.h */
 struct keep_session;
 
 /* A Keep's messages to the host are at most this long (a trap report with
@@ -25,9 +26,14 @@ struct keep_session_opts {
 	const void *exec;              /* executor ELF image; borrowed until
 				  keep_session_start() returns */
 	size_t exec_len;
-	size_t mem_size;  /* Keep memory in bytes; 0 = the backend's default */
-	const int *stdio; /* 3 host fds the Keep sees as 0, 1, 2 (the backend
+	size_t mem_size;             /* Keep memory in bytes; 0 = the backend's default */
+	const int *stdio;            /* 3 host fds the Keep sees as 0, 1, 2 (the backend
 			     duplicates them at start); NULL = the host's own */
+	const struct keep_dir *dirs; /* ndirs directories the Keep may open and
+					the workload needs (backend.h); borrowed
+					until keep_session_start() returns */
+	size_t ndirs;
+	int net; /* the workload has sockets (backend.h's keep_launch.net) */
 	/* Optional observer of every frame from the Keep, called after the
 	 * session decoded it, in the thread that pumps, with the session
 	 * locked (it must not call back into this session). payload is

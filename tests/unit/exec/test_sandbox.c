@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "backend/backend.h"
+#include "backend/platform.h"
 #include "exec/landlock.h"
 #include "lib/buf.h"
 
@@ -41,49 +44,178 @@ static void read_file(const char *path, struct buf *b)
 	close(fd);
 }
 
-static void test_nil_sandbox_from_inside(void **state)
+/* What this host's nil sandbox has, from the backend's own probe. */
+static int has_ns(const char *name)
 {
-	static const char *const checks[] = {
-	    "fd3_socket",    "no_other_fds",        "empty_environment",
-	    "no_new_privs",  "seccomp_filter",      "getatt_enosys",
-	    "getkey_enosys", "unix_socket_denied",  "netlink_socket_denied",
-	    "ptrace_denied", "mount_denied",        "execve_denied",
-	    "kill_denied",   "inet_socket_allowed",
-	};
+	struct platform_backend pb;
+
+	platform_probe_one(&backend_nil, &pb);
+	for (size_t i = 0; i < pb.nchecks; i++) {
+		if (strcmp(pb.checks[i].name, "sandbox_namespaces") == 0) {
+			const char *miss = strstr(pb.checks[i].detail, "not available");
+
+			return !miss || !strstr(miss, name);
+		}
+	}
+	return 0;
+}
+
+/* Runs the probe under the nil backend (with ENARX_NIL_NO_ROOT=no_root)
+ * and returns what it wrote to fd 3, NUL-terminated. */
+static void run_probe(int no_root, struct buf *out)
+{
+	char tmpl[] = "/tmp/enarx-probe-XXXXXX", pid[24], port[16];
+	const char *argv[] = {"probe", tmpl, pid, port, NULL};
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
 	struct keep_launch kl;
-	struct buf img = {0}, out = {0};
+	struct buf img = {0};
+	struct stat before, after;
 	int sv[2], code = -1, extra = open("/dev/null", O_RDONLY);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), hf = mkstemp(tmpl);
 	ssize_t n;
 
-	(void)state;
+	assert_true(hf >= 0 && lfd >= 0);
+	close(hf);
+	assert_int_equal(stat(tmpl, &before), 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
 	read_file(probe_path, &img);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	memset(&kl, 0, sizeof(kl));
 	kl.exec = img.data;
 	kl.exec_len = img.len;
 	kl.keep_fd = sv[1];
+	kl.exec_argv = argv;
+	if (no_root)
+		setenv("ENARX_NIL_NO_ROOT", "1", 1);
 	assert_int_equal(backend_run(&backend_nil, &kl, &code), 0);
+	unsetenv("ENARX_NIL_NO_ROOT");
 	assert_int_equal(code, 0);
 	close(sv[1]);
 	for (;;) {
-		assert_int_equal(buf_reserve(&out, 4096), 0);
-		n = read(sv[0], out.data + out.len, 4096);
+		assert_int_equal(buf_reserve(out, 4096), 0);
+		n = read(sv[0], out->data + out->len, 4096);
 		if (n <= 0)
 			break;
-		out.len += (size_t)n;
+		out->len += (size_t)n;
 	}
-	buf_append_u8(&out, 0);
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+	buf_append_u8(out, 0);
+	/* the probe's utimensat did not reach the host file (empty root) */
+	assert_int_equal(stat(tmpl, &after), 0);
+	if (!no_root && has_ns("mount") && !backend_exec_is_dynamic(img.data, img.len))
+		assert_int_equal(after.st_mtime, before.st_mtime);
+	unlink(tmpl);
+	close(sv[0]);
+	close(lfd);
+	close(extra);
+	buf_free(&img, 0);
+}
+
+static void expect(const struct buf *out, const char *const *checks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
 		char want[64];
 
 		snprintf(want, sizeof(want), "%s ok", checks[i]);
-		if (!strstr((char *)out.data, want))
-			print_error("probe said:\n%s\nmissing: %s\n", (char *)out.data, want);
-		assert_non_null(strstr((char *)out.data, want));
+		if (!strstr((char *)out->data, want))
+			print_error("probe said:\n%s\nmissing: %s\n", (char *)out->data, want);
+		assert_non_null(strstr((char *)out->data, want));
 	}
-	close(sv[0]);
-	close(extra);
+}
+
+#define EXPECT(out, list) expect(out, list, sizeof(list) / sizeof(list[0]))
+
+/* Seccomp and descriptors: the same on every host. */
+static void test_nil_sandbox_from_inside(void **state)
+{
+	static const char *const checks[] = {
+	    "fd3_socket",
+	    "no_other_fds",
+	    "empty_environment",
+	    "getatt_enosys",
+	    "getkey_enosys",
+	    "unix_socket_denied",
+	    "netlink_socket_denied",
+	    "ptrace_denied",
+	    "mount_denied",
+	    "execve_denied",
+	    "kill_denied",
+	    "inet_socket_allowed",
+	    "prlimit_self_allowed",
+	    "prlimit_other_denied",
+	    "raw_socket_denied",
+	    "raw6_socket_denied",
+	    "sock_packet_denied",
+	    "packet_socket_denied",
+	    "mptcp_socket_denied",
+	    "udp_socket_denied",
+	    "tcp_socket_allowed",
+	    "second_filter_installed",
+	    "listen_after_lock_denied",
+	    "bind_after_lock_denied",
+	    "connect_after_lock_denied",
+	    "socket_after_lock_denied",
+	    "execveat_after_lock_denied",
+	};
+	struct buf out = {0};
+
+	(void)state;
+	run_probe(0, &out);
+	EXPECT(&out, checks);
+	buf_free(&out, 0);
+}
+
+/* Namespaces and the empty root, where this host gives them. */
+static void test_nil_sandbox_namespaces(void **state)
+{
+	static const char *const pid[] = {"pid_1"};
+	static const char *const net[] = {"host_loopback_unreachable"};
+	static const char *const root[] = {"host_pid_invisible", "utimensat_outside_denied",
+	                                   "stat_outside_denied"};
+	struct buf out = {0}, img = {0};
+	int dyn;
+
+	(void)state;
+	read_file(probe_path, &img);
+	dyn = backend_exec_is_dynamic(img.data, img.len);
 	buf_free(&img, 0);
+	if (!has_ns("pid") && !has_ns("net") && (!has_ns("mount") || dyn)) {
+		print_message("# no pid, net or mount namespace here\n");
+		skip();
+		return;
+	}
+	run_probe(0, &out);
+	if (has_ns("pid"))
+		EXPECT(&out, pid);
+	if (has_ns("net"))
+		EXPECT(&out, net);
+	if (has_ns("mount") && !dyn)
+		EXPECT(&out, root);
+	buf_free(&out, 0);
+}
+
+/* Without the empty root /proc is the host's: it shows no capability, an
+ * empty bounding set, no_new_privs, the filter, and a second pid level. */
+static void test_nil_sandbox_proc_view(void **state)
+{
+	static const char *const checks[] = {
+	    "no_new_privs", "seccomp_filter", "cap_eff_zero", "cap_prm_zero", "cap_bnd_zero",
+	};
+	static const char *const pidns[] = {"pid_namespace_proc"};
+	struct buf out = {0};
+
+	(void)state;
+	run_probe(1, &out);
+	EXPECT(&out, checks);
+	if (has_ns("pid"))
+		EXPECT(&out, pidns);
 	buf_free(&out, 0);
 }
 
@@ -149,6 +281,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nil_sandbox_from_inside),
+	    cmocka_unit_test(test_nil_sandbox_namespaces),
+	    cmocka_unit_test(test_nil_sandbox_proc_view),
 	    cmocka_unit_test(test_landlock),
 	};
 
