@@ -119,4 +119,14 @@ if [ ! -e /dev/sgx_enclave ]; then
 else
 	tap_skip "sgx is reported absent with a reason" "this host has SGX"
 fi
+# more workload arguments than a Keep accepts: an error that says so, no hang
+# (issue 19: 5,000 arguments used to hang, then failed with "integer overflow")
+if [ -f "$ENARX_BUILD/examples/hello.wasm" ]; then
+	err=$(timeout 60 "$E" run --backend nil "$ENARX_BUILD/examples/hello.wasm" -- $(seq 1 5000) 2>&1 >/dev/null); rc=$?
+	tap_is "5,000 workload arguments are a usage error" "$rc" 2
+	tap_like "5,000 workload arguments: the limit is named" "$err" "too many arguments for the workload: 5000 \(at most 4096\)"
+else
+	tap_skip "5,000 workload arguments are a usage error" "examples not built"
+	tap_skip "5,000 workload arguments: the limit is named" "examples not built"
+fi
 tap_done
