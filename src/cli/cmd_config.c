@@ -95,6 +95,15 @@ static int config_check(int argc, char **argv)
 		cli_error("%s: %s", path, err);
 		return CLI_EXIT_FAIL;
 	}
+	/* the same refusal enarx run and the executor make (config.h) */
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		if (cfg->files[i].kind == CONFIG_DIR &&
+		    config_dir_check(&cfg->files[i], err, sizeof(err)) != 0) {
+			cli_error("%s: %s", path, err);
+			config_free(cfg);
+			return CLI_EXIT_FAIL;
+		}
+	}
 	printf("%s: ok (%zu args, %zu env, %zu files)\n", path, cfg->nargs, cfg->nenv, cfg->nfiles);
 	config_free(cfg);
 	return CLI_EXIT_OK;

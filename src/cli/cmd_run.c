@@ -294,7 +294,8 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	/* the Keep takes at most KP_MAX_ARGS (keep/proto.h); say so up front */
 	if (nargs > KP_MAX_ARGS)
-		return cli_usage_error("run", "too many arguments for the workload: %zu (at most %u)",
+		return cli_usage_error("run",
+		                       "too many arguments for the workload: %zu (at most %u)",
 		                       nargs, KP_MAX_ARGS);
 	be = pick_backend(bname);
 	if (!be)

@@ -155,6 +155,17 @@ r = run_with_dir(tmp)
 t.ok(r.returncode == 0 and "Hello, world!" in r.stdout, "an ordinary directory is allowed",
      diag=f"rc {r.returncode} stderr {r.stderr!r}")
 
+# `enarx config check` makes the same refusal as `enarx run`
+cfg = os.path.join(tmp, "dir.toml")
+run_with_dir("/proc")  # writes dir.toml for /proc without unsafe
+r = subprocess.run([ENARX, "config", "check", cfg], capture_output=True, text=True, timeout=60)
+t.ok(r.returncode != 0 and "procfs" in r.stderr and "unsafe = true" in r.stderr,
+     "config check refuses a /proc preopen", diag=f"rc {r.returncode} stderr {r.stderr!r}")
+run_with_dir("/proc", "unsafe = true\n")
+r = subprocess.run([ENARX, "config", "check", cfg], capture_output=True, text=True, timeout=60)
+t.ok(r.returncode == 0 and ": ok" in r.stdout, "config check accepts /proc with unsafe = true",
+     diag=f"rc {r.returncode} stdout {r.stdout!r} stderr {r.stderr!r}")
+
 # --- a Keep that cannot start says why ---------------------------------------
 
 
