@@ -28,8 +28,9 @@ struct pending {
 struct parser {
 	struct etoml_reader rd;
 	struct config *cfg;
-	enum { SEC_TOP, SEC_ENV, SEC_FILES } sec;
-	int seen_env, seen_args, seen_steward, seen_files;
+	enum { SEC_TOP, SEC_ENV, SEC_FILES, SEC_LIMITS } sec;
+	int seen_env, seen_args, seen_steward, seen_files, seen_limits;
+	int seen_memory, seen_fuel;
 	struct pending *pend; /* keys of the current [[files]] entry */
 	size_t npend;
 	unsigned file_line; /* line of its [[files]] header */
@@ -194,7 +195,8 @@ static int top_keyval(struct parser *p, struct etoml_event *ev)
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line,
-	            "key '%s': unknown key (expected steward, args, [env] or [[files]])", ev->key);
+	            "key '%s': unknown key (expected steward, args, [env], [limits] or [[files]])",
+	            ev->key);
 }
 
 static int env_keyval(struct parser *p, struct etoml_event *ev)
@@ -442,8 +444,82 @@ out:
 	return rc;
 }
 
+/* "256M", "4G", "65536K" (binary units) or a plain number of bytes, as a
+ * string; 0 on a malformed size. */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0, mul = 1;
+
+	if (!*s)
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	switch (*s) {
+	case 0: return v;
+	case 'K': mul = 1ull << 10; break;
+	case 'M': mul = 1ull << 20; break;
+	case 'G': mul = 1ull << 30; break;
+	default: return 0;
+	}
+	if (s[1] || v > UINT64_MAX / mul)
+		return 0;
+	return v * mul;
+}
+
+/* [limits]: memory (bytes, or "256M"), fuel (a positive integer). */
+static int limits_keyval(struct parser *p, struct etoml_event *ev)
+{
+	const struct etoml_value *v = &ev->value;
+	uint64_t bytes;
+
+	if (strcmp(ev->key, "memory") == 0) {
+		if (p->seen_memory++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'memory': duplicate key");
+		if (v->type == ETOML_INT)
+			bytes = v->i > 0 ? (uint64_t)v->i : 0;
+		else if (v->type == ETOML_STRING)
+			bytes = parse_size(v->str);
+		else
+			return perr(
+			    p, ENARX_E_MALFORMED, ev->line,
+			    "key 'memory': expected a size (bytes, or a string such as \"256M\")");
+		if (bytes < 65536 || bytes > (4ull << 30))
+			return perr(
+			    p, ENARX_E_MALFORMED, ev->line,
+			    "key 'memory': expected a size from 64K to 4G (one wasm page to the "
+			    "wasm32 maximum), such as \"256M\"");
+		p->cfg->limit_memory = bytes;
+		return 0;
+	}
+	if (strcmp(ev->key, "fuel") == 0) {
+		int rc;
+
+		if (p->seen_fuel++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'fuel': duplicate key");
+		rc = want_type(p, ev->key, v, ETOML_INT, ev->line);
+		if (rc)
+			return rc;
+		if (v->i <= 0)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+			            "key 'fuel': expected a positive integer");
+		p->cfg->limit_fuel = (uint64_t)v->i;
+		return 0;
+	}
+	return perr(p, ENARX_E_MALFORMED, ev->line,
+	            "key '%s': unknown key in [limits] (expected memory or fuel)", ev->key);
+}
+
 static int header(struct parser *p, struct etoml_event *ev)
 {
+	if (ev->kind == ETOML_EV_TABLE && strcmp(ev->key, "limits") == 0) {
+		if (p->seen_limits++)
+			return perr(p, ENARX_E_MALFORMED, ev->line, "table [limits] defined twice");
+		p->sec = SEC_LIMITS;
+		return 0;
+	}
 	if (ev->kind == ETOML_EV_TABLE && strcmp(ev->key, "env") == 0) {
 		if (p->seen_env++)
 			return perr(p, ENARX_E_MALFORMED, ev->line, "table [env] defined twice");
@@ -479,6 +555,8 @@ static int step(struct parser *p, struct etoml_event *ev)
 			return env_keyval(p, ev);
 		if (p->sec == SEC_FILES)
 			return files_keyval(p, ev);
+		if (p->sec == SEC_LIMITS)
+			return limits_keyval(p, ev);
 		return top_keyval(p, ev);
 	}
 	return ENARX_E_INTERNAL;

@@ -49,6 +49,10 @@ struct config {
 	size_t nenv;
 	struct config_file *files; /* nfiles entries: file i is WASI fd i */
 	size_t nfiles;
+	/* [limits]; 0 = not set (the engine's defaults, docs/enarx-toml.md) */
+	uint64_t limit_memory; /* bytes of all linear memories together */
+	uint64_t limit_fuel;   /* fuel units the workload may use (about one per
+				  instruction); out of fuel is a trap */
 };
 
 /*

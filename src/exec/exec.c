@@ -399,11 +399,16 @@ static void report_trap(int fd, const ewasm_trap *trap)
 }
 
 /* Instantiates and calls _start; returns the exit status. */
-static int run_module(int fd, struct wasi *w, const struct exec_workload *wl, char *err, size_t n)
+static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
+                      const struct config *conf, char *err, size_t n)
 {
 	ewasm_config cfg;
 	ewasm_config_init(&cfg);
 	cfg.engine = wl->engine == KP_ENGINE_JIT ? EWASM_ENGINE_JIT : EWASM_ENGINE_INTERP;
+	/* Enarx.toml [limits] (docs/enarx-toml.md) */
+	if (conf->limit_memory)
+		cfg.max_memory_bytes = conf->limit_memory;
+	cfg.consume_fuel = conf->limit_fuel != 0;
 	ewasm_engine *eng = ewasm_engine_new(&cfg);
 	ewasm_store *st = NULL;
 	ewasm_linker *lk = NULL;
@@ -426,6 +431,8 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl, ch
 		goto out;
 	}
 	st = ewasm_store_new(eng);
+	if (st && conf->limit_fuel)
+		ewasm_store_set_fuel(st, conf->limit_fuel);
 	lk = st ? ewasm_linker_new(st) : NULL;
 	if (!lk || wasi_link(w, lk)) {
 		fmt_err(err, n, 0, "out of memory");
@@ -504,7 +511,7 @@ int exec_run(int fd, const struct exec_workload *wl)
 		report_string(fd, KP_ERROR, err);
 		goto out;
 	}
-	status = run_module(fd, w, wl, err, sizeof(err));
+	status = run_module(fd, w, wl, cfg, err, sizeof(err));
 out:
 	wasi_free(w);
 	config_free(cfg);

@@ -131,6 +131,38 @@ static void test_errors_name_line_and_key(void **state)
 	bad("[server]\n", ENARX_E_MALFORMED, "line 1: unknown table [server]");
 }
 
+static void test_limits(void **state)
+{
+	struct config *cfg =
+	    ok("[[files]]\nkind = \"stdout\"\n[limits]\nmemory = \"256M\"\nfuel = 5\n");
+	struct config *none = ok("");
+
+	(void)state;
+	assert_int_equal(cfg->limit_memory, 256u << 20);
+	assert_int_equal(cfg->limit_fuel, 5);
+	assert_int_equal(cfg->nfiles, 1);
+	assert_int_equal(none->limit_memory, 0);
+	assert_int_equal(none->limit_fuel, 0);
+	config_free(cfg);
+	config_free(none);
+	cfg = ok("[limits]\nmemory = 65536\n");
+	assert_int_equal(cfg->limit_memory, 65536);
+	config_free(cfg);
+	bad("[limits]\nmemory = \"5G\"\n", ENARX_E_MALFORMED,
+	    "line 2: key 'memory': expected a size from 64K to 4G");
+	bad("[limits]\nmemory = 1024\n", ENARX_E_MALFORMED,
+	    "line 2: key 'memory': expected a size from 64K");
+	bad("[limits]\nmemory = \"12Q\"\n", ENARX_E_MALFORMED, "line 2: key 'memory'");
+	bad("[limits]\nmemory = true\n", ENARX_E_MALFORMED,
+	    "line 2: key 'memory': expected a size");
+	bad("[limits]\nfuel = -1\n", ENARX_E_MALFORMED,
+	    "line 2: key 'fuel': expected a positive integer");
+	bad("[limits]\nfuel = 1\nfuel = 2\n", ENARX_E_MALFORMED,
+	    "line 3: key 'fuel': duplicate key");
+	bad("[limits]\n[limits]\n", ENARX_E_MALFORMED, "line 2: table [limits] defined twice");
+	bad("[limits]\ncpu = 1\n", ENARX_E_MALFORMED, "line 2: key 'cpu': unknown key in [limits]");
+}
+
 static void test_syntax_errors(void **state)
 {
 	(void)state;
@@ -191,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_multiline_array_and_defaults),
 	    cmocka_unit_test(test_tls_refused),
 	    cmocka_unit_test(test_errors_name_line_and_key),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_toml_reader_events),
 	    cmocka_unit_test(test_template_parses),
