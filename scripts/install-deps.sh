@@ -26,6 +26,12 @@ PKGS=(
   xxd iproute2 procps
   # HTTP load generator for `make bench` (src/http)
   wrk
+  # state of the host agent and Steward (SQLite), Steward replicas (PostgreSQL)
+  libsqlite3-dev sqlite3 libpq-dev postgresql
+  # orchestration: the OCI runtime is tested under podman and containerd
+  podman runc conmon containerd python3-grpcio
+  # the deploy tests trace what the host agent reads and writes
+  strace
 )
 
 missing=()
