@@ -32,7 +32,13 @@ struct keep_launch {
 	int keep_fd;                  /* host end stays with the caller; this end
 				 becomes fd 3 inside the Keep */
 	size_t mem_size;              /* memory budget of the Keep in bytes (0 = the
-				 backend's default) */
+				 backend's default): kvm's guest RAM (2 MiB
+				 steps); nil's RLIMIT_DATA (static executors
+				 only: a sanitizer build's shadow memory
+				 would not fit) */
+	unsigned max_fds;             /* descriptors the workload may hold (0 = no
+				 bound): nil sets RLIMIT_NOFILE a little
+				 above it, for the executor's own */
 	const char *const *exec_argv; /* argv for the executor (may be NULL:
 				 {"enarx-exec", NULL}) */
 	const struct keep_dir *dirs;  /* host directories the workload may

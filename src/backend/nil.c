@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -38,6 +39,9 @@
 /* Fds are parked at or above this (F_DUPFD picks free numbers) while they
  * move down to 0..EXEC_FD, so no move can clobber another's source. */
 #define PARK_FD_MIN 100
+/* Descriptors the executor holds besides the workload's: 0-3, the Landlock
+ * ruleset, the path resolver's (keep_launch.max_fds). */
+#define EXEC_OWN_FDS 16
 
 static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
@@ -179,8 +183,28 @@ static int build_seccomp(struct sock_fprog *prog)
  * error pipe with its stage. Only async-signal-safe calls: every source fd
  * goes above PARK_FD_MIN first (F_DUPFD picks free numbers, so none is
  * clobbered, nor the error pipe), then down to 0..4. */
+/* The Keep's process bounds (docs/security.md "Limits"): its data (heap,
+ * mmap'd writable memory; wasm guard reservations are PROT_NONE and do not
+ * count) at keep_launch.mem_size, its descriptors near max_fds. In the
+ * child: async-signal-safe. */
+static void set_rlimits(const struct keep_launch *l, bool dynamic, const struct nil_sandbox *sb)
+{
+	struct rlimit r;
+
+	if (l->mem_size && !dynamic) {
+		r.rlim_cur = r.rlim_max = l->mem_size;
+		if (setrlimit(RLIMIT_DATA, &r) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
+	}
+	if (l->max_fds) {
+		r.rlim_cur = r.rlim_max = (rlim_t)l->max_fds + EXEC_OWN_FDS;
+		if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
+	}
+}
+
 static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
-                  const struct nil_sandbox *sb)
+                  const struct nil_sandbox *sb, bool dynamic)
 {
 	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
@@ -203,6 +227,7 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 			nil_sandbox_fail(sb, NIL_STAGE_FDS);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
 	nil_sandbox_close_from(sb, EXEC_FD);
+	set_rlimits(l, dynamic, sb);
 	nil_sandbox_drop_caps(sb);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_NNP);
@@ -274,7 +299,7 @@ static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fpr
 		}
 		pid = nil_sandbox_clone(&sb);
 		if (pid == 0)
-			child(l, memfd, prog, &sb);
+			child(l, memfd, prog, &sb, !static_exec);
 		if (pid < 0) {
 			log_error("cannot start the Keep: clone: %s", strerror(errno));
 			nil_sandbox_release(&sb);
@@ -307,6 +332,9 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	memfd = exec_memfd(l);
 	if (memfd < 0)
 		return ENARX_E_IO;
+	if (l->mem_size && backend_exec_is_dynamic(l->exec, l->exec_len))
+		log_info("nil: dynamically linked executor (a sanitizer build): no RLIMIT_DATA "
+		         "(its shadow memory would not fit); the engine's memory limit holds");
 	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog) != 0) {
 		log_error("nil: cannot build the seccomp filter");
 		rc = ENARX_E_INTERNAL;

@@ -49,6 +49,7 @@ static const char *const stage_names[] = {
     [NIL_STAGE_MOUNTNS] = "private mount namespace",
     [NIL_STAGE_ROOT] = "empty root",
     [NIL_STAGE_FDS] = "moving descriptors",
+    [NIL_STAGE_RLIMIT] = "memory and descriptor limits",
     [NIL_STAGE_CAPS] = "dropping capabilities",
     [NIL_STAGE_NNP] = "no_new_privs",
     [NIL_STAGE_SECCOMP] = "seccomp filter",

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
+
 /* Largest Enarx.toml accepted (as in Enarx). */
 #define CONFIG_MAX_SIZE (1u << 20)
 
@@ -49,10 +51,9 @@ struct config {
 	size_t nenv;
 	struct config_file *files; /* nfiles entries: file i is WASI fd i */
 	size_t nfiles;
-	/* [limits]; 0 = not set (the engine's defaults, docs/enarx-toml.md) */
-	uint64_t limit_memory; /* bytes of all linear memories together */
-	uint64_t limit_fuel;   /* fuel units the workload may use (about one per
-				  instruction); out of fuel is a trap */
+	/* [limits] (memory, fuel, wall_time, open_files, output); a field that
+	 * is 0 is not set (the defaults of keep/limits.h, docs/enarx-toml.md) */
+	struct keep_limits limits;
 };
 
 /*
@@ -79,6 +80,15 @@ void config_free(struct config *cfg); /* accepts NULL */
  * is allowed here (opening it reports the error).
  */
 int config_dir_check(const struct config_file *f, char *err, size_t errlen);
+
+/* A size: "256M", "4G", "65536K" (binary units) or a plain number of
+ * bytes. Returns the bytes, or 0 if s is malformed or overflows. */
+uint64_t config_parse_size(const char *s);
+
+/* A duration: "30s", "500ms", "5m", "2h" or a plain number of seconds.
+ * Returns milliseconds, or 0 if s is malformed or longer than
+ * KEEP_LIMIT_WALL_MS_MAX. */
+uint64_t config_parse_duration_ms(const char *s);
 
 /* "null", "stdin", ..., "dir". */
 const char *config_kind_name(enum config_kind kind);

@@ -57,7 +57,8 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 	uint32_t version;
 	int rc;
 
-	/* stage: 0 want HELLO, 1 want WASM, 2 CONFIG/ARGS/RUN, 3 ARGS/RUN, 4 RUN */
+	/* stage: 0 want HELLO, 1 want LIMITS/WASM, 5 want WASM, 2 CONFIG/ARGS/RUN,
+	 * 3 ARGS/RUN, 4 RUN */
 	if (*stage == 0 && type != KP_HELLO)
 		return fmt_err(err, n, ENARX_E_MALFORMED, "expected HELLO, got %s (%u)",
 		               kp_type_name(type), type);
@@ -74,8 +75,16 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 			               KP_VERSION);
 		*stage = 1;
 		return 0;
-	case KP_WASM:
+	case KP_LIMITS:
 		if (*stage != 1)
+			break;
+		rc = kp_dec_limits(p, len, &wl->limits);
+		if (rc)
+			return fmt_err(err, n, rc, "bad LIMITS: %s", enarx_strerror(rc));
+		*stage = 5;
+		return 0;
+	case KP_WASM:
+		if (*stage != 1 && *stage != 5)
 			break;
 		if (len == 0)
 			return fmt_err(err, n, ENARX_E_MALFORMED, "empty WASM");
@@ -106,7 +115,7 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		*stage = 4;
 		return 0;
 	case KP_RUN:
-		if (*stage < 2)
+		if (*stage < 2 || *stage == 5)
 			break;
 		if (len)
 			return fmt_err(err, n, ENARX_E_MALFORMED, "RUN with a payload");
@@ -309,6 +318,11 @@ static int add_file(struct wasi *w, const struct config_file *f, struct exec_dir
 	if (rc < 0) {
 		if (fd >= 0)
 			close(fd);
+		if (rc == ENARX_E_OVERFLOW)
+			return fmt_err(err, n, ENARX_E_PERM,
+			               "%s: more files than the open-files limit allows "
+			               "(--max-fds, [limits] open_files)",
+			               f->name);
 		return fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc));
 	}
 	if (kind == WASI_FD_DIR) {
@@ -400,15 +414,15 @@ static void report_trap(int fd, const ewasm_trap *trap)
 
 /* Instantiates and calls _start; returns the exit status. */
 static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
-                      const struct config *conf, char *err, size_t n)
+                      const struct keep_limits *lim, char *err, size_t n)
 {
 	ewasm_config cfg;
 	ewasm_config_init(&cfg);
 	cfg.engine = wl->engine == KP_ENGINE_JIT ? EWASM_ENGINE_JIT : EWASM_ENGINE_INTERP;
-	/* Enarx.toml [limits] (docs/enarx-toml.md) */
-	if (conf->limit_memory)
-		cfg.max_memory_bytes = conf->limit_memory;
-	cfg.consume_fuel = conf->limit_fuel != 0;
+	/* Enarx.toml [limits] and the host's LIMITS (docs/security.md) */
+	if (lim->memory)
+		cfg.max_memory_bytes = lim->memory;
+	cfg.consume_fuel = lim->fuel != 0;
 	ewasm_engine *eng = ewasm_engine_new(&cfg);
 	ewasm_store *st = NULL;
 	ewasm_linker *lk = NULL;
@@ -431,8 +445,8 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		goto out;
 	}
 	st = ewasm_store_new(eng);
-	if (st && conf->limit_fuel)
-		ewasm_store_set_fuel(st, conf->limit_fuel);
+	if (st && lim->fuel)
+		ewasm_store_set_fuel(st, lim->fuel);
 	lk = st ? ewasm_linker_new(st) : NULL;
 	if (!lk || wasi_link(w, lk)) {
 		fmt_err(err, n, 0, "out of memory");
@@ -487,6 +501,7 @@ int exec_run(int fd, const struct exec_workload *wl)
 {
 	struct config *cfg = NULL;
 	struct wasi *w = NULL;
+	struct keep_limits lim;
 	char err[512] = "";
 	int rc, status = EXIT_ERROR;
 
@@ -502,16 +517,19 @@ int exec_run(int fd, const struct exec_workload *wl)
 		report_string(fd, KP_ERROR, msg);
 		goto out;
 	}
+	lim = cfg->limits;
+	keep_limits_merge(&lim, &wl->limits); /* the host's (enarx run options) win */
 	w = wasi_new();
 	if (!w) {
 		report_string(fd, KP_ERROR, "out of memory");
 		goto out;
 	}
+	wasi_set_limits(w, lim.fds, lim.output);
 	if (setup_wasi(w, cfg, wl, err, sizeof(err))) {
 		report_string(fd, KP_ERROR, err);
 		goto out;
 	}
-	status = run_module(fd, w, wl, cfg, err, sizeof(err));
+	status = run_module(fd, w, wl, &lim, err, sizeof(err));
 out:
 	wasi_free(w);
 	config_free(cfg);

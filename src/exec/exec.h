@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "keep/abi.h" /* KEEP_SYS_GETATT, KEEP_EXIT_TRAP, KEEP_PROTO_FD */
+#include "keep/limits.h"
 
 struct exec_workload {
 	uint8_t *wasm;
@@ -17,10 +18,11 @@ struct exec_workload {
 	char **args; /* extra arguments from the host */
 	size_t nargs;
 	uint32_t log_level;
-	uint32_t engine; /* enum kp_engine */
+	uint32_t engine;           /* enum kp_engine */
+	struct keep_limits limits; /* from LIMITS; each field over Enarx.toml's */
 };
 
-/* Reads HELLO, WASM, [CONFIG], [ARGS], RUN from fd in that order.
+/* Reads HELLO, [LIMITS], WASM, [CONFIG], [ARGS], RUN from fd in that order.
  * Returns 0, or a negative ENARX_E_* with a message in err. */
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t errlen);
 void exec_workload_clear(struct exec_workload *wl);

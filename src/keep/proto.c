@@ -22,6 +22,7 @@ const char *kp_type_name(uint32_t type)
 	case KP_CONFIG: return "CONFIG";
 	case KP_ARGS: return "ARGS";
 	case KP_RUN: return "RUN";
+	case KP_LIMITS: return "LIMITS";
 	case KP_TEE: return "TEE";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
@@ -173,21 +174,89 @@ int kp_enc_args(struct buf *b, const char *const *args, size_t n)
 	return rc;
 }
 
+/* Appends a string of at most max bytes: a longer one is cut on a byte
+ * boundary and ends in "..." (names are for people; bytes are enough).
+ * *cut is set when it was cut. */
+static int enc_string_max(struct buf *b, const char *s, size_t max, int *cut)
+{
+	size_t n = strlen(s);
+	int rc;
+
+	if (n <= max)
+		return kp_enc_string(b, s);
+	*cut = 1;
+	rc = buf_append_u32le(b, (uint32_t)max);
+	if (!rc)
+		rc = buf_append(b, s, max - 3);
+	return rc ? rc : buf_append(b, "...", 3);
+}
+
+/* Bytes a frame takes in a TRAP payload with its name cut to KP_NAME_MAX. */
+static size_t frame_size(const struct kp_frame *f)
+{
+	size_t n = f->name ? strlen(f->name) : 0;
+
+	return 12 + (n > KP_NAME_MAX ? KP_NAME_MAX : n);
+}
+
+/* Room kept for the message and its note in a TRAP payload. */
+#define TRAP_MSG_ROOM (KP_NAME_MAX + 256)
+
 int kp_enc_trap(struct buf *b, const struct kp_trap *t)
 {
-	uint32_t n = t->nframes < KP_MAX_FRAMES ? t->nframes : KP_MAX_FRAMES;
-	int rc = kp_enc_string(b, t->message ? t->message : "");
+	uint32_t n = t->nframes < KP_MAX_FRAMES ? t->nframes : KP_MAX_FRAMES, fit = 0;
+	size_t used = 4 + TRAP_MSG_ROOM;
+	struct buf msg = {0};
+	int rc = 0, cut = 0;
 
+	/* the frames that fit, innermost first, beside the message */
+	while (fit < n && used + frame_size(&t->frames[fit]) <= KP_TRAP_MAX)
+		used += frame_size(&t->frames[fit++]);
+	rc = buf_printf(&msg, "%s", t->message ? t->message : "");
+	if (!rc && msg.len > KP_NAME_MAX) {
+		msg.len = KP_NAME_MAX - 3;
+		rc = buf_append(&msg, "...", 3);
+	}
+	for (uint32_t i = 0; i < fit; i++)
+		cut |= t->frames[i].name && strlen(t->frames[i].name) > KP_NAME_MAX;
+	if (!rc && (cut || fit < t->nframes))
+		rc = buf_printf(&msg, " (trap report cut to fit %u bytes:", KP_TRAP_MAX);
+	if (!rc && cut)
+		rc = buf_printf(&msg, " names shortened to %u bytes%s", KP_NAME_MAX,
+		                fit < t->nframes ? ";" : "");
+	if (!rc && fit < t->nframes)
+		rc = buf_printf(&msg, " %u of %u frames shown", fit, t->nframes);
+	if (!rc && (cut || fit < t->nframes))
+		rc = buf_append(&msg, ")", 1);
 	if (!rc)
-		rc = buf_append_u32le(b, n);
-	for (uint32_t i = 0; !rc && i < n; i++) {
+		rc = buf_append_u8(&msg, 0);
+	if (!rc)
+		rc = kp_enc_string(b, (const char *)msg.data);
+	buf_free(&msg, 0);
+	if (!rc)
+		rc = buf_append_u32le(b, fit);
+	for (uint32_t i = 0; !rc && i < fit; i++) {
 		rc = buf_append_u32le(b, t->frames[i].func_index);
 		if (!rc)
 			rc = buf_append_u32le(b, t->frames[i].code_offset);
 		if (!rc)
-			rc = kp_enc_string(b, t->frames[i].name ? t->frames[i].name : "");
+			rc = enc_string_max(b, t->frames[i].name ? t->frames[i].name : "",
+			                    KP_NAME_MAX, &cut);
 	}
 	return rc;
+}
+
+int kp_enc_limits(struct buf *b, const struct keep_limits *l)
+{
+	int rc = buf_append_u64le(b, l->memory);
+
+	if (!rc)
+		rc = buf_append_u64le(b, l->fuel);
+	if (!rc)
+		rc = buf_append_u64le(b, l->wall_ms);
+	if (!rc)
+		rc = buf_append_u32le(b, l->fds);
+	return rc ? rc : buf_append_u64le(b, l->output);
 }
 
 static int read_string(struct cursor *c, char **s)
@@ -365,5 +434,34 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t)
 		return 0;
 fail:
 	kp_trap_clear(t);
+	return rc;
+}
+
+int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l)
+{
+	struct cursor c;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	cursor_init(&c, p, len);
+	rc = cursor_u64le(&c, &l->memory);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->fuel);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->wall_ms);
+	if (!rc)
+		rc = cursor_u32le(&c, &l->fds);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->output);
+	if (!rc)
+		rc = cursor_expect_end(&c);
+	if (!rc && ((l->memory &&
+	             (l->memory < KEEP_LIMIT_MEMORY_MIN || l->memory > KEEP_LIMIT_MEMORY_MAX)) ||
+	            l->wall_ms > KEEP_LIMIT_WALL_MS_MAX ||
+	            (l->fds && (l->fds < KEEP_LIMIT_FDS_MIN || l->fds > KEEP_LIMIT_FDS_MAX)) ||
+	            l->output > KEEP_LIMIT_OUTPUT_MAX))
+		rc = ENARX_E_MALFORMED;
+	if (rc)
+		memset(l, 0, sizeof(*l));
 	return rc;
 }

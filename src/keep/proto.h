@@ -10,20 +10,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
 #include "lib/buf.h"
 
 #define KP_VERSION 1
 #define KP_MAX_PAYLOAD (128u << 20) /* wasm may be up to 100 MB as in Enarx */
 #define KP_MAX_ARGS 4096
-#define KP_HEADER_SIZE 8 /* u32le type, u32le payload length */
+#define KP_HEADER_SIZE 8       /* u32le type, u32le payload length */
+#define KP_TRAP_MAX (1u << 20) /* largest TRAP payload kp_enc_trap() makes */
+#define KP_NAME_MAX 4096       /* longest frame name in a TRAP, in bytes */
 
 enum kp_type {
-	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
+	/* host -> Keep, in this order: HELLO, [LIMITS], WASM, [CONFIG], [ARGS], RUN */
 	KP_HELLO = 1,  /* u32 version, u32 log level, [u32 engine] */
 	KP_WASM = 2,   /* module bytes */
 	KP_CONFIG = 3, /* Enarx.toml text */
 	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
 	KP_RUN = 5,    /* empty: start the workload */
+	KP_LIMITS = 6, /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
+			  (keep/limits.h; 0 = not set) */
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
@@ -76,7 +81,12 @@ int kp_frame_split(const uint8_t *p, size_t len, size_t max, uint32_t *type,
 int kp_enc_hello(struct buf *b, uint32_t log_level, uint32_t engine);
 int kp_enc_args(struct buf *b, const char *const *args, size_t n);
 int kp_enc_string(struct buf *b, const char *s);
+/* A trap report always fits in KP_TRAP_MAX bytes (well below what a host
+ * reads, KEEP_SESSION_MSG_MAX): names longer than KP_NAME_MAX are cut (they
+ * end in "..."), and the frames that do not fit are left out; either way
+ * the message gets a note saying what was cut. */
 int kp_enc_trap(struct buf *b, const struct kp_trap *t);
+int kp_enc_limits(struct buf *b, const struct keep_limits *l);
 
 /* Decoders: validate the whole payload; on error return ENARX_E_* and leave
  * nothing allocated. */
@@ -89,6 +99,8 @@ int kp_dec_u32(const uint8_t *p, size_t len, uint32_t *v);
 /* A u32-length-prefixed UTF-8-agnostic string with no NUL inside. */
 int kp_dec_string(const uint8_t *p, size_t len, char **s);
 int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
+/* Refuses values outside the ranges of keep/limits.h (ENARX_E_MALFORMED). */
+int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
 
 void kp_free_strv(char **v, size_t n);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct keep_session {
 	int sock;                  /* our end of the keep socket (non-blocking) */
 	int keep_end;              /* the Keep's end until start hands it over */
 	int epfd;
+	int timer; /* timerfd for limits.wall_ms, or -1 */
 	int started, ended, rc;
 	int sock_closed; /* the Keep closed its end or broke the protocol */
 	int want_out;    /* EPOLLOUT is in the epoll set */
@@ -72,7 +74,7 @@ int keep_session_new(const struct keep_session_opts *o, struct keep_session **ou
 	pthread_mutex_init(&s->lock, NULL);
 	s->o = *o;
 	s->be = o->backend;
-	s->sock = s->keep_end = -1;
+	s->sock = s->keep_end = s->timer = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_error("keep session: %s: %s", s->epfd < 0 ? "epoll_create1" : "socketpair",
@@ -103,6 +105,8 @@ void keep_session_free(struct keep_session *s)
 		close(s->keep_end);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->timer >= 0)
+		close(s->timer);
 	buf_free(&s->out, 0);
 	buf_free(&s->in, 0);
 	kp_trap_clear(&s->trap);
@@ -217,6 +221,12 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 	pthread_mutex_lock(&s->lock);
 	if (!rc)
 		rc = send_locked(s, KP_HELLO, b.data, b.len);
+	if (!rc && keep_limits_any(&s->o.limits)) {
+		b.len = 0;
+		rc = kp_enc_limits(&b, &s->o.limits);
+		if (!rc)
+			rc = send_locked(s, KP_LIMITS, b.data, b.len);
+	}
 	if (!rc)
 		rc = send_locked(s, KP_WASM, w->wasm, w->wasm_len);
 	if (!rc && w->config)
@@ -322,6 +332,36 @@ static void read_in(struct keep_session *s, int drain)
 
 /* ---- life ------------------------------------------------------------- */
 
+/* Arms the wall-time timer (limits.wall_ms after now) in the epoll set. */
+static int arm_timer(struct keep_session *s)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(s->o.limits.wall_ms / 1000);
+	its.it_value.tv_nsec = (long)(s->o.limits.wall_ms % 1000) * 1000000L;
+	s->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timer < 0 || timerfd_settime(s->timer, 0, &its, NULL) != 0 ||
+	    ep_set(s, EPOLL_CTL_ADD, s->timer, EPOLLIN) != 0) {
+		log_error("keep session: wall-time timer: %s", strerror(errno));
+		return ENARX_E_IO;
+	}
+	return 0;
+}
+
+/* Past the wall-time limit: the Keep is killed (once). */
+static void check_timer(struct keep_session *s)
+{
+	uint64_t n;
+
+	if (s->timer < 0 || s->res.killed || read(s->timer, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	log_info("keep: wall-time limit of %llu ms reached; stopping the Keep",
+	         (unsigned long long)s->o.limits.wall_ms);
+	if (s->be->kill(s->keep) == 0)
+		s->res.killed = s->res.timed_out = 1;
+}
+
 int keep_session_start(struct keep_session *s)
 {
 	struct keep_launch kl;
@@ -336,13 +376,16 @@ int keep_session_start(struct keep_session *s)
 	memset(&kl, 0, sizeof(kl));
 	kl.exec = s->o.exec;
 	kl.exec_len = s->o.exec_len;
-	kl.mem_size = s->o.mem_size;
+	kl.mem_size = s->o.mem_size ? s->o.mem_size : (size_t)keep_limits_keep_mem(&s->o.limits);
+	kl.max_fds = s->o.limits.fds;
 	kl.stdio = s->o.stdio;
 	kl.dirs = s->o.dirs;
 	kl.ndirs = s->o.ndirs;
 	kl.net = s->o.net;
 	kl.keep_fd = s->keep_end;
-	rc = s->be->start(&kl, &s->keep);
+	rc = s->o.limits.wall_ms ? arm_timer(s) : 0;
+	if (!rc)
+		rc = s->be->start(&kl, &s->keep);
 	if (rc) {
 		s->ended = 1;
 		s->rc = rc;
@@ -405,6 +448,8 @@ int keep_session_pump(struct keep_session *s)
 	if (!s->ended) {
 		flush_out(s);
 		read_in(s, 0);
+		if (s->keep)
+			check_timer(s);
 		if (s->keep && keep_has_ended(s))
 			finish(s);
 	}

@@ -168,8 +168,8 @@ int wfd_alloc(struct wasi *w, const struct wfd *e)
 		if (w->fds[i].impl == WFD_FREE)
 			break;
 	if (i == w->nfds) {
-		if (w->nfds >= WASI_MAX_FDS)
-			return -1;
+		if (w->nfds >= (w->max_fds ? w->max_fds : WASI_MAX_FDS))
+			return -2;
 		grown = xreallocarray(w->fds, w->nfds + 1, sizeof(*grown));
 		if (!grown)
 			return -1;
@@ -296,7 +296,10 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 		e.type = W_FT_CHAR;
 		e.base = W_RIGHTS_STREAM | W_RIGHTS_CHAR_NOTTY;
 		break;
-	case WASI_FD_STDIO: stream_rights(&e); break;
+	case WASI_FD_STDIO:
+		stream_rights(&e);
+		e.stdio = 1;
+		break;
 	case WASI_FD_LISTEN:
 		e.type = W_FT_STREAM;
 		e.listening = 1;
@@ -327,7 +330,7 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 	fd = wfd_alloc(w, &e);
 	if (fd < 0) {
 		xfree(e.preopen);
-		return ENARX_E_NOMEM;
+		return fd == -2 ? ENARX_E_OVERFLOW : ENARX_E_NOMEM;
 	}
 	return fd;
 }
@@ -335,6 +338,12 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 uint32_t wasi_exit_code(const struct wasi *w)
 {
 	return w->exit_code;
+}
+
+void wasi_set_limits(struct wasi *w, uint32_t max_fds, uint64_t max_output)
+{
+	w->max_fds = max_fds && max_fds < WASI_MAX_FDS ? max_fds : 0;
+	w->max_output = max_output;
 }
 
 void wasi_set_no_openat2(struct wasi *w, int on)
@@ -368,6 +377,8 @@ int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, co
 		r = wasi__invoke(w, &entries[i], &m, a);
 		if (r == W_EXIT)
 			return 1;
+		if (r == W_LIMIT)
+			return 2;
 		*ret = (uint32_t)r;
 		return 0;
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -74,6 +75,14 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
 	if (rc)
 		return rc;
+	if (write && e->stdio && w->max_output && total > w->max_output - w->output) {
+		xfree(v);
+		snprintf(w->limit_msg, sizeof(w->limit_msg),
+		         "output limit: the workload wrote more than %llu bytes to stdout and "
+		         "stderr (--max-output, [limits] output)",
+		         (unsigned long long)w->max_output);
+		return W_LIMIT;
+	}
 	if (e->impl == WFD_NULL) {
 		n = write ? (ssize_t)total : 0;
 	} else if (positional) {
@@ -83,6 +92,8 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 		n = write ? writev(e->host, v, cnt) : readv(e->host, v, cnt);
 	}
 	rc = n < 0 ? werrno(errno) : 0;
+	if (write && e->stdio && n > 0)
+		w->output += (uint64_t)n;
 	xfree(v);
 	if (rc)
 		return rc;

@@ -311,7 +311,7 @@ WASI_FN(sock_accept)
 	nfd = wfd_alloc(w, &ne);
 	if (nfd < 0) {
 		close(fd);
-		return W_ENOMEM;
+		return nfd == -2 ? W_EMFILE : W_ENOMEM;
 	}
 	return wput32(m, a[2], (uint32_t)nfd);
 }

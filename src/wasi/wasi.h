@@ -50,6 +50,12 @@ int wasi_link(struct wasi *w, ewasm_linker *linker);
 /* Exit code set by proc_exit (valid after a trap of kind EWASM_TRAP_EXIT). */
 uint32_t wasi_exit_code(const struct wasi *w);
 
+/* Bounds (keep/limits.h; 0 = none): at most max_fds descriptors at once
+ * (opening more fails with ENFILE; the default and the most is 4096), and at
+ * most max_output bytes written to WASI_FD_STDIO descriptors together: the
+ * write that would pass it writes nothing and traps, naming the limit. */
+void wasi_set_limits(struct wasi *w, uint32_t max_fds, uint64_t max_output);
+
 /* Test hook: 1 forces the portable resolver instead of openat2. */
 void wasi_set_no_openat2(struct wasi *w, int on);
 
@@ -57,7 +63,8 @@ void wasi_set_no_openat2(struct wasi *w, int on);
  * Calls WASI function `name` directly on a memory image (for tests and fuzz
  * targets): args are the parameters (i32 zero-extended), *ret gets the WASI
  * errno. Returns 0, ENARX_E_NOTFOUND for an unknown name, ENARX_E_INVAL for
- * a wrong argument count, or 1 when the call asked to exit (proc_exit).
+ * a wrong argument count, 1 when the call asked to exit (proc_exit), or 2
+ * when it hit a wasi_set_limits() bound (the guest would trap).
  */
 int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, const uint64_t *args,
               size_t nargs, uint32_t *ret);

@@ -138,15 +138,15 @@ static void test_limits(void **state)
 	struct config *none = ok("");
 
 	(void)state;
-	assert_int_equal(cfg->limit_memory, 256u << 20);
-	assert_int_equal(cfg->limit_fuel, 5);
+	assert_int_equal(cfg->limits.memory, 256u << 20);
+	assert_int_equal(cfg->limits.fuel, 5);
 	assert_int_equal(cfg->nfiles, 1);
-	assert_int_equal(none->limit_memory, 0);
-	assert_int_equal(none->limit_fuel, 0);
+	assert_int_equal(none->limits.memory, 0);
+	assert_int_equal(none->limits.fuel, 0);
 	config_free(cfg);
 	config_free(none);
 	cfg = ok("[limits]\nmemory = 65536\n");
-	assert_int_equal(cfg->limit_memory, 65536);
+	assert_int_equal(cfg->limits.memory, 65536);
 	config_free(cfg);
 	bad("[limits]\nmemory = \"5G\"\n", ENARX_E_MALFORMED,
 	    "line 2: key 'memory': expected a size from 64K to 4G");
@@ -161,6 +161,47 @@ static void test_limits(void **state)
 	    "line 3: key 'fuel': duplicate key");
 	bad("[limits]\n[limits]\n", ENARX_E_MALFORMED, "line 2: table [limits] defined twice");
 	bad("[limits]\ncpu = 1\n", ENARX_E_MALFORMED, "line 2: key 'cpu': unknown key in [limits]");
+}
+
+/* wall_time, open_files and output (issue 19): units, ranges, the merge
+ * that lets `enarx run` options win over the file. */
+static void test_limits_more(void **state)
+{
+	struct config *cfg =
+	    ok("[limits]\nwall_time = \"1500ms\"\nopen_files = 10\noutput = \"2K\"\n");
+	struct keep_limits over = {.wall_ms = 7000, .memory = 1u << 20};
+
+	(void)state;
+	assert_int_equal(cfg->limits.wall_ms, 1500);
+	assert_int_equal(cfg->limits.fds, 10);
+	assert_int_equal(cfg->limits.output, 2048);
+	keep_limits_merge(&cfg->limits, &over);
+	assert_int_equal(cfg->limits.wall_ms, 7000);
+	assert_int_equal(cfg->limits.memory, 1u << 20);
+	assert_int_equal(cfg->limits.fds, 10);
+	assert_int_equal(keep_limits_keep_mem(&cfg->limits), 258u << 20); /* 2 MiB steps */
+	config_free(cfg);
+	cfg = ok("[limits]\nwall_time = 3\noutput = 100\n");
+	assert_int_equal(cfg->limits.wall_ms, 3000);
+	assert_int_equal(cfg->limits.output, 100);
+	config_free(cfg);
+	assert_int_equal(config_parse_duration_ms("5m"), 300000);
+	assert_int_equal(config_parse_duration_ms("2h"), 7200000);
+	assert_int_equal(config_parse_duration_ms("3x"), 0);
+	assert_int_equal(config_parse_duration_ms("s"), 0);
+	assert_int_equal(config_parse_duration_ms("99999999999999999999"), 0);
+	bad("[limits]\nwall_time = 0\n", ENARX_E_MALFORMED,
+	    "line 2: key 'wall_time': expected a duration");
+	bad("[limits]\nwall_time = \"31d\"\n", ENARX_E_MALFORMED, "key 'wall_time'");
+	bad("[limits]\nwall_time = 2592001\n", ENARX_E_MALFORMED, "key 'wall_time'");
+	bad("[limits]\nopen_files = 2\n", ENARX_E_MALFORMED,
+	    "line 2: key 'open_files': expected a number of descriptors from 3 to 4096");
+	bad("[limits]\nopen_files = 5000\n", ENARX_E_MALFORMED, "key 'open_files'");
+	bad("[limits]\nopen_files = \"10\"\n", ENARX_E_MALFORMED, "key 'open_files'");
+	bad("[limits]\noutput = 0\n", ENARX_E_MALFORMED,
+	    "line 2: key 'output': expected a positive size");
+	bad("[limits]\noutput = 1\noutput = 2\n", ENARX_E_MALFORMED,
+	    "line 3: key 'output': duplicate key");
 }
 
 static void test_syntax_errors(void **state)
@@ -224,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_tls_refused),
 	    cmocka_unit_test(test_errors_name_line_and_key),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_limits_more),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_toml_reader_events),
 	    cmocka_unit_test(test_template_parses),
