@@ -47,6 +47,9 @@ struct keep_launch {
 	size_t ndirs;
 	int net;          /* 1 if the workload has sockets (listen/connect entries):
 		    nil then keeps the host's network namespace */
+	int jit;          /* 1 if the Keep compiles wasm to machine code (the
+		    JIT): nil then allows executable mappings, never
+		    writable and executable at once (W^X); 0: none at all */
 	const int *stdio; /* 3 host fds seen as 0, 1, 2 inside the
 				 Keep; NULL = the host's own 0, 1, 2 */
 };

@@ -65,8 +65,9 @@ static const int allowed[] = {
 #undef NIL_ARGS
 #undef NIL_DENY
 
-/* The NIL_ARGS rows: each allowed only with these argument rules. */
-static int nil_args_socket(scmp_filter_ctx f)
+/* The NIL_ARGS rows: each allowed only with these argument rules; exec_ok
+ * says whether the Keep may map executable memory (prot_rules()). */
+static int nil_args_socket(scmp_filter_ctx f, bool exec_ok)
 {
 	/* TCP over IPv4/IPv6 only (what the executor opens for listen and
 	 * connect entries): no raw, packet (SOCK_PACKET), UDP or MPTCP
@@ -75,6 +76,7 @@ static int nil_args_socket(scmp_filter_ctx f)
 	const scmp_datum_t type_mask = ~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC) & 0xffffffffu;
 	int rc = 0;
 
+	(void)exec_ok;
 	for (size_t i = 0; !rc && i < 2; i++)
 		for (size_t j = 0; !rc && j < 2; j++)
 			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
@@ -84,24 +86,29 @@ static int nil_args_socket(scmp_filter_ctx f)
 	return rc;
 }
 
-static int nil_args_prlimit64(scmp_filter_ctx f)
+static int nil_args_prlimit64(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* the Keep's own limits only (pid 0): never its parent's or a
 	 * neighbour's */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
 }
 
-static int nil_args_seccomp(scmp_filter_ctx f)
+static int nil_args_seccomp(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* the executor's second filter (exec/seccomp.h) only narrows this one */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
 	                        SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
 }
 
-static int nil_args_ioctl(scmp_filter_ctx f)
+static int nil_args_ioctl(scmp_filter_ctx f, bool exec_ok)
 {
 	/* FIONREAD (poll_oneoff byte counts) and terminal queries only */
-	int rc =
+	int rc;
+
+	(void)exec_ok;
+	rc =
 	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -109,22 +116,49 @@ static int nil_args_ioctl(scmp_filter_ctx f)
 	return rc;
 }
 
-static int nil_args_execveat(scmp_filter_ctx f)
+static int nil_args_execveat(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
 	                        SCMP_A0(SCMP_CMP_EQ, EXEC_FD), SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
 }
 
+/* mmap and mprotect: never writable and executable at once; executable at
+ * all only when exec_ok (the JIT maps its code read-write, then turns it
+ * read-execute). An interpreter Keep gets no new executable memory, so
+ * native code injected into it has nowhere to run from. */
+static int prot_rules(scmp_filter_ctx f, int sys, bool exec_ok)
+{
+	const scmp_datum_t wx = PROT_WRITE | PROT_EXEC;
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, sys, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+
+	if (!rc && exec_ok)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, sys, 1,
+		                      SCMP_A2(SCMP_CMP_MASKED_EQ, wx, PROT_EXEC));
+	return rc;
+}
+
+static int nil_args_mmap(scmp_filter_ctx f, bool exec_ok)
+{
+	return prot_rules(f, SCMP_SYS(mmap), exec_ok);
+}
+
+static int nil_args_mprotect(scmp_filter_ctx f, bool exec_ok)
+{
+	return prot_rules(f, SCMP_SYS(mprotect), exec_ok);
+}
+
 /* Adds every NIL_ARGS row's rules; a row without its nil_args_<name>() fails
  * the build, and so does a function without a row (unused static). */
-static int add_arg_rules(scmp_filter_ctx f)
+static int add_arg_rules(scmp_filter_ctx f, bool exec_ok)
 {
 	int rc = 0;
 #define NIL_ALLOW(name)
 #define NIL_ARGS(name) \
 	if (!rc)       \
-		rc = nil_args_##name(f);
+		rc = nil_args_##name(f, exec_ok);
 #define NIL_DENY(name)
 #define X(name, nr, nil, shim, host) nil(name)
 #include "keep/syscalls.def"
@@ -137,7 +171,7 @@ static int add_arg_rules(scmp_filter_ctx f)
  * from many threads, so a lock held at fork time, say in malloc, would never
  * be released), so it just installs this ready-made program. On success prog->filter is
  * allocated; the caller frees it. */
-static int build_seccomp(struct sock_fprog *prog)
+static int build_seccomp(struct sock_fprog *prog, bool exec_ok)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
 	struct sock_filter *insns = NULL;
@@ -150,7 +184,7 @@ static int build_seccomp(struct sock_fprog *prog)
 	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
 	if (!rc)
-		rc = add_arg_rules(f);
+		rc = add_arg_rules(f, exec_ok);
 	if (!rc) {
 		fd = memfd_create("enarx-seccomp", MFD_CLOEXEC);
 		rc = fd < 0 ? -1 : seccomp_export_bpf(f, fd);
@@ -323,6 +357,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	struct sock_fprog prog = {0};
 	struct backend_keep *k = NULL;
 	int memfd, rc = ENARX_E_IO;
+	bool exec_ok;
 
 	*out = NULL;
 	if (!l->exec || !l->exec_len) {
@@ -335,7 +370,10 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	if (l->mem_size && backend_exec_is_dynamic(l->exec, l->exec_len))
 		log_info("nil: dynamically linked executor (a sanitizer build): no RLIMIT_DATA "
 		         "(its shadow memory would not fit); the engine's memory limit holds");
-	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog) != 0) {
+	/* executable memory: the JIT's, or a dynamic executor's libraries
+	 * (sanitizer builds: the loader maps them after the filter is on) */
+	exec_ok = l->jit || backend_exec_is_dynamic(l->exec, l->exec_len);
+	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog, exec_ok) != 0) {
 		log_error("nil: cannot build the seccomp filter");
 		rc = ENARX_E_INTERNAL;
 		goto out;

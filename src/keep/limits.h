@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 /* Ranges accepted from users (Enarx.toml and `enarx run` options). */
-#define KEEP_LIMIT_MEMORY_MIN (64ull << 10) /* one wasm page */
-#define KEEP_LIMIT_MEMORY_MAX (4ull << 30)  /* the wasm32 maximum (the default) */
+#define KEEP_LIMIT_MEMORY_MIN (64ull << 10)               /* one wasm page */
+#define KEEP_LIMIT_MEMORY_MAX (4ull << 30)                /* the wasm32 maximum (the default) */
 #define KEEP_LIMIT_WALL_MS_MAX (30ull * 24 * 3600 * 1000) /* 30 days */
-#define KEEP_LIMIT_FDS_MIN 3u    /* stdio */
+#define KEEP_LIMIT_FDS_MIN 3u                             /* stdio */
 #define KEEP_LIMIT_FDS_MAX 4096u /* the WASI descriptor table's size (the default) */
 #define KEEP_LIMIT_OUTPUT_MAX (1ull << 50)
 

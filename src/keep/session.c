@@ -42,6 +42,7 @@ struct keep_session {
 	struct buf in; /* bytes from the Keep not yet a whole frame */
 	struct keep_outcome res;
 	int got_exit, got_trap, got_error;
+	int jit; /* the workload fed runs on the JIT (keep_launch.jit) */
 	struct kp_trap trap;
 	char *error, *tee_note;
 };
@@ -205,9 +206,13 @@ static int send_locked(struct keep_session *s, uint32_t type, const void *p, siz
 
 int keep_session_send(struct keep_session *s, uint32_t type, const void *payload, size_t len)
 {
+	uint32_t version, level, engine;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
+	/* a relayed HELLO says whether the Keep needs executable memory */
+	if (type == KP_HELLO && kp_dec_hello(payload, len, &version, &level, &engine) == 0)
+		s->jit = engine == KP_ENGINE_JIT;
 	rc = send_locked(s, type, payload, len);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -219,6 +224,7 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 	int rc = kp_enc_hello(&b, w->log_level, w->engine);
 
 	pthread_mutex_lock(&s->lock);
+	s->jit = w->engine == KP_ENGINE_JIT;
 	if (!rc)
 		rc = send_locked(s, KP_HELLO, b.data, b.len);
 	if (!rc && keep_limits_any(&s->o.limits)) {
@@ -382,6 +388,7 @@ int keep_session_start(struct keep_session *s)
 	kl.dirs = s->o.dirs;
 	kl.ndirs = s->o.ndirs;
 	kl.net = s->o.net;
+	kl.jit = s->jit;
 	kl.keep_fd = s->keep_end;
 	rc = s->o.limits.wall_ms ? arm_timer(s) : 0;
 	if (!rc)
