@@ -300,7 +300,7 @@ static const struct backend *pick_backend(const char *bname)
  * the executor). A config that does not parse is left to the executor,
  * which reports it. On success *dirs (free with xfree) and *cfg (free with
  * config_free) back so's fields. */
-static int launch_config(const struct buf *conf, struct keep_session_opts *so,
+static int launch_config(const struct buf *conf, const char *confdir, struct keep_session_opts *so,
                          struct keep_dir **dirs, struct config **cfg)
 {
 	struct keep_limits lim;
@@ -313,6 +313,8 @@ static int launch_config(const struct buf *conf, struct keep_session_opts *so,
 		*cfg = NULL;
 		return 0;
 	}
+	if (config_resolve_paths(*cfg, confdir) != 0)
+		return ENARX_E_NOMEM;
 	lim = (*cfg)->limits;
 	keep_limits_merge(&lim, &so->limits);
 	so->limits = lim;
@@ -349,7 +351,7 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 	struct keep_outcome o;
 	int rc, ret = CLI_EXIT_FAIL;
 
-	if (conf && launch_config(conf, &so, &dirs, &cfg) != 0)
+	if (conf && launch_config(conf, w->config_dir, &so, &dirs, &cfg) != 0)
 		goto out;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
@@ -386,6 +388,7 @@ int cmd_run(int argc, char **argv)
 	size_t nargs = 0;
 	uint32_t engine = KP_ENGINE_INTERP;
 	struct keep_limits lim;
+	char *confdir = NULL;
 	char why[256] = "";
 	int rc, ret = CLI_EXIT_FAIL;
 
@@ -408,12 +411,18 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (cfgfile && read_file(cfgfile, CONFIG_MAX_SIZE, &conf) != 0)
 		goto out;
+	/* relative dir paths in Enarx.toml are the file's (docs/enarx-toml.md) */
+	if (cfgfile && config_file_dir(cfgfile, &confdir) != 0) {
+		cli_error("%s: %s", cfgfile, strerror(errno));
+		goto out;
+	}
 	memset(&w, 0, sizeof(w));
 	w.wasm = wasm.data;
 	w.wasm_len = wasm.len;
 	/* An empty Enarx.toml is still a config: never a NULL pointer then. */
 	w.config = cfgfile ? (conf.data ? (const void *)conf.data : "") : NULL;
 	w.config_len = conf.len;
+	w.config_dir = confdir;
 	w.args = (const char *const *)args;
 	w.nargs = nargs;
 	w.log_level = (uint32_t)log_get_level();
@@ -422,5 +431,6 @@ int cmd_run(int argc, char **argv)
 out:
 	buf_free(&wasm, 0);
 	buf_free(&conf, 0);
+	xfree(confdir);
 	return ret;
 }

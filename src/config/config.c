@@ -7,9 +7,11 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/toml.h"
 
@@ -659,4 +661,46 @@ fail:
 	pending_clear(&p);
 	config_free(p.cfg);
 	return rc;
+}
+
+int config_resolve_paths(struct config *cfg, const char *base)
+{
+	struct buf b = {0};
+
+	if (!base || base[0] != '/')
+		return ENARX_E_INVAL;
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		struct config_file *f = &cfg->files[i];
+		char *abs;
+
+		if (f->kind != CONFIG_DIR || f->path[0] == '/')
+			continue;
+		b.len = 0;
+		if (buf_printf(&b, "%s%s%s", base, base[1] ? "/" : "", f->path) ||
+		    !(abs = xstrdup((const char *)b.data))) {
+			buf_free(&b, 0);
+			return ENARX_E_NOMEM;
+		}
+		xfree(f->path);
+		f->path = abs;
+	}
+	buf_free(&b, 0);
+	return 0;
+}
+
+int config_file_dir(const char *path, char **out)
+{
+	char *abs = realpath(path, NULL), *slash;
+
+	*out = NULL;
+	if (!abs)
+		return ENARX_E_IO;
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = 0; /* a file in / */
+	else if (slash)
+		*slash = 0;
+	*out = xstrdup(abs);
+	free(abs); /* realpath's, from malloc */
+	return *out ? 0 : ENARX_E_NOMEM;
 }

@@ -90,6 +90,17 @@ uint64_t config_parse_size(const char *s);
  * KEEP_LIMIT_WALL_MS_MAX. */
 uint64_t config_parse_duration_ms(const char *s);
 
+/* Makes every relative `dir` path absolute against base (an absolute
+ * directory, the Enarx.toml's own), as users expect of a file that names
+ * paths; names (whose default is the path as written) do not change.
+ * Returns 0, ENARX_E_INVAL if base is not absolute, or ENARX_E_NOMEM. */
+int config_resolve_paths(struct config *cfg, const char *base);
+
+/* The absolute directory holding the file at path (realpath of it, without
+ * the last component), in a new string (*out, free with xfree). Returns 0
+ * or ENARX_E_IO (errno set) if the path cannot be resolved. */
+int config_file_dir(const char *path, char **out);
+
 /* "null", "stdin", ..., "dir". */
 const char *config_kind_name(enum config_kind kind);
 

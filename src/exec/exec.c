@@ -46,6 +46,7 @@ void exec_workload_clear(struct exec_workload *wl)
 {
 	xfree(wl->wasm);
 	xfree(wl->config);
+	xfree(wl->config_dir);
 	kp_free_strv(wl->args, wl->nargs);
 	memset(wl, 0, sizeof(*wl));
 }
@@ -57,8 +58,8 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 	uint32_t version;
 	int rc;
 
-	/* stage: 0 want HELLO, 1 want LIMITS/WASM, 5 want WASM, 2 CONFIG/ARGS/RUN,
-	 * 3 ARGS/RUN, 4 RUN */
+	/* stage: 0 want HELLO, 1 want LIMITS/WASM, 5 want WASM, 2 CONFDIR/CONFIG/
+	 * ARGS/RUN, 6 want CONFIG, 3 ARGS/RUN, 4 RUN */
 	if (*stage == 0 && type != KP_HELLO)
 		return fmt_err(err, n, ENARX_E_MALFORMED, "expected HELLO, got %s (%u)",
 		               kp_type_name(type), type);
@@ -92,8 +93,19 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		wl->wasm_len = len;
 		*stage = 2;
 		return 1; /* payload taken */
-	case KP_CONFIG:
+	case KP_CONFDIR:
 		if (*stage != 2)
+			break;
+		rc = kp_dec_string(p, len, &wl->config_dir);
+		if (rc)
+			return fmt_err(err, n, rc, "bad CONFDIR: %s", enarx_strerror(rc));
+		if (wl->config_dir[0] != '/')
+			return fmt_err(err, n, ENARX_E_MALFORMED,
+			               "CONFDIR is not an absolute path");
+		*stage = 6;
+		return 0;
+	case KP_CONFIG:
+		if (*stage != 2 && *stage != 6)
 			break;
 		if (len > CONFIG_MAX_SIZE)
 			return fmt_err(err, n, ENARX_E_OVERFLOW, "CONFIG larger than 1 MiB");
@@ -115,7 +127,7 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		*stage = 4;
 		return 0;
 	case KP_RUN:
-		if (*stage < 2 || *stage == 5)
+		if (*stage < 2 || *stage == 5 || *stage == 6)
 			break;
 		if (len)
 			return fmt_err(err, n, ENARX_E_MALFORMED, "RUN with a payload");
@@ -508,7 +520,9 @@ int exec_run(int fd, const struct exec_workload *wl)
 	report_tee(fd);
 	if (wl->config)
 		rc = config_parse(wl->config, wl->config_len, &cfg, err, sizeof(err));
-	else
+	if (wl->config && !rc && wl->config_dir)
+		rc = config_resolve_paths(cfg, wl->config_dir);
+	if (!wl->config)
 		rc = (cfg = config_default()) ? 0 : ENARX_E_NOMEM;
 	if (rc) {
 		char msg[600];

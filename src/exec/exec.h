@@ -15,14 +15,16 @@ struct exec_workload {
 	size_t wasm_len;
 	char *config; /* Enarx.toml text (NUL-terminated) or NULL */
 	size_t config_len;
-	char **args; /* extra arguments from the host */
+	char *config_dir; /* from CONFDIR (absolute) or NULL */
+	char **args;      /* extra arguments from the host */
 	size_t nargs;
 	uint32_t log_level;
 	uint32_t engine;           /* enum kp_engine */
 	struct keep_limits limits; /* from LIMITS; each field over Enarx.toml's */
 };
 
-/* Reads HELLO, [LIMITS], WASM, [CONFIG], [ARGS], RUN from fd in that order.
+/* Reads HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [ARGS], RUN from fd in
+ * that order.
  * Returns 0, or a negative ENARX_E_* with a message in err. */
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t errlen);
 void exec_workload_clear(struct exec_workload *wl);

@@ -23,6 +23,7 @@ const char *kp_type_name(uint32_t type)
 	case KP_ARGS: return "ARGS";
 	case KP_RUN: return "RUN";
 	case KP_LIMITS: return "LIMITS";
+	case KP_CONFDIR: return "CONFDIR";
 	case KP_TEE: return "TEE";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";

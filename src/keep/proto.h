@@ -21,14 +21,17 @@
 #define KP_NAME_MAX 4096       /* longest frame name in a TRAP, in bytes */
 
 enum kp_type {
-	/* host -> Keep, in this order: HELLO, [LIMITS], WASM, [CONFIG], [ARGS], RUN */
-	KP_HELLO = 1,  /* u32 version, u32 log level, [u32 engine] */
-	KP_WASM = 2,   /* module bytes */
-	KP_CONFIG = 3, /* Enarx.toml text */
-	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
-	KP_RUN = 5,    /* empty: start the workload */
-	KP_LIMITS = 6, /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
+	/* host -> Keep, in this order: HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG],
+	 * [ARGS], RUN */
+	KP_HELLO = 1,   /* u32 version, u32 log level, [u32 engine] */
+	KP_WASM = 2,    /* module bytes */
+	KP_CONFIG = 3,  /* Enarx.toml text */
+	KP_ARGS = 4,    /* u32 count, then count x (u32 len, bytes) */
+	KP_RUN = 5,     /* empty: start the workload */
+	KP_LIMITS = 6,  /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
 			  (keep/limits.h; 0 = not set) */
+	KP_CONFDIR = 7, /* string: the absolute directory of the Enarx.toml;
+			   relative `dir` paths are taken from there */
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */

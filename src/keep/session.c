@@ -235,6 +235,12 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 	}
 	if (!rc)
 		rc = send_locked(s, KP_WASM, w->wasm, w->wasm_len);
+	if (!rc && w->config && w->config_dir) {
+		b.len = 0;
+		rc = kp_enc_string(&b, w->config_dir);
+		if (!rc)
+			rc = send_locked(s, KP_CONFDIR, b.data, b.len);
+	}
 	if (!rc && w->config)
 		rc = send_locked(s, KP_CONFIG, w->config, w->config_len);
 	if (!rc && w->nargs) {

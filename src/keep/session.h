@@ -57,6 +57,10 @@ struct keep_workload {
 	size_t wasm_len;
 	const void *config; /* Enarx.toml text; NULL = none */
 	size_t config_len;
+	const char *config_dir;  /* the Enarx.toml's absolute directory, against
+				   which relative `dir` paths are resolved
+				   (config_file_dir()); NULL = the Keep's
+				   current directory */
 	const char *const *args; /* workload arguments, nargs of them */
 	size_t nargs;
 	uint32_t log_level; /* the executor's log level (enum log_level) */
@@ -96,8 +100,9 @@ int keep_session_new(const struct keep_session_opts *o, struct keep_session **ou
  * with any other call on s. */
 void keep_session_free(struct keep_session *s);
 
-/* Queues HELLO, [LIMITS], WASM, [CONFIG], [ARGS], RUN (in that order) for
- * the Keep (LIMITS when any of opts.limits is set).
+/* Queues HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [ARGS], RUN (in that
+ * order) for the Keep (LIMITS when any of opts.limits is set, CONFDIR when
+ * w->config_dir is).
  * May be called before start: what fits in the socket buffer is written at
  * once (so a small workload waits for the Keep without a thread switch); the
  * rest is copied and sent by keep_session_pump(). Returns 0, ENARX_E_NOMEM,
