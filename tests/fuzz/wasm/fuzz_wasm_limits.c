@@ -263,9 +263,9 @@ static int names_passed(const char *msg, unsigned passed, const char *const *nam
 
 static void check_load(const struct shape *s, int rc, const ewasm_error *e)
 {
-	static const char *const names[] = {"max_functions", "max_exports", "max_locals",
-	                                    "max_tables",    "max_elem_segments",
-	                                    "max_data_segments"};
+	static const char *const names[] = {"max_functions",     "max_exports",
+	                                    "max_locals",        "max_tables",
+	                                    "max_elem_segments", "max_data_segments"};
 	unsigned passed = (s->nfuncs > L_FUNCS) | (3 + s->nextra_exports > L_EXPORTS) << 1 |
 	                  (1 + s->nlocals > L_LOCALS) << 2 | (s->ntables > L_TABLES) << 3 |
 	                  (s->nelem > L_ELEM) << 4 | (s->ndata > L_DATA) << 5;
