@@ -33,7 +33,8 @@ struct keep_launch {
 				 becomes fd 3 inside the Keep */
 	size_t mem_size;              /* memory budget of the Keep in bytes (0 = the
 				 backend's default): kvm's guest RAM (2 MiB
-				 steps); nil's RLIMIT_DATA (static executors
+				 steps; default 1 GiB); nil's RLIMIT_DATA
+				 (default 4 GiB + 256 MiB; static executors
 				 only: a sanitizer build's shadow memory
 				 would not fit) */
 	unsigned max_fds;             /* descriptors the workload may hold (0 = no

@@ -31,6 +31,7 @@
 #include "backend/nil_sandbox.h"
 #include "backend/platform.h"
 #include "keep/abi.h"
+#include "keep/limits.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -219,14 +220,16 @@ static int build_seccomp(struct sock_fprog *prog, bool exec_ok)
  * clobbered, nor the error pipe), then down to 0..4. */
 /* The Keep's process bounds (docs/security.md "Limits"): its data (heap,
  * mmap'd writable memory; wasm guard reservations are PROT_NONE and do not
- * count) at keep_launch.mem_size, its descriptors near max_fds. In the
- * child: async-signal-safe. */
+ * count) at keep_launch.mem_size, or by default what the largest wasm32
+ * memory and the engine need; its descriptors near max_fds. In the child:
+ * async-signal-safe. */
 static void set_rlimits(const struct keep_launch *l, bool dynamic, const struct nil_sandbox *sb)
 {
 	struct rlimit r;
 
-	if (l->mem_size && !dynamic) {
-		r.rlim_cur = r.rlim_max = l->mem_size;
+	if (!dynamic) {
+		r.rlim_cur = r.rlim_max =
+		    l->mem_size ? l->mem_size : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM;
 		if (setrlimit(RLIMIT_DATA, &r) != 0)
 			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
 	}
@@ -367,7 +370,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	memfd = exec_memfd(l);
 	if (memfd < 0)
 		return ENARX_E_IO;
-	if (l->mem_size && backend_exec_is_dynamic(l->exec, l->exec_len))
+	if (backend_exec_is_dynamic(l->exec, l->exec_len))
 		log_info("nil: dynamically linked executor (a sanitizer build): no RLIMIT_DATA "
 		         "(its shadow memory would not fit); the engine's memory limit holds");
 	/* executable memory: the JIT's, or a dynamic executor's libraries

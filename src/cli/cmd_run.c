@@ -313,8 +313,10 @@ static int launch_config(const struct buf *conf, const char *confdir, struct kee
 		*cfg = NULL;
 		return 0;
 	}
-	if (config_resolve_paths(*cfg, confdir) != 0)
+	if (config_resolve_paths(*cfg, confdir) != 0) {
+		cli_error("Enarx.toml: out of memory");
 		return ENARX_E_NOMEM;
+	}
 	lim = (*cfg)->limits;
 	keep_limits_merge(&lim, &so->limits);
 	so->limits = lim;

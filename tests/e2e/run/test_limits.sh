@@ -175,6 +175,26 @@ else
 		"Max data size +270532608 +270532608"
 fi
 tap_like "nil: RLIMIT_NOFILE is open_files + 16 (36)" "$limits" "Max open files +36 +36"
+# and by default: the wasm32 maximum + 256 MiB
+"$ENARX" run --backend nil --timeout 20 "$T/spin.wat" >/dev/null 2>&1 &
+pid=$!
+limits=""
+for _ in $(seq 100); do
+	kid=$(cat /proc/$pid/task/*/children 2>/dev/null | tr -d ' ')
+	if [ -n "$kid" ] && [ "$(readlink "/proc/$kid/exe" 2>/dev/null)" != "$(readlink /proc/$pid/exe)" ]; then
+		limits=$(cat "/proc/$kid/limits" 2>/dev/null)
+		[ -n "$limits" ] && break
+	fi
+	sleep 0.1
+done
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if ENARX_LOG=info "$ENARX" run --backend nil "$T/grow.wat" 2>&1 | grep -q "dynamically linked executor"; then
+	tap_skip "nil: RLIMIT_DATA by default is 4 GiB + 256 MiB" "sanitizer build (dynamic executor)"
+else
+	tap_like "nil: RLIMIT_DATA by default is 4 GiB + 256 MiB (4563402752)" "$limits" \
+		"Max data size +4563402752 +4563402752"
+fi
 
 # KVM: the guest's RAM follows the memory limit
 out=$(ENARX_LOG=info timeout 60 "$ENARX" run --backend kvm --memory 1M "$T/grow.wat" 2>&1)
