@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bounds of one Keep (docs/security.md "Limits"), as one struct that
- * every host of Keeps fills the same way: `enarx run` from its options over
- * Enarx.toml's [limits] (config_limits()), a host agent per Keep. A session
+ * every host of Keeps fills the same way: the parsed Enarx.toml's
+ * `config.limits`, then keep_limits_merge() of the host's own (`enarx run`
+ * options; a host agent's per-Keep settings) over it. A session
  * (keep/session.h) enforces them on both sides of the keep protocol: the
  * host stops a Keep past its wall time and sizes the Keep's process or VM
  * from `memory`; the executor gets them in the LIMITS message and caps the

@@ -36,7 +36,8 @@ struct keep_session_opts {
 	size_t ndirs;
 	int net; /* the workload has sockets (backend.h's keep_launch.net) */
 	/* The Keep's bounds (keep/limits.h), already merged from Enarx.toml
-	 * and the caller's overrides (config_limits). The session sends them
+	 * and the caller's overrides (config.limits, then keep_limits_merge()
+	 * of the caller's own). The session sends them
 	 * to the executor (LIMITS, which caps the engine, descriptors and
 	 * output), sizes the Keep from `memory` when mem_size is 0 (nil:
 	 * RLIMIT_DATA; kvm: guest RAM), sets nil's RLIMIT_NOFILE from `fds`,
