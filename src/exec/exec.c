@@ -456,6 +456,11 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		        (unsigned long long)e.offset);
 		goto out;
 	}
+	/* compiled: no executable memory from now on (docs/security.md) */
+	if (exec_seccomp_seal_exec() < 0) {
+		fmt_err(err, n, 0, "cannot apply the executable-memory seal");
+		goto out;
+	}
 	st = ewasm_store_new(eng);
 	if (st && lim->fuel)
 		ewasm_store_set_fuel(st, lim->fuel);

@@ -178,6 +178,12 @@ static void prot_exec_checks(int jit)
 	if (jit) {
 		report("exec_mmap_allowed", q != MAP_FAILED, "");
 		report("exec_mprotect_allowed", mprotect(p, 4096, rx) == 0, "");
+		/* the executor's seal once the module is compiled */
+		report("exec_seal_installed", exec_seccomp_seal_exec() == 0, "");
+		expect_enosys("exec_mprotect_after_seal_denied", mprotect(p, 4096, rx));
+		q = mmap(NULL, 4096, rx, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		expect_enosys("exec_mmap_after_seal_denied", q == MAP_FAILED ? -1 : 0);
+		report("rw_mprotect_after_seal_allowed", mprotect(p, 4096, rw) == 0, "");
 	} else {
 		expect_enosys("exec_mmap_denied", q == MAP_FAILED ? -1 : 0);
 		expect_enosys("exec_mprotect_denied", mprotect(p, 4096, rx));

@@ -185,7 +185,10 @@ static void test_nil_prot_exec(void **state)
 {
 	static const char *const wx[] = {"rw_mmap_allowed", "wx_mmap_denied", "wx_mprotect_denied"};
 	static const char *const interp[] = {"exec_mmap_denied", "exec_mprotect_denied"};
-	static const char *const jit[] = {"exec_mmap_allowed", "exec_mprotect_allowed"};
+	static const char *const jit[] = {
+	    "exec_mmap_allowed",           "exec_mprotect_allowed",
+	    "exec_seal_installed",         "exec_mprotect_after_seal_denied",
+	    "exec_mmap_after_seal_denied", "rw_mprotect_after_seal_allowed"};
 	struct buf out = {0}, img = {0};
 	int dyn;
 
