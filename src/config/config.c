@@ -690,16 +690,21 @@ int config_resolve_paths(struct config *cfg, const char *base)
 
 int config_file_dir(const char *path, char **out)
 {
-	char *abs = realpath(path, NULL), *slash;
+	const char *slash = strrchr(path, '/');
+	char *dir, *abs;
 
 	*out = NULL;
+	/* the directory the path names (a symlinked file stays where its
+	 * link is, as in the shell); "a/b.toml" -> "a", "/b.toml" -> "/" */
+	dir = xstrdup(slash ? path : ".");
+	if (!dir)
+		return ENARX_E_NOMEM;
+	if (slash)
+		dir[slash == path ? 1 : slash - path] = 0;
+	abs = realpath(dir, NULL);
+	xfree(dir);
 	if (!abs)
 		return ENARX_E_IO;
-	slash = strrchr(abs, '/');
-	if (slash == abs)
-		slash[1] = 0; /* a file in / */
-	else if (slash)
-		*slash = 0;
 	*out = xstrdup(abs);
 	free(abs); /* realpath's, from malloc */
 	return *out ? 0 : ENARX_E_NOMEM;

@@ -96,9 +96,10 @@ uint64_t config_parse_duration_ms(const char *s);
  * Returns 0, ENARX_E_INVAL if base is not absolute, or ENARX_E_NOMEM. */
 int config_resolve_paths(struct config *cfg, const char *base);
 
-/* The absolute directory holding the file at path (realpath of it, without
- * the last component), in a new string (*out, free with xfree). Returns 0
- * or ENARX_E_IO (errno set) if the path cannot be resolved. */
+/* The absolute directory holding the file at path (the realpath of path
+ * without its last component: a symlinked Enarx.toml counts as where the
+ * link is), in a new string (*out, free with xfree). Returns 0,
+ * ENARX_E_NOMEM, or ENARX_E_IO (errno set) if it cannot be resolved. */
 int config_file_dir(const char *path, char **out);
 
 /* "null", "stdin", ..., "dir". */

@@ -4,12 +4,18 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "lib/alloc.h"
 #include "lib/toml.h"
 #include "lib/err.h"
 
@@ -204,6 +210,52 @@ static void test_limits_more(void **state)
 	    "line 3: key 'output': duplicate key");
 }
 
+/* Relative dir paths are the Enarx.toml's directory's (issue 19); names
+ * keep the path as written; a symlinked file counts where its link is. */
+static void test_relative_paths(void **state)
+{
+	struct config *cfg = ok("[[files]]\nkind = \"dir\"\npath = \"data\"\n"
+	                        "[[files]]\nkind = \"dir\"\npath = \"/abs\"\nname = \"a\"\n");
+	char tmpl[] = "/tmp/enarx-confdir-XXXXXX", sub[64], link[64], file[80], cwd[4096];
+	char *dir = NULL;
+
+	(void)state;
+	assert_int_equal(config_resolve_paths(cfg, "relative"), ENARX_E_INVAL);
+	assert_int_equal(config_resolve_paths(cfg, "/srv/app"), 0);
+	assert_string_equal(cfg->files[0].path, "/srv/app/data");
+	assert_string_equal(cfg->files[0].name, "data");
+	assert_string_equal(cfg->files[1].path, "/abs");
+	config_free(cfg);
+	cfg = ok("[[files]]\nkind = \"dir\"\npath = \"data\"\n");
+	assert_int_equal(config_resolve_paths(cfg, "/"), 0);
+	assert_string_equal(cfg->files[0].path, "/data");
+	config_free(cfg);
+	/* a real tree: DIR/sub/Enarx.toml and DIR/link.toml -> sub/Enarx.toml */
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(sub, sizeof(sub), "%s/sub", tmpl);
+	snprintf(file, sizeof(file), "%s/Enarx.toml", sub);
+	snprintf(link, sizeof(link), "%s/link.toml", tmpl);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(close(open(file, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlink("sub/Enarx.toml", link), 0);
+	assert_int_equal(config_file_dir(file, &dir), 0);
+	assert_string_equal(dir, sub);
+	xfree(dir);
+	assert_int_equal(config_file_dir(link, &dir), 0);
+	assert_string_equal(dir, tmpl);
+	xfree(dir);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(config_file_dir("Enarx.toml", &dir), 0);
+	assert_string_equal(dir, cwd);
+	xfree(dir);
+	assert_int_equal(config_file_dir("/nonexistent-enarx/x.toml", &dir), ENARX_E_IO);
+	assert_null(dir);
+	unlink(link);
+	unlink(file);
+	rmdir(sub);
+	rmdir(tmpl);
+}
+
 static void test_syntax_errors(void **state)
 {
 	(void)state;
@@ -266,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_name_line_and_key),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_limits_more),
+	    cmocka_unit_test(test_relative_paths),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_toml_reader_events),
 	    cmocka_unit_test(test_template_parses),
