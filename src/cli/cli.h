@@ -53,6 +53,8 @@ void cli_print_main_help(FILE *f);
 /* The commands (keep sorted); each lives in its cmd_<name>.c. */
 extern const struct cli_cmd cli_cmd_attest;
 extern const struct cli_cmd cli_cmd_config;
+extern const struct cli_cmd cli_cmd_deploy;
+extern const struct cli_cmd cli_cmd_package;
 extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_measure;
 extern const struct cli_cmd cli_cmd_platform;
