@@ -6,6 +6,7 @@
  * is printed on stderr as it happens (--json: one JSON object a line). */
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,8 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 	struct deploy_transport t;
 	struct deploy_local *l = NULL;
 	struct deploy_result r;
-	struct printer pr = {co->json, NULL, "in-process host"};
+	struct printer pr = {co->json, NULL, NULL};
+	char host[64];
 	char why[256] = "";
 	int rc, code;
 
@@ -289,6 +291,8 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 		cli_error("cannot start a Keep on %s: %s", be->name, enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
 	}
+	snprintf(host, sizeof(host), "private host agent (pid %d)", deploy_local_pid(l));
+	pr.host = host;
 	rc = deploy_run(o, &t, pkg, &r);
 	code = rc ? (cli_error("deploy: %s", enarx_strerror(rc)), CLI_EXIT_FAIL)
 	          : report(&r, co->json);
@@ -308,6 +312,7 @@ int cmd_deploy(int argc, char **argv)
 	int rc, failed;
 
 	memset(&co, 0, sizeof(co));
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, not our death */
 	rc = cli_parse(&cli_cmd_deploy, argc, argv, &co, &r);
 	if (rc != CLI_CONTINUE)
 		return rc;

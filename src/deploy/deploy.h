@@ -150,5 +150,7 @@ struct deploy_local;
 int deploy_local_new(const struct backend *be, struct deploy_local **out,
                      struct deploy_transport *t);
 void deploy_local_free(struct deploy_local *l);
+/* The private host's process id. */
+int deploy_local_pid(const struct deploy_local *l);
 
 #endif
