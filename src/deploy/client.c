@@ -164,6 +164,26 @@ static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 	return 0;
 }
 
+/* A send failed: the Keep may have ended the session, and its reason is
+ * what the user needs, not our EPIPE. */
+static int send_failed(struct run *x, int rc)
+{
+	char msg[400];
+	uint8_t *p;
+	uint32_t type;
+	size_t len;
+
+	while (x->t->recv(x->t->ctx, -1, &type, &p, &len) == 0) {
+		if (type == KP_ERROR) {
+			clear_text(p, len, msg, sizeof(msg));
+			xfree(p);
+			return end(x, DEPLOY_FAILED, "the Keep refused the package: %s", msg);
+		}
+		xfree(p);
+	}
+	return end(x, DEPLOY_FAILED, "sending the package: %s", enarx_strerror(rc));
+}
+
 /* Seals plain to the Keep in records and sends them. */
 static int seal_and_send(struct run *x, const struct buf *plain)
 {
@@ -203,7 +223,7 @@ static int seal_and_send(struct run *x, const struct buf *plain)
 		rc = x->t->send(x->t->ctx, KP_SEALED_IN, frames.data + at, ends[i] - at);
 	x->r->t_transfer = ms_since(&x->t0) - t;
 	if (rc) {
-		rc = end(x, DEPLOY_FAILED, "sending the package: %s", enarx_strerror(rc));
+		rc = send_failed(x, rc);
 		goto out;
 	}
 	step(x, DEPLOY_STEP_SENT, frames.len + head.len, records);
