@@ -40,4 +40,11 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+db=$dir/src/deploy/deploy-bench
+if [ -x "$db" ] && [ -f "$dir/examples/hello.wasm" ]; then
+	section "enarx deploy: hello on nil by phase (median of 50) vs enarx run; concurrency; sealing"
+	nice "$db" deploy "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 50
+	nice "$db" parallel "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 40
+	nice "$db" seal 50
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

@@ -81,7 +81,8 @@ const struct cli_cmd cli_cmd_deploy = {
 
 struct printer {
 	int json;
-	const char *backend, *host;
+	const char *backend;
+	char host[64];
 };
 
 static void json_line(json_t *j)
@@ -215,12 +216,12 @@ static int report(const struct deploy_result *r, int json)
 	return code;
 }
 
-/* This build's runtimes plus every --reference file. */
+/* Every --reference file (this build's own runtimes are trusted too). */
 static int load_refs(const struct opt_list *files, struct deploy_ref *refs, size_t *n)
 {
 	char err[PATH_MAX + 64];
 
-	*n = deploy_own_refs(refs, DEPLOY_MAX_REFS);
+	*n = 0;
 	for (size_t i = 0; i < files->n; i++) {
 		struct buf b = {0};
 		int got;
@@ -264,14 +265,13 @@ static enarx_policy *load_policy(const char *path, int *failed)
 	return p;
 }
 
-static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg)
+static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
+                        struct printer *pr)
 {
 	const struct backend *be = co->backend ? backend_find(co->backend) : backend_default();
 	struct deploy_transport t;
 	struct deploy_local *l = NULL;
 	struct deploy_result r;
-	struct printer pr = {co->json, NULL, NULL};
-	char host[64];
 	char why[256] = "";
 	int rc, code;
 
@@ -283,16 +283,13 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 		cli_error("backend %s is not usable here: %s", be->name, why);
 		return CLI_EXIT_FAIL;
 	}
-	pr.backend = be->name;
-	o->on_step = on_step;
-	o->ctx = &pr;
+	pr->backend = be->name;
 	rc = deploy_local_new(be, &l, &t);
 	if (rc) {
 		cli_error("cannot start a Keep on %s: %s", be->name, enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
 	}
-	snprintf(host, sizeof(host), "private host agent (pid %d)", deploy_local_pid(l));
-	pr.host = host;
+	snprintf(pr->host, sizeof(pr->host), "private host agent (pid %d)", deploy_local_pid(l));
 	rc = deploy_run(o, &t, pkg, &r);
 	code = rc ? (cli_error("deploy: %s", enarx_strerror(rc)), CLI_EXIT_FAIL)
 	          : report(&r, co->json);
@@ -306,6 +303,7 @@ int cmd_deploy(int argc, char **argv)
 	struct deploy_cli_opts co;
 	struct deploy_opts o;
 	struct deploy_ref refs[DEPLOY_MAX_REFS];
+	struct printer pr;
 	struct opt_result r;
 	struct pkg pkg;
 	enarx_policy *pol;
@@ -339,15 +337,20 @@ int cmd_deploy(int argc, char **argv)
 	o.verify.policy = pol;
 	o.verify.insecure = co.insecure;
 	o.verify.refs = refs;
+	o.verify.trust_own = 1;
 	o.log_level = (uint32_t)log_get_level();
 	o.stdin_fd = STDIN_FILENO;
 	o.stdout_fd = STDOUT_FILENO;
 	o.stderr_fd = STDERR_FILENO;
+	memset(&pr, 0, sizeof(pr));
+	pr.json = co.json;
+	o.on_step = on_step;
+	o.ctx = &pr;
 	if (co.host && *co.host) {
 		cli_error("--host %s: this enarx has no host agent client yet", co.host);
 		rc = CLI_EXIT_FAIL;
 	} else {
-		rc = deploy_local(&co, &o, &pkg);
+		rc = deploy_local(&co, &o, &pkg, &pr);
 	}
 	pkg_clear(&pkg);
 	enarx_policy_free(pol);

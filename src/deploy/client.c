@@ -157,7 +157,8 @@ static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 	pkg_remove(pkg, PKG_OUTPUT_KEY);
 	if (pkg_add(pkg, PKG_OUTPUT_KEY, "x25519", pub, pl, err, sizeof(err)))
 		return end(x, DEPLOY_FAILED, "package: %s", err);
-	if (pkg_digest(pkg, x->r->digest) || pkg_encode(pkg, 1, plain))
+	/* one spare byte: seal_record_spare() borrows it */
+	if (pkg_digest(pkg, x->r->digest) || pkg_encode(pkg, 1, plain) || buf_reserve(plain, 1))
 		return end(x, DEPLOY_FAILED, "package: cannot encode it (%zu entries)", pkg->n);
 	memcpy(x->digest_hex, "sha256:", 7);
 	hex_encode(x->r->digest, PKG_DIGEST_LEN, x->digest_hex + 7);
@@ -204,8 +205,9 @@ static int seal_and_send(struct run *x, const struct buf *plain)
 	do {
 		n = plain->len - off < SEAL_RECORD_MAX ? plain->len - off : SEAL_RECORD_MAX;
 		if (!rc)
-			rc = seal_record(x->in, off + n == plain->len ? SEAL_PKG_END : SEAL_PKG,
-			                 plain->data + off, n, &frames);
+			rc = seal_record_spare(x->in,
+			                       off + n == plain->len ? SEAL_PKG_END : SEAL_PKG,
+			                       plain->data + off, n, &frames);
 		if (!rc)
 			ends[nends++] = frames.len;
 		off += n;

@@ -45,6 +45,8 @@ struct deploy_verify_opts {
 	int insecure;               /* --insecure: accept nil and kvm Keeps */
 	const struct deploy_ref *refs;
 	size_t nrefs;
+	int trust_own; /* also this build's own runtimes (deploy_own_refs),
+			  computed only when evidence has a measurement */
 };
 
 /* What the client learned about the Keep. */

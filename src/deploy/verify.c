@@ -85,39 +85,67 @@ static void describe_tcb(const enarx_claims *c, struct deploy_verdict *v)
 	}
 }
 
-/* The runtime the measurement belongs to, from the references, then the
- * policy's [measurements.TEE]. */
+static const struct deploy_ref *find_ref(const struct deploy_ref *refs, size_t nrefs,
+                                         const enarx_claims *c, const uint8_t *m, size_t ml)
+{
+	for (size_t i = 0; i < nrefs; i++) {
+		if (strcmp(refs[i].backend, tee_name(c->tee)) == 0 && ml == KEEP_DIGEST_LEN &&
+		    CRYPTO_memcmp(refs[i].measurement, m, ml) == 0)
+			return &refs[i];
+	}
+	return NULL;
+}
+
+/* Appends "version hex..." of each reference for this TEE to known. */
+static size_t list_refs(const struct deploy_ref *refs, size_t nrefs, const enarx_claims *c,
+                        char *known, size_t at, size_t cap)
+{
+	for (size_t i = 0; i < nrefs && at < cap - 1; i++) {
+		char h[25];
+
+		if (strcmp(refs[i].backend, tee_name(c->tee)) != 0)
+			continue;
+		at += (size_t)snprintf(known + at, cap - at, "%s%s %s...", at ? ", " : "",
+		                       refs[i].version,
+		                       short_hex(refs[i].measurement, KEEP_DIGEST_LEN, h));
+	}
+	return at < cap ? at : cap - 1;
+}
+
+/* The runtime the measurement belongs to, from the references (and this
+ * build's own), then the policy's [measurements.TEE]. */
 static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
                          const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
 {
-	size_t ml, i, at = 0;
+	static struct deploy_ref own[4];
+	static size_t nown;
+	static int own_done;
+	size_t ml, at;
 	const uint8_t *m = claims_measurement(c, &ml);
 	const char *name = enarx_policy_runtime(pol, c);
+	const struct deploy_ref *r;
 	char known[512] = "";
 
 	snprintf(v->measurement, sizeof(v->measurement), "%s:", ml == 48 ? "sha384" : "sha256");
 	hex_encode(m, ml, v->measurement + 7);
-	for (i = 0; i < o->nrefs; i++) {
-		if (strcmp(o->refs[i].backend, tee_name(c->tee)) == 0 && ml == KEEP_DIGEST_LEN &&
-		    CRYPTO_memcmp(o->refs[i].measurement, m, ml) == 0) {
-			snprintf(v->runtime, sizeof(v->runtime), "%s (%s)", o->refs[i].version,
-			         o->refs[i].backend);
-			return 0;
-		}
+	if (o->trust_own && !own_done) {
+		nown = deploy_own_refs(own, 4); /* hashes the runtime: only when needed */
+		own_done = 1;
+	}
+	r = find_ref(o->refs, o->nrefs, c, m, ml);
+	if (!r && o->trust_own)
+		r = find_ref(own, nown, c, m, ml);
+	if (r) {
+		snprintf(v->runtime, sizeof(v->runtime), "%s (%s)", r->version, r->backend);
+		return 0;
 	}
 	if (name) {
 		snprintf(v->runtime, sizeof(v->runtime), "%s", name);
 		return 0;
 	}
-	for (i = 0; i < o->nrefs && at < sizeof(known) - 1; i++) {
-		char h[25];
-
-		if (strcmp(o->refs[i].backend, tee_name(c->tee)) != 0)
-			continue;
-		at += (size_t)snprintf(known + at, sizeof(known) - at, "%s%s %s...", at ? ", " : "",
-		                       o->refs[i].version,
-		                       short_hex(o->refs[i].measurement, KEEP_DIGEST_LEN, h));
-	}
+	at = list_refs(o->refs, o->nrefs, c, known, 0, sizeof(known));
+	if (o->trust_own)
+		at = list_refs(own, nown, c, known, at, sizeof(known));
 	return refuse(why, n, ENARX_E_ATTEST_POLICY,
 	              "runtime: measurement %s is not a known Enarx runtime on %s (known: %s)",
 	              v->measurement, tee_name(c->tee), at ? known : "none");

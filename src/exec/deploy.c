@@ -89,7 +89,7 @@ static int get_evidence(struct dep *d, struct kp_evidence *e, struct buf *ev, ch
 		return 0;
 	}
 	if (size == 0 || size > KP_EVIDENCE_MAX || buf_reserve(ev, (size_t)size)) {
-		snprintf(err, n, "evidence of %ld bytes (at most %u)", size, KP_EVIDENCE_MAX);
+		snprintf(err, n, "evidence of %ld bytes (at most %d)", size, (int)KP_EVIDENCE_MAX);
 		return -1;
 	}
 	r = syscall(KEEP_SYS_GETATT, d->binding, (size_t)KP_BINDING_LEN, ev->data, (size_t)size);

@@ -171,16 +171,46 @@ int seal_record(struct seal_stream *s, uint8_t tag, const uint8_t *data, size_t 
 		rc = buf_reserve(frame, 1 + data_len + HPKE_TAG_LEN);
 	if (rc)
 		return rc;
-	/* the plaintext is laid out in place and sealed over itself */
+	/* the plaintext (data || tag) is laid out in place and sealed over
+	 * itself */
 	start = frame->len;
 	pt = frame->data + start;
-	pt[0] = tag;
 	if (data_len)
-		memcpy(pt + 1, data, data_len);
+		memcpy(pt, data, data_len);
+	pt[data_len] = tag;
 	rc = hpke_seal(s->c, (const uint8_t *)AAD, sizeof(AAD) - 1, pt, 1 + data_len, pt,
 	               1 + data_len + HPKE_TAG_LEN, &ct_len);
 	if (rc) {
 		OPENSSL_cleanse(pt, 1 + data_len);
+		frame->len = start - 8;
+		return rc;
+	}
+	frame->len = start + ct_len;
+	s->next++;
+	return 0;
+}
+
+int seal_record_spare(struct seal_stream *s, uint8_t tag, uint8_t *data, size_t data_len,
+                      struct buf *frame)
+{
+	size_t ct_len = 0, start;
+	uint8_t saved;
+	int rc;
+
+	if (data_len > SEAL_RECORD_MAX)
+		return ENARX_E_OVERFLOW;
+	rc = buf_append_u64le(frame, s->next);
+	if (!rc)
+		rc = buf_reserve(frame, 1 + data_len + HPKE_TAG_LEN);
+	if (rc)
+		return rc;
+	start = frame->len;
+	saved = data[data_len];
+	data[data_len] = tag;
+	rc = hpke_seal(s->c, (const uint8_t *)AAD, sizeof(AAD) - 1, data, 1 + data_len,
+	               frame->data + start, 1 + data_len + HPKE_TAG_LEN, &ct_len);
+	data[data_len] = saved;
+	if (rc) {
 		frame->len = start - 8;
 		return rc;
 	}
@@ -232,8 +262,7 @@ int seal_open(struct seal_stream *s, const uint8_t *payload, size_t len, uint8_t
 	if (pt_len < 1)
 		return fail(err, n, ENARX_E_MALFORMED, "record %llu: empty",
 		            (unsigned long long)index);
-	*tag = pt[0];
-	memmove(pt, pt + 1, pt_len - 1);
+	*tag = pt[pt_len - 1];
 	out->len = start + pt_len - 1;
 	s->next++;
 	*final = seal_tag_final(*tag);

@@ -21,7 +21,7 @@
 #define SEAL_AEAD HPKE_AEAD_AES_256_GCM
 #define SEAL_RECORD_MAX (1u << 20) /* plaintext bytes in one record */
 
-/* Record tags: the first plaintext byte. */
+/* Record tags: the last plaintext byte (data || tag). */
 enum seal_tag {
 	/* client -> Keep */
 	SEAL_PKG = 1,       /* package bytes, more follow */
@@ -66,10 +66,16 @@ int seal_recipient_new(const hpke_key *skR, const hpke_key *pkS, enum seal_dir d
                        const uint8_t binding[KP_BINDING_LEN], const uint8_t *head, size_t head_len,
                        struct seal_stream **out, char *err, size_t errlen);
 
-/* Seals one record (tag || data, data_len <= SEAL_RECORD_MAX) and appends
+/* Seals one record (data || tag, data_len <= SEAL_RECORD_MAX) and appends
  * the SEALED_IN / SEALED_OUT payload (index, ciphertext) to frame. */
 int seal_record(struct seal_stream *s, uint8_t tag, const uint8_t *data, size_t data_len,
                 struct buf *frame);
+
+/* The same without copying data first: data must have one more writable
+ * byte after data_len, which is borrowed for the tag and restored (the
+ * client's package buffer). */
+int seal_record_spare(struct seal_stream *s, uint8_t tag, uint8_t *data, size_t data_len,
+                      struct buf *frame);
 
 /* Opens one SEALED payload: the index must be the next one, the
  * ciphertext authentic, and nothing may follow a final record. On success
