@@ -87,7 +87,7 @@ struct printer {
 
 static void json_line(json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
 
 	if (s)
 		fprintf(stderr, "%s\n", s);
