@@ -54,6 +54,8 @@ void cli_print_main_help(FILE *f);
 extern const struct cli_cmd cli_cmd_attest;
 extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_host;
+extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;
