@@ -13,7 +13,7 @@ struct serve_opts {
 	const char *listen, *state, *token_file, *client_ca, *cert, *key;
 	int insecure, no_sandbox;
 	long long max_keeps, max_records, keep_mem, total_mem, default_mem, max_body, log_max,
-	    grace_ms;
+	    grace_ms, request_ms;
 };
 
 static const struct opt serve_table[] = {
@@ -47,6 +47,8 @@ static const struct opt serve_table[] = {
             "stdout and stderr bytes kept per Keep [1 MiB]"),
     OPT_INT(0, "grace-ms", struct serve_opts, grace_ms, "MS", 1, 3600000,
             "SIGTERM: time for requests in flight [10000]"),
+    OPT_INT(0, "request-ms", struct serve_opts, request_ms, "MS", 100, 3600000,
+            "deadline for a whole request, headers and body [30000]"),
     OPT_FLAG(0, "no-sandbox", struct serve_opts, no_sandbox,
              "do not install the seccomp filters (debugging)"),
     OPT_END(),
@@ -111,6 +113,7 @@ static int host_serve_main(int argc, char **argv)
 	c.max_body = (size_t)o.max_body;
 	c.log_max = (size_t)o.log_max;
 	c.grace_ms = (unsigned)o.grace_ms;
+	c.request_ms = (unsigned)o.request_ms;
 	c.on_ready = on_ready;
 	return host_serve(&c) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
