@@ -599,6 +599,8 @@ static void defaults(struct host_conf *c)
 		c->max_total_mem = 64ull << 30;
 	if (!c->default_mem)
 		c->default_mem = 1ull << 30;
+	if (c->default_mem > c->max_keep_mem)
+		c->default_mem = c->max_keep_mem;
 	if (!c->max_body)
 		c->max_body = 16u << 20;
 	if (!c->log_max)
