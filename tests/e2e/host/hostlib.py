@@ -52,6 +52,16 @@ def children(pid):
     return out
 
 
+def descendants(pid):
+    """Every process below pid."""
+    out, todo = [], [pid]
+    while todo:
+        for c in children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
