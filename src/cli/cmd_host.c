@@ -78,7 +78,8 @@ static void on_ready(uint16_t port, const char *fp, const char *cert)
 {
 	printf("enarx host: listening on port %u\n", port);
 	if (cert && *cert)
-		printf("enarx host: certificate %s\nenarx host: SHA-256 fingerprint %s\n", cert, fp);
+		printf("enarx host: certificate %s\nenarx host: SHA-256 fingerprint %s\n", cert,
+		       fp);
 	fflush(stdout);
 }
 

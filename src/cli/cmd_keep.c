@@ -29,12 +29,12 @@ enum {
 	KEEP_EXIT_LIMIT = 6,    /* 429: a limit of the host agent */
 };
 
-#define EXIT_FOOTER                                                                   \
-	"Exit status: 0 done; 1 failure (no answer, server error); 2 usage error;\n"  \
-	"3 no such Keep; 4 the Keep's state forbids it; 5 not authenticated;\n"       \
+#define EXIT_FOOTER                                                                  \
+	"Exit status: 0 done; 1 failure (no answer, server error); 2 usage error;\n" \
+	"3 no such Keep; 4 the Keep's state forbids it; 5 not authenticated;\n"      \
 	"6 a limit of the host agent was reached.\n"
-#define CONN_ABOUT                                                                     \
-	"The host agent is --host (or ENARX_HOST); its certificate --cacert (or\n"    \
+#define CONN_ABOUT                                                                      \
+	"The host agent is --host (or ENARX_HOST); its certificate --cacert (or\n"      \
 	"ENARX_HOST_CACERT); the bearer token ENARX_HOST_TOKEN or --token-file, or a\n" \
 	"client certificate --cert/--key.\n"
 
@@ -46,17 +46,17 @@ struct keep_opts {
 	struct opt_list env;
 };
 
-#define CONN_OPTS                                                                            \
-	OPT_STRING_ENV(0, "host", struct keep_opts, host, "URL", "ENARX_HOST",               \
-	               "host agent, e.g. https://127.0.0.1:8443"),                           \
+#define CONN_OPTS                                                                              \
+	OPT_STRING_ENV(0, "host", struct keep_opts, host, "URL", "ENARX_HOST",                 \
+	               "host agent, e.g. https://127.0.0.1:8443"),                             \
 	    OPT_STRING_ENV(0, "cacert", struct keep_opts, cacert, "FILE", "ENARX_HOST_CACERT", \
-	                   "the agent's certificate or CA (its DIR/host-cert.pem)"),          \
-	    OPT_STRING_ENV(0, "token-file", struct keep_opts, token_file, "FILE",            \
-	                   "ENARX_HOST_TOKEN_FILE",                                           \
-	                   "bearer token file (ENARX_HOST_TOKEN takes precedence)"),          \
-	    OPT_STRING_ENV(0, "cert", struct keep_opts, cert, "FILE", "ENARX_HOST_CERT",     \
-	                   "client certificate (mTLS)"),                                      \
-	    OPT_STRING_ENV(0, "key", struct keep_opts, key, "FILE", "ENARX_HOST_KEY",        \
+	                   "the agent's certificate or CA (its DIR/host-cert.pem)"),           \
+	    OPT_STRING_ENV(0, "token-file", struct keep_opts, token_file, "FILE",              \
+	                   "ENARX_HOST_TOKEN_FILE",                                            \
+	                   "bearer token file (ENARX_HOST_TOKEN takes precedence)"),           \
+	    OPT_STRING_ENV(0, "cert", struct keep_opts, cert, "FILE", "ENARX_HOST_CERT",       \
+	                   "client certificate (mTLS)"),                                       \
+	    OPT_STRING_ENV(0, "key", struct keep_opts, key, "FILE", "ENARX_HOST_KEY",          \
 	                   "its private key")
 
 static const struct opt list_table[] = {
@@ -72,21 +72,22 @@ static const struct opt logs_table[] = {
     OPT_END(),
 };
 
-#define WORKLOAD_OPTS                                                                         \
-	OPT_STRING_ENV(0, "backend", struct keep_opts, backend, "NAME", "ENARX_BACKEND",      \
-	               "nil, kvm, ...; default: the host's best"),                           \
-	    OPT_INT(0, "memory", struct keep_opts, memory, "BYTES", 32LL << 20, 1LL << 40,    \
-	            "Keep memory (a multiple of 2 MiB)"),                                     \
+#define WORKLOAD_OPTS                                                                          \
+	OPT_STRING_ENV(0, "backend", struct keep_opts, backend, "NAME", "ENARX_BACKEND",       \
+	               "nil, kvm, ...; default: the host's best"),                             \
+	    OPT_INT(0, "memory", struct keep_opts, memory, "BYTES", 32LL << 20, 1LL << 40,     \
+	            "Keep memory (a multiple of 2 MiB)"),                                      \
 	    OPT_STRING_ENV(0, "engine", struct keep_opts, engine, "NAME", "ENARX_WASM_ENGINE", \
-	                   "interp or jit"),                                                  \
-	    OPT_STRING_ENV(0, "wasmcfgfile", struct keep_opts, cfgfile, "FILE",              \
-	                   "ENARX_WASMCFGFILE", "Enarx.toml (no dir entries)"),              \
-	    OPT_LIST(0, "env", struct keep_opts, env, "NAME=VALUE",                           \
+	                   "interp or jit"),                                                   \
+	    OPT_STRING_ENV(0, "wasmcfgfile", struct keep_opts, cfgfile, "FILE",                \
+	                   "ENARX_WASMCFGFILE", "Enarx.toml (no dir entries)"),                \
+	    OPT_LIST(0, "env", struct keep_opts, env, "NAME=VALUE",                            \
 	             "environment of the workload (without --wasmcfgfile)")
 
 static const struct opt run_table[] = {CONN_OPTS, WORKLOAD_OPTS, OPT_END()};
 static const struct opt create_table[] = {
-    CONN_OPTS, WORKLOAD_OPTS,
+    CONN_OPTS,
+    WORKLOAD_OPTS,
     OPT_FLAG(0, "deploy", struct keep_opts, deploy,
              "no workload: the client feeds the Keep over /proto"),
     OPT_FLAG(0, "json", struct keep_opts, json, "print the Keep as JSON"),
@@ -260,8 +261,8 @@ static const struct cli_cmd cmd_create = {
 
 const struct cli_cmd cli_cmd_keep = {
     .spec = {.path = "keep", .summary = "Manage Keeps on a host agent (enarx host serve)"},
-    .subs = (const struct cli_cmd *const[]){&cmd_run, &cmd_create, &cmd_ls, &cmd_inspect,
-                                            &cmd_logs, &cmd_kill, &cmd_rm, NULL},
+    .subs = (const struct cli_cmd *const[]){&cmd_run, &cmd_create, &cmd_ls, &cmd_inspect, &cmd_logs,
+                                            &cmd_kill, &cmd_rm, NULL},
 };
 
 static void print_row(const json_t *k)
@@ -282,7 +283,6 @@ static int keep_ls(int argc, char **argv)
 	struct client_resp resp = {0};
 	struct client *c = NULL;
 	size_t i;
-	json_t *k;
 	int rc = setup(&cmd_ls, argc, argv, &o, &r, &c);
 
 	if (rc == CLI_CONTINUE)
@@ -292,7 +292,8 @@ static int keep_ls(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	} else if (rc == CLI_CONTINUE) {
 		printf("%-24s  %-7s  %-9s  %4s  %s\n", "ID", "BACKEND", "STATE", "EXIT", "CREATED");
-		json_array_foreach(resp.body, i, k) print_row(k);
+		for (i = 0; i < json_array_size(resp.body); i++)
+			print_row(json_array_get(resp.body, i));
 		rc = CLI_EXIT_OK;
 	}
 	client_resp_clear(&resp);
@@ -457,8 +458,7 @@ static json_t *env_object(const struct opt_list *l)
 }
 
 /* The POST /v1/keeps body; NULL after printing why not. */
-static json_t *create_body(const struct keep_opts *o, const char *module, char **args,
-                           int nargs)
+static json_t *create_body(const struct keep_opts *o, const char *module, char **args, int nargs)
 {
 	json_t *b = json_pack("{s:s}", "mode", o->deploy ? "deploy" : "run"), *a, *env;
 	struct buf wasm = {0}, conf = {0};
@@ -491,8 +491,8 @@ static json_t *create_body(const struct keep_opts *o, const char *module, char *
 			json_decref(b);
 			return NULL;
 		}
-		json_object_set_new(b, "config",
-		                    json_stringn(conf.data ? (const char *)conf.data : "", conf.len));
+		json_object_set_new(
+		    b, "config", json_stringn(conf.data ? (const char *)conf.data : "", conf.len));
 		buf_free(&conf, 0);
 	}
 	if (o->env.n) {

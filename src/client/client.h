@@ -16,14 +16,14 @@ struct client;
 
 /* Strings are copied by client_new. */
 struct client_conf {
-	const char *base;   /* "https://127.0.0.1:8443" (paths are appended) */
-	const char *token;  /* bearer token; NULL: $ENARX_HOST_TOKEN, then token_file */
-	const char *token_file; /* file holding the token (first line), or NULL */
-	const char *cacert; /* PEM CA (or the daemon's self-signed certificate) */
-	const char *cert;   /* client certificate (mTLS) or NULL */
-	const char *key;    /* its key or NULL */
-	const char *unix_socket; /* talk over this Unix socket instead, or NULL */
-	long connect_ms;    /* [10000] */
+	const char *base;          /* "https://127.0.0.1:8443" (paths are appended) */
+	const char *token;         /* bearer token; NULL: $ENARX_HOST_TOKEN, then token_file */
+	const char *token_file;    /* file holding the token (first line), or NULL */
+	const char *cacert;        /* PEM CA (or the daemon's self-signed certificate) */
+	const char *cert;          /* client certificate (mTLS) or NULL */
+	const char *key;           /* its key or NULL */
+	const char *unix_socket;   /* talk over this Unix socket instead, or NULL */
+	long connect_ms;           /* [10000] */
 	bool insecure_skip_verify; /* do not check the daemon's certificate */
 };
 

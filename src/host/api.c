@@ -42,19 +42,18 @@ static void on_host(struct http_req *req, void *arg)
 
 	for (size_t i = 0; backend_at(i); i++)
 		json_array_append_new(be, json_string(backend_at(i)->name));
-	http_reply_json(req, 200,
-	                json_pack("{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, "
-	                          "s:I}}",
-	                          "version", "v1", "backends", be, "limits", "max_keeps",
-	                          (json_int_t)h->conf.max_keeps, "max_records",
-	                          (json_int_t)h->conf.max_records, "max_keep_memory",
-	                          (json_int_t)h->conf.max_keep_mem, "max_total_memory",
-	                          (json_int_t)h->conf.max_total_mem, "default_memory",
-	                          (json_int_t)h->conf.default_mem, "max_body",
-	                          (json_int_t)h->conf.max_body, "log_max",
-	                          (json_int_t)h->conf.log_max, "usage", "keeps",
-	                          (json_int_t)h->nrecords, "running", (json_int_t)h->nlive,
-	                          "memory", (json_int_t)h->mem_live));
+	http_reply_json(
+	    req, 200,
+	    json_pack("{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, "
+	              "s:I}}",
+	              "version", "v1", "backends", be, "limits", "max_keeps",
+	              (json_int_t)h->conf.max_keeps, "max_records", (json_int_t)h->conf.max_records,
+	              "max_keep_memory", (json_int_t)h->conf.max_keep_mem, "max_total_memory",
+	              (json_int_t)h->conf.max_total_mem, "default_memory",
+	              (json_int_t)h->conf.default_mem, "max_body", (json_int_t)h->conf.max_body,
+	              "log_max", (json_int_t)h->conf.log_max, "usage", "keeps",
+	              (json_int_t)h->nrecords, "running", (json_int_t)h->nlive, "memory",
+	              (json_int_t)h->mem_live));
 }
 
 /* ---- /v1/keeps ---- */
@@ -82,9 +81,9 @@ static bool check_limits(struct http_req *req, struct host *h, const struct host
 		return false;
 	}
 	if (*mem > h->conf.max_keep_mem) {
-		http_reply_problem(req, HTTP_P_LIMIT,
-		                   "memory per Keep: %llu bytes asked, at most %llu allowed",
-		                   (unsigned long long)*mem, (unsigned long long)h->conf.max_keep_mem);
+		http_reply_problem(
+		    req, HTTP_P_LIMIT, "memory per Keep: %llu bytes asked, at most %llu allowed",
+		    (unsigned long long)*mem, (unsigned long long)h->conf.max_keep_mem);
 		return false;
 	}
 	if (h->nlive >= h->conf.max_keeps) {
@@ -128,13 +127,15 @@ static void on_create(struct http_req *req, void *arg)
 	rc = host_create_parse(body, (uint32_t)log_get_level(), &c, why, sizeof(why));
 	json_decref(body);
 	if (rc) {
-		http_reply_problem(req, rc == ENARX_E_MALFORMED ? HTTP_P_INVALID_FIELD : HTTP_P_INTERNAL,
+		http_reply_problem(req,
+		                   rc == ENARX_E_MALFORMED ? HTTP_P_INVALID_FIELD : HTTP_P_INTERNAL,
 		                   "%s", rc == ENARX_E_MALFORMED ? why : enarx_strerror(rc));
 		return;
 	}
 	if (check_limits(req, h, &c, &mem)) {
 		if ((rc = hk_create(h, &c, mem, &k)) != 0)
-			http_reply_problem(req, HTTP_P_UNAVAILABLE, "cannot reach the Keep launcher: %s",
+			http_reply_problem(req, HTTP_P_UNAVAILABLE,
+			                   "cannot reach the Keep launcher: %s",
 			                   enarx_strerror(rc));
 		else
 			k->create_req = req; /* answered by host_api_started */
@@ -188,13 +189,15 @@ static void on_delete(struct http_req *req, void *arg)
 	if (!k)
 		return;
 	if (!k->done) {
-		http_reply_problem(req, HTTP_P_CONFLICT,
-		                   "Keep %s is %s: kill it (POST /v1/keeps/%s/kill) before removing it",
-		                   k->id, hk_state_name(k->state), k->id);
+		http_reply_problem(
+		    req, HTTP_P_CONFLICT,
+		    "Keep %s is %s: kill it (POST /v1/keeps/%s/kill) before removing it", k->id,
+		    hk_state_name(k->state), k->id);
 		return;
 	}
 	if (h->store && store_del(h->store, k->id) != 0) {
-		http_reply_problem(req, HTTP_P_INTERNAL, "cannot delete the record of Keep %s", k->id);
+		http_reply_problem(req, HTTP_P_INTERNAL, "cannot delete the record of Keep %s",
+		                   k->id);
 		return;
 	}
 	hk_free(k);
@@ -262,14 +265,14 @@ static void on_proto_get(struct http_req *req, void *arg)
 }
 
 /* Queues body bytes for the Keep; 204 once they are in the pipe. */
-static void write_to(struct http_req *req, struct hkeep *k, int pipe, const uint8_t *p,
-                     size_t len, bool close_after)
+static void write_to(struct http_req *req, struct hkeep *k, int pipe, const uint8_t *p, size_t len,
+                     bool close_after)
 {
 	int rc;
 
 	if (k->fd[pipe] < 0) {
-		http_reply_problem(req, HTTP_P_CONFLICT, "Keep %s: its %s is closed (state %s)", k->id,
-		                   pipe == LM_STDIN ? "stdin" : "protocol relay",
+		http_reply_problem(req, HTTP_P_CONFLICT, "Keep %s: its %s is closed (state %s)",
+		                   k->id, pipe == LM_STDIN ? "stdin" : "protocol relay",
 		                   hk_state_name(k->state));
 		return;
 	}
@@ -312,9 +315,8 @@ static bool frames_ok(struct http_req *req, const uint8_t *p, size_t len)
 	uint32_t type;
 	int rc = 0;
 
-	while (off < len &&
-	       !(rc = kp_frame_split(p + off, len - off, KP_MAX_PAYLOAD, &type, &payload, &plen,
-	                             &used)))
+	while (off < len && !(rc = kp_frame_split(p + off, len - off, KP_MAX_PAYLOAD, &type,
+	                                          &payload, &plen, &used)))
 		off += used;
 	if (len == 0 || rc) {
 		http_reply_problem(req, HTTP_P_BAD_REQUEST,

@@ -85,21 +85,19 @@ json_t *hk_json(const struct hkeep *k)
 {
 	int64_t ec = exit_status(k);
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o, s:I, "
-	                 "s:I, s:I, s:n}",
-	                 "id", k->id, "backend", k->backend, "mode",
-	                 k->mode == HOST_MODE_DEPLOY ? "deploy" : "run", "state",
-	                 hk_state_name(k->state), "created", time_json(k->created_ms), "ended",
-	                 time_json(k->ended_ms), "memory", (json_int_t)k->memory, "exit_code",
-	                 ec >= 0 ? json_integer(ec) : json_null(), "status",
-	                 k->has_end && k->status >= 0 ? json_integer(k->status) : json_null(),
-	                 "killed", k->killed, "trap",
-	                 k->state == HK_TRAPPED && k->text ? json_string(k->text) : json_null(),
-	                 "error",
-	                 k->state != HK_TRAPPED && k->text ? json_string(k->text) : json_null(),
-	                 "stdout_bytes", (json_int_t)k->total[HK_OUT], "stderr_bytes",
-	                 (json_int_t)k->total[HK_ERR], "proto_bytes",
-	                 (json_int_t)k->total[HK_PROTO], "measurement");
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o, s:I, "
+	    "s:I, s:I, s:n}",
+	    "id", k->id, "backend", k->backend, "mode",
+	    k->mode == HOST_MODE_DEPLOY ? "deploy" : "run", "state", hk_state_name(k->state),
+	    "created", time_json(k->created_ms), "ended", time_json(k->ended_ms), "memory",
+	    (json_int_t)k->memory, "exit_code", ec >= 0 ? json_integer(ec) : json_null(), "status",
+	    k->has_end && k->status >= 0 ? json_integer(k->status) : json_null(), "killed",
+	    k->killed, "trap",
+	    k->state == HK_TRAPPED && k->text ? json_string(k->text) : json_null(), "error",
+	    k->state != HK_TRAPPED && k->text ? json_string(k->text) : json_null(), "stdout_bytes",
+	    (json_int_t)k->total[HK_OUT], "stderr_bytes", (json_int_t)k->total[HK_ERR],
+	    "proto_bytes", (json_int_t)k->total[HK_PROTO], "measurement");
 }
 
 struct hkeep *hk_find(struct host *h, const char *id)
@@ -179,8 +177,9 @@ static void answer_out(struct hk_out *o, int status)
 	if (status == 204)
 		http_reply_bytes(o->req, 204, NULL, NULL, 0);
 	else
-		http_reply_problem(o->req, HTTP_P_CONFLICT,
-		                   "the Keep no longer reads this stream (it has ended or closed it)");
+		http_reply_problem(
+		    o->req, HTTP_P_CONFLICT,
+		    "the Keep no longer reads this stream (it has ended or closed it)");
 	o->req = NULL;
 }
 
@@ -613,8 +612,11 @@ static int start_launcher(struct host *h)
 {
 	static struct host_launcher_conf lc;
 	struct chan_child child = {
-	    .name = "launcher", .types = lm_types, .ntypes = lm_ntypes,
-	    .main = host_launcher_main, .arg = &lc,
+	    .name = "launcher",
+	    .types = lm_types,
+	    .ntypes = lm_ntypes,
+	    .main = host_launcher_main,
+	    .arg = &lc,
 	};
 	pid_t pid;
 	int rc;
@@ -655,8 +657,8 @@ static int open_server(struct host *h)
 		fprintf(stderr, "enarx: host: %s\n", err);
 		return rc;
 	}
-	h->chan_ev = event_new(http_server_base(h->srv), chan_fd(h->chan), EV_READ | EV_PERSIST,
-	                       on_chan, h);
+	h->chan_ev =
+	    event_new(http_server_base(h->srv), chan_fd(h->chan), EV_READ | EV_PERSIST, on_chan, h);
 	if (!h->chan_ev || event_add(h->chan_ev, NULL) != 0)
 		return ENARX_E_NOMEM;
 	return 0;

@@ -63,7 +63,7 @@ struct hkeep {
 	bool has_end, killed, live, done;
 	int32_t status;
 	uint32_t exit_code;
-	char *text; /* trap message and backtrace, or the executor's error */
+	char *text;        /* trap message and backtrace, or the executor's error */
 	int fd[LM_NPIPES]; /* our ends; -1 once closed */
 	struct event *ev[LM_NPIPES];
 	struct buf data[HK_NSTREAMS];

@@ -136,8 +136,8 @@ static void out_flush(struct launcher *l, struct lkeep *k)
 	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = &k->wout};
 
 	while (k->fd[LM_PROTO_OUT] >= 0 && k->out_off < k->out.len) {
-		ssize_t n = write(k->fd[LM_PROTO_OUT], k->out.data + k->out_off,
-		                  k->out.len - k->out_off);
+		ssize_t n =
+		    write(k->fd[LM_PROTO_OUT], k->out.data + k->out_off, k->out.len - k->out_off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -240,9 +240,9 @@ static size_t outcome_text(const struct keep_outcome *o, char *t, size_t n)
 		for (uint32_t i = 0; i < o->trap->nframes && len < n; i++) {
 			const struct kp_frame *f = &o->trap->frames[i];
 
-			len += (size_t)snprintf(t + len, n - len, "\n  %3u: 0x%06x - func[%u]%s%s", i,
-			                        f->code_offset, f->func_index, f->name[0] ? " " : "",
-			                        f->name);
+			len += (size_t)snprintf(t + len, n - len, "\n  %3u: 0x%06x - func[%u]%s%s",
+			                        i, f->code_offset, f->func_index,
+			                        f->name[0] ? " " : "", f->name);
 		}
 	} else if (o->result == KEEP_FAILED && o->error) {
 		len = (size_t)snprintf(t, n, "%s", o->error);

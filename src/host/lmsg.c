@@ -64,8 +64,7 @@ int lm_dec_fd(const uint8_t *p, size_t len, uint32_t *which, char *why, size_t w
 	return 0;
 }
 
-int lm_dec_started(const uint8_t *p, size_t len, struct lm_started *out, char *why,
-                   size_t whylen)
+int lm_dec_started(const uint8_t *p, size_t len, struct lm_started *out, char *why, size_t whylen)
 {
 	struct cursor c;
 

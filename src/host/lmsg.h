@@ -77,8 +77,7 @@ int lm_dec_create(const uint8_t *p, size_t len, struct lm_create *out, char *why
 int lm_dec_fd(const uint8_t *p, size_t len, uint32_t *which, char *why, size_t whylen);
 
 /* Checks and copies LM_STARTED (backend terminated, rc <= 0). */
-int lm_dec_started(const uint8_t *p, size_t len, struct lm_started *out, char *why,
-                   size_t whylen);
+int lm_dec_started(const uint8_t *p, size_t len, struct lm_started *out, char *why, size_t whylen);
 
 /* Checks LM_ENDED: header, result in range, text at most LM_TEXT_MAX and
  * free of NUL. *text points into p (not terminated), *textlen its length. */

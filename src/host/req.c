@@ -133,9 +133,9 @@ static int check_config(const char *text, size_t len, int *net, char *why, size_
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		if (cfg->files[i].kind == CONFIG_DIR) {
 			(void)BAD(why, whylen,
-			    "field 'config': file '%s' is a host directory (kind = \"dir\"), "
-			    "which the host API does not open for clients",
-			    cfg->files[i].name);
+			          "field 'config': file '%s' is a host directory (kind = \"dir\"), "
+			          "which the host API does not open for clients",
+			          cfg->files[i].name);
 			config_free(cfg);
 			return ENARX_E_MALFORMED;
 		}
@@ -191,7 +191,8 @@ static int encode(struct host_create *out, uint32_t log_level, const struct buf 
 	if (!rc)
 		rc = frame(&out->frames, KP_WASM, wasm->data, wasm->len);
 	if (!rc && has_conf)
-		rc = frame(&out->frames, KP_CONFIG, conf->data ? (void *)conf->data : "", conf->len);
+		rc =
+		    frame(&out->frames, KP_CONFIG, conf->data ? (void *)conf->data : "", conf->len);
 	p.len = 0;
 	if (!rc && nargs && !(rc = kp_enc_args(&p, (const char *const *)args, nargs)))
 		rc = frame(&out->frames, KP_ARGS, p.data, p.len);
@@ -238,7 +239,8 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = parse_backend(body, out, why, whylen)) || (rc = parse_enums(body, out, why, whylen)))
+	if ((rc = parse_backend(body, out, why, whylen)) ||
+	    (rc = parse_enums(body, out, why, whylen)))
 		return rc;
 	out->memory = mem ? (uint64_t)json_integer_value(mem) : 0;
 	if (out->mode == HOST_MODE_RUN)

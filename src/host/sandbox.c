@@ -16,19 +16,34 @@
 #include <seccomp.h>
 
 static const int common[] = {
-    SCMP_SYS(ptrace),        SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-    SCMP_SYS(kexec_load),    SCMP_SYS(kexec_file_load),  SCMP_SYS(init_module),
-    SCMP_SYS(finit_module),  SCMP_SYS(delete_module),    SCMP_SYS(bpf),
-    SCMP_SYS(perf_event_open), SCMP_SYS(keyctl),         SCMP_SYS(add_key),
-    SCMP_SYS(request_key),   SCMP_SYS(reboot),           SCMP_SYS(swapon),
-    SCMP_SYS(swapoff),       SCMP_SYS(open_by_handle_at), SCMP_SYS(userfaultfd),
-    SCMP_SYS(acct),          SCMP_SYS(settimeofday),     SCMP_SYS(clock_settime),
-    SCMP_SYS(iopl),          SCMP_SYS(ioperm),
+    SCMP_SYS(ptrace),
+    SCMP_SYS(process_vm_readv),
+    SCMP_SYS(process_vm_writev),
+    SCMP_SYS(kexec_load),
+    SCMP_SYS(kexec_file_load),
+    SCMP_SYS(init_module),
+    SCMP_SYS(finit_module),
+    SCMP_SYS(delete_module),
+    SCMP_SYS(bpf),
+    SCMP_SYS(perf_event_open),
+    SCMP_SYS(keyctl),
+    SCMP_SYS(add_key),
+    SCMP_SYS(request_key),
+    SCMP_SYS(reboot),
+    SCMP_SYS(swapon),
+    SCMP_SYS(swapoff),
+    SCMP_SYS(open_by_handle_at),
+    SCMP_SYS(userfaultfd),
+    SCMP_SYS(acct),
+    SCMP_SYS(settimeofday),
+    SCMP_SYS(clock_settime),
+    SCMP_SYS(iopl),
+    SCMP_SYS(ioperm),
 };
 
 static const int network_only[] = {
-    SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork),     SCMP_SYS(vfork),
-    SCMP_SYS(clone),  SCMP_SYS(clone3),   SCMP_SYS(unshare),  SCMP_SYS(setns),
+    SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork),       SCMP_SYS(vfork),
+    SCMP_SYS(clone),  SCMP_SYS(clone3),   SCMP_SYS(unshare),    SCMP_SYS(setns),
     SCMP_SYS(mount),  SCMP_SYS(umount2),  SCMP_SYS(pivot_root), SCMP_SYS(chroot),
 };
 

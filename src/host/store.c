@@ -116,8 +116,7 @@ int store_load(struct store *s, int (*fn)(const struct store_rec *r, void *arg),
 	sqlite3_stmt *st = NULL;
 	int rc = 0, step;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT * FROM keeps ORDER BY created_ms, id", -1, &st,
-	                       NULL))
+	if (sqlite3_prepare_v2(s->db, "SELECT * FROM keeps ORDER BY created_ms, id", -1, &st, NULL))
 		return ENARX_E_IO;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_rec r = {

@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_json_check(body, host_create_fields, host_create_nfields, why, sizeof(why)) == 0 &&
 	    host_create_parse(body, 1, &c, why, sizeof(why)) == 0) {
 		while (off < c.frames.len) {
-			assert(kp_frame_split(c.frames.data + off, c.frames.len - off, KP_MAX_PAYLOAD,
-			                      &type, &payload, &plen, &used) == 0);
+			assert(kp_frame_split(c.frames.data + off, c.frames.len - off,
+			                      KP_MAX_PAYLOAD, &type, &payload, &plen, &used) == 0);
 			off += used;
 		}
 		assert(c.mode == HOST_MODE_DEPLOY ? c.frames.len == 0 : type == KP_RUN);
