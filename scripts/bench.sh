@@ -40,6 +40,10 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f src/host/bench/host_bench.sh ]; then
+	section "host agent: create-to-exit through the API vs enarx run; GET /v1/keeps (wrk -c64)"
+	bash src/host/bench/host_bench.sh "$dir"
+fi
 db=$dir/src/deploy/deploy-bench
 if [ -x "$db" ] && [ -f "$dir/examples/hello.wasm" ]; then
 	section "enarx deploy: hello on nil by phase (median of 50) vs enarx run; concurrency; sealing"

@@ -56,6 +56,8 @@ extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_deploy;
 extern const struct cli_cmd cli_cmd_package;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_host;
+extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;

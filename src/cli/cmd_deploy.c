@@ -15,7 +15,9 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
+#include "client/client.h"
 #include "deploy/deploy.h"
+#include "deploy/remote.h"
 #include "keep/abi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -24,6 +26,7 @@
 
 struct deploy_cli_opts {
 	const char *host, *backend, *policy, *cfgfile, *engine;
+	const char *cacert, *token_file, *cert, *key;
 	struct opt_list env, secret, refs;
 	int insecure, json;
 };
@@ -32,6 +35,15 @@ static const struct opt deploy_table[] = {
     OPT_STRING_ENV(0, "host", struct deploy_cli_opts, host, "URL", "ENARX_HOST",
                    "a host agent (enarx host serve); default: a Keep of\n"
                    "this machine, through an in-process host"),
+    OPT_STRING_ENV(0, "cacert", struct deploy_cli_opts, cacert, "FILE", "ENARX_HOST_CACERT",
+                   "--host: the agent's CA (or its self-signed certificate)"),
+    OPT_STRING_ENV(0, "token-file", struct deploy_cli_opts, token_file, "FILE",
+                   "ENARX_HOST_TOKEN_FILE",
+                   "--host: bearer token file (ENARX_HOST_TOKEN takes precedence)"),
+    OPT_STRING_ENV(0, "cert", struct deploy_cli_opts, cert, "FILE", "ENARX_HOST_CERT",
+                   "--host: client certificate (mTLS)"),
+    OPT_STRING_ENV(0, "key", struct deploy_cli_opts, key, "FILE", "ENARX_HOST_KEY",
+                   "--host: its key"),
     OPT_STRING_ENV(0, "backend", struct deploy_cli_opts, backend, "NAME", "ENARX_BACKEND",
                    "the Keep's backend (nil, kvm, ...); default: the best\n"
                    "usable one"),
@@ -82,7 +94,7 @@ const struct cli_cmd cli_cmd_deploy = {
 struct printer {
 	int json;
 	const char *backend;
-	char host[64];
+	char host[256];
 };
 
 static void json_line(json_t *j)
@@ -298,6 +310,39 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 	return code;
 }
 
+/* --host: a Keep at a host agent, through its keep-protocol relay. */
+static int deploy_host(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
+                       struct printer *pr)
+{
+	struct client_conf cc = {.base = co->host,
+	                         .cacert = co->cacert && *co->cacert ? co->cacert : NULL,
+	                         .token_file =
+	                             co->token_file && *co->token_file ? co->token_file : NULL,
+	                         .cert = co->cert && *co->cert ? co->cert : NULL,
+	                         .key = co->key && *co->key ? co->key : NULL};
+	struct deploy_transport t;
+	struct deploy_remote *rm = NULL;
+	struct deploy_result r;
+	char err[700];
+	int rc, code;
+
+	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, &rm, &t, err,
+	                       sizeof(err));
+	if (rc) {
+		cli_error("--host %s: %s", co->host, err);
+		return CLI_EXIT_FAIL;
+	}
+	pr->backend = co->backend && *co->backend ? co->backend : "the host's choice";
+	snprintf(pr->host, sizeof(pr->host), "host agent %s (Keep %s)", co->host,
+	         deploy_remote_id(rm));
+	rc = deploy_run(o, &t, pkg, &r);
+	code = rc ? (cli_error("deploy: %s", enarx_strerror(rc)), CLI_EXIT_FAIL)
+	          : report(&r, co->json);
+	deploy_result_clear(&r);
+	deploy_remote_free(rm);
+	return code;
+}
+
 int cmd_deploy(int argc, char **argv)
 {
 	struct deploy_cli_opts co;
@@ -347,8 +392,7 @@ int cmd_deploy(int argc, char **argv)
 	o.on_step = on_step;
 	o.ctx = &pr;
 	if (co.host && *co.host) {
-		cli_error("--host %s: this enarx has no host agent client yet", co.host);
-		rc = CLI_EXIT_FAIL;
+		rc = deploy_host(&co, &o, &pkg, &pr);
 	} else {
 		rc = deploy_local(&co, &o, &pkg, &pr);
 	}

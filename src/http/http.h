@@ -157,6 +157,11 @@ const char *http_req_param(const struct http_req *req, const char *name);
 /* First value of a request header (case-insensitive name), or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
 
+/* Copies the first value of query parameter name ("?follow=true"),
+ * percent-decoded, to out[0..outlen). Returns 1 if present, 0 if not
+ * (out is then ""). */
+int http_req_query(const struct http_req *req, const char *name, char *out, size_t outlen);
+
 /* Who authenticated: "token", "cert:<subject CN>", "unix" or "none". */
 const char *http_req_peer(const struct http_req *req);
 

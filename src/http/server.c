@@ -377,6 +377,25 @@ const char *http_req_header(const struct http_req *req, const char *name)
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
+int http_req_query(const struct http_req *req, const char *name, char *out, size_t outlen)
+{
+	const struct evhttp_uri *u = req->ev ? evhttp_request_get_evhttp_uri(req->ev) : NULL;
+	const char *q = u ? evhttp_uri_get_query(u) : NULL, *v;
+	struct evkeyvalq kv;
+	int found = 0;
+
+	out[0] = 0;
+	memset(&kv, 0, sizeof(kv)); /* evhttp_parse_query_str initialises it */
+	if (q == NULL || evhttp_parse_query_str(q, &kv) != 0)
+		return 0;
+	if ((v = evhttp_find_header(&kv, name)) != NULL) {
+		snprintf(out, outlen, "%s", v);
+		found = 1;
+	}
+	evhttp_clear_headers(&kv);
+	return found;
+}
+
 const char *http_req_peer(const struct http_req *req)
 {
 	return req->peer;
