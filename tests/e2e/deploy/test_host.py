@@ -120,24 +120,38 @@ def noplaintext(be):
                    wat, stdin=(MARKS["stdin"] + "\n").encode())
         t.ok(r.returncode == 0 and r.stdout.decode().strip() == MARKS["out"],
              f"{be}: traced agent: the deploy ran", diag=r.stderr.decode(errors="replace"))
+        # what the trace holds up to here (strace appends as the agent works)
+        before = {f: os.path.getsize(os.path.join(d.trace, f)) for f in os.listdir(d.trace)}
+        # the control: `enarx keep run` (no sealing) through the same agent
+        r = d.keep("run", "--backend", be, "--wasmcfgfile", toml, wat,
+                   stdin=(MARKS["stdin"] + "\n").encode())
+        control_ok = r.returncode == 0
     finally:
         # SIGTERM to the agent itself (strace's child); strace ends with it
         for pid in H.children(d.proc.pid):
             os.kill(pid, 15)
         d.proc.wait(timeout=60)
-    files = [os.path.join(d.trace, f) for f in os.listdir(d.trace)]
-    size = sum(os.path.getsize(f) for f in files)
+    files = [os.path.join(d.trace, f) for f in before]
+    control = [os.path.join(d.trace, f) for f in os.listdir(d.trace)]
+    size = sum(before.values())
     t.ok(len(files) >= 2 and size > 10000, f"{be}: the agent's processes were traced "
          f"({len(files)} processes/threads, {size} bytes)")
     leaks = []
     for name, m in MARKS.items():
         for f in files:
             with open(f, "rb") as fh:
-                data = fh.read()
+                data = fh.read(before[os.path.basename(f)])
             if hexof(m).encode() in data or m.encode() in data:
                 leaks.append(f"{name} in {os.path.basename(f)}")
     t.eq(leaks, [], f"{be}: no marker (wasm, Enarx.toml, secret, stdin, output) in any byte "
          "the agent read or wrote")
+    seen = False
+    for f in control:
+        with open(f, "rb") as fh:
+            data = fh.read()
+        seen = seen or hexof(MARKS["out"]).encode() in data
+    t.ok(control_ok and seen, f"{be}: control: under `enarx keep run` the same trace shows the "
+         "output to the agent")
 
 
 def usable(be):
