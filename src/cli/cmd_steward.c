@@ -96,10 +96,11 @@ static const struct cli_cmd cmd_serve = {
     .spec = {.path = "steward serve",
              .summary = "Serve the attestation CA and key broker over HTTPS",
              .opts = serve_table,
-             .about = "Certifies Keeps: POST / with a DER CSR carrying evidence (application/pkcs10)\n"
-                      "returns the certificate chain when the evidence verifies and the policy\n"
-                      "accepts it; releases owners' secrets to Keeps that meet their policy,\n"
-                      "sealed with HPKE to the Keep's key. Creates the CA at first start.\n"},
+             .about =
+                 "Certifies Keeps: POST / with a DER CSR carrying evidence (application/pkcs10)\n"
+                 "returns the certificate chain when the evidence verifies and the policy\n"
+                 "accepts it; releases owners' secrets to Keeps that meet their policy,\n"
+                 "sealed with HPKE to the Keep's key. Creates the CA at first start.\n"},
     .fn = steward_serve_cmd,
 };
 
@@ -118,12 +119,12 @@ static int steward_serve_cmd(int argc, char **argv)
 		steward_conf_free(&c);
 		return CLI_EXIT_FAIL;
 	}
-#define SET(field, v)                       \
-	do {                                \
-		if (v) {                    \
-			free(c.field);      \
+#define SET(field, v)                        \
+	do {                                 \
+		if (v) {                     \
+			free(c.field);       \
 			c.field = strdup(v); \
-		}                           \
+		}                            \
 	} while (0)
 	SET(listen, o.listen);
 	SET(state_dir, o.state);
@@ -359,8 +360,7 @@ static const struct cli_cmd cmd_secret_rm = {
 
 static const struct cli_cmd cmd_secret = {
     .spec = {.path = "steward secret", .summary = "Key broker secrets (owners)"},
-    .subs = (const struct cli_cmd *const[]){&cmd_secret_put, &cmd_secret_ls, &cmd_secret_rm,
-                                            NULL},
+    .subs = (const struct cli_cmd *const[]){&cmd_secret_put, &cmd_secret_ls, &cmd_secret_rm, NULL},
 };
 
 static int secret_put(struct steward_db *db, const struct secret_opts *o, const char *name,
@@ -396,7 +396,8 @@ static int secret_put(struct steward_db *db, const struct secret_opts *o, const 
 		goto out;
 	}
 	text = json_dumps(pol, JSON_COMPACT | JSON_SORT_KEYS);
-	if (steward_db_secret_put(db, name, val.data, val.len, text, owner, err, sizeof(err)) != 0) {
+	if (steward_db_secret_put(db, name, val.data, val.len, text, owner, err, sizeof(err)) !=
+	    0) {
 		cli_error("steward: %s", err);
 		goto out;
 	}
@@ -425,7 +426,12 @@ static int steward_secret_cmd(int argc, char **argv)
 	if (rc != CLI_CONTINUE)
 		return rc;
 	if (o.db == NULL) {
-		snprintf(path, sizeof(path), "%s/steward.db", o.state ? o.state : default_state());
+		const char *dir = o.state ? o.state : default_state();
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			cli_error("steward: cannot create %s: %s", dir, strerror(errno));
+			return CLI_EXIT_FAIL;
+		}
+		snprintf(path, sizeof(path), "%s/steward.db", dir);
 		o.db = path;
 	}
 	if (steward_db_open(o.db, &db, err, sizeof(err)) != 0) {
@@ -436,13 +442,15 @@ static int steward_secret_cmd(int argc, char **argv)
 	steward_time_text(time(NULL), t);
 	if (cmd == &cmd_secret_put) {
 		rc = secret_put(db, &o, r.args[0], owner);
-		struct steward_audit au = {t,    false, owner, "secret-put", NULL, NULL,
-		                           NULL, rc ? "error" : "stored", NULL, NULL, r.args[0]};
+		struct steward_audit au = {t,    false, owner,    "secret-put",
+		                           NULL, NULL,  NULL,     rc ? "error" : "stored",
+		                           NULL, NULL,  r.args[0]};
 		steward_db_audit(db, &au, NULL);
 	} else if (cmd == &cmd_secret_rm) {
 		int e = steward_db_secret_rm(db, r.args[0]);
-		struct steward_audit au = {t,    false, owner, "secret-rm", NULL, NULL,
-		                           NULL, e ? "absent" : "removed", NULL, NULL, r.args[0]};
+		struct steward_audit au = {t,    false, owner,    "secret-rm",
+		                           NULL, NULL,  NULL,     e ? "absent" : "removed",
+		                           NULL, NULL,  r.args[0]};
 		steward_db_audit(db, &au, NULL);
 		if (e)
 			cli_error("steward: no secret named %s", r.args[0]);

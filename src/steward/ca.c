@@ -99,8 +99,8 @@ static int ca__create(const char *dir, X509 **cert, EVP_PKEY **key, char *err, s
 		goto out;
 	}
 	if (!X509_set_version(x, 2) || !ca__serial(x) ||
-	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Enarx",
-	                                -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Enarx", -1,
+	                                -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 	                                (const unsigned char *)"Enarx Steward CA", -1, -1, 0) ||
 	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
@@ -306,13 +306,15 @@ int steward_ca_issue(X509 *ca, EVP_PKEY *cakey, enum steward_kind kind, int nid,
 		goto out;
 	}
 	if (x == NULL || name == NULL || !X509_set_version(x, 2) || !ca__serial(x) ||
-	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Enarx",
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Enarx", -1,
+	                                -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                                (const unsigned char *)(kind == STEWARD_KIND_SERVER
+	                                                            ? "Enarx Steward"
+	                                                            : "Enarx Keep"),
 	                                -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(
-	        name, "CN", MBSTRING_ASC,
-	        (const unsigned char *)(kind == STEWARD_KIND_SERVER ? "Enarx Steward" : "Enarx Keep"),
-	        -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+	    !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), nb) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), na) || !X509_set_pubkey(x, pub) ||
 	    !ca__add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||

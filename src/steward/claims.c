@@ -56,9 +56,9 @@ int steward_claimset_from(const enarx_claims *c, const char *runtime, const uint
 	case ENARX_TEE_SGX:
 	case ENARX_TEE_TDX:
 		hex_encode(c->intel.fmspc, sizeof(c->intel.fmspc), hx);
-		snprintf(out->tee_version, sizeof(out->tee_version), "%s FMSPC %s PCESVN %u QESVN %u",
-		         c->tee == ENARX_TEE_SGX ? "SGX" : "TDX", hx, c->intel.pck_pcesvn,
-		         c->intel.qe_svn);
+		snprintf(out->tee_version, sizeof(out->tee_version),
+		         "%s FMSPC %s PCESVN %u QESVN %u", c->tee == ENARX_TEE_SGX ? "SGX" : "TDX",
+		         hx, c->intel.pck_pcesvn, c->intel.qe_svn);
 		snprintf(out->tcb_status, sizeof(out->tcb_status), "%s",
 		         enarx_tcb_status_name(c->intel.tcb_status));
 		if (c->tee == ENARX_TEE_SGX) {
@@ -144,7 +144,8 @@ int steward_claim_der(const struct steward_claimset *cs, enum steward_claim id, 
 	case STEWARD_C_TEE_VERSION: return cl__string(cs->tee_version, der, len);
 	case STEWARD_C_TCB_STATUS: return cl__string(cs->tcb_status, der, len);
 	case STEWARD_C_RUNTIME: return cl__string(cs->runtime, der, len);
-	case STEWARD_C_MEASUREMENT: return cl__octets(cs->measurement, cs->measurement_len, der, len);
+	case STEWARD_C_MEASUREMENT:
+		return cl__octets(cs->measurement, cs->measurement_len, der, len);
 	case STEWARD_C_WORKLOAD: return cl__octets(cs->workload, cs->workload_len, der, len);
 	case STEWARD_C_INSECURE: return cl__bool(cs->insecure, der, len);
 	case STEWARD_C_DEBUG: return cl__bool(cs->debug, der, len);
@@ -238,8 +239,12 @@ int steward_claimset_from_cert(X509 *cert, struct steward_claimset *out, char *w
 		}
 		seen |= 1u << id;
 		switch (id) {
-		case STEWARD_C_CLAIMS_JSON: rc = cl__get_string(p, n, NULL, 0, &out->claims_json); break;
-		case STEWARD_C_TEE: rc = cl__get_string(p, n, out->tee, sizeof(out->tee), NULL); break;
+		case STEWARD_C_CLAIMS_JSON:
+			rc = cl__get_string(p, n, NULL, 0, &out->claims_json);
+			break;
+		case STEWARD_C_TEE:
+			rc = cl__get_string(p, n, out->tee, sizeof(out->tee), NULL);
+			break;
 		case STEWARD_C_TEE_VERSION:
 			rc = cl__get_string(p, n, out->tee_version, sizeof(out->tee_version), NULL);
 			break;
@@ -278,8 +283,8 @@ int steward_claimset_from_cert(X509 *cert, struct steward_claimset *out, char *w
 	/* Every claim but the workload digest is always issued. */
 	for (unsigned id = 1; id <= STEWARD_C__MAX; id++) {
 		if (id != STEWARD_C_WORKLOAD && !(seen & (1u << id))) {
-			snprintf(why, whylen, "certificate lacks claim extension %s.%u", STEWARD_ARC,
-			         id);
+			snprintf(why, whylen, "certificate lacks claim extension %s.%u",
+			         STEWARD_ARC, id);
 			steward_claimset_free(out);
 			return ENARX_E_MALFORMED;
 		}
@@ -290,12 +295,9 @@ int steward_claimset_from_cert(X509 *cert, struct steward_claimset *out, char *w
 /* ---- secret release policy ---- */
 
 static const struct http_json_field cl__policy_fields[] = {
-    {"tee", HTTP_J_ARRAY, false, 0, 8},
-    {"tcb_status", HTTP_J_ARRAY, false, 0, 16},
-    {"runtime", HTTP_J_ARRAY, false, 0, 64},
-    {"measurement", HTTP_J_ARRAY, false, 0, 64},
-    {"workload", HTTP_J_ARRAY, false, 0, 64},
-    {"allow_insecure", HTTP_J_BOOL, false, 0, 0},
+    {"tee", HTTP_J_ARRAY, false, 0, 8},        {"tcb_status", HTTP_J_ARRAY, false, 0, 16},
+    {"runtime", HTTP_J_ARRAY, false, 0, 64},   {"measurement", HTTP_J_ARRAY, false, 0, 64},
+    {"workload", HTTP_J_ARRAY, false, 0, 64},  {"allow_insecure", HTTP_J_BOOL, false, 0, 0},
     {"allow_debug", HTTP_J_BOOL, false, 0, 0},
 };
 
@@ -318,18 +320,24 @@ int steward_secret_policy_check_syntax(const json_t *pol, char *why, size_t whyl
 		{
 			const char *s = json_string_value(e);
 			if (s == NULL || *s == '\0' || strlen(s) > 256) {
-				snprintf(why, whylen, "policy field '%s': element %zu is not a string of 1 to 256 bytes", k, i);
+				snprintf(why, whylen,
+				         "policy field '%s': element %zu is not a string of 1 to "
+				         "256 bytes",
+				         k, i);
 				return ENARX_E_MALFORMED;
 			}
 			if ((strcmp(k, "measurement") == 0 || strcmp(k, "workload") == 0) &&
 			    (strlen(s) % 2 != 0 || strlen(s) > 128 ||
 			     strspn(s, "0123456789abcdefABCDEF") != strlen(s))) {
-				snprintf(why, whylen, "policy field '%s': element %zu is not hex", k, i);
+				snprintf(why, whylen, "policy field '%s': element %zu is not hex",
+				         k, i);
 				return ENARX_E_MALFORMED;
 			}
-			if (strcmp(k, "tee") == 0 && strcmp(s, "snp") != 0 && strcmp(s, "sgx") != 0 &&
-			    strcmp(s, "tdx") != 0 && strcmp(s, "kvm") != 0) {
-				snprintf(why, whylen, "policy field 'tee': '%s' is not snp, sgx, tdx or kvm", s);
+			if (strcmp(k, "tee") == 0 && strcmp(s, "snp") != 0 &&
+			    strcmp(s, "sgx") != 0 && strcmp(s, "tdx") != 0 &&
+			    strcmp(s, "kvm") != 0) {
+				snprintf(why, whylen,
+				         "policy field 'tee': '%s' is not snp, sgx, tdx or kvm", s);
 				return ENARX_E_MALFORMED;
 			}
 		}
@@ -380,14 +388,16 @@ int steward_secret_policy_eval(const json_t *pol, const struct steward_claimset 
 		return ENARX_E_ATTEST_POLICY;
 	}
 	if (cs->insecure && !json_is_true(json_object_get(pol, "allow_insecure"))) {
-		snprintf(why, whylen,
-		         "allow_insecure: the Keep has no hardware root of trust (%s) and the policy "
-		         "does not allow insecure Keeps",
-		         cs->tee);
+		snprintf(
+		    why, whylen,
+		    "allow_insecure: the Keep has no hardware root of trust (%s) and the policy "
+		    "does not allow insecure Keeps",
+		    cs->tee);
 		return ENARX_E_ATTEST_POLICY;
 	}
 	if (cs->debug && !json_is_true(json_object_get(pol, "allow_debug"))) {
-		snprintf(why, whylen, "allow_debug: the Keep is a debug TEE and the policy forbids debug");
+		snprintf(why, whylen,
+		         "allow_debug: the Keep is a debug TEE and the policy forbids debug");
 		return ENARX_E_ATTEST_POLICY;
 	}
 	if ((a = json_object_get(pol, "tcb_status")) != NULL && !cl__in(a, cs->tcb_status, false)) {
@@ -398,14 +408,15 @@ int steward_secret_policy_eval(const json_t *pol, const struct steward_claimset 
 	}
 	if ((a = json_object_get(pol, "runtime")) != NULL && !cl__in(a, cs->runtime, false)) {
 		cl__list(a, list, sizeof(list));
-		snprintf(why, whylen, "runtime: the Keep's runtime '%s' is not in [%s]", cs->runtime,
-		         list);
+		snprintf(why, whylen, "runtime: the Keep's runtime '%s' is not in [%s]",
+		         cs->runtime, list);
 		return ENARX_E_ATTEST_POLICY;
 	}
 	if ((a = json_object_get(pol, "measurement")) != NULL) {
 		hex_encode(cs->measurement, cs->measurement_len, hx);
 		if (cs->measurement_len == 0 || !cl__in(a, hx, true)) {
-			snprintf(why, whylen, "measurement: the Keep's measurement %s is not listed",
+			snprintf(why, whylen,
+			         "measurement: the Keep's measurement %s is not listed",
 			         cs->measurement_len ? hx : "(none)");
 			return ENARX_E_ATTEST_POLICY;
 		}
@@ -413,7 +424,8 @@ int steward_secret_policy_eval(const json_t *pol, const struct steward_claimset 
 	if ((a = json_object_get(pol, "workload")) != NULL) {
 		hex_encode(cs->workload, cs->workload_len, hx);
 		if (cs->workload_len == 0 || !cl__in(a, hx, true)) {
-			snprintf(why, whylen, "workload: the Keep's workload digest %s is not listed",
+			snprintf(why, whylen,
+			         "workload: the Keep's workload digest %s is not listed",
 			         cs->workload_len ? hx : "(not reported by the Keep)");
 			return ENARX_E_ATTEST_POLICY;
 		}

@@ -74,7 +74,8 @@ int steward_conf_load(const char *path, struct steward_conf *c, char *err, size_
 			bool ttl = kv->key[0] == 'c';
 			long long lo = ttl ? 60 : 1, hi = ttl ? 30LL * 86400 : 65536;
 			if (kv->v.type != ETOML_INT || kv->v.i < lo || kv->v.i > hi) {
-				snprintf(e, sizeof(e), "line %u: key '%s': expected an integer in %lld..%lld",
+				snprintf(e, sizeof(e),
+				         "line %u: key '%s': expected an integer in %lld..%lld",
 				         kv->line, kv->key, lo, hi);
 				rc = ENARX_E_MALFORMED;
 			} else if (ttl) {

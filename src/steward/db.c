@@ -24,11 +24,11 @@ struct steward_db {
 	char replica[64];
 };
 
-#define DB__AUDIT                                                                            \
-	"CREATE TABLE IF NOT EXISTS audit ("                                                 \
-	" id %s,"                                                                            \
+#define DB__AUDIT                                                                             \
+	"CREATE TABLE IF NOT EXISTS audit ("                                                  \
+	" id %s,"                                                                             \
 	" ts TEXT NOT NULL, at TEXT NOT NULL, fixed INTEGER NOT NULL, replica TEXT NOT NULL," \
-	" peer TEXT NOT NULL, action TEXT NOT NULL, evidence TEXT, tee TEXT, claims TEXT,"   \
+	" peer TEXT NOT NULL, action TEXT NOT NULL, evidence TEXT, tee TEXT, claims TEXT,"    \
 	" verdict TEXT NOT NULL, reason TEXT, serial TEXT, secret TEXT)"
 
 static const char *const db__schema[] = {
@@ -73,10 +73,11 @@ static int db__exec(struct steward_db *db, const char *sql, int n, const char *c
 			char name[8];
 			snprintf(name, sizeof(name), "$%d", i + 1);
 			int idx = sqlite3_bind_parameter_index(s, name);
-			rc = idx == 0 ? SQLITE_RANGE
-			              : (params[i] ? sqlite3_bind_text(s, idx, params[i], -1,
-			                                               SQLITE_TRANSIENT)
-			                           : sqlite3_bind_null(s, idx));
+			rc = idx == 0
+			         ? SQLITE_RANGE
+			         : (params[i]
+			                ? sqlite3_bind_text(s, idx, params[i], -1, SQLITE_TRANSIENT)
+			                : sqlite3_bind_null(s, idx));
 		}
 		while (rc == SQLITE_OK || rc == SQLITE_ROW) {
 			rc = sqlite3_step(s);
@@ -132,7 +133,8 @@ int steward_db_open(const char *url, struct steward_db **out, char *err, size_t 
 			              errlen);
 	} else {
 		if (sqlite3_open_v2(url, &db->lite,
-		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		                        SQLITE_OPEN_NOMUTEX,
 		                    NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "cannot open SQLite database %s: %s", url,
 			         db->lite ? sqlite3_errmsg(db->lite) : "out of memory");
@@ -182,17 +184,18 @@ int steward_db_audit(struct steward_db *db, const struct steward_audit *a, int64
 {
 	char ts[32], err[512];
 	json_t *rows = NULL;
-	const char *p[13] = {ts,        a->at,     a->fixed ? "1" : "0", db->replica, a->peer,
-	                     a->action, a->evidence, a->tee,             a->claims,   a->verdict,
-	                     a->reason, a->serial, a->secret};
+	const char *p[13] = {
+	    ts,     a->at,     a->fixed ? "1" : "0", db->replica, a->peer,   a->action, a->evidence,
+	    a->tee, a->claims, a->verdict,           a->reason,   a->serial, a->secret};
 	int rc;
 
 	steward_time_text(time(NULL), ts);
-	rc = db__exec(db,
-	              "INSERT INTO audit (ts, at, fixed, replica, peer, action, evidence, tee, claims,"
-	              " verdict, reason, serial, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-	              " $10, $11, $12, $13) RETURNING id",
-	              13, p, &rows, err, sizeof(err));
+	rc = db__exec(
+	    db,
+	    "INSERT INTO audit (ts, at, fixed, replica, peer, action, evidence, tee, claims,"
+	    " verdict, reason, serial, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	    " $10, $11, $12, $13) RETURNING id",
+	    13, p, &rows, err, sizeof(err));
 	if (rc != 0) {
 		log_error("steward: audit log: %s", err);
 		return rc;
@@ -216,11 +219,12 @@ int steward_db_secret_put(struct steward_db *db, const char *name, const uint8_t
 	hex_encode(val, n, hx);
 	steward_time_text(time(NULL), ts);
 	const char *p[5] = {name, hx, policy, owner, ts};
-	rc = db__exec(db,
-	              "INSERT INTO secrets (name, value, policy, owner, created) VALUES ($1, $2, $3,"
-	              " $4, $5) ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
-	              " policy = excluded.policy, owner = excluded.owner, created = excluded.created",
-	              5, p, NULL, err, errlen);
+	rc = db__exec(
+	    db,
+	    "INSERT INTO secrets (name, value, policy, owner, created) VALUES ($1, $2, $3,"
+	    " $4, $5) ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+	    " policy = excluded.policy, owner = excluded.owner, created = excluded.created",
+	    5, p, NULL, err, errlen);
 	OPENSSL_cleanse(hx, 2 * n);
 	free(hx);
 	return rc;
@@ -251,7 +255,7 @@ int steward_db_secret_get(struct steward_db *db, const char *name, uint8_t **val
 	*n = strlen(hx) / 2;
 	*val = xmalloc(*n + 1);
 	*policy = xstrdup(pol);
-	if (*val == NULL || *policy == NULL || hex_decode(hx, strlen(hx), *val, *n + 1) != (int)*n) {
+	if (*val == NULL || *policy == NULL || hex_decode(hx, strlen(hx), *val, *n) != 0) {
 		free(*val);
 		free(*policy);
 		*val = NULL;
@@ -297,9 +301,9 @@ int steward_db_secret_list(struct steward_db *db, json_t **out)
 	{
 		json_t *pol = json_loads(json_string_value(json_array_get(row, 1)), 0, NULL);
 		json_array_append_new(
-		    *out, json_pack("{s:O, s:o, s:O, s:O}", "name", json_array_get(row, 0), "policy",
-		                    pol ? pol : json_null(), "owner", json_array_get(row, 2),
-		                    "created", json_array_get(row, 3)));
+		    *out, json_pack("{s:O, s:o, s:O, s:O}", "name", json_array_get(row, 0),
+		                    "policy", pol ? pol : json_null(), "owner",
+		                    json_array_get(row, 2), "created", json_array_get(row, 3)));
 	}
 	json_decref(rows);
 	return 0;
@@ -349,10 +353,11 @@ int steward_db_audit_count(struct steward_db *db, const char *action, const char
 	char err[512];
 	json_t *rows = NULL;
 	const char *p[2] = {action, verdict};
-	int rc = db__exec(db,
-	                  "SELECT COUNT(*) FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR action = $1) AND"
-	                  " (CAST($2 AS TEXT) IS NULL OR verdict = $2)",
-	                  2, p, &rows, err, sizeof(err));
+	int rc = db__exec(
+	    db,
+	    "SELECT COUNT(*) FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR action = $1) AND"
+	    " (CAST($2 AS TEXT) IS NULL OR verdict = $2)",
+	    2, p, &rows, err, sizeof(err));
 
 	if (rc != 0)
 		return rc;

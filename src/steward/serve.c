@@ -297,8 +297,9 @@ static void on_nonce(struct http_req *req, void *arg)
 static bool stw__name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	return n >= 1 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                         "0123456789._-") == n;
+	return n >= 1 && n <= 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                    "0123456789._-") == n;
 }
 
 static void on_secret_put(struct http_req *req, void *arg)
@@ -329,8 +330,8 @@ static void on_secret_put(struct http_req *req, void *arg)
 		http_reply_problem(req, HTTP_P_INVALID_FIELD, "%s", why);
 		return;
 	}
-	if ((val = xmalloc(vlen)) == NULL ||
-	    base64_decode(b64, strlen(b64), val, &vlen) != 0 || vlen == 0) {
+	if ((val = xmalloc(vlen)) == NULL || base64_decode(b64, strlen(b64), val, &vlen) != 0 ||
+	    vlen == 0) {
 		free(val);
 		json_decref(body);
 		http_reply_problem(req, HTTP_P_INVALID_FIELD,
@@ -343,9 +344,9 @@ static void on_secret_put(struct http_req *req, void *arg)
 	OPENSSL_cleanse(val, vlen);
 	free(val);
 	steward_time_text(stw__now(s), t);
-	struct steward_audit au = {t,    s->at != 0, http_req_peer(req), "secret-put",
-	                           NULL, NULL,       pol,                rc ? "error" : "stored",
-	                           rc ? why : NULL, NULL, name};
+	struct steward_audit au = {t,    s->at != 0, http_req_peer(req),      "secret-put",    NULL,
+	                           NULL, pol,        rc ? "error" : "stored", rc ? why : NULL, NULL,
+	                           name};
 	steward_db_audit(s->db, &au, NULL);
 	free(pol);
 	json_decref(body);
@@ -354,7 +355,8 @@ static void on_secret_put(struct http_req *req, void *arg)
 		return;
 	}
 	stw__log(s, LOG_INFO, "secret %s stored by %s", name, http_req_peer(req));
-	http_reply_json(req, 201, json_pack("{s:s, s:s}", "name", name, "owner", http_req_peer(req)));
+	http_reply_json(req, 201,
+	                json_pack("{s:s, s:s}", "name", name, "owner", http_req_peer(req)));
 }
 
 static void on_secret_ls(struct http_req *req, void *arg)
@@ -377,9 +379,17 @@ static void on_secret_rm(struct http_req *req, void *arg)
 	int rc = steward_db_secret_rm(s->db, name);
 
 	steward_time_text(stw__now(s), t);
-	struct steward_audit au = {
-	    t,    s->at != 0, http_req_peer(req), "secret-rm", NULL, NULL, NULL,
-	    rc == 0 ? "removed" : "absent", NULL, NULL, name};
+	struct steward_audit au = {t,
+	                           s->at != 0,
+	                           http_req_peer(req),
+	                           "secret-rm",
+	                           NULL,
+	                           NULL,
+	                           NULL,
+	                           rc == 0 ? "removed" : "absent",
+	                           NULL,
+	                           NULL,
+	                           name};
 	steward_db_audit(s->db, &au, NULL);
 	if (rc == ENARX_E_NOTFOUND)
 		http_reply_problem(req, HTTP_P_NOT_FOUND, "no secret named %s", name);
@@ -476,8 +486,8 @@ static int stw__from_evidence(struct stw *s, json_t *body, struct steward_claims
 	}
 	if (steward_db_nonce_take(s->db, nonce, (int64_t)stw__now(s)) != 0) {
 		snprintf(check, clen, "nonce");
-		snprintf(why, whylen, "nonce %.16s... was not issued by Steward, is used or expired",
-		         nonce);
+		snprintf(why, whylen,
+		         "nonce %.16s... was not issued by Steward, is used or expired", nonce);
 		rc = ENARX_E_ATTEST_BINDING;
 		goto out;
 	}
@@ -533,8 +543,8 @@ out:
 
 /* HPKE base mode to the Keep's EC key: DHKEM(P-256 or P-384), the
  * matching HKDF, AES-256-GCM; info names the secret. */
-static int stw__seal(EVP_PKEY *pub, const char *name, const uint8_t *pt, size_t ptlen,
-                     json_t **out, char *why, size_t whylen)
+static int stw__seal(EVP_PKEY *pub, const char *name, const uint8_t *pt, size_t ptlen, json_t **out,
+                     char *why, size_t whylen)
 {
 	char group[64] = "", info[128];
 	uint8_t point[HPKE_MAX_PK_LEN];
@@ -566,8 +576,8 @@ static int stw__seal(EVP_PKEY *pub, const char *name, const uint8_t *pt, size_t 
 		goto out;
 	}
 	snprintf(info, sizeof(info), "enarx steward secret %s", name);
-	hpke_params p = {.mode = HPKE_MODE_BASE, .info = (const uint8_t *)info,
-	                 .info_len = strlen(info)};
+	hpke_params p = {
+	    .mode = HPKE_MODE_BASE, .info = (const uint8_t *)info, .info_len = strlen(info)};
 	size_t cap = hpke_sealed_len(suite, ptlen);
 	if ((rc = hpke_key_from_public(suite.kem, point, plen, &k)) != 0 ||
 	    (ctx = hpke_ctx_new(suite)) == NULL || (sealed = xmalloc(cap)) == NULL ||
@@ -628,14 +638,16 @@ static void on_release(struct http_req *req, void *arg)
 		rc = stw__from_evidence(s, body, &cs, &pub, check, sizeof(check), why, sizeof(why));
 	} else {
 		snprintf(check, sizeof(check), "request");
-		snprintf(why, sizeof(why), "give 'certificate' (a Steward certificate) or 'evidence',"
-		                           " 'key' and 'nonce'");
+		snprintf(why, sizeof(why),
+		         "give 'certificate' (a Steward certificate) or 'evidence',"
+		         " 'key' and 'nonce'");
 		rc = ENARX_E_MALFORMED;
 	}
 	if (rc == 0) {
 		stw__hex(cs.evidence, 32, hx);
 		pol = json_loads(poltext, 0, NULL);
-		rc = pol ? steward_secret_policy_eval(pol, &cs, why, sizeof(why)) : ENARX_E_INTERNAL;
+		rc =
+		    pol ? steward_secret_policy_eval(pol, &cs, why, sizeof(why)) : ENARX_E_INTERNAL;
 		if (rc != 0) {
 			size_t rule = strcspn(why, ":");
 			snprintf(check, sizeof(check), "secret-policy.%.*s",
@@ -671,8 +683,9 @@ static void on_release(struct http_req *req, void *arg)
 		                                                : HTTP_P_RELEASE_REFUSED,
 		                        why, stw__extra(s, check, hx[0] ? cs.evidence : NULL));
 	} else {
-		stw__log(s, LOG_INFO, "secret %s released to a %s Keep (evidence %.16s), release %lld",
-		         name, cs.tee, hx, (long long)id);
+		stw__log(s, LOG_INFO,
+		         "secret %s released to a %s Keep (evidence %.16s), release %lld", name,
+		         cs.tee, hx, (long long)id);
 		json_object_set_new(sealed, "name", json_string(name));
 		json_object_set_new(sealed, "release", json_integer(id));
 		http_reply_json(req, 200, sealed);
@@ -745,9 +758,9 @@ static int stw__server_cert(struct stw *s, const char *cert, const char *key, ch
 		snprintf(err, errlen, "cannot write %.900s: %s", cert, strerror(errno));
 		rc = ENARX_E_IO;
 	}
-	if (rc == 0 && (!PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) ||
-	                (n = BIO_get_mem_data(bio, &p)) <= 0 ||
-	                stw__write_private(key, p, (size_t)n) != 0)) {
+	if (rc == 0 &&
+	    (!PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) ||
+	     (n = BIO_get_mem_data(bio, &p)) <= 0 || stw__write_private(key, p, (size_t)n) != 0)) {
 		snprintf(err, errlen, "cannot write %.900s", key);
 		rc = ENARX_E_IO;
 	}
@@ -839,8 +852,8 @@ int steward_serve(const struct steward_conf *c)
 		goto fail;
 	ca = steward_signer_ca(s.signer, &calen);
 	const unsigned char *q = ca;
-	if ((s.ca = d2i_X509(NULL, &q, (long)calen)) == NULL || (s.store = X509_STORE_new()) == NULL ||
-	    !X509_STORE_add_cert(s.store, s.ca)) {
+	if ((s.ca = d2i_X509(NULL, &q, (long)calen)) == NULL ||
+	    (s.store = X509_STORE_new()) == NULL || !X509_STORE_add_cert(s.store, s.ca)) {
 		snprintf(err, sizeof(err), "the signer's CA certificate is unusable");
 		goto fail;
 	}

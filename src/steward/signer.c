@@ -80,8 +80,7 @@ static int sig__issue(struct chan *c, X509 *ca, EVP_PKEY *key, const struct chan
 
 	memcpy(&h, m->data, sizeof(h));
 	if (h.point_len > SIG__POINT_MAX || h.nexts > SIG__MAX_EXTS ||
-	    (h.nid != NID_X9_62_prime256v1 && h.nid != NID_secp384r1) || h.kind > 1 ||
-	    h.na <= h.nb)
+	    (h.nid != NID_X9_62_prime256v1 && h.nid != NID_secp384r1) || h.kind > 1 || h.na <= h.nb)
 		return sig__err(c, m->id, "signer: request header out of range");
 	for (uint32_t i = 0; i < h.nexts; i++) {
 		uint32_t v[2];
@@ -219,9 +218,9 @@ const uint8_t *steward_signer_ca(const struct steward_signer *s, size_t *len)
 	return s->ca;
 }
 
-int steward_signer_issue(struct steward_signer *s, enum steward_kind kind, EVP_PKEY *pub,
-                         time_t nb, time_t na, const struct steward_ext *exts, size_t nexts,
-                         uint8_t **der, size_t *len, char *err, size_t errlen)
+int steward_signer_issue(struct steward_signer *s, enum steward_kind kind, EVP_PKEY *pub, time_t nb,
+                         time_t na, const struct steward_ext *exts, size_t nexts, uint8_t **der,
+                         size_t *len, char *err, size_t errlen)
 {
 	struct sig_issue h = {0};
 	char group[64] = "";

@@ -123,9 +123,9 @@ int steward_signer_start(const char *dir, struct steward_signer **out, char *err
 void steward_signer_stop(struct steward_signer *s);
 /* CA certificate (DER) as the signer has it. Borrowed. */
 const uint8_t *steward_signer_ca(const struct steward_signer *s, size_t *len);
-int steward_signer_issue(struct steward_signer *s, enum steward_kind kind, EVP_PKEY *pub,
-                         time_t nb, time_t na, const struct steward_ext *exts, size_t nexts,
-                         uint8_t **der, size_t *len, char *err, size_t errlen);
+int steward_signer_issue(struct steward_signer *s, enum steward_kind kind, EVP_PKEY *pub, time_t nb,
+                         time_t na, const struct steward_ext *exts, size_t nexts, uint8_t **der,
+                         size_t *len, char *err, size_t errlen);
 
 /* ---- State and audit (db.c) ---- */
 struct steward_db;
