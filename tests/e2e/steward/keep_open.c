@@ -55,9 +55,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "steward-keep-open: the sealed text is not base64\n");
 		return 1;
 	}
-	hpke_params p = {.mode = HPKE_MODE_BASE, .info = (const uint8_t *)argv[2],
-	                 .info_len = strlen(argv[2])};
-	if ((rc = hpke_key_from_private(s.kem, sk, sklen, &k)) != 0 || (c = hpke_ctx_new(s)) == NULL) {
+	hpke_params p = {
+	    .mode = HPKE_MODE_BASE, .info = (const uint8_t *)argv[2], .info_len = strlen(argv[2])};
+	if ((rc = hpke_key_from_private(s.kem, sk, sklen, &k)) != 0 ||
+	    (c = hpke_ctx_new(s)) == NULL) {
 		fprintf(stderr, "steward-keep-open: bad key (%d)\n", rc);
 		return 1;
 	}

@@ -141,17 +141,17 @@ static void test_table_check(void **state)
 	/* Exactly "/" is allowed besides /v1/ (Enarx's Steward API), nothing else. */
 	assert_int_equal(http_route_check(bad6, 1, why, sizeof(why)), ENARX_E_INVAL);
 	assert_int_equal(http_route_check(root, 2, why, sizeof(why)), 0);
-	assert_int_equal(http_route_match(root, 2, "POST", "/", &r, &p, allow, sizeof(allow), why,
-	                                  sizeof(why)),
-	                 0);
+	assert_int_equal(
+	    http_route_match(root, 2, "POST", "/", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    0);
 	assert_true(r == &root[0] && r->public);
-	assert_int_equal(http_route_match(root, 2, "GET", "/", &r, &p, allow, sizeof(allow), why,
-	                                  sizeof(why)),
-	                 405);
+	assert_int_equal(
+	    http_route_match(root, 2, "GET", "/", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    405);
 	assert_string_equal(allow, "POST");
-	assert_int_equal(http_route_match(root, 2, "POST", "/x", &r, &p, allow, sizeof(allow), why,
-	                                  sizeof(why)),
-	                 404);
+	assert_int_equal(
+	    http_route_match(root, 2, "POST", "/x", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    404);
 }
 
 static void test_problem_json(void **state)
