@@ -40,4 +40,9 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f src/steward/bench/steward_bench.py ] &&
+	[ -f ../shared/testdata/attestation/csr/steward_snp_milan.csr.der ]; then
+	section "Steward: certificates for a real SNP CSR (HTTPS, keep-alive), per second and per CPU-second, latency"
+	nice python3 src/steward/bench/steward_bench.py "$dir/src/cli/enarx"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

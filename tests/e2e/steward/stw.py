@@ -194,3 +194,59 @@ def write_key(key, path):
                                   serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
     os.chmod(path, 0o600)
+
+
+def load(srv, csrs, clients):
+    """Posts every (csr, expected status) of csrs from `clients` threads, each
+    on its own keep-alive connection. Returns (results, seconds) with one
+    (status, expected, latency, body) per CSR, in no particular order."""
+    import threading
+    work = list(csrs)
+    lock = threading.Lock()
+    results = []
+
+    def worker():
+        conn = srv.conn()
+        while True:
+            with lock:
+                if not work:
+                    break
+                csr, want = work.pop()
+            t0 = time.perf_counter()
+            try:
+                code, _, body = srv.certify(csr, conn=conn)
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                conn = srv.conn()
+                code, body = -1, str(e).encode()
+            dt = time.perf_counter() - t0
+            with lock:
+                results.append((code, want, dt, body))
+        conn.close()
+
+    t0 = time.perf_counter()
+    ths = [threading.Thread(target=worker) for _ in range(clients)]
+    [th.start() for th in ths]
+    [th.join() for th in ths]
+    return results, time.perf_counter() - t0
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of pid and its reaped children, plus its
+    live children (the signer)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15]) / tck
+        except OSError:
+            pass
+    return total
