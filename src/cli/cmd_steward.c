@@ -166,7 +166,7 @@ static const struct cli_cmd cmd_init = {
     .spec = {.path = "steward init",
              .summary = "Create the CA in the state folder (if absent)",
              .opts = ca_table,
-             .about = "Writes DIR/ca-cert.pem and DIR/ca-key.pem (mode 0600): a P-384 CA valid\n"
+             .about = "Writes DIR/ca-cert.pem and DIR/ca-key.pem (mode 0600): a P-256 CA valid\n"
                       "for ten years. An existing CA is kept and shown.\n"},
     .fn = steward_init_cmd,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Steward's CA: created at first start (P-384, self-signed, ten years),
+/* Steward's CA: created at first start (P-256 ECDSA-SHA256: cheap to sign with; self-signed, ten years),
  * and the certificates it issues: Keep certificates whose extensions state
  * the claims, and the HTTPS server's own certificate. */
 #include <errno.h>
@@ -86,7 +86,7 @@ static int ca__serial(X509 *x)
 static int ca__create(const char *dir, X509 **cert, EVP_PKEY **key, char *err, size_t errlen)
 {
 	char kpath[4096], cpath[4096], tmp[4200];
-	EVP_PKEY *k = EVP_EC_gen("P-384");
+	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
 	FILE *f;
@@ -111,7 +111,7 @@ static int ca__create(const char *dir, X509 **cert, EVP_PKEY **key, char *err, s
 	    !ca__add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
 	    !ca__add_ext(x, x, NID_subject_key_identifier, "hash") ||
 	    !ca__add_ext(x, x, NID_authority_key_identifier, "keyid:always") ||
-	    !X509_sign(x, k, EVP_sha384())) {
+	    !X509_sign(x, k, EVP_sha256())) {
 		rc = ca__ossl(err, errlen, "CA certificate");
 		goto out;
 	}
@@ -336,7 +336,7 @@ int steward_ca_issue(X509 *ca, EVP_PKEY *cakey, enum steward_kind kind, int nid,
 			goto out;
 		}
 	}
-	if (!X509_sign(x, cakey, EVP_sha384()) || (n = i2d_X509(x, &out)) <= 0) {
+	if (!X509_sign(x, cakey, EVP_sha256()) || (n = i2d_X509(x, &out)) <= 0) {
 		rc = ca__ossl(err, errlen, "signer: signing");
 		goto out;
 	}

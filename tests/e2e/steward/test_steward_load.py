@@ -15,6 +15,7 @@ from tap import Tap  # noqa: E402
 import stw  # noqa: E402
 
 N, CLIENTS = 2000, 16
+stw.require_big_arcs(Tap)
 t = Tap()
 tmp = tempfile.TemporaryDirectory(prefix="enarx-steward-load-")
 snp = stw.sample("steward_snp_milan.csr.der")

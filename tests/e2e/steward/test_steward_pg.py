@@ -23,6 +23,7 @@ import stw  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 PGBIN = os.environ.get("ENARX_PGBIN", "/usr/lib/postgresql/15/bin")
+stw.require_big_arcs(Tap)
 t = Tap()
 
 if not os.path.exists(os.path.join(PGBIN, "initdb")):

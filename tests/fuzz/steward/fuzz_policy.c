@@ -15,7 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct steward_claimset cs[2] = {
 	    {.tee = "kvm", .tcb_status = "n/a", .runtime = "unknown", .insecure = true},
-	    {.tee = "snp", .tcb_status = "n/a", .runtime = "enarx 0.7.1 (sev)",
+	    {.tee = "snp",
+	     .tcb_status = "n/a",
+	     .runtime = "enarx 0.7.1 (sev)",
 	     .measurement_len = 48},
 	};
 	char why[512] = "";
