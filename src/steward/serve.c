@@ -860,8 +860,9 @@ int steward_serve(const struct steward_conf *c)
 	snprintf(dbpath, sizeof(dbpath), "%s/steward.db", c->state_dir);
 	if (steward_db_open(c->db ? c->db : dbpath, &s.db, err, sizeof(err)) != 0)
 		goto fail;
-	if (c->token_file == NULL && c->client_ca == NULL &&
-	    stw__token(&s, c->state_dir, err, sizeof(err)) != 0)
+	/* A token always exists, so a client certificate stays optional in the
+	 * handshake: Keeps come without one. */
+	if (c->token_file == NULL && stw__token(&s, c->state_dir, err, sizeof(err)) != 0)
 		goto fail;
 	snprintf(cert, sizeof(cert), "%s/steward-cert.pem", c->state_dir);
 	snprintf(key, sizeof(key), "%s/steward-key.pem", c->state_dir);
@@ -881,7 +882,7 @@ int steward_serve(const struct steward_conf *c)
 	    .cert_file = cert,
 	    .key_file = key,
 	    .client_ca_file = c->client_ca,
-	    .token_file = c->token_file ? c->token_file : (c->client_ca ? NULL : s.token_path),
+	    .token_file = c->token_file ? c->token_file : s.token_path,
 	    .max_conns = (unsigned)c->max_conns,
 	    .max_body = 2u << 20,
 	    .routes = stw_routes,

@@ -370,6 +370,28 @@ try:
     r = run(stw.ENARX, "steward", "serve", "--config", bcfg, "--state", os.path.join(T, "bc"))
     t.ok(r.returncode == 1 and "line 2" in r.stderr and "lsten" in r.stderr, "config errors name the line and key", r.stderr)
 
+    # ---- owners by client certificate (mTLS); Keeps still come without one ----
+    oca_key, oca = os.path.join(T, "owner-ca.key"), os.path.join(T, "owner-ca.pem")
+    okey, ocsr, ocrt = (os.path.join(T, n) for n in ("owner.key", "owner.csr", "owner.pem"))
+    for cmd in (["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", oca_key, "-out", oca, "-subj", "/CN=owners CA", "-days", "2"],
+                ["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", okey, "-out", ocsr, "-subj", "/CN=alice"],
+                ["openssl", "x509", "-req", "-in", ocsr, "-CA", oca, "-CAkey", oca_key,
+                 "-CAcreateserial", "-out", ocrt, "-days", "1"]):
+        run(*cmd)
+    m = serve("mtls", "--policy", kpol, "--client-ca", oca)
+    r = run("curl", "-sS", "--cacert", m.ca, "--cert", ocrt, "--key", okey, "-X", "PUT",
+            "-H", "Content-Type: application/json", "--data",
+            json.dumps({"value": stw.b64(b"x"), "policy": {"tee": ["kvm"], "allow_insecure": True}}),
+            "-w", "\n%{http_code}", f"https://127.0.0.1:{m.port}/v1/secrets/by-cert")
+    t.ok(r.stdout.endswith("201") and '"owner":"cert:alice"' in r.stdout,
+         "owner with a client certificate stores a secret, recorded as cert:alice", r.stdout + r.stderr)
+    code, _, _ = m.request("GET", "/v1/secrets")
+    t.eq(code, 401, "without the certificate or the token: 401")
+    code, _, _ = m.certify(stw.make_csr(keep, stw.OID_KVM, b""))
+    t.eq(code, 200, "a Keep without a client certificate is still certified")
+
     # ---- SIGTERM ----
     rc = snp.stop()
     t.eq(rc, 0, "SIGTERM stops Steward cleanly")
