@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef ENARX_HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+
 #include "http/chan.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
@@ -105,6 +109,41 @@ static int sig__issue(struct chan *c, X509 *ca, EVP_PKEY *key, const struct chan
 	return rc;
 }
 
+/* Once the CA is loaded the signer needs only its channel, memory, the
+ * clock and randomness; anything else (opening files, sockets, exec) kills
+ * it. Without libseccomp at build time this is skipped (logged). */
+static int sig__sandbox(void)
+{
+#ifdef ENARX_HAVE_SECCOMP
+	static const int allow[] = {
+	    SCMP_SYS(read),           SCMP_SYS(write),
+	    SCMP_SYS(sendmsg),        SCMP_SYS(recvmsg),
+	    SCMP_SYS(sendto),         SCMP_SYS(recvfrom),
+	    SCMP_SYS(close),          SCMP_SYS(exit),
+	    SCMP_SYS(exit_group),     SCMP_SYS(brk),
+	    SCMP_SYS(mmap),           SCMP_SYS(munmap),
+	    SCMP_SYS(mremap),         SCMP_SYS(madvise),
+	    SCMP_SYS(getrandom),      SCMP_SYS(futex),
+	    SCMP_SYS(rt_sigreturn),   SCMP_SYS(clock_gettime),
+	    SCMP_SYS(gettimeofday),   SCMP_SYS(getpid),
+	    SCMP_SYS(fstat),          SCMP_SYS(newfstatat),
+	    SCMP_SYS(rt_sigprocmask), SCMP_SYS(uname), /* gethostname: the server SAN */
+	};
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc = f ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(allow) / sizeof(allow[0]); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0);
+	if (rc == 0)
+		rc = seccomp_load(f);
+	seccomp_release(f);
+	return rc == 0 ? 0 : ENARX_E_INTERNAL;
+#else
+	log_warn("steward: signer runs without a seccomp filter (built without libseccomp)");
+	return 0;
+#endif
+}
+
 static int sig__main(struct chan *c, void *arg)
 {
 	struct sig__child *a = arg;
@@ -117,6 +156,12 @@ static int sig__main(struct chan *c, void *arg)
 	struct chan_msg m;
 
 	rc = steward_ca_load(a->dir, true, &ca, &key, &created, err, sizeof(err));
+	/* Everything the signer will ever need is loaded: OpenSSL's lazy
+	 * initialisation (config, error strings) happened in the CA code. */
+	if (rc == 0 && sig__sandbox() != 0) {
+		snprintf(err, sizeof(err), "signer: cannot install its seccomp filter");
+		rc = ENARX_E_INTERNAL;
+	}
 	while (chan_recv(c, &m) == 0) {
 		if (rc != 0) {
 			sig__err(c, m.id, err);

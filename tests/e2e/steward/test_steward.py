@@ -89,6 +89,18 @@ try:
     # ---- SNP CSR at 2023-01-01 (SOURCES.md: verifies with its CRLs, binding holds) ----
     snp = serve("snp", "--at", "2023-01-01")
     t.ok(os.path.exists(snp.ca), "serve creates DIR/ca-cert.pem at first start")
+    # privilege separation: the signer holds only 0-2 and its channel, under seccomp
+    kids = open(f"/proc/{snp.proc.pid}/task/{snp.proc.pid}/children").read().split()
+    t.eq(len(kids), 1, "serve runs one child, the signer")
+    if kids:
+        fds = sorted(int(x) for x in os.listdir(f"/proc/{kids[0]}/fd"))
+        links = [os.readlink(f"/proc/{kids[0]}/fd/{x}") for x in fds if x > 2]
+        t.ok(len(links) == 1 and links[0].startswith("socket:"),
+             "the signer holds no descriptor but its channel", links)
+        status = open(f"/proc/{kids[0]}/status").read()
+        t.ok("\nSeccomp:\t2" in status and "\nNoNewPrivs:\t1" in status,
+             "the signer runs under a seccomp filter with no_new_privs",
+             [x for x in status.splitlines() if x.startswith(("Seccomp", "NoNewPrivs"))])
     code, hdr, body = snp.certify(SNP)
     t.eq(code, 200, "real SNP CSR certified at 2023-01-01")
     t.eq(hdr.get("content-type"), "application/pkix-cert", "DER answer media type")
