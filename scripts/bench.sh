@@ -51,4 +51,9 @@ if [ -x "$db" ] && [ -f "$dir/examples/hello.wasm" ]; then
 	nice "$db" parallel "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 40
 	nice "$db" seal 50
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f src/steward/bench/steward_bench.py ] &&
+	[ -f ../shared/testdata/attestation/csr/steward_snp_milan.csr.der ]; then
+	section "Steward: certificates for a real SNP CSR (HTTPS, keep-alive), per second and per CPU-second, latency"
+	nice python3 src/steward/bench/steward_bench.py "$dir/src/cli/enarx"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

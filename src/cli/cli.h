@@ -61,6 +61,7 @@ extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;
+extern const struct cli_cmd cli_cmd_steward;
 extern const struct cli_cmd cli_cmd_version;
 
 /* `enarx --version` shares `enarx version`'s entry point. */

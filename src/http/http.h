@@ -37,11 +37,15 @@ typedef void http_handler_fn(struct http_req *req, void *arg);
 
 /* One entry of the route table: method ("GET"), a pattern under "/v1/"
  * whose "{name}" segments capture one path segment ("/v1/keeps/{id}"),
- * and the handler. The first matching entry wins. */
+ * or exactly "/" (Enarx's Steward API), and the handler. The first
+ * matching entry wins. A public route is served without authentication
+ * (http_req_peer() then says "none" unless credentials came anyway); every
+ * other path still answers 401 to an unauthenticated client. */
 struct http_route {
 	const char *method;
 	const char *pattern;
 	http_handler_fn *fn;
+	bool public;
 };
 
 #define HTTP_MAX_PARAMS 4
@@ -63,7 +67,7 @@ int http_route_match(const struct http_route *routes, size_t n, const char *meth
                      const char *path, const struct http_route **out, struct http_params *params,
                      char *allow, size_t allowlen, char *why, size_t whylen);
 
-/* Checks a table at start-up: every pattern under "/v1/", braces well formed,
+/* Checks a table at start-up: every pattern "/" or under "/v1/", braces well formed,
  * at most HTTP_MAX_PARAMS captures. Returns 0 or ENARX_E_INVAL (why set). */
 int http_route_check(const struct http_route *routes, size_t n, char *why, size_t whylen);
 
@@ -96,6 +100,9 @@ struct http_conf {
 	unsigned grace_ms;          /* SIGTERM: time for in-flight requests [10000] */
 	unsigned json_depth;        /* JSON body nesting limit [32] */
 	const struct http_route *routes; /* borrowed for the server's life */
+	/* NULL-terminated name, value, name, value... added to every response,
+	 * the server's own errors included (borrowed for the server's life). */
+	const char *const *headers;
 	size_t nroutes;
 	void *arg; /* passed to handlers and on_stop */
 	/* Called once on the loop thread when shutdown starts (SIGTERM, SIGINT or
@@ -199,6 +206,12 @@ void http_reply_bytes(struct http_req *req, int status, const char *ctype, const
 /* Answers with problem+json; detail is printf-formatted (may be NULL). */
 void http_reply_problem(struct http_req *req, enum http_problem p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Answers with problem+json like http_reply_problem, plus the members of
+ * extra (an object, reference stolen, NULL is fine; it cannot replace
+ * type, title, status or detail). */
+void http_reply_problem_json(struct http_req *req, enum http_problem p, const char *detail,
+                             json_t *extra);
 
 /* ---- Streaming (chunked transfer encoding): begin, write*, end. ---- */
 

@@ -508,6 +508,26 @@ void http_reply_problem(struct http_req *req, enum http_problem p, const char *f
 	          http_problem_json(p, fmt ? detail : NULL));
 }
 
+void http_reply_problem_json(struct http_req *req, enum http_problem p, const char *detail,
+                             json_t *extra)
+{
+	json_t *body = http_problem_json(p, detail);
+	const char *k;
+	json_t *v;
+
+	if (body != NULL && json_is_object(extra)) {
+		json_object_foreach(extra, k, v)
+		{
+			if (json_object_get(body, k) == NULL)
+				json_object_set(body, k, v);
+		}
+	}
+	json_decref(extra);
+	log_debug("http: %s %s -> %d %s", req->method, req->path, http_problem_status(p),
+	          detail ? detail : "");
+	req__json(req, http_problem_status(p), "application/problem+json", body);
+}
+
 void http_stream_begin(struct http_req *req, int status, const char *ctype)
 {
 	if (req->ev == NULL)
@@ -593,6 +613,19 @@ static bool req__auth(struct http_server *s, struct http_req *r)
 	return true;
 }
 
+/* An unauthenticated request may go on only to a public route. */
+static bool req__public(struct http_server *s, struct http_req *r)
+{
+	const struct http_route *route;
+	struct http_params params;
+	char allow[8], why[8];
+
+	snprintf(r->peer, sizeof(r->peer), "none");
+	return http_route_match(s->conf.routes, s->conf.nroutes, r->method, r->path, &route,
+	                        &params, allow, sizeof(allow), why, sizeof(why)) == 0 &&
+	       route->public;
+}
+
 static struct http_req *req__new(struct http_server *s, struct evhttp_request *ev)
 {
 	struct http_req *r = xcalloc(1, sizeof(*r));
@@ -622,6 +655,9 @@ static struct http_req *req__new(struct http_server *s, struct evhttp_request *e
 		evhttp_request_set_on_complete_cb(ev, conn__complete, r->conn);
 	}
 	http_reply_header(r, "Cache-Control", "no-store");
+	for (const char *const *h = s->conf.headers; h != NULL && h[0] != NULL && h[1] != NULL;
+	     h += 2)
+		http_reply_header(r, h[0], h[1]);
 	return r;
 }
 
@@ -643,7 +679,7 @@ static void srv__dispatch(struct evhttp_request *ev, void *arg)
 	} else if (req__header_bytes(ev) > s->conf.max_header) {
 		http_reply_problem(r, HTTP_P_HEADERS_TOO_LARGE,
 		                   "request line and headers exceed %zu bytes", s->conf.max_header);
-	} else if (!req__auth(s, r)) {
+	} else if (!req__auth(s, r) && !req__public(s, r)) {
 		http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"enarx\"");
 		http_reply_problem(r, HTTP_P_UNAUTHORIZED, "%s",
 		                   s->token ? "send Authorization: Bearer <token>"
