@@ -89,7 +89,7 @@ static void wait_start(const char *fifo)
 	close(fd);
 }
 
-static const struct backend *pick_backend(const struct oci_spec *sp)
+const struct backend *oci__backend_pick(const struct oci_spec *sp)
 {
 	const struct backend *be = sp->backend ? backend_find(sp->backend) : backend_default();
 	char why[256] = "";
@@ -179,7 +179,7 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 
 	catch_signals();
 	wait_start(fifo);
-	be = pick_backend(sp);
+	be = oci__backend_pick(sp);
 	dirs = dirs_of(sp, &so.ndirs);
 	if (!be || !dirs)
 		exit(1);

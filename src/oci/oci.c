@@ -320,7 +320,7 @@ static int create_wasm(const struct args *a, struct oci_spec *sp)
 		return 1;
 	}
 	snprintf(fifo, sizeof(fifo), "%s/%s", st.dir, OCI_FIFO_FILE);
-	if (oci__workload_load(sp, &w) != 0)
+	if (!oci__backend_pick(sp) || oci__workload_load(sp, &w) != 0)
 		goto fail;
 	if (mkfifo(fifo, 0600) != 0 || pipe2(ready, O_CLOEXEC) != 0) {
 		oci__error("cannot make %s: %s", fifo, strerror(errno));

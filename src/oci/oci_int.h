@@ -137,6 +137,11 @@ int oci__console_setup(const char *sock);
 
 /* ---- the container process (keep.c) --------------------------------- */
 
+struct backend;
+/* The backend the annotation enarx.backend names, or the host's best;
+ * NULL (logged) if it is unknown or cannot run here. */
+const struct backend *oci__backend_pick(const struct oci_spec *sp);
+
 /* Runs in the forked container process: waits on fifo for `start`, runs
  * the workload in a Keep and exits with its status (signals as the same
  * signal). Never returns. */
