@@ -40,4 +40,8 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+if [ -x "$dir/src/oci/enarx-oci" ] && command -v podman >/dev/null; then
+	section "OCI runtime: container start-to-exit under podman, enarx-oci vs runc (same run)"
+	nice bash src/oci/bench/oci_bench.sh "$dir" 10
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"
