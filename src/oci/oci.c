@@ -47,24 +47,47 @@ struct flag {
 	int is_bool;
 };
 
-#define F_STR(n, a, field) {n, a, 1, offsetof(struct args, field), 0}
-#define F_BOOL(n, a, field) {n, a, 0, offsetof(struct args, field), 1}
-#define F_IGN(n, v) {n, 0, v, 0, 0}
+#define F_STR(n, a, field)                               \
+	{                                                \
+		n, a, 1, offsetof(struct args, field), 0 \
+	}
+#define F_BOOL(n, a, field)                              \
+	{                                                \
+		n, a, 0, offsetof(struct args, field), 1 \
+	}
+#define F_IGN(n, v)           \
+	{                     \
+		n, 0, v, 0, 0 \
+	}
 
 static const struct flag global_flags[] = {
-    F_STR("root", 0, root), F_IGN("log", 1),      F_IGN("log-format", 1), F_IGN("debug", 0),
+    F_STR("root", 0, root),     F_IGN("log", 1),  F_IGN("log-format", 1), F_IGN("debug", 0),
     F_IGN("systemd-cgroup", 0), F_IGN("criu", 1), F_IGN("rootless", 1),   {NULL, 0, 0, 0, 0},
 };
 
 static const struct flag verb_flags[] = {
-    F_STR("bundle", 'b', bundle),  F_STR("pid-file", 0, pid_file), F_STR("console-socket", 0, console),
-    F_STR("format", 'f', format),  F_BOOL("all", 'a', all),         F_BOOL("force", 'f', force),
-    F_IGN("no-pivot", 0),          F_IGN("no-new-keyring", 0),      F_IGN("preserve-fds", 1),
+    F_STR("bundle", 'b', bundle),
+    F_STR("pid-file", 0, pid_file),
+    F_STR("console-socket", 0, console),
+    F_STR("format", 'f', format),
+    F_BOOL("all", 'a', all),
+    F_BOOL("force", 'f', force),
+    F_IGN("no-pivot", 0),
+    F_IGN("no-new-keyring", 0),
+    F_IGN("preserve-fds", 1),
     /* exec's, so an exec for a runc container reaches runc intact */
-    {"detach", 'd', 0, 0, 0},      {"process", 'p', 1, 0, 0},       {"env", 'e', 1, 0, 0},
-    {"tty", 't', 0, 0, 0},         {"user", 'u', 1, 0, 0},          {"cap", 'c', 1, 0, 0},
-    F_IGN("cwd", 1),               F_IGN("process-label", 1),       F_IGN("apparmor", 1),
-    F_IGN("no-new-privs", 0),      F_IGN("cgroup", 1),              {NULL, 0, 0, 0, 0},
+    {"detach", 'd', 0, 0, 0},
+    {"process", 'p', 1, 0, 0},
+    {"env", 'e', 1, 0, 0},
+    {"tty", 't', 0, 0, 0},
+    {"user", 'u', 1, 0, 0},
+    {"cap", 'c', 1, 0, 0},
+    F_IGN("cwd", 1),
+    F_IGN("process-label", 1),
+    F_IGN("apparmor", 1),
+    F_IGN("no-new-privs", 0),
+    F_IGN("cgroup", 1),
+    {NULL, 0, 0, 0, 0},
 };
 
 static const char *log_file, *log_format;
@@ -132,8 +155,8 @@ static int parse_flags(const struct flag *t, int argc, char **argv, int i, struc
 
 static const char *runc_path(void)
 {
-	static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin",
-	                                   "/usr/local/sbin", "/usr/local/bin"};
+	static const char *const dirs[] = {"/usr/sbin", "/usr/bin",        "/sbin",
+	                                   "/bin",      "/usr/local/sbin", "/usr/local/bin"};
 	static char p[PATH_MAX];
 	const char *env = getenv("ENARX_OCI_RUNC");
 
@@ -235,8 +258,8 @@ static int signal_tree(pid_t pid, int sig)
 
 /* In the forked child: the session, console and network namespace, then
  * one byte on ready, then the Keep (never returns). */
-static void __attribute__((noreturn))
-child(const struct args *a, struct oci_spec *sp, struct oci_workload *w, const char *fifo, int ready)
+static void __attribute__((noreturn)) child(const struct args *a, struct oci_spec *sp,
+                                            struct oci_workload *w, const char *fifo, int ready)
 {
 	if (a->console) {
 		if (oci__console_setup(a->console) != 0)
@@ -268,8 +291,8 @@ static int write_pid_file(const char *path, pid_t pid)
 }
 
 /* After the fork: cgroups, state, pid file. The child is killed on error. */
-static int finish_create(const struct args *a, struct oci_spec *sp, struct oci_state *st,
-                         pid_t pid, int ready)
+static int finish_create(const struct args *a, struct oci_spec *sp, struct oci_state *st, pid_t pid,
+                         int ready)
 {
 	char c, created[64];
 
@@ -360,8 +383,9 @@ static int cmd_create(const struct args *a)
 	if (!oci__spec_is_wasm(&sp)) {
 		oci__spec_free(&sp);
 		if (to_runc(a) < 0)
-			oci__error("%s is not WebAssembly and runc was not found (set ENARX_OCI_RUNC)",
-			           a->id);
+			oci__error(
+			    "%s is not WebAssembly and runc was not found (set ENARX_OCI_RUNC)",
+			    a->id);
 		return 1;
 	}
 	rc = create_wasm(a, &sp);
@@ -451,8 +475,8 @@ static int cmd_state(const struct args *a, struct oci_state *st)
 	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:o}", "ociVersion", OCI_VERSION, "id",
 	                      st->id, "status", oci__status_name(s), "pid",
 	                      (json_int_t)(s == OCI_STOPPED ? 0 : st->pid), "bundle", st->bundle,
-	                      "created", st->created ? st->created : "", "owner", "",
-	                      "annotations", ann ? ann : json_object());
+	                      "created", st->created ? st->created : "", "owner", "", "annotations",
+	                      ann ? ann : json_object());
 	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 
 	if (text)
@@ -560,8 +584,8 @@ static int dispatch(const struct args *a)
 	return rc;
 }
 
-static const char *const verbs[] = {"create", "start", "kill",  "delete", "state",
-                                    "ps",     "pause", "resume", "exec", NULL};
+static const char *const verbs[] = {"create", "start", "kill",   "delete", "state",
+                                    "ps",     "pause", "resume", "exec",   NULL};
 
 static int known_verb(const char *v)
 {

@@ -41,27 +41,27 @@ struct oci_mount {
 };
 
 struct oci_spec {
-	char *bundle;      /* absolute bundle folder */
-	char *rootfs;      /* absolute root file system */
-	int rootfs_ro;     /* root.readonly */
-	char **args;       /* process.args, nargs of them (args[0]: the module) */
+	char *bundle;  /* absolute bundle folder */
+	char *rootfs;  /* absolute root file system */
+	int rootfs_ro; /* root.readonly */
+	char **args;   /* process.args, nargs of them (args[0]: the module) */
 	size_t nargs;
-	char **env;        /* process.env "K=V", nenv of them */
+	char **env; /* process.env "K=V", nenv of them */
 	size_t nenv;
-	char *cwd;         /* process.cwd */
-	int terminal;      /* process.terminal */
+	char *cwd;                /* process.cwd */
+	int terminal;             /* process.terminal */
 	struct oci_mount *mounts; /* bind mounts of directories */
 	size_t nmounts;
-	char *cgroups_path;  /* linux.cgroupsPath or NULL */
-	char *netns_path;    /* the network namespace to join, or NULL */
-	int netns_new;       /* a network namespace of its own (no path) */
-	int64_t mem_limit;   /* linux.resources.memory.limit, 0 = none */
-	int64_t pids_limit;  /* linux.resources.pids.limit, 0 = none */
-	char *annotations;   /* the annotations object as JSON text ("{}") */
-	char *backend;       /* annotation enarx.backend, or NULL */
-	char *engine;        /* annotation enarx.engine, or NULL */
-	int sandbox;         /* io.kubernetes.cri.container-type=sandbox */
-	int wasm_annotated;  /* module.wasm.image/variant=compat or
+	char *cgroups_path; /* linux.cgroupsPath or NULL */
+	char *netns_path;   /* the network namespace to join, or NULL */
+	int netns_new;      /* a network namespace of its own (no path) */
+	int64_t mem_limit;  /* linux.resources.memory.limit, 0 = none */
+	int64_t pids_limit; /* linux.resources.pids.limit, 0 = none */
+	char *annotations;  /* the annotations object as JSON text ("{}") */
+	char *backend;      /* annotation enarx.backend, or NULL */
+	char *engine;       /* annotation enarx.engine, or NULL */
+	int sandbox;        /* io.kubernetes.cri.container-type=sandbox */
+	int wasm_annotated; /* module.wasm.image/variant=compat or
 				run.oci.handler=wasm */
 };
 

@@ -45,7 +45,8 @@ static int str_array(json_t *a, char ***out, size_t *n)
 	*out = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!*out)
 		return -1;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v) || !((*out)[i] = strdup(json_string_value(v))))
 			return -1;
 		(*n)++;
@@ -69,7 +70,8 @@ static int has_opt(json_t *opts, const char *want)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(opts, i, v) {
+	json_array_foreach(opts, i, v)
+	{
 		if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
 			return 1;
 	}
@@ -88,7 +90,8 @@ static int load_mounts(json_t *mounts, struct oci_spec *sp)
 	sp->mounts = calloc(OCI_MAX_DIRS, sizeof(*sp->mounts));
 	if (!sp->mounts)
 		return -1;
-	json_array_foreach(mounts, i, m) {
+	json_array_foreach(mounts, i, m)
+	{
 		const char *dest = json_string_value(json_object_get(m, "destination"));
 		const char *src = json_string_value(json_object_get(m, "source"));
 		const char *type = json_string_value(json_object_get(m, "type"));
@@ -127,7 +130,8 @@ static void load_linux(json_t *lx, struct oci_spec *sp)
 	size_t i;
 
 	sp->cgroups_path = jstr(lx, "cgroupsPath");
-	json_array_foreach(json_object_get(lx, "namespaces"), i, ns) {
+	json_array_foreach(json_object_get(lx, "namespaces"), i, ns)
+	{
 		const char *type = json_string_value(json_object_get(ns, "type"));
 
 		if (!type || strcmp(type, "network") != 0)
@@ -135,7 +139,8 @@ static void load_linux(json_t *lx, struct oci_spec *sp)
 		sp->netns_path = jstr(ns, "path");
 		sp->netns_new = !sp->netns_path;
 	}
-	sp->mem_limit = json_integer_value(json_object_get(json_object_get(res, "memory"), "limit"));
+	sp->mem_limit =
+	    json_integer_value(json_object_get(json_object_get(res, "memory"), "limit"));
 	sp->pids_limit = json_integer_value(json_object_get(json_object_get(res, "pids"), "limit"));
 }
 
@@ -477,7 +482,8 @@ static int image_config(const struct oci_spec *sp, struct config **out)
 	}
 	if (read_fd(fd, CONFIG_MAX_SIZE, &text, path) != 0)
 		return -1;
-	rc = config_parse(text.data ? (const char *)text.data : "", text.len, out, err, sizeof(err));
+	rc =
+	    config_parse(text.data ? (const char *)text.data : "", text.len, out, err, sizeof(err));
 	buf_free(&text, 0);
 	if (rc)
 		oci__error("the image's %s: %s", path, err);

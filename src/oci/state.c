@@ -97,11 +97,11 @@ int oci__state_save(const struct oci_state *st)
 {
 	char p[PATH_MAX];
 	json_t *ann = json_loads(st->annotations ? st->annotations : "{}", 0, NULL);
-	json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s?,s:b,s:o}", "id", st->id, "bundle",
-	                      st->bundle, "pid", (json_int_t)st->pid, "starttime",
-	                      (json_int_t)st->starttime, "created", st->created, "cgroupsPath",
-	                      st->cgroups_path, "paused", st->paused, "annotations",
-	                      ann ? ann : json_object());
+	json_t *o =
+	    json_pack("{s:s,s:s,s:I,s:I,s:s,s:s?,s:b,s:o}", "id", st->id, "bundle", st->bundle,
+	              "pid", (json_int_t)st->pid, "starttime", (json_int_t)st->starttime, "created",
+	              st->created, "cgroupsPath", st->cgroups_path, "paused", st->paused,
+	              "annotations", ann ? ann : json_object());
 	char *text = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
 	int rc = -1;
 
@@ -145,8 +145,9 @@ uint64_t oci__proc_starttime(pid_t pid)
 		return 0;
 	buf[n] = 0;
 	rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-	                          "%*s %*s %*s %llu",
+	if (!rp || sscanf(rp + 2,
+	                  "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	                  "%*s %*s %*s %llu",
 	                  &state, &start) != 2)
 		return 0;
 	return state == 'Z' || state == 'X' ? 0 : (uint64_t)start;
@@ -225,14 +226,14 @@ static const struct {
 	const char *name;
 	int num;
 } signals[] = {
-    {"HUP", SIGHUP},     {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},   {"ABRT", SIGABRT}, {"IOT", SIGIOT},   {"BUS", SIGBUS},
-    {"FPE", SIGFPE},     {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-    {"CHLD", SIGCHLD},   {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS},
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},   {"BUS", SIGBUS},
+    {"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 int oci__signal_parse(const char *s)

@@ -319,7 +319,8 @@ int oci__netns_enter(const char *ns_path, int fresh)
 	if (ns_path) {
 		fd = open(ns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-			oci__error("cannot join network namespace %s: %s", ns_path, strerror(errno));
+			oci__error("cannot join network namespace %s: %s", ns_path,
+			           strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -344,8 +345,8 @@ static int send_fd(const char *sock, int fd, const char *name)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-	                   .msg_controllen = sizeof(cbuf)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	int s, rc = -1;
 
