@@ -27,6 +27,8 @@
 
 /* --log FILE and --log-format: where errors go besides stderr. */
 void oci__log_open(const char *path, int json);
+/* 1: print nothing (the fuzz target); errors still count. */
+void oci__log_quiet(int quiet);
 /* One error: "enarx-oci: msg" on stderr and, with --log, a line
  * {"level":"error","msg":...,"time":...} (or plain text) in the log. */
 void oci__error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -67,6 +69,9 @@ struct oci_spec {
 
 /* Reads bundle/config.json. Returns 0 or -1 (error logged). */
 int oci__spec_load(const char *bundle, struct oci_spec *sp);
+/* The same from len bytes of config.json text, for the bundle folder
+ * bundle (absolute). Free sp with oci__spec_free() either way. */
+int oci__spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *sp);
 void oci__spec_free(struct oci_spec *sp);
 
 /* Is this container WebAssembly? 1 yes, 0 no (hand it to runc); looks at
@@ -83,6 +88,11 @@ struct oci_workload {
 	int net; /* listen/connect entries: the Keep keeps our network namespace */
 };
 int oci__workload_load(const struct oci_spec *sp, struct oci_workload *w);
+struct config;
+/* The Enarx.toml text the Keep gets, appended to b: the image's config img
+ * with config.json's env and directories; *net is set if it has sockets.
+ * 0, or -1 (logged) for a refused directory. */
+int oci__toml_make(const struct oci_spec *sp, const struct config *img, struct buf *b, int *net);
 void oci__workload_free(struct oci_workload *w);
 
 /* ---- state (state.c) ------------------------------------------------- */

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "keep/proto.h"
+#include "lib/file.h"
 #include "oci/oci_int.h"
 
 static char *jstr(json_t *o, const char *key)
@@ -161,56 +162,77 @@ static void load_annotations(json_t *ann, struct oci_spec *sp)
 	sp->wasm_annotated |= v && strcmp(v, "wasm") == 0;
 }
 
-int oci__spec_load(const char *bundle, struct oci_spec *sp)
+/* config.json's document into sp (bundle already set). */
+static int spec_from_json(json_t *o, const char *path, struct oci_spec *sp)
 {
-	char cwd[PATH_MAX], path[PATH_MAX];
-	json_t *o = NULL, *proc, *root;
-	json_error_t e;
-	int rc = -1;
+	json_t *proc = json_object_get(o, "process"), *root = json_object_get(o, "root");
 
-	memset(sp, 0, sizeof(*sp));
-	if (realpath(bundle, cwd))
-		sp->bundle = strdup(cwd);
-	else if (getcwd(cwd, sizeof(cwd)))
-		sp->bundle = abs_path(cwd, bundle);
-	if (!sp->bundle)
-		goto oom;
-	snprintf(path, sizeof(path), "%s/config.json", sp->bundle);
-	o = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
-	if (!o) {
-		oci__error("%s: line %d: %s", path, e.line, e.text);
-		return -1;
-	}
-	proc = json_object_get(o, "process");
-	root = json_object_get(o, "root");
 	if (!json_is_object(proc) || !json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "path"))) {
 		oci__error("%s: no process or root.path", path);
-		goto out;
+		return -1;
 	}
 	if (str_array(json_object_get(proc, "args"), &sp->args, &sp->nargs) != 0 ||
 	    sp->nargs == 0) {
 		oci__error("%s: process.args must be a non-empty array of strings", path);
-		goto out;
+		return -1;
 	}
 	if (str_array(json_object_get(proc, "env"), &sp->env, &sp->nenv) != 0) {
 		oci__error("%s: process.env must be an array of strings", path);
-		goto out;
+		return -1;
 	}
 	sp->cwd = jstr(proc, "cwd");
 	sp->terminal = json_is_true(json_object_get(proc, "terminal"));
 	sp->rootfs = abs_path(sp->bundle, json_string_value(json_object_get(root, "path")));
 	sp->rootfs_ro = json_is_true(json_object_get(root, "readonly"));
-	if (!sp->rootfs || load_mounts(json_object_get(o, "mounts"), sp) != 0)
-		goto oom;
+	if (!sp->rootfs || load_mounts(json_object_get(o, "mounts"), sp) != 0) {
+		oci__error("%s: out of memory or too many mounts", path);
+		return -1;
+	}
 	load_linux(json_object_get(o, "linux"), sp);
 	load_annotations(json_object_get(o, "annotations"), sp);
-	rc = sp->annotations ? 0 : -1;
-	goto out;
-oom:
-	oci__error("out of memory reading the bundle %s", bundle);
-out:
+	return sp->annotations ? 0 : -1;
+}
+
+int oci__spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *sp)
+{
+	json_error_t e;
+	json_t *o;
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->bundle = strdup(bundle);
+	if (!sp->bundle)
+		return -1;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	if (!o) {
+		oci__error("%s/config.json: line %d: %s", bundle, e.line, e.text);
+		return -1;
+	}
+	rc = spec_from_json(o, "config.json", sp);
 	json_decref(o);
+	return rc;
+}
+
+int oci__spec_load(const char *bundle, struct oci_spec *sp)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct buf text = {0};
+	char err[PATH_MAX + 64];
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	if (!realpath(bundle, dir)) {
+		oci__error("bundle %s: %s", bundle, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	if (file_read_all(path, OCI_CONFIG_MAX, &text, err, sizeof(err)) != 0) {
+		oci__error("%s", err);
+		return -1;
+	}
+	rc = oci__spec_parse(text.data ? (const char *)text.data : "", text.len, dir, sp);
+	buf_free(&text, 0);
 	return rc;
 }
 
@@ -490,13 +512,8 @@ static int image_config(const struct oci_spec *sp, struct config **out)
 	return rc ? -1 : 0;
 }
 
-static int make_toml(const struct oci_spec *sp, struct buf *b, int *net)
+int oci__toml_make(const struct oci_spec *sp, const struct config *img, struct buf *b, int *net)
 {
-	struct config *img = NULL;
-	int rc = -1;
-
-	if (image_config(sp, &img) != 0)
-		return -1;
 	for (size_t i = 0; i < img->nfiles; i++)
 		*net |= img->files[i].kind == CONFIG_LISTEN || img->files[i].kind == CONFIG_CONNECT;
 	if (img->steward) {
@@ -517,8 +534,16 @@ static int make_toml(const struct oci_spec *sp, struct buf *b, int *net)
 		buf_printf(b, "memory = %llu\n", (unsigned long long)img->limit_memory);
 	if (img->limit_fuel)
 		buf_printf(b, "fuel = %llu\n", (unsigned long long)img->limit_fuel);
-	if (toml_files(b, sp, img) == 0)
-		rc = 0;
+	return toml_files(b, sp, img);
+}
+
+static int make_toml(const struct oci_spec *sp, struct buf *b, int *net)
+{
+	struct config *img = NULL;
+	int rc = -1;
+
+	if (image_config(sp, &img) == 0)
+		rc = oci__toml_make(sp, img, b, net);
 	config_free(img);
 	return rc;
 }

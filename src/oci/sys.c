@@ -26,6 +26,12 @@
 
 static char *log_path;
 static int log_json = 1;
+static int log_quiet;
+
+void oci__log_quiet(int quiet)
+{
+	log_quiet = quiet;
+}
 
 void oci__log_open(const char *path, int json)
 {
@@ -41,6 +47,8 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	time_t now = time(NULL);
 	FILE *f;
 
+	if (log_quiet)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fprintf(stderr, "enarx-oci: %s%s\n", strcmp(level, "error") ? "warning: " : "", msg);
 	if (!log_path)
