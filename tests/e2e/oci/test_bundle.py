@@ -350,6 +350,23 @@ code, text = run(bundle("hello.wasm", annotations={"enarx.backend": "sgx"}), "sg
 t.ok(code != 0 and "backend 'sgx'" in text,
      "a backend that cannot run here is named", text)
 
+# ---- the same runtime as `enarx oci` -------------------------------------------
+b = bundle("hello.wasm")
+out = os.path.join(tmp, "eo.out")
+with open(out, "wb") as f:
+    rc = subprocess.run([ENARX, "oci", "--root", root, "create", "--bundle", b, "--pid-file",
+                         os.path.join(tmp, "eo.pid"), "eo"], stdout=f, stderr=f).returncode
+pid = int(open(os.path.join(tmp, "eo.pid")).read()) if rc == 0 else 0
+subprocess.run([ENARX, "oci", "--root", root, "start", "eo"])
+code = wait(pid) if pid else None
+subprocess.run([ENARX, "oci", "--root", root, "delete", "eo"])
+t.ok(code == 0 and open(out).read() == "Hello, world!\n", "enarx oci create/start/delete",
+     open(out).read())
+v = subprocess.run([ENARX, "oci", "--version"], capture_output=True, text=True).stdout
+t.ok(v.startswith("enarx-oci version") and "spec: 1.0" in v, "enarx oci --version (as runc's)", v)
+h = subprocess.run([ENARX, "help", "oci"], capture_output=True, text=True).stdout
+t.ok("runc" in h and "orchestration.md" in h, "enarx help oci", h)
+
 # ---- not wasm: runc ---------------------------------------------------------------
 runc = shutil.which("runc") or ("/usr/sbin/runc" if os.path.exists("/usr/sbin/runc") else None)
 cc = shutil.which("cc")
