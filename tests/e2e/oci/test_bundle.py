@@ -367,6 +367,26 @@ t.ok(v.startswith("enarx-oci version") and "spec: 1.0" in v, "enarx oci --versio
 h = subprocess.run([ENARX, "help", "oci"], capture_output=True, text=True).stdout
 t.ok("runc" in h and "orchestration.md" in h, "enarx help oci", h)
 
+# ---- the hand-off keeps runc's arguments as given --------------------------------
+fake = os.path.join(tmp, "fake-runc")
+argsf = os.path.join(tmp, "fake-runc.args")
+with open(fake, "w") as f:
+    f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argsf}\nexit 0\n')
+os.chmod(fake, 0o755)
+sb = bundle("hello.wasm", annotations={"io.kubernetes.cri.container-type": "sandbox"})
+argv = ["--root", root, "--log", log, "--log-format", "json", "create", "--bundle", sb,
+        "--pid-file", os.path.join(tmp, "sb.pid"), "--no-pivot", "sb"]
+rc = subprocess.run([OCI, *argv], env=dict(os.environ, ENARX_OCI_RUNC=fake)).returncode
+got = open(argsf).read().splitlines() if os.path.exists(argsf) else []
+t.ok(rc == 0 and got == argv, "a CRI sandbox (pause) container goes to runc with the same "
+     "arguments, even if it were wasm", got)
+os.unlink(argsf)
+rc = subprocess.run([OCI, "--root", root, "kill", "--all", "sb", "KILL"],
+                    env=dict(os.environ, ENARX_OCI_RUNC=fake)).returncode
+got = open(argsf).read().splitlines() if os.path.exists(argsf) else []
+t.ok(rc == 0 and got == ["--root", root, "kill", "--all", "sb", "KILL"],
+     "a verb on an ID the runtime does not hold goes to runc", got)
+
 # ---- not wasm: runc ---------------------------------------------------------------
 runc = shutil.which("runc") or ("/usr/sbin/runc" if os.path.exists("/usr/sbin/runc") else None)
 cc = shutil.which("cc")

@@ -118,6 +118,12 @@ tap_like "a :ro bind mount can be read" "$out" "from the host"
 out=$(run -v "$T/ro:/ro:ro" localhost/filetool write /ro/x no 2>&1)
 if [ ! -e "$T/ro/x" ]; then tap_pass "a :ro bind mount refuses writes"; else tap_fail "a :ro bind mount refuses writes" "$out"; fi
 
+if "$ENARX_BIN" platform info 2>/dev/null | grep -q "Backend kvm: usable"; then
+	out=$(run --annotation enarx.backend=kvm localhost/hello 2>&1)
+	tap_is "--annotation enarx.backend=kvm: a KVM Keep" "$out" "Hello, world!"
+else
+	tap_skip "--annotation enarx.backend=kvm" "kvm backend not usable here"
+fi
 out=$(run --network none localhost/hello 2>&1)
 tap_is "--network none" "$out" "Hello, world!"
 
