@@ -137,6 +137,10 @@ int oci__write_atomic(const char *path, const char *text);
  * hybrid hosts have both), creating the folders, with the memory and pids
  * limits. 0 if at least one hierarchy took it, else -1 (logged). */
 int oci__cgroup_join(const char *path, pid_t pid, int64_t mem, int64_t pids);
+/* linux.cgroupsPath as a path below each hierarchy's mount: "/a/b" and
+ * "a/b" as "/a/b", systemd's "slice:prefix:name" as
+ * "/a.slice/a-b.slice/prefix-name.scope". 0, or -1 if it does not fit n. */
+int oci__cgroup_rel(const char *path, char *out, size_t n);
 /* Removes the container's cgroup folders (best effort). */
 void oci__cgroup_remove(const char *path);
 /* Joins ns_path, or makes a namespace of its own with loopback up. */

@@ -262,7 +262,7 @@ static int join_one(const char *mnt, void *ctx)
 	return 0;
 }
 
-static int cgroup_rel(const char *path, char *out, size_t n)
+int oci__cgroup_rel(const char *path, char *out, size_t n)
 {
 	if (path[0] != '/' && strchr(path, ':'))
 		return systemd_path(path, out, n);
@@ -275,7 +275,7 @@ int oci__cgroup_join(const char *path, pid_t pid, int64_t mem, int64_t pids)
 {
 	struct join_ctx j = {.pid = pid, .mem = mem, .pids = pids};
 
-	if (cgroup_rel(path, j.rel, sizeof(j.rel)) != 0) {
+	if (oci__cgroup_rel(path, j.rel, sizeof(j.rel)) != 0) {
 		oci__error("linux.cgroupsPath '%s' is not a path nor slice:prefix:name", path);
 		return -1;
 	}
@@ -298,7 +298,7 @@ void oci__cgroup_remove(const char *path)
 {
 	char rel[PATH_MAX];
 
-	if (path && cgroup_rel(path, rel, sizeof(rel)) == 0 && strstr(rel, "..") == NULL)
+	if (path && oci__cgroup_rel(path, rel, sizeof(rel)) == 0 && strstr(rel, "..") == NULL)
 		for_each_hierarchy(remove_one, rel);
 }
 
