@@ -149,7 +149,7 @@ static void load_annotations(json_t *ann, struct oci_spec *sp)
 {
 	const char *v;
 
-	sp->annotations = json_dumps(json_is_object(ann) ? ann : json_object(), JSON_COMPACT);
+	sp->annotations = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : strdup("{}");
 	sp->backend = jstr(ann, "enarx.backend");
 	sp->engine = jstr(ann, "enarx.engine");
 	v = json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));

@@ -88,7 +88,7 @@ int oci__state_load(const char *root, const char *id, struct oci_state *st)
 	st->starttime = (uint64_t)json_integer_value(json_object_get(o, "starttime"));
 	st->paused = json_is_true(json_object_get(o, "paused"));
 	ann = json_object_get(o, "annotations");
-	st->annotations = json_dumps(json_is_object(ann) ? ann : json_object(), JSON_COMPACT);
+	st->annotations = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : strdup("{}");
 	json_decref(o);
 	return st->dir && st->id && st->bundle && st->annotations ? 0 : -1;
 }
