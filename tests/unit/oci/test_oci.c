@@ -35,9 +35,8 @@ static void test_cgroup_paths(void **state)
 	assert_string_equal(p, "/default/x");
 	assert_int_equal(oci__cgroup_rel("system.slice:libpod:abc", p, sizeof(p)), 0);
 	assert_string_equal(p, "/system.slice/libpod-abc.scope");
-	assert_int_equal(oci__cgroup_rel("kubepods-besteffort-pod1.slice:cri-containerd:c1", p,
-	                                 sizeof(p)),
-	                 0);
+	assert_int_equal(
+	    oci__cgroup_rel("kubepods-besteffort-pod1.slice:cri-containerd:c1", p, sizeof(p)), 0);
 	assert_string_equal(p, "/kubepods.slice/kubepods-besteffort.slice/"
 	                       "kubepods-besteffort-pod1.slice/cri-containerd-c1.scope");
 	assert_int_equal(oci__cgroup_rel("-.slice:p:n", p, sizeof(p)), 0);
@@ -75,9 +74,9 @@ static void test_spec(void **state)
 	assert_string_equal(sp.backend, "kvm");
 	assert_int_equal(oci__spec_is_wasm(&sp), 1);
 	oci__spec_free(&sp);
-	assert_int_equal(oci__spec_parse("{\"process\":{\"args\":[]},\"root\":{\"path\":\"r\"}}",
-	                                 46, "/b", &sp),
-	                 -1);
+	assert_int_equal(
+	    oci__spec_parse("{\"process\":{\"args\":[]},\"root\":{\"path\":\"r\"}}", 46, "/b", &sp),
+	    -1);
 	oci__spec_free(&sp);
 	assert_int_equal(oci__spec_parse("{\"process\":{\"args\":[\"a\"]}}", 26, "/b", &sp), -1);
 	oci__spec_free(&sp);
@@ -87,10 +86,11 @@ static void test_spec(void **state)
  * the rootfs and mounts as preopens after stdio, then the image's sockets. */
 static void test_toml(void **state)
 {
-	static const char img_text[] = "args = [\"i\"]\n[env]\nA = \"image\"\nB = \"image\"\n"
-	                               "[[files]]\nkind = \"stdin\"\n[[files]]\nkind = \"stdout\"\n"
-	                               "[[files]]\nkind = \"stderr\"\n[[files]]\nkind = \"listen\"\n"
-	                               "name = \"api\"\nprot = \"tcp\"\nport = 8080\n";
+	static const char img_text[] =
+	    "args = [\"i\"]\n[env]\nA = \"image\"\nB = \"image\"\n"
+	    "[[files]]\nkind = \"stdin\"\n[[files]]\nkind = \"stdout\"\n"
+	    "[[files]]\nkind = \"stderr\"\n[[files]]\nkind = \"listen\"\n"
+	    "name = \"api\"\nprot = \"tcp\"\nport = 8080\n";
 	struct config *img = NULL, *out = NULL;
 	struct oci_spec sp;
 	struct buf toml = {0};
@@ -101,7 +101,8 @@ static void test_toml(void **state)
 	assert_int_equal(config_parse(img_text, strlen(img_text), &img, err, sizeof(err)), 0);
 	assert_int_equal(oci__toml_make(&sp, img, &toml, &net), 0);
 	assert_true(net);
-	assert_int_equal(config_parse((const char *)toml.data, toml.len, &out, err, sizeof(err)), 0);
+	assert_int_equal(config_parse((const char *)toml.data, toml.len, &out, err, sizeof(err)),
+	                 0);
 	assert_int_equal(out->nargs, 1);
 	assert_int_equal(out->nfiles, 6);
 	assert_int_equal(out->files[3].kind, CONFIG_DIR);
