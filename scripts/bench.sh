@@ -56,4 +56,8 @@ if [ -x "$dir/src/cli/enarx" ] && [ -f src/steward/bench/steward_bench.py ] &&
 	section "Steward: certificates for a real SNP CSR (HTTPS, keep-alive), per second and per CPU-second, latency"
 	nice python3 src/steward/bench/steward_bench.py "$dir/src/cli/enarx"
 fi
+if [ -x "$dir/src/oci/enarx-oci" ] && command -v podman >/dev/null; then
+	section "OCI runtime: container start-to-exit under podman, enarx-oci vs runc (same run)"
+	nice bash src/oci/bench/oci_bench.sh "$dir" 10
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

@@ -59,6 +59,7 @@ extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_host;
 extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
+extern const struct cli_cmd cli_cmd_oci;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;
 extern const struct cli_cmd cli_cmd_steward;
