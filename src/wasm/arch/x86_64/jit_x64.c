@@ -52,6 +52,12 @@ struct stub {
 	const cword *pc;
 };
 
+/* An out-of-line slow path of float_bin: the NaN rule in C. */
+struct cold {
+	uint32_t at, back;
+	bool dbl;
+};
+
 struct op_of_h {
 	const void *h;
 	uint16_t op;
@@ -68,6 +74,8 @@ struct jc {
 	uint32_t nfix, capfix, ncalls, capcalls, ntab, captab;
 	struct stub *stubs;
 	uint32_t nstubs, capstubs;
+	struct cold *colds;
+	uint32_t ncolds, capcolds;
 	uint32_t L, K; /* first constant slot, number of constants */
 	/* rax holds slot rax_slot while the code ends at rax_pos (the last
 	 * thing emitted stored it), so the next op need not load it */
@@ -80,6 +88,21 @@ struct jc {
 	int xmm_reg;
 	size_t flags_pos, xmm_pos;
 	uint8_t *is_target; /* per word: some branch lands there */
+	/* Slots pinned in registers for the whole function (see
+	 * choose_pins): pin[slot] is 0, PIN_GP + gpr or PIN_X + xmm. The
+	 * first pass over a function only counts (counting): weighted uses
+	 * per slot, integer (wi) and float (wf), and the weight of calls. */
+	uint8_t *pin;
+	uint64_t *wi, *wf;
+	uint32_t *wword; /* per word: loop weight */
+	uint32_t cap_slots, cap_words;
+	uint32_t pinned[32], npinned, nresults;
+	uint64_t cur_w, call_w;
+	bool counting, mem_only, has_loop;
+	/* some op's runtime helper reads operands from the frame, so the
+	 * constants must be there too (otherwise they are immediates only) */
+	bool frame_consts;
+	uint32_t cur_i; /* word index of the op being translated */
 	char *why;
 	size_t whylen;
 	bool failed;
@@ -133,6 +156,75 @@ static uint64_t kval(struct jc *j, uint32_t sl)
 	return j->co->consts[sl - j->L];
 }
 
+#define PIN_GP 1
+#define PIN_X 17
+
+/* The register slot sl is pinned in (a gpr, or PIN_X + xmm), -1 if it
+ * lives in memory. kind (for the counting pass): 0 an integer access,
+ * 1 a float one, 2 either (a plain load or store of memory). */
+static int pin_of(struct jc *j, uint32_t sl, int kind)
+{
+	if (j->counting) {
+		if (!is_k(j, sl) && sl < j->co->frame_slots) {
+			if (kind == 2) {
+				j->wi[sl] += j->cur_w / 2;
+				j->wf[sl] += j->cur_w / 2;
+			} else {
+				(kind ? j->wf : j->wi)[sl] += j->cur_w;
+			}
+		}
+		return -1;
+	}
+	if (j->mem_only || sl >= j->co->frame_slots || !j->pin[sl])
+		return -1;
+	return j->pin[sl] >= PIN_X ? j->pin[sl] : j->pin[sl] - PIN_GP;
+}
+
+/* Stores every pinned slot to the frame (before a call; the callee and the
+ * runtime see the frame), or the ones below `below` (results at return). */
+static void sync_out(struct jc *j, uint32_t below)
+{
+	if (j->counting && below == UINT32_MAX)
+		j->call_w += j->cur_w;
+	for (uint32_t k = 0; k < j->npinned; k++) {
+		uint32_t sl = j->pinned[k];
+		int p = j->pin[sl];
+		if (sl >= below)
+			continue;
+		if (p >= PIN_X)
+			x64_sse_rm(&j->b, SSE_MOVSD_ST, p - PIN_X, at_slot(sl));
+		else
+			x64_mov_mr(&j->b, true, at_slot(sl), p - PIN_GP);
+	}
+}
+
+/* Reloads the pinned slots below `below` from the frame (after a call:
+ * every one; at entry: the params and locals, temporaries are written
+ * before they are read). */
+static void sync_in_below(struct jc *j, uint32_t below)
+{
+	for (uint32_t k = 0; k < j->npinned; k++) {
+		uint32_t sl = j->pinned[k];
+		int p = j->pin[sl];
+		if (sl >= below)
+			continue;
+		if (p >= PIN_X)
+			x64_sse_rm(&j->b, SSE_MOVSD_LD, p - PIN_X, at_slot(sl));
+		else
+			x64_mov_rm(&j->b, true, p - PIN_GP, at_slot(sl));
+	}
+	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+}
+
+static void sync_in(struct jc *j)
+{
+	sync_in_below(j, UINT32_MAX);
+}
+
+/* The gpr holding slot sl (w: all 64 bits matter; else the low 32):
+ * its pinned gpr, else loaded into `scratch`. */
+static int src_reg(struct jc *j, bool w, uint32_t sl, int scratch);
+
 /* r = slot (w: 64 bits; else the low 32, zero-extended). */
 static void ld(struct jc *j, bool w, int r, uint32_t sl)
 {
@@ -141,15 +233,35 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 			x64_mov_rr(&j->b, w, r, RAX);
 		return;
 	}
+	int p = pin_of(j, sl, 0);
 	if (is_k(j, sl))
 		x64_mov_ri(&j->b, r, w ? kval(j, sl) : (uint32_t)kval(j, sl));
+	else if (p >= PIN_X)
+		x64_movq_rx(&j->b, w, r, p - PIN_X);
+	else if (p >= 0)
+		x64_mov_rr(&j->b, w, r, p);
 	else
 		x64_mov_rm(&j->b, w, r, at_slot(sl));
 }
 
+static int src_reg(struct jc *j, bool w, uint32_t sl, int scratch)
+{
+	int p = pin_of(j, sl, 0);
+	if (p >= 0 && p < PIN_X && !(sl == j->rax_slot && j->rax_pos == j->b.len))
+		return p;
+	ld(j, w, scratch, sl);
+	return scratch;
+}
+
 static void st(struct jc *j, uint32_t sl, int r)
 {
-	x64_mov_mr(&j->b, true, at_slot(sl), r);
+	int p = pin_of(j, sl, 0);
+	if (p >= PIN_X)
+		x64_movq_xr(&j->b, true, p - PIN_X, r);
+	else if (p >= 0)
+		x64_mov_rr(&j->b, true, p, r);
+	else
+		x64_mov_mr(&j->b, true, at_slot(sl), r);
 	if (r == RAX) {
 		j->rax_slot = sl;
 		j->rax_pos = j->b.len;
@@ -201,10 +313,10 @@ static void prologue(struct jc *j)
 	x64_alu_rm(b, ALU_CMP, true, RAX, x64_m(R_S, offsetof(ewasm_store, stack_end)));
 	trap_if(j, CC_A, EWASM_TRAP_STACK_EXHAUSTED, NULL);
 	interrupt_check(j, NULL);
-	uint32_t base = co->nparams, i = 0;
-	while (i < co->ninit) {
+	uint32_t base = co->nparams, i = 0, ninit = j->frame_consts ? co->ninit : co->nlocals;
+	while (i < ninit) {
 		uint32_t z = i;
-		while (z < co->ninit && co->init[z] == 0)
+		while (z < ninit && co->init[z] == 0)
 			z++;
 		if (z - i >= 8) { /* a run of zero locals: rep stosq */
 			x64_lea(b, true, RDI, at_slot(base + i));
@@ -219,10 +331,11 @@ static void prologue(struct jc *j)
 			x64_mov_mi(b, true, at_slot(base + i), (int32_t)v);
 		} else {
 			x64_mov_ri(b, RAX, v);
-			st(j, base + i, RAX);
+			x64_mov_mr(b, true, at_slot(base + i), RAX);
 		}
 		i++;
 	}
+	sync_in_below(j, j->L);
 }
 
 static void epilogue(struct jc *j)
@@ -238,25 +351,52 @@ static void epilogue(struct jc *j)
 static const enum x64_cc cmp_cc[10] = {CC_E, CC_NE, CC_L,  CC_B,  CC_G,
                                        CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
+static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl);
+
 /* cmp reg, slot (a constant becomes an immediate when it fits). */
 static void cmp_slot(struct jc *j, bool w, int r, uint32_t sl)
 {
-	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
-		x64_alu_ri(&j->b, ALU_CMP, w, r, (int32_t)kval(j, sl));
-	else
-		x64_alu_rm(&j->b, ALU_CMP, w, r, at_slot(sl));
+	alu_slot(j, ALU_CMP, w, r, sl);
 }
 
 static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl)
 {
+	int p = pin_of(j, sl, 0);
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, op, w, r, (int32_t)kval(j, sl));
+	else if (p >= 0 || is_k(j, sl) || (sl == j->rax_slot && j->rax_pos == j->b.len))
+		x64_alu_rr(&j->b, op, w, r, src_reg(j, w, sl, RCX));
 	else
 		x64_alu_rm(&j->b, op, w, r, at_slot(sl));
 }
 
-static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d)
+static bool is_br_if(int o)
 {
+	return o == OP_BR_IF || o == OP_BR_UNLESS || o == OP_BR_IF_LOOP || o == OP_BR_UNLESS_LOOP;
+}
+
+static int op_of(struct jc *j, const void *h);
+
+/* A compare's result d that only the next op, a br_if, reads: an operand
+ * stack temporary the br_if pops, where no branch lands. */
+static bool cond_dead(struct jc *j, uint32_t d, uint32_t len)
+{
+	const struct wcode *co = j->co;
+	uint32_t nx = j->cur_i + len;
+	if (d < j->L + j->K || nx + 1 >= co->ncode || j->is_target[nx])
+		return false;
+	return is_br_if(op_of(j, co->code[nx].h)) && co->code[nx + 1].s.a == d;
+}
+
+/* d = cc as 0/1, unless only the next op reads it (len: this op's). */
+static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d, uint32_t len)
+{
+	if (cond_dead(j, d, len)) {
+		j->flags_slot = d;
+		j->flags_cc = cc;
+		j->flags_pos = j->b.len;
+		return;
+	}
 	x64_setcc(&j->b, cc, RAX);
 	x64_ext_rr(&j->b, EXT_ZX8, false, RAX, RAX);
 	st(j, d, RAX); /* setcc, movzx and mov keep the flags */
@@ -269,7 +409,7 @@ static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
 {
 	ld(j, w, RAX, pc[1].s.a);
 	cmp_slot(j, w, RAX, pc[1].s.b);
-	set_cc(j, cc, pc[2].s.a);
+	set_cc(j, cc, pc[2].s.a, 3);
 }
 
 static void int_alu(struct jc *j, bool w, enum x64_alu op, const cword *pc)
@@ -343,9 +483,15 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 		j->xmm_pos = j->b.len; /* still valid for a second operand */
 		return;
 	}
+	int p = pin_of(j, sl, 1);
 	if (is_k(j, sl)) {
 		x64_mov_ri(&j->b, RAX, dbl ? kval(j, sl) : (uint32_t)kval(j, sl));
 		x64_movq_xr(&j->b, dbl, x, RAX);
+	} else if (p >= PIN_X) {
+		if (x != p - PIN_X)
+			x64_sse_rr(&j->b, SSE_MOVAPD, x, p - PIN_X);
+	} else if (p >= 0) {
+		x64_movq_xr(&j->b, dbl, x, p);
 	} else {
 		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_LD : SSE_MOVSS_LD, x, at_slot(sl));
 	}
@@ -353,7 +499,13 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 
 static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 {
-	x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
+	int p = pin_of(j, sl, 1);
+	if (p >= PIN_X)
+		x64_sse_rr(&j->b, SSE_MOVAPD, p - PIN_X, x);
+	else if (p >= 0)
+		x64_movq_rx(&j->b, dbl, p, x);
+	else
+		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
 	j->xmm_slot = sl;
 	j->xmm_reg = x;
 	j->xmm_pos = j->b.len;
@@ -368,10 +520,10 @@ static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
 	x64_sse_rr(b, op, 2, 1);
 	x64_sse_rr(b, dbl ? SSE_UCOMISD : SSE_UCOMISS, 2, 2);
-	size_t ok = x64_jcc(b, CC_NP);
-	call_abs(j, dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
-	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
-	x64_patch_rel32(b, ok, b->len);
+	size_t nan = x64_jcc(b, CC_P);
+	j->colds = grow(j, j->colds, &j->capcolds, j->ncolds + 1, sizeof(*j->colds));
+	if (!j->failed)
+		j->colds[j->ncolds++] = (struct cold){(uint32_t)nan, (uint32_t)b->len, dbl};
 	stx(j, dbl, pc[2].s.a, 2);
 }
 
@@ -391,10 +543,10 @@ static void float_cmp(struct jc *j, bool dbl, int k, const cword *pc)
 		x64_setcc(b, k == 0 ? CC_E : CC_NE, RAX);
 		x64_setcc(b, k == 0 ? CC_NP : CC_P, RCX);
 		x64_alu_rr(b, k == 0 ? ALU_AND : ALU_OR, false, RAX, RCX);
-		set_cc(j, CC_NE, pc[2].s.a); /* al != 0 after and/or */
+		set_cc(j, CC_NE, pc[2].s.a, 3); /* al != 0 after and/or */
 		return;
 	}
-	set_cc(j, (k == 2 || k == 3) ? CC_A : CC_AE, pc[2].s.a);
+	set_cc(j, (k == 2 || k == 3) ? CC_A : CC_AE, pc[2].s.a, 3);
 }
 
 /* abs, neg, copysign: bit operations on the slot. */
@@ -421,31 +573,44 @@ static void float_bits(struct jc *j, bool dbl, int kind, const cword *pc)
 	}
 }
 
+/* The runtime calls: pinned slots go to the frame first (the C code
+ * clobbers their registers and may read the frame); the arguments are
+ * then read from the frame (mem_only), and the pins reloaded after. */
 static void call_unary(struct jc *j, wasm__jit_un_fn f, const cword *pc)
 {
+	sync_out(j, UINT32_MAX);
+	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
+	j->mem_only = false;
 	x64_mov_rr(&j->b, true, RSI, R_S);
 	x64_mov_ri(&j->b, RDX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
+	sync_in(j);
 	st(j, pc[1].s.b, RAX);
 }
 
 static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 {
+	sync_out(j, UINT32_MAX);
+	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
 	ld(j, true, RSI, pc[1].s.b);
+	j->mem_only = false;
 	call_abs(j, (const void *)f);
+	sync_in(j);
 	st(j, pc[2].s.a, RAX);
 }
 
 static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 {
+	sync_out(j, UINT32_MAX);
 	x64_mov_rr(&j->b, true, RDI, R_S);
 	x64_mov_rr(&j->b, true, RSI, R_INST);
 	x64_mov_rr(&j->b, true, RDX, R_FP);
 	x64_mov_ri(&j->b, RCX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
 	reload_mem(j);
+	sync_in(j);
 }
 
 /* ------------------------------------------------------------- memory */
@@ -487,6 +652,11 @@ static const struct {
 static void load(struct jc *j, int k, const cword *pc)
 {
 	struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, loads[k].n, pc);
+	int p = loads[k].kind < 2 ? pin_of(j, pc[1].s.b, 2) : -1;
+	if (p >= PIN_X) { /* an f32/f64 load: straight into its xmm */
+		x64_sse_rm(&j->b, loads[k].kind ? SSE_MOVSD_LD : SSE_MOVSS_LD, p - PIN_X, m);
+		return;
+	}
 	if (loads[k].kind < 2)
 		x64_mov_rm(&j->b, loads[k].kind == 1, RCX, m);
 	else
@@ -498,6 +668,12 @@ static void load(struct jc *j, int k, const cword *pc)
 static void store(struct jc *j, int k, const cword *pc)
 {
 	static const uint8_t n[] = {4, 8, 1, 2};
+	int p = k <= 1 ? pin_of(j, pc[1].s.b, 2) : -1;
+	if (p >= PIN_X && pc[1].s.b != pc[1].s.a) { /* f32/f64 from its xmm */
+		struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, n[k], pc);
+		x64_sse_rm(&j->b, k ? SSE_MOVSD_ST : SSE_MOVSS_ST, p - PIN_X, m);
+		return;
+	}
 	ld(j, true, RCX, pc[1].s.b);
 	struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, n[k], pc);
 	if (k == 0 || k == 1)
@@ -534,7 +710,10 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 		nz = j->flags_cc; /* a compare just made it: branch on its flags */
 	else if (a == j->rax_slot && j->rax_pos == b->len)
 		x64_test_rr(b, false, RAX, RAX);
-	else
+	else if (pin_of(j, a, 0) >= 0) {
+		int r = src_reg(j, false, a, RAX);
+		x64_test_rr(b, false, r, r);
+	} else
 		x64_alu_mi(b, ALU_CMP, false, at_slot(a), 0);
 	if (!loop) {
 		jump_to(j, when ? nz : nz ^ 1, false, word);
@@ -623,6 +802,7 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
+	sync_out(j, UINT32_MAX);
 	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
@@ -632,10 +812,12 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
 	reload_mem(j);
+	sync_in(j);
 }
 
-/* CALL of an import or CALL_INDIRECT: through wasm__jit_call. */
-static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
+/* CALL of an import or CALL_INDIRECT: through wasm__jit_call (the pinned
+ * slots are in the frame already). */
+static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
 	x64_mov_rr(b, true, RDI, R_S);
@@ -655,6 +837,13 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 	reload_mem(j);
 }
 
+static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
+{
+	sync_out(j, UINT32_MAX);
+	call_slow_synced(j, indirect, base, pc);
+	sync_in(j);
+}
+
 /* call_indirect: the table entry, null and signature checks inline for a
  * callee of this instance whose type is the very same wtype; anything
  * else (out of range, null, host, other instance, a structurally equal
@@ -669,7 +858,10 @@ static void call_indirect(struct jc *j, const cword *pc)
 		call_slow(j, true, base, pc);
 		return;
 	}
+	sync_out(j, UINT32_MAX);
+	j->mem_only = true;
 	ld(j, false, RAX, pc[2].s.a);
+	j->mem_only = false;
 	x64_mov_rm(b, true, RCX, x64_m(R_INST, offsetof(ewasm_instance, tables)));
 	x64_mov_rm(b, true, RCX, x64_m(RCX, (int32_t)(tab * 8)));
 	x64_alu_rm(b, ALU_CMP, false, RAX, x64_m(RCX, offsetof(ewasm_table, size)));
@@ -697,8 +889,9 @@ static void call_indirect(struct jc *j, const cword *pc)
 	size_t done = x64_jmp(b);
 	for (int k = 0; k < 5; k++)
 		x64_patch_rel32(b, slow[k], b->len);
-	call_slow(j, true, base, pc);
+	call_slow_synced(j, true, base, pc);
 	x64_patch_rel32(b, done, b->len);
+	sync_in(j);
 }
 
 /* ------------------------------------------------------------ one op */
@@ -752,6 +945,15 @@ static const char *const op_names[] = {
 #undef X
 };
 
+/* rax = extend(slot a). */
+static void ext_slot(struct jc *j, enum x64_ext e, bool w, uint32_t a)
+{
+	if (pin_of(j, a, 0) >= 0 || is_k(j, a) || (a == j->rax_slot && j->rax_pos == j->b.len))
+		x64_ext_rr(&j->b, e, w, RAX, src_reg(j, true, a, RAX));
+	else
+		x64_load_ext(&j->b, e, w, RAX, at_slot(a));
+}
+
 /* Unary ops that are a move or a plain extension of the slot. */
 static bool simple_unary(struct jc *j, int o, const cword *pc)
 {
@@ -765,21 +967,21 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_REINTERPRET_F64:
 	case OP_F64_REINTERPRET_I64: ld(j, true, RAX, a); break;
 	case OP_I64_EXTEND_I32_S:
-	case OP_I64_EXTEND32_S: x64_load_ext(b, EXT_SX32, true, RAX, at_slot(a)); break;
-	case OP_I32_EXTEND8_S: x64_load_ext(b, EXT_SX8, false, RAX, at_slot(a)); break;
-	case OP_I32_EXTEND16_S: x64_load_ext(b, EXT_SX16, false, RAX, at_slot(a)); break;
-	case OP_I64_EXTEND8_S: x64_load_ext(b, EXT_SX8, true, RAX, at_slot(a)); break;
-	case OP_I64_EXTEND16_S: x64_load_ext(b, EXT_SX16, true, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND32_S: ext_slot(j, EXT_SX32, true, a); break;
+	case OP_I32_EXTEND8_S: ext_slot(j, EXT_SX8, false, a); break;
+	case OP_I32_EXTEND16_S: ext_slot(j, EXT_SX16, false, a); break;
+	case OP_I64_EXTEND8_S: ext_slot(j, EXT_SX8, true, a); break;
+	case OP_I64_EXTEND16_S: ext_slot(j, EXT_SX16, true, a); break;
 	case OP_I32_EQZ:
 	case OP_I64_EQZ:
 		ld(j, o == OP_I64_EQZ, RAX, a);
 		x64_test_rr(b, o == OP_I64_EQZ, RAX, RAX);
-		set_cc(j, CC_E, d);
+		set_cc(j, CC_E, d, 2);
 		return true;
 	case OP_REF_IS_NULL:
 		ld(j, true, RAX, a);
 		x64_test_rr(b, true, RAX, RAX);
-		set_cc(j, CC_E, d);
+		set_cc(j, CC_E, d, 2);
 		return true;
 	default: return false;
 	}
@@ -894,7 +1096,11 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 	case OP_SELECT:
 		ld(j, true, RAX, pc[1].s.b);
 		ld(j, true, RCX, pc[2].s.a);
-		x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
+		if (pin_of(j, pc[1].s.a, 0) >= 0 || is_k(j, pc[1].s.a)) {
+			int r = src_reg(j, false, pc[1].s.a, RDX);
+			x64_test_rr(b, false, r, r);
+		} else
+			x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
 		x64_cmov(b, CC_E, true, RAX, RCX);
 		st(j, pc[2].s.b, RAX);
 		return 3;
@@ -971,10 +1177,13 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 	case OP_BR_TABLE: br_table(j, i, code); return 3 + pc[1].s.b;
 	case OP_RETURN1:
 		ld(j, true, RAX, pc[1].s.a);
-		st(j, 0, RAX);
+		x64_mov_mr(&j->b, true, at_slot(0), RAX);
 		epilogue(j);
 		return 2;
-	case OP_RETURN: epilogue(j); return 1;
+	case OP_RETURN:
+		sync_out(j, j->nresults);
+		epilogue(j);
+		return 1;
 	case OP_LOOP_CHECK: interrupt_check(j, pc); return 1;
 	case OP_FUEL_CHECK: fuel_check(j, pc); return 1;
 	case OP_CALL_LOCAL: call_direct(j, pc[1].s.a, pc[1].s.b, pc, pc + 3); return 3;
@@ -1072,6 +1281,8 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 		uint32_t n = o < 0 ? 0 : op_len(o, pc), first = 2, last = 2;
 		if (!n || i + n > co->ncode)
 			return false;
+		if (wasm__jit_op((enum wop)o) || o == OP_CALL_INDIRECT)
+			j->frame_consts = true; /* the runtime reads the frame */
 		if (o == OP_BR || o == OP_BR_LOOP)
 			first = last = 1;
 		else if (o == OP_BR_TABLE)
@@ -1085,10 +1296,55 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 			if (t > co->ncode)
 				return false;
 			j->is_target[t] = 1;
+			if (t <= i) { /* a loop: words t .. i + n weigh more */
+				j->wword[t]++;
+				j->wword[i + n]--;
+				j->has_loop = true;
+			}
 		}
 		i += n;
 	}
+	/* loop depth per word, then the weight 8^depth (at most 8^4) */
+	uint32_t d = 0;
+	for (uint32_t i = 0; i <= co->ncode; i++) {
+		d += j->wword[i];
+		j->wword[i] = 1u << (3 * (d < 4 ? d : 4));
+	}
 	return true;
+}
+
+/* Chooses the slots pinned in registers from the counting pass: the most
+ * used ones (uses inside loops weigh 8 per level), each worth more than
+ * what pinning costs (a store and a load at every call, a load at entry).
+ * Slots used mostly by float ops go to xmm3..xmm15, the others to the
+ * gprs no op template uses as a scratch register: every call spills and
+ * reloads them, so callee-saved or not does not matter. */
+static void choose_pins(struct jc *j)
+{
+	static const uint8_t gprs[] = {RBP, RSI, RDI, R8, R9, R10, R11};
+	uint32_t ngp = 0, nx = 0, n = j->co->frame_slots;
+	uint64_t cost = 2 * j->call_w + 2;
+	j->npinned = 0;
+	memset(j->pin, 0, n);
+	while (ngp < sizeof(gprs) || nx < 13) {
+		uint64_t best = cost;
+		uint32_t bs = UINT32_MAX;
+		for (uint32_t sl = 0; sl < n; sl++) {
+			uint64_t w = j->wi[sl] + j->wf[sl];
+			bool fl = j->wf[sl] > j->wi[sl];
+			if (w > best && !j->pin[sl] && (fl ? nx < 13 : ngp < sizeof(gprs))) {
+				best = w;
+				bs = sl;
+			}
+		}
+		if (bs == UINT32_MAX)
+			break;
+		if (j->wf[bs] > j->wi[bs])
+			j->pin[bs] = (uint8_t)(PIN_X + 3 + nx++);
+		else
+			j->pin[bs] = (uint8_t)(PIN_GP + gprs[ngp++]);
+		j->pinned[j->npinned++] = bs;
+	}
 }
 
 static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
@@ -1108,6 +1364,7 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 	}
 	if (j->is_target[i])
 		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+	j->cur_i = i;
 	uint32_t n = control_op(j, o, i, code);
 	if (!n)
 		n = data_op(j, o, pc);
@@ -1128,6 +1385,18 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 
 static void emit_stubs(struct jc *j)
 {
+	/* the NaN rule: xmm2 = nan(xmm0, xmm1, xmm2) with the pinned
+	 * registers saved around the C call, then back */
+	for (uint32_t k = 0; k < j->ncolds; k++) {
+		struct cold *c = &j->colds[k];
+		x64_patch_rel32(&j->b, c->at, j->b.len);
+		sync_out(j, UINT32_MAX - 1);
+		call_abs(j, c->dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
+		x64_sse_rr(&j->b, SSE_MOVAPD, 2, 0);
+		sync_in(j);
+		x64_patch_rel32(&j->b, x64_jmp(&j->b), c->back);
+	}
+	j->ncolds = 0;
 	for (uint32_t k = 0; k < j->nstubs; k++) {
 		x64_patch_rel32(&j->b, j->stubs[k].at, j->b.len);
 		x64_mov_rr(&j->b, true, RDI, R_S);
@@ -1161,9 +1430,10 @@ static void resolve(struct jc *j, uint32_t ncode)
 	j->nfix = j->ntab = 0;
 }
 
-static void compile_fn(struct jc *j, const struct wcode *co)
+static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 {
 	j->co = co;
+	j->nresults = j->m->types[j->m->func_type[j->m->nfunc_imports + idx]].nresults;
 	j->L = co->nparams + co->nlocals;
 	j->K = co->nconsts;
 	if (co->frame_slots >= MAX_FRAME_SLOTS) {
@@ -1184,21 +1454,75 @@ static void compile_fn(struct jc *j, const struct wcode *co)
 		return;
 	}
 	j->is_target = tg;
+	if (co->ncode + 1 > j->cap_words) {
+		uint32_t *w = xreallocarray(j->wword, (size_t)co->ncode + 1, sizeof(uint32_t));
+		if (!w) {
+			fail(j, "", "out of memory");
+			return;
+		}
+		j->wword = w;
+		j->cap_words = co->ncode + 1;
+	}
+	memset(j->wword, 0, ((size_t)co->ncode + 1) * sizeof(uint32_t));
+	j->has_loop = false;
+	j->frame_consts = false;
 	if (!scan_targets(j, co)) {
 		fail(j, "", "an op the compiler does not know");
 		return;
 	}
-	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
-	prologue(j);
-	for (uint32_t i = 0; i < co->ncode && !j->failed;) {
-		at[i] = (uint32_t)j->b.len;
-		uint32_t n = one_op(j, i, co->code);
-		if (!n)
+	if (co->frame_slots > j->cap_slots) {
+		uint8_t *pin = xrealloc(j->pin, co->frame_slots);
+		uint64_t *wi = xreallocarray(j->wi, co->frame_slots, sizeof(uint64_t));
+		uint64_t *wf =
+		    pin && wi ? xreallocarray(j->wf, co->frame_slots, sizeof(uint64_t)) : NULL;
+		j->pin = pin ? pin : j->pin;
+		j->wi = wi ? wi : j->wi;
+		j->wf = wf ? wf : j->wf;
+		if (!pin || !wi || !wf) {
+			fail(j, "", "out of memory");
 			return;
-		i += n;
+		}
+		j->cap_slots = co->frame_slots;
 	}
-	at[co->ncode] = (uint32_t)j->b.len; /* falling off the end returns */
-	epilogue(j);
+	memset(j->pin, 0, co->frame_slots);
+	j->npinned = 0;
+	/* functions with loops: a counting pass, then the real one with the
+	 * hot slots in registers; straight-line code: one pass, no pins */
+	size_t start = j->b.len;
+	uint32_t ncalls = j->ncalls;
+	for (int pass = j->has_loop ? 0 : 1; pass < 2 && !j->failed; pass++) {
+		j->counting = pass == 0;
+		if (j->counting) {
+			memset(j->wi, 0, co->frame_slots * sizeof(uint64_t));
+			memset(j->wf, 0, co->frame_slots * sizeof(uint64_t));
+			j->call_w = 0;
+		} else if (j->has_loop) {
+			choose_pins(j);
+			j->b.len = start;
+			j->ncalls = ncalls;
+			j->nfix = j->ntab = j->nstubs = j->ncolds = 0;
+			for (uint32_t i = 0; i <= co->ncode; i++)
+				at[i] = NO_POS;
+		}
+		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+		j->cur_w = 1;
+		prologue(j);
+		for (uint32_t i = 0; i < co->ncode && !j->failed;) {
+			at[i] = (uint32_t)j->b.len;
+			j->cur_w = j->wword[i];
+			uint32_t n = one_op(j, i, co->code);
+			if (!n) {
+				j->counting = false;
+				return;
+			}
+			i += n;
+		}
+		j->cur_w = 1;
+		at[co->ncode] = (uint32_t)j->b.len; /* falling off the end returns */
+		sync_out(j, j->nresults);
+		epilogue(j);
+	}
+	j->counting = false;
 	emit_stubs(j);
 	resolve(j, co->ncode);
 }
@@ -1253,6 +1577,11 @@ static void jc_free(struct jc *j)
 	xfree(j->calls);
 	xfree(j->tab);
 	xfree(j->stubs);
+	xfree(j->colds);
+	xfree(j->pin);
+	xfree(j->wi);
+	xfree(j->wf);
+	xfree(j->wword);
 }
 
 int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
@@ -1285,7 +1614,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	emit_enter(&j.b);
 	for (uint32_t i = 0; i < m->ncodes && !j.failed; i++) {
 		entry[i] = j.b.len;
-		compile_fn(&j, &m->codes[i]);
+		compile_fn(&j, &m->codes[i], i);
 	}
 	if (!j.failed && j.b.oom)
 		fail(&j, "", "out of memory");
