@@ -28,6 +28,9 @@
 #define ENTER_PAD 16
 /* Frames whose slot displacements would not fit a disp32. */
 #define MAX_FRAME_SLOTS (1u << 27)
+/* Functions without a loop this long (in code words) run once and are
+ * compiled in one pass, without pinned slots. */
+#define MAX_STRAIGHT_PIN 2048
 
 typedef void (*enter_fn)(ewasm_store *s, slot *fp, ewasm_instance *inst, const void *code,
                          ewasm_memory *mobj, uint8_t *base);
@@ -56,6 +59,7 @@ struct stub {
 struct cold {
 	uint32_t at, back;
 	bool dbl;
+	uint8_t xa, xb; /* where the operands are */
 };
 
 struct op_of_h {
@@ -180,12 +184,28 @@ static int pin_of(struct jc *j, uint32_t sl, int kind)
 	return j->pin[sl] >= PIN_X ? j->pin[sl] : j->pin[sl] - PIN_GP;
 }
 
+/* The gpr slot sl is pinned in, or -1 (never counts a use: for choosing
+ * a template; the counting pass takes the general one). */
+static int gp_pin(struct jc *j, uint32_t sl)
+{
+	if (j->counting || j->mem_only || sl >= j->co->frame_slots || !j->pin[sl] ||
+	    j->pin[sl] >= PIN_X)
+		return -1;
+	return j->pin[sl] - PIN_GP;
+}
+
+/* Likewise the xmm register. */
+static int x_pin(struct jc *j, uint32_t sl)
+{
+	if (j->counting || j->mem_only || sl >= j->co->frame_slots || j->pin[sl] < PIN_X)
+		return -1;
+	return j->pin[sl] - PIN_X;
+}
+
 /* Stores every pinned slot to the frame (before a call; the callee and the
  * runtime see the frame), or the ones below `below` (results at return). */
 static void sync_out(struct jc *j, uint32_t below)
 {
-	if (j->counting && below == UINT32_MAX)
-		j->call_w += j->cur_w;
 	for (uint32_t k = 0; k < j->npinned; k++) {
 		uint32_t sl = j->pinned[k];
 		int p = j->pin[sl];
@@ -414,6 +434,15 @@ static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
 
 static void int_alu(struct jc *j, bool w, enum x64_alu op, const cword *pc)
 {
+	uint32_t a = pc[1].s.a, bs = pc[1].s.b;
+	int pd = gp_pin(j, pc[2].s.a);
+	if (pd >= 0 && (a == bs || gp_pin(j, bs) != pd)) {
+		/* straight into the destination's register */
+		if (gp_pin(j, a) != pd) /* (a 32-bit op clears the top) */
+			ld(j, w, pd, a);
+		alu_slot(j, op, w, pd, bs);
+		return;
+	}
 	ld(j, w, RAX, pc[1].s.a);
 	alu_slot(j, op, w, RAX, pc[1].s.b);
 	st(j, pc[2].s.a, RAX);
@@ -515,15 +544,26 @@ static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
-	ldx(j, dbl, 0, pc[1].s.a);
-	ldx(j, dbl, 1, pc[1].s.b);
-	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
-	x64_sse_rr(b, op, 2, 1);
+	/* operands from their pinned xmm registers, else xmm0 and xmm1;
+	 * none of them changes before the NaN test, so the slow path
+	 * can take them from there */
+	int xa = x_pin(j, pc[1].s.a), xb = x_pin(j, pc[1].s.b);
+	if (xa < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.a)) {
+		ldx(j, dbl, 0, pc[1].s.a);
+		xa = 0;
+	}
+	if (xb < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.b)) {
+		ldx(j, dbl, 1, pc[1].s.b);
+		xb = 1;
+	}
+	x64_sse_rr(b, SSE_MOVAPD, 2, xa);
+	x64_sse_rr(b, op, 2, xb);
 	x64_sse_rr(b, dbl ? SSE_UCOMISD : SSE_UCOMISS, 2, 2);
 	size_t nan = x64_jcc(b, CC_P);
 	j->colds = grow(j, j->colds, &j->capcolds, j->ncolds + 1, sizeof(*j->colds));
 	if (!j->failed)
-		j->colds[j->ncolds++] = (struct cold){(uint32_t)nan, (uint32_t)b->len, dbl};
+		j->colds[j->ncolds++] =
+		    (struct cold){(uint32_t)nan, (uint32_t)b->len, dbl, (uint8_t)xa, (uint8_t)xb};
 	stx(j, dbl, pc[2].s.a, 2);
 }
 
@@ -576,9 +616,35 @@ static void float_bits(struct jc *j, bool dbl, int kind, const cword *pc)
 /* The runtime calls: pinned slots go to the frame first (the C code
  * clobbers their registers and may read the frame); the arguments are
  * then read from the frame (mem_only), and the pins reloaded after. */
+/* Before a call: its weight for choose_pins, the pinned slots below
+ * `below` (the arguments' end) to the frame. */
+static void call_out(struct jc *j, uint32_t below)
+{
+	if (j->counting)
+		j->call_w += j->cur_w;
+	sync_out(j, below);
+}
+
+/* The signature of function fi, or of type ty (indirect). */
+static const struct wtype *callee_type(struct jc *j, bool indirect, uint32_t x)
+{
+	if (indirect)
+		return x < j->m->ntypes ? &j->m->types[x] : NULL;
+	return x < j->m->nfuncs ? &j->m->types[j->m->func_type[x]] : NULL;
+}
+
+/* The end of the arguments (res: results) of a call with base `base`. */
+static uint32_t call_end(struct jc *j, bool indirect, uint32_t x, uint32_t base, bool res)
+{
+	const struct wtype *t = callee_type(j, indirect, x);
+	if (!t)
+		return UINT32_MAX;
+	return base + (res ? t->nresults : t->nparams);
+}
+
 static void call_unary(struct jc *j, wasm__jit_un_fn f, const cword *pc)
 {
-	sync_out(j, UINT32_MAX);
+	call_out(j, UINT32_MAX);
 	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
 	j->mem_only = false;
@@ -591,7 +657,7 @@ static void call_unary(struct jc *j, wasm__jit_un_fn f, const cword *pc)
 
 static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 {
-	sync_out(j, UINT32_MAX);
+	call_out(j, UINT32_MAX);
 	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
 	ld(j, true, RSI, pc[1].s.b);
@@ -603,7 +669,7 @@ static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 
 static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 {
-	sync_out(j, UINT32_MAX);
+	call_out(j, UINT32_MAX);
 	x64_mov_rr(&j->b, true, RDI, R_S);
 	x64_mov_rr(&j->b, true, RSI, R_INST);
 	x64_mov_rr(&j->b, true, RDX, R_FP);
@@ -657,11 +723,13 @@ static void load(struct jc *j, int k, const cword *pc)
 		x64_sse_rm(&j->b, loads[k].kind ? SSE_MOVSD_LD : SSE_MOVSS_LD, p - PIN_X, m);
 		return;
 	}
+	int r = gp_pin(j, pc[1].s.b) >= 0 ? gp_pin(j, pc[1].s.b) : RCX;
 	if (loads[k].kind < 2)
-		x64_mov_rm(&j->b, loads[k].kind == 1, RCX, m);
+		x64_mov_rm(&j->b, loads[k].kind == 1, r, m);
 	else
-		x64_load_ext(&j->b, (enum x64_ext)(loads[k].kind - 2), loads[k].w, RCX, m);
-	st(j, pc[1].s.b, RCX);
+		x64_load_ext(&j->b, (enum x64_ext)(loads[k].kind - 2), loads[k].w, r, m);
+	if (r == RCX)
+		st(j, pc[1].s.b, RCX);
 }
 
 /* Stores in ops.def order STORE32 STORE64 STORE8 STORE16. */
@@ -674,14 +742,18 @@ static void store(struct jc *j, int k, const cword *pc)
 		x64_sse_rm(&j->b, k ? SSE_MOVSD_ST : SSE_MOVSS_ST, p - PIN_X, m);
 		return;
 	}
-	ld(j, true, RCX, pc[1].s.b);
+	int r = gp_pin(j, pc[1].s.b);
+	if (r < 0) {
+		ld(j, true, RCX, pc[1].s.b);
+		r = RCX;
+	}
 	struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, n[k], pc);
 	if (k == 0 || k == 1)
-		x64_mov_mr(&j->b, k == 1, m, RCX);
+		x64_mov_mr(&j->b, k == 1, m, r);
 	else if (k == 2)
-		x64_store8(&j->b, m, RCX);
+		x64_store8(&j->b, m, r);
 	else
-		x64_store16(&j->b, m, RCX);
+		x64_store16(&j->b, m, r);
 }
 
 /* ------------------------------------------------------------ control */
@@ -802,7 +874,7 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
-	sync_out(j, UINT32_MAX);
+	call_out(j, call_end(j, false, fi, base, false));
 	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
@@ -812,7 +884,7 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
 	reload_mem(j);
-	sync_in(j);
+	sync_in_below(j, call_end(j, false, fi, base, true));
 }
 
 /* CALL of an import or CALL_INDIRECT: through wasm__jit_call (the pinned
@@ -839,9 +911,11 @@ static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const c
 
 static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
 {
-	sync_out(j, UINT32_MAX);
+	uint32_t x = indirect ? pc[1].s.b : pc[1].s.a, end = call_end(j, indirect, x, base, false);
+	/* the runtime reads call_indirect's element index from the frame */
+	call_out(j, indirect && end <= pc[2].s.a ? pc[2].s.a + 1 : end);
 	call_slow_synced(j, indirect, base, pc);
-	sync_in(j);
+	sync_in_below(j, call_end(j, indirect, x, base, true));
 }
 
 /* call_indirect: the table entry, null and signature checks inline for a
@@ -858,7 +932,8 @@ static void call_indirect(struct jc *j, const cword *pc)
 		call_slow(j, true, base, pc);
 		return;
 	}
-	sync_out(j, UINT32_MAX);
+	uint32_t end = call_end(j, true, ty, base, false);
+	call_out(j, end <= pc[2].s.a ? pc[2].s.a + 1 : end);
 	j->mem_only = true;
 	ld(j, false, RAX, pc[2].s.a);
 	j->mem_only = false;
@@ -891,7 +966,7 @@ static void call_indirect(struct jc *j, const cword *pc)
 		x64_patch_rel32(b, slow[k], b->len);
 	call_slow_synced(j, true, base, pc);
 	x64_patch_rel32(b, done, b->len);
-	sync_in(j);
+	sync_in_below(j, call_end(j, true, ty, base, true));
 }
 
 /* ------------------------------------------------------------ one op */
@@ -1323,14 +1398,18 @@ static void choose_pins(struct jc *j)
 {
 	static const uint8_t gprs[] = {RBP, RSI, RDI, R8, R9, R10, R11};
 	uint32_t ngp = 0, nx = 0, n = j->co->frame_slots;
-	uint64_t cost = 2 * j->call_w + 2;
 	j->npinned = 0;
 	memset(j->pin, 0, n);
 	while (ngp < sizeof(gprs) || nx < 13) {
-		uint64_t best = cost;
+		uint64_t best = 0;
 		uint32_t bs = UINT32_MAX;
 		for (uint32_t sl = 0; sl < n; sl++) {
-			uint64_t w = j->wi[sl] + j->wf[sl];
+			/* gain: the uses; cost: a store and a load per call, a
+			 * load at entry for params and locals */
+			uint64_t w = j->wi[sl] + j->wf[sl], c = 2 * j->call_w + (sl < j->L);
+			if (w <= c)
+				continue;
+			w -= c;
 			bool fl = j->wf[sl] > j->wi[sl];
 			if (w > best && !j->pin[sl] && (fl ? nx < 13 : ngp < sizeof(gprs))) {
 				best = w;
@@ -1390,6 +1469,10 @@ static void emit_stubs(struct jc *j)
 	for (uint32_t k = 0; k < j->ncolds; k++) {
 		struct cold *c = &j->colds[k];
 		x64_patch_rel32(&j->b, c->at, j->b.len);
+		if (c->xa)
+			x64_sse_rr(&j->b, SSE_MOVAPD, 0, c->xa);
+		if (c->xb != 1)
+			x64_sse_rr(&j->b, SSE_MOVAPD, 1, c->xb);
 		sync_out(j, UINT32_MAX - 1);
 		call_abs(j, c->dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
 		x64_sse_rr(&j->b, SSE_MOVAPD, 2, 0);
@@ -1486,17 +1569,18 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 	}
 	memset(j->pin, 0, co->frame_slots);
 	j->npinned = 0;
-	/* functions with loops: a counting pass, then the real one with the
-	 * hot slots in registers; straight-line code: one pass, no pins */
+	/* a counting pass, then the real one with the hot slots in
+	 * registers; long straight-line code: one pass, no pins */
 	size_t start = j->b.len;
 	uint32_t ncalls = j->ncalls;
-	for (int pass = j->has_loop ? 0 : 1; pass < 2 && !j->failed; pass++) {
+	bool pins = j->has_loop || co->ncode <= MAX_STRAIGHT_PIN;
+	for (int pass = pins ? 0 : 1; pass < 2 && !j->failed; pass++) {
 		j->counting = pass == 0;
 		if (j->counting) {
 			memset(j->wi, 0, co->frame_slots * sizeof(uint64_t));
 			memset(j->wf, 0, co->frame_slots * sizeof(uint64_t));
 			j->call_w = 0;
-		} else if (j->has_loop) {
+		} else if (pins) {
 			choose_pins(j);
 			j->b.len = start;
 			j->ncalls = ncalls;
