@@ -55,13 +55,6 @@ struct stub {
 	const cword *pc;
 };
 
-/* An out-of-line slow path of float_bin: the NaN rule in C. */
-struct cold {
-	uint32_t at, back;
-	bool dbl;
-	uint8_t xa, xb; /* where the operands are */
-};
-
 struct op_of_h {
 	const void *h;
 	uint16_t op;
@@ -78,8 +71,6 @@ struct jc {
 	uint32_t nfix, capfix, ncalls, capcalls, ntab, captab;
 	struct stub *stubs;
 	uint32_t nstubs, capstubs;
-	struct cold *colds;
-	uint32_t ncolds, capcolds;
 	uint32_t L, K; /* first constant slot, number of constants */
 	/* rax holds slot rax_slot while the code ends at rax_pos (the last
 	 * thing emitted stored it), so the next op need not load it */
@@ -540,13 +531,13 @@ static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 	j->xmm_pos = j->b.len;
 }
 
-/* add/sub/mul/div with the engine's NaN rule on the slow path. */
+/* add/sub/mul/div. The engine's NaN rule (numeric.h: a NaN a, else a NaN
+ * b, quieted, else the hardware's default NaN) is exactly what SSE does
+ * for `a op= b`: the first operand's NaN wins (unit-wasm-x64-emit checks
+ * this on the machine), so no test of the result is needed. */
 static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
-	/* operands from their pinned xmm registers, else xmm0 and xmm1;
-	 * none of them changes before the NaN test, so the slow path
-	 * can take them from there */
 	int xa = x_pin(j, pc[1].s.a), xb = x_pin(j, pc[1].s.b);
 	if (xa < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.a)) {
 		ldx(j, dbl, 0, pc[1].s.a);
@@ -558,12 +549,6 @@ static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 	}
 	x64_sse_rr(b, SSE_MOVAPD, 2, xa);
 	x64_sse_rr(b, op, 2, xb);
-	x64_sse_rr(b, dbl ? SSE_UCOMISD : SSE_UCOMISS, 2, 2);
-	size_t nan = x64_jcc(b, CC_P);
-	j->colds = grow(j, j->colds, &j->capcolds, j->ncolds + 1, sizeof(*j->colds));
-	if (!j->failed)
-		j->colds[j->ncolds++] =
-		    (struct cold){(uint32_t)nan, (uint32_t)b->len, dbl, (uint8_t)xa, (uint8_t)xb};
 	stx(j, dbl, pc[2].s.a, 2);
 }
 
@@ -1464,22 +1449,6 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 
 static void emit_stubs(struct jc *j)
 {
-	/* the NaN rule: xmm2 = nan(xmm0, xmm1, xmm2) with the pinned
-	 * registers saved around the C call, then back */
-	for (uint32_t k = 0; k < j->ncolds; k++) {
-		struct cold *c = &j->colds[k];
-		x64_patch_rel32(&j->b, c->at, j->b.len);
-		if (c->xa)
-			x64_sse_rr(&j->b, SSE_MOVAPD, 0, c->xa);
-		if (c->xb != 1)
-			x64_sse_rr(&j->b, SSE_MOVAPD, 1, c->xb);
-		sync_out(j, UINT32_MAX - 1);
-		call_abs(j, c->dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
-		x64_sse_rr(&j->b, SSE_MOVAPD, 2, 0);
-		sync_in(j);
-		x64_patch_rel32(&j->b, x64_jmp(&j->b), c->back);
-	}
-	j->ncolds = 0;
 	for (uint32_t k = 0; k < j->nstubs; k++) {
 		x64_patch_rel32(&j->b, j->stubs[k].at, j->b.len);
 		x64_mov_rr(&j->b, true, RDI, R_S);
@@ -1584,7 +1553,7 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 			choose_pins(j);
 			j->b.len = start;
 			j->ncalls = ncalls;
-			j->nfix = j->ntab = j->nstubs = j->ncolds = 0;
+			j->nfix = j->ntab = j->nstubs = 0;
 			for (uint32_t i = 0; i <= co->ncode; i++)
 				at[i] = NO_POS;
 		}
@@ -1661,7 +1630,6 @@ static void jc_free(struct jc *j)
 	xfree(j->calls);
 	xfree(j->tab);
 	xfree(j->stubs);
-	xfree(j->colds);
 	xfree(j->pin);
 	xfree(j->wi);
 	xfree(j->wf);
