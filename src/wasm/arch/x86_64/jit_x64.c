@@ -98,6 +98,10 @@ struct jc {
 	 * constants must be there too (otherwise they are immediates only) */
 	bool frame_consts;
 	uint32_t cur_i; /* word index of the op being translated */
+	/* pinned gprs known to hold a zero-extended 32-bit value (bit per
+	 * register), so a memory access can index with them directly;
+	 * forgotten at branch targets and calls */
+	uint32_t zx;
 	char *why;
 	size_t whylen;
 	bool failed;
@@ -225,6 +229,7 @@ static void sync_in_below(struct jc *j, uint32_t below)
 			x64_mov_rm(&j->b, true, p - PIN_GP, at_slot(sl));
 	}
 	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+	j->zx = 0;
 }
 
 static void sync_in(struct jc *j)
@@ -269,9 +274,10 @@ static void st(struct jc *j, uint32_t sl, int r)
 	int p = pin_of(j, sl, 0);
 	if (p >= PIN_X)
 		x64_movq_xr(&j->b, true, p - PIN_X, r);
-	else if (p >= 0)
+	else if (p >= 0) {
 		x64_mov_rr(&j->b, true, p, r);
-	else
+		j->zx &= ~(1u << p);
+	} else
 		x64_mov_mr(&j->b, true, at_slot(sl), r);
 	if (r == RAX) {
 		j->rax_slot = sl;
@@ -416,10 +422,19 @@ static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d, uint32_t len)
 	j->flags_pos = j->b.len;
 }
 
+/* The gpr to compare slot a from: its pinned register, else rax. */
+static int cmp_reg(struct jc *j, bool w, uint32_t a)
+{
+	int r = gp_pin(j, a);
+	if (r >= 0 && !(a == j->rax_slot && j->rax_pos == j->b.len))
+		return r;
+	ld(j, w, RAX, a);
+	return RAX;
+}
+
 static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
 {
-	ld(j, w, RAX, pc[1].s.a);
-	cmp_slot(j, w, RAX, pc[1].s.b);
+	cmp_slot(j, w, cmp_reg(j, w, pc[1].s.a), pc[1].s.b);
 	set_cc(j, cc, pc[2].s.a, 3);
 }
 
@@ -432,6 +447,7 @@ static void int_alu(struct jc *j, bool w, enum x64_alu op, const cword *pc)
 		if (gp_pin(j, a) != pd) /* (a 32-bit op clears the top) */
 			ld(j, w, pd, a);
 		alu_slot(j, op, w, pd, bs);
+		j->zx = w ? j->zx & ~(1u << pd) : j->zx | 1u << pd;
 		return;
 	}
 	ld(j, w, RAX, pc[1].s.a);
@@ -522,9 +538,10 @@ static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 	int p = pin_of(j, sl, 1);
 	if (p >= PIN_X)
 		x64_sse_rr(&j->b, SSE_MOVAPD, p - PIN_X, x);
-	else if (p >= 0)
+	else if (p >= 0) {
 		x64_movq_rx(&j->b, dbl, p, x);
-	else
+		j->zx &= ~(1u << p);
+	} else
 		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
 	j->xmm_slot = sl;
 	j->xmm_reg = x;
@@ -671,6 +688,9 @@ static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 static struct x64_mem mem_at(struct jc *j, uint32_t a, uint32_t off, uint32_t n, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
+	int pa = gp_pin(j, a);
+	if (!j->m->checked && off <= (uint32_t)INT32_MAX && pa >= 0 && (j->zx >> pa & 1))
+		return x64_mi(R_MEM, pa, 1, (int32_t)off);
 	ld(j, false, RAX, a);
 	if (!j->m->checked && off <= (uint32_t)INT32_MAX)
 		return x64_mi(R_MEM, RAX, 1, (int32_t)off);
@@ -715,6 +735,10 @@ static void load(struct jc *j, int k, const cword *pc)
 		x64_load_ext(&j->b, (enum x64_ext)(loads[k].kind - 2), loads[k].w, r, m);
 	if (r == RCX)
 		st(j, pc[1].s.b, RCX);
+	else if (loads[k].w || loads[k].kind == 1)
+		j->zx &= ~(1u << r);
+	else
+		j->zx |= 1u << r;
 }
 
 /* Stores in ops.def order STORE32 STORE64 STORE8 STORE16. */
@@ -785,8 +809,7 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 /* The fused i32 compare-and-branch forms [h][a|b][rel] (k: cmp_cc). */
 static void branch_cmp(struct jc *j, int k, bool loop, uint32_t word, const cword *pc)
 {
-	ld(j, false, RAX, pc[1].s.a);
-	cmp_slot(j, false, RAX, pc[1].s.b);
+	cmp_slot(j, false, cmp_reg(j, false, pc[1].s.a), pc[1].s.b);
 	if (!loop) {
 		jump_to(j, cmp_cc[k], false, word);
 		return;
@@ -1426,8 +1449,10 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		fail(j, "", "a function or global index too large for a disp32");
 		return 0;
 	}
-	if (j->is_target[i])
+	if (j->is_target[i]) {
 		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+		j->zx = 0;
+	}
 	j->cur_i = i;
 	uint32_t n = control_op(j, o, i, code);
 	if (!n)
