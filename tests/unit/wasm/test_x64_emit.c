@@ -327,6 +327,38 @@ static void test_pinned_forms(void **state)
 	          "movsd QWORD PTR [r12+0x100],xmm15\n");
 }
 
+/* Loop-header alignment: every padding length 0-31 is made of the
+ * multi-byte NOPs only, and lands on the boundary. */
+static void test_align(void **state)
+{
+	(void)state;
+	SKIP_NO_OBJDUMP();
+	for (size_t pre = 0; pre < 32; pre++) {
+		struct x64_buf b;
+		x64_buf_init(&b);
+		for (size_t i = 0; i < pre; i++)
+			x64_u8(&b, 0x90);
+		x64_align(&b, 32);
+		assert_int_equal(b.len % 32, 0);
+		x64_ret(&b);
+		char *got = disasm(&b);
+		bool ret = false;
+		for (char *l = got; *l;) {
+			char *e = strchr(l, '\n');
+			assert_non_null(e);
+			*e = 0;
+			if (strncmp(l, "nop", 3) != 0 && strcmp(l, "xchg ax,ax") != 0 &&
+			    strcmp(l, "ret") != 0)
+				fail_msg("padding after %zu bytes decodes as '%s'", pre, l);
+			ret = strcmp(l, "ret") == 0;
+			l = e + 1;
+		}
+		assert_true(ret); /* and the ret comes last, where it was put */
+		free(got);
+		x64_buf_free(&b);
+	}
+}
+
 /* The compiler emits f32/f64 add/sub/mul/div as `movapd x2, a; op x2, b`
  * and takes the result as it is: that is right only if SSE's NaN
  * propagation is the engine's rule (numeric.h, wasm__jit_nan64/32). Runs
@@ -405,7 +437,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_moves),        cmocka_unit_test(test_alu),
 	    cmocka_unit_test(test_branches),     cmocka_unit_test(test_sse),
-	    cmocka_unit_test(test_pinned_forms), cmocka_unit_test(test_nan_rule),
+	    cmocka_unit_test(test_pinned_forms), cmocka_unit_test(test_align),
+	    cmocka_unit_test(test_nan_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,9 @@
 /* Functions without a loop this long (in code words) run once and are
  * compiled in one pass, without pinned slots. */
 #define MAX_STRAIGHT_PIN 2048
+/* Loop headers start at this alignment: the same loop then runs at the
+ * same speed whatever code precedes it. */
+#define LOOP_ALIGN 32
 
 typedef void (*enter_fn)(ewasm_store *s, slot *fp, ewasm_instance *inst, const void *code,
                          ewasm_memory *mobj, uint8_t *base);
@@ -47,6 +50,13 @@ struct fix {
 
 struct tfix {
 	uint32_t at, word, base; /* a br_table entry, relative to base */
+};
+
+/* A br_table's jump table, emitted after the function's code (data in
+ * the instruction stream makes the speed of the code around it depend on
+ * where it lands): the lea to patch, its entries in jc.tab. */
+struct ptab {
+	uint32_t lea, first, n;
 };
 
 struct stub {
@@ -71,6 +81,8 @@ struct jc {
 	uint32_t nfix, capfix, ncalls, capcalls, ntab, captab;
 	struct stub *stubs;
 	uint32_t nstubs, capstubs;
+	struct ptab *ptabs;
+	uint32_t nptabs, capptabs;
 	uint32_t L, K; /* first constant slot, number of constants */
 	/* rax holds slot rax_slot while the code ends at rax_pos (the last
 	 * thing emitted stored it), so the next op need not load it */
@@ -332,8 +344,20 @@ static void prologue(struct jc *j)
 	interrupt_check(j, NULL);
 	uint32_t base = co->nparams, i = 0, ninit = j->frame_consts ? co->ninit : co->nlocals;
 	while (i < ninit) {
+		int p = j->counting ? 0 : j->pin[base + i];
+		if (p) { /* a pinned local starts in its register */
+			int r = p >= PIN_X ? RAX : p - PIN_GP;
+			if (co->init[i] == 0)
+				x64_alu_rr(b, ALU_XOR, false, r, r);
+			else
+				x64_mov_ri(b, r, co->init[i]);
+			if (p >= PIN_X)
+				x64_movq_xr(b, true, p - PIN_X, RAX);
+			i++;
+			continue;
+		}
 		uint32_t z = i;
-		while (z < ninit && co->init[z] == 0)
+		while (z < ninit && co->init[z] == 0 && (j->counting || !j->pin[base + z]))
 			z++;
 		if (z - i >= 8) { /* a run of zero locals: rep stosq */
 			x64_lea(b, true, RDI, at_slot(base + i));
@@ -352,7 +376,7 @@ static void prologue(struct jc *j)
 		}
 		i++;
 	}
-	sync_in_below(j, j->L);
+	sync_in_below(j, co->nparams);
 }
 
 static void epilogue(struct jc *j)
@@ -833,14 +857,15 @@ static void br_table(struct jc *j, uint32_t i, const cword *code)
 	x64_load_ext(b, EXT_SX32, true, RAX, x64_mi(RCX, RAX, 4, 0));
 	x64_alu_rr(b, ALU_ADD, true, RAX, RCX);
 	x64_jmp_r(b, RAX);
-	uint32_t base = (uint32_t)b->len;
-	x64_patch_rel32(b, lea, base);
+	j->ptabs = grow(j, j->ptabs, &j->capptabs, j->nptabs + 1, sizeof(*j->ptabs));
+	if (j->failed)
+		return;
+	j->ptabs[j->nptabs++] = (struct ptab){(uint32_t)lea, j->ntab, n + 1};
 	for (uint32_t k = 0; k <= n; k++) {
 		j->tab = grow(j, j->tab, &j->captab, j->ntab + 1, sizeof(*j->tab));
 		if (j->failed)
 			return;
-		j->tab[j->ntab++] = (struct tfix){(uint32_t)b->len, target(code, i, 2 + k), base};
-		x64_u32(b, 0);
+		j->tab[j->ntab++] = (struct tfix){0, target(code, i, 2 + k), 0};
 	}
 }
 
@@ -1056,11 +1081,13 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_EXTEND8_S: ext_slot(j, EXT_SX8, true, a); break;
 	case OP_I64_EXTEND16_S: ext_slot(j, EXT_SX16, true, a); break;
 	case OP_I32_EQZ:
-	case OP_I64_EQZ:
+	case OP_I64_EQZ: {
 		ld(j, o == OP_I64_EQZ, RAX, a);
-		x64_test_rr(b, o == OP_I64_EQZ, RAX, RAX);
+		int r = RAX;
+		x64_test_rr(b, o == OP_I64_EQZ, r, r);
 		set_cc(j, CC_E, d, 2);
 		return true;
+	}
 	case OP_REF_IS_NULL:
 		ld(j, true, RAX, a);
 		x64_test_rr(b, true, RAX, RAX);
@@ -1378,8 +1405,9 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 			uint32_t t = target(co->code, i, k);
 			if (t > co->ncode)
 				return false;
-			j->is_target[t] = 1;
+			j->is_target[t] |= 1;
 			if (t <= i) { /* a loop: words t .. i + n weigh more */
+				j->is_target[t] |= 2;
 				j->wword[t]++;
 				j->wword[i + n]--;
 				j->has_loop = true;
@@ -1482,6 +1510,18 @@ static void emit_stubs(struct jc *j)
 		call_abs(j, (const void *)wasm__jit_trap);
 	}
 	j->nstubs = 0;
+	for (uint32_t k = 0; k < j->nptabs; k++) {
+		struct ptab *t = &j->ptabs[k];
+		x64_align(&j->b, 4);
+		uint32_t base = (uint32_t)j->b.len;
+		x64_patch_rel32(&j->b, t->lea, base);
+		for (uint32_t e = 0; e < t->n; e++) {
+			j->tab[t->first + e].at = (uint32_t)j->b.len;
+			j->tab[t->first + e].base = base;
+			x64_u32(&j->b, 0);
+		}
+	}
+	j->nptabs = 0;
 }
 
 static void resolve(struct jc *j, uint32_t ncode)
@@ -1578,7 +1618,7 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 			choose_pins(j);
 			j->b.len = start;
 			j->ncalls = ncalls;
-			j->nfix = j->ntab = j->nstubs = 0;
+			j->nfix = j->ntab = j->nstubs = j->nptabs = 0;
 			for (uint32_t i = 0; i <= co->ncode; i++)
 				at[i] = NO_POS;
 		}
@@ -1586,6 +1626,8 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 		j->cur_w = 1;
 		prologue(j);
 		for (uint32_t i = 0; i < co->ncode && !j->failed;) {
+			if (j->is_target[i] & 2) /* a loop header */
+				x64_align(&j->b, LOOP_ALIGN);
 			at[i] = (uint32_t)j->b.len;
 			j->cur_w = j->wword[i];
 			uint32_t n = one_op(j, i, co->code);
@@ -1655,6 +1697,7 @@ static void jc_free(struct jc *j)
 	xfree(j->calls);
 	xfree(j->tab);
 	xfree(j->stubs);
+	xfree(j->ptabs);
 	xfree(j->pin);
 	xfree(j->wi);
 	xfree(j->wf);
