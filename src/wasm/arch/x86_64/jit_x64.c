@@ -344,15 +344,7 @@ static void prologue(struct jc *j)
 	interrupt_check(j, NULL);
 	uint32_t base = co->nparams, i = 0, ninit = j->frame_consts ? co->ninit : co->nlocals;
 	while (i < ninit) {
-		int p = j->counting ? 0 : j->pin[base + i];
-		if (p) { /* a pinned local starts in its register */
-			int r = p >= PIN_X ? RAX : p - PIN_GP;
-			if (co->init[i] == 0)
-				x64_alu_rr(b, ALU_XOR, false, r, r);
-			else
-				x64_mov_ri(b, r, co->init[i]);
-			if (p >= PIN_X)
-				x64_movq_xr(b, true, p - PIN_X, RAX);
+		if (!j->counting && j->pin[base + i]) { /* below */
 			i++;
 			continue;
 		}
@@ -375,6 +367,20 @@ static void prologue(struct jc *j)
 			x64_mov_mr(b, true, at_slot(base + i), RAX);
 		}
 		i++;
+	}
+	/* pinned locals start in their registers, after the stores above
+	 * (rep stosq uses rdi) */
+	for (i = 0; i < co->nlocals && !j->counting; i++) {
+		int p = j->pin[base + i];
+		if (!p)
+			continue;
+		int r = p >= PIN_X ? RAX : p - PIN_GP;
+		if (co->init[i] == 0)
+			x64_alu_rr(b, ALU_XOR, false, r, r);
+		else
+			x64_mov_ri(b, r, co->init[i]);
+		if (p >= PIN_X)
+			x64_movq_xr(b, true, p - PIN_X, RAX);
 	}
 	sync_in_below(j, co->nparams);
 }
