@@ -21,7 +21,7 @@ static const uint64_t keccak_rc[24] = {
 };
 
 /* n = 0 gives x | x = x */
-#define KF_ROL(x, n) (((x) << ((n) & 63)) | ((x) >> ((64 - (n)) & 63)))
+#define KF_ROL(x, n) (((x) << ((n)&63)) | ((x) >> ((64 - (n)) & 63)))
 
 #define KF_NAME keccakf
 #define KF_ROUND keccakf_round

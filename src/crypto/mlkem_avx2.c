@@ -46,8 +46,8 @@ AVX2 static inline __m256i mont32(__m256i a)
 	__m256i t = _mm256_mullo_epi32(a, _mm256_set1_epi32(QINV));
 
 	t = _mm256_srai_epi32(_mm256_slli_epi32(t, 16), 16);
-	return _mm256_srai_epi32(_mm256_sub_epi32(a, _mm256_mullo_epi32(t, _mm256_set1_epi32(MLKEM_Q))),
-	                         16);
+	return _mm256_srai_epi32(
+	    _mm256_sub_epi32(a, _mm256_mullo_epi32(t, _mm256_set1_epi32(MLKEM_Q))), 16);
 }
 
 AVX2 static inline __m256i load16(const int16_t *p)
