@@ -34,6 +34,17 @@ static const uint64_t keccak_rc[24] = {
 #undef KF_ATTR
 
 #if MLKEM_HAVE_AVX2
+/* The scalar permutation again with BMI1/BMI2 (andn, rorx): fewer moves. */
+#define KF_NAME keccakf_bmi2
+#define KF_ROUND keccakf_bmi2_round
+#define KF_LANE uint64_t
+#define KF_ATTR __attribute__((target("bmi,bmi2")))
+#include "crypto/keccak_f.h"
+#undef KF_NAME
+#undef KF_ROUND
+#undef KF_LANE
+#undef KF_ATTR
+
 typedef uint64_t v4u64 __attribute__((vector_size(32), may_alias));
 #define KF_NAME keccakf_x4_avx2
 #define KF_ROUND keccakf_x4_avx2_round
@@ -46,9 +57,11 @@ typedef uint64_t v4u64 __attribute__((vector_size(32), may_alias));
 #undef KF_ATTR
 #endif
 
+static void permute(uint64_t s[25]);
+
 void mlkem__keccakf(uint64_t s[25])
 {
-	keccakf(s);
+	permute(s);
 }
 
 /* Lanes are little-endian (FIPS 202 section B.1). */
@@ -96,7 +109,7 @@ void mlkem__keccak_absorb(struct mlkem__keccak *k, const uint8_t *in, size_t n)
 			n--;
 		}
 		if (k->pos == k->rate) {
-			keccakf(k->s);
+			permute(k->s);
 			k->pos = 0;
 		}
 	}
@@ -113,7 +126,7 @@ void mlkem__keccak_squeeze(struct mlkem__keccak *k, uint8_t *out, size_t n)
 {
 	while (n > 0) {
 		if (k->pos == k->rate) {
-			keccakf(k->s);
+			permute(k->s);
 			k->pos = 0;
 		}
 		if (k->pos % 8 == 0 && n >= 8 && k->pos + 8 <= k->rate) {
@@ -132,23 +145,44 @@ void mlkem__keccak_squeeze(struct mlkem__keccak *k, uint8_t *out, size_t n)
 /* --- four states at once --------------------------------------------- */
 
 static int avx2_state = -1; /* -1: not yet checked */
+static int bmi2_state = -1;
+
+static void cpu_check(void)
+{
+#if MLKEM_HAVE_AVX2
+	__builtin_cpu_init();
+	bmi2_state = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+	avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+	bmi2_state = avx2_state = 0;
+#endif
+}
 
 int mlkem__have_avx2(void)
 {
-#if MLKEM_HAVE_AVX2
-	if (avx2_state < 0) {
-		__builtin_cpu_init();
-		avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
-	}
+	if (avx2_state < 0)
+		cpu_check();
 	return avx2_state;
-#else
-	return 0;
-#endif
 }
 
 void mlkem__force_portable(int portable)
 {
-	avx2_state = portable ? 0 : -1;
+	avx2_state = bmi2_state = portable ? 0 : -1;
+}
+
+/* The scalar permutation, with BMI1/BMI2 where the CPU has them (and the
+ * portable paths are not forced). */
+static void permute(uint64_t s[25])
+{
+#if MLKEM_HAVE_AVX2
+	if (bmi2_state < 0)
+		cpu_check();
+	if (bmi2_state) {
+		keccakf_bmi2(s);
+		return;
+	}
+#endif
+	keccakf(s);
 }
 
 static void permute_x4(struct mlkem__keccak_x4 *k)
@@ -164,7 +198,7 @@ static void permute_x4(struct mlkem__keccak_x4 *k)
 
 		for (int i = 0; i < 25; i++)
 			s[i] = k->s[i][l];
-		keccakf(s);
+		permute(s);
 		for (int i = 0; i < 25; i++)
 			k->s[i][l] = s[i];
 	}

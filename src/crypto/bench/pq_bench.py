@@ -5,7 +5,8 @@
 # 3.5) alternately, several rounds, so load on the shared machine hits both
 # alike; prints the medians over rounds and the ratios. The handshake ratio
 # is the median of per-slice ratios (pq-bench alternates the two groups in
-# slices of 16 handshakes), so a load change hits both groups alike.
+# slices of 16 handshakes timed in thread CPU time), so a load change hits
+# both groups alike and time spent waiting for a core is not counted.
 # Usage: pq_bench.py PQ_BENCH_BINARY [ROUNDS]
 import json
 import os
@@ -65,8 +66,8 @@ if not node:
 print('ratio = ours on key objects / Node on KeyObjects (both keep the expanded key)')
 pq, x = acc['handshake_X25519MLKEM768'], acc['handshake_X25519']
 ratios = sorted(runs['handshake_ratio'])
-print('\nTLS 1.3 full handshakes per second, client and server in one thread (system libssl),')
-print('the two groups alternating in slices of 16 handshakes; medians')
+print('\nTLS 1.3 full handshakes per CPU second (thread CPU time), client and server in one')
+print('thread (system libssl), the two groups alternating in slices of 16 handshakes; medians')
 print(f'{"X25519MLKEM768":<16} {pq:>8.0f}')
 print(f'{"X25519":<16} {x:>8.0f}')
 print(f'{"ratio":<16} {acc["handshake_ratio"]:>8.2f}   (median of per-slice ratios; rounds: '
