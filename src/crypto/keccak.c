@@ -7,6 +7,7 @@
  * forty short hashes, where EVP's per-call context, fetch and locking cost
  * as much as the permutation, and EVP cannot squeeze four streams at once.
  * unit-crypto-mlkem checks it against OpenSSL's SHA3 and SHAKE. */
+#include <pthread.h>
 #include <string.h>
 
 #include "crypto/mlkem_internal.h"
@@ -144,30 +145,28 @@ void mlkem__keccak_squeeze(struct mlkem__keccak *k, uint8_t *out, size_t n)
 
 /* --- four states at once --------------------------------------------- */
 
-static int avx2_state = -1; /* -1: not yet checked */
-static int bmi2_state = -1;
+/* What the CPU has, checked once; tests may force the portable paths. */
+static int cpu_avx2, cpu_bmi2, forced_portable;
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 
 static void cpu_check(void)
 {
 #if MLKEM_HAVE_AVX2
 	__builtin_cpu_init();
-	bmi2_state = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-	avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
-#else
-	bmi2_state = avx2_state = 0;
+	cpu_bmi2 = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+	cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
 #endif
 }
 
 int mlkem__have_avx2(void)
 {
-	if (avx2_state < 0)
-		cpu_check();
-	return avx2_state;
+	pthread_once(&cpu_once, cpu_check);
+	return cpu_avx2 && !forced_portable;
 }
 
 void mlkem__force_portable(int portable)
 {
-	avx2_state = bmi2_state = portable ? 0 : -1;
+	forced_portable = portable;
 }
 
 /* The scalar permutation, with BMI1/BMI2 where the CPU has them (and the
@@ -175,9 +174,8 @@ void mlkem__force_portable(int portable)
 static void permute(uint64_t s[25])
 {
 #if MLKEM_HAVE_AVX2
-	if (bmi2_state < 0)
-		cpu_check();
-	if (bmi2_state) {
+	pthread_once(&cpu_once, cpu_check);
+	if (cpu_bmi2 && !forced_portable) {
 		keccakf_bmi2(s);
 		return;
 	}

@@ -273,14 +273,16 @@ static void conn__outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *in
 		/* a new answer starts on an empty buffer with its status line */
 		if (info->orig_size != 0 || c->cur != NULL)
 			return;
-		n = evbuffer_copyout(buf, head, 13);
-		if (n != 13 || memcmp(head, "HTTP/1.", 7) != 0 || memcmp(head + 8, " 413 ", 5) != 0)
+		if (evbuffer_copyout(buf, head, 13) != 13 || memcmp(head, "HTTP/1.", 7) != 0 ||
+		    memcmp(head + 8, " 413 ", 5) != 0)
 			return;
 		c->page413 = true;
 		c->page_len = 0;
 	}
 	if (c->page_len == 0) {
-		n = (size_t)evbuffer_copyout(buf, head, sizeof(head) - 1);
+		ev_ssize_t got = evbuffer_copyout(buf, head, sizeof(head) - 1);
+
+		n = got > 0 ? (size_t)got : 0;
 		head[n] = '\0';
 		if ((end = strstr(head, "\r\n\r\n")) == NULL) {
 			c->page413 = n < sizeof(head) - 1; /* headers still arriving */
