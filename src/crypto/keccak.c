@@ -191,7 +191,7 @@ static void permute_x4(struct mlkem__keccak_x4 *k)
 		return;
 	}
 #endif
-	for (int l = 0; l < 4; l++) {
+	for (unsigned l = 0; l < k->lanes; l++) { /* unused lanes cost nothing here */
 		uint64_t s[25];
 
 		for (int i = 0; i < 25; i++)
@@ -207,6 +207,7 @@ void mlkem__keccak_x4_init(struct mlkem__keccak_x4 *k, unsigned rate, const uint
 {
 	memset(k->s, 0, sizeof(k->s));
 	k->rate = rate;
+	k->lanes = 4;
 	for (int l = 0; l < 4; l++) {
 		size_t i = 0;
 
@@ -222,7 +223,7 @@ void mlkem__keccak_x4_init(struct mlkem__keccak_x4 *k, unsigned rate, const uint
 void mlkem__keccak_x4_squeeze_block(struct mlkem__keccak_x4 *k, uint8_t *const out[4])
 {
 	permute_x4(k);
-	for (int l = 0; l < 4; l++)
+	for (unsigned l = 0; l < k->lanes; l++)
 		for (unsigned i = 0; i < k->rate / 8; i++)
 			store64(out[l] + 8 * i, k->s[i][l]);
 }

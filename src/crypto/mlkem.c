@@ -86,6 +86,7 @@ static void sample_matrix(const struct mlkem_params *p, poly a[MLKEM_MAX_K][MLKE
 			in[l][33] = (uint8_t)(transposed ? j : i);
 		}
 		mlkem__keccak_x4_init(&x, XOF_RATE, ins, sizeof(in[0]), 0x1f);
+		x.lanes = n - e < 4 ? n - e : 4;
 		for (unsigned b = 0; b < XOF_FIRST; b++) {
 			uint8_t *outs[4];
 
@@ -123,7 +124,7 @@ static void sample_noise(poly *const *f, unsigned count, const uint8_t seed[32],
 
 		for (unsigned l = 0; l < 4; l++)
 			nonces[l] = (uint8_t)(nonce + i + l);
-		mlkem__prf_x4(seed, nonces, outs, 64 * eta);
+		mlkem__prf_x4(seed, nonces, outs, 64 * eta, count - i < 4 ? count - i : 4);
 		for (unsigned l = 0; l < 4 && i + l < count; l++)
 			mlkem__sample_cbd(f[i + l], buf[l], eta);
 	}

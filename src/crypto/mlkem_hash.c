@@ -51,7 +51,7 @@ int mlkem__prf(const uint8_t s[32], uint8_t b, uint8_t *out, size_t outlen)
 }
 
 void mlkem__prf_x4(const uint8_t s[32], const uint8_t nonce[4], uint8_t *const out[4],
-                   size_t outlen)
+                   size_t outlen, unsigned lanes)
 {
 	struct mlkem__keccak_x4 k;
 	uint8_t in[4][33], blk[4][RATE_256];
@@ -63,11 +63,12 @@ void mlkem__prf_x4(const uint8_t s[32], const uint8_t nonce[4], uint8_t *const o
 		in[l][32] = nonce[l];
 	}
 	mlkem__keccak_x4_init(&k, RATE_256, ins, 33, PAD_SHAKE);
+	k.lanes = lanes;
 	for (size_t done = 0; done < outlen; done += RATE_256) {
 		size_t n = outlen - done < RATE_256 ? outlen - done : RATE_256;
 
 		mlkem__keccak_x4_squeeze_block(&k, blks);
-		for (int l = 0; l < 4; l++)
+		for (unsigned l = 0; l < lanes; l++)
 			memcpy(out[l] + done, blk[l], n);
 	}
 	mlkem__wipe(&k, sizeof(k));

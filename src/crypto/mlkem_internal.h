@@ -86,11 +86,13 @@ void mlkem__keccak_finalize(struct mlkem__keccak *k, uint8_t pad);
 void mlkem__keccak_squeeze(struct mlkem__keccak *k, uint8_t *out, size_t n);
 
 /* Four sponges of one rate, lane-interleaved (s[i][l] is lane i of state
- * l). init absorbs and pads one short input each (len < rate); each
- * squeeze_block gives the next `rate` bytes of every stream. */
+ * l). init absorbs and pads one short input each (len < rate) and sets
+ * lanes to 4; a caller using fewer streams may lower lanes (1..4) so the
+ * portable path permutes only those. Each squeeze_block gives the next
+ * `rate` bytes of the first `lanes` streams. */
 struct mlkem__keccak_x4 {
 	uint64_t s[25][4] __attribute__((aligned(32)));
-	unsigned rate;
+	unsigned rate, lanes;
 };
 void mlkem__keccak_x4_init(struct mlkem__keccak_x4 *k, unsigned rate, const uint8_t *const in[4],
                            size_t len, uint8_t pad);
@@ -123,9 +125,9 @@ int mlkem__h(const uint8_t *a, size_t alen, uint8_t out[32]);
 int mlkem__g(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t out[64]);
 int mlkem__j(const uint8_t z[32], const uint8_t *c, size_t clen, uint8_t out[32]);
 int mlkem__prf(const uint8_t s[32], uint8_t b, uint8_t *out, size_t outlen);
-/* PRF_eta for four nonces at once: out[i] = SHAKE256(s || nonce[i], outlen),
- * outlen <= 272. */
+/* PRF_eta for up to four nonces at once: out[i] = SHAKE256(s || nonce[i],
+ * outlen) for i < lanes (1..4). */
 void mlkem__prf_x4(const uint8_t s[32], const uint8_t nonce[4], uint8_t *const out[4],
-                   size_t outlen);
+                   size_t outlen, unsigned lanes);
 
 #endif
