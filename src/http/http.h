@@ -231,9 +231,10 @@ void http_stream_end(struct http_req *req);
 /* ---- TLS pieces, shared with clients of the same daemon. ---- */
 
 /* The key exchange groups the daemons offer when the configuration names
- * none: NULL (OpenSSL's and the system policy's default) until src/crypto
- * registers a post-quantum group (X25519MLKEM768) and returns its list
- * here. One home for that decision. */
+ * none: src/crypto's default preference (ENARX_TLS_DEFAULT_GROUPS,
+ * X25519MLKEM768 then X25519, ...), loading its enarx_pq provider into
+ * OpenSSL on first call; NULL (the system policy's default groups) if the
+ * provider cannot be loaded. One home for that decision. */
 const char *http_tls_default_groups(void);
 
 #endif

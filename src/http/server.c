@@ -37,6 +37,10 @@ struct http__conn {
 	struct evhttp_connection *evcon; /* set with the close callback */
 	bool handshaken, closecb_set;
 	bool plain; /* we hold a reference on bev (see conn__bev) */
+	/* evhttp's own 413 page being queued (see conn__outbuf): 1 from its
+	 * status line on, its total length once its headers are complete */
+	bool page413, rewriting;
+	size_t page_len;
 	struct http__conn *prev, *next;
 };
 
@@ -215,6 +219,89 @@ static struct http__conn *conn__new(struct http_server *s)
 /* evhttp's per-connection hook: make the bufferevent (TLS or plain) and the
  * record that tracks it. Returning NULL would make evhttp fall back to a
  * plain socket, so failures return a bufferevent that cannot work. */
+/* A body over max_body is refused by evhttp itself, with an HTML 413 page
+ * (libevent 2.1 has no hook to answer it ourselves). That page is caught as
+ * evhttp queues it on the connection's output (writing is off meanwhile, so
+ * nothing of it has left), recognised by its 413 status line and its
+ * text/html type, which our handlers never send, and replaced whole by the
+ * RFC 9457 problem+json answer every other error gets. */
+static void conn__page413(struct http__conn *c, struct evbuffer *buf)
+{
+	char ver[9], text[640];
+	json_t *j = http_problem_json(HTTP_P_TOO_LARGE, NULL);
+	char *body;
+	struct evbuffer *out = evbuffer_new();
+
+	if (j == NULL || out == NULL || evbuffer_copyout(buf, ver, 8) != 8) {
+		json_decref(j);
+		evbuffer_free(out);
+		return; /* evhttp's page goes out as it is */
+	}
+	ver[8] = '\0';
+	snprintf(text, sizeof(text), "the request body exceeds %zu bytes",
+	         c->srv ? c->srv->conf.max_body : 0);
+	json_object_set_new(j, "detail", json_string(text));
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (body != NULL) {
+		c->rewriting = true; /* our own edits come back through the callback */
+		evbuffer_drain(buf, c->page_len);
+		evbuffer_add_printf(
+		    out,
+		    "%s 413 Content Too Large\r\nContent-Type: application/problem+json\r\n"
+		    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+		    "Connection: close\r\n\r\n%s\n",
+		    ver, strlen(body) + 1, body);
+		evbuffer_prepend_buffer(buf, out);
+		c->rewriting = false;
+		log_debug("http: body over %zu bytes -> 413", c->srv ? c->srv->conf.max_body : 0);
+	}
+	free(body);
+	evbuffer_free(out);
+}
+
+static void conn__outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http__conn *c = arg;
+	char head[1024];
+	size_t n;
+	char *end, *cl;
+
+	if (c->rewriting || info->n_added == 0)
+		return;
+	if (!c->page413) {
+		/* a new answer starts on an empty buffer with its status line */
+		if (info->orig_size != 0 || c->cur != NULL)
+			return;
+		if (evbuffer_copyout(buf, head, 13) != 13 || memcmp(head, "HTTP/1.", 7) != 0 ||
+		    memcmp(head + 8, " 413 ", 5) != 0)
+			return;
+		c->page413 = true;
+		c->page_len = 0;
+	}
+	if (c->page_len == 0) {
+		ev_ssize_t got = evbuffer_copyout(buf, head, sizeof(head) - 1);
+
+		n = got > 0 ? (size_t)got : 0;
+		head[n] = '\0';
+		if ((end = strstr(head, "\r\n\r\n")) == NULL) {
+			c->page413 = n < sizeof(head) - 1; /* headers still arriving */
+			return;
+		}
+		end[2] = '\0';
+		cl = strcasestr(head, "\r\nContent-Length:");
+		if (strcasestr(head, "\r\nContent-Type: text/html\r\n") == NULL || cl == NULL) {
+			c->page413 = false; /* not evhttp's page */
+			return;
+		}
+		c->page_len = (size_t)(end + 4 - head) + strtoul(cl + 17, NULL, 10);
+	}
+	if (evbuffer_get_length(buf) >= c->page_len) {
+		c->page413 = false;
+		conn__page413(c, buf);
+	}
+}
+
 static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 {
 	struct http_server *s = arg;
@@ -247,6 +334,7 @@ static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 	}
 	if (c->bev == NULL)
 		goto broken;
+	evbuffer_add_cb(bufferevent_get_output(c->bev), conn__outbuf, c);
 	conn__arm(c, s->ssl ? s->conf.handshake_ms : s->conf.request_ms);
 	srv__listen_toggle(s);
 	return c->bev;
