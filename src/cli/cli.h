@@ -53,10 +53,16 @@ void cli_print_main_help(FILE *f);
 /* The commands (keep sorted); each lives in its cmd_<name>.c. */
 extern const struct cli_cmd cli_cmd_attest;
 extern const struct cli_cmd cli_cmd_config;
+extern const struct cli_cmd cli_cmd_deploy;
+extern const struct cli_cmd cli_cmd_package;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_host;
+extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
+extern const struct cli_cmd cli_cmd_oci;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;
+extern const struct cli_cmd cli_cmd_steward;
 extern const struct cli_cmd cli_cmd_version;
 
 /* `enarx --version` shares `enarx version`'s entry point. */

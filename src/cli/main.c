@@ -10,8 +10,13 @@
 #include "config.h"
 
 static const struct cli_cmd *const commands[] = {
-    &cli_cmd_run,      &cli_cmd_config,  &cli_cmd_attest, &cli_cmd_measure,
-    &cli_cmd_platform, &cli_cmd_version, &cli_cmd_help,   NULL,
+    &cli_cmd_run,      &cli_cmd_deploy,
+    &cli_cmd_package,  &cli_cmd_config,
+    &cli_cmd_attest,   &cli_cmd_measure,
+    &cli_cmd_platform, &cli_cmd_host,
+    &cli_cmd_keep,     &cli_cmd_steward,
+    &cli_cmd_oci,      &cli_cmd_version,
+    &cli_cmd_help,     NULL,
 };
 
 /* The last word of a command's path: its name in its parent's table. */

@@ -140,14 +140,18 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
 {
-	int stage = 0, done = 0, rc;
-	uint32_t type;
-	uint8_t *p;
-	size_t len;
+	return exec_receive_first(fd, 0, NULL, 0, wl, err, n);
+}
+
+int exec_receive_first(int fd, uint32_t type, uint8_t *p, size_t len, struct exec_workload *wl,
+                       char *err, size_t n)
+{
+	int stage = 0, done = 0, rc, have = p != NULL || type != 0;
 
 	memset(wl, 0, sizeof(*wl));
 	while (!done) {
-		rc = kp_read(fd, &type, &p, &len, KP_MAX_PAYLOAD);
+		rc = have ? 0 : kp_read(fd, &type, &p, &len, KP_MAX_PAYLOAD);
+		have = 0;
 		if (rc) {
 			exec_workload_clear(wl);
 			return fmt_err(err, n, rc, "reading the workload: %s",
@@ -165,27 +169,37 @@ int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
 	return 0;
 }
 
-static void report_string(int fd, uint32_t type, const char *s)
+/* One outcome message: on the protocol fd, or sealed by a deploy's io. */
+static void report(int fd, const struct exec_workload *wl, uint32_t type, const uint8_t *p,
+                   size_t len)
+{
+	if (wl->io)
+		wl->io->report(wl->io->ctx, type, p, len);
+	else
+		kp_write(fd, type, p, len);
+}
+
+static void report_string(int fd, const struct exec_workload *wl, uint32_t type, const char *s)
 {
 	struct buf b = {0};
 
 	if (kp_enc_string(&b, s) == 0)
-		kp_write(fd, type, b.data, b.len);
+		report(fd, wl, type, b.data, b.len);
 	buf_free(&b, 0);
 }
 
-static void report_exit(int fd, uint32_t code)
+static void report_exit(int fd, const struct exec_workload *wl, uint32_t code)
 {
 	uint8_t p[4] = {(uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16),
 	                (uint8_t)(code >> 24)};
 
-	kp_write(fd, KP_EXIT, p, sizeof(p));
+	report(fd, wl, KP_EXIT, p, sizeof(p));
 }
 
 /* SYS_GETATT with no buffer asks for the evidence size; the shim returns it
  * in rax and the technology in rdx (docs/kvm-keep.md), which syscall(2)
  * cannot show, hence the raw call. Returns rax (-errno on failure). */
-static long getatt_query(unsigned long *tech)
+long exec_getatt_query(unsigned long *tech)
 {
 	register long rax __asm__("rax") = KEEP_SYS_GETATT;
 	register long rdi __asm__("rdi") = 0;
@@ -207,7 +221,7 @@ static void report_tee(int fd)
 {
 	struct buf b = {0};
 	unsigned long tech = 0;
-	long r = getatt_query(&tech);
+	long r = exec_getatt_query(&tech);
 	const char *note = "no TEE";
 	uint32_t kind = 0;
 
@@ -290,12 +304,21 @@ static int open_connect(const struct config_file *f, char *err, size_t n)
 }
 
 /* Opens config file entry i and hands it to WASI as fd i. */
-static int add_file(struct wasi *w, const struct config_file *f, struct exec_dir *dirs,
-                    size_t *ndirs, char *err, size_t n)
+static int add_file(struct wasi *w, const struct exec_workload *wl, const struct config_file *f,
+                    struct exec_dir *dirs, size_t *ndirs, char *err, size_t n)
 {
 	enum wasi_fd_kind kind = WASI_FD_STDIO;
 	int fd = -1, rc;
 
+	if (wl->io && f->kind >= CONFIG_STDIN && f->kind <= CONFIG_STDERR) {
+		/* a deploy: the workload's stdio is sealed to the client */
+		const struct wasi_stream *s = f->kind == CONFIG_STDIN    ? wl->io->in
+		                              : f->kind == CONFIG_STDOUT ? wl->io->out
+		                                                         : wl->io->err;
+
+		rc = wasi_add_stream(w, s);
+		return rc < 0 ? fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc)) : 0;
+	}
 	switch (f->kind) {
 	case CONFIG_NULL: kind = WASI_FD_NULL; break;
 	case CONFIG_STDIN:
@@ -366,6 +389,8 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 		if (!rc)
 			rc = wasi_push_env(w, (char *)b.data);
 	}
+	for (i = 0; !rc && i < wl->nenv; i++)
+		rc = wasi_push_env(w, wl->env[i]);
 	b.len = 0;
 	if (!rc)
 		rc = buf_printf(&b, "FD_COUNT=%zu", cfg->nfiles);
@@ -389,7 +414,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	if (!dirs)
 		return fmt_err(err, n, ENARX_E_NOMEM, "out of memory");
 	for (i = 0; !rc && i < cfg->nfiles; i++)
-		rc = add_file(w, &cfg->files[i], dirs, &ndirs, err, n);
+		rc = add_file(w, wl, &cfg->files[i], dirs, &ndirs, err, n);
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
@@ -400,7 +425,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	return rc;
 }
 
-static void report_trap(int fd, const ewasm_trap *trap)
+static void report_trap(int fd, const struct exec_workload *wl, const ewasm_trap *trap)
 {
 	struct kp_trap t;
 	struct buf b = {0};
@@ -419,7 +444,7 @@ static void report_trap(int fd, const ewasm_trap *trap)
 		}
 	}
 	if (kp_enc_trap(&b, &t) == 0)
-		kp_write(fd, KP_TRAP, b.data, b.len);
+		report(fd, wl, KP_TRAP, b.data, b.len);
 	buf_free(&b, 0);
 	xfree(t.frames);
 }
@@ -484,7 +509,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 	}
 	rc = ewasm_func_call(start, NULL, 0, NULL, 0, &trap);
 	if (rc == 0) {
-		report_exit(fd, 0);
+		report_exit(fd, wl, 0);
 		status = 0;
 		goto out;
 	}
@@ -496,16 +521,16 @@ trapped:
 	if (trap && ewasm_trap_get_kind(trap) == EWASM_TRAP_EXIT) {
 		uint32_t code = wasi_exit_code(w);
 
-		report_exit(fd, code);
+		report_exit(fd, wl, code);
 		status = code > 255 ? EXIT_ERROR : (int)code;
 	} else if (trap) {
-		report_trap(fd, trap);
+		report_trap(fd, wl, trap);
 		status = KEEP_EXIT_TRAP;
 	}
 	err[0] = 0;
 out:
 	if (err[0])
-		report_string(fd, KP_ERROR, err);
+		report_string(fd, wl, KP_ERROR, err);
 	ewasm_trap_free(trap);
 	ewasm_linker_free(lk);
 	ewasm_store_free(st);
@@ -522,7 +547,8 @@ int exec_run(int fd, const struct exec_workload *wl)
 	char err[512] = "";
 	int rc, status = EXIT_ERROR;
 
-	report_tee(fd);
+	if (!wl->io)
+		report_tee(fd); /* a deploy said so in its EVIDENCE */
 	if (wl->config)
 		rc = config_parse(wl->config, wl->config_len, &cfg, err, sizeof(err));
 	if (wl->config && !rc && wl->config_dir)
@@ -533,19 +559,19 @@ int exec_run(int fd, const struct exec_workload *wl)
 		char msg[600];
 
 		snprintf(msg, sizeof(msg), "Enarx.toml: %s", err[0] ? err : enarx_strerror(rc));
-		report_string(fd, KP_ERROR, msg);
+		report_string(fd, wl, KP_ERROR, msg);
 		goto out;
 	}
 	lim = cfg->limits;
 	keep_limits_merge(&lim, &wl->limits); /* the host's (enarx run options) win */
 	w = wasi_new();
 	if (!w) {
-		report_string(fd, KP_ERROR, "out of memory");
+		report_string(fd, wl, KP_ERROR, "out of memory");
 		goto out;
 	}
 	wasi_set_limits(w, lim.fds, lim.output);
 	if (setup_wasi(w, cfg, wl, err, sizeof(err))) {
-		report_string(fd, KP_ERROR, err);
+		report_string(fd, wl, KP_ERROR, err);
 		goto out;
 	}
 	status = run_module(fd, w, wl, &lim, err, sizeof(err));

@@ -10,6 +10,17 @@
 #include "keep/abi.h" /* KEEP_SYS_GETATT, KEEP_EXIT_TRAP, KEEP_PROTO_FD */
 #include "keep/limits.h"
 
+struct wasi_stream; /* wasi/wasi.h */
+
+/* Where a deployed workload's stdio and outcome go (exec/deploy.c): the
+ * streams back the Enarx.toml stdin/stdout/stderr entries, and report()
+ * gets each EXIT, TRAP or ERROR payload instead of the protocol fd. */
+struct exec_io {
+	const struct wasi_stream *in, *out, *err;
+	void (*report)(void *ctx, uint32_t type, const uint8_t *p, size_t len);
+	void *ctx;
+};
+
 struct exec_workload {
 	uint8_t *wasm;
 	size_t wasm_len;
@@ -21,16 +32,33 @@ struct exec_workload {
 	uint32_t log_level;
 	uint32_t engine;           /* enum kp_engine */
 	struct keep_limits limits; /* from LIMITS; each field over Enarx.toml's */
+	char **env;      /* extra "KEY=VALUE" entries (a package's env and secrets) */
+	size_t nenv;
+	const struct exec_io *io; /* NULL: fds 0-2 and reports on the protocol fd */
 };
 
 /* Reads HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [ARGS], RUN from fd in
  * that order.
  * Returns 0, or a negative ENARX_E_* with a message in err. */
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t errlen);
+/* The same, with the first frame already read (type, p, len; p is taken). */
+int exec_receive_first(int fd, uint32_t type, uint8_t *p, size_t len, struct exec_workload *wl,
+                       char *err, size_t errlen);
 void exec_workload_clear(struct exec_workload *wl);
 
 /* Runs the workload and reports EXIT, TRAP or ERROR on fd. Returns the
  * process exit status the executor should end with. */
 int exec_run(int fd, const struct exec_workload *wl);
+
+/* SYS_GETATT with no buffer: returns the evidence size (or -errno: ENOSYS
+ * on nil) and sets *tech to the shim's technology (0 = kvm). */
+long exec_getatt_query(unsigned long *tech);
+
+/* A deploy session (docs/keep-protocol.md "Deploy"), from its
+ * DEPLOY_HELLO payload (taken): fresh keys, evidence, the sealed package,
+ * the run with sealed stdio. Returns the executor's exit status: 0 once
+ * the outcome went out sealed (the host must not learn the workload's
+ * code), 1 when the session failed in the clear. */
+int exec_deploy(int fd, uint8_t *hello, size_t hello_len);
 
 #endif

@@ -28,6 +28,12 @@ const char *kp_type_name(uint32_t type)
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
 	case KP_ERROR: return "ERROR";
+	case KP_DEPLOY_HELLO: return "DEPLOY_HELLO";
+	case KP_SEAL_HEAD: return "SEAL_HEAD";
+	case KP_SEALED_IN: return "SEALED_IN";
+	case KP_EVIDENCE: return "EVIDENCE";
+	case KP_OUT_HEAD: return "OUT_HEAD";
+	case KP_SEALED_OUT: return "SEALED_OUT";
 	}
 	return "?";
 }
@@ -436,6 +442,156 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t)
 fail:
 	kp_trap_clear(t);
 	return rc;
+}
+
+/* ---- deploy messages ---------------------------------------------------- */
+
+static int enc_bytes(struct buf *b, const uint8_t *p, size_t n)
+{
+	int rc;
+
+	if (n > UINT32_MAX)
+		return ENARX_E_OVERFLOW;
+	rc = buf_append_u32le(b, (uint32_t)n);
+	return rc || !n ? rc : buf_append(b, p, n);
+}
+
+/* A u32-length-prefixed byte field of min..max bytes, borrowed. */
+static int read_bytes(struct cursor *c, size_t min, size_t max, const uint8_t **p, size_t *n)
+{
+	uint32_t l;
+	int rc = cursor_u32le(c, &l);
+
+	if (rc)
+		return rc;
+	if (l < min || l > max)
+		return ENARX_E_MALFORMED;
+	*n = l;
+	return cursor_bytes(c, l, p);
+}
+
+int kp_enc_deploy_hello(struct buf *b, const struct kp_deploy_hello *h)
+{
+	int rc = buf_append_u32le(b, h->version);
+
+	if (!rc)
+		rc = buf_append_u32le(b, h->log_level);
+	if (!rc)
+		rc = buf_append_u32le(b, h->engine);
+	return rc ? rc : enc_bytes(b, h->nonce, h->nonce_len);
+}
+
+int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h)
+{
+	struct cursor c;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &h->version);
+	if (!rc)
+		rc = cursor_u32le(&c, &h->log_level);
+	if (!rc)
+		rc = cursor_u32le(&c, &h->engine);
+	if (!rc && h->engine > KP_ENGINE_JIT)
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_bytes(&c, KP_NONCE_MIN, KP_NONCE_MAX, &h->nonce, &h->nonce_len);
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_evidence(struct buf *b, const struct kp_evidence *e)
+{
+	int rc = buf_append_u32le(b, e->kind);
+
+	if (!rc)
+		rc = enc_bytes(b, e->nonce, e->nonce_len);
+	if (!rc)
+		rc = enc_bytes(b, e->evidence, e->evidence_len);
+	if (!rc)
+		rc = enc_bytes(b, e->kem_pk, e->kem_pk_len);
+	if (!rc)
+		rc = enc_bytes(b, e->sig_pk, e->sig_pk_len);
+	return rc ? rc : enc_bytes(b, e->note, e->note_len);
+}
+
+int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e)
+{
+	struct cursor c;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &e->kind);
+	if (!rc && e->kind > KP_TEE_OTHER)
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_bytes(&c, KP_NONCE_MIN, KP_NONCE_MAX, &e->nonce, &e->nonce_len);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_EVIDENCE_MAX, &e->evidence, &e->evidence_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &e->kem_pk, &e->kem_pk_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &e->sig_pk, &e->sig_pk_len);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_NOTE_MAX, &e->note, &e->note_len);
+	if (!rc && e->kind == KP_TEE_NONE && e->evidence_len)
+		rc = ENARX_E_MALFORMED; /* "no TEE" carries no evidence */
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_seal_head(struct buf *b, const struct kp_seal_head *h)
+{
+	int rc = buf_append(b,
+	                    (uint8_t[]){(uint8_t)h->kem, (uint8_t)(h->kem >> 8), (uint8_t)h->kdf,
+	                                (uint8_t)(h->kdf >> 8), (uint8_t)h->aead,
+	                                (uint8_t)(h->aead >> 8)},
+	                    6);
+
+	if (!rc)
+		rc = enc_bytes(b, h->binding, h->binding_len);
+	return rc ? rc : enc_bytes(b, h->enc, h->enc_len);
+}
+
+int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h)
+{
+	struct cursor c;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	cursor_init(&c, p, len);
+	rc = cursor_u16le(&c, &h->kem);
+	if (!rc)
+		rc = cursor_u16le(&c, &h->kdf);
+	if (!rc)
+		rc = cursor_u16le(&c, &h->aead);
+	if (!rc)
+		rc = read_bytes(&c, KP_BINDING_LEN, KP_BINDING_LEN, &h->binding, &h->binding_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &h->enc, &h->enc_len);
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len)
+{
+	int rc = buf_append_u64le(b, index);
+
+	return rc ? rc : buf_append(b, ct, ct_len);
+}
+
+int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct, size_t *ct_len)
+{
+	struct cursor c;
+	int rc;
+
+	cursor_init(&c, p, len);
+	rc = cursor_u64le(&c, index);
+	if (rc)
+		return rc;
+	if (cursor_left(&c) < 16) /* every AEAD's tag */
+		return ENARX_E_TRUNCATED;
+	*ct_len = cursor_left(&c);
+	return cursor_bytes(&c, *ct_len, ct);
 }
 
 int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l)

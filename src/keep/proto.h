@@ -21,22 +21,69 @@
 #define KP_NAME_MAX 4096       /* longest frame name in a TRAP, in bytes */
 
 enum kp_type {
-	/* host -> Keep, in this order: HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG],
-	 * [ARGS], RUN */
-	KP_HELLO = 1,   /* u32 version, u32 log level, [u32 engine] */
-	KP_WASM = 2,    /* module bytes */
-	KP_CONFIG = 3,  /* Enarx.toml text */
-	KP_ARGS = 4,    /* u32 count, then count x (u32 len, bytes) */
-	KP_RUN = 5,     /* empty: start the workload */
-	KP_LIMITS = 6,  /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
+	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
+	KP_HELLO = 1,  /* u32 version, u32 log level, [u32 engine] */
+	KP_WASM = 2,   /* module bytes */
+	KP_CONFIG = 3, /* Enarx.toml text */
+	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
+	KP_RUN = 5,    /* empty: start the workload */
+	/* host -> Keep, a deploy session (docs/keep-protocol.md "Deploy"):
+	 * DEPLOY_HELLO, then SEAL_HEAD and SEALED records from the client */
+	KP_DEPLOY_HELLO = 6, /* u32 version, u32 log level, u32 engine, bytes nonce */
+	KP_SEAL_HEAD = 7,    /* the client's HPKE stream to the Keep (kp_seal_head) */
+	KP_SEALED_IN = 8,    /* u64 index, ciphertext: one record of that stream */
+	KP_LIMITS = 9,  /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
 			  (keep/limits.h; 0 = not set) */
-	KP_CONFDIR = 7, /* string: the absolute directory of the Enarx.toml;
+	KP_CONFDIR = 10, /* string: the absolute directory of the Enarx.toml;
 			   relative `dir` paths are taken from there */
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
 	KP_TRAP = 0x82,  /* string message, u32 n, n x frame */
 	KP_ERROR = 0x83, /* string: the executor could not run the workload */
+	/* Keep -> host, a deploy session */
+	KP_EVIDENCE = 0x84,   /* the Keep's keys and evidence (kp_evidence) */
+	KP_OUT_HEAD = 0x85,   /* the Keep's HPKE stream to the client (kp_seal_head) */
+	KP_SEALED_OUT = 0x86, /* u64 index, ciphertext: one record of that stream */
+};
+
+/* Deploy: bounds on the fields of the messages above. */
+#define KP_NONCE_MIN 16
+#define KP_NONCE_MAX 64
+#define KP_BINDING_LEN 64     /* SHA-512 over the Keep's keys and the nonce */
+#define KP_KEY_MAX 133        /* a serialised public key (HPKE_MAX_PK_LEN) */
+#define KP_EVIDENCE_MAX 65536 /* a TEE report or quote with its certificates */
+#define KP_NOTE_MAX 256
+
+/* TEE kinds in TEE and EVIDENCE messages. */
+enum kp_tee {
+	KP_TEE_NONE = 0, /* nil: no TEE, no evidence */
+	KP_TEE_KVM = 1,  /* KVM: insecure evidence (struct keep_kvm_evidence) */
+	KP_TEE_OTHER = 2 /* a hardware TEE: its report or quote */
+};
+
+/* DEPLOY_HELLO. nonce is borrowed from the decoded payload. */
+struct kp_deploy_hello {
+	uint32_t version, log_level, engine;
+	const uint8_t *nonce;
+	size_t nonce_len;
+};
+
+/* EVIDENCE: u32 kind, bytes nonce (the one the Keep answered), bytes
+ * evidence (empty on nil), bytes kem_pk (HPKE X25519), bytes sig_pk
+ * (Ed25519), bytes note (text). Every pointer is borrowed. */
+struct kp_evidence {
+	uint32_t kind;
+	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note;
+	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len;
+};
+
+/* SEAL_HEAD / OUT_HEAD: u16 kem, u16 kdf, u16 aead, bytes binding (the
+ * KP_BINDING_LEN bytes of the Keep it is sealed to), bytes enc. */
+struct kp_seal_head {
+	uint16_t kem, kdf, aead;
+	const uint8_t *binding, *enc;
+	size_t binding_len, enc_len;
 };
 
 /* How the executor runs the module (HELLO's optional third word). */
@@ -105,6 +152,20 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
 /* Refuses values outside the ranges of keep/limits.h (ENARX_E_MALFORMED). */
 int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
+
+/* Deploy messages. Decoders check every length and bound (the KP_*_MAX
+ * above) and borrow from p; they allocate nothing. */
+int kp_enc_deploy_hello(struct buf *b, const struct kp_deploy_hello *h);
+int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h);
+int kp_enc_evidence(struct buf *b, const struct kp_evidence *e);
+int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e);
+int kp_enc_seal_head(struct buf *b, const struct kp_seal_head *h);
+int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h);
+/* SEALED_IN / SEALED_OUT: the ciphertext is the rest of the payload (at
+ * least a tag long). */
+int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len);
+int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct,
+                  size_t *ct_len);
 
 void kp_free_strv(char **v, size_t n);
 void kp_trap_clear(struct kp_trap *t);

@@ -37,6 +37,7 @@ struct keep_session {
 	int started, ended, rc;
 	int sock_closed; /* the Keep closed its end or broke the protocol */
 	int want_out;    /* EPOLLOUT is in the epoll set */
+	int close_input; /* shut our writing side once out has drained */
 	struct buf out;  /* bytes queued for the Keep, from out_off */
 	size_t out_off;
 	struct buf in; /* bytes from the Keep not yet a whole frame */
@@ -165,6 +166,10 @@ static void flush_out(struct keep_session *s)
 		s->out.len = s->out_off = 0;
 	if (s->sock_closed)
 		return;
+	if (s->close_input == 1 && !s->out.len) {
+		shutdown(s->sock, SHUT_WR);
+		s->close_input = 2;
+	}
 	if (!s->want_out != !s->out.len) {
 		s->want_out = s->out.len != 0;
 		ep_set(s, EPOLL_CTL_MOD, s->sock, EPOLLIN | (s->want_out ? EPOLLOUT : 0));
@@ -182,7 +187,7 @@ static int send_locked(struct keep_session *s, uint32_t type, const void *p, siz
 
 	if (len > KP_MAX_PAYLOAD)
 		return ENARX_E_OVERFLOW;
-	if (s->ended || s->sock_closed)
+	if (s->ended || s->sock_closed || s->close_input)
 		return ENARX_E_IO;
 	kp_frame_header(hdr, type, len);
 	if (s->out.len == s->out_off) {
@@ -216,6 +221,15 @@ int keep_session_send(struct keep_session *s, uint32_t type, const void *payload
 	rc = send_locked(s, type, payload, len);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+void keep_session_close_input(struct keep_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->close_input)
+		s->close_input = 1;
+	flush_out(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
@@ -286,6 +300,9 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 		rc = kp_dec_string(p, len, &s->error);
 		s->got_error = !rc;
 		break;
+	case KP_EVIDENCE:
+	case KP_OUT_HEAD:
+	case KP_SEALED_OUT: break; /* a deploy: for the observer (the client) only */
 	default: log_warn("keep: ignoring unknown message type %u", type); break;
 	}
 	if (rc)

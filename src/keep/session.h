@@ -115,6 +115,10 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w);
  * payload is copied. Errors as keep_session_feed. */
 int keep_session_send(struct keep_session *s, uint32_t type, const void *payload, size_t len);
 
+/* No more frames for the Keep: once what is queued has gone, the Keep
+ * reads the end of its input (a host agent whose client hung up). */
+void keep_session_close_input(struct keep_session *s);
+
 /* Starts the Keep on the backend. Returns 0, ENARX_E_BUSY if it was already
  * started, or the backend's ENARX_E_* (the session can then only be freed). */
 int keep_session_start(struct keep_session *s);

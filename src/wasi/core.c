@@ -384,3 +384,23 @@ int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, co
 	}
 	return ENARX_E_NOTFOUND;
 }
+
+int wasi_add_stream(struct wasi *w, const struct wasi_stream *s)
+{
+	struct wfd e;
+	int fd;
+
+	if (!s || (!s->read && !s->write))
+		return ENARX_E_INVAL;
+	memset(&e, 0, sizeof(e));
+	e.impl = WFD_STREAM;
+	e.host = -1;
+	e.stream = s;
+	e.type = W_FT_CHAR;
+	/* like a pipe: not a terminal (seek/tell rights, which fail with
+	 * ESPIPE), readable and/or writable as the embedder gives */
+	e.base = (W_RIGHTS_STREAM | W_RIGHTS_CHAR_NOTTY) & ~(s->read ? 0 : W_R_FD_READ) &
+	         ~(s->write ? 0 : W_R_FD_WRITE);
+	fd = wfd_alloc(w, &e);
+	return fd < 0 ? ENARX_E_NOMEM : fd;
+}

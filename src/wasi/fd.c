@@ -55,6 +55,27 @@ int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iove
 	return 0;
 }
 
+/* A WFD_STREAM: every iovec written; a read fills the first non-empty one
+ * (as a short readv). */
+static ssize_t stream_io(const struct wasi_stream *s, const struct iovec *v, int cnt, int write)
+{
+	ssize_t done = 0;
+	long r;
+
+	for (int i = 0; i < cnt; i++) {
+		if (!v[i].iov_len)
+			continue;
+		r = write ? s->write(s->ctx, v[i].iov_base, v[i].iov_len)
+		          : s->read(s->ctx, v[i].iov_base, v[i].iov_len);
+		if (r < 0)
+			return done ? done : -1;
+		done += r;
+		if (!write)
+			break;
+	}
+	return done;
+}
+
 static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int write, int positional)
 {
 	uint64_t need = write ? W_R_FD_WRITE : W_R_FD_READ;
@@ -85,6 +106,9 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 	}
 	if (e->impl == WFD_NULL) {
 		n = write ? (ssize_t)total : 0;
+	} else if (e->impl == WFD_STREAM) {
+		n = stream_io(e->stream, v, cnt, write);
+		errno = EIO;
 	} else if (positional) {
 		n = write ? pwritev(e->host, v, cnt, (off_t)a[3])
 		          : preadv(e->host, v, cnt, (off_t)a[3]);
@@ -289,7 +313,7 @@ WASI_FN(fd_filestat_get)
 	if (rc)
 		return rc;
 	memset(&st, 0, sizeof(st));
-	if (e->impl == WFD_NULL)
+	if (e->impl == WFD_NULL || e->impl == WFD_STREAM)
 		st.st_mode = S_IFCHR | 0666;
 	else if (fstat(e->host, &st))
 		return werrno(errno);

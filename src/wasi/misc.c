@@ -239,7 +239,7 @@ WASI_FN(poll_oneoff)
 			put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0, 0);
 			continue;
 		}
-		if (e->impl == WFD_NULL) {
+		if (e->impl == WFD_NULL || e->impl == WFD_STREAM) {
 			put_event(out + EV_SIZE * nev++, get_u64(s), 0, tag, 0, 0);
 			continue;
 		}

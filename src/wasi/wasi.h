@@ -43,6 +43,19 @@ int wasi_push_env(struct wasi *w, const char *entry);
 int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
                 int readonly);
 
+/* A stream the embedder implements (the executor's sealed stdio in a
+ * deploy): read returns bytes read (0 at end) and write bytes written, or
+ * -1 for an I/O error. Either may be NULL (the right is then not given). */
+struct wasi_stream {
+	long (*read)(void *ctx, uint8_t *p, size_t len);
+	long (*write)(void *ctx, const uint8_t *p, size_t len);
+	void *ctx;
+};
+
+/* Gives the guest the next descriptor as a character-device stream backed
+ * by s (borrowed: it must outlive w). Returns the guest fd or ENARX_E_*. */
+int wasi_add_stream(struct wasi *w, const struct wasi_stream *s);
+
 /* Defines every wasi_snapshot_preview1 function in linker. The context
  * must outlive the store the linker belongs to. */
 int wasi_link(struct wasi *w, ewasm_linker *linker);

@@ -128,7 +128,7 @@ enum { W_O_CREAT = 1, W_O_DIRECTORY = 2, W_O_EXCL = 4, W_O_TRUNC = 8 };
 enum { W_LOOKUP_SYMLINK_FOLLOW = 1 };
 enum { W_FST_ATIM = 1, W_FST_ATIM_NOW = 2, W_FST_MTIM = 4, W_FST_MTIM_NOW = 8 };
 
-enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL };
+enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stream */ };
 
 struct wfd {
 	enum wfd_impl impl;
@@ -139,6 +139,7 @@ struct wfd {
 	uint64_t base;     /* rights_base */
 	uint64_t inh;      /* rights_inheriting */
 	char *preopen;     /* guest path of a preopened dir, else NULL */
+	const struct wasi_stream *stream; /* WFD_STREAM */
 };
 
 struct wasi;
