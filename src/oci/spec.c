@@ -528,12 +528,19 @@ int oci__toml_make(const struct oci_spec *sp, const struct config *img, struct b
 	}
 	buf_printf(b, "]\n");
 	toml_env(b, sp, img);
-	if (img->limit_memory || img->limit_fuel)
+	if (img->limits.memory || img->limits.fuel || img->limits.wall_ms || img->limits.fds ||
+	    img->limits.output)
 		buf_printf(b, "\n[limits]\n");
-	if (img->limit_memory)
-		buf_printf(b, "memory = %llu\n", (unsigned long long)img->limit_memory);
-	if (img->limit_fuel)
-		buf_printf(b, "fuel = %llu\n", (unsigned long long)img->limit_fuel);
+	if (img->limits.memory)
+		buf_printf(b, "memory = %llu\n", (unsigned long long)img->limits.memory);
+	if (img->limits.fuel)
+		buf_printf(b, "fuel = %llu\n", (unsigned long long)img->limits.fuel);
+	if (img->limits.wall_ms)
+		buf_printf(b, "wall_time = \"%llums\"\n", (unsigned long long)img->limits.wall_ms);
+	if (img->limits.fds)
+		buf_printf(b, "open_files = %u\n", (unsigned)img->limits.fds);
+	if (img->limits.output)
+		buf_printf(b, "output = %llu\n", (unsigned long long)img->limits.output);
 	return toml_files(b, sp, img);
 }
 
