@@ -32,7 +32,7 @@ struct exec_workload {
 	uint32_t log_level;
 	uint32_t engine;           /* enum kp_engine */
 	struct keep_limits limits; /* from LIMITS; each field over Enarx.toml's */
-	char **env;      /* extra "KEY=VALUE" entries (a package's env and secrets) */
+	char **env;                /* extra "KEY=VALUE" entries (a package's env and secrets) */
 	size_t nenv;
 	const struct exec_io *io; /* NULL: fds 0-2 and reports on the protocol fd */
 };

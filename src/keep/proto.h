@@ -32,9 +32,9 @@ enum kp_type {
 	KP_DEPLOY_HELLO = 6, /* u32 version, u32 log level, u32 engine, bytes nonce */
 	KP_SEAL_HEAD = 7,    /* the client's HPKE stream to the Keep (kp_seal_head) */
 	KP_SEALED_IN = 8,    /* u64 index, ciphertext: one record of that stream */
-	KP_LIMITS = 9,  /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
+	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
 			  (keep/limits.h; 0 = not set) */
-	KP_CONFDIR = 10, /* string: the absolute directory of the Enarx.toml;
+	KP_CONFDIR = 10,     /* string: the absolute directory of the Enarx.toml;
 			   relative `dir` paths are taken from there */
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */

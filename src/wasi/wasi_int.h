@@ -132,13 +132,13 @@ enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stream 
 
 struct wfd {
 	enum wfd_impl impl;
-	int host;          /* host descriptor (WFD_HOST) */
-	uint8_t type;      /* W_FT_* */
-	uint8_t listening; /* a listening socket */
-	uint8_t stdio;     /* a WASI_FD_STDIO stream: writes count as output */
-	uint64_t base;     /* rights_base */
-	uint64_t inh;      /* rights_inheriting */
-	char *preopen;     /* guest path of a preopened dir, else NULL */
+	int host;                         /* host descriptor (WFD_HOST) */
+	uint8_t type;                     /* W_FT_* */
+	uint8_t listening;                /* a listening socket */
+	uint8_t stdio;                    /* a WASI_FD_STDIO stream: writes count as output */
+	uint64_t base;                    /* rights_base */
+	uint64_t inh;                     /* rights_inheriting */
+	char *preopen;                    /* guest path of a preopened dir, else NULL */
 	const struct wasi_stream *stream; /* WFD_STREAM */
 };
 
