@@ -185,19 +185,6 @@ static void on_step(void *ctx, const struct deploy_progress *p)
 	}
 }
 
-static void print_trap(const struct kp_trap *t)
-{
-	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
-	if (t->nframes)
-		fputs("wasm backtrace:\n", stderr);
-	for (uint32_t i = 0; i < t->nframes; i++) {
-		const struct kp_frame *f = &t->frames[i];
-
-		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
-		        f->name[0] ? " " : "", f->name);
-	}
-}
-
 static int report(const struct deploy_result *r, int json)
 {
 	static const char *const ends[] = {"", "refused", "failed", "exited", "trapped", "error"};
@@ -219,7 +206,7 @@ static int report(const struct deploy_result *r, int json)
 	case DEPLOY_REFUSED: cli_error("deploy refused: %s", r->error); break;
 	case DEPLOY_FAILED: cli_error("deploy failed: %s", r->error); break;
 	case DEPLOY_ERROR: cli_error("the Keep could not run the workload: %s", r->error); break;
-	case DEPLOY_TRAPPED: print_trap(&r->trap); break;
+	case DEPLOY_TRAPPED: cli_print_trap(&r->trap); break;
 	case DEPLOY_EXITED:
 		if (r->exit_code > 255)
 			cli_error("workload exit code %u does not fit in 8 bits", r->exit_code);

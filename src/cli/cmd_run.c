@@ -82,19 +82,6 @@ static int text_to_binary(const char *path, struct buf *wasm)
 	return 0;
 }
 
-static void print_trap(const struct kp_trap *t)
-{
-	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
-	if (t->nframes)
-		fputs("wasm backtrace:\n", stderr);
-	for (uint32_t i = 0; i < t->nframes; i++) {
-		const struct kp_frame *f = &t->frames[i];
-
-		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
-		        f->name[0] ? " " : "", f->name);
-	}
-}
-
 struct run_opts {
 	const char *backend, *cfgfile, *engine;
 	struct keep_limits lim; /* options over Enarx.toml's [limits] */
@@ -263,7 +250,7 @@ static int outcome(const struct keep_outcome *o, const struct keep_limits *lim)
 		return KEEP_EXIT_TIMEOUT;
 	}
 	switch (o->result) {
-	case KEEP_TRAPPED: print_trap(o->trap); return KEEP_EXIT_TRAP;
+	case KEEP_TRAPPED: cli_print_trap(o->trap); return KEEP_EXIT_TRAP;
 	case KEEP_FAILED: cli_error("%s", o->error); return CLI_EXIT_FAIL;
 	case KEEP_EXITED:
 		if (o->exit_code > 255) {
