@@ -94,6 +94,11 @@ struct jc {
 	enum x64_cc flags_cc;
 	int xmm_reg;
 	size_t flags_pos, xmm_pos;
+	/* the interrupt check of the loop br_if that branches on the flags
+	 * is done (before the compare) when intr_pos == flags_pos; pre_intr:
+	 * done for the compare being emitted */
+	size_t intr_pos;
+	bool pre_intr;
 	uint8_t *is_target; /* per word: some branch lands there */
 	/* Slots pinned in registers for the whole function (see
 	 * choose_pins): pin[slot] is 0, PIN_GP + gpr or PIN_X + xmm. The
@@ -106,6 +111,9 @@ struct jc {
 	uint32_t pinned[32], npinned, nresults;
 	uint64_t cur_w, call_w;
 	bool counting, mem_only, has_loop;
+	/* the function calls nothing (no wasm call, no runtime helper): it
+	 * needs no native stack check and no stack alignment of its own */
+	bool leaf;
 	/* some op's runtime helper reads operands from the frame, so the
 	 * constants must be there too (otherwise they are immediates only) */
 	bool frame_consts;
@@ -209,9 +217,11 @@ static int x_pin(struct jc *j, uint32_t sl)
 	return j->pin[sl] - PIN_X;
 }
 
-/* Stores every pinned slot to the frame (before a call; the callee and the
- * runtime see the frame), or the ones below `below` (results at return). */
-static void sync_out(struct jc *j, uint32_t below)
+/* Moves the pinned slots below `below` between their registers and the
+ * frame: out (store) before a call, since the callee and the runtime see
+ * the frame, and for the results at return; in (load) after a call and at
+ * entry for the params (temporaries are written before they are read). */
+static void sync_pins(struct jc *j, uint32_t below, bool out)
 {
 	for (uint32_t k = 0; k < j->npinned; k++) {
 		uint32_t sl = j->pinned[k];
@@ -219,27 +229,24 @@ static void sync_out(struct jc *j, uint32_t below)
 		if (sl >= below)
 			continue;
 		if (p >= PIN_X)
-			x64_sse_rm(&j->b, SSE_MOVSD_ST, p - PIN_X, at_slot(sl));
-		else
+			x64_sse_rm(&j->b, out ? SSE_MOVSD_ST : SSE_MOVSD_LD, p - PIN_X,
+			           at_slot(sl));
+		else if (out)
 			x64_mov_mr(&j->b, true, at_slot(sl), p - PIN_GP);
-	}
-}
-
-/* Reloads the pinned slots below `below` from the frame (after a call:
- * every one; at entry: the params and locals, temporaries are written
- * before they are read). */
-static void sync_in_below(struct jc *j, uint32_t below)
-{
-	for (uint32_t k = 0; k < j->npinned; k++) {
-		uint32_t sl = j->pinned[k];
-		int p = j->pin[sl];
-		if (sl >= below)
-			continue;
-		if (p >= PIN_X)
-			x64_sse_rm(&j->b, SSE_MOVSD_LD, p - PIN_X, at_slot(sl));
 		else
 			x64_mov_rm(&j->b, true, p - PIN_GP, at_slot(sl));
 	}
+}
+
+static void sync_out(struct jc *j, uint32_t below)
+{
+	sync_pins(j, below, true);
+}
+
+/* After a reload nothing a register held is known any more. */
+static void sync_in_below(struct jc *j, uint32_t below)
+{
+	sync_pins(j, below, false);
 	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	j->zx = 0;
 }
@@ -335,9 +342,15 @@ static void prologue(struct jc *j)
 {
 	const struct wcode *co = j->co;
 	struct x64_buf *b = &j->b;
-	x64_alu_ri(b, ALU_SUB, true, RSP, 8);
-	x64_alu_rm(b, ALU_CMP, true, RSP, x64_m(R_S, offsetof(ewasm_store, jit_stack_limit)));
-	trap_if(j, CC_B, EWASM_TRAP_STACK_EXHAUSTED, NULL);
+	/* a leaf uses 8 bytes of native stack beyond its caller's checked
+	 * rsp (its return address), well inside JIT_STACK_MARGIN; its trap
+	 * stubs align the stack themselves */
+	if (!j->leaf) {
+		x64_alu_ri(b, ALU_SUB, true, RSP, 8);
+		x64_alu_rm(b, ALU_CMP, true, RSP,
+		           x64_m(R_S, offsetof(ewasm_store, jit_stack_limit)));
+		trap_if(j, CC_B, EWASM_TRAP_STACK_EXHAUSTED, NULL);
+	}
 	x64_lea(b, true, RAX, at_slot(co->frame_slots));
 	x64_alu_rm(b, ALU_CMP, true, RAX, x64_m(R_S, offsetof(ewasm_store, stack_end)));
 	trap_if(j, CC_A, EWASM_TRAP_STACK_EXHAUSTED, NULL);
@@ -387,7 +400,8 @@ static void prologue(struct jc *j)
 
 static void epilogue(struct jc *j)
 {
-	x64_alu_ri(&j->b, ALU_ADD, true, RSP, 8);
+	if (!j->leaf)
+		x64_alu_ri(&j->b, ALU_ADD, true, RSP, 8);
 	x64_ret(&j->b);
 }
 
@@ -442,8 +456,11 @@ static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d, uint32_t len)
 		j->flags_slot = d;
 		j->flags_cc = cc;
 		j->flags_pos = j->b.len;
+		j->intr_pos = j->pre_intr ? j->b.len : SIZE_MAX;
+		j->pre_intr = false;
 		return;
 	}
+	j->pre_intr = false;
 	x64_setcc(&j->b, cc, RAX);
 	x64_ext_rr(&j->b, EXT_ZX8, false, RAX, RAX);
 	st(j, d, RAX); /* setcc, movzx and mov keep the flags */
@@ -462,39 +479,99 @@ static int cmp_reg(struct jc *j, bool w, uint32_t a)
 	return RAX;
 }
 
+/* Before a compare whose flags only a loop br_if (a back edge) reads:
+ * that br_if's interrupt check, so the back edge is one jcc. The check
+ * then also runs when the loop ends (the flag is asynchronous). */
+static void pre_loop_check(struct jc *j, uint32_t d, uint32_t len)
+{
+	if (!cond_dead(j, d, len))
+		return;
+	const cword *nx = &j->co->code[j->cur_i + len];
+	int o = op_of(j, nx->h);
+	if (o != OP_BR_IF_LOOP && o != OP_BR_UNLESS_LOOP)
+		return;
+	interrupt_check(j, nx);
+	j->pre_intr = true;
+}
+
 static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
 {
+	pre_loop_check(j, pc[2].s.a, 3);
 	cmp_slot(j, w, cmp_reg(j, w, pc[1].s.a), pc[1].s.b);
 	set_cc(j, cc, pc[2].s.a, 3);
+}
+
+/* Slot sl is in rax (the op before stored it from there). */
+static bool in_rax(struct jc *j, uint32_t sl)
+{
+	return sl == j->rax_slot && j->rax_pos == j->b.len;
+}
+
+/* d = a op b for a commutative op: the operand already where the result
+ * goes (d's register, or rax) comes first. */
+static void commute(struct jc *j, int pd, uint32_t *a, uint32_t *bs)
+{
+	bool swap = pd >= 0 ? gp_pin(j, *bs) == pd && gp_pin(j, *a) != pd
+	                    : in_rax(j, *bs) && !in_rax(j, *a);
+	if (swap) {
+		uint32_t t = *a;
+		*a = *bs;
+		*bs = t;
+	}
 }
 
 static void int_alu(struct jc *j, bool w, enum x64_alu op, const cword *pc)
 {
 	uint32_t a = pc[1].s.a, bs = pc[1].s.b;
 	int pd = gp_pin(j, pc[2].s.a);
+	if (op != ALU_SUB)
+		commute(j, pd, &a, &bs);
 	if (pd >= 0 && (a == bs || gp_pin(j, bs) != pd)) {
-		/* straight into the destination's register */
+		/* straight into the destination's register; b may be in rax
+		 * (loading a into pd leaves rax alone) */
+		bool b_rax = in_rax(j, bs) && a != bs;
 		if (gp_pin(j, a) != pd) /* (a 32-bit op clears the top) */
 			ld(j, w, pd, a);
-		alu_slot(j, op, w, pd, bs);
+		if (b_rax)
+			x64_alu_rr(&j->b, op, w, pd, RAX);
+		else
+			alu_slot(j, op, w, pd, bs);
 		j->zx = w ? j->zx & ~(1u << pd) : j->zx | 1u << pd;
 		return;
 	}
-	ld(j, w, RAX, pc[1].s.a);
-	alu_slot(j, op, w, RAX, pc[1].s.b);
+	ld(j, w, RAX, a);
+	alu_slot(j, op, w, RAX, bs);
 	st(j, pc[2].s.a, RAX);
 }
 
 static void int_mul(struct jc *j, bool w, const cword *pc)
 {
-	ld(j, w, RAX, pc[1].s.a);
-	ld(j, w, RCX, pc[1].s.b);
-	x64_imul_rr(&j->b, w, RAX, RCX);
+	uint32_t a = pc[1].s.a, bs = pc[1].s.b;
+	int pd = gp_pin(j, pc[2].s.a);
+	commute(j, pd, &a, &bs);
+	if (pd >= 0 && (a == bs || gp_pin(j, bs) != pd)) {
+		bool b_rax = in_rax(j, bs) && a != bs;
+		if (gp_pin(j, a) != pd)
+			ld(j, w, pd, a);
+		x64_imul_rr(&j->b, w, pd, b_rax ? RAX : src_reg(j, w, bs, RCX));
+		j->zx = w ? j->zx & ~(1u << pd) : j->zx | 1u << pd;
+		return;
+	}
+	ld(j, w, RAX, a);
+	x64_imul_rr(&j->b, w, RAX, src_reg(j, w, bs, RCX));
 	st(j, pc[2].s.a, RAX);
 }
 
 static void int_shift(struct jc *j, bool w, enum x64_shift k, const cword *pc)
 {
+	int pd = gp_pin(j, pc[2].s.a);
+	if (pd >= 0 && is_k(j, pc[1].s.b)) { /* by a constant, in d's register */
+		if (gp_pin(j, pc[1].s.a) != pd)
+			ld(j, w, pd, pc[1].s.a);
+		x64_shift_ri(&j->b, k, w, pd, (uint8_t)(kval(j, pc[1].s.b) & (w ? 63 : 31)));
+		j->zx = w ? j->zx & ~(1u << pd) : j->zx | 1u << pd;
+		return;
+	}
 	ld(j, w, RAX, pc[1].s.a);
 	if (is_k(j, pc[1].s.b)) {
 		x64_shift_ri(&j->b, k, w, RAX, (uint8_t)(kval(j, pc[1].s.b) & (w ? 63 : 31)));
@@ -593,6 +670,16 @@ static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 	if (xb < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.b)) {
 		ldx(j, dbl, 1, pc[1].s.b);
 		xb = 1;
+	}
+	int xd = x_pin(j, pc[2].s.a);
+	if (xd >= 0 && (xd == xa || xd != xb)) { /* straight into d's register */
+		if (xd != xa)
+			x64_sse_rr(b, SSE_MOVAPD, xd, xa);
+		x64_sse_rr(b, op, xd, xb);
+		j->xmm_slot = pc[2].s.a;
+		j->xmm_reg = xd;
+		j->xmm_pos = b->len;
+		return;
 	}
 	x64_sse_rr(b, SSE_MOVAPD, 2, xa);
 	x64_sse_rr(b, op, 2, xb);
@@ -817,9 +904,13 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 	}
 	/* the condition under which the slot is nonzero */
 	enum x64_cc nz = CC_NE;
-	if (a == j->flags_slot && j->flags_pos == b->len)
+	if (a == j->flags_slot && j->flags_pos == b->len) {
 		nz = j->flags_cc; /* a compare just made it: branch on its flags */
-	else if (a == j->rax_slot && j->rax_pos == b->len)
+		if (loop && j->intr_pos == b->len) { /* interrupt checked before */
+			jump_to(j, when ? nz : nz ^ 1, false, word);
+			return;
+		}
+	} else if (a == j->rax_slot && j->rax_pos == b->len)
 		x64_test_rr(b, false, RAX, RAX);
 	else if (pin_of(j, a, 0) >= 0) {
 		int r = src_reg(j, false, a, RAX);
@@ -839,15 +930,13 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 /* The fused i32 compare-and-branch forms [h][a|b][rel] (k: cmp_cc). */
 static void branch_cmp(struct jc *j, int k, bool loop, uint32_t word, const cword *pc)
 {
+	/* at a loop's back edge the interrupt check comes first (also when
+	 * the loop then ends: the flag is asynchronous), so the back edge is
+	 * one conditional jump */
+	if (loop)
+		interrupt_check(j, pc);
 	cmp_slot(j, false, cmp_reg(j, false, pc[1].s.a), pc[1].s.b);
-	if (!loop) {
-		jump_to(j, cmp_cc[k], false, word);
-		return;
-	}
-	size_t skip = x64_jcc(&j->b, cmp_cc[k] ^ 1);
-	interrupt_check(j, pc);
-	jump_to(j, CC_O, true, word);
-	x64_patch_rel32(&j->b, skip, j->b.len);
+	jump_to(j, cmp_cc[k], false, word);
 }
 
 static void br_table(struct jc *j, uint32_t i, const cword *code)
@@ -1088,8 +1177,8 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_EXTEND16_S: ext_slot(j, EXT_SX16, true, a); break;
 	case OP_I32_EQZ:
 	case OP_I64_EQZ: {
-		ld(j, o == OP_I64_EQZ, RAX, a);
-		int r = RAX;
+		pre_loop_check(j, d, 2);
+		int r = src_reg(j, o == OP_I64_EQZ, a, RAX);
 		x64_test_rr(b, o == OP_I64_EQZ, r, r);
 		set_cc(j, CC_E, d, 2);
 		return true;
@@ -1199,10 +1288,19 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
 	switch (o) {
-	case OP_MOV:
+	case OP_MOV: {
+		int pd = gp_pin(j, pc[1].s.b), ps = gp_pin(j, pc[1].s.a);
+		if (pd >= 0 && !in_rax(j, pc[1].s.a) && (ps >= 0 || is_k(j, pc[1].s.a))) {
+			bool zx = ps >= 0 ? (j->zx >> ps & 1) : kval(j, pc[1].s.a) <= UINT32_MAX;
+			if (ps != pd)
+				ld(j, true, pd, pc[1].s.a);
+			j->zx = zx ? j->zx | 1u << pd : j->zx & ~(1u << pd);
+			return 2;
+		}
 		ld(j, true, RAX, pc[1].s.a);
 		st(j, pc[1].s.b, RAX);
 		return 2;
+	}
 	case OP_MOV2:
 		ld(j, true, RAX, pc[1].s.a);
 		st(j, pc[1].s.b, RAX);
@@ -1399,6 +1497,10 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 			return false;
 		if (wasm__jit_op((enum wop)o) || o == OP_CALL_INDIRECT)
 			j->frame_consts = true; /* the runtime reads the frame */
+		if (o == OP_CALL || o == OP_CALL_LOCAL || o == OP_CALL_INDIRECT ||
+		    wasm__jit_op((enum wop)o) || wasm__jit_unary((enum wop)o) ||
+		    wasm__jit_binary((enum wop)o))
+			j->leaf = false;
 		if (o == OP_BR || o == OP_BR_LOOP)
 			first = last = 1;
 		else if (o == OP_BR_TABLE)
@@ -1510,6 +1612,8 @@ static void emit_stubs(struct jc *j)
 {
 	for (uint32_t k = 0; k < j->nstubs; k++) {
 		x64_patch_rel32(&j->b, j->stubs[k].at, j->b.len);
+		/* (wasm__jit_trap does not return: the C ABI's alignment) */
+		x64_alu_ri(&j->b, ALU_AND, true, RSP, -16);
 		x64_mov_rr(&j->b, true, RDI, R_S);
 		x64_mov_ri(&j->b, RSI, (uint32_t)j->stubs[k].kind);
 		x64_mov_ri(&j->b, RDX, (uint64_t)(uintptr_t)j->stubs[k].pc);
@@ -1589,6 +1693,7 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 	memset(j->wword, 0, ((size_t)co->ncode + 1) * sizeof(uint32_t));
 	j->has_loop = false;
 	j->frame_consts = false;
+	j->leaf = true;
 	if (!scan_targets(j, co)) {
 		fail(j, "", "an op the compiler does not know");
 		return;
@@ -1717,7 +1822,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	size_t *entry = NULL;
 	memset(&j, 0, sizeof(j));
 	x64_buf_init(&j.b);
-	j.rax_pos = j.flags_pos = j.xmm_pos = SIZE_MAX;
+	j.rax_pos = j.flags_pos = j.xmm_pos = j.intr_pos = SIZE_MAX;
 	j.m = m;
 	j.why = why;
 	j.whylen = whylen;
