@@ -347,6 +347,9 @@ static void prologue(struct jc *j)
 	 * stubs align the stack themselves */
 	if (!j->leaf) {
 		x64_alu_ri(b, ALU_SUB, true, RSP, 8);
+		/* eax = s->nframes at every entry (see push_frame): kept in
+		 * the stack slot the alignment gives */
+		x64_mov_mr(b, false, x64_m(RSP, 0), RAX);
 		x64_alu_rm(b, ALU_CMP, true, RSP,
 		           x64_m(R_S, offsetof(ewasm_store, jit_stack_limit)));
 		trap_if(j, CC_B, EWASM_TRAP_STACK_EXHAUSTED, NULL);
@@ -976,11 +979,18 @@ static void fuel_check(struct jc *j, const cword *pc)
  * call with the callee's frame at base; ret: the threaded pc after it. */
 /* The interpreter's frame record {ret, fp, fn} and nframes + 1 (trapping
  * at the call depth limit); fn is in register fn_reg, or fn_reg < 0:
- * inst->funcs[fi]. Uses rax, rcx, rdx. */
+ * inst->funcs[fi]. Uses rax, rcx, rdx; leaves s->nframes in eax, as
+ * every compiled function expects at entry.
+ *
+ * s->nframes is the same all through a function's body (every call
+ * restores it), so a function keeps the value it had at entry in its
+ * stack slot [rsp] and calls read it from there: a load of a value
+ * stored long ago, where a load of s->nframes would wait for the store
+ * of the call just returned from, a chain through every call. */
 static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
-	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
+	x64_mov_rm(b, false, RAX, x64_m(RSP, 0));
 	x64_alu_rm(b, ALU_CMP, false, RAX, x64_m(R_S, offsetof(ewasm_store, max_frames)));
 	trap_if(j, CC_AE, EWASM_TRAP_STACK_EXHAUSTED, pc);
 	x64_lea(b, true, RDX, x64_mi(RAX, RAX, 2, 0));
@@ -999,6 +1009,14 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
 	x64_mov_mr(b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RAX);
 }
 
+/* After a call: s->nframes back to this function's (a store, not a
+ * decrement: nothing waits for the callee's last store). */
+static void pop_frame(struct jc *j)
+{
+	x64_mov_rm(&j->b, false, RAX, x64_m(RSP, 0));
+	x64_mov_mr(&j->b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RAX);
+}
+
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
@@ -1010,7 +1028,7 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	if (!j->failed)
 		j->calls[j->ncalls++] = (struct fix){(uint32_t)at, fi - j->m->nfunc_imports};
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
-	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
+	pop_frame(j);
 	reload_mem(j);
 	sync_in_below(j, call_end(j, false, fi, base, true));
 }
@@ -1030,9 +1048,12 @@ static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const c
 	x64_test_rr(b, true, RAX, RAX);
 	size_t done = x64_jcc(b, CC_E);
 	x64_lea(b, true, R_FP, at_slot(base));
-	x64_call_r(b, RAX);
+	/* wasm__jit_call pushed the frame record: eax = s->nframes */
+	x64_mov_rr(b, true, RDX, RAX);
+	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
+	x64_call_r(b, RDX);
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
-	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
+	pop_frame(j);
 	x64_patch_rel32(b, done, b->len);
 	reload_mem(j);
 }
@@ -1087,7 +1108,7 @@ static void call_indirect(struct jc *j, const cword *pc)
 	x64_lea(b, true, R_FP, at_slot(base));
 	x64_call_r(b, R9);
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
-	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
+	pop_frame(j);
 	reload_mem(j);
 	size_t done = x64_jmp(b);
 	for (int k = 0; k < 5; k++)
@@ -1773,6 +1794,7 @@ static void emit_enter(struct x64_buf *b)
 	x64_mov_rr(b, true, R_INST, RDX);
 	x64_mov_rr(b, true, R_MOBJ, R8);
 	x64_mov_rr(b, true, R_MEM, R9);
+	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
 	x64_call_r(b, RCX);
 	x64_alu_ri(b, ALU_ADD, true, RSP, 8);
 	for (int i = 5; i >= 0; i--)
