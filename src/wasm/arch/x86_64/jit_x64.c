@@ -24,6 +24,11 @@
 #define R_INST R14
 #define R_MOBJ R15
 #define NO_POS UINT32_MAX
+/* Every compiled function is entered with its first parameter's slot
+ * value in R_ARG0 as well as in the frame, and returns its first result
+ * in rax as well: the callee and the caller then need not wait for a
+ * store to the frame to be forwarded to a load. */
+#define R_ARG0 R11
 /* Bytes before the entry stub (see wasm__jit_compile). */
 #define ENTER_PAD 16
 /* Frames whose slot displacements would not fit a disp32. */
@@ -114,9 +119,6 @@ struct jc {
 	/* the function calls nothing (no wasm call, no runtime helper): it
 	 * needs no native stack check and no stack alignment of its own */
 	bool leaf;
-	/* some op's runtime helper reads operands from the frame, so the
-	 * constants must be there too (otherwise they are immediates only) */
-	bool frame_consts;
 	uint32_t cur_i; /* word index of the op being translated */
 	/* pinned gprs known to hold a zero-extended 32-bit value (bit per
 	 * register), so a memory access can index with them directly;
@@ -221,12 +223,12 @@ static int x_pin(struct jc *j, uint32_t sl)
  * frame: out (store) before a call, since the callee and the runtime see
  * the frame, and for the results at return; in (load) after a call and at
  * entry for the params (temporaries are written before they are read). */
-static void sync_pins(struct jc *j, uint32_t below, bool out)
+static void sync_pins(struct jc *j, uint32_t from, uint32_t below, bool out)
 {
 	for (uint32_t k = 0; k < j->npinned; k++) {
 		uint32_t sl = j->pinned[k];
 		int p = j->pin[sl];
-		if (sl >= below)
+		if (sl >= below || sl < from)
 			continue;
 		if (p >= PIN_X)
 			x64_sse_rm(&j->b, out ? SSE_MOVSD_ST : SSE_MOVSD_LD, p - PIN_X,
@@ -240,15 +242,20 @@ static void sync_pins(struct jc *j, uint32_t below, bool out)
 
 static void sync_out(struct jc *j, uint32_t below)
 {
-	sync_pins(j, below, true);
+	sync_pins(j, 0, below, true);
 }
 
 /* After a reload nothing a register held is known any more. */
-static void sync_in_below(struct jc *j, uint32_t below)
+static void sync_in_range(struct jc *j, uint32_t from, uint32_t below)
 {
-	sync_pins(j, below, false);
+	sync_pins(j, from, below, false);
 	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
 	j->zx = 0;
+}
+
+static void sync_in_below(struct jc *j, uint32_t below)
+{
+	sync_in_range(j, 0, below);
 }
 
 static void sync_in(struct jc *j)
@@ -358,7 +365,9 @@ static void prologue(struct jc *j)
 	x64_alu_rm(b, ALU_CMP, true, RAX, x64_m(R_S, offsetof(ewasm_store, stack_end)));
 	trap_if(j, CC_A, EWASM_TRAP_STACK_EXHAUSTED, NULL);
 	interrupt_check(j, NULL);
-	uint32_t base = co->nparams, i = 0, ninit = j->frame_consts ? co->ninit : co->nlocals;
+	/* constants are immediates; the few a runtime helper reads from the
+	 * frame are stored just before it (k_to_frame) */
+	uint32_t base = co->nparams, i = 0, ninit = co->nlocals;
 	while (i < ninit) {
 		if (!j->counting && j->pin[base + i]) { /* below */
 			i++;
@@ -384,6 +393,13 @@ static void prologue(struct jc *j)
 		}
 		i++;
 	}
+	/* a pinned first parameter from R_ARG0 (before the pinned locals,
+	 * one of which may live in R_ARG0; after rep stosq, which uses rdi) */
+	int p0 = co->nparams && !j->counting ? j->pin[0] : 0;
+	if (p0 >= PIN_X)
+		x64_movq_xr(b, true, p0 - PIN_X, R_ARG0);
+	else if (p0)
+		x64_mov_rr(b, true, p0 - PIN_GP, R_ARG0);
 	/* pinned locals start in their registers, after the stores above
 	 * (rep stosq uses rdi) */
 	for (i = 0; i < co->nlocals && !j->counting; i++) {
@@ -398,7 +414,15 @@ static void prologue(struct jc *j)
 		if (p >= PIN_X)
 			x64_movq_xr(b, true, p - PIN_X, RAX);
 	}
-	sync_in_below(j, co->nparams);
+	sync_in_range(j, p0 ? 1 : 0, co->nparams);
+}
+
+/* The first result in rax too (see R_ARG0), the results in the frame. */
+static void ret_values(struct jc *j)
+{
+	sync_out(j, j->nresults);
+	if (j->nresults)
+		ld(j, true, RAX, 0);
 }
 
 static void epilogue(struct jc *j)
@@ -440,6 +464,7 @@ static bool is_br_if(int o)
 }
 
 static int op_of(struct jc *j, const void *h);
+static uint32_t op_len(int o, const cword *pc);
 
 /* A compare's result d that only the next op, a br_if, reads: an operand
  * stack temporary the br_if pops, where no branch lands. */
@@ -789,9 +814,32 @@ static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 	st(j, pc[2].s.a, RAX);
 }
 
-static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
+/* Stores constant slot sl (if it is one) in the frame, for a runtime
+ * helper that reads it there. */
+static void k_to_frame(struct jc *j, uint32_t sl)
+{
+	if (!is_k(j, sl))
+		return;
+	int64_t v = (int64_t)kval(j, sl);
+	if (v >= INT32_MIN && v <= INT32_MAX) {
+		x64_mov_mi(&j->b, true, at_slot(sl), (int32_t)v);
+	} else {
+		x64_mov_ri(&j->b, RAX, (uint64_t)v);
+		x64_mov_mr(&j->b, true, at_slot(sl), RAX);
+	}
+}
+
+/* A helper for op pc of len words, which reads its operands from the
+ * frame: every constant among them goes there first (a half-word that is
+ * not a slot but happens to name a constant's slot stores that constant
+ * in its own slot, which is harmless). */
+static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc, uint32_t len)
 {
 	call_out(j, UINT32_MAX);
+	for (uint32_t k = 1; k < len; k++) {
+		k_to_frame(j, pc[k].s.a);
+		k_to_frame(j, pc[k].s.b);
+	}
 	x64_mov_rr(&j->b, true, RDI, R_S);
 	x64_mov_rr(&j->b, true, RSI, R_INST);
 	x64_mov_rr(&j->b, true, RDX, R_FP);
@@ -1013,14 +1061,29 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
  * decrement: nothing waits for the callee's last store). */
 static void pop_frame(struct jc *j)
 {
-	x64_mov_rm(&j->b, false, RAX, x64_m(RSP, 0));
-	x64_mov_mr(&j->b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RAX);
+	x64_mov_rm(&j->b, false, RDX, x64_m(RSP, 0)); /* (rax: the result) */
+	x64_mov_mr(&j->b, false, x64_m(R_S, offsetof(ewasm_store, nframes)), RDX);
+}
+
+/* R_ARG0 = the first argument, for a callee with parameters; a_rax:
+ * rax held it before call_out's stores (which leave rax alone). */
+static void arg0(struct jc *j, bool indirect, uint32_t x, uint32_t base, bool a_rax)
+{
+	const struct wtype *t = callee_type(j, indirect, x);
+	if (!t || !t->nparams)
+		return;
+	if (a_rax)
+		x64_mov_rr(&j->b, true, R_ARG0, RAX);
+	else
+		ld(j, true, R_ARG0, base);
 }
 
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
+	bool a_rax = in_rax(j, base);
 	call_out(j, call_end(j, false, fi, base, false));
+	arg0(j, false, fi, base, a_rax);
 	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
@@ -1031,12 +1094,17 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	pop_frame(j);
 	reload_mem(j);
 	sync_in_below(j, call_end(j, false, fi, base, true));
+	if (call_end(j, false, fi, base, true) > base) { /* the callee's rax */
+		j->rax_slot = base;
+		j->rax_pos = b->len;
+	}
 }
 
 /* CALL of an import or CALL_INDIRECT: through wasm__jit_call (the pinned
  * slots are in the frame already). */
 static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const cword *pc)
 {
+	uint32_t x = indirect ? pc[1].s.b : pc[1].s.a;
 	struct x64_buf *b = &j->b;
 	x64_mov_rr(b, true, RDI, R_S);
 	x64_mov_rr(b, true, RSI, R_INST);
@@ -1051,6 +1119,9 @@ static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const c
 	/* wasm__jit_call pushed the frame record: eax = s->nframes */
 	x64_mov_rr(b, true, RDX, RAX);
 	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
+	const struct wtype *t = callee_type(j, indirect, x);
+	if (t && t->nparams) /* (the frame: the C call took R_ARG0) */
+		x64_mov_rm(b, true, R_ARG0, x64_m(R_FP, 0));
 	x64_call_r(b, RDX);
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	pop_frame(j);
@@ -1063,6 +1134,8 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 	uint32_t x = indirect ? pc[1].s.b : pc[1].s.a, end = call_end(j, indirect, x, base, false);
 	/* the runtime reads call_indirect's element index from the frame */
 	call_out(j, indirect && end <= pc[2].s.a ? pc[2].s.a + 1 : end);
+	if (indirect)
+		k_to_frame(j, pc[2].s.a);
 	call_slow_synced(j, indirect, base, pc);
 	sync_in_below(j, call_end(j, indirect, x, base, true));
 }
@@ -1082,7 +1155,10 @@ static void call_indirect(struct jc *j, const cword *pc)
 		return;
 	}
 	uint32_t end = call_end(j, true, ty, base, false);
+	bool a_rax = in_rax(j, base);
 	call_out(j, end <= pc[2].s.a ? pc[2].s.a + 1 : end);
+	arg0(j, true, ty, base, a_rax);
+	k_to_frame(j, pc[2].s.a); /* for wasm__jit_call */
 	j->mem_only = true;
 	ld(j, false, RAX, pc[2].s.a);
 	j->mem_only = false;
@@ -1371,16 +1447,9 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 	wasm__jit_op_fn f = wasm__jit_op((enum wop)o);
 	if (!f)
 		return 0;
-	call_op(j, f, pc);
-	switch (o) {
-	case OP_TABLE_COPY:
-	case OP_TABLE_INIT: return 4;
-	case OP_MEMORY_GROW:
-	case OP_DATA_DROP:
-	case OP_TABLE_SIZE:
-	case OP_ELEM_DROP: return 2;
-	default: return 3;
-	}
+	uint32_t n = op_len(o, pc);
+	call_op(j, f, pc, n);
+	return n;
 }
 
 /* Control ops; returns the length in words, 0 if not one. */
@@ -1416,7 +1485,7 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 		epilogue(j);
 		return 2;
 	case OP_RETURN:
-		sync_out(j, j->nresults);
+		ret_values(j);
 		epilogue(j);
 		return 1;
 	case OP_LOOP_CHECK: interrupt_check(j, pc); return 1;
@@ -1516,8 +1585,6 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 		uint32_t n = o < 0 ? 0 : op_len(o, pc), first = 2, last = 2;
 		if (!n || i + n > co->ncode)
 			return false;
-		if (wasm__jit_op((enum wop)o) || o == OP_CALL_INDIRECT)
-			j->frame_consts = true; /* the runtime reads the frame */
 		if (o == OP_CALL || o == OP_CALL_LOCAL || o == OP_CALL_INDIRECT ||
 		    wasm__jit_op((enum wop)o) || wasm__jit_unary((enum wop)o) ||
 		    wasm__jit_binary((enum wop)o))
@@ -1713,7 +1780,6 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 	}
 	memset(j->wword, 0, ((size_t)co->ncode + 1) * sizeof(uint32_t));
 	j->has_loop = false;
-	j->frame_consts = false;
 	j->leaf = true;
 	if (!scan_targets(j, co)) {
 		fail(j, "", "an op the compiler does not know");
@@ -1770,8 +1836,9 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 			i += n;
 		}
 		j->cur_w = 1;
-		at[co->ncode] = (uint32_t)j->b.len; /* falling off the end returns */
-		sync_out(j, j->nresults);
+		at[co->ncode] = (uint32_t)j->b.len;                /* falling off the end returns */
+		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX; /* (a target) */
+		ret_values(j);
 		epilogue(j);
 	}
 	j->counting = false;
@@ -1795,6 +1862,13 @@ static void emit_enter(struct x64_buf *b)
 	x64_mov_rr(b, true, R_MOBJ, R8);
 	x64_mov_rr(b, true, R_MEM, R9);
 	x64_mov_rm(b, false, RAX, x64_m(R_S, offsetof(ewasm_store, nframes)));
+	/* R_ARG0 = fp[0], read only inside the value stack (a function
+	 * without parameters ignores it) */
+	x64_alu_rr(b, ALU_XOR, false, R_ARG0, R_ARG0);
+	x64_alu_rm(b, ALU_CMP, true, R_FP, x64_m(R_S, offsetof(ewasm_store, stack_end)));
+	size_t past = x64_jcc(b, CC_AE);
+	x64_mov_rm(b, true, R_ARG0, x64_m(R_FP, 0));
+	x64_patch_rel32(b, past, b->len);
 	x64_call_r(b, RCX);
 	x64_alu_ri(b, ALU_ADD, true, RSP, 8);
 	for (int i = 5; i >= 0; i--)
