@@ -17,6 +17,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "cli/run_tls.h"
 #include "config/config.h"
 #include "keep/abi.h"
 #include "keep/session.h"
@@ -96,7 +97,7 @@ static void print_trap(const struct kp_trap *t)
 }
 
 struct run_opts {
-	const char *backend, *cfgfile, *engine;
+	const char *backend, *cfgfile, *engine, *tls_cert;
 };
 
 /* --engine NAME: how the Keep runs the module (docs/jit.md). */
@@ -120,6 +121,9 @@ static const struct opt run_table[] = {
     OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit: functions compiled to machine\n"
                    "code, the interpreter where that cannot be done (docs/jit.md)"),
+    OPT_STRING(0, "tls-cert", struct run_opts, tls_cert, "FILE",
+               "write the Keep's TLS certificate (Enarx.toml prot = \"tls\")\n"
+               "to FILE as PEM; its fingerprint is printed either way"),
     OPT_END(),
 };
 
@@ -147,6 +151,8 @@ const struct cli_cmd cli_cmd_run = {
 };
 
 /* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
+static const char *tls_cert_path; /* --tls-cert */
+
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
                       const char **module, char ***args, size_t *nargs, uint32_t *engine)
 {
@@ -161,6 +167,7 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*nargs = (size_t)r.nrest;
 	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
 	*backend = o.backend && *o.backend ? o.backend : NULL;
+	tls_cert_path = o.tls_cert && *o.tls_cert ? o.tls_cert : NULL;
 	*engine = KP_ENGINE_INTERP;
 	if (o.engine && *o.engine)
 		return parse_engine(o.engine, engine);
@@ -240,10 +247,19 @@ static int launch_config(const struct buf *conf, struct keep_session_opts *so,
 	return 0;
 }
 
-/* Runs the workload in one Keep and returns our exit status. */
-static int run_keep(const struct backend *be, const struct keep_workload *w, const struct buf *conf)
+static void on_message(void *ctx, uint32_t type, const uint8_t *p, size_t len)
 {
-	struct keep_session_opts so = {.backend = be};
+	(void)ctx;
+	if (type == KP_TLS_CERT)
+		run_tls_show_cert(p, len, tls_cert_path);
+}
+
+/* Runs the workload in one Keep and returns our exit status. */
+static int run_keep(const struct backend *be, struct keep_workload *w, const struct buf *conf)
+{
+	struct keep_session_opts so = {.backend = be, .on_message = on_message};
+	struct keep_file *files = NULL;
+	size_t nfiles = 0;
 	struct keep_session *s = NULL;
 	struct keep_dir *dirs = NULL;
 	struct config *cfg = NULL;
@@ -252,6 +268,10 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 
 	if (conf && launch_config(conf, &so, &dirs, &cfg) != 0)
 		goto out;
+	if (cfg && run_tls_files(cfg, &files, &nfiles) != 0)
+		goto out;
+	w->files = files;
+	w->nfiles = nfiles;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
 	rc = keep_session_new(&so, &s);
@@ -272,6 +292,7 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 		ret = outcome(&o);
 out:
 	keep_session_free(s);
+	run_tls_files_free(files, nfiles);
 	xfree(dirs);
 	config_free(cfg);
 	return ret;

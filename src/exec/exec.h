@@ -9,6 +9,13 @@
 
 #include "keep/abi.h" /* KEEP_SYS_GETATT, KEEP_EXIT_TRAP, KEEP_PROTO_FD */
 
+/* A package file (keep protocol FILE), named as Enarx.toml names it. */
+struct exec_file {
+	char *name;
+	uint8_t *data; /* len bytes; wiped when freed (may hold a key) */
+	size_t len;
+};
+
 struct exec_workload {
 	uint8_t *wasm;
 	size_t wasm_len;
@@ -18,9 +25,12 @@ struct exec_workload {
 	size_t nargs;
 	uint32_t log_level;
 	uint32_t engine; /* enum kp_engine */
+	struct exec_file *files; /* nfiles, in arrival order */
+	size_t nfiles;
 };
 
-/* Reads HELLO, WASM, [CONFIG], [ARGS], RUN from fd in that order.
+/* Reads HELLO, WASM, [CONFIG], [FILE...], [ARGS], RUN from fd in that order
+ * (FILE may also come after ARGS).
  * Returns 0, or a negative ENARX_E_* with a message in err. */
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t errlen);
 void exec_workload_clear(struct exec_workload *wl);

@@ -23,6 +23,8 @@ const char *kp_type_name(uint32_t type)
 	case KP_ARGS: return "ARGS";
 	case KP_RUN: return "RUN";
 	case KP_TEE: return "TEE";
+	case KP_FILE: return "FILE";
+	case KP_TLS_CERT: return "TLS_CERT";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
 	case KP_ERROR: return "ERROR";
@@ -188,6 +190,16 @@ int kp_enc_trap(struct buf *b, const struct kp_trap *t)
 			rc = kp_enc_string(b, t->frames[i].name ? t->frames[i].name : "");
 	}
 	return rc;
+}
+
+int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len)
+{
+	int rc;
+
+	if (len > KP_MAX_FILE || strlen(name) > KP_MAX_STRING)
+		return ENARX_E_OVERFLOW;
+	rc = kp_enc_string(b, name);
+	return rc ? rc : buf_append(b, data, len);
 }
 
 static int read_string(struct cursor *c, char **s)
@@ -366,4 +378,26 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t)
 fail:
 	kp_trap_clear(t);
 	return rc;
+}
+
+int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen)
+{
+	struct cursor c;
+	int rc;
+
+	*name = NULL;
+	cursor_init(&c, p, len);
+	rc = read_string(&c, name);
+	if (!rc && (*name)[0] == 0)
+		rc = ENARX_E_MALFORMED;
+	if (!rc && (size_t)(c.end - c.p) > KP_MAX_FILE)
+		rc = ENARX_E_OVERFLOW;
+	if (rc) {
+		xfree(*name);
+		*name = NULL;
+		return rc;
+	}
+	*data = c.p;
+	*dlen = (size_t)(c.end - c.p);
+	return 0;
 }

@@ -16,6 +16,8 @@
 #define KP_MAX_PAYLOAD (128u << 20) /* wasm may be up to 100 MB as in Enarx */
 #define KP_MAX_ARGS 4096
 #define KP_HEADER_SIZE 8 /* u32le type, u32le payload length */
+#define KP_MAX_FILES 64          /* FILE messages per workload */
+#define KP_MAX_FILE (1u << 20)   /* bytes of one FILE */
 
 enum kp_type {
 	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
@@ -24,11 +26,18 @@ enum kp_type {
 	KP_CONFIG = 3, /* Enarx.toml text */
 	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
 	KP_RUN = 5,    /* empty: start the workload */
+	/* a file of the workload package named by Enarx.toml (TLS anchors,
+	 * certificates, keys): string name, then the bytes. Any number (at
+	 * most KP_MAX_FILES) after WASM and before RUN. */
+	KP_FILE = 6,
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
 	KP_TRAP = 0x82,  /* string message, u32 n, n x frame */
 	KP_ERROR = 0x83, /* string: the executor could not run the workload */
+	/* DER certificate the Keep's TLS listeners present (self-signed for
+	 * the Keep's own key), so the host can show its fingerprint */
+	KP_TLS_CERT = 0x84,
 };
 
 /* How the executor runs the module (HELLO's optional third word). */
@@ -77,6 +86,8 @@ int kp_enc_hello(struct buf *b, uint32_t log_level, uint32_t engine);
 int kp_enc_args(struct buf *b, const char *const *args, size_t n);
 int kp_enc_string(struct buf *b, const char *s);
 int kp_enc_trap(struct buf *b, const struct kp_trap *t);
+/* FILE: name, then len bytes of data (len <= KP_MAX_FILE). */
+int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len);
 
 /* Decoders: validate the whole payload; on error return ENARX_E_* and leave
  * nothing allocated. */
@@ -90,6 +101,8 @@ int kp_dec_u32(const uint8_t *p, size_t len, uint32_t *v);
 int kp_dec_string(const uint8_t *p, size_t len, char **s);
 int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
+/* FILE: *name is new (xfree); *data points into p (*dlen bytes). */
+int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen);
 
 void kp_free_strv(char **v, size_t n);
 void kp_trap_clear(struct kp_trap *t);

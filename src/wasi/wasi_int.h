@@ -136,7 +136,17 @@ struct wfd {
 	uint64_t base;     /* rights_base */
 	uint64_t inh;      /* rights_inheriting */
 	char *preopen;     /* guest path of a preopened dir, else NULL */
+	/* a stream the embedder transforms (wasi_add_stream), else NULL */
+	const struct wasi_stream_ops *ops;
+	void *obj;
+	uint8_t nonblock; /* ops streams: the guest's NONBLOCK flag */
 };
+
+/* The embedder's ops of a connected stream (not of a listener), or NULL. */
+static inline const struct wasi_stream_ops *wfd_stream(const struct wfd *e)
+{
+	return e->listening ? NULL : e->ops;
+}
 
 struct wasi;
 struct wmem;
