@@ -77,6 +77,17 @@ void run_tls_files_free(struct keep_file *files, size_t nfiles)
 	xfree(files);
 }
 
+/* SHA-256 of the DER SubjectPublicKeyInfo (the pin curl and HPKP use). */
+static int spki_digest(X509 *x, unsigned char *md, unsigned *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, md, len, EVP_sha256(), NULL) == 1;
+
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
+}
+
 void run_tls_show_cert(const uint8_t *der, size_t len, const char *pem_path)
 {
 	const unsigned char *p = der;
@@ -87,7 +98,7 @@ void run_tls_show_cert(const uint8_t *der, size_t len, const char *pem_path)
 	FILE *f;
 
 	if (!x || p != der + len || !X509_digest(x, EVP_sha256(), md, &mdlen) ||
-	    !X509_pubkey_digest(x, EVP_sha256(), spki, &spkilen)) {
+	    spki_digest(x, spki, &spkilen)) {
 		cli_error("the Keep sent a TLS certificate that does not parse");
 		X509_free(x);
 		return;

@@ -26,6 +26,7 @@
 #define OUT_LIMIT (256u << 10)  /* ciphertext kept for a slow peer */
 #define WRITE_MAX (256u << 10)  /* plain text taken by one write call */
 #define CLOSE_WAIT_MS 5000      /* flushing the last bytes at close */
+#define LINGER_MS 200           /* waiting for the peer's end at close */
 
 struct tls_stream {
 	enum tls_obj_kind kind;
@@ -404,10 +405,16 @@ static void *tls_accept(void *obj, int fd)
 	return tls__stream_new(l->ctx, fd, 1, l->label);
 }
 
-/* The last bytes and close_notify go out, within CLOSE_WAIT_MS. */
+/* The last bytes and close_notify go out, within CLOSE_WAIT_MS; then a
+ * short lingering close: what the peer still sends (its own close_notify)
+ * is read and dropped, since closing with unread data makes the kernel
+ * reset the connection, and a reset can destroy the response the peer has
+ * not read yet. */
 static void stream_close(struct tls_stream *s)
 {
 	long end = now_ms() + CLOSE_WAIT_MS;
+	char sink[4096];
+	ssize_t n;
 
 	if (!s->failed && !s->wr_shut && SSL_is_init_finished(s->ssl)) {
 		SSL_shutdown(s->ssl);
@@ -416,6 +423,16 @@ static void stream_close(struct tls_stream *s)
 	ERR_clear_error();
 	while (!s->failed && flush_out(s, 0) == -EAGAIN && now_ms() < end)
 		wait_fd(s, POLLOUT, (int)(end - now_ms()));
+	if (s->failed || s->eof || shutdown(s->fd, SHUT_WR))
+		return;
+	end = now_ms() + LINGER_MS;
+	for (;;) {
+		n = recv(s->fd, sink, sizeof(sink), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+		if (n < 0 && (now_ms() >= end || !wait_fd(s, POLLIN, (int)(end - now_ms()))))
+			return;
+	}
 }
 
 void tls__obj_free(void *obj)
