@@ -22,20 +22,19 @@
 #define REQ_MAX 8192
 
 struct conn {
-	int fd;              // -1: free slot
-	char req[REQ_MAX];   // request head received so far
+	int fd;            // -1: free slot
+	char req[REQ_MAX]; // request head received so far
 	size_t req_len;
-	char head[512];      // response head
+	char head[512]; // response head
 	size_t head_len, head_off;
 	unsigned long long body_left; // body bytes still to send
-	const char *body;    // fixed body (page) or NULL: 'x' bytes
+	const char *body;             // fixed body (page) or NULL: 'x' bytes
 	size_t body_off;
 	int quit;
 };
 
-static const char page[] =
-    "<!DOCTYPE html><html><head><title>Enarx Keep</title></head><body>"
-    "<h1 id=\"keep\">Hello from an Enarx Keep over TLS</h1></body></html>\n";
+static const char page[] = "<!DOCTYPE html><html><head><title>Enarx Keep</title></head><body>"
+                           "<h1 id=\"keep\">Hello from an Enarx Keep over TLS</h1></body></html>\n";
 static char xs[65536];
 
 static int find_fd(const char *want)

@@ -104,7 +104,8 @@ void run_tls_show_cert(const uint8_t *der, size_t len, const char *pem_path)
 		return;
 	}
 	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02X%s", md[i], i + 1 < mdlen ? ":" : "");
+		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02X%s", md[i],
+		         i + 1 < mdlen ? ":" : "");
 	EVP_EncodeBlock(b64, spki, (int)spkilen);
 	fprintf(stderr,
 	        "enarx: Keep TLS certificate SHA-256 fingerprint: %s\n"

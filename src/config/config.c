@@ -379,11 +379,10 @@ static int str_list(struct parser *p, struct pending *k, size_t max, size_t maxl
 	for (i = 0; i < k->v.nitems; i++) {
 		size_t l = strlen(k->v.items[i].str);
 
-		if (l == 0 || l > maxlen ||
-		    (k->key[0] == 'n' && !name_ok(k->v.items[i].str)))
+		if (l == 0 || l > maxlen || (k->key[0] == 'n' && !name_ok(k->v.items[i].str)))
 			return perr(p, ENARX_E_MALFORMED, k->line,
-			            "key '%s': item %zu \"%.40s\" is not a valid %s", k->key,
-			            i + 1, k->v.items[i].str,
+			            "key '%s': item %zu \"%.40s\" is not a valid %s", k->key, i + 1,
+			            k->v.items[i].str,
 			            k->key[0] == 'n' ? "host name or IP address"
 			                             : "protocol name (1..255 bytes)");
 	}

@@ -45,7 +45,7 @@ struct config_file {
 	char *cert;        /* own PEM certificate chain (listen: instead of
 	                      the Keep's own certificate) */
 	char *key;         /* own PEM private key (with cert) */
-	char **names; /* listen: extra DNS names / IPs for the Keep's cert */
+	char **names;      /* listen: extra DNS names / IPs for the Keep's cert */
 	size_t nnames;
 };
 
@@ -59,9 +59,9 @@ struct config_env {
 };
 
 struct config {
-	char *steward; /* NULL if absent */
+	char *steward;    /* NULL if absent */
 	char *tls_policy; /* file (TLSSock policy format) for prot = "tls", or NULL */
-	char **args;   /* nargs strings */
+	char **args;      /* nargs strings */
 	size_t nargs;
 	struct config_env *env; /* nenv entries, in file order */
 	size_t nenv;

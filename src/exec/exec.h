@@ -24,7 +24,7 @@ struct exec_workload {
 	char **args; /* extra arguments from the host */
 	size_t nargs;
 	uint32_t log_level;
-	uint32_t engine; /* enum kp_engine */
+	uint32_t engine;         /* enum kp_engine */
 	struct exec_file *files; /* nfiles, in arrival order */
 	size_t nfiles;
 };

@@ -98,7 +98,8 @@ static int load_policy(struct exec_tls *t, const struct config *cfg, char *err, 
 
 		if (!pf)
 			return terr(err, n, ENARX_E_NOTFOUND,
-			            "key 'tls_policy': file %s is not in the workload", cfg->tls_policy);
+			            "key 'tls_policy': file %s is not in the workload",
+			            cfg->tls_policy);
 		if (ts_policy_parse(&t->policy, (const char *)pf->data, pf->len, why, sizeof(why)))
 			return terr(err, n, ENARX_E_MALFORMED, "key 'tls_policy': %s: %s",
 			            cfg->tls_policy, why);
@@ -160,7 +161,8 @@ static X509 *self_signed(EVP_PKEY *key, const char *san)
 
 	serial[0] &= 0x7f; /* positive */
 	ok = ok && (bn = BN_bin2bn(serial, sizeof(serial), NULL)) &&
-	     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c)) && X509_set_version(c, X509_VERSION_3) &&
+	     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c)) &&
+	     X509_set_version(c, X509_VERSION_3) &&
 	     X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC, (const unsigned char *)"Enarx", -1,
 	                                -1, 0) &&
 	     X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
@@ -168,8 +170,8 @@ static X509 *self_signed(EVP_PKEY *key, const char *san)
 	                                0) &&
 	     X509_set_subject_name(c, nm) && X509_set_issuer_name(c, nm) &&
 	     X509_gmtime_adj(X509_getm_notBefore(c), -3600) &&
-	     X509_gmtime_adj(X509_getm_notAfter(c), 86400L * CERT_DAYS) && X509_set_pubkey(c, key) &&
-	     add_ext(c, NID_basic_constraints, "critical,CA:FALSE") &&
+	     X509_gmtime_adj(X509_getm_notAfter(c), 86400L * CERT_DAYS) &&
+	     X509_set_pubkey(c, key) && add_ext(c, NID_basic_constraints, "critical,CA:FALSE") &&
 	     add_ext(c, NID_key_usage, "critical,digitalSignature") &&
 	     add_ext(c, NID_ext_key_usage, "serverAuth,clientAuth") &&
 	     add_ext(c, NID_subject_key_identifier, "hash") &&
@@ -225,7 +227,8 @@ static int needs_identity(const struct config *cfg, int *any_tls)
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		const struct config_file *f = &cfg->files[i];
 
-		if ((f->kind != CONFIG_LISTEN && f->kind != CONFIG_CONNECT) || f->prot != CONFIG_TLS)
+		if ((f->kind != CONFIG_LISTEN && f->kind != CONFIG_CONNECT) ||
+		    f->prot != CONFIG_TLS)
 			continue;
 		*any_tls = 1;
 		if (f->kind == CONFIG_LISTEN && !f->cert)
@@ -393,7 +396,8 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	/* sel points into ours: answer with the same bytes inside in */
 	for (unsigned i = 0; i < inlen; i += 1u + in[i])
-		if (in[i] == *outlen && i + 1u + in[i] <= inlen && memcmp(in + i + 1, sel, *outlen) == 0) {
+		if (in[i] == *outlen && i + 1u + in[i] <= inlen &&
+		    memcmp(in + i + 1, sel, *outlen) == 0) {
 			*out = in + i + 1;
 			return SSL_TLSEXT_ERR_OK;
 		}
@@ -469,8 +473,7 @@ static int peer_name(SSL *ssl, const char *name)
 	return SSL_set_tlsext_host_name(ssl, name) == 1 && SSL_set1_host(ssl, name) == 1;
 }
 
-void *exec_tls_connect(struct exec_tls *t, const struct config_file *f, int fd, char *err,
-                       size_t n)
+void *exec_tls_connect(struct exec_tls *t, const struct config_file *f, int fd, char *err, size_t n)
 {
 	const char *name = f->server_name ? f->server_name : f->host;
 	unsigned char wire[CONFIG_ALPN_MAX * 256];
@@ -484,7 +487,8 @@ void *exec_tls_connect(struct exec_tls *t, const struct config_file *f, int fd, 
 	if (ok && f->cert)
 		ok = use_own(t, ctx, f, err, n) == 0;
 	if (ok && f->nalpn &&
-	    (alpn_wire(f, wire, sizeof(wire), &wl) || SSL_CTX_set_alpn_protos(ctx, wire, (unsigned)wl)))
+	    (alpn_wire(f, wire, sizeof(wire), &wl) ||
+	     SSL_CTX_set_alpn_protos(ctx, wire, (unsigned)wl)))
 		ok = terr(err, n, 0, "[[files]] '%s': key 'alpn': cannot be used", f->name) != 0;
 	if (ok) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -495,8 +499,8 @@ void *exec_tls_connect(struct exec_tls *t, const struct config_file *f, int fd, 
 			terr(err, n, 0, "[[files]] '%s': cannot start TLS", f->name);
 	}
 	if (ok && tls__stream_handshake(s, CONNECT_TIMEOUT_MS, why, sizeof(why))) {
-		snprintf(err, n, "[[files]] '%s': TLS with %s port %u (name %s) failed: %s", f->name,
-		         f->host, f->port, name, why);
+		snprintf(err, n, "[[files]] '%s': TLS with %s port %u (name %s) failed: %s",
+		         f->name, f->host, f->port, name, why);
 		ok = 0;
 	}
 	SSL_CTX_free(ctx); /* the session keeps its own reference */

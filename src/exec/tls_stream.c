@@ -23,18 +23,18 @@
 #include "lib/log.h"
 #include "wasi/wasi.h"
 
-#define OUT_LIMIT (256u << 10)  /* ciphertext kept for a slow peer */
-#define WRITE_MAX (256u << 10)  /* plain text taken by one write call */
-#define CLOSE_WAIT_MS 5000      /* flushing the last bytes at close */
-#define LINGER_MS 200           /* waiting for the peer's end at close */
+#define OUT_LIMIT (256u << 10) /* ciphertext kept for a slow peer */
+#define WRITE_MAX (256u << 10) /* plain text taken by one write call */
+#define CLOSE_WAIT_MS 5000     /* flushing the last bytes at close */
+#define LINGER_MS 200          /* waiting for the peer's end at close */
 
 struct tls_stream {
 	enum tls_obj_kind kind;
 	SSL *ssl;
 	int fd;
-	int failed;  /* errno every later call returns, 0 while usable */
-	int eof;     /* the peer closed the TCP stream */
-	int wr_shut; /* close_notify sent */
+	int failed;   /* errno every later call returns, 0 while usable */
+	int eof;      /* the peer closed the TCP stream */
+	int wr_shut;  /* close_notify sent */
 	uint8_t *out; /* ciphertext the socket has not taken: out[head..len) */
 	size_t head, len, cap;
 	char label[64];
@@ -124,7 +124,8 @@ static BIO *bio_new(struct tls_stream *s)
 	if (!bio_meth) {
 		bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "enarx-keep");
 		if (!bio_meth || !BIO_meth_set_read(bio_meth, bio_read) ||
-		    !BIO_meth_set_write(bio_meth, bio_write) || !BIO_meth_set_ctrl(bio_meth, bio_ctrl))
+		    !BIO_meth_set_write(bio_meth, bio_write) ||
+		    !BIO_meth_set_ctrl(bio_meth, bio_ctrl))
 			return NULL;
 	}
 	b = BIO_new(bio_meth);
@@ -241,7 +242,8 @@ static long read_one(struct tls_stream *s, void *buf, size_t len, int block, int
 	int r;
 
 	for (;;) {
-		r = peek ? SSL_peek_ex(s->ssl, buf, len, &got) : SSL_read_ex(s->ssl, buf, len, &got);
+		r = peek ? SSL_peek_ex(s->ssl, buf, len, &got)
+		         : SSL_read_ex(s->ssl, buf, len, &got);
 		flush_out(s, 0);
 		if (r == 1)
 			return (long)got;
@@ -500,12 +502,12 @@ int tls__stream_handshake(struct tls_stream *s, int timeout_ms, char *err, size_
 		}
 		r = ssl_outcome(s, r, &ev);
 		if (r <= 0) {
-			snprintf(err, errlen, "the server closed the connection during the handshake");
+			snprintf(err, errlen,
+			         "the server closed the connection during the handshake");
 			return -1;
 		}
-		if (now_ms() >= end ||
-		    !wait_fd(s, (short)(ev | (s->head < s->len ? POLLOUT : 0)),
-		             (int)(end - now_ms()))) {
+		if (now_ms() >= end || !wait_fd(s, (short)(ev | (s->head < s->len ? POLLOUT : 0)),
+		                                (int)(end - now_ms()))) {
 			snprintf(err, errlen, "no TLS handshake within %d ms", timeout_ms);
 			return -1;
 		}

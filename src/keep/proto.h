@@ -15,9 +15,9 @@
 #define KP_VERSION 1
 #define KP_MAX_PAYLOAD (128u << 20) /* wasm may be up to 100 MB as in Enarx */
 #define KP_MAX_ARGS 4096
-#define KP_HEADER_SIZE 8 /* u32le type, u32le payload length */
-#define KP_MAX_FILES 64          /* FILE messages per workload */
-#define KP_MAX_FILE (1u << 20)   /* bytes of one FILE */
+#define KP_HEADER_SIZE 8       /* u32le type, u32le payload length */
+#define KP_MAX_FILES 64        /* FILE messages per workload */
+#define KP_MAX_FILE (1u << 20) /* bytes of one FILE */
 
 enum kp_type {
 	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */

@@ -57,8 +57,8 @@ struct keep_workload {
 	size_t config_len;
 	const char *const *args; /* workload arguments, nargs of them */
 	size_t nargs;
-	uint32_t log_level; /* the executor's log level (enum log_level) */
-	uint32_t engine;    /* enum kp_engine: how the Keep runs the module */
+	uint32_t log_level;            /* the executor's log level (enum log_level) */
+	uint32_t engine;               /* enum kp_engine: how the Keep runs the module */
 	const struct keep_file *files; /* nfiles package files (sent as FILE) */
 	size_t nfiles;
 };

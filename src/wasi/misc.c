@@ -195,16 +195,16 @@ static int clock_wait(const uint8_t *s, uint64_t *wait)
 
 /* One subscription's state across the passes of poll_oneoff. */
 struct psub {
-	uint64_t wait;  /* clock: ns after start; UINT64_MAX none */
-	struct wfd *e;  /* fd subscriptions, else NULL */
-	uint16_t err;   /* fd subscriptions that fail at once */
-	uint8_t done;   /* event written */
+	uint64_t wait; /* clock: ns after start; UINT64_MAX none */
+	struct wfd *e; /* fd subscriptions, else NULL */
+	uint16_t err;  /* fd subscriptions that fail at once */
+	uint8_t done;  /* event written */
 };
 
 /* Checks every subscription (fills pf), then writes the events that are
  * already due; returns their number. */
-static uint64_t poll_pre(const uint8_t *in, uint8_t *out, uint64_t n,
-                         struct psub *ps, struct pollfd *pf)
+static uint64_t poll_pre(const uint8_t *in, uint8_t *out, uint64_t n, struct psub *ps,
+                         struct pollfd *pf)
 {
 	uint64_t nev = 0;
 
