@@ -40,4 +40,8 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+if [ -f "$dir/examples/https_server.wasm" ]; then
+	section "Keep TLS (prot = \"tls\"): HTTPS server in a Keep vs nginx, same payload"
+	nice bash src/exec/bench/keep_tls_bench.sh "$dir"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

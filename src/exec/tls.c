@@ -419,13 +419,17 @@ static SSL_CTX *ctx_new(struct exec_tls *t, const struct config_file *f, int ser
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (server) {
 		static const unsigned char sid[] = "enarx-keep";
 
-		SSL_CTX_set_num_tickets(ctx, 0);
+		/* One stateless TLS 1.3 ticket (keys made in the Keep, per
+		 * context): clients may resume, and the ticket right after the
+		 * client's Finished acknowledges it at once, so a client's
+		 * first request is not held by Nagle waiting for a delayed ACK. */
+		SSL_CTX_set_num_tickets(ctx, 1);
 		SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
 	}
 	return ctx;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Keep TLS sessions as WASI streams (wasi_stream_ops): the guest reads and
  * writes plain text; records go to a non-blocking host socket through a
- * small BIO of our own that sends directly and keeps only what the socket
- * would not take (bounded: the writer waits, or gets EAGAIN, above
- * OUT_LIMIT). A blocking guest fd is emulated by waiting in poll(), so one
+ * small BIO of our own that collects them and sends them together after
+ * each SSL call, keeping what the socket would not take (bounded: the
+ * writer waits, or gets EAGAIN, above OUT_LIMIT). A blocking guest fd is emulated by waiting in poll(), so one
  * code path serves both modes, and the handshake never blocks the guest's
  * sock_accept: it runs on the first read, write or poll. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <poll.h>
@@ -89,24 +91,14 @@ static int out_append(struct tls_stream *s, const void *p, size_t n)
 	return 0;
 }
 
+/* Records are collected and sent together by flush_out(), which follows
+ * every SSL call: one send() per guest write instead of one per record. */
 static int bio_write(BIO *b, const char *buf, int len)
 {
 	struct tls_stream *s = BIO_get_data(b);
-	ssize_t n = 0;
 
 	BIO_clear_retry_flags(b);
-	if (s->head == s->len) {
-		do
-			n = send(s->fd, buf, (size_t)len, MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			s->failed = errno;
-			return -1;
-		}
-		if (n < 0)
-			n = 0;
-	}
-	if (n < len && out_append(s, buf + n, (size_t)(len - n)))
+	if (len > 0 && out_append(s, buf, (size_t)len))
 		return -1;
 	return len;
 }
@@ -464,6 +456,9 @@ struct tls_stream *tls__stream_new(SSL_CTX *ctx, int fd, int server, const char 
 		return NULL;
 	s->kind = TLS_OBJ_STREAM;
 	s->fd = fd;
+	/* every TLS record is one send(): without this, Nagle holds a small
+	 * record back until the peer's delayed ACK (40 ms) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	snprintf(s->label, sizeof(s->label), "%s", label);
 	s->ssl = SSL_new(ctx);
 	b = s->ssl ? bio_new(s) : NULL;
