@@ -236,12 +236,12 @@ static void test_sock_recv_peek_waitall_send(void **state)
 	frame(f->peer, "abc");
 	frame(f->peer, "def");
 	iov(f, 2);
-	assert_int_equal(call(f, "sock_recv", 6, U(0), U(IOV_AT), U(1), U(1), U(OUT_AT), U(OUT_AT + 8)),
-	                 0);
+	assert_int_equal(
+	    call(f, "sock_recv", 6, U(0), U(IOV_AT), U(1), U(1), U(OUT_AT), U(OUT_AT + 8)), 0);
 	assert_int_equal(get_u32(f->mem + OUT_AT), 2); /* PEEK: still there */
 	iov(f, 6);
-	assert_int_equal(call(f, "sock_recv", 6, U(0), U(IOV_AT), U(1), U(2), U(OUT_AT), U(OUT_AT + 8)),
-	                 0);
+	assert_int_equal(
+	    call(f, "sock_recv", 6, U(0), U(IOV_AT), U(1), U(2), U(OUT_AT), U(OUT_AT + 8)), 0);
 	assert_int_equal(get_u32(f->mem + OUT_AT), 6); /* WAITALL: both frames */
 	assert_memory_equal(f->mem + BUF_AT, "abcdef", 6);
 	memcpy(f->mem + BUF_AT, "xyz", 3);
