@@ -40,6 +40,26 @@ if [ -x "$dir/tests/e2e/http/http-test-server" ]; then
 	section "HTTPS server (src/http): requests/s at 64 connections (wrk)"
 	bash src/http/bench/http_bench.sh "$dir"
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f src/host/bench/host_bench.sh ]; then
+	section "host agent: create-to-exit through the API vs enarx run; GET /v1/keeps (wrk -c64)"
+	bash src/host/bench/host_bench.sh "$dir"
+fi
+db=$dir/src/deploy/deploy-bench
+if [ -x "$db" ] && [ -f "$dir/examples/hello.wasm" ]; then
+	section "enarx deploy: hello on nil by phase (median of 50) vs enarx run; concurrency; sealing"
+	nice "$db" deploy "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 50
+	nice "$db" parallel "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 40
+	nice "$db" seal 50
+fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f src/steward/bench/steward_bench.py ] &&
+	[ -f ../shared/testdata/attestation/csr/steward_snp_milan.csr.der ]; then
+	section "Steward: certificates for a real SNP CSR (HTTPS, keep-alive), per second and per CPU-second, latency"
+	nice python3 src/steward/bench/steward_bench.py "$dir/src/cli/enarx"
+fi
+if [ -x "$dir/src/oci/enarx-oci" ] && command -v podman >/dev/null; then
+	section "OCI runtime: container start-to-exit under podman, enarx-oci vs runc (same run)"
+	nice bash src/oci/bench/oci_bench.sh "$dir" 10
+fi
 if [ -f "$dir/examples/https_server.wasm" ]; then
 	section "Keep TLS (prot = \"tls\"): HTTPS server in a Keep vs nginx, same payload"
 	nice bash src/exec/bench/keep_tls_bench.sh "$dir"

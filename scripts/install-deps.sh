@@ -34,6 +34,8 @@ PKGS=(
   podman runc conmon containerd python3-grpcio
   # the deploy tests trace what the host agent reads and writes
   strace
+  # Steward tests build CSRs (python3-cryptography); docs/steward.md uses jq
+  python3-cryptography jq
 )
 
 missing=()

@@ -32,7 +32,14 @@ struct keep_launch {
 	int keep_fd;                  /* host end stays with the caller; this end
 				 becomes fd 3 inside the Keep */
 	size_t mem_size;              /* memory budget of the Keep in bytes (0 = the
-				 backend's default) */
+				 backend's default): kvm's guest RAM (2 MiB
+				 steps; default 1 GiB); nil's RLIMIT_DATA
+				 (default 4 GiB + 256 MiB; static executors
+				 only: a sanitizer build's shadow memory
+				 would not fit) */
+	unsigned max_fds;             /* descriptors the workload may hold (0 = no
+				 bound): nil sets RLIMIT_NOFILE a little
+				 above it, for the executor's own */
 	const char *const *exec_argv; /* argv for the executor (may be NULL:
 				 {"enarx-exec", NULL}) */
 	const struct keep_dir *dirs;  /* host directories the workload may
@@ -41,6 +48,9 @@ struct keep_launch {
 	size_t ndirs;
 	int net;          /* 1 if the workload has sockets (listen/connect entries):
 		    nil then keeps the host's network namespace */
+	int jit;          /* 1 if the Keep compiles wasm to machine code (the
+		    JIT): nil then allows executable mappings, never
+		    writable and executable at once (W^X); 0: none at all */
 	const int *stdio; /* 3 host fds seen as 0, 1, 2 inside the
 				 Keep; NULL = the host's own 0, 1, 2 */
 };

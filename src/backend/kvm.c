@@ -174,6 +174,7 @@ static int layout_build(struct layout *l, const struct kvm_keep_opts *o)
 		          o->exec_len, l->mem_size);
 		return ENARX_E_INVAL;
 	}
+	log_info("kvm: guest memory %zu MiB", l->mem_size / MIB);
 	l->exec_end = PAGE_UP(SHIM_GPA_EXEC + o->exec_len);
 	l->mem = mmap(NULL, l->mem_size, PROT_READ | PROT_WRITE,
 	              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

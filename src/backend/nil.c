@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -30,6 +31,7 @@
 #include "backend/nil_sandbox.h"
 #include "backend/platform.h"
 #include "keep/abi.h"
+#include "keep/limits.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -38,6 +40,9 @@
 /* Fds are parked at or above this (F_DUPFD picks free numbers) while they
  * move down to 0..EXEC_FD, so no move can clobber another's source. */
 #define PARK_FD_MIN 100
+/* Descriptors the executor holds besides the workload's: 0-3, the Landlock
+ * ruleset, the path resolver's (keep_launch.max_fds). */
+#define EXEC_OWN_FDS 16
 
 static void nil_probe(struct platform_backend *b, const struct platform_report *host)
 {
@@ -61,8 +66,9 @@ static const int allowed[] = {
 #undef NIL_ARGS
 #undef NIL_DENY
 
-/* The NIL_ARGS rows: each allowed only with these argument rules. */
-static int nil_args_socket(scmp_filter_ctx f)
+/* The NIL_ARGS rows: each allowed only with these argument rules; exec_ok
+ * says whether the Keep may map executable memory (prot_rules()). */
+static int nil_args_socket(scmp_filter_ctx f, bool exec_ok)
 {
 	/* TCP over IPv4/IPv6 only (what the executor opens for listen and
 	 * connect entries): no raw, packet (SOCK_PACKET), UDP or MPTCP
@@ -71,6 +77,7 @@ static int nil_args_socket(scmp_filter_ctx f)
 	const scmp_datum_t type_mask = ~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC) & 0xffffffffu;
 	int rc = 0;
 
+	(void)exec_ok;
 	for (size_t i = 0; !rc && i < 2; i++)
 		for (size_t j = 0; !rc && j < 2; j++)
 			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
@@ -80,24 +87,29 @@ static int nil_args_socket(scmp_filter_ctx f)
 	return rc;
 }
 
-static int nil_args_prlimit64(scmp_filter_ctx f)
+static int nil_args_prlimit64(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* the Keep's own limits only (pid 0): never its parent's or a
 	 * neighbour's */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
 }
 
-static int nil_args_seccomp(scmp_filter_ctx f)
+static int nil_args_seccomp(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* the executor's second filter (exec/seccomp.h) only narrows this one */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
 	                        SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
 }
 
-static int nil_args_ioctl(scmp_filter_ctx f)
+static int nil_args_ioctl(scmp_filter_ctx f, bool exec_ok)
 {
 	/* FIONREAD (poll_oneoff byte counts) and terminal queries only */
-	int rc =
+	int rc;
+
+	(void)exec_ok;
+	rc =
 	    seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -105,22 +117,49 @@ static int nil_args_ioctl(scmp_filter_ctx f)
 	return rc;
 }
 
-static int nil_args_execveat(scmp_filter_ctx f)
+static int nil_args_execveat(scmp_filter_ctx f, bool exec_ok)
 {
+	(void)exec_ok;
 	/* starting the executor itself: execveat(EXEC_FD, "", ..., AT_EMPTY_PATH) */
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
 	                        SCMP_A0(SCMP_CMP_EQ, EXEC_FD), SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
 }
 
+/* mmap and mprotect: never writable and executable at once; executable at
+ * all only when exec_ok (the JIT maps its code read-write, then turns it
+ * read-execute). An interpreter Keep gets no new executable memory, so
+ * native code injected into it has nowhere to run from. */
+static int prot_rules(scmp_filter_ctx f, int sys, bool exec_ok)
+{
+	const scmp_datum_t wx = PROT_WRITE | PROT_EXEC;
+	int rc =
+	    seccomp_rule_add(f, SCMP_ACT_ALLOW, sys, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+
+	if (!rc && exec_ok)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, sys, 1,
+		                      SCMP_A2(SCMP_CMP_MASKED_EQ, wx, PROT_EXEC));
+	return rc;
+}
+
+static int nil_args_mmap(scmp_filter_ctx f, bool exec_ok)
+{
+	return prot_rules(f, SCMP_SYS(mmap), exec_ok);
+}
+
+static int nil_args_mprotect(scmp_filter_ctx f, bool exec_ok)
+{
+	return prot_rules(f, SCMP_SYS(mprotect), exec_ok);
+}
+
 /* Adds every NIL_ARGS row's rules; a row without its nil_args_<name>() fails
  * the build, and so does a function without a row (unused static). */
-static int add_arg_rules(scmp_filter_ctx f)
+static int add_arg_rules(scmp_filter_ctx f, bool exec_ok)
 {
 	int rc = 0;
 #define NIL_ALLOW(name)
 #define NIL_ARGS(name) \
 	if (!rc)       \
-		rc = nil_args_##name(f);
+		rc = nil_args_##name(f, exec_ok);
 #define NIL_DENY(name)
 #define X(name, nr, nil, shim, host) nil(name)
 #include "keep/syscalls.def"
@@ -133,7 +172,7 @@ static int add_arg_rules(scmp_filter_ctx f)
  * from many threads, so a lock held at fork time, say in malloc, would never
  * be released), so it just installs this ready-made program. On success prog->filter is
  * allocated; the caller frees it. */
-static int build_seccomp(struct sock_fprog *prog)
+static int build_seccomp(struct sock_fprog *prog, bool exec_ok)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
 	struct sock_filter *insns = NULL;
@@ -146,7 +185,7 @@ static int build_seccomp(struct sock_fprog *prog)
 	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
 	if (!rc)
-		rc = add_arg_rules(f);
+		rc = add_arg_rules(f, exec_ok);
 	if (!rc) {
 		fd = memfd_create("enarx-seccomp", MFD_CLOEXEC);
 		rc = fd < 0 ? -1 : seccomp_export_bpf(f, fd);
@@ -179,8 +218,30 @@ static int build_seccomp(struct sock_fprog *prog)
  * error pipe with its stage. Only async-signal-safe calls: every source fd
  * goes above PARK_FD_MIN first (F_DUPFD picks free numbers, so none is
  * clobbered, nor the error pipe), then down to 0..4. */
+/* The Keep's process bounds (docs/security.md "Limits"): its data (heap,
+ * mmap'd writable memory; wasm guard reservations are PROT_NONE and do not
+ * count) at keep_launch.mem_size, or by default what the largest wasm32
+ * memory and the engine need; its descriptors near max_fds. In the child:
+ * async-signal-safe. */
+static void set_rlimits(const struct keep_launch *l, bool dynamic, const struct nil_sandbox *sb)
+{
+	struct rlimit r;
+
+	if (!dynamic) {
+		r.rlim_cur = r.rlim_max =
+		    l->mem_size ? l->mem_size : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM;
+		if (setrlimit(RLIMIT_DATA, &r) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
+	}
+	if (l->max_fds) {
+		r.rlim_cur = r.rlim_max = (rlim_t)l->max_fds + EXEC_OWN_FDS;
+		if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
+	}
+}
+
 static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
-                  const struct nil_sandbox *sb)
+                  const struct nil_sandbox *sb, bool dynamic)
 {
 	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
@@ -203,6 +264,7 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 			nil_sandbox_fail(sb, NIL_STAGE_FDS);
 	fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC);
 	nil_sandbox_close_from(sb, EXEC_FD);
+	set_rlimits(l, dynamic, sb);
 	nil_sandbox_drop_caps(sb);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_NNP);
@@ -274,7 +336,7 @@ static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fpr
 		}
 		pid = nil_sandbox_clone(&sb);
 		if (pid == 0)
-			child(l, memfd, prog, &sb);
+			child(l, memfd, prog, &sb, !static_exec);
 		if (pid < 0) {
 			log_error("cannot start the Keep: clone: %s", strerror(errno));
 			nil_sandbox_release(&sb);
@@ -298,6 +360,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	struct sock_fprog prog = {0};
 	struct backend_keep *k = NULL;
 	int memfd, rc = ENARX_E_IO;
+	bool exec_ok;
 
 	*out = NULL;
 	if (!l->exec || !l->exec_len) {
@@ -307,7 +370,13 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	memfd = exec_memfd(l);
 	if (memfd < 0)
 		return ENARX_E_IO;
-	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog) != 0) {
+	if (backend_exec_is_dynamic(l->exec, l->exec_len))
+		log_info("nil: dynamically linked executor (a sanitizer build): no RLIMIT_DATA "
+		         "(its shadow memory would not fit); the engine's memory limit holds");
+	/* executable memory: the JIT's, or a dynamic executor's libraries
+	 * (sanitizer builds: the loader maps them after the filter is on) */
+	exec_ok = l->jit || backend_exec_is_dynamic(l->exec, l->exec_len);
+	if (getenv("ENARX_NIL_NO_SECCOMP") == NULL && build_seccomp(&prog, exec_ok) != 0) {
 		log_error("nil: cannot build the seccomp filter");
 		rc = ENARX_E_INTERNAL;
 		goto out;

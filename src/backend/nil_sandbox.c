@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,6 +50,7 @@ static const char *const stage_names[] = {
     [NIL_STAGE_MOUNTNS] = "private mount namespace",
     [NIL_STAGE_ROOT] = "empty root",
     [NIL_STAGE_FDS] = "moving descriptors",
+    [NIL_STAGE_RLIMIT] = "memory and descriptor limits",
     [NIL_STAGE_CAPS] = "dropping capabilities",
     [NIL_STAGE_NNP] = "no_new_privs",
     [NIL_STAGE_SECCOMP] = "seccomp filter",
@@ -545,6 +547,22 @@ static void list_add(char *list, size_t n, const char *name)
 	snprintf(list + len, n - len, "%s%s", len ? ", " : "", name);
 }
 
+/* Landlock as the executor will find it (exec/landlock.c): its ABI decides
+ * what it can confine. Not a requirement: the empty root and seccomp stand
+ * without it. */
+static void probe_landlock(struct platform_backend *b)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	if (abi < 1)
+		platform_add(b, "sandbox_landlock", true, "sandbox: landlock", "not available (%s)",
+		             strerror(errno));
+	else
+		platform_add(b, "sandbox_landlock", true, "sandbox: landlock",
+		             "ABI %ld: files beneath the preopens only%s", abi,
+		             abi >= 4 ? "; TCP bind and connect denied" : "");
+}
+
 void nil_sandbox_probe(struct platform_backend *b)
 {
 	int got = ns_available(), want = ns_wanted();
@@ -576,4 +594,11 @@ void nil_sandbox_probe(struct platform_backend *b)
 	platform_add(b, "sandbox_seccomp", true, "sandbox: seccomp",
 	             "allow-list with argument filters; sockets, bind, listen, connect and "
 	             "execveat removed once the configured sockets are open");
+	platform_add(b, "sandbox_exec_memory", true, "sandbox: executable memory",
+	             "none for the interpreter; W^X (never writable and executable) for the "
+	             "JIT");
+	probe_landlock(b);
+	platform_add(b, "sandbox_limits", true, "sandbox: limits",
+	             "RLIMIT_DATA from the memory limit (+256 MiB), RLIMIT_NOFILE from "
+	             "open_files, a wall-time kill by the host; no cgroup");
 }

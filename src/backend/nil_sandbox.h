@@ -22,6 +22,7 @@ enum nil_stage {
 	NIL_STAGE_MOUNTNS, /* making the mount namespace private */
 	NIL_STAGE_ROOT,    /* building the empty root (non-fatal) */
 	NIL_STAGE_FDS,     /* moving descriptors to 3 and 4 */
+	NIL_STAGE_RLIMIT,  /* the Keep's RLIMIT_DATA and RLIMIT_NOFILE */
 	NIL_STAGE_CAPS,    /* dropping capabilities */
 	NIL_STAGE_NNP,     /* PR_SET_NO_NEW_PRIVS */
 	NIL_STAGE_SECCOMP, /* installing the seccomp filter */

@@ -50,13 +50,24 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Prints the list of commands (`enarx --help`). */
 void cli_print_main_help(FILE *f);
 
+/* Prints a trap and its backtrace to stderr as `enarx run` always has
+ * (docs/keep-protocol.md). */
+struct kp_trap;
+void cli_print_trap(const struct kp_trap *t);
+
 /* The commands (keep sorted); each lives in its cmd_<name>.c. */
 extern const struct cli_cmd cli_cmd_attest;
 extern const struct cli_cmd cli_cmd_config;
+extern const struct cli_cmd cli_cmd_deploy;
+extern const struct cli_cmd cli_cmd_package;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_host;
+extern const struct cli_cmd cli_cmd_keep;
 extern const struct cli_cmd cli_cmd_measure;
+extern const struct cli_cmd cli_cmd_oci;
 extern const struct cli_cmd cli_cmd_platform;
 extern const struct cli_cmd cli_cmd_run;
+extern const struct cli_cmd cli_cmd_steward;
 extern const struct cli_cmd cli_cmd_version;
 
 /* `enarx --version` shares `enarx version`'s entry point. */

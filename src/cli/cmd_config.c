@@ -13,7 +13,9 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/err.h"
 #include "lib/file.h"
 
 static int config_init(int argc, char **argv);
@@ -78,6 +80,7 @@ static int config_check(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct opt_result r;
 	char err[PATH_MAX + 64];
+	char *dir = NULL;
 	const char *path;
 	int rc = cli_parse(&cli_cmd_config_check, argc, argv, NULL, &r);
 
@@ -93,6 +96,15 @@ static int config_check(int argc, char **argv)
 	buf_free(&b, 0);
 	if (rc) {
 		cli_error("%s: %s", path, err);
+		return CLI_EXIT_FAIL;
+	}
+	/* relative dir paths are the file's, as enarx run takes them */
+	if (config_file_dir(path, &dir) == 0)
+		rc = config_resolve_paths(cfg, dir);
+	xfree(dir);
+	if (rc) {
+		cli_error("%s: %s", path, enarx_strerror(rc));
+		config_free(cfg);
 		return CLI_EXIT_FAIL;
 	}
 	/* the same refusal enarx run and the executor make (config.h) */

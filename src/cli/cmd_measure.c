@@ -93,10 +93,12 @@ static int cmd_measure(int argc, char **argv)
 	for (int i = 0; i < KEEP_DIGEST_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	if (opt.json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm",
-		                      "algorithm", "sha384", "measurement", hex, "memory",
-		                      (json_int_t)o.mem_size, "shim_bytes", (json_int_t)shim_len,
-		                      "executor_bytes", (json_int_t)o.exec_len);
+		/* a reference value for `enarx deploy --reference` */
+		json_t *j =
+		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "backend", "kvm", "version",
+		              "enarx " ENARX_VERSION, "algorithm", "sha384", "measurement", hex,
+		              "memory", (json_int_t)o.mem_size, "shim_bytes", (json_int_t)shim_len,
+		              "executor_bytes", (json_int_t)o.exec_len);
 		char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 		if (!s) {
 			json_decref(j);

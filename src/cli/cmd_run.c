@@ -83,22 +83,71 @@ static int text_to_binary(const char *path, struct buf *wasm)
 	return 0;
 }
 
-static void print_trap(const struct kp_trap *t)
-{
-	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
-	if (t->nframes)
-		fputs("wasm backtrace:\n", stderr);
-	for (uint32_t i = 0; i < t->nframes; i++) {
-		const struct kp_frame *f = &t->frames[i];
-
-		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
-		        f->name[0] ? " " : "", f->name);
-	}
-}
-
 struct run_opts {
 	const char *backend, *cfgfile, *engine, *tls_cert;
+	struct keep_limits lim; /* options over Enarx.toml's [limits] */
 };
+
+/* --memory SIZE */
+static const char *parse_memory(const char *arg, void *value)
+{
+	uint64_t v = config_parse_size(arg);
+
+	if (v < KEEP_LIMIT_MEMORY_MIN || v > KEEP_LIMIT_MEMORY_MAX)
+		return "a size from 64K to 4G, such as 256M";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
+/* --max-output SIZE */
+static const char *parse_output(const char *arg, void *value)
+{
+	uint64_t v = config_parse_size(arg);
+
+	if (v < 1 || v > KEEP_LIMIT_OUTPUT_MAX)
+		return "a positive size, such as 10M";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
+/* --fuel N */
+static const char *parse_fuel(const char *arg, void *value)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || v == 0 || v > INT64_MAX)
+		return "a positive integer";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
+/* --timeout DURATION */
+static const char *parse_timeout(const char *arg, void *value)
+{
+	uint64_t v = config_parse_duration_ms(arg);
+
+	if (!v)
+		return "a duration up to 30 days: seconds, or 30s, 500ms, 5m, 2h";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
+/* --max-fds N */
+static const char *parse_fds(const char *arg, void *value)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v < KEEP_LIMIT_FDS_MIN || v > KEEP_LIMIT_FDS_MAX)
+		return "a number of descriptors from 3 to 4096";
+	*(uint32_t *)value = (uint32_t)v;
+	return NULL;
+}
 
 /* --engine NAME: how the Keep runs the module (docs/jit.md). */
 static int parse_engine(const char *name, uint32_t *engine)
@@ -121,6 +170,25 @@ static const struct opt run_table[] = {
     OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit: functions compiled to machine\n"
                    "code, the interpreter where that cannot be done (docs/jit.md)"),
+    OPT_CUSTOM(0, "memory", struct run_opts, lim.memory, "SIZE", parse_memory,
+               "linear memories of the workload together, 64K..4G\n"
+               "(e.g. 256M); the Keep as a whole gets 256M more\n"
+               "(nil: RLIMIT_DATA, kvm: guest RAM). Default 4G"),
+    OPT_CUSTOM(0, "fuel", struct run_opts, lim.fuel, "N", parse_fuel,
+               "instructions (about) the workload may run; then it\n"
+               "traps (exit 134). Default unlimited"),
+    OPT_CUSTOM(0, "timeout", struct run_opts, lim.wall_ms, "DURATION", parse_timeout,
+               "wall time from the start of the Keep (seconds, or\n"
+               "500ms, 30s, 5m, 2h); then the host kills it\n"
+               "(exit 124). Default none"),
+    OPT_CUSTOM(0, "max-fds", struct run_opts, lim.fds, "N", parse_fds,
+               "descriptors the workload may hold at once, stdio\n"
+               "and preopens included, 3..4096 (nil: RLIMIT_NOFILE\n"
+               "too). Default 4096"),
+    OPT_CUSTOM(0, "max-output", struct run_opts, lim.output, "SIZE", parse_output,
+               "bytes the workload may write to stdout and stderr\n"
+               "together; the write past it traps (exit 134).\n"
+               "Default unlimited"),
     OPT_STRING(0, "tls-cert", struct run_opts, tls_cert, "FILE",
                "write the Keep's TLS certificate (Enarx.toml prot = \"tls\")\n"
                "to FILE as PEM; its fingerprint is printed either way"),
@@ -143,10 +211,13 @@ const struct cli_cmd cli_cmd_run = {
                  "binary on the host first; a syntax error is reported as FILE:LINE:COL. argv[0]\n"
                  "is \"main.wasm\", then the `args` of Enarx.toml, then ARGS. Without\n"
                  "--wasmcfgfile the workload gets stdin, stdout and stderr (fds 0-2) and no\n"
-                 "environment.\n",
+                 "environment. The limit options override the [limits] of Enarx.toml\n"
+                 "(docs/security.md).\n",
              .footer =
                  "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
-                 "backtrace on stderr); 1 if the Keep could not run it; 2 for usage errors.\n"},
+                 "backtrace on stderr; also out of fuel, output past --max-output); 124 when\n"
+                 "the Keep was stopped at its wall-time limit; 1 if the Keep could not run\n"
+                 "it; 2 for usage errors.\n"},
     .fn = cmd_run,
 };
 
@@ -154,7 +225,8 @@ const struct cli_cmd cli_cmd_run = {
 static const char *tls_cert_path; /* --tls-cert */
 
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
-                      const char **module, char ***args, size_t *nargs, uint32_t *engine)
+                      const char **module, char ***args, size_t *nargs, uint32_t *engine,
+                      struct keep_limits *lim)
 {
 	struct run_opts o = {0};
 	struct opt_result r;
@@ -169,15 +241,23 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*backend = o.backend && *o.backend ? o.backend : NULL;
 	tls_cert_path = o.tls_cert && *o.tls_cert ? o.tls_cert : NULL;
 	*engine = KP_ENGINE_INTERP;
+	*lim = o.lim;
 	if (o.engine && *o.engine)
 		return parse_engine(o.engine, engine);
 	return CLI_CONTINUE;
 }
 
-static int outcome(const struct keep_outcome *o)
+static int outcome(const struct keep_outcome *o, const struct keep_limits *lim)
 {
+	if (o->timed_out && o->result == KEEP_NO_RESULT) {
+		cli_error("the workload ran past its wall-time limit of %llu.%03llu s (--timeout, "
+		          "[limits] wall_time) and was stopped",
+		          (unsigned long long)(lim->wall_ms / 1000),
+		          (unsigned long long)(lim->wall_ms % 1000));
+		return KEEP_EXIT_TIMEOUT;
+	}
 	switch (o->result) {
-	case KEEP_TRAPPED: print_trap(o->trap); return KEEP_EXIT_TRAP;
+	case KEEP_TRAPPED: cli_print_trap(o->trap); return KEEP_EXIT_TRAP;
 	case KEEP_FAILED: cli_error("%s", o->error); return CLI_EXIT_FAIL;
 	case KEEP_EXITED:
 		if (o->exit_code > 255) {
@@ -208,14 +288,16 @@ static const struct backend *pick_backend(const char *bname)
 }
 
 /* What the backend must know of Enarx.toml before the Keep starts: the
- * directories it may open and whether it has sockets. A directory that
+ * directories it may open, whether it has sockets, and its [limits] (under
+ * the command-line ones, already in so->limits). A directory that
  * would hand the workload the host itself is refused here (and again by
  * the executor). A config that does not parse is left to the executor,
  * which reports it. On success *dirs (free with xfree) and *cfg (free with
  * config_free) back so's fields. */
-static int launch_config(const struct buf *conf, struct keep_session_opts *so,
+static int launch_config(const struct buf *conf, const char *confdir, struct keep_session_opts *so,
                          struct keep_dir **dirs, struct config **cfg)
 {
+	struct keep_limits lim;
 	char err[512];
 	size_t i;
 
@@ -225,6 +307,13 @@ static int launch_config(const struct buf *conf, struct keep_session_opts *so,
 		*cfg = NULL;
 		return 0;
 	}
+	if (config_resolve_paths(*cfg, confdir) != 0) {
+		cli_error("Enarx.toml: out of memory");
+		return ENARX_E_NOMEM;
+	}
+	lim = (*cfg)->limits;
+	keep_limits_merge(&lim, &so->limits);
+	so->limits = lim;
 	*dirs = xcalloc((*cfg)->nfiles ? (*cfg)->nfiles : 1, sizeof(**dirs));
 	if (!*dirs)
 		return ENARX_E_NOMEM;
@@ -255,9 +344,10 @@ static void on_message(void *ctx, uint32_t type, const uint8_t *p, size_t len)
 }
 
 /* Runs the workload in one Keep and returns our exit status. */
-static int run_keep(const struct backend *be, struct keep_workload *w, const struct buf *conf)
+static int run_keep(const struct backend *be, struct keep_workload *w, const struct buf *conf,
+                    const struct keep_limits *lim)
 {
-	struct keep_session_opts so = {.backend = be, .on_message = on_message};
+	struct keep_session_opts so = {.backend = be, .limits = *lim, .on_message = on_message};
 	struct keep_file *files = NULL;
 	size_t nfiles = 0;
 	struct keep_session *s = NULL;
@@ -266,7 +356,7 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 	struct keep_outcome o;
 	int rc, ret = CLI_EXIT_FAIL;
 
-	if (conf && launch_config(conf, &so, &dirs, &cfg) != 0)
+	if (conf && launch_config(conf, w->config_dir, &so, &dirs, &cfg) != 0)
 		goto out;
 	if (cfg && run_tls_files(cfg, &files, &nfiles) != 0)
 		goto out;
@@ -289,7 +379,7 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 	if (rc)
 		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
 	else if (keep_session_outcome(s, &o) == 0)
-		ret = outcome(&o);
+		ret = outcome(&o, &so.limits);
 out:
 	keep_session_free(s);
 	run_tls_files_free(files, nfiles);
@@ -307,10 +397,12 @@ int cmd_run(int argc, char **argv)
 	char **args = NULL;
 	size_t nargs = 0;
 	uint32_t engine = KP_ENGINE_INTERP;
+	struct keep_limits lim;
+	char *confdir = NULL;
 	char why[256] = "";
 	int rc, ret = CLI_EXIT_FAIL;
 
-	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &args, &nargs, &engine);
+	rc = parse_args(argc, argv, &bname, &cfgfile, &module, &args, &nargs, &engine, &lim);
 	if (rc != CLI_CONTINUE)
 		return rc;
 	/* the Keep takes at most KP_MAX_ARGS (keep/proto.h); say so up front */
@@ -329,19 +421,26 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (cfgfile && read_file(cfgfile, CONFIG_MAX_SIZE, &conf) != 0)
 		goto out;
+	/* relative dir paths in Enarx.toml are the file's (docs/enarx-toml.md) */
+	if (cfgfile && config_file_dir(cfgfile, &confdir) != 0) {
+		cli_error("%s: %s", cfgfile, strerror(errno));
+		goto out;
+	}
 	memset(&w, 0, sizeof(w));
 	w.wasm = wasm.data;
 	w.wasm_len = wasm.len;
 	/* An empty Enarx.toml is still a config: never a NULL pointer then. */
 	w.config = cfgfile ? (conf.data ? (const void *)conf.data : "") : NULL;
 	w.config_len = conf.len;
+	w.config_dir = confdir;
 	w.args = (const char *const *)args;
 	w.nargs = nargs;
 	w.log_level = (uint32_t)log_get_level();
 	w.engine = engine;
-	ret = run_keep(be, &w, cfgfile ? &conf : NULL);
+	ret = run_keep(be, &w, cfgfile ? &conf : NULL, &lim);
 out:
 	buf_free(&wasm, 0);
 	buf_free(&conf, 0);
+	xfree(confdir);
 	return ret;
 }

@@ -8,10 +8,16 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "keep/proto.h"
 
 static const struct cli_cmd *const commands[] = {
-    &cli_cmd_run,      &cli_cmd_config,  &cli_cmd_attest, &cli_cmd_measure,
-    &cli_cmd_platform, &cli_cmd_version, &cli_cmd_help,   NULL,
+    &cli_cmd_run,      &cli_cmd_deploy,
+    &cli_cmd_package,  &cli_cmd_config,
+    &cli_cmd_attest,   &cli_cmd_measure,
+    &cli_cmd_platform, &cli_cmd_host,
+    &cli_cmd_keep,     &cli_cmd_steward,
+    &cli_cmd_oci,      &cli_cmd_version,
+    &cli_cmd_help,     NULL,
 };
 
 /* The last word of a command's path: its name in its parent's table. */
@@ -165,4 +171,17 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	return cli_dispatch(c, argc - 1, argv + 1);
+}
+
+void cli_print_trap(const struct kp_trap *t)
+{
+	fprintf(stderr, "Error: wasm trap: %s\n", t->message);
+	if (t->nframes)
+		fputs("wasm backtrace:\n", stderr);
+	for (uint32_t i = 0; i < t->nframes; i++) {
+		const struct kp_frame *f = &t->frames[i];
+
+		fprintf(stderr, "  %3u: 0x%06x - func[%u]%s%s\n", i, f->code_offset, f->func_index,
+		        f->name[0] ? " " : "", f->name);
+	}
 }

@@ -7,9 +7,11 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/toml.h"
 
@@ -30,8 +32,8 @@ struct parser {
 	struct config *cfg;
 	enum { SEC_TOP, SEC_ENV, SEC_FILES, SEC_LIMITS } sec;
 	int seen_env, seen_args, seen_steward, seen_files, seen_limits, seen_policy;
-	int seen_memory, seen_fuel;
-	struct pending *pend; /* keys of the current [[files]] entry */
+	unsigned seen_limit_keys; /* bit i: limit_keys[i] was given */
+	struct pending *pend;     /* keys of the current [[files]] entry */
 	size_t npend;
 	unsigned file_line; /* line of its [[files]] header */
 	char *err;
@@ -594,9 +596,7 @@ out:
 	return rc;
 }
 
-/* "256M", "4G", "65536K" (binary units) or a plain number of bytes, as a
- * string; 0 on a malformed size. */
-static uint64_t parse_size(const char *s)
+uint64_t config_parse_size(const char *s)
 {
 	uint64_t v = 0, mul = 1;
 
@@ -619,47 +619,97 @@ static uint64_t parse_size(const char *s)
 	return v * mul;
 }
 
-/* [limits]: memory (bytes, or "256M"), fuel (a positive integer). */
+uint64_t config_parse_duration_ms(const char *s)
+{
+	uint64_t v = 0, mul;
+	const char *d = s;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > KEEP_LIMIT_WALL_MS_MAX)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == d)
+		return 0;
+	if (!*s || strcmp(s, "s") == 0)
+		mul = 1000;
+	else if (strcmp(s, "ms") == 0)
+		mul = 1;
+	else if (strcmp(s, "m") == 0)
+		mul = 60 * 1000;
+	else if (strcmp(s, "h") == 0)
+		mul = 3600 * 1000;
+	else
+		return 0;
+	if (v > KEEP_LIMIT_WALL_MS_MAX / mul)
+		return 0;
+	return v * mul;
+}
+
+/* A [limits] value given as an integer or a string (parsed by conv); 0 if
+ * it is neither, not positive or malformed. */
+static uint64_t limit_value(const struct etoml_value *v, uint64_t int_mul,
+                            uint64_t (*conv)(const char *))
+{
+	if (v->type == ETOML_INT)
+		return v->i > 0 && (uint64_t)v->i <= UINT64_MAX / int_mul ? (uint64_t)v->i * int_mul
+		                                                          : 0;
+	if (v->type == ETOML_STRING && conv)
+		return conv(v->str);
+	return 0;
+}
+
+/* The keys of [limits]: name, the value's range, and what the error says
+ * is expected. */
+static const struct limit_key {
+	const char *key;
+	uint64_t int_mul; /* an integer value is in these units */
+	uint64_t (*conv)(const char *);
+	uint64_t min, max;
+	const char *expect;
+} limit_keys[] = {
+    {"memory", 1, config_parse_size, KEEP_LIMIT_MEMORY_MIN, KEEP_LIMIT_MEMORY_MAX,
+     "a size from 64K to 4G (one wasm page to the wasm32 maximum), such as \"256M\""},
+    {"fuel", 1, NULL, 1, INT64_MAX, "a positive integer"},
+    {"wall_time", 1000, config_parse_duration_ms, 1, KEEP_LIMIT_WALL_MS_MAX,
+     "a duration up to 30 days: seconds, or a string such as \"30s\", \"500ms\", \"5m\", "
+     "\"2h\""},
+    {"open_files", 1, NULL, KEEP_LIMIT_FDS_MIN, KEEP_LIMIT_FDS_MAX,
+     "a number of descriptors from 3 to 4096"},
+    {"output", 1, config_parse_size, 1, KEEP_LIMIT_OUTPUT_MAX,
+     "a positive size (bytes, or a string such as \"10M\")"},
+};
+
+/* [limits]: one of limit_keys, each at most once. */
 static int limits_keyval(struct parser *p, struct etoml_event *ev)
 {
-	const struct etoml_value *v = &ev->value;
-	uint64_t bytes;
+	struct keep_limits *l = &p->cfg->limits;
+	uint64_t val;
+	size_t i;
 
-	if (strcmp(ev->key, "memory") == 0) {
-		if (p->seen_memory++)
-			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'memory': duplicate key");
-		if (v->type == ETOML_INT)
-			bytes = v->i > 0 ? (uint64_t)v->i : 0;
-		else if (v->type == ETOML_STRING)
-			bytes = parse_size(v->str);
-		else
-			return perr(
-			    p, ENARX_E_MALFORMED, ev->line,
-			    "key 'memory': expected a size (bytes, or a string such as \"256M\")");
-		if (bytes < 65536 || bytes > (4ull << 30))
-			return perr(
-			    p, ENARX_E_MALFORMED, ev->line,
-			    "key 'memory': expected a size from 64K to 4G (one wasm page to the "
-			    "wasm32 maximum), such as \"256M\"");
-		p->cfg->limit_memory = bytes;
-		return 0;
+	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
+		if (strcmp(ev->key, limit_keys[i].key) == 0)
+			break;
+	if (i == sizeof(limit_keys) / sizeof(limit_keys[0]))
+		return perr(p, ENARX_E_MALFORMED, ev->line,
+		            "key '%s': unknown key in [limits] (expected memory, fuel, wall_time, "
+		            "open_files or output)",
+		            ev->key);
+	if (p->seen_limit_keys & (1u << i))
+		return perr(p, ENARX_E_MALFORMED, ev->line, "key '%s': duplicate key", ev->key);
+	p->seen_limit_keys |= 1u << i;
+	val = limit_value(&ev->value, limit_keys[i].int_mul, limit_keys[i].conv);
+	if (val < limit_keys[i].min || val > limit_keys[i].max)
+		return perr(p, ENARX_E_MALFORMED, ev->line, "key '%s': expected %s", ev->key,
+		            limit_keys[i].expect);
+	switch (i) {
+	case 0: l->memory = val; break;
+	case 1: l->fuel = val; break;
+	case 2: l->wall_ms = val; break;
+	case 3: l->fds = (uint32_t)val; break;
+	default: l->output = val; break;
 	}
-	if (strcmp(ev->key, "fuel") == 0) {
-		int rc;
-
-		if (p->seen_fuel++)
-			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'fuel': duplicate key");
-		rc = want_type(p, ev->key, v, ETOML_INT, ev->line);
-		if (rc)
-			return rc;
-		if (v->i <= 0)
-			return perr(p, ENARX_E_MALFORMED, ev->line,
-			            "key 'fuel': expected a positive integer");
-		p->cfg->limit_fuel = (uint64_t)v->i;
-		return 0;
-	}
-	return perr(p, ENARX_E_MALFORMED, ev->line,
-	            "key '%s': unknown key in [limits] (expected memory or fuel)", ev->key);
+	return 0;
 }
 
 static int header(struct parser *p, struct etoml_event *ev)
@@ -761,4 +811,51 @@ fail:
 	pending_clear(&p);
 	config_free(p.cfg);
 	return rc;
+}
+
+int config_resolve_paths(struct config *cfg, const char *base)
+{
+	struct buf b = {0};
+
+	if (!base || base[0] != '/')
+		return ENARX_E_INVAL;
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		struct config_file *f = &cfg->files[i];
+		char *abs;
+
+		if (f->kind != CONFIG_DIR || f->path[0] == '/')
+			continue;
+		b.len = 0;
+		if (buf_printf(&b, "%s%s%s", base, base[1] ? "/" : "", f->path) ||
+		    !(abs = xstrdup((const char *)b.data))) {
+			buf_free(&b, 0);
+			return ENARX_E_NOMEM;
+		}
+		xfree(f->path);
+		f->path = abs;
+	}
+	buf_free(&b, 0);
+	return 0;
+}
+
+int config_file_dir(const char *path, char **out)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *abs;
+
+	*out = NULL;
+	/* the directory the path names (a symlinked file stays where its
+	 * link is, as in the shell); "a/b.toml" -> "a", "/b.toml" -> "/" */
+	dir = xstrdup(slash ? path : ".");
+	if (!dir)
+		return ENARX_E_NOMEM;
+	if (slash)
+		dir[slash == path ? 1 : slash - path] = 0;
+	abs = realpath(dir, NULL);
+	xfree(dir);
+	if (!abs)
+		return ENARX_E_IO;
+	*out = xstrdup(abs);
+	free(abs); /* realpath's, from malloc */
+	return *out ? 0 : ENARX_E_NOMEM;
 }

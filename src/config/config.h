@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
+
 /* Largest Enarx.toml accepted (as in Enarx). */
 #define CONFIG_MAX_SIZE (1u << 20)
 
@@ -67,10 +69,9 @@ struct config {
 	size_t nenv;
 	struct config_file *files; /* nfiles entries: file i is WASI fd i */
 	size_t nfiles;
-	/* [limits]; 0 = not set (the engine's defaults, docs/enarx-toml.md) */
-	uint64_t limit_memory; /* bytes of all linear memories together */
-	uint64_t limit_fuel;   /* fuel units the workload may use (about one per
-				  instruction); out of fuel is a trap */
+	/* [limits] (memory, fuel, wall_time, open_files, output); a field that
+	 * is 0 is not set (the defaults of keep/limits.h, docs/enarx-toml.md) */
+	struct keep_limits limits;
 };
 
 /*
@@ -97,6 +98,27 @@ void config_free(struct config *cfg); /* accepts NULL */
  * is allowed here (opening it reports the error).
  */
 int config_dir_check(const struct config_file *f, char *err, size_t errlen);
+
+/* A size: "256M", "4G", "65536K" (binary units) or a plain number of
+ * bytes. Returns the bytes, or 0 if s is malformed or overflows. */
+uint64_t config_parse_size(const char *s);
+
+/* A duration: "30s", "500ms", "5m", "2h" or a plain number of seconds.
+ * Returns milliseconds, or 0 if s is malformed or longer than
+ * KEEP_LIMIT_WALL_MS_MAX. */
+uint64_t config_parse_duration_ms(const char *s);
+
+/* Makes every relative `dir` path absolute against base (an absolute
+ * directory, the Enarx.toml's own), as users expect of a file that names
+ * paths; names (whose default is the path as written) do not change.
+ * Returns 0, ENARX_E_INVAL if base is not absolute, or ENARX_E_NOMEM. */
+int config_resolve_paths(struct config *cfg, const char *base);
+
+/* The absolute directory holding the file at path (the realpath of path
+ * without its last component: a symlinked Enarx.toml counts as where the
+ * link is), in a new string (*out, free with xfree). Returns 0,
+ * ENARX_E_NOMEM, or ENARX_E_IO (errno set) if it cannot be resolved. */
+int config_file_dir(const char *path, char **out);
 
 /* Calls fn(ctx, path, f, key) for every file a TLS key of cfg names
  * (tls_policy with f NULL, then client_ca, ca, cert, key in file order); stops at the first non-zero

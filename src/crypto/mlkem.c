@@ -32,11 +32,8 @@ PARAMS(768, 3, 2, 10, 4);
 PARAMS(1024, 4, 2, 11, 5);
 #undef PARAMS
 
-/* SampleNTT reads one SHAKE128 stream; OpenSSL 3.0 squeezes only once, so a
- * short read is redone longer (rho is public, so the retry leaks nothing). */
-#define XOF_BLOCK 168
-#define XOF_FIRST (3 * XOF_BLOCK)
-#define XOF_MAX (12 * XOF_BLOCK)
+#define XOF_RATE 168 /* SHAKE128 */
+#define XOF_FIRST 3  /* blocks squeezed before sampling: enough with p > 1 - 2^-60 */
 
 typedef struct mlkem__poly poly;
 typedef poly polyvec[MLKEM_MAX_K];
@@ -62,49 +59,76 @@ const struct mlkem_params *mlkem_params_by_name(const char *name)
 	return NULL;
 }
 
-/* A_hat[i][j] = SampleNTT(rho || j || i). */
-static int sample_entry(poly *f, const uint8_t rho[32], unsigned i, unsigned j)
+/* The whole matrix: a[i][j] = A_hat[i][j] = SampleNTT(rho || j || i), or
+ * A_hat^T (a[i][j] = A_hat[j][i]) for encryption. Entries are sampled four
+ * at a time (four SHAKE128 streams in one 4-way Keccak); rho is public, so
+ * the rejection sampling may branch and squeeze more when a stream runs
+ * short. */
+static void sample_matrix(const struct mlkem_params *p, poly a[MLKEM_MAX_K][MLKEM_MAX_K],
+                          const uint8_t rho[32], int transposed)
 {
-	uint8_t in[34], buf[XOF_MAX];
-	int rc;
+	unsigned n = p->k * p->k;
 
-	memcpy(in, rho, 32);
-	in[32] = (uint8_t)j;
-	in[33] = (uint8_t)i;
-	for (size_t n = XOF_FIRST; n <= XOF_MAX; n += XOF_FIRST) {
-		rc = mlkem__xof(in, sizeof(in), buf, n);
-		if (rc < 0)
-			return rc;
-		if (mlkem__sample_ntt(f, buf, n) == MLKEM_N)
-			return 0;
-	}
-	return ENARX_E_INTERNAL; /* needs > 2016 XOF bytes: probability < 2^-400 */
-}
+	for (unsigned e = 0; e < n; e += 4) {
+		struct mlkem__keccak_x4 x;
+		uint8_t in[4][34], buf[4][XOF_FIRST * XOF_RATE];
+		const uint8_t *const ins[4] = {in[0], in[1], in[2], in[3]};
+		poly *f[4];
+		unsigned got[4], more = 0;
 
-/* The whole matrix, transposed for encryption (A_hat^T). */
-static int sample_matrix(const struct mlkem_params *p, poly a[MLKEM_MAX_K][MLKEM_MAX_K],
-                         const uint8_t rho[32], int transposed)
-{
-	for (unsigned i = 0; i < p->k; i++)
-		for (unsigned j = 0; j < p->k; j++) {
-			int rc = transposed ? sample_entry(&a[i][j], rho, j, i)
-			                    : sample_entry(&a[i][j], rho, i, j);
-			if (rc < 0)
-				return rc;
+		for (unsigned l = 0; l < 4; l++) {
+			/* a batch past the end (k = 3) repeats the last entry, unused */
+			unsigned idx = e + l < n ? e + l : n - 1, i = idx / p->k, j = idx % p->k;
+
+			f[l] = &a[i][j];
+			memcpy(in[l], rho, 32);
+			in[l][32] = (uint8_t)(transposed ? i : j);
+			in[l][33] = (uint8_t)(transposed ? j : i);
 		}
-	return 0;
+		mlkem__keccak_x4_init(&x, XOF_RATE, ins, sizeof(in[0]), 0x1f);
+		x.lanes = n - e < 4 ? n - e : 4;
+		for (unsigned b = 0; b < XOF_FIRST; b++) {
+			uint8_t *outs[4];
+
+			for (unsigned l = 0; l < 4; l++)
+				outs[l] = &buf[l][b * XOF_RATE];
+			mlkem__keccak_x4_squeeze_block(&x, outs);
+		}
+		for (unsigned l = 0; l < 4 && e + l < n; l++) {
+			got[l] = mlkem__sample_ntt(f[l], 0, buf[l], sizeof(buf[l]));
+			more |= got[l] < MLKEM_N;
+		}
+		while (more) {
+			uint8_t *const outs[4] = {buf[0], buf[1], buf[2], buf[3]};
+
+			mlkem__keccak_x4_squeeze_block(&x, outs);
+			more = 0;
+			for (unsigned l = 0; l < 4 && e + l < n; l++) {
+				got[l] = mlkem__sample_ntt(f[l], got[l], buf[l], XOF_RATE);
+				more |= got[l] < MLKEM_N;
+			}
+		}
+	}
 }
 
-/* f = SamplePolyCBD_eta(PRF_eta(seed, (*nonce)++)). */
-static int sample_noise(poly *f, const uint8_t seed[32], uint8_t *nonce, unsigned eta)
+/* f[i] = SamplePolyCBD_eta(PRF_eta(seed, nonce + i)) for i < count, four
+ * PRF streams at a time. */
+static void sample_noise(poly *const *f, unsigned count, const uint8_t seed[32], uint8_t nonce,
+                         unsigned eta)
 {
-	uint8_t buf[64 * 3];
-	int rc = mlkem__prf(seed, (*nonce)++, buf, 64 * eta);
+	uint8_t buf[4][64 * 3];
+	uint8_t *const outs[4] = {buf[0], buf[1], buf[2], buf[3]};
 
-	if (rc == 0)
-		mlkem__sample_cbd(f, buf, eta);
+	for (unsigned i = 0; i < count; i += 4) {
+		uint8_t nonces[4];
+
+		for (unsigned l = 0; l < 4; l++)
+			nonces[l] = (uint8_t)(nonce + i + l);
+		mlkem__prf_x4(seed, nonces, outs, 64 * eta, count - i < 4 ? count - i : 4);
+		for (unsigned l = 0; l < 4 && i + l < count; l++)
+			mlkem__sample_cbd(f[i + l], buf[l], eta);
+	}
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
 }
 
 /* K-PKE.KeyGen (algorithm 13) into k: at, t, s, ek and dk_PKE. rho is
@@ -113,18 +137,19 @@ static int kpke_keygen(struct mlkem_key *k, const uint8_t d[32])
 {
 	const struct mlkem_params *p = k->p;
 	polyvec e, col;
-	uint8_t g[64], nonce = 0, dk_byte = (uint8_t)p->k;
+	poly *noise[2 * MLKEM_MAX_K];
+	uint8_t g[64], dk_byte = (uint8_t)p->k;
 	int rc = mlkem__g(d, 32, &dk_byte, 1, g);
 
-	ct_declassify(g, 32);
-	if (rc == 0)
-		rc = sample_matrix(p, k->at, g, 1);
-	for (unsigned i = 0; rc == 0 && i < p->k; i++)
-		rc = sample_noise(&k->s[i], g + 32, &nonce, p->eta1);
-	for (unsigned i = 0; rc == 0 && i < p->k; i++)
-		rc = sample_noise(&e[i], g + 32, &nonce, p->eta1);
 	if (rc < 0)
 		goto out;
+	ct_declassify(g, 32);
+	sample_matrix(p, k->at, g, 1);
+	for (unsigned i = 0; i < p->k; i++) { /* s with nonces 0..k-1, e with k..2k-1 */
+		noise[i] = &k->s[i];
+		noise[p->k + i] = &e[i];
+	}
+	sample_noise(noise, 2 * p->k, g + 32, 0, p->eta1);
 	for (unsigned i = 0; i < p->k; i++) {
 		mlkem__ntt(&k->s[i]);
 		mlkem__ntt(&e[i]);
@@ -157,17 +182,20 @@ static int kpke_encrypt(const struct mlkem_key *k, const uint8_t m[32], const ui
 	const struct mlkem_params *p = k->p;
 	poly e2, mu, v;
 	polyvec y, e1, u;
-	uint8_t nonce = 0;
-	int rc = 0;
+	poly *noise[2 * MLKEM_MAX_K + 1];
 
-	for (unsigned i = 0; rc == 0 && i < p->k; i++)
-		rc = sample_noise(&y[i], r, &nonce, p->eta1);
-	for (unsigned i = 0; rc == 0 && i < p->k; i++)
-		rc = sample_noise(&e1[i], r, &nonce, p->eta2);
-	if (rc == 0)
-		rc = sample_noise(&e2, r, &nonce, p->eta2);
-	if (rc < 0)
-		goto out;
+	/* y with nonces 0..k-1 (eta1), e1 with k..2k-1 and e2 with 2k (eta2) */
+	for (unsigned i = 0; i < p->k; i++) {
+		noise[i] = &y[i];
+		noise[p->k + i] = &e1[i];
+	}
+	noise[2 * p->k] = &e2;
+	if (p->eta1 == p->eta2) {
+		sample_noise(noise, 2 * p->k + 1, r, 0, p->eta1);
+	} else {
+		sample_noise(noise, p->k, r, 0, p->eta1);
+		sample_noise(noise + p->k, p->k + 1, r, (uint8_t)p->k, p->eta2);
+	}
 	for (unsigned i = 0; i < p->k; i++)
 		mlkem__ntt(&y[i]);
 	for (unsigned i = 0; i < p->k; i++) {
@@ -182,14 +210,13 @@ static int kpke_encrypt(const struct mlkem_key *k, const uint8_t m[32], const ui
 	mlkem__poly_decode(&mu, m, 1);
 	mlkem__poly_add(&v, &mu);
 	mlkem__poly_encode(ct + 32 * p->du * p->k, &v, p->dv);
-out:
 	OPENSSL_cleanse(y, sizeof(y));
 	OPENSSL_cleanse(e1, sizeof(e1));
 	OPENSSL_cleanse(&e2, sizeof(e2));
 	OPENSSL_cleanse(&mu, sizeof(mu));
 	OPENSSL_cleanse(&v, sizeof(v));
 	OPENSSL_cleanse(u, sizeof(u));
-	return rc;
+	return 0;
 }
 
 /* K-PKE.Decrypt (algorithm 15) with k's s_hat. */
@@ -289,7 +316,8 @@ static int expand_ek(struct mlkem_key *k)
 {
 	for (unsigned i = 0; i < k->p->k; i++)
 		mlkem__poly_decode(&k->t[i], k->ek + 384 * i, 12);
-	return sample_matrix(k->p, k->at, k->ek + 384 * k->p->k, 1);
+	sample_matrix(k->p, k->at, k->ek + 384 * k->p->k, 1);
+	return 0;
 }
 
 int mlkem_key_set_ek(struct mlkem_key *k, const uint8_t *ek, size_t ek_len)

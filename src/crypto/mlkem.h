@@ -30,7 +30,7 @@ const struct mlkem_params *mlkem_params_by_name(const char *name);
 
 /* ML-KEM.KeyGen_internal(d, z) (FIPS 203 algorithm 16): writes ek
  * (p->ek_bytes) and dk (p->dk_bytes). Returns 0, or ENARX_E_NOMEM /
- * ENARX_E_INTERNAL if OpenSSL's SHA3 fails. */
+ * ENARX_E_INTERNAL (no randomness for the DRBG forms). */
 int mlkem_keygen_internal(const struct mlkem_params *p, const uint8_t d[32], const uint8_t z[32],
                           uint8_t *ek, uint8_t *dk);
 

@@ -13,7 +13,7 @@
 #define R2_MOD_Q 1353         /* R^2 mod q */
 
 /* zeta^BitRev7(i) * R mod q, centred (zeta = 17). */
-static const int16_t zetas[128] = {
+const int16_t mlkem__zetas[128] = {
     -1044, -758,  -359,  -1517, 1493,  1422,  287,   202,   -171,  622,   1577,  182,   962,
     -1202, -1474, 1468,  573,   -1325, 264,   383,   -829,  1458,  -1602, -130,  -681,  1017,
     732,   608,   -1542, 411,   -205,  -1571, 1223,  652,   -552,  1015,  -1293, 1491,  -282,
@@ -53,13 +53,13 @@ static uint16_t to_canonical(int16_t a)
 	return (uint16_t)(a + ((a >> 15) & MLKEM_Q));
 }
 
-void mlkem__ntt(struct mlkem__poly *f)
+void mlkem__ntt_layers(struct mlkem__poly *f, unsigned hi, unsigned lo)
 {
-	unsigned i = 1;
+	unsigned i = MLKEM_N / 2 / hi; /* the first zeta of layer len = hi */
 
-	for (unsigned len = 128; len >= 2; len >>= 1) {
+	for (unsigned len = hi; len >= lo; len >>= 1) {
 		for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-			int16_t zeta = zetas[i++];
+			int16_t zeta = mlkem__zetas[i++];
 
 			for (unsigned j = start; j < start + len; j++) {
 				int16_t t = fqmul(zeta, f->c[j + len]);
@@ -69,21 +69,20 @@ void mlkem__ntt(struct mlkem__poly *f)
 			}
 		}
 	}
-	mlkem__poly_reduce(f);
 }
 
-void mlkem__invntt(struct mlkem__poly *f)
+void mlkem__invntt_layers(struct mlkem__poly *f, unsigned lo, unsigned hi)
 {
-	unsigned i = 127;
+	unsigned i = MLKEM_N / lo - 1; /* the first zeta of layer len = lo */
 
 	/* Sums double each layer; from inputs below q they stay within int16
 	 * (and their differences too) for three layers, so they are Barrett-
 	 * reduced only after layers 3 and 6 (len 8 and 64). */
-	for (unsigned len = 2; len <= 128; len <<= 1) {
+	for (unsigned len = lo; len <= hi; len <<= 1) {
 		int reduce = len == 8 || len == 64;
 
 		for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-			int16_t zeta = zetas[i--];
+			int16_t zeta = mlkem__zetas[i--];
 
 			for (unsigned j = start; j < start + len; j++) {
 				int16_t t = f->c[j];
@@ -94,6 +93,29 @@ void mlkem__invntt(struct mlkem__poly *f)
 			}
 		}
 	}
+}
+
+void mlkem__ntt(struct mlkem__poly *f)
+{
+#if MLKEM_HAVE_AVX2
+	if (mlkem__have_avx2()) {
+		mlkem__ntt_avx2(f);
+		return;
+	}
+#endif
+	mlkem__ntt_layers(f, 128, 2);
+	mlkem__poly_reduce(f);
+}
+
+void mlkem__invntt(struct mlkem__poly *f)
+{
+#if MLKEM_HAVE_AVX2
+	if (mlkem__have_avx2()) {
+		mlkem__invntt_avx2(f);
+		return;
+	}
+#endif
+	mlkem__invntt_layers(f, 2, 128);
 	for (unsigned j = 0; j < MLKEM_N; j++)
 		f->c[j] = fqmul(f->c[j], F_INV128_MONT2);
 }
@@ -101,12 +123,18 @@ void mlkem__invntt(struct mlkem__poly *f)
 void mlkem__inner(struct mlkem__poly *r, const struct mlkem__poly *a, const struct mlkem__poly *b,
                   unsigned k)
 {
+#if MLKEM_HAVE_AVX2
+	if (mlkem__have_avx2()) {
+		mlkem__inner_avx2(r, a, b, k);
+		return;
+	}
+#endif
 	/* Products are summed in 32 bits and reduced once per coefficient:
 	 * inputs are below q in magnitude, so each term is below q^2/2 + q^2/2
 	 * and k <= 4 terms stay below the q * 2^15 Montgomery bound. */
 	for (unsigned i = 0; i < MLKEM_N / 2; i++) {
-		/* gamma_i = zeta^(2 BitRev7(i) + 1) = +-zetas[64 + i/2], times R */
-		int32_t g = (i & 1) ? -zetas[64 + i / 2] : zetas[64 + i / 2];
+		/* gamma_i = zeta^(2 BitRev7(i) + 1) = +-mlkem__zetas[64 + i/2], times R */
+		int32_t g = (i & 1) ? -mlkem__zetas[64 + i / 2] : mlkem__zetas[64 + i / 2];
 		int32_t c0 = 0, c1 = 0;
 
 		for (unsigned j = 0; j < k; j++) {
@@ -135,6 +163,12 @@ void mlkem__poly_sub(struct mlkem__poly *r, const struct mlkem__poly *a,
 
 void mlkem__poly_reduce(struct mlkem__poly *r)
 {
+#if MLKEM_HAVE_AVX2
+	if (mlkem__have_avx2()) {
+		mlkem__poly_reduce_avx2(r);
+		return;
+	}
+#endif
 	for (unsigned i = 0; i < MLKEM_N; i++)
 		r->c[i] = barrett_reduce(r->c[i]);
 }
@@ -145,12 +179,23 @@ void mlkem__poly_tomont(struct mlkem__poly *r)
 		r->c[i] = fqmul(r->c[i], R2_MOD_Q);
 }
 
-unsigned mlkem__sample_ntt(struct mlkem__poly *f, const uint8_t *buf, size_t n)
+unsigned mlkem__sample_ntt(struct mlkem__poly *f, unsigned j, const uint8_t *buf, size_t n)
 {
-	unsigned j = 0;
+	size_t pos = 0;
 
-	/* Rejection sampling on public bytes (rho): branches are fine here. */
-	for (size_t pos = 0; pos + 3 <= n && j < MLKEM_N; pos += 3) {
+	/* Rejection sampling on public bytes (rho). Each candidate is written,
+	 * and j advances only past accepted ones, so there is no hard-to-predict
+	 * branch; while two more fit, no bound check is needed either. */
+	for (; pos + 3 <= n && j + 2 <= MLKEM_N; pos += 3) {
+		uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
+		uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
+
+		f->c[j] = (int16_t)d1;
+		j += d1 < MLKEM_Q;
+		f->c[j] = (int16_t)d2;
+		j += d2 < MLKEM_Q;
+	}
+	for (; pos + 3 <= n && j < MLKEM_N; pos += 3) {
 		uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
 		uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
 
@@ -240,16 +285,49 @@ static void decode12(struct mlkem__poly *f, const uint8_t *in)
 	}
 }
 
+/* g coefficients of d bits at a time into g * d / 8 bytes (g * d <= 64,
+ * a multiple of 8); inlined with constants so the loops unroll. */
+static inline __attribute__((always_inline)) void pack(uint8_t *out, const struct mlkem__poly *f,
+                                                       unsigned d, unsigned g)
+{
+	for (unsigned i = 0; i < MLKEM_N; i += g) {
+		uint64_t acc = 0;
+
+		for (unsigned t = 0; t < g; t++)
+			acc |= (uint64_t)compress(to_canonical(barrett_reduce(f->c[i + t])), d)
+			       << (d * t);
+		for (unsigned b = 0; b < g * d / 8; b++)
+			*out++ = (uint8_t)(acc >> (8 * b));
+	}
+}
+
+static inline __attribute__((always_inline)) void unpack(struct mlkem__poly *f, const uint8_t *in,
+                                                         unsigned d, unsigned g)
+{
+	for (unsigned i = 0; i < MLKEM_N; i += g) {
+		uint64_t acc = 0;
+
+		for (unsigned b = 0; b < g * d / 8; b++)
+			acc |= (uint64_t)*in++ << (8 * b);
+		for (unsigned t = 0; t < g; t++)
+			f->c[i + t] = decompress((uint32_t)(acc >> (d * t)) & ((1u << d) - 1), d);
+	}
+}
+
 void mlkem__poly_encode(uint8_t *out, const struct mlkem__poly *f, unsigned d)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 
-	if (d == 12) {
-		encode12(out, f);
-		return;
+	switch (d) {
+	case 1: pack(out, f, 1, 8); return;
+	case 4: pack(out, f, 4, 8); return;
+	case 5: pack(out, f, 5, 8); return;
+	case 10: pack(out, f, 10, 4); return;
+	case 12: encode12(out, f); return;
+	default: break;
 	}
-	for (unsigned i = 0; i < MLKEM_N; i++) {
+	for (unsigned i = 0; i < MLKEM_N; i++) { /* d = 11 */
 		uint16_t x = to_canonical(barrett_reduce(f->c[i]));
 
 		acc |= compress(x, d) << bits;
@@ -265,11 +343,15 @@ void mlkem__poly_decode(struct mlkem__poly *f, const uint8_t *in, unsigned d)
 	uint32_t acc = 0, mask = (1u << d) - 1;
 	unsigned bits = 0;
 
-	if (d == 12) {
-		decode12(f, in);
-		return;
+	switch (d) {
+	case 1: unpack(f, in, 1, 8); return;
+	case 4: unpack(f, in, 4, 8); return;
+	case 5: unpack(f, in, 5, 8); return;
+	case 10: unpack(f, in, 10, 4); return;
+	case 12: decode12(f, in); return;
+	default: break;
 	}
-	for (unsigned i = 0; i < MLKEM_N; i++) {
+	for (unsigned i = 0; i < MLKEM_N; i++) { /* d = 11 */
 		for (; bits < d; bits += 8)
 			acc |= (uint32_t)*in++ << bits;
 		uint32_t y = acc & mask;

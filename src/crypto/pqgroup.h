@@ -50,12 +50,16 @@ struct pqgroup_key {
 
 void pqgroup_key_clear(struct pqgroup_key *k);
 
+/* libctx (NULL: the default one) is the OpenSSL library context the ECDH
+ * half and the randomness come from: the provider passes the one it was
+ * loaded into. */
+
 /* Client: new key pair and its share (g->client_share bytes). seed (d || z,
  * 64 bytes) and ec_priv (raw X25519 private key) make it deterministic for
  * tests; NULL for fresh randomness. Errors: ENARX_E_INTERNAL (OpenSSL
  * failed), ENARX_E_NOMEM. */
-int pqgroup_keygen(const struct pqgroup *g, const uint8_t *seed, const uint8_t *ec_priv,
-                   struct pqgroup_key *k, uint8_t *share);
+int pqgroup_keygen(OSSL_LIB_CTX *libctx, const struct pqgroup *g, const uint8_t *seed,
+                   const uint8_t *ec_priv, struct pqgroup_key *k, uint8_t *share);
 
 /* Server side check of a client share: exact length, and the FIPS 203 7.2
  * check of its ek. 0 or ENARX_E_INVAL. (The ECDH point is checked when
@@ -67,14 +71,14 @@ int pqgroup_check_client_share(const struct pqgroup *g, const uint8_t *share, si
  * make it deterministic for tests; NULL for fresh randomness. Errors:
  * ENARX_E_INVAL (bad share, bad ECDH point, all-zero X25519 secret),
  * ENARX_E_INTERNAL. */
-int pqgroup_encaps(const struct pqgroup *g, const uint8_t *client_share, size_t len,
-                   const uint8_t *m, const uint8_t *ec_priv, uint8_t *server_share,
+int pqgroup_encaps(OSSL_LIB_CTX *libctx, const struct pqgroup *g, const uint8_t *client_share,
+                   size_t len, const uint8_t *m, const uint8_t *ec_priv, uint8_t *server_share,
                    uint8_t *secret);
 
 /* Client: the secret from the server share. Errors: ENARX_E_INVAL (wrong
  * length, bad ECDH point, all-zero X25519 secret), ENARX_E_INTERNAL. */
-int pqgroup_decaps(const struct pqgroup *g, const struct pqgroup_key *k, const uint8_t *share,
-                   size_t len, uint8_t *secret);
+int pqgroup_decaps(OSSL_LIB_CTX *libctx, const struct pqgroup *g, const struct pqgroup_key *k,
+                   const uint8_t *share, size_t len, uint8_t *secret);
 
 /* The ECDH public key of k in the group's encoding (g->ec_pub bytes). */
 int pqgroup_ec_public(const struct pqgroup *g, EVP_PKEY *k, uint8_t *out);

@@ -10,9 +10,21 @@
 
 #include "crypto/pqgroup.h"
 
+/* The provider context: the library context the provider was loaded into
+ * (its ECDH half and randomness come from there, so the provider works in
+ * any OSSL_LIB_CTX, not only the default one). */
+struct pqprov_ctx {
+	const OSSL_CORE_HANDLE *handle;
+	OSSL_LIB_CTX *libctx;
+};
+
+/* The library context of a provider context (NULL: the default one). */
+OSSL_LIB_CTX *pqprov__libctx(void *provctx);
+
 /* A key of one group: the public share (ek, with the ECDH point for a
  * hybrid) and, for our own key pairs, the private part. */
 struct pqprov_key {
+	OSSL_LIB_CTX *libctx;
 	const struct pqgroup *g;
 	int has_pub, has_priv;
 	uint8_t pub[PQGROUP_MAX_CLIENT_SHARE];

@@ -95,8 +95,8 @@ static int kem_encapsulate(void *vc, unsigned char *out, size_t *outlen, unsigne
 	}
 	if (!secret || *outlen < g->server_share || (secretlen && *secretlen < g->secret))
 		return 0;
-	if (pqgroup_encaps(g, c->key->pub, g->client_share, c->has_ikme ? c->ikme : NULL, NULL, out,
-	                   secret) < 0)
+	if (pqgroup_encaps(c->key->libctx, g, c->key->pub, g->client_share,
+	                   c->has_ikme ? c->ikme : NULL, NULL, out, secret) < 0)
 		return 0;
 	*outlen = g->server_share;
 	if (secretlen)
@@ -114,7 +114,8 @@ static int kem_decapsulate(void *vc, unsigned char *out, size_t *outlen, const u
 		*outlen = g->secret;
 		return 1;
 	}
-	if (*outlen < g->secret || pqgroup_decaps(g, &c->key->priv, in, inlen, out) < 0)
+	if (*outlen < g->secret ||
+	    pqgroup_decaps(c->key->libctx, g, &c->key->priv, in, inlen, out) < 0)
 		return 0;
 	*outlen = g->secret;
 	return 1;

@@ -14,17 +14,20 @@
 #include "crypto/prov_internal.h"
 
 struct pqprov_gen {
+	OSSL_LIB_CTX *libctx;
 	const struct pqgroup *g;
 	int selection, has_seed;
 	uint8_t seed[64];
 };
 
-static struct pqprov_key *key_new(const char *alg)
+static struct pqprov_key *key_new(OSSL_LIB_CTX *libctx, const char *alg)
 {
 	struct pqprov_key *k = OPENSSL_zalloc(sizeof(*k));
 
-	if (k)
+	if (k) {
+		k->libctx = libctx;
 		k->g = pqgroup_by_name(alg);
+	}
 	if (k && !k->g) {
 		OPENSSL_free(k);
 		return NULL;
@@ -255,12 +258,14 @@ static const OSSL_PARAM *gen_settable_params(void *vg, void *provctx)
 	return list;
 }
 
-static void *gen_init(const char *alg, int selection, const OSSL_PARAM params[])
+static void *gen_init(OSSL_LIB_CTX *libctx, const char *alg, int selection,
+                      const OSSL_PARAM params[])
 {
 	struct pqprov_gen *gen = OPENSSL_zalloc(sizeof(*gen));
 
 	if (!gen)
 		return NULL;
+	gen->libctx = libctx;
 	gen->g = pqgroup_by_name(alg);
 	gen->selection = selection;
 	if (!gen->g || !gen_set_params(gen, params)) {
@@ -273,11 +278,12 @@ static void *gen_init(const char *alg, int selection, const OSSL_PARAM params[])
 static void *gen_run(void *vg, OSSL_CALLBACK *cb, void *arg)
 {
 	struct pqprov_gen *gen = vg;
-	struct pqprov_key *k = key_new(gen->g->alg);
+	struct pqprov_key *k = key_new(gen->libctx, gen->g->alg);
 
 	if (!k || !(gen->selection & OSSL_KEYMGMT_SELECT_KEYPAIR))
 		return k; /* paramgen: an empty key for a peer's share */
-	if (pqgroup_keygen(k->g, gen->has_seed ? gen->seed : NULL, NULL, &k->priv, k->pub) < 0) {
+	if (pqgroup_keygen(k->libctx, k->g, gen->has_seed ? gen->seed : NULL, NULL, &k->priv,
+	                   k->pub) < 0) {
 		key_free(k);
 		return NULL;
 	}
@@ -294,11 +300,11 @@ static void gen_cleanup(void *vg)
 #define X(NAME, ALG, ...)                                                                     \
 	static void *new_##NAME(void *provctx)                                                \
 	{                                                                                     \
-		return key_new(ALG);                                                          \
+		return key_new(pqprov__libctx(provctx), ALG);                                 \
 	}                                                                                     \
 	static void *gen_init_##NAME(void *provctx, int selection, const OSSL_PARAM params[]) \
 	{                                                                                     \
-		return gen_init(ALG, selection, params);                                      \
+		return gen_init(pqprov__libctx(provctx), ALG, selection, params);             \
 	}                                                                                     \
 	const OSSL_DISPATCH pqprov__keymgmt_##NAME[] = {                                      \
 	    {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))new_##NAME},                              \

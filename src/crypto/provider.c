@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
 #include <openssl/tls1.h>
@@ -108,8 +110,14 @@ static int get_params(void *provctx, OSSL_PARAM params[])
 	return 1;
 }
 
+OSSL_LIB_CTX *pqprov__libctx(void *provctx)
+{
+	return provctx ? ((struct pqprov_ctx *)provctx)->libctx : NULL;
+}
+
 static void teardown(void *provctx)
 {
+	OPENSSL_free(provctx);
 }
 
 static const OSSL_DISPATCH provider_dispatch[] = {
@@ -124,7 +132,20 @@ static const OSSL_DISPATCH provider_dispatch[] = {
 int pq_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                      const OSSL_DISPATCH **out, void **provctx)
 {
-	*provctx = (void *)handle; /* no state of our own */
+	OSSL_FUNC_core_get_libctx_fn *get_libctx = NULL;
+	struct pqprov_ctx *ctx;
+
+	for (; in && in->function_id != 0; in++)
+		if (in->function_id == OSSL_FUNC_CORE_GET_LIBCTX)
+			get_libctx = OSSL_FUNC_core_get_libctx(in);
+	if (!get_libctx || !(ctx = OPENSSL_zalloc(sizeof(*ctx))))
+		return 0;
+	ctx->handle = handle;
+	/* The core's context is the OSSL_LIB_CTX we were loaded into, as for
+	 * OpenSSL's own providers; a module shares the application's
+	 * libcrypto, so the pointer is valid for its EVP calls too. */
+	ctx->libctx = (OSSL_LIB_CTX *)get_libctx(handle);
+	*provctx = ctx;
 	*out = provider_dispatch;
 	return 1;
 }

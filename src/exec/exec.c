@@ -48,6 +48,7 @@ void exec_workload_clear(struct exec_workload *wl)
 {
 	xfree(wl->wasm);
 	xfree(wl->config);
+	xfree(wl->config_dir);
 	kp_free_strv(wl->args, wl->nargs);
 	for (size_t i = 0; i < wl->nfiles; i++) {
 		OPENSSL_cleanse(wl->files[i].data, wl->files[i].len);
@@ -103,7 +104,8 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 	uint32_t version;
 	int rc;
 
-	/* stage: 0 want HELLO, 1 want WASM, 2 CONFIG/ARGS/RUN, 3 ARGS/RUN, 4 RUN */
+	/* stage: 0 want HELLO, 1 want LIMITS/WASM, 5 want WASM, 2 CONFDIR/CONFIG/
+	 * ARGS/RUN, 6 want CONFIG, 3 ARGS/RUN, 4 RUN */
 	if (*stage == 0 && type != KP_HELLO)
 		return fmt_err(err, n, ENARX_E_MALFORMED, "expected HELLO, got %s (%u)",
 		               kp_type_name(type), type);
@@ -120,8 +122,16 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 			               KP_VERSION);
 		*stage = 1;
 		return 0;
-	case KP_WASM:
+	case KP_LIMITS:
 		if (*stage != 1)
+			break;
+		rc = kp_dec_limits(p, len, &wl->limits);
+		if (rc)
+			return fmt_err(err, n, rc, "bad LIMITS: %s", enarx_strerror(rc));
+		*stage = 5;
+		return 0;
+	case KP_WASM:
+		if (*stage != 1 && *stage != 5)
 			break;
 		if (len == 0)
 			return fmt_err(err, n, ENARX_E_MALFORMED, "empty WASM");
@@ -129,8 +139,19 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		wl->wasm_len = len;
 		*stage = 2;
 		return 1; /* payload taken */
-	case KP_CONFIG:
+	case KP_CONFDIR:
 		if (*stage != 2)
+			break;
+		rc = kp_dec_string(p, len, &wl->config_dir);
+		if (rc)
+			return fmt_err(err, n, rc, "bad CONFDIR: %s", enarx_strerror(rc));
+		if (wl->config_dir[0] != '/')
+			return fmt_err(err, n, ENARX_E_MALFORMED,
+			               "CONFDIR is not an absolute path");
+		*stage = 6;
+		return 0;
+	case KP_CONFIG:
+		if (*stage != 2 && *stage != 6)
 			break;
 		if (len > CONFIG_MAX_SIZE)
 			return fmt_err(err, n, ENARX_E_OVERFLOW, "CONFIG larger than 1 MiB");
@@ -156,7 +177,7 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		*stage = 4;
 		return 0;
 	case KP_RUN:
-		if (*stage < 2)
+		if (*stage < 2 || *stage == 5 || *stage == 6)
 			break;
 		if (len)
 			return fmt_err(err, n, ENARX_E_MALFORMED, "RUN with a payload");
@@ -169,14 +190,18 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
 {
-	int stage = 0, done = 0, rc;
-	uint32_t type;
-	uint8_t *p;
-	size_t len;
+	return exec_receive_first(fd, 0, NULL, 0, wl, err, n);
+}
+
+int exec_receive_first(int fd, uint32_t type, uint8_t *p, size_t len, struct exec_workload *wl,
+                       char *err, size_t n)
+{
+	int stage = 0, done = 0, rc, have = p != NULL || type != 0;
 
 	memset(wl, 0, sizeof(*wl));
 	while (!done) {
-		rc = kp_read(fd, &type, &p, &len, KP_MAX_PAYLOAD);
+		rc = have ? 0 : kp_read(fd, &type, &p, &len, KP_MAX_PAYLOAD);
+		have = 0;
 		if (rc) {
 			exec_workload_clear(wl);
 			return fmt_err(err, n, rc, "reading the workload: %s",
@@ -196,27 +221,37 @@ int exec_receive(int fd, struct exec_workload *wl, char *err, size_t n)
 	return 0;
 }
 
-static void report_string(int fd, uint32_t type, const char *s)
+/* One outcome message: on the protocol fd, or sealed by a deploy's io. */
+static void report(int fd, const struct exec_workload *wl, uint32_t type, const uint8_t *p,
+                   size_t len)
+{
+	if (wl->io)
+		wl->io->report(wl->io->ctx, type, p, len);
+	else
+		kp_write(fd, type, p, len);
+}
+
+static void report_string(int fd, const struct exec_workload *wl, uint32_t type, const char *s)
 {
 	struct buf b = {0};
 
 	if (kp_enc_string(&b, s) == 0)
-		kp_write(fd, type, b.data, b.len);
+		report(fd, wl, type, b.data, b.len);
 	buf_free(&b, 0);
 }
 
-static void report_exit(int fd, uint32_t code)
+static void report_exit(int fd, const struct exec_workload *wl, uint32_t code)
 {
 	uint8_t p[4] = {(uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16),
 	                (uint8_t)(code >> 24)};
 
-	kp_write(fd, KP_EXIT, p, sizeof(p));
+	report(fd, wl, KP_EXIT, p, sizeof(p));
 }
 
 /* SYS_GETATT with no buffer asks for the evidence size; the shim returns it
  * in rax and the technology in rdx (docs/kvm-keep.md), which syscall(2)
  * cannot show, hence the raw call. Returns rax (-errno on failure). */
-static long getatt_query(unsigned long *tech)
+long exec_getatt_query(unsigned long *tech)
 {
 	register long rax __asm__("rax") = KEEP_SYS_GETATT;
 	register long rdi __asm__("rdi") = 0;
@@ -238,7 +273,7 @@ static void report_tee(int fd)
 {
 	struct buf b = {0};
 	unsigned long tech = 0;
-	long r = getatt_query(&tech);
+	long r = exec_getatt_query(&tech);
 	const char *note = "no TEE";
 	uint32_t kind = 0;
 
@@ -346,12 +381,22 @@ static int add_tls(struct wasi *w, struct exec_tls *tls, const struct config_fil
 }
 
 /* Opens config file entry i and hands it to WASI as fd i. */
-static int add_file(struct wasi *w, struct exec_tls *tls, const struct config_file *f,
-                    struct exec_dir *dirs, size_t *ndirs, char *err, size_t n)
+static int add_file(struct wasi *w, const struct exec_workload *wl, struct exec_tls *tls,
+                    const struct config_file *f, struct exec_dir *dirs, size_t *ndirs, char *err,
+                    size_t n)
 {
 	enum wasi_fd_kind kind = WASI_FD_STDIO;
 	int fd = -1, rc;
 
+	if (wl->io && f->kind >= CONFIG_STDIN && f->kind <= CONFIG_STDERR) {
+		/* a deploy: the workload's stdio is sealed to the client */
+		const struct wasi_stream *s = f->kind == CONFIG_STDIN    ? wl->io->in
+		                              : f->kind == CONFIG_STDOUT ? wl->io->out
+		                                                         : wl->io->err;
+
+		rc = wasi_add_stdio_stream(w, s);
+		return rc < 0 ? fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc)) : 0;
+	}
 	switch (f->kind) {
 	case CONFIG_NULL: kind = WASI_FD_NULL; break;
 	case CONFIG_STDIN:
@@ -388,6 +433,11 @@ static int add_file(struct wasi *w, struct exec_tls *tls, const struct config_fi
 	if (rc < 0) {
 		if (fd >= 0)
 			close(fd);
+		if (rc == ENARX_E_OVERFLOW)
+			return fmt_err(err, n, ENARX_E_PERM,
+			               "%s: more files than the open-files limit allows "
+			               "(--max-fds, [limits] open_files)",
+			               f->name);
 		return fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc));
 	}
 	if (kind == WASI_FD_DIR) {
@@ -419,6 +469,8 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 		if (!rc)
 			rc = wasi_push_env(w, (char *)b.data);
 	}
+	for (i = 0; !rc && i < wl->nenv; i++)
+		rc = wasi_push_env(w, wl->env[i]);
 	b.len = 0;
 	if (!rc)
 		rc = buf_printf(&b, "FD_COUNT=%zu", cfg->nfiles);
@@ -442,7 +494,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	if (!dirs)
 		return fmt_err(err, n, ENARX_E_NOMEM, "out of memory");
 	for (i = 0; !rc && i < cfg->nfiles; i++)
-		rc = add_file(w, tls, &cfg->files[i], dirs, &ndirs, err, n);
+		rc = add_file(w, wl, tls, &cfg->files[i], dirs, &ndirs, err, n);
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
@@ -453,7 +505,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	return rc;
 }
 
-static void report_trap(int fd, const ewasm_trap *trap)
+static void report_trap(int fd, const struct exec_workload *wl, const ewasm_trap *trap)
 {
 	struct kp_trap t;
 	struct buf b = {0};
@@ -472,22 +524,22 @@ static void report_trap(int fd, const ewasm_trap *trap)
 		}
 	}
 	if (kp_enc_trap(&b, &t) == 0)
-		kp_write(fd, KP_TRAP, b.data, b.len);
+		report(fd, wl, KP_TRAP, b.data, b.len);
 	buf_free(&b, 0);
 	xfree(t.frames);
 }
 
 /* Instantiates and calls _start; returns the exit status. */
 static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
-                      const struct config *conf, char *err, size_t n)
+                      const struct keep_limits *lim, char *err, size_t n)
 {
 	ewasm_config cfg;
 	ewasm_config_init(&cfg);
 	cfg.engine = wl->engine == KP_ENGINE_JIT ? EWASM_ENGINE_JIT : EWASM_ENGINE_INTERP;
-	/* Enarx.toml [limits] (docs/enarx-toml.md) */
-	if (conf->limit_memory)
-		cfg.max_memory_bytes = conf->limit_memory;
-	cfg.consume_fuel = conf->limit_fuel != 0;
+	/* Enarx.toml [limits] and the host's LIMITS (docs/security.md) */
+	if (lim->memory)
+		cfg.max_memory_bytes = lim->memory;
+	cfg.consume_fuel = lim->fuel != 0;
 	ewasm_engine *eng = ewasm_engine_new(&cfg);
 	ewasm_store *st = NULL;
 	ewasm_linker *lk = NULL;
@@ -509,9 +561,14 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		        (unsigned long long)e.offset);
 		goto out;
 	}
+	/* compiled: no executable memory from now on (docs/security.md) */
+	if (exec_seccomp_seal_exec() < 0) {
+		fmt_err(err, n, 0, "cannot apply the executable-memory seal");
+		goto out;
+	}
 	st = ewasm_store_new(eng);
-	if (st && conf->limit_fuel)
-		ewasm_store_set_fuel(st, conf->limit_fuel);
+	if (st && lim->fuel)
+		ewasm_store_set_fuel(st, lim->fuel);
 	lk = st ? ewasm_linker_new(st) : NULL;
 	if (!lk || wasi_link(w, lk)) {
 		fmt_err(err, n, 0, "out of memory");
@@ -532,7 +589,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 	}
 	rc = ewasm_func_call(start, NULL, 0, NULL, 0, &trap);
 	if (rc == 0) {
-		report_exit(fd, 0);
+		report_exit(fd, wl, 0);
 		status = 0;
 		goto out;
 	}
@@ -544,16 +601,16 @@ trapped:
 	if (trap && ewasm_trap_get_kind(trap) == EWASM_TRAP_EXIT) {
 		uint32_t code = wasi_exit_code(w);
 
-		report_exit(fd, code);
+		report_exit(fd, wl, code);
 		status = code > 255 ? EXIT_ERROR : (int)code;
 	} else if (trap) {
-		report_trap(fd, trap);
+		report_trap(fd, wl, trap);
 		status = KEEP_EXIT_TRAP;
 	}
 	err[0] = 0;
 out:
 	if (err[0])
-		report_string(fd, KP_ERROR, err);
+		report_string(fd, wl, KP_ERROR, err);
 	ewasm_trap_free(trap);
 	ewasm_linker_free(lk);
 	ewasm_store_free(st);
@@ -562,12 +619,12 @@ out:
 	return status;
 }
 
-static void report_config_error(int fd, const char *err)
+static void report_config_error(int fd, const struct exec_workload *wl, const char *err)
 {
 	char msg[600];
 
 	snprintf(msg, sizeof(msg), "Enarx.toml: %s", err);
-	report_string(fd, KP_ERROR, msg);
+	report_string(fd, wl, KP_ERROR, msg);
 }
 
 int exec_run(int fd, const struct exec_workload *wl)
@@ -575,38 +632,45 @@ int exec_run(int fd, const struct exec_workload *wl)
 	struct config *cfg = NULL;
 	struct exec_tls *tls = NULL;
 	struct wasi *w = NULL;
+	struct keep_limits lim;
 	const uint8_t *der;
 	size_t der_len;
 	char err[512] = "";
 	int rc, status = EXIT_ERROR;
 
-	report_tee(fd);
+	if (!wl->io)
+		report_tee(fd); /* a deploy said so in its EVIDENCE */
 	if (wl->config)
 		rc = config_parse(wl->config, wl->config_len, &cfg, err, sizeof(err));
-	else
+	if (wl->config && !rc && wl->config_dir)
+		rc = config_resolve_paths(cfg, wl->config_dir);
+	if (!wl->config)
 		rc = (cfg = config_default()) ? 0 : ENARX_E_NOMEM;
 	if (rc) {
-		report_config_error(fd, err[0] ? err : enarx_strerror(rc));
+		report_config_error(fd, wl, err[0] ? err : enarx_strerror(rc));
 		goto out;
 	}
+	lim = cfg->limits;
+	keep_limits_merge(&lim, &wl->limits); /* the host's (enarx run options) win */
 	/* TLS before the sandbox closes: OpenSSL starts, the Keep's key */
 	if (exec_tls_new(cfg, wl, &tls, err, sizeof(err))) {
-		report_config_error(fd, err);
+		report_config_error(fd, wl, err);
 		goto out;
 	}
 	der = exec_tls_cert_der(tls, &der_len);
-	if (der)
+	if (der && !wl->io) /* a deploy's sealed output has no record for it yet */
 		kp_write(fd, KP_TLS_CERT, der, der_len);
 	w = wasi_new();
 	if (!w) {
-		report_string(fd, KP_ERROR, "out of memory");
+		report_string(fd, wl, KP_ERROR, "out of memory");
 		goto out;
 	}
+	wasi_set_limits(w, lim.fds, lim.output);
 	if (setup_wasi(w, cfg, wl, tls, err, sizeof(err))) {
-		report_string(fd, KP_ERROR, err);
+		report_string(fd, wl, KP_ERROR, err);
 		goto out;
 	}
-	status = run_module(fd, w, wl, cfg, err, sizeof(err));
+	status = run_module(fd, w, wl, &lim, err, sizeof(err));
 out:
 	wasi_free(w);
 	exec_tls_free(tls);

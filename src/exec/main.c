@@ -9,6 +9,7 @@
 #include "exec/exec.h"
 #include "keep/proto.h"
 #include "lib/buf.h"
+#include "lib/err.h"
 #include "lib/log.h"
 
 #if defined(__has_feature)
@@ -34,10 +35,21 @@ int main(void)
 {
 	struct exec_workload wl;
 	char err[256];
-	int status;
+	uint32_t type = 0;
+	uint8_t *p = NULL;
+	size_t len = 0;
+	int status, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (exec_receive(KEEP_PROTO_FD, &wl, err, sizeof(err))) {
+	/* The first message says which session this is: a deploy (sealed to
+	 * this Keep) or a plain run. */
+	rc = kp_read(KEEP_PROTO_FD, &type, &p, &len, KP_MAX_PAYLOAD);
+	if (rc == 0 && type == KP_DEPLOY_HELLO)
+		return exec_deploy(KEEP_PROTO_FD, p, len);
+	if (rc)
+		snprintf(err, sizeof(err), "reading the workload: %s",
+		         rc == ENARX_E_NOTFOUND ? "host closed the channel" : enarx_strerror(rc));
+	if (rc || exec_receive_first(KEEP_PROTO_FD, type, p, len, &wl, err, sizeof(err))) {
 		struct buf b = {0};
 
 		log_error("exec: %s", err);

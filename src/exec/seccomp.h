@@ -13,4 +13,11 @@
  * make them anyway), or a negative ENARX_E_IO. */
 int exec_seccomp_lock(void);
 
+/* A third filter, once the module is loaded (and, for the JIT, compiled):
+ * mmap and mprotect with PROT_EXEC fail with ENOSYS from then on, so no new
+ * executable memory appears in the Keep (the JIT's code stays read-execute;
+ * made writable it could never run again). Same returns as
+ * exec_seccomp_lock(). */
+int exec_seccomp_seal_exec(void);
+
 #endif

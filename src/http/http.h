@@ -37,11 +37,15 @@ typedef void http_handler_fn(struct http_req *req, void *arg);
 
 /* One entry of the route table: method ("GET"), a pattern under "/v1/"
  * whose "{name}" segments capture one path segment ("/v1/keeps/{id}"),
- * and the handler. The first matching entry wins. */
+ * or exactly "/" (Enarx's Steward API), and the handler. The first
+ * matching entry wins. A public route is served without authentication
+ * (http_req_peer() then says "none" unless credentials came anyway); every
+ * other path still answers 401 to an unauthenticated client. */
 struct http_route {
 	const char *method;
 	const char *pattern;
 	http_handler_fn *fn;
+	bool public;
 };
 
 #define HTTP_MAX_PARAMS 4
@@ -63,7 +67,7 @@ int http_route_match(const struct http_route *routes, size_t n, const char *meth
                      const char *path, const struct http_route **out, struct http_params *params,
                      char *allow, size_t allowlen, char *why, size_t whylen);
 
-/* Checks a table at start-up: every pattern under "/v1/", braces well formed,
+/* Checks a table at start-up: every pattern "/" or under "/v1/", braces well formed,
  * at most HTTP_MAX_PARAMS captures. Returns 0 or ENARX_E_INVAL (why set). */
 int http_route_check(const struct http_route *routes, size_t n, char *why, size_t whylen);
 
@@ -96,6 +100,9 @@ struct http_conf {
 	unsigned grace_ms;          /* SIGTERM: time for in-flight requests [10000] */
 	unsigned json_depth;        /* JSON body nesting limit [32] */
 	const struct http_route *routes; /* borrowed for the server's life */
+	/* NULL-terminated name, value, name, value... added to every response,
+	 * the server's own errors included (borrowed for the server's life). */
+	const char *const *headers;
 	size_t nroutes;
 	void *arg; /* passed to handlers and on_stop */
 	/* Called once on the loop thread when shutdown starts (SIGTERM, SIGINT or
@@ -157,6 +164,11 @@ const char *http_req_param(const struct http_req *req, const char *name);
 /* First value of a request header (case-insensitive name), or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
 
+/* Copies the first value of query parameter name ("?follow=true"),
+ * percent-decoded, to out[0..outlen). Returns 1 if present, 0 if not
+ * (out is then ""). */
+int http_req_query(const struct http_req *req, const char *name, char *out, size_t outlen);
+
 /* Who authenticated: "token", "cert:<subject CN>", "unix" or "none". */
 const char *http_req_peer(const struct http_req *req);
 
@@ -195,6 +207,12 @@ void http_reply_bytes(struct http_req *req, int status, const char *ctype, const
 void http_reply_problem(struct http_req *req, enum http_problem p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Answers with problem+json like http_reply_problem, plus the members of
+ * extra (an object, reference stolen, NULL is fine; it cannot replace
+ * type, title, status or detail). */
+void http_reply_problem_json(struct http_req *req, enum http_problem p, const char *detail,
+                             json_t *extra);
+
 /* ---- Streaming (chunked transfer encoding): begin, write*, end. ---- */
 
 /* Sends the status line and headers; the body follows in chunks. */
@@ -213,9 +231,10 @@ void http_stream_end(struct http_req *req);
 /* ---- TLS pieces, shared with clients of the same daemon. ---- */
 
 /* The key exchange groups the daemons offer when the configuration names
- * none: NULL (OpenSSL's and the system policy's default) until src/crypto
- * registers a post-quantum group (X25519MLKEM768) and returns its list
- * here. One home for that decision. */
+ * none: src/crypto's default preference (ENARX_TLS_DEFAULT_GROUPS,
+ * X25519MLKEM768 then X25519, ...), loading its enarx_pq provider into
+ * OpenSSL on first call; NULL (the system policy's default groups) if the
+ * provider cannot be loaded. One home for that decision. */
 const char *http_tls_default_groups(void);
 
 #endif

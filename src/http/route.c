@@ -123,10 +123,10 @@ int http_route_check(const struct http_route *routes, size_t n, char *why, size_
 	for (size_t i = 0; i < n; i++) {
 		const char *p = routes[i].pattern;
 		size_t caps = 0;
-		if (p == NULL || strncmp(p, "/v1/", 4) != 0 || routes[i].method == NULL ||
-		    routes[i].fn == NULL) {
+		if (p == NULL || (strncmp(p, "/v1/", 4) != 0 && strcmp(p, "/") != 0) ||
+		    routes[i].method == NULL || routes[i].fn == NULL) {
 			snprintf(why, whylen,
-			         "route %zu: pattern must start with /v1/ and have a "
+			         "route %zu: pattern must be / or start with /v1/ and have a "
 			         "method and handler",
 			         i);
 			return ENARX_E_INVAL;

@@ -37,6 +37,10 @@ struct http__conn {
 	struct evhttp_connection *evcon; /* set with the close callback */
 	bool handshaken, closecb_set;
 	bool plain; /* we hold a reference on bev (see conn__bev) */
+	/* evhttp's own 413 page being queued (see conn__outbuf): 1 from its
+	 * status line on, its total length once its headers are complete */
+	bool page413, rewriting;
+	size_t page_len;
 	struct http__conn *prev, *next;
 };
 
@@ -215,6 +219,89 @@ static struct http__conn *conn__new(struct http_server *s)
 /* evhttp's per-connection hook: make the bufferevent (TLS or plain) and the
  * record that tracks it. Returning NULL would make evhttp fall back to a
  * plain socket, so failures return a bufferevent that cannot work. */
+/* A body over max_body is refused by evhttp itself, with an HTML 413 page
+ * (libevent 2.1 has no hook to answer it ourselves). That page is caught as
+ * evhttp queues it on the connection's output (writing is off meanwhile, so
+ * nothing of it has left), recognised by its 413 status line and its
+ * text/html type, which our handlers never send, and replaced whole by the
+ * RFC 9457 problem+json answer every other error gets. */
+static void conn__page413(struct http__conn *c, struct evbuffer *buf)
+{
+	char ver[9], text[640];
+	json_t *j = http_problem_json(HTTP_P_TOO_LARGE, NULL);
+	char *body;
+	struct evbuffer *out = evbuffer_new();
+
+	if (j == NULL || out == NULL || evbuffer_copyout(buf, ver, 8) != 8) {
+		json_decref(j);
+		evbuffer_free(out);
+		return; /* evhttp's page goes out as it is */
+	}
+	ver[8] = '\0';
+	snprintf(text, sizeof(text), "the request body exceeds %zu bytes",
+	         c->srv ? c->srv->conf.max_body : 0);
+	json_object_set_new(j, "detail", json_string(text));
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (body != NULL) {
+		c->rewriting = true; /* our own edits come back through the callback */
+		evbuffer_drain(buf, c->page_len);
+		evbuffer_add_printf(
+		    out,
+		    "%s 413 Content Too Large\r\nContent-Type: application/problem+json\r\n"
+		    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+		    "Connection: close\r\n\r\n%s\n",
+		    ver, strlen(body) + 1, body);
+		evbuffer_prepend_buffer(buf, out);
+		c->rewriting = false;
+		log_debug("http: body over %zu bytes -> 413", c->srv ? c->srv->conf.max_body : 0);
+	}
+	free(body);
+	evbuffer_free(out);
+}
+
+static void conn__outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http__conn *c = arg;
+	char head[1024];
+	size_t n;
+	char *end, *cl;
+
+	if (c->rewriting || info->n_added == 0)
+		return;
+	if (!c->page413) {
+		/* a new answer starts on an empty buffer with its status line */
+		if (info->orig_size != 0 || c->cur != NULL)
+			return;
+		if (evbuffer_copyout(buf, head, 13) != 13 || memcmp(head, "HTTP/1.", 7) != 0 ||
+		    memcmp(head + 8, " 413 ", 5) != 0)
+			return;
+		c->page413 = true;
+		c->page_len = 0;
+	}
+	if (c->page_len == 0) {
+		ev_ssize_t got = evbuffer_copyout(buf, head, sizeof(head) - 1);
+
+		n = got > 0 ? (size_t)got : 0;
+		head[n] = '\0';
+		if ((end = strstr(head, "\r\n\r\n")) == NULL) {
+			c->page413 = n < sizeof(head) - 1; /* headers still arriving */
+			return;
+		}
+		end[2] = '\0';
+		cl = strcasestr(head, "\r\nContent-Length:");
+		if (strcasestr(head, "\r\nContent-Type: text/html\r\n") == NULL || cl == NULL) {
+			c->page413 = false; /* not evhttp's page */
+			return;
+		}
+		c->page_len = (size_t)(end + 4 - head) + strtoul(cl + 17, NULL, 10);
+	}
+	if (evbuffer_get_length(buf) >= c->page_len) {
+		c->page413 = false;
+		conn__page413(c, buf);
+	}
+}
+
 static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 {
 	struct http_server *s = arg;
@@ -247,6 +334,7 @@ static struct bufferevent *conn__bev(struct event_base *base, void *arg)
 	}
 	if (c->bev == NULL)
 		goto broken;
+	evbuffer_add_cb(bufferevent_get_output(c->bev), conn__outbuf, c);
 	conn__arm(c, s->ssl ? s->conf.handshake_ms : s->conf.request_ms);
 	srv__listen_toggle(s);
 	return c->bev;
@@ -377,6 +465,25 @@ const char *http_req_header(const struct http_req *req, const char *name)
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
+int http_req_query(const struct http_req *req, const char *name, char *out, size_t outlen)
+{
+	const struct evhttp_uri *u = req->ev ? evhttp_request_get_evhttp_uri(req->ev) : NULL;
+	const char *q = u ? evhttp_uri_get_query(u) : NULL, *v;
+	struct evkeyvalq kv;
+	int found = 0;
+
+	out[0] = 0;
+	memset(&kv, 0, sizeof(kv)); /* evhttp_parse_query_str initialises it */
+	if (q == NULL || evhttp_parse_query_str(q, &kv) != 0)
+		return 0;
+	if ((v = evhttp_find_header(&kv, name)) != NULL) {
+		snprintf(out, outlen, "%s", v);
+		found = 1;
+	}
+	evhttp_clear_headers(&kv);
+	return found;
+}
+
 const char *http_req_peer(const struct http_req *req)
 {
 	return req->peer;
@@ -489,6 +596,26 @@ void http_reply_problem(struct http_req *req, enum http_problem p, const char *f
 	          http_problem_json(p, fmt ? detail : NULL));
 }
 
+void http_reply_problem_json(struct http_req *req, enum http_problem p, const char *detail,
+                             json_t *extra)
+{
+	json_t *body = http_problem_json(p, detail);
+	const char *k;
+	json_t *v;
+
+	if (body != NULL && json_is_object(extra)) {
+		json_object_foreach(extra, k, v)
+		{
+			if (json_object_get(body, k) == NULL)
+				json_object_set(body, k, v);
+		}
+	}
+	json_decref(extra);
+	log_debug("http: %s %s -> %d %s", req->method, req->path, http_problem_status(p),
+	          detail ? detail : "");
+	req__json(req, http_problem_status(p), "application/problem+json", body);
+}
+
 void http_stream_begin(struct http_req *req, int status, const char *ctype)
 {
 	if (req->ev == NULL)
@@ -574,6 +701,19 @@ static bool req__auth(struct http_server *s, struct http_req *r)
 	return true;
 }
 
+/* An unauthenticated request may go on only to a public route. */
+static bool req__public(struct http_server *s, struct http_req *r)
+{
+	const struct http_route *route;
+	struct http_params params;
+	char allow[8], why[8];
+
+	snprintf(r->peer, sizeof(r->peer), "none");
+	return http_route_match(s->conf.routes, s->conf.nroutes, r->method, r->path, &route,
+	                        &params, allow, sizeof(allow), why, sizeof(why)) == 0 &&
+	       route->public;
+}
+
 static struct http_req *req__new(struct http_server *s, struct evhttp_request *ev)
 {
 	struct http_req *r = xcalloc(1, sizeof(*r));
@@ -603,6 +743,9 @@ static struct http_req *req__new(struct http_server *s, struct evhttp_request *e
 		evhttp_request_set_on_complete_cb(ev, conn__complete, r->conn);
 	}
 	http_reply_header(r, "Cache-Control", "no-store");
+	for (const char *const *h = s->conf.headers; h != NULL && h[0] != NULL && h[1] != NULL;
+	     h += 2)
+		http_reply_header(r, h[0], h[1]);
 	return r;
 }
 
@@ -624,7 +767,7 @@ static void srv__dispatch(struct evhttp_request *ev, void *arg)
 	} else if (req__header_bytes(ev) > s->conf.max_header) {
 		http_reply_problem(r, HTTP_P_HEADERS_TOO_LARGE,
 		                   "request line and headers exceed %zu bytes", s->conf.max_header);
-	} else if (!req__auth(s, r)) {
+	} else if (!req__auth(s, r) && !req__public(s, r)) {
 		http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"enarx\"");
 		http_reply_problem(r, HTTP_P_UNAUTHORIZED, "%s",
 		                   s->token ? "send Authorization: Bearer <token>"

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/tls_setup.h"
 #include "http/http.h"
 #include "http/internal.h"
 #include "lib/err.h"
@@ -24,10 +25,15 @@
 
 const char *http_tls_default_groups(void)
 {
-	/* Post-quantum hook: src/crypto's provider (X25519MLKEM768) returns its
-	 * group list from here once it is loaded; until then the system policy's
-	 * default groups apply. */
-	return NULL;
+	/* The crypto layer's preference (X25519MLKEM768, then X25519, ...) with
+	 * its enarx_pq provider loaded into OpenSSL. Should the provider fail to
+	 * load, NULL: the system policy's default (classical) groups apply. */
+	if (enarx_tls_init() != 0) {
+		log_warn("http: post-quantum provider not loaded; offering the system's default "
+		         "key exchange groups");
+		return NULL;
+	}
+	return ENARX_TLS_DEFAULT_GROUPS;
 }
 
 static int tls__fail(char *err, size_t errlen, const char *what, const char *path)
@@ -260,6 +266,9 @@ int http__tls_ctx_new(const struct http__tls_conf *conf, SSL_CTX **out, char *ce
 	    (rc = tls__key_private(key, err, errlen)))
 		goto out;
 	rc = ENARX_E_HTTP_TLS;
+	/* Loads the post-quantum provider first: libssl learns a context's
+	 * groups (provider ones included) when SSL_CTX_new makes it. */
+	(void)http_tls_default_groups();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		tls__fail(err, errlen, "creating the TLS context", NULL);
 		goto out;

@@ -22,12 +22,20 @@ const char *kp_type_name(uint32_t type)
 	case KP_CONFIG: return "CONFIG";
 	case KP_ARGS: return "ARGS";
 	case KP_RUN: return "RUN";
+	case KP_LIMITS: return "LIMITS";
+	case KP_CONFDIR: return "CONFDIR";
 	case KP_TEE: return "TEE";
 	case KP_FILE: return "FILE";
 	case KP_TLS_CERT: return "TLS_CERT";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
 	case KP_ERROR: return "ERROR";
+	case KP_DEPLOY_HELLO: return "DEPLOY_HELLO";
+	case KP_SEAL_HEAD: return "SEAL_HEAD";
+	case KP_SEALED_IN: return "SEALED_IN";
+	case KP_EVIDENCE: return "EVIDENCE";
+	case KP_OUT_HEAD: return "OUT_HEAD";
+	case KP_SEALED_OUT: return "SEALED_OUT";
 	}
 	return "?";
 }
@@ -175,19 +183,74 @@ int kp_enc_args(struct buf *b, const char *const *args, size_t n)
 	return rc;
 }
 
+/* Appends a string of at most max bytes: a longer one is cut on a byte
+ * boundary and ends in "..." (names are for people; bytes are enough).
+ * *cut is set when it was cut. */
+static int enc_string_max(struct buf *b, const char *s, size_t max, int *cut)
+{
+	size_t n = strlen(s);
+	int rc;
+
+	if (n <= max)
+		return kp_enc_string(b, s);
+	*cut = 1;
+	rc = buf_append_u32le(b, (uint32_t)max);
+	if (!rc)
+		rc = buf_append(b, s, max - 3);
+	return rc ? rc : buf_append(b, "...", 3);
+}
+
+/* Bytes a frame takes in a TRAP payload with its name cut to KP_NAME_MAX. */
+static size_t frame_size(const struct kp_frame *f)
+{
+	size_t n = f->name ? strlen(f->name) : 0;
+
+	return 12 + (n > KP_NAME_MAX ? KP_NAME_MAX : n);
+}
+
+/* Room kept for the message and its note in a TRAP payload. */
+#define TRAP_MSG_ROOM (KP_NAME_MAX + 256)
+
 int kp_enc_trap(struct buf *b, const struct kp_trap *t)
 {
-	uint32_t n = t->nframes < KP_MAX_FRAMES ? t->nframes : KP_MAX_FRAMES;
-	int rc = kp_enc_string(b, t->message ? t->message : "");
+	uint32_t n = t->nframes < KP_MAX_FRAMES ? t->nframes : KP_MAX_FRAMES, fit = 0;
+	size_t used = 4 + TRAP_MSG_ROOM;
+	struct buf msg = {0};
+	int rc = 0, cut = 0;
 
+	/* the frames that fit, innermost first, beside the message */
+	while (fit < n && used + frame_size(&t->frames[fit]) <= KP_TRAP_MAX)
+		used += frame_size(&t->frames[fit++]);
+	rc = buf_printf(&msg, "%s", t->message ? t->message : "");
+	if (!rc && msg.len > KP_NAME_MAX) {
+		msg.len = KP_NAME_MAX - 3;
+		rc = buf_append(&msg, "...", 3);
+	}
+	for (uint32_t i = 0; i < fit; i++)
+		cut |= t->frames[i].name && strlen(t->frames[i].name) > KP_NAME_MAX;
+	if (!rc && (cut || fit < t->nframes))
+		rc = buf_printf(&msg, " (trap report cut to fit %u bytes:", KP_TRAP_MAX);
+	if (!rc && cut)
+		rc = buf_printf(&msg, " names shortened to %u bytes%s", KP_NAME_MAX,
+		                fit < t->nframes ? ";" : "");
+	if (!rc && fit < t->nframes)
+		rc = buf_printf(&msg, " %u of %u frames shown", fit, t->nframes);
+	if (!rc && (cut || fit < t->nframes))
+		rc = buf_append(&msg, ")", 1);
 	if (!rc)
-		rc = buf_append_u32le(b, n);
-	for (uint32_t i = 0; !rc && i < n; i++) {
+		rc = buf_append_u8(&msg, 0);
+	if (!rc)
+		rc = kp_enc_string(b, (const char *)msg.data);
+	buf_free(&msg, 0);
+	if (!rc)
+		rc = buf_append_u32le(b, fit);
+	for (uint32_t i = 0; !rc && i < fit; i++) {
 		rc = buf_append_u32le(b, t->frames[i].func_index);
 		if (!rc)
 			rc = buf_append_u32le(b, t->frames[i].code_offset);
 		if (!rc)
-			rc = kp_enc_string(b, t->frames[i].name ? t->frames[i].name : "");
+			rc = enc_string_max(b, t->frames[i].name ? t->frames[i].name : "",
+			                    KP_NAME_MAX, &cut);
 	}
 	return rc;
 }
@@ -200,6 +263,19 @@ int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len)
 		return ENARX_E_OVERFLOW;
 	rc = kp_enc_string(b, name);
 	return rc ? rc : buf_append(b, data, len);
+}
+
+int kp_enc_limits(struct buf *b, const struct keep_limits *l)
+{
+	int rc = buf_append_u64le(b, l->memory);
+
+	if (!rc)
+		rc = buf_append_u64le(b, l->fuel);
+	if (!rc)
+		rc = buf_append_u64le(b, l->wall_ms);
+	if (!rc)
+		rc = buf_append_u32le(b, l->fds);
+	return rc ? rc : buf_append_u64le(b, l->output);
 }
 
 static int read_string(struct cursor *c, char **s)
@@ -377,6 +453,185 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t)
 		return 0;
 fail:
 	kp_trap_clear(t);
+	return rc;
+}
+
+/* ---- deploy messages ---------------------------------------------------- */
+
+static int enc_bytes(struct buf *b, const uint8_t *p, size_t n)
+{
+	int rc;
+
+	if (n > UINT32_MAX)
+		return ENARX_E_OVERFLOW;
+	rc = buf_append_u32le(b, (uint32_t)n);
+	return rc || !n ? rc : buf_append(b, p, n);
+}
+
+/* A u32-length-prefixed byte field of min..max bytes, borrowed. */
+static int read_bytes(struct cursor *c, size_t min, size_t max, const uint8_t **p, size_t *n)
+{
+	uint32_t l;
+	int rc = cursor_u32le(c, &l);
+
+	if (rc)
+		return rc;
+	if (l < min || l > max)
+		return ENARX_E_MALFORMED;
+	*n = l;
+	return cursor_bytes(c, l, p);
+}
+
+int kp_enc_deploy_hello(struct buf *b, const struct kp_deploy_hello *h)
+{
+	int rc = buf_append_u32le(b, h->version);
+
+	if (!rc)
+		rc = buf_append_u32le(b, h->log_level);
+	if (!rc)
+		rc = buf_append_u32le(b, h->engine);
+	return rc ? rc : enc_bytes(b, h->nonce, h->nonce_len);
+}
+
+int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h)
+{
+	struct cursor c;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &h->version);
+	if (!rc)
+		rc = cursor_u32le(&c, &h->log_level);
+	if (!rc)
+		rc = cursor_u32le(&c, &h->engine);
+	if (!rc && h->engine > KP_ENGINE_JIT)
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_bytes(&c, KP_NONCE_MIN, KP_NONCE_MAX, &h->nonce, &h->nonce_len);
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_evidence(struct buf *b, const struct kp_evidence *e)
+{
+	int rc = buf_append_u32le(b, e->kind);
+
+	if (!rc)
+		rc = enc_bytes(b, e->nonce, e->nonce_len);
+	if (!rc)
+		rc = enc_bytes(b, e->evidence, e->evidence_len);
+	if (!rc)
+		rc = enc_bytes(b, e->kem_pk, e->kem_pk_len);
+	if (!rc)
+		rc = enc_bytes(b, e->sig_pk, e->sig_pk_len);
+	return rc ? rc : enc_bytes(b, e->note, e->note_len);
+}
+
+int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e)
+{
+	struct cursor c;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &e->kind);
+	if (!rc && e->kind > KP_TEE_OTHER)
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_bytes(&c, KP_NONCE_MIN, KP_NONCE_MAX, &e->nonce, &e->nonce_len);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_EVIDENCE_MAX, &e->evidence, &e->evidence_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &e->kem_pk, &e->kem_pk_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &e->sig_pk, &e->sig_pk_len);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_NOTE_MAX, &e->note, &e->note_len);
+	if (!rc && e->kind == KP_TEE_NONE && e->evidence_len)
+		rc = ENARX_E_MALFORMED; /* "no TEE" carries no evidence */
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_seal_head(struct buf *b, const struct kp_seal_head *h)
+{
+	int rc = buf_append(b,
+	                    (uint8_t[]){(uint8_t)h->kem, (uint8_t)(h->kem >> 8), (uint8_t)h->kdf,
+	                                (uint8_t)(h->kdf >> 8), (uint8_t)h->aead,
+	                                (uint8_t)(h->aead >> 8)},
+	                    6);
+
+	if (!rc)
+		rc = enc_bytes(b, h->binding, h->binding_len);
+	return rc ? rc : enc_bytes(b, h->enc, h->enc_len);
+}
+
+int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h)
+{
+	struct cursor c;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	cursor_init(&c, p, len);
+	rc = cursor_u16le(&c, &h->kem);
+	if (!rc)
+		rc = cursor_u16le(&c, &h->kdf);
+	if (!rc)
+		rc = cursor_u16le(&c, &h->aead);
+	if (!rc)
+		rc = read_bytes(&c, KP_BINDING_LEN, KP_BINDING_LEN, &h->binding, &h->binding_len);
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_KEY_MAX, &h->enc, &h->enc_len);
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len)
+{
+	int rc = buf_append_u64le(b, index);
+
+	return rc ? rc : buf_append(b, ct, ct_len);
+}
+
+int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct, size_t *ct_len)
+{
+	struct cursor c;
+	int rc;
+
+	cursor_init(&c, p, len);
+	rc = cursor_u64le(&c, index);
+	if (rc)
+		return rc;
+	if (cursor_left(&c) < 16) /* every AEAD's tag */
+		return ENARX_E_TRUNCATED;
+	*ct_len = cursor_left(&c);
+	return cursor_bytes(&c, *ct_len, ct);
+}
+
+int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l)
+{
+	struct cursor c;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	cursor_init(&c, p, len);
+	rc = cursor_u64le(&c, &l->memory);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->fuel);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->wall_ms);
+	if (!rc)
+		rc = cursor_u32le(&c, &l->fds);
+	if (!rc)
+		rc = cursor_u64le(&c, &l->output);
+	if (!rc)
+		rc = cursor_expect_end(&c);
+	if (!rc && ((l->memory &&
+	             (l->memory < KEEP_LIMIT_MEMORY_MIN || l->memory > KEEP_LIMIT_MEMORY_MAX)) ||
+	            l->wall_ms > KEEP_LIMIT_WALL_MS_MAX ||
+	            (l->fds && (l->fds < KEEP_LIMIT_FDS_MIN || l->fds > KEEP_LIMIT_FDS_MAX)) ||
+	            l->output > KEEP_LIMIT_OUTPUT_MAX))
+		rc = ENARX_E_MALFORMED;
+	if (rc)
+		memset(l, 0, sizeof(*l));
 	return rc;
 }
 

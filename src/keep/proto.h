@@ -10,12 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
 #include "lib/buf.h"
 
 #define KP_VERSION 1
 #define KP_MAX_PAYLOAD (128u << 20) /* wasm may be up to 100 MB as in Enarx */
 #define KP_MAX_ARGS 4096
 #define KP_HEADER_SIZE 8       /* u32le type, u32le payload length */
+#define KP_TRAP_MAX (1u << 20) /* largest TRAP payload kp_enc_trap() makes */
+#define KP_NAME_MAX 4096       /* longest frame name in a TRAP, in bytes */
 #define KP_MAX_FILES 64        /* FILE messages per workload */
 #define KP_MAX_FILE (1u << 20) /* bytes of one FILE */
 
@@ -26,18 +29,70 @@ enum kp_type {
 	KP_CONFIG = 3, /* Enarx.toml text */
 	KP_ARGS = 4,   /* u32 count, then count x (u32 len, bytes) */
 	KP_RUN = 5,    /* empty: start the workload */
+	/* host -> Keep, a deploy session (docs/keep-protocol.md "Deploy"):
+	 * DEPLOY_HELLO, then SEAL_HEAD and SEALED records from the client */
+	KP_DEPLOY_HELLO = 6, /* u32 version, u32 log level, u32 engine, bytes nonce */
+	KP_SEAL_HEAD = 7,    /* the client's HPKE stream to the Keep (kp_seal_head) */
+	KP_SEALED_IN = 8,    /* u64 index, ciphertext: one record of that stream */
+	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
+			  (keep/limits.h; 0 = not set) */
+	KP_CONFDIR = 10,     /* string: the absolute directory of the Enarx.toml;
+			   relative `dir` paths are taken from there */
 	/* a file of the workload package named by Enarx.toml (TLS anchors,
 	 * certificates, keys): string name, then the bytes. Any number (at
 	 * most KP_MAX_FILES) after WASM and before RUN. */
-	KP_FILE = 6,
+	KP_FILE = 11,
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
 	KP_TRAP = 0x82,  /* string message, u32 n, n x frame */
 	KP_ERROR = 0x83, /* string: the executor could not run the workload */
+	/* Keep -> host, a deploy session */
+	KP_EVIDENCE = 0x84,   /* the Keep's keys and evidence (kp_evidence) */
+	KP_OUT_HEAD = 0x85,   /* the Keep's HPKE stream to the client (kp_seal_head) */
+	KP_SEALED_OUT = 0x86, /* u64 index, ciphertext: one record of that stream */
 	/* DER certificate the Keep's TLS listeners present (self-signed for
 	 * the Keep's own key), so the host can show its fingerprint */
-	KP_TLS_CERT = 0x84,
+	KP_TLS_CERT = 0x87,
+};
+
+/* Deploy: bounds on the fields of the messages above. */
+#define KP_NONCE_MIN 16
+#define KP_NONCE_MAX 64
+#define KP_BINDING_LEN 64     /* SHA-512 over the Keep's keys and the nonce */
+#define KP_KEY_MAX 133        /* a serialised public key (HPKE_MAX_PK_LEN) */
+#define KP_EVIDENCE_MAX 65536 /* a TEE report or quote with its certificates */
+#define KP_NOTE_MAX 256
+
+/* TEE kinds in TEE and EVIDENCE messages. */
+enum kp_tee {
+	KP_TEE_NONE = 0, /* nil: no TEE, no evidence */
+	KP_TEE_KVM = 1,  /* KVM: insecure evidence (struct keep_kvm_evidence) */
+	KP_TEE_OTHER = 2 /* a hardware TEE: its report or quote */
+};
+
+/* DEPLOY_HELLO. nonce is borrowed from the decoded payload. */
+struct kp_deploy_hello {
+	uint32_t version, log_level, engine;
+	const uint8_t *nonce;
+	size_t nonce_len;
+};
+
+/* EVIDENCE: u32 kind, bytes nonce (the one the Keep answered), bytes
+ * evidence (empty on nil), bytes kem_pk (HPKE X25519), bytes sig_pk
+ * (Ed25519), bytes note (text). Every pointer is borrowed. */
+struct kp_evidence {
+	uint32_t kind;
+	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note;
+	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len;
+};
+
+/* SEAL_HEAD / OUT_HEAD: u16 kem, u16 kdf, u16 aead, bytes binding (the
+ * KP_BINDING_LEN bytes of the Keep it is sealed to), bytes enc. */
+struct kp_seal_head {
+	uint16_t kem, kdf, aead;
+	const uint8_t *binding, *enc;
+	size_t binding_len, enc_len;
 };
 
 /* How the executor runs the module (HELLO's optional third word). */
@@ -85,9 +140,14 @@ int kp_frame_split(const uint8_t *p, size_t len, size_t max, uint32_t *type,
 int kp_enc_hello(struct buf *b, uint32_t log_level, uint32_t engine);
 int kp_enc_args(struct buf *b, const char *const *args, size_t n);
 int kp_enc_string(struct buf *b, const char *s);
+/* A trap report always fits in KP_TRAP_MAX bytes (well below what a host
+ * reads, KEEP_SESSION_MSG_MAX): names longer than KP_NAME_MAX are cut (they
+ * end in "..."), and the frames that do not fit are left out; either way
+ * the message gets a note saying what was cut. */
 int kp_enc_trap(struct buf *b, const struct kp_trap *t);
 /* FILE: name, then len bytes of data (len <= KP_MAX_FILE). */
 int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len);
+int kp_enc_limits(struct buf *b, const struct keep_limits *l);
 
 /* Decoders: validate the whole payload; on error return ENARX_E_* and leave
  * nothing allocated. */
@@ -100,9 +160,25 @@ int kp_dec_u32(const uint8_t *p, size_t len, uint32_t *v);
 /* A u32-length-prefixed UTF-8-agnostic string with no NUL inside. */
 int kp_dec_string(const uint8_t *p, size_t len, char **s);
 int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
+/* Refuses values outside the ranges of keep/limits.h (ENARX_E_MALFORMED). */
+int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
 /* FILE: *name is new (xfree); *data points into p (*dlen bytes). */
 int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen);
+
+/* Deploy messages. Decoders check every length and bound (the KP_*_MAX
+ * above) and borrow from p; they allocate nothing. */
+int kp_enc_deploy_hello(struct buf *b, const struct kp_deploy_hello *h);
+int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h);
+int kp_enc_evidence(struct buf *b, const struct kp_evidence *e);
+int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e);
+int kp_enc_seal_head(struct buf *b, const struct kp_seal_head *h);
+int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h);
+/* SEALED_IN / SEALED_OUT: the ciphertext is the rest of the payload (at
+ * least a tag long). */
+int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len);
+int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct,
+                  size_t *ct_len);
 
 void kp_free_strv(char **v, size_t n);
 void kp_trap_clear(struct kp_trap *t);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -32,14 +33,17 @@ struct keep_session {
 	int sock;                  /* our end of the keep socket (non-blocking) */
 	int keep_end;              /* the Keep's end until start hands it over */
 	int epfd;
+	int timer; /* timerfd for limits.wall_ms, or -1 */
 	int started, ended, rc;
 	int sock_closed; /* the Keep closed its end or broke the protocol */
 	int want_out;    /* EPOLLOUT is in the epoll set */
+	int close_input; /* shut our writing side once out has drained */
 	struct buf out;  /* bytes queued for the Keep, from out_off */
 	size_t out_off;
 	struct buf in; /* bytes from the Keep not yet a whole frame */
 	struct keep_outcome res;
 	int got_exit, got_trap, got_error;
+	int jit; /* the workload fed runs on the JIT (keep_launch.jit) */
 	struct kp_trap trap;
 	char *error, *tee_note;
 };
@@ -72,7 +76,7 @@ int keep_session_new(const struct keep_session_opts *o, struct keep_session **ou
 	pthread_mutex_init(&s->lock, NULL);
 	s->o = *o;
 	s->be = o->backend;
-	s->sock = s->keep_end = -1;
+	s->sock = s->keep_end = s->timer = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_error("keep session: %s: %s", s->epfd < 0 ? "epoll_create1" : "socketpair",
@@ -103,6 +107,8 @@ void keep_session_free(struct keep_session *s)
 		close(s->keep_end);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->timer >= 0)
+		close(s->timer);
 	buf_free(&s->out, 0);
 	buf_free(&s->in, 0);
 	kp_trap_clear(&s->trap);
@@ -160,6 +166,10 @@ static void flush_out(struct keep_session *s)
 		s->out.len = s->out_off = 0;
 	if (s->sock_closed)
 		return;
+	if (s->close_input == 1 && !s->out.len) {
+		shutdown(s->sock, SHUT_WR);
+		s->close_input = 2;
+	}
 	if (!s->want_out != !s->out.len) {
 		s->want_out = s->out.len != 0;
 		ep_set(s, EPOLL_CTL_MOD, s->sock, EPOLLIN | (s->want_out ? EPOLLOUT : 0));
@@ -177,7 +187,7 @@ static int send_locked(struct keep_session *s, uint32_t type, const void *p, siz
 
 	if (len > KP_MAX_PAYLOAD)
 		return ENARX_E_OVERFLOW;
-	if (s->ended || s->sock_closed)
+	if (s->ended || s->sock_closed || s->close_input)
 		return ENARX_E_IO;
 	kp_frame_header(hdr, type, len);
 	if (s->out.len == s->out_off) {
@@ -201,12 +211,25 @@ static int send_locked(struct keep_session *s, uint32_t type, const void *p, siz
 
 int keep_session_send(struct keep_session *s, uint32_t type, const void *payload, size_t len)
 {
+	uint32_t version, level, engine;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
+	/* a relayed HELLO says whether the Keep needs executable memory */
+	if (type == KP_HELLO && kp_dec_hello(payload, len, &version, &level, &engine) == 0)
+		s->jit = engine == KP_ENGINE_JIT;
 	rc = send_locked(s, type, payload, len);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+void keep_session_close_input(struct keep_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->close_input)
+		s->close_input = 1;
+	flush_out(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
@@ -215,10 +238,23 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 	int rc = kp_enc_hello(&b, w->log_level, w->engine);
 
 	pthread_mutex_lock(&s->lock);
+	s->jit = w->engine == KP_ENGINE_JIT;
 	if (!rc)
 		rc = send_locked(s, KP_HELLO, b.data, b.len);
+	if (!rc && keep_limits_any(&s->o.limits)) {
+		b.len = 0;
+		rc = kp_enc_limits(&b, &s->o.limits);
+		if (!rc)
+			rc = send_locked(s, KP_LIMITS, b.data, b.len);
+	}
 	if (!rc)
 		rc = send_locked(s, KP_WASM, w->wasm, w->wasm_len);
+	if (!rc && w->config && w->config_dir) {
+		b.len = 0;
+		rc = kp_enc_string(&b, w->config_dir);
+		if (!rc)
+			rc = send_locked(s, KP_CONFDIR, b.data, b.len);
+	}
 	if (!rc && w->config)
 		rc = send_locked(s, KP_CONFIG, w->config, w->config_len);
 	for (size_t i = 0; !rc && i < w->nfiles; i++) {
@@ -271,6 +307,9 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 		rc = kp_dec_string(p, len, &s->error);
 		s->got_error = !rc;
 		break;
+	case KP_EVIDENCE:
+	case KP_OUT_HEAD:
+	case KP_SEALED_OUT: break; /* a deploy: for the observer (the client) only */
 	default: log_warn("keep: ignoring unknown message type %u", type); break;
 	}
 	if (rc)
@@ -329,6 +368,36 @@ static void read_in(struct keep_session *s, int drain)
 
 /* ---- life ------------------------------------------------------------- */
 
+/* Arms the wall-time timer (limits.wall_ms after now) in the epoll set. */
+static int arm_timer(struct keep_session *s)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(s->o.limits.wall_ms / 1000);
+	its.it_value.tv_nsec = (long)(s->o.limits.wall_ms % 1000) * 1000000L;
+	s->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timer < 0 || timerfd_settime(s->timer, 0, &its, NULL) != 0 ||
+	    ep_set(s, EPOLL_CTL_ADD, s->timer, EPOLLIN) != 0) {
+		log_error("keep session: wall-time timer: %s", strerror(errno));
+		return ENARX_E_IO;
+	}
+	return 0;
+}
+
+/* Past the wall-time limit: the Keep is killed (once). */
+static void check_timer(struct keep_session *s)
+{
+	uint64_t n;
+
+	if (s->timer < 0 || s->res.killed || read(s->timer, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	log_info("keep: wall-time limit of %llu ms reached; stopping the Keep",
+	         (unsigned long long)s->o.limits.wall_ms);
+	if (s->be->kill(s->keep) == 0)
+		s->res.killed = s->res.timed_out = 1;
+}
+
 int keep_session_start(struct keep_session *s)
 {
 	struct keep_launch kl;
@@ -343,13 +412,17 @@ int keep_session_start(struct keep_session *s)
 	memset(&kl, 0, sizeof(kl));
 	kl.exec = s->o.exec;
 	kl.exec_len = s->o.exec_len;
-	kl.mem_size = s->o.mem_size;
+	kl.mem_size = s->o.mem_size ? s->o.mem_size : (size_t)keep_limits_keep_mem(&s->o.limits);
+	kl.max_fds = s->o.limits.fds;
 	kl.stdio = s->o.stdio;
 	kl.dirs = s->o.dirs;
 	kl.ndirs = s->o.ndirs;
 	kl.net = s->o.net;
+	kl.jit = s->jit;
 	kl.keep_fd = s->keep_end;
-	rc = s->be->start(&kl, &s->keep);
+	rc = s->o.limits.wall_ms ? arm_timer(s) : 0;
+	if (!rc)
+		rc = s->be->start(&kl, &s->keep);
 	if (rc) {
 		s->ended = 1;
 		s->rc = rc;
@@ -412,6 +485,8 @@ int keep_session_pump(struct keep_session *s)
 	if (!s->ended) {
 		flush_out(s);
 		read_in(s, 0);
+		if (s->keep)
+			check_timer(s);
 		if (s->keep && keep_has_ended(s))
 			finish(s);
 	}

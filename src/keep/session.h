@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
 #include "keep/proto.h"
 
 struct backend;  /* backend/backend.h */
@@ -34,6 +35,15 @@ struct keep_session_opts {
 					until keep_session_start() returns */
 	size_t ndirs;
 	int net; /* the workload has sockets (backend.h's keep_launch.net) */
+	/* The Keep's bounds (keep/limits.h), already merged from Enarx.toml
+	 * and the caller's overrides (config.limits, then keep_limits_merge()
+	 * of the caller's own). The session sends them
+	 * to the executor (LIMITS, which caps the engine, descriptors and
+	 * output), sizes the Keep from `memory` when mem_size is 0 (nil:
+	 * RLIMIT_DATA; kvm: guest RAM), sets nil's RLIMIT_NOFILE from `fds`,
+	 * and kills the Keep once `wall_ms` has passed since start (the
+	 * outcome then says timed_out). */
+	struct keep_limits limits;
 	/* Optional observer of every frame from the Keep, called after the
 	 * session decoded it, in the thread that pumps, with the session
 	 * locked (it must not call back into this session). payload is
@@ -55,6 +65,10 @@ struct keep_workload {
 	size_t wasm_len;
 	const void *config; /* Enarx.toml text; NULL = none */
 	size_t config_len;
+	const char *config_dir;  /* the Enarx.toml's absolute directory, against
+				   which relative `dir` paths are resolved
+				   (config_file_dir()); NULL = the Keep's
+				   current directory */
 	const char *const *args; /* workload arguments, nargs of them */
 	size_t nargs;
 	uint32_t log_level;            /* the executor's log level (enum log_level) */
@@ -78,6 +92,8 @@ struct keep_outcome {
 	int status;                 /* the Keep's exit status from the backend: 0..255,
 			   128+N for signal N (137 once killed) */
 	int killed;                 /* keep_session_kill() stopped it */
+	int timed_out;              /* the session killed it at limits.wall_ms
+				       (then also killed, status 137) */
 	uint32_t exit_code;         /* KEEP_EXITED: as the workload gave it (may be > 255) */
 	const struct kp_trap *trap; /* KEEP_TRAPPED */
 	const char *error;          /* KEEP_FAILED */
@@ -94,7 +110,9 @@ int keep_session_new(const struct keep_session_opts *o, struct keep_session **ou
  * with any other call on s. */
 void keep_session_free(struct keep_session *s);
 
-/* Queues HELLO, WASM, [CONFIG], [ARGS], RUN (in that order) for the Keep.
+/* Queues HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [ARGS], RUN (in that
+ * order) for the Keep (LIMITS when any of opts.limits is set, CONFDIR when
+ * w->config_dir is).
  * May be called before start: what fits in the socket buffer is written at
  * once (so a small workload waits for the Keep without a thread switch); the
  * rest is copied and sent by keep_session_pump(). Returns 0, ENARX_E_NOMEM,
@@ -106,12 +124,17 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w);
  * payload is copied. Errors as keep_session_feed. */
 int keep_session_send(struct keep_session *s, uint32_t type, const void *payload, size_t len);
 
+/* No more frames for the Keep: once what is queued has gone, the Keep
+ * reads the end of its input (a host agent whose client hung up). */
+void keep_session_close_input(struct keep_session *s);
+
 /* Starts the Keep on the backend. Returns 0, ENARX_E_BUSY if it was already
  * started, or the backend's ENARX_E_* (the session can then only be freed). */
 int keep_session_start(struct keep_session *s);
 
-/* One descriptor (an epoll set of the keep socket and the backend's end
- * descriptor) that polls readable whenever keep_session_pump() has work.
+/* One descriptor (an epoll set of the keep socket, the backend's end
+ * descriptor and the wall-time timer) that polls readable whenever
+ * keep_session_pump() has work.
  * Borrowed: valid until keep_session_free(); only poll it. */
 int keep_session_fd(const struct keep_session *s);
 

@@ -23,6 +23,8 @@ static int trampoline(ewasm_caller *caller, const ewasm_val *args, ewasm_val *re
 	r = wasi__invoke(b->w, b->e, &m, a);
 	if (r == W_EXIT)
 		return ewasm_caller_exit(caller, (int)b->w->exit_code);
+	if (r == W_LIMIT)
+		return ewasm_caller_trap(caller, "%s", b->w->limit_msg);
 	if (b->e->fn != wasi__proc_exit)
 		results[0] = ewasm_val_i32(r);
 	return 0;

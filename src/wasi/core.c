@@ -168,8 +168,8 @@ int wfd_alloc(struct wasi *w, const struct wfd *e)
 		if (w->fds[i].impl == WFD_FREE)
 			break;
 	if (i == w->nfds) {
-		if (w->nfds >= WASI_MAX_FDS)
-			return -1;
+		if (w->nfds >= (w->max_fds ? w->max_fds : WASI_MAX_FDS))
+			return -2;
 		grown = xreallocarray(w->fds, w->nfds + 1, sizeof(*grown));
 		if (!grown)
 			return -1;
@@ -313,7 +313,10 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 		e.type = W_FT_CHAR;
 		e.base = W_RIGHTS_STREAM | W_RIGHTS_CHAR_NOTTY;
 		break;
-	case WASI_FD_STDIO: stream_rights(&e); break;
+	case WASI_FD_STDIO:
+		stream_rights(&e);
+		e.stdio = 1;
+		break;
 	case WASI_FD_LISTEN:
 		e.type = W_FT_STREAM;
 		e.listening = 1;
@@ -344,7 +347,7 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 	fd = wfd_alloc(w, &e);
 	if (fd < 0) {
 		xfree(e.preopen);
-		return ENARX_E_NOMEM;
+		return fd == -2 ? ENARX_E_OVERFLOW : ENARX_E_NOMEM;
 	}
 	return fd;
 }
@@ -352,6 +355,12 @@ int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char 
 uint32_t wasi_exit_code(const struct wasi *w)
 {
 	return w->exit_code;
+}
+
+void wasi_set_limits(struct wasi *w, uint32_t max_fds, uint64_t max_output)
+{
+	w->max_fds = max_fds && max_fds < WASI_MAX_FDS ? max_fds : 0;
+	w->max_output = max_output;
 }
 
 void wasi_set_no_openat2(struct wasi *w, int on)
@@ -385,8 +394,30 @@ int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, co
 		r = wasi__invoke(w, &entries[i], &m, a);
 		if (r == W_EXIT)
 			return 1;
+		if (r == W_LIMIT)
+			return 2;
 		*ret = (uint32_t)r;
 		return 0;
 	}
 	return ENARX_E_NOTFOUND;
+}
+
+int wasi_add_stdio_stream(struct wasi *w, const struct wasi_stream *s)
+{
+	struct wfd e;
+	int fd;
+
+	if (!s || (!s->read && !s->write))
+		return ENARX_E_INVAL;
+	memset(&e, 0, sizeof(e));
+	e.impl = WFD_STREAM;
+	e.host = -1;
+	e.stream = s;
+	e.type = W_FT_CHAR;
+	/* like a pipe: not a terminal (seek/tell rights, which fail with
+	 * ESPIPE), readable and/or writable as the embedder gives */
+	e.base = (W_RIGHTS_STREAM | W_RIGHTS_CHAR_NOTTY) & ~(s->read ? 0 : W_R_FD_READ) &
+	         ~(s->write ? 0 : W_R_FD_WRITE);
+	fd = wfd_alloc(w, &e);
+	return fd < 0 ? ENARX_E_NOMEM : fd;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -54,6 +55,27 @@ int wasi__load_iovs(const struct wmem *m, uint64_t addr, uint64_t n, struct iove
 	return 0;
 }
 
+/* A WFD_STREAM: every iovec written; a read fills the first non-empty one
+ * (as a short readv). */
+static ssize_t stream_io(const struct wasi_stream *s, const struct iovec *v, int cnt, int write)
+{
+	ssize_t done = 0;
+	long r;
+
+	for (int i = 0; i < cnt; i++) {
+		if (!v[i].iov_len)
+			continue;
+		r = write ? s->write(s->ctx, v[i].iov_base, v[i].iov_len)
+		          : s->read(s->ctx, v[i].iov_base, v[i].iov_len);
+		if (r < 0)
+			return done ? done : -1;
+		done += r;
+		if (!write)
+			break;
+	}
+	return done;
+}
+
 static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int write, int positional)
 {
 	uint64_t need = write ? W_R_FD_WRITE : W_R_FD_READ;
@@ -74,6 +96,14 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
 	if (rc)
 		return rc;
+	if (write && e->stdio && w->max_output && total > w->max_output - w->output) {
+		xfree(v);
+		snprintf(w->limit_msg, sizeof(w->limit_msg),
+		         "output limit: the workload wrote more than %llu bytes to stdout and "
+		         "stderr (--max-output, [limits] output)",
+		         (unsigned long long)w->max_output);
+		return W_LIMIT;
+	}
 	if (e->impl == WFD_NULL) {
 		n = write ? (ssize_t)total : 0;
 	} else if (wfd_stream(e)) {
@@ -84,6 +114,9 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 			errno = (int)-n;
 			n = -1;
 		}
+	} else if (e->impl == WFD_STREAM) {
+		n = stream_io(e->stream, v, cnt, write);
+		errno = EIO;
 	} else if (positional) {
 		n = write ? pwritev(e->host, v, cnt, (off_t)a[3])
 		          : preadv(e->host, v, cnt, (off_t)a[3]);
@@ -91,6 +124,8 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 		n = write ? writev(e->host, v, cnt) : readv(e->host, v, cnt);
 	}
 	rc = n < 0 ? werrno(errno) : 0;
+	if (write && e->stdio && n > 0)
+		w->output += (uint64_t)n;
 	xfree(v);
 	if (rc)
 		return rc;
@@ -292,7 +327,7 @@ WASI_FN(fd_filestat_get)
 	if (rc)
 		return rc;
 	memset(&st, 0, sizeof(st));
-	if (e->impl == WFD_NULL)
+	if (e->impl == WFD_NULL || e->impl == WFD_STREAM)
 		st.st_mode = S_IFCHR | 0666;
 	else if (fstat(e->host, &st))
 		return werrno(errno);

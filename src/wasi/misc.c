@@ -217,7 +217,7 @@ static uint64_t poll_pre(const uint8_t *in, uint8_t *out, uint64_t n, struct psu
 		pf[i].revents = 0;
 		if (s[8] == EV_CLOCK || ps[i].done)
 			continue;
-		if (ps[i].err || ps[i].e->impl == WFD_NULL) {
+		if (ps[i].err || ps[i].e->impl == WFD_NULL || ps[i].e->impl == WFD_STREAM) {
 			put_event(out + EV_SIZE * nev++, get_u64(s), ps[i].err, s[8], 0, 0);
 			ps[i].done = 1;
 			continue;
@@ -412,7 +412,7 @@ WASI_FN(sock_accept)
 		if (ne.obj)
 			ne.ops->free(ne.obj);
 		close(fd);
-		return W_ENOMEM;
+		return nfd == -2 ? W_EMFILE : W_ENOMEM;
 	}
 	return wput32(m, a[2], (uint32_t)nfd);
 }

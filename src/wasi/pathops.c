@@ -371,7 +371,7 @@ WASI_FN(path_open)
 	nfd = wfd_alloc(w, &e);
 	if (nfd < 0) {
 		close(hfd);
-		return W_ENOMEM;
+		return nfd == -2 ? W_EMFILE : W_ENOMEM;
 	}
 	return wput32(m, a[8], (uint32_t)nfd);
 }

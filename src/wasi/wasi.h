@@ -43,6 +43,19 @@ int wasi_push_env(struct wasi *w, const char *entry);
 int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
                 int readonly);
 
+/* A stream the embedder implements (the executor's sealed stdio in a
+ * deploy): read returns bytes read (0 at end) and write bytes written, or
+ * -1 for an I/O error. Either may be NULL (the right is then not given). */
+struct wasi_stream {
+	long (*read)(void *ctx, uint8_t *p, size_t len);
+	long (*write)(void *ctx, const uint8_t *p, size_t len);
+	void *ctx;
+};
+
+/* Gives the guest the next descriptor as a character-device stream backed
+ * by s (borrowed: it must outlive w). Returns the guest fd or ENARX_E_*. */
+int wasi_add_stdio_stream(struct wasi *w, const struct wasi_stream *s);
+
 /*
  * A host stream socket whose bytes the embedder transforms (the Keep's TLS,
  * src/exec/tls_stream.c): the guest reads and writes plaintext through the
@@ -88,6 +101,12 @@ int wasi_link(struct wasi *w, ewasm_linker *linker);
 /* Exit code set by proc_exit (valid after a trap of kind EWASM_TRAP_EXIT). */
 uint32_t wasi_exit_code(const struct wasi *w);
 
+/* Bounds (keep/limits.h; 0 = none): at most max_fds descriptors at once
+ * (opening more fails with ENFILE; the default and the most is 4096), and at
+ * most max_output bytes written to WASI_FD_STDIO descriptors together: the
+ * write that would pass it writes nothing and traps, naming the limit. */
+void wasi_set_limits(struct wasi *w, uint32_t max_fds, uint64_t max_output);
+
 /* Test hook: 1 forces the portable resolver instead of openat2. */
 void wasi_set_no_openat2(struct wasi *w, int on);
 
@@ -95,7 +114,8 @@ void wasi_set_no_openat2(struct wasi *w, int on);
  * Calls WASI function `name` directly on a memory image (for tests and fuzz
  * targets): args are the parameters (i32 zero-extended), *ret gets the WASI
  * errno. Returns 0, ENARX_E_NOTFOUND for an unknown name, ENARX_E_INVAL for
- * a wrong argument count, or 1 when the call asked to exit (proc_exit).
+ * a wrong argument count, 1 when the call asked to exit (proc_exit), or 2
+ * when it hit a wasi_set_limits() bound (the guest would trap).
  */
 int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, const uint64_t *args,
               size_t nargs, uint32_t *ret);

@@ -23,6 +23,7 @@ enum {
 	W_EIO = 29,
 	W_EISDIR = 31,
 	W_ELOOP = 32,
+	W_EMFILE = 33,
 	W_ENAMETOOLONG = 37,
 	W_ENOENT = 44,
 	W_ENOMEM = 48,
@@ -39,7 +40,8 @@ enum {
 };
 
 /* handler results beyond errno */
-#define W_EXIT (-1) /* proc_exit: w->exit_code holds the code */
+#define W_EXIT (-1)  /* proc_exit: w->exit_code holds the code */
+#define W_LIMIT (-2) /* a wasi_set_limits() bound: trap with w->limit_msg */
 
 enum {
 	W_FT_UNKNOWN = 0,
@@ -126,17 +128,19 @@ enum { W_O_CREAT = 1, W_O_DIRECTORY = 2, W_O_EXCL = 4, W_O_TRUNC = 8 };
 enum { W_LOOKUP_SYMLINK_FOLLOW = 1 };
 enum { W_FST_ATIM = 1, W_FST_ATIM_NOW = 2, W_FST_MTIM = 4, W_FST_MTIM_NOW = 8 };
 
-enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL };
+enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stdio_stream */ };
 
 struct wfd {
 	enum wfd_impl impl;
-	int host;          /* host descriptor (WFD_HOST) */
-	uint8_t type;      /* W_FT_* */
-	uint8_t listening; /* a listening socket */
-	uint64_t base;     /* rights_base */
-	uint64_t inh;      /* rights_inheriting */
-	char *preopen;     /* guest path of a preopened dir, else NULL */
-	/* a stream the embedder transforms (wasi_add_stream), else NULL */
+	int host;                         /* host descriptor (WFD_HOST) */
+	uint8_t type;                     /* W_FT_* */
+	uint8_t listening;                /* a listening socket */
+	uint8_t stdio;                    /* a WASI_FD_STDIO stream: writes count as output */
+	uint64_t base;                    /* rights_base */
+	uint64_t inh;                     /* rights_inheriting */
+	char *preopen;                    /* guest path of a preopened dir, else NULL */
+	const struct wasi_stream *stream; /* WFD_STREAM (wasi_add_stdio_stream) */
+	/* a host stream the embedder transforms (wasi_add_stream), else NULL */
 	const struct wasi_stream_ops *ops;
 	void *obj;
 	uint8_t nonblock; /* ops streams: the guest's NONBLOCK flag */
@@ -173,7 +177,11 @@ struct wasi {
 	char **env;
 	size_t nenv;
 	uint32_t exit_code;
-	int no_openat2; /* 1: use the portable resolver */
+	int no_openat2;      /* 1: use the portable resolver */
+	uint32_t max_fds;    /* 0: WASI_MAX_FDS */
+	uint64_t max_output; /* 0: unlimited */
+	uint64_t output;     /* bytes written to WASI_FD_STDIO fds so far */
+	char limit_msg[160]; /* the trap message when W_LIMIT is returned */
 	struct wasi_bind *binds;
 };
 

@@ -422,8 +422,12 @@ ewasm_global *ewasm_instance_global(const ewasm_instance *inst, const char *name
 
 /* ---------------------------------------------------------------- linker */
 
+/* A definition's module and name live in one buffer, "module\0name", which
+ * is also its key in the linker's hash set (so defining and resolving n
+ * names costs O(n), whatever the names: issue 19). */
 struct ldef {
-	char *module, *name;
+	char *key; /* "module\0name" */
+	size_t klen;
 	ewasm_extern ext;
 };
 
@@ -431,13 +435,20 @@ struct ewasm_linker {
 	ewasm_store *store;
 	struct ldef *defs;
 	size_t n, cap;
+	struct hset *index; /* key -> index in defs */
 };
 
 ewasm_linker *ewasm_linker_new(ewasm_store *store)
 {
 	ewasm_linker *l = xcalloc(1, sizeof(*l));
-	if (l)
-		l->store = store;
+	if (!l)
+		return NULL;
+	l->store = store;
+	l->index = hset_new(64);
+	if (!l->index) {
+		xfree(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -445,20 +456,36 @@ void ewasm_linker_free(ewasm_linker *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++) {
-		xfree(l->defs[i].module);
-		xfree(l->defs[i].name);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		xfree(l->defs[i].key);
 	xfree(l->defs);
+	hset_free(l->index);
 	xfree(l);
 }
 
+/* "module\0name" in a new buffer (*len bytes), or NULL. */
+static char *make_key(const char *module, const char *name, size_t *len)
+{
+	size_t m = strlen(module), n = strlen(name);
+	char *k = xmalloc(m + n + 2);
+	if (!k)
+		return NULL;
+	memcpy(k, module, m + 1);
+	memcpy(k + m + 1, name, n + 1);
+	*len = m + 1 + n;
+	return k;
+}
+
+/* The definition of module.name, or NULL (also when out of memory: the
+ * caller then reports the import as unknown). */
 static struct ldef *lookup(ewasm_linker *l, const char *module, const char *name)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->defs[i].module, module) && !strcmp(l->defs[i].name, name))
-			return &l->defs[i];
-	return NULL;
+	size_t len;
+	uint32_t i;
+	char *k = make_key(module, name, &len);
+	int rc = k ? hset_find(l->index, k, len, &i) : -1;
+	xfree(k);
+	return rc == 0 ? &l->defs[i] : NULL;
 }
 
 int ewasm_linker_define(ewasm_linker *l, const char *module, const char *name,
@@ -469,6 +496,8 @@ int ewasm_linker_define(ewasm_linker *l, const char *module, const char *name,
 		d->ext = *ext;
 		return 0;
 	}
+	if (l->n >= UINT32_MAX)
+		return EWASM_ERR_LIMIT;
 	if (l->n == l->cap) {
 		size_t n = l->cap ? l->cap * 2 : 16;
 		struct ldef *p = xreallocarray(l->defs, n, sizeof(*p));
@@ -478,11 +507,10 @@ int ewasm_linker_define(ewasm_linker *l, const char *module, const char *name,
 		l->cap = n;
 	}
 	d = &l->defs[l->n];
-	d->module = xstrdup(module);
-	d->name = xstrdup(name);
-	if (!d->module || !d->name) {
-		xfree(d->module);
-		xfree(d->name);
+	d->key = make_key(module, name, &d->klen);
+	/* the set borrows d->key, which stays put when defs moves */
+	if (!d->key || hset_add(l->index, d->key, d->klen, (uint32_t)l->n, NULL) != 1) {
+		xfree(d->key);
 		return EWASM_ERR_NOMEM;
 	}
 	d->ext = *ext;

@@ -195,7 +195,59 @@ t.ok(code == 400 and "nesting deeper" in problem(body).get("detail", ""),
 
 code, ctype, body, _ = curl(base + "/v1/echo", token=token, cacert=cert,
                             data='{"name":"' + "x" * 8000 + '"}')
-t.eq(code, 413, "body over --max-body: 413")
+p = problem(body)
+t.ok(code == 413 and ctype.startswith("application/problem+json")
+     and p.get("type") == "urn:enarx:problem:body-too-large" and p.get("status") == 413
+     and "4096 bytes" in p.get("detail", ""),
+     "body over --max-body: 413 problem+json naming the limit", diag=f"{code} {ctype} {body}")
+
+code, ctype, body, _ = curl(base + "/v1/echo", token=token, cacert=cert,
+                            headers=["Transfer-Encoding: chunked"],
+                            data='{"name":"' + "x" * 8000 + '"}')
+p = problem(body)
+t.ok(code == 413 and ctype.startswith("application/problem+json")
+     and p.get("type") == "urn:enarx:problem:body-too-large",
+     "chunked body over --max-body: 413 problem+json", diag=f"{code} {ctype} {body}")
+
+code, ctype, body, _ = curl(base + "/v1/echo", token=token, cacert=cert, data='{"name":"ok"}')
+t.eq(code, 201, "a body within the limit after those: 201")
+
+
+# ------------------------------------------- key exchange group (post-quantum)
+def s_client(*args):
+    """One request through openssl s_client -trace; returns its output."""
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", cert,
+                        "-verify_return_error", "-ign_eof", "-trace", *args],
+                       input=f"GET /v1/ping HTTP/1.0\r\nAuthorization: Bearer {token}\r\n\r\n",
+                       capture_output=True, text=True, timeout=20)
+    return r.stdout + r.stderr
+
+
+def server_hello(out):
+    """The ServerHello part of an s_client -trace."""
+    i = out.find("ServerHello")
+    return out[i:out.find("Certificate", i)] if i >= 0 else ""
+
+
+module = os.path.join(os.environ.get("ENARX_BUILD", "build"), "src", "crypto", "enarx_pq.so")
+nm = subprocess.run(["nm", "-D", module], capture_output=True, text=True).stdout
+if not os.path.exists(module):
+    t.skip("s_client with the enarx_pq provider negotiates X25519MLKEM768", f"no {module}")
+elif "__asan_" in nm:
+    t.skip("s_client with the enarx_pq provider negotiates X25519MLKEM768",
+           "sanitizer build: enarx_pq.so needs the ASan runtime, which the openssl CLI lacks")
+else:
+    out = s_client("-provider-path", os.path.dirname(module), "-provider", "enarx_pq",
+                   "-provider", "default", "-groups", "X25519MLKEM768")
+    sh = server_hello(out)
+    t.ok('"peer":"token"' in out and "NamedGroup: UNKNOWN (4588)" in sh
+         and "key_share(51), length=1124" in sh,
+         "s_client with the enarx_pq provider offering X25519MLKEM768: the server answers "
+         "with a 0x11EC (4588) share of 1120 bytes", diag=sh[:600] or out[-600:])
+out = s_client()
+sh = server_hello(out)
+t.ok('"peer":"token"' in out and "ecdh_x25519" in sh and "HelloRetryRequest" not in out,
+     "s_client without the provider: X25519, no HelloRetryRequest", diag=sh[:600] or out[-600:])
 
 code, ctype, body, _ = curl(base + "/v1/ping", token=token, cacert=cert,
                             headers=[f"X-Big: {'a' * 20000}"])

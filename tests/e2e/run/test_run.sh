@@ -208,6 +208,21 @@ dir_tests() {
 	out=$(ft mv /data/sub /data/../moved)
 	tap_like "$B: rename out refused" "$out" "^error: mv"
 	tap_is "$B: secret untouched" "$(cat "$T/secret")" "TOP SECRET"
+	# A relative path is the Enarx.toml's directory's (issue 19), wherever
+	# enarx run starts; the default name stays the path as written.
+	mkdir -p "$T/proj/data" "$T/elsewhere/data"
+	echo "from proj" >"$T/proj/data/f.txt"
+	echo "from cwd" >"$T/elsewhere/data/f.txt"
+	printf '%s\n[[files]]\nkind = "dir"\npath = "data"\nname = "/data"\n' \
+		"$(sed -n '1,6p' "$T/dir.toml")" >"$T/proj/rel.toml"
+	tap_is "$B: relative path: from the Enarx.toml's directory, not the cwd" \
+		"$(cd "$T/elsewhere" && run --wasmcfgfile ../proj/rel.toml "$EX/filetool.wasm" -- \
+			read /data/f.txt 2>&1)" "from proj"
+	printf '%s\n[[files]]\nkind = "dir"\npath = "data"\n' "$(sed -n '1,6p' "$T/dir.toml")" \
+		>"$T/proj/relname.toml"
+	tap_is "$B: ... a default name is the path as written (data)" \
+		"$(cd "$T/elsewhere" && run --wasmcfgfile "$T/proj/relname.toml" "$EX/filetool.wasm" -- \
+			read data/f.txt 2>&1)" "from proj"
 }
 
 echo_tests() {

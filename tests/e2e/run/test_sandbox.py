@@ -182,7 +182,8 @@ t.ok(r.returncode != 0 and want in r.stderr, "under ulimit -n 101 the error name
 # --- platform info ------------------------------------------------------------
 r = subprocess.run([ENARX, "platform", "info"], capture_output=True, text=True, timeout=60)
 for line in ("sandbox: namespaces", "sandbox: empty root", "sandbox: identity",
-             "sandbox: seccomp"):
+             "sandbox: seccomp", "sandbox: executable memory", "sandbox: landlock",
+             "sandbox: limits"):
     t.ok(f"[ok] {line}: " in r.stdout, f"platform info lists '{line}'", diag=r.stdout)
 
 subprocess.run(["rm", "-rf", tmp])

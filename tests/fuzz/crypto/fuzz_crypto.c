@@ -36,7 +36,7 @@ static void fuzz_client_share(const uint8_t *d, size_t n)
 	const struct pqgroup *g = pqgroup_by_name("X25519MLKEM768");
 	uint8_t share[PQGROUP_MAX_SERVER_SHARE], secret[64];
 
-	pqgroup_encaps(g, d, n, NULL, NULL, share, secret);
+	pqgroup_encaps(NULL, g, d, n, NULL, NULL, share, secret);
 }
 
 static void fuzz_server_share(const uint8_t *d, size_t n)
@@ -46,9 +46,9 @@ static void fuzz_server_share(const uint8_t *d, size_t n)
 	const struct pqgroup *g = pqgroup_by_name("X25519MLKEM768");
 	uint8_t share[PQGROUP_MAX_CLIENT_SHARE], secret[64];
 
-	if (!k.kem && pqgroup_keygen(g, seed, ec_priv, &k, share) != 0)
+	if (!k.kem && pqgroup_keygen(NULL, g, seed, ec_priv, &k, share) != 0)
 		return;
-	pqgroup_decaps(g, &k, d, n, secret);
+	pqgroup_decaps(NULL, g, &k, d, n, secret);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,12 +4,18 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "lib/alloc.h"
 #include "lib/toml.h"
 #include "lib/err.h"
 
@@ -175,15 +181,15 @@ static void test_limits(void **state)
 	struct config *none = ok("");
 
 	(void)state;
-	assert_int_equal(cfg->limit_memory, 256u << 20);
-	assert_int_equal(cfg->limit_fuel, 5);
+	assert_int_equal(cfg->limits.memory, 256u << 20);
+	assert_int_equal(cfg->limits.fuel, 5);
 	assert_int_equal(cfg->nfiles, 1);
-	assert_int_equal(none->limit_memory, 0);
-	assert_int_equal(none->limit_fuel, 0);
+	assert_int_equal(none->limits.memory, 0);
+	assert_int_equal(none->limits.fuel, 0);
 	config_free(cfg);
 	config_free(none);
 	cfg = ok("[limits]\nmemory = 65536\n");
-	assert_int_equal(cfg->limit_memory, 65536);
+	assert_int_equal(cfg->limits.memory, 65536);
 	config_free(cfg);
 	bad("[limits]\nmemory = \"5G\"\n", ENARX_E_MALFORMED,
 	    "line 2: key 'memory': expected a size from 64K to 4G");
@@ -198,6 +204,93 @@ static void test_limits(void **state)
 	    "line 3: key 'fuel': duplicate key");
 	bad("[limits]\n[limits]\n", ENARX_E_MALFORMED, "line 2: table [limits] defined twice");
 	bad("[limits]\ncpu = 1\n", ENARX_E_MALFORMED, "line 2: key 'cpu': unknown key in [limits]");
+}
+
+/* wall_time, open_files and output (issue 19): units, ranges, the merge
+ * that lets `enarx run` options win over the file. */
+static void test_limits_more(void **state)
+{
+	struct config *cfg =
+	    ok("[limits]\nwall_time = \"1500ms\"\nopen_files = 10\noutput = \"2K\"\n");
+	struct keep_limits over = {.wall_ms = 7000, .memory = 1u << 20};
+
+	(void)state;
+	assert_int_equal(cfg->limits.wall_ms, 1500);
+	assert_int_equal(cfg->limits.fds, 10);
+	assert_int_equal(cfg->limits.output, 2048);
+	keep_limits_merge(&cfg->limits, &over);
+	assert_int_equal(cfg->limits.wall_ms, 7000);
+	assert_int_equal(cfg->limits.memory, 1u << 20);
+	assert_int_equal(cfg->limits.fds, 10);
+	assert_int_equal(keep_limits_keep_mem(&cfg->limits), 258u << 20); /* 2 MiB steps */
+	config_free(cfg);
+	cfg = ok("[limits]\nwall_time = 3\noutput = 100\n");
+	assert_int_equal(cfg->limits.wall_ms, 3000);
+	assert_int_equal(cfg->limits.output, 100);
+	config_free(cfg);
+	assert_int_equal(config_parse_duration_ms("5m"), 300000);
+	assert_int_equal(config_parse_duration_ms("2h"), 7200000);
+	assert_int_equal(config_parse_duration_ms("3x"), 0);
+	assert_int_equal(config_parse_duration_ms("s"), 0);
+	assert_int_equal(config_parse_duration_ms("99999999999999999999"), 0);
+	bad("[limits]\nwall_time = 0\n", ENARX_E_MALFORMED,
+	    "line 2: key 'wall_time': expected a duration");
+	bad("[limits]\nwall_time = \"31d\"\n", ENARX_E_MALFORMED, "key 'wall_time'");
+	bad("[limits]\nwall_time = 2592001\n", ENARX_E_MALFORMED, "key 'wall_time'");
+	bad("[limits]\nopen_files = 2\n", ENARX_E_MALFORMED,
+	    "line 2: key 'open_files': expected a number of descriptors from 3 to 4096");
+	bad("[limits]\nopen_files = 5000\n", ENARX_E_MALFORMED, "key 'open_files'");
+	bad("[limits]\nopen_files = \"10\"\n", ENARX_E_MALFORMED, "key 'open_files'");
+	bad("[limits]\noutput = 0\n", ENARX_E_MALFORMED,
+	    "line 2: key 'output': expected a positive size");
+	bad("[limits]\noutput = 1\noutput = 2\n", ENARX_E_MALFORMED,
+	    "line 3: key 'output': duplicate key");
+}
+
+/* Relative dir paths are the Enarx.toml's directory's (issue 19); names
+ * keep the path as written; a symlinked file counts where its link is. */
+static void test_relative_paths(void **state)
+{
+	struct config *cfg = ok("[[files]]\nkind = \"dir\"\npath = \"data\"\n"
+	                        "[[files]]\nkind = \"dir\"\npath = \"/abs\"\nname = \"a\"\n");
+	char tmpl[] = "/tmp/enarx-confdir-XXXXXX", sub[64], link[64], file[80], cwd[4096];
+	char *dir = NULL;
+
+	(void)state;
+	assert_int_equal(config_resolve_paths(cfg, "relative"), ENARX_E_INVAL);
+	assert_int_equal(config_resolve_paths(cfg, "/srv/app"), 0);
+	assert_string_equal(cfg->files[0].path, "/srv/app/data");
+	assert_string_equal(cfg->files[0].name, "data");
+	assert_string_equal(cfg->files[1].path, "/abs");
+	config_free(cfg);
+	cfg = ok("[[files]]\nkind = \"dir\"\npath = \"data\"\n");
+	assert_int_equal(config_resolve_paths(cfg, "/"), 0);
+	assert_string_equal(cfg->files[0].path, "/data");
+	config_free(cfg);
+	/* a real tree: DIR/sub/Enarx.toml and DIR/link.toml -> sub/Enarx.toml */
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(sub, sizeof(sub), "%s/sub", tmpl);
+	snprintf(file, sizeof(file), "%s/Enarx.toml", sub);
+	snprintf(link, sizeof(link), "%s/link.toml", tmpl);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(close(open(file, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlink("sub/Enarx.toml", link), 0);
+	assert_int_equal(config_file_dir(file, &dir), 0);
+	assert_string_equal(dir, sub);
+	xfree(dir);
+	assert_int_equal(config_file_dir(link, &dir), 0);
+	assert_string_equal(dir, tmpl);
+	xfree(dir);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(config_file_dir("Enarx.toml", &dir), 0);
+	assert_string_equal(dir, cwd);
+	xfree(dir);
+	assert_int_equal(config_file_dir("/nonexistent-enarx/x.toml", &dir), ENARX_E_IO);
+	assert_null(dir);
+	unlink(link);
+	unlink(file);
+	rmdir(sub);
+	rmdir(tmpl);
 }
 
 static void test_syntax_errors(void **state)
@@ -262,6 +355,8 @@ int main(void)
 	    cmocka_unit_test(test_tls_errors),
 	    cmocka_unit_test(test_errors_name_line_and_key),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_limits_more),
+	    cmocka_unit_test(test_relative_paths),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_toml_reader_events),
 	    cmocka_unit_test(test_template_parses),

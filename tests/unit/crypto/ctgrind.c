@@ -2,8 +2,10 @@
 /* ctgrind target: runs one ML-KEM operation with its secret inputs marked
  * undefined for valgrind memcheck, so any branch or memory index that depends
  * on a secret is reported (test_ctgrind.sh runs it with --error-exitcode=1).
- * Usage: ctgrind keygen|encaps|decaps|leaky 512|768|1024. "leaky" is the
- * canary: a branchy compare on a secret that memcheck must catch. */
+ * Usage: ctgrind keygen|encaps|decaps|leaky 512|768|1024 [portable]. "leaky"
+ * is the canary: a branchy compare on a secret that memcheck must catch.
+ * "portable" forces the portable C paths; without it the AVX2 paths run
+ * where the (valgrind-emulated) CPU has AVX2. Prints the path taken. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <valgrind/memcheck.h>
 
 #include "crypto/mlkem.h"
+#include "crypto/mlkem_internal.h"
 
 static uint8_t ek[MLKEM_MAX_EK_BYTES], dk[MLKEM_MAX_DK_BYTES], ct[MLKEM_MAX_CT_BYTES];
 static uint8_t seed[64], m[32], ss[32], ss2[32];
@@ -76,8 +79,11 @@ int main(int argc, char **argv)
 	char name[32];
 	const struct mlkem_params *p;
 
-	if (argc != 3)
+	if (argc != 3 && !(argc == 4 && strcmp(argv[3], "portable") == 0))
 		return 2;
+	mlkem__force_portable(argc == 4);
+	printf("path: %s\n", mlkem__have_avx2() ? "avx2" : "portable");
+	fflush(stdout);
 	snprintf(name, sizeof(name), "ML-KEM-%s", argv[2]);
 	p = mlkem_params_by_name(name);
 	if (!p)

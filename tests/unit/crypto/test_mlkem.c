@@ -14,9 +14,11 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <zlib.h>
 
 #include "crypto/mlkem.h"
+#include "crypto/mlkem_internal.h"
 #include "vectors.h"
 
 #define ACVP "mlkem/acvp-v1.1.0.40/"
@@ -450,13 +452,154 @@ static void test_random_roundtrip(void **state)
 	assert_null(mlkem_params_by_name("ML-KEM-769"));
 }
 
-int main(void)
+/* Our Keccak sponge against OpenSSL's SHA3/SHAKE, for every input length
+ * up to a bit over three blocks of each rate (all padding positions), and
+ * squeezed in uneven pieces across block boundaries. */
+static void check_md(const char *md, unsigned rate, uint8_t pad, const uint8_t *in, size_t n,
+                     size_t outlen)
+{
+	uint8_t want[600], got[600];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD *m = EVP_MD_fetch(NULL, md, NULL);
+	struct mlkem__keccak k;
+	int xof = pad == 0x1f;
+
+	assert_non_null(ctx);
+	assert_non_null(m);
+	assert_true(EVP_DigestInit_ex2(ctx, m, NULL) && EVP_DigestUpdate(ctx, in, n));
+	assert_true(xof ? EVP_DigestFinalXOF(ctx, want, outlen)
+	                : EVP_DigestFinal_ex(ctx, want, NULL));
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(m);
+	mlkem__keccak_init(&k, rate);
+	/* absorb in two pieces, the split moving with n */
+	mlkem__keccak_absorb(&k, in, n / 3);
+	mlkem__keccak_absorb(&k, in + n / 3, n - n / 3);
+	mlkem__keccak_finalize(&k, pad);
+	for (size_t done = 0, step = 1; done < outlen; done += step, step = step * 2 + 3) {
+		if (step > outlen - done)
+			step = outlen - done;
+		mlkem__keccak_squeeze(&k, got + done, step);
+	}
+	if (memcmp(want, got, outlen) != 0)
+		fail_msg("%s of %zu bytes differs from OpenSSL's", md, n);
+}
+
+static void test_keccak_vs_openssl(void **state)
+{
+	uint8_t in[600];
+
+	(void)state;
+	assert_int_equal(RAND_bytes(in, sizeof(in)), 1);
+	for (size_t n = 0; n < sizeof(in); n++) {
+		check_md("SHA3-256", 136, 0x06, in, n, 32);
+		check_md("SHA3-512", 72, 0x06, in, n, 64);
+		check_md("SHAKE128", 168, 0x1f, in, n, n % 7 ? 40 : 520);
+		check_md("SHAKE256", 136, 0x1f, in, n, n % 7 ? 40 : 520);
+	}
+}
+
+/* The 4-way sponge gives what four single ones give. */
+static void test_keccak_x4(void **state)
+{
+	uint8_t in[4][100], out[4][3 * 168], want[3 * 168];
+	const uint8_t *const ins[4] = {in[0], in[1], in[2], in[3]};
+
+	(void)state;
+	assert_int_equal(RAND_bytes(&in[0][0], sizeof(in)), 1);
+	for (int rate = 136; rate <= 168; rate += 32)
+		for (size_t len = 0; len < sizeof(in[0]); len += 33) {
+			struct mlkem__keccak_x4 x;
+
+			mlkem__keccak_x4_init(&x, (unsigned)rate, ins, len, 0x1f);
+			for (int b = 0; b < 3; b++) {
+				uint8_t *const outs[4] = {out[0] + b * rate, out[1] + b * rate,
+				                          out[2] + b * rate, out[3] + b * rate};
+
+				mlkem__keccak_x4_squeeze_block(&x, outs);
+			}
+			for (int l = 0; l < 4; l++) {
+				struct mlkem__keccak k;
+
+				mlkem__keccak_init(&k, (unsigned)rate);
+				mlkem__keccak_absorb(&k, in[l], len);
+				mlkem__keccak_finalize(&k, 0x1f);
+				mlkem__keccak_squeeze(&k, want, 3 * (size_t)rate);
+				assert_memory_equal(out[l], want, 3 * (size_t)rate);
+			}
+		}
+}
+
+/* The AVX2 polynomial functions give the portable ones' results bit for bit,
+ * on random inputs and on the extremes of their input ranges. */
+static void random_poly(struct mlkem__poly *f, int16_t bound, int extreme)
+{
+	uint16_t r[MLKEM_N];
+
+	assert_int_equal(RAND_bytes((uint8_t *)r, sizeof(r)), 1);
+	for (int i = 0; i < MLKEM_N; i++)
+		f->c[i] = extreme ? (int16_t)((r[i] & 1) ? bound : -bound)
+		                  : (int16_t)(r[i] % (2 * bound + 1) - bound);
+}
+
+static void test_avx2_matches_portable(void **state)
+{
+	(void)state;
+	mlkem__force_portable(0);
+	if (!mlkem__have_avx2())
+		skip(); /* no AVX2 on this CPU: only the portable path exists */
+	for (int round = 0; round < 200; round++) {
+		struct mlkem__poly a[4], b[4], wide, x, y;
+		int extreme = round % 4 == 0;
+
+		random_poly(&wide, 32767, extreme); /* Barrett takes any int16 */
+		for (int j = 0; j < 4; j++) {
+			random_poly(&a[j], MLKEM_Q - 1, extreme);
+			random_poly(&b[j], MLKEM_Q - 1, extreme && round % 8 == 0);
+		}
+		/* forward NTT, inverse NTT, inner product, Barrett reduction */
+		for (int fn = 0; fn < 4; fn++) {
+			for (int pass = 0; pass < 2; pass++) {
+				struct mlkem__poly *out = pass ? &y : &x;
+
+				mlkem__force_portable(pass);
+				*out = a[0];
+				if (fn == 0)
+					mlkem__ntt(out);
+				else if (fn == 1)
+					mlkem__invntt(out);
+				else if (fn == 2)
+					mlkem__inner(out, a, b, (unsigned)(2 + round % 3));
+				else
+					*out = wide, mlkem__poly_reduce(out);
+			}
+			mlkem__force_portable(0);
+			assert_memory_equal(&x, &y, sizeof(x));
+		}
+	}
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_acvp_keygen),  cmocka_unit_test(test_acvp_encap_decap),
-	    cmocka_unit_test(test_cctv_strcmp),  cmocka_unit_test(test_cctv_unlucky),
-	    cmocka_unit_test(test_cctv_modulus), cmocka_unit_test(test_cctv_accumulated),
-	    cmocka_unit_test(test_wycheproof),   cmocka_unit_test(test_random_roundtrip),
+	    cmocka_unit_test(test_acvp_keygen),
+	    cmocka_unit_test(test_acvp_encap_decap),
+	    cmocka_unit_test(test_cctv_strcmp),
+	    cmocka_unit_test(test_cctv_unlucky),
+	    cmocka_unit_test(test_cctv_modulus),
+	    cmocka_unit_test(test_cctv_accumulated),
+	    cmocka_unit_test(test_wycheproof),
+	    cmocka_unit_test(test_random_roundtrip),
+	    cmocka_unit_test(test_keccak_vs_openssl),
+	    cmocka_unit_test(test_keccak_x4),
+	    cmocka_unit_test(test_avx2_matches_portable),
 	};
+
+	/* --portable: every vector on the portable C paths, even on an AVX2 CPU
+	 * (the default run takes the AVX2 paths where the CPU has them). */
+	if (argc > 1 && strcmp(argv[1], "--portable") == 0) {
+		mlkem__force_portable(1);
+		return cmocka_run_group_tests_name("portable", tests, NULL, NULL);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,7 +97,7 @@ static void test_client_side_vector(void **state)
 	assert_memory_equal(pub, apub.p, 32);
 	concat_hex(share, json_string_value(json_object_get(t, "c")), BOB_PUB, &n);
 	assert_int_equal(n, 1120);
-	assert_int_equal(pqgroup_decaps(g, &k, share, n, secret), 0);
+	assert_int_equal(pqgroup_decaps(NULL, g, &k, share, n, secret), 0);
 	snprintf(want, sizeof(want), "%s%s",
 	         "f8497107ce0d948ff5bf6e039e3cc4ebfdf5e9409ef77171a1e4bb2165713a3b", X25519_SS);
 	struct hexbuf w = vec_hex(want);
@@ -106,8 +106,8 @@ static void test_client_side_vector(void **state)
 	struct hexbuf acvp_k = vec_field(e, "k");
 	assert_memory_equal(secret, acvp_k.p, 32);
 	/* a server share one byte short or long is refused */
-	assert_int_equal(pqgroup_decaps(g, &k, share, n - 1, secret), ENARX_E_INVAL);
-	assert_int_equal(pqgroup_decaps(g, &k, share, n + 1, secret), ENARX_E_INVAL);
+	assert_int_equal(pqgroup_decaps(NULL, g, &k, share, n - 1, secret), ENARX_E_INVAL);
+	assert_int_equal(pqgroup_decaps(NULL, g, &k, share, n + 1, secret), ENARX_E_INVAL);
 	pqgroup_key_clear(&k);
 	free(dk.p), free(priv.p), free(apub.p), free(w.p), free(acvp_k.p);
 }
@@ -124,7 +124,7 @@ static void test_server_side_vector(void **state)
 	concat_hex(cshare, json_string_value(json_object_get(t, "ek")), ALICE_PUB, &n);
 	assert_int_equal(n, 1216);
 	struct hexbuf m = vec_field(t, "m"), bob = vec_hex(BOB_PRIV);
-	assert_int_equal(pqgroup_encaps(g, cshare, n, m.p, bob.p, sshare, secret), 0);
+	assert_int_equal(pqgroup_encaps(NULL, g, cshare, n, m.p, bob.p, sshare, secret), 0);
 	concat_hex(want, json_string_value(json_object_get(e, "c")), BOB_PUB, &wn);
 	assert_int_equal(wn, 1120);
 	assert_memory_equal(sshare, want, 1120);
@@ -132,9 +132,9 @@ static void test_server_side_vector(void **state)
 	    vec_hex("b2425299020bcf563b8ebe0512f0479941335a75a32b8d10bff60e5548b64672" X25519_SS);
 	assert_memory_equal(secret, ws.p, 64);
 	/* client shares one byte short or long are malformed */
-	assert_int_equal(pqgroup_encaps(g, cshare, n - 1, m.p, bob.p, sshare, secret),
+	assert_int_equal(pqgroup_encaps(NULL, g, cshare, n - 1, m.p, bob.p, sshare, secret),
 	                 ENARX_E_INVAL);
-	assert_int_equal(pqgroup_encaps(g, cshare, n + 1, m.p, bob.p, sshare, secret),
+	assert_int_equal(pqgroup_encaps(NULL, g, cshare, n + 1, m.p, bob.p, sshare, secret),
 	                 ENARX_E_INVAL);
 	free(m.p), free(bob.p), free(ws.p);
 }
@@ -163,7 +163,8 @@ static void test_wycheproof_x25519(void **state)
 
 			assert_int_equal(pub.n, 32);
 			memcpy(cshare + 1184, pub.p, 32);
-			rc = pqgroup_encaps(g, cshare, sizeof(cshare), m.p, priv.p, sshare, secret);
+			rc = pqgroup_encaps(NULL, g, cshare, sizeof(cshare), m.p, priv.p, sshare,
+			                    secret);
 			if (memcmp(ss.p, zero, 32) == 0) {
 				if (rc != ENARX_E_INVAL)
 					fail_msg("X25519 tcId %d: all-zero secret accepted", tc);
@@ -207,7 +208,7 @@ static void test_unreduced_ek_refused(void **state)
 		assert_int_equal(pqgroup_check_client_share(g, cshare, sizeof(cshare)),
 		                 ENARX_E_INVAL);
 		assert_int_equal(
-		    pqgroup_encaps(g, cshare, sizeof(cshare), NULL, NULL, sshare, secret),
+		    pqgroup_encaps(NULL, g, cshare, sizeof(cshare), NULL, NULL, sshare, secret),
 		    ENARX_E_INVAL);
 		free(ek.p), free(pub.p);
 		n++;
@@ -231,19 +232,20 @@ static void test_roundtrip_all_groups(void **state)
 		uint8_t cs[PQGROUP_MAX_CLIENT_SHARE], ss[PQGROUP_MAX_SERVER_SHARE];
 		uint8_t s1[64], s2[64];
 
-		assert_int_equal(pqgroup_keygen(g, NULL, NULL, &k, cs), 0);
+		assert_int_equal(pqgroup_keygen(NULL, g, NULL, NULL, &k, cs), 0);
 		assert_int_equal(pqgroup_check_client_share(g, cs, g->client_share), 0);
-		assert_int_equal(pqgroup_encaps(g, cs, g->client_share, NULL, NULL, ss, s1), 0);
-		assert_int_equal(pqgroup_decaps(g, &k, ss, g->server_share, s2), 0);
+		assert_int_equal(pqgroup_encaps(NULL, g, cs, g->client_share, NULL, NULL, ss, s1),
+		                 0);
+		assert_int_equal(pqgroup_decaps(NULL, g, &k, ss, g->server_share, s2), 0);
 		assert_memory_equal(s1, s2, g->secret);
 		if (g->ec && strcmp(g->ec, "X25519") == 0) {
 			memset(ss + g->server_share - 32, 0, 32); /* the zero point */
-			assert_int_equal(pqgroup_decaps(g, &k, ss, g->server_share, s2),
+			assert_int_equal(pqgroup_decaps(NULL, g, &k, ss, g->server_share, s2),
 			                 ENARX_E_INVAL);
 		}
 		if (g->ec && strcmp(g->ec, "P-256") == 0) {
 			ss[1] ^= 1; /* off the curve */
-			assert_int_equal(pqgroup_decaps(g, &k, ss, g->server_share, s2),
+			assert_int_equal(pqgroup_decaps(NULL, g, &k, ss, g->server_share, s2),
 			                 ENARX_E_INVAL);
 		}
 		pqgroup_key_clear(&k);

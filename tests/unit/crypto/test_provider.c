@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
@@ -273,17 +274,42 @@ static void test_module(void **state)
 	OSSL_LIB_CTX_free(lc);
 }
 
+/* With --null-default the process's default library context holds only
+ * OpenSSL's "null" provider: the provider, loaded into its own context
+ * (built in and as the module), must take X25519 and randomness from that
+ * context, since the default one can do neither. */
+static void test_default_ctx_is_empty(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+
+	(void)state;
+	assert_null(k); /* else the tests above prove nothing about contexts */
+	ERR_clear_error();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_builtin),
 	    cmocka_unit_test(test_module),
 	};
+	const struct CMUnitTest own[] = {
+	    cmocka_unit_test(test_default_ctx_is_empty),
+	    cmocka_unit_test(test_builtin),
+	    cmocka_unit_test(test_module),
+	};
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s PATH/enarx_pq.so\n", argv[0]);
+		fprintf(stderr, "usage: %s PATH/enarx_pq.so [--null-default]\n", argv[0]);
 		return 2;
 	}
 	module_path = argv[1];
+	if (argc > 2 && strcmp(argv[2], "--null-default") == 0) {
+		if (!OSSL_PROVIDER_load(NULL, "null")) {
+			fprintf(stderr, "cannot load OpenSSL's null provider\n");
+			return 1;
+		}
+		return cmocka_run_group_tests_name("own-libctx", own, NULL, NULL);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

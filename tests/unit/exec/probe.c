@@ -2,8 +2,9 @@
 /* A stand-in executor for test_sandbox: run by the nil backend in place of
  * enarx-exec, it looks at the sandbox it was given and writes one line per
  * check to fd 3 ("name ok", "name FAIL detail" or "name SKIP why"). Static,
- * like the real executor. argv: HOSTFILE HOSTPID PORT: a host file outside
- * every preopen, a host process, a TCP port listening on host loopback. */
+ * like the real executor. argv: HOSTFILE HOSTPID PORT [jit]: a host file
+ * outside every preopen, a host process, a TCP port listening on host
+ * loopback, and "jit" when the Keep was started for the JIT. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -160,6 +162,34 @@ static void lock_checks(void)
 	              syscall(SYS_execveat, 4, "", args, environ, AT_EMPTY_PATH));
 }
 
+/* Executable memory (W^X): never writable and executable at once; for an
+ * interpreter Keep never executable at all. */
+static void prot_exec_checks(int jit)
+{
+	const int rw = PROT_READ | PROT_WRITE, rx = PROT_READ | PROT_EXEC;
+	void *p = mmap(NULL, 4096, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *q;
+
+	report("rw_mmap_allowed", p != MAP_FAILED, "");
+	q = mmap(NULL, 4096, rw | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	expect_enosys("wx_mmap_denied", q == MAP_FAILED ? -1 : 0);
+	expect_enosys("wx_mprotect_denied", mprotect(p, 4096, rw | PROT_EXEC));
+	q = mmap(NULL, 4096, rx, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (jit) {
+		report("exec_mmap_allowed", q != MAP_FAILED, "");
+		report("exec_mprotect_allowed", mprotect(p, 4096, rx) == 0, "");
+		/* the executor's seal once the module is compiled */
+		report("exec_seal_installed", exec_seccomp_seal_exec() == 0, "");
+		expect_enosys("exec_mprotect_after_seal_denied", mprotect(p, 4096, rx));
+		q = mmap(NULL, 4096, rx, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		expect_enosys("exec_mmap_after_seal_denied", q == MAP_FAILED ? -1 : 0);
+		report("rw_mprotect_after_seal_allowed", mprotect(p, 4096, rw) == 0, "");
+	} else {
+		expect_enosys("exec_mmap_denied", q == MAP_FAILED ? -1 : 0);
+		expect_enosys("exec_mprotect_denied", mprotect(p, 4096, rx));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *hostfile = argc > 1 ? argv[1] : "/etc/hostname";
@@ -171,6 +201,7 @@ int main(int argc, char **argv)
 	char path[64];
 	int fd, ok = 1;
 
+	prot_exec_checks(argc > 4 && strcmp(argv[4], "jit") == 0);
 	report("fd3_socket", fstat(3, &st) == 0 && S_ISSOCK(st.st_mode), "");
 	for (int i = 4; i < 64; i++)
 		if (fcntl(i, F_GETFD) != -1)

@@ -156,6 +156,33 @@ static void test_receive_full(void **state)
 	buf_free(&b, 0);
 }
 
+/* LIMITS right after HELLO and CONFDIR right before CONFIG are taken. */
+static void test_receive_limits_confdir(void **state)
+{
+	struct keep_limits l = {.memory = 1u << 20, .wall_ms = 5, .fds = 9, .output = 3};
+	struct exec_workload wl;
+	struct buf b = {0};
+	char err[256];
+
+	(void)state;
+	send_hello(sv[0]);
+	kp_enc_limits(&b, &l);
+	kp_write(sv[0], KP_LIMITS, b.data, b.len);
+	kp_write(sv[0], KP_WASM, "\0asm\1\0\0\0", 8);
+	b.len = 0;
+	kp_enc_string(&b, "/srv/app");
+	kp_write(sv[0], KP_CONFDIR, b.data, b.len);
+	kp_write(sv[0], KP_CONFIG, "args = []\n", 10);
+	kp_write(sv[0], KP_RUN, NULL, 0);
+	assert_int_equal(exec_receive(sv[1], &wl, err, sizeof(err)), 0);
+	assert_int_equal(wl.limits.memory, 1u << 20);
+	assert_int_equal(wl.limits.fds, 9);
+	assert_int_equal(wl.limits.output, 3);
+	assert_string_equal(wl.config_dir, "/srv/app");
+	exec_workload_clear(&wl);
+	buf_free(&b, 0);
+}
+
 /* Sends the given frames and expects exec_receive to fail naming `want`. */
 static void expect_refused(const uint32_t *types, size_t n, const char *want)
 {
@@ -183,6 +210,27 @@ static void test_receive_refuses_order(void **state)
 	static const uint32_t run_first[] = {KP_RUN};
 	(void)state;
 	expect_refused(run_first, 1, "unexpected RUN");
+}
+
+static void test_receive_refuses_late_limits(void **state)
+{
+	static const uint32_t late_limits[] = {KP_WASM, KP_LIMITS};
+	(void)state;
+	expect_refused(late_limits, 2, "unexpected LIMITS");
+}
+
+static void test_receive_refuses_bad_limits(void **state)
+{
+	static const uint32_t empty_limits[] = {KP_LIMITS};
+	(void)state;
+	expect_refused(empty_limits, 1, "bad LIMITS");
+}
+
+static void test_receive_refuses_bad_confdir(void **state)
+{
+	static const uint32_t empty_confdir[] = {KP_WASM, KP_CONFDIR};
+	(void)state;
+	expect_refused(empty_confdir, 2, "bad CONFDIR");
 }
 
 static void test_receive_refuses_duplicate(void **state)
@@ -249,6 +297,10 @@ int main(void)
 	    T(test_args_codec),
 	    T(test_trap_codec),
 	    T(test_receive_full),
+	    T(test_receive_limits_confdir),
+	    T(test_receive_refuses_late_limits),
+	    T(test_receive_refuses_bad_limits),
+	    T(test_receive_refuses_bad_confdir),
 	    T(test_receive_refuses_order),
 	    T(test_receive_refuses_duplicate),
 	    T(test_receive_refuses_unknown),

@@ -60,12 +60,12 @@ static int has_ns(const char *name)
 	return 0;
 }
 
-/* Runs the probe under the nil backend (with ENARX_NIL_NO_ROOT=no_root)
- * and returns what it wrote to fd 3, NUL-terminated. */
-static void run_probe(int no_root, struct buf *out)
+/* Runs the probe under the nil backend (with ENARX_NIL_NO_ROOT=no_root; as
+ * for the JIT when jit) and returns what it wrote to fd 3, NUL-terminated. */
+static void run_probe_as(int no_root, int jit, struct buf *out)
 {
 	char tmpl[] = "/tmp/enarx-probe-XXXXXX", pid[24], port[16];
-	const char *argv[] = {"probe", tmpl, pid, port, NULL};
+	const char *argv[] = {"probe", tmpl, pid, port, jit ? "jit" : "interp", NULL};
 	struct sockaddr_in a;
 	socklen_t alen = sizeof(a);
 	struct keep_launch kl;
@@ -93,6 +93,7 @@ static void run_probe(int no_root, struct buf *out)
 	kl.exec_len = img.len;
 	kl.keep_fd = sv[1];
 	kl.exec_argv = argv;
+	kl.jit = jit;
 	if (no_root)
 		setenv("ENARX_NIL_NO_ROOT", "1", 1);
 	assert_int_equal(backend_run(&backend_nil, &kl, &code), 0);
@@ -116,6 +117,11 @@ static void run_probe(int no_root, struct buf *out)
 	close(lfd);
 	close(extra);
 	buf_free(&img, 0);
+}
+
+static void run_probe(int no_root, struct buf *out)
+{
+	run_probe_as(no_root, 0, out);
 }
 
 static void expect(const struct buf *out, const char *const *checks, size_t n)
@@ -169,6 +175,37 @@ static void test_nil_sandbox_from_inside(void **state)
 	(void)state;
 	run_probe(0, &out);
 	EXPECT(&out, checks);
+	buf_free(&out, 0);
+}
+
+/* PROT_EXEC (issue 19): an interpreter Keep can map no executable memory;
+ * a JIT Keep can, but never writable and executable at once. A dynamic
+ * (sanitizer) probe needs its loader's executable mappings: only W^X. */
+static void test_nil_prot_exec(void **state)
+{
+	static const char *const wx[] = {"rw_mmap_allowed", "wx_mmap_denied", "wx_mprotect_denied"};
+	static const char *const interp[] = {"exec_mmap_denied", "exec_mprotect_denied"};
+	static const char *const jit[] = {
+	    "exec_mmap_allowed",           "exec_mprotect_allowed",
+	    "exec_seal_installed",         "exec_mprotect_after_seal_denied",
+	    "exec_mmap_after_seal_denied", "rw_mprotect_after_seal_allowed"};
+	struct buf out = {0}, img = {0};
+	int dyn;
+
+	(void)state;
+	read_file(probe_path, &img);
+	dyn = backend_exec_is_dynamic(img.data, img.len);
+	buf_free(&img, 0);
+	run_probe_as(0, 0, &out);
+	EXPECT(&out, wx);
+	if (!dyn)
+		EXPECT(&out, interp);
+	else
+		print_message("# dynamic probe: PROT_EXEC allowed for its loader\n");
+	out.len = 0;
+	run_probe_as(0, 1, &out);
+	EXPECT(&out, wx);
+	EXPECT(&out, jit);
 	buf_free(&out, 0);
 }
 
@@ -281,6 +318,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nil_sandbox_from_inside),
+	    cmocka_unit_test(test_nil_prot_exec),
 	    cmocka_unit_test(test_nil_sandbox_namespaces),
 	    cmocka_unit_test(test_nil_sandbox_proc_view),
 	    cmocka_unit_test(test_landlock),

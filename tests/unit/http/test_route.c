@@ -126,6 +126,11 @@ static void test_table_check(void **state)
 	const struct http_route bad3[] = {{"GET", "/v1/x/{}", h_get}};
 	const struct http_route bad4[] = {{"GET", "/v1/{a}/{b}/{c}/{d}/{e}", h_get}};
 	const struct http_route bad5[] = {{"GET", "/v1/x{id}", h_get}};
+	const struct http_route bad6[] = {{"POST", "/x", h_get, true}};
+	const struct http_route root[] = {{"POST", "/", h_get, true}, {"GET", "/v1/x", h_get}};
+	const struct http_route *r;
+	struct http_params p;
+	char allow[64];
 
 	assert_int_equal(http_route_check(routes, N, why, sizeof(why)), 0);
 	assert_int_equal(http_route_check(bad1, 1, why, sizeof(why)), ENARX_E_INVAL);
@@ -133,6 +138,20 @@ static void test_table_check(void **state)
 	assert_int_equal(http_route_check(bad3, 1, why, sizeof(why)), ENARX_E_INVAL);
 	assert_int_equal(http_route_check(bad4, 1, why, sizeof(why)), ENARX_E_INVAL);
 	assert_int_equal(http_route_check(bad5, 1, why, sizeof(why)), ENARX_E_INVAL);
+	/* Exactly "/" is allowed besides /v1/ (Enarx's Steward API), nothing else. */
+	assert_int_equal(http_route_check(bad6, 1, why, sizeof(why)), ENARX_E_INVAL);
+	assert_int_equal(http_route_check(root, 2, why, sizeof(why)), 0);
+	assert_int_equal(
+	    http_route_match(root, 2, "POST", "/", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    0);
+	assert_true(r == &root[0] && r->public);
+	assert_int_equal(
+	    http_route_match(root, 2, "GET", "/", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    405);
+	assert_string_equal(allow, "POST");
+	assert_int_equal(
+	    http_route_match(root, 2, "POST", "/x", &r, &p, allow, sizeof(allow), why, sizeof(why)),
+	    404);
 }
 
 static void test_problem_json(void **state)

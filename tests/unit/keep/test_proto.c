@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,6 +98,85 @@ static void test_split_limits(void **state)
 	assert_int_equal(kp_write(-1, KP_WASM, hdr, (size_t)KP_MAX_PAYLOAD + 1), ENARX_E_OVERFLOW);
 }
 
+/* Issue 19: a trap report whose names would make it larger than a host
+ * reads (64 frames of 70,000-byte names: 4.5 MB) is cut to fit, with a
+ * note; so is one with too many frames. */
+static void test_trap_cut_to_fit(void **state)
+{
+	struct kp_frame fr[600];
+	char msg[] = "unreachable";
+	struct kp_trap t = {.message = msg, .frames = fr, .nframes = 64}, d;
+	char *name = malloc(70001);
+	struct buf b = {0};
+
+	(void)state;
+	assert_non_null(name);
+	memset(name, 'n', 70000);
+	name[70000] = 0;
+	for (uint32_t i = 0; i < 600; i++)
+		fr[i] = (struct kp_frame){i, i * 3, name};
+	assert_int_equal(kp_enc_trap(&b, &t), 0);
+	assert_true(b.len <= KP_TRAP_MAX);
+	assert_int_equal(kp_dec_trap(b.data, b.len, &d), 0);
+	assert_int_equal(d.nframes, 64);
+	assert_int_equal(strlen(d.frames[63].name), KP_NAME_MAX);
+	assert_string_equal(d.frames[63].name + KP_NAME_MAX - 3, "...");
+	assert_int_equal(d.frames[5].func_index, 5);
+	assert_non_null(strstr(d.message, "unreachable (trap report cut to fit"));
+	assert_non_null(strstr(d.message, "names shortened to 4096 bytes"));
+	kp_trap_clear(&d);
+	/* 600 frames of 4 KiB names do not fit in 1 MiB: the outer ones go */
+	b.len = 0;
+	t.nframes = 600;
+	assert_int_equal(kp_enc_trap(&b, &t), 0);
+	assert_true(b.len <= KP_TRAP_MAX);
+	assert_int_equal(kp_dec_trap(b.data, b.len, &d), 0);
+	assert_true(d.nframes > 200 && d.nframes < 600);
+	assert_non_null(strstr(d.message, " of 600 frames shown)"));
+	kp_trap_clear(&d);
+	/* short names and few frames: as they were, no note */
+	b.len = 0;
+	name[10] = 0;
+	t.nframes = 3;
+	assert_int_equal(kp_enc_trap(&b, &t), 0);
+	assert_int_equal(kp_dec_trap(b.data, b.len, &d), 0);
+	assert_string_equal(d.message, "unreachable");
+	assert_string_equal(d.frames[2].name, "nnnnnnnnnn");
+	kp_trap_clear(&d);
+	buf_free(&b, 0);
+	free(name);
+}
+
+/* LIMITS round trip; out-of-range values are refused. */
+static void test_limits_codec(void **state)
+{
+	struct keep_limits l = {.memory = 1u << 20,
+	                        .fuel = 7,
+	                        .wall_ms = 1500,
+	                        .fds = 10,
+	                        .output = 50},
+	                   d;
+	struct buf b = {0};
+
+	(void)state;
+	assert_int_equal(kp_enc_limits(&b, &l), 0);
+	assert_int_equal(kp_dec_limits(b.data, b.len, &d), 0);
+	assert_true(d.memory == l.memory && d.fuel == 7 && d.wall_ms == 1500 && d.fds == 10 &&
+	            d.output == 50);
+	assert_int_equal(kp_dec_limits(b.data, b.len - 1, &d), ENARX_E_TRUNCATED);
+	b.len = 0;
+	l.fds = 5000;
+	assert_int_equal(kp_enc_limits(&b, &l), 0);
+	assert_int_equal(kp_dec_limits(b.data, b.len, &d), ENARX_E_MALFORMED);
+	assert_int_equal(d.fuel, 0);
+	b.len = 0;
+	l.fds = 10;
+	l.memory = 5ull << 30;
+	assert_int_equal(kp_enc_limits(&b, &l), 0);
+	assert_int_equal(kp_dec_limits(b.data, b.len, &d), ENARX_E_MALFORMED);
+	buf_free(&b, 0);
+}
+
 static void test_tee_and_string_codecs(void **state)
 {
 	struct buf b = {0};
@@ -133,6 +213,8 @@ int main(void)
 	    cmocka_unit_test(test_split_stream),
 	    cmocka_unit_test(test_split_limits),
 	    cmocka_unit_test(test_tee_and_string_codecs),
+	    cmocka_unit_test(test_trap_cut_to_fit),
+	    cmocka_unit_test(test_limits_codec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,7 @@ static const struct backend *be;
 static const void *exec_img;
 static size_t exec_len;
 static char examples[512];
+static struct keep_limits next_limits; /* run_open() gives these, then clears them */
 
 /* wasm: _start is `loop br 0 end` (runs until killed) */
 static const uint8_t loop_wasm[] = {
@@ -119,6 +120,8 @@ static void run_open(struct run *r, const char *name, const char *const *args, s
 		lseek(r->stdio[0], 0, SEEK_SET);
 	}
 	o.stdio = r->stdio;
+	o.limits = next_limits;
+	memset(&next_limits, 0, sizeof(next_limits));
 	o.on_message = observe;
 	o.ctx = r;
 	w.wasm = r->wasm.data;
@@ -270,6 +273,50 @@ static void test_kill_running_keep(void **state)
 	assert_int_equal(keep_session_send(r.s, KP_RUN, NULL, 0), ENARX_E_IO);
 	run_close(&r);
 	assert_nothing_left(fds);
+}
+
+/* limits.wall_ms: the session itself kills a Keep that runs too long, and
+ * says so; its timer is released with it. */
+static void test_wall_time(void **state)
+{
+	struct keep_outcome o;
+	struct run r = {0};
+	int fds = count_dir("/proc/self/fd");
+
+	(void)state;
+	assert_int_equal(buf_append(&r.wasm, loop_wasm, sizeof(loop_wasm)), 0);
+	next_limits.wall_ms = 300;
+	run_open(&r, NULL, NULL, 0, NULL);
+	assert_int_equal(keep_session_start(r.s), 0);
+	assert_int_equal(keep_session_wait(r.s), 0);
+	assert_int_equal(keep_session_outcome(r.s, &o), 0);
+	assert_int_equal(o.result, KEEP_NO_RESULT);
+	assert_true(o.timed_out);
+	assert_true(o.killed);
+	assert_int_equal(o.status, 128 + 9);
+	run_close(&r);
+	assert_nothing_left(fds);
+}
+
+/* The LIMITS message reaches the executor: fuel from the session's limits
+ * ends the endless loop with a trap (no Enarx.toml involved). */
+static void test_limits_reach_executor(void **state)
+{
+	struct keep_outcome o;
+	struct run r = {0};
+
+	(void)state;
+	assert_int_equal(buf_append(&r.wasm, loop_wasm, sizeof(loop_wasm)), 0);
+	next_limits.fuel = 100000;
+	next_limits.memory = 1u << 20;
+	run_open(&r, NULL, NULL, 0, NULL);
+	assert_int_equal(keep_session_start(r.s), 0);
+	assert_int_equal(keep_session_wait(r.s), 0);
+	assert_int_equal(keep_session_outcome(r.s, &o), 0);
+	assert_int_equal(o.result, KEEP_TRAPPED);
+	assert_non_null(strstr(o.trap->message, "fuel"));
+	assert_false(o.timed_out);
+	run_close(&r);
 }
 
 static void *killer(void *arg)
@@ -483,6 +530,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_hello_outcome),
 	    cmocka_unit_test(test_two_sessions_one_loop),
 	    cmocka_unit_test(test_kill_running_keep),
+	    cmocka_unit_test(test_wall_time),
+	    cmocka_unit_test(test_limits_reach_executor),
 	    cmocka_unit_test(test_kill_from_another_thread),
 	    cmocka_unit_test(test_free_running_keep),
 	    cmocka_unit_test(test_trap_and_wait_twice),

@@ -233,6 +233,72 @@ static void test_exports_200k(void **state)
 	ewasm_engine_free(e);
 }
 
+/* A module importing `n` functions "m"."e0", "m"."e1", ... of type [] -> []
+ * (the exports of exports_module(n, 0) match them one for one). */
+static struct wb imports_module(uint32_t n)
+{
+	struct wb m = {0}, s = {0};
+	char name[16];
+	wb_header(&m);
+	wb_raw(&s, "\x01\x60\x00\x00", 4);
+	wb_section(&m, 1, &s);
+	wb_u32(&s, n);
+	for (uint32_t i = 0; i < n; i++) {
+		int len = snprintf(name, sizeof(name), "e%u", i);
+		wb_u32(&s, 1);
+		wb_byte(&s, 'm');
+		wb_u32(&s, (uint32_t)len);
+		wb_raw(&s, name, (size_t)len);
+		wb_byte(&s, 0); /* func */
+		wb_u32(&s, 0);  /* type 0 */
+	}
+	wb_section(&m, 2, &s);
+	free(s.p);
+	return m;
+}
+
+/* The linker is linear too (issue 19): an instance with 200,000 exports is
+ * defined into it and a module with 200,000 imports resolved against it
+ * (with the old list it was 2 x 10^10 name comparisons: minutes, past this
+ * test's timeout; now well under a second). Redefining a name replaces it;
+ * a missing one is still named. */
+static void test_linker_200k(void **state)
+{
+	(void)state;
+	enum { N = 200000 };
+	ewasm_engine *e = engine_with(NULL);
+	struct wb ex = exports_module(N, 0), im = imports_module(N);
+	ewasm_module *emod = NULL, *imod = NULL;
+	ewasm_instance *einst = NULL, *iinst = NULL;
+	ewasm_error err;
+	ewasm_store *st = ewasm_store_new(e);
+	ewasm_linker *lk = ewasm_linker_new(st);
+	assert_non_null(lk);
+	assert_int_equal(ewasm_module_new(e, ex.p, ex.n, &emod, &err), 0);
+	assert_int_equal(ewasm_module_new(e, im.p, im.n, &imod, &err), 0);
+	assert_int_equal(ewasm_instance_new(st, emod, NULL, 0, &einst, NULL, &err), 0);
+	assert_int_equal(ewasm_linker_define_instance(lk, "m", einst), 0);
+	assert_int_equal(ewasm_linker_define_instance(lk, "m", einst), 0); /* replaces */
+	assert_int_equal(ewasm_linker_instantiate(lk, imod, &iinst, NULL, &err), 0);
+	assert_non_null(iinst);
+	ewasm_linker_free(lk);
+	/* one name short: the missing import is named */
+	lk = ewasm_linker_new(st);
+	ewasm_extern x = {0};
+	x.kind = EWASM_EXTERN_FUNC;
+	x.of.func = ewasm_instance_func(einst, "e0");
+	assert_int_equal(ewasm_linker_define(lk, "m", "e0", &x), 0);
+	assert_int_equal(ewasm_linker_instantiate(lk, imod, &iinst, NULL, &err), EWASM_ERR_LINK);
+	assert_non_null(strstr(err.message, "unknown import: m.e1"));
+	ewasm_linker_free(lk);
+	ewasm_store_free(st);
+	ewasm_module_free(emod);
+	ewasm_module_free(imod);
+	ewasm_engine_free(e);
+	free(ex.p);
+	free(im.p);
+}
+
 /* The set does linear work: 200,000 distinct keys take fewer than 4
  * probes each on average, rehashing included. */
 static void test_hset_linear(void **state)
@@ -450,10 +516,15 @@ static void test_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_exports_200k),
-	    cmocka_unit_test(test_hset_linear),  cmocka_unit_test(test_module_limits),
-	    cmocka_unit_test(test_table_total),  cmocka_unit_test(test_table_grow_and_count),
-	    cmocka_unit_test(test_memory_total), cmocka_unit_test(test_memory_grow_wasm),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_exports_200k),
+	    cmocka_unit_test(test_hset_linear),
+	    cmocka_unit_test(test_linker_200k),
+	    cmocka_unit_test(test_module_limits),
+	    cmocka_unit_test(test_table_total),
+	    cmocka_unit_test(test_table_grow_and_count),
+	    cmocka_unit_test(test_memory_total),
+	    cmocka_unit_test(test_memory_grow_wasm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "wasm/arch/x86_64/x64_emit.h"
+#include "wasm/jit.h"
 
 static bool have_objdump(void)
 {
@@ -258,13 +260,185 @@ static void test_sse(void **state)
 	          "movd eax,xmm1\n");
 }
 
+/* The forms the register pinning uses: the pinned gprs (rbp, rsi, rdi,
+ * r8-r11) as operands of 32/64-bit moves, byte stores and extensions
+ * (sil/dil/bpl need a REX prefix), xmm3-xmm15 against gprs and memory. */
+static void test_pinned_forms(void **state)
+{
+	(void)state;
+	SKIP_NO_OBJDUMP();
+	struct x64_buf b;
+	x64_buf_init(&b);
+	x64_mov_rr(&b, false, R8, R11);
+	x64_mov_rr(&b, true, RBP, RAX);
+	x64_mov_rr(&b, false, RAX, RSI);
+	x64_alu_rr(&b, ALU_ADD, false, R9, RDI);
+	x64_alu_ri(&b, ALU_ADD, false, RSI, 8);
+	x64_alu_rr(&b, ALU_CMP, true, R10, RBP);
+	x64_test_rr(&b, false, R11, R11);
+	x64_ext_rr(&b, EXT_SX8, false, RAX, RSI);
+	x64_ext_rr(&b, EXT_SX8, true, RAX, RBP);
+	x64_ext_rr(&b, EXT_SX16, true, RAX, R10);
+	x64_ext_rr(&b, EXT_SX32, true, RAX, RDI);
+	x64_store8(&b, x64_mi(R13, RAX, 1, 0), RSI);
+	x64_store8(&b, x64_mi(R13, RAX, 1, 4), RBP);
+	x64_store16(&b, x64_mi(R13, RAX, 1, 0), R9);
+	x64_mov_mr(&b, true, x64_mi(R13, RAX, 1, 0), RDI);
+	x64_mov_rm(&b, true, R8, x64_mi(R13, RAX, 1, 16));
+	x64_load_ext(&b, EXT_ZX8, false, R11, x64_mi(R13, RAX, 1, 0));
+	x64_mov_mr(&b, true, x64_m(R12, 0x38), R10);
+	x64_mov_rm(&b, true, RBP, x64_m(R12, 0));
+	x64_movq_xr(&b, true, 3, RBP);
+	x64_movq_xr(&b, false, 15, R11);
+	x64_movq_rx(&b, true, R9, 12);
+	x64_movq_rx(&b, false, RSI, 4);
+	x64_sse_rr(&b, SSE_MOVAPD, 2, 11);
+	x64_sse_rr(&b, SSE_MOVAPD, 14, 2);
+	x64_sse_rm(&b, SSE_MOVSD_LD, 4, x64_mi(R13, RAX, 1, 8));
+	x64_sse_rm(&b, SSE_MOVSS_ST, 13, x64_mi(R13, RAX, 1, 0));
+	x64_sse_rm(&b, SSE_MOVSD_ST, 15, x64_m(R12, 0x100));
+	check(&b, "mov r8d,r11d\n"
+	          "mov rbp,rax\n"
+	          "mov eax,esi\n"
+	          "add r9d,edi\n"
+	          "add esi,0x8\n"
+	          "cmp r10,rbp\n"
+	          "test r11d,r11d\n"
+	          "movsx eax,sil\n"
+	          "movsx rax,bpl\n"
+	          "movsx rax,r10w\n"
+	          "movsxd rax,edi\n"
+	          "mov BYTE PTR [r13+rax*1+0x0],sil\n"
+	          "mov BYTE PTR [r13+rax*1+0x4],bpl\n"
+	          "mov WORD PTR [r13+rax*1+0x0],r9w\n"
+	          "mov QWORD PTR [r13+rax*1+0x0],rdi\n"
+	          "mov r8,QWORD PTR [r13+rax*1+0x10]\n"
+	          "movzx r11d,BYTE PTR [r13+rax*1+0x0]\n"
+	          "mov QWORD PTR [r12+0x38],r10\n"
+	          "mov rbp,QWORD PTR [r12]\n"
+	          "movq xmm3,rbp\n"
+	          "movd xmm15,r11d\n"
+	          "movq r9,xmm12\n"
+	          "movd esi,xmm4\n"
+	          "movapd xmm2,xmm11\n"
+	          "movapd xmm14,xmm2\n"
+	          "movsd xmm4,QWORD PTR [r13+rax*1+0x8]\n"
+	          "movss DWORD PTR [r13+rax*1+0x0],xmm13\n"
+	          "movsd QWORD PTR [r12+0x100],xmm15\n");
+}
+
+/* Loop-header alignment: every padding length 0-31 is made of the
+ * multi-byte NOPs only, and lands on the boundary. */
+static void test_align(void **state)
+{
+	(void)state;
+	SKIP_NO_OBJDUMP();
+	for (size_t pre = 0; pre < 32; pre++) {
+		struct x64_buf b;
+		x64_buf_init(&b);
+		for (size_t i = 0; i < pre; i++)
+			x64_u8(&b, 0x90);
+		x64_align(&b, 32);
+		assert_int_equal(b.len % 32, 0);
+		x64_ret(&b);
+		char *got = disasm(&b);
+		bool ret = false;
+		for (char *l = got; *l;) {
+			char *e = strchr(l, '\n');
+			assert_non_null(e);
+			*e = 0;
+			if (strncmp(l, "nop", 3) != 0 && strcmp(l, "xchg ax,ax") != 0 &&
+			    strcmp(l, "ret") != 0)
+				fail_msg("padding after %zu bytes decodes as '%s'", pre, l);
+			ret = strcmp(l, "ret") == 0;
+			l = e + 1;
+		}
+		assert_true(ret); /* and the ret comes last, where it was put */
+		free(got);
+		x64_buf_free(&b);
+	}
+}
+
+/* The compiler emits f32/f64 add/sub/mul/div as `movapd x2, a; op x2, b`
+ * and takes the result as it is: that is right only if SSE's NaN
+ * propagation is the engine's rule (numeric.h, wasm__jit_nan64/32). Runs
+ * that very sequence, emitted by the encoder, on NaN payloads (quiet,
+ * signalling, both signs), infinities and zeros. */
+typedef double (*bin64_fn)(double, double);
+typedef float (*bin32_fn)(float, float);
+
+static void *emit_bin(enum x64_sse op)
+{
+	struct x64_buf b;
+	x64_buf_init(&b);
+	x64_sse_rr(&b, SSE_MOVAPD, 2, 0);
+	x64_sse_rr(&b, op, 2, 1);
+	x64_sse_rr(&b, SSE_MOVAPD, 0, 2);
+	x64_ret(&b);
+	assert_false(b.oom);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	memcpy(p, b.p, b.len);
+	assert_int_equal(mprotect(p, 4096, PROT_READ | PROT_EXEC), 0);
+	x64_buf_free(&b);
+	return p;
+}
+
+static void test_nan_rule(void **state)
+{
+	(void)state;
+	static const uint64_t d[] = {0x7ff8000000000000ull,
+	                             0xfff8000000000001ull,
+	                             0x7ff0000000000001ull,
+	                             0xfff4000000000abcull,
+	                             0x7ff0000000000000ull,
+	                             0xfff0000000000000ull,
+	                             0,
+	                             0x8000000000000000ull,
+	                             0x3ff0000000000000ull,
+	                             0x7ff8000000012345ull};
+	static const uint32_t f[] = {0x7fc00000u, 0xffc00001u, 0x7f800001u, 0xffa00abcu,
+	                             0x7f800000u, 0xff800000u, 0,           0x80000000u,
+	                             0x3f800000u, 0x7fc12345u};
+	static const enum x64_sse ops64[] = {SSE_ADDSD, SSE_SUBSD, SSE_MULSD, SSE_DIVSD};
+	static const enum x64_sse ops32[] = {SSE_ADDSS, SSE_SUBSS, SSE_MULSS, SSE_DIVSS};
+	int nans = 0;
+	for (int o = 0; o < 4; o++) {
+		void *c64 = emit_bin(ops64[o]), *c32 = emit_bin(ops32[o]);
+		bin64_fn f64;
+		bin32_fn f32;
+		memcpy(&f64, &c64, sizeof(f64));
+		memcpy(&f32, &c32, sizeof(f32));
+		for (size_t i = 0; i < 10; i++) {
+			for (size_t k = 0; k < 10; k++) {
+				double a, bb, r, want;
+				memcpy(&a, &d[i], 8);
+				memcpy(&bb, &d[k], 8);
+				r = f64(a, bb);
+				want = r != r ? wasm__jit_nan64(a, bb, r) : r;
+				nans += r != r;
+				assert_memory_equal(&r, &want, 8);
+				float x, y, fr, fw;
+				memcpy(&x, &f[i], 4);
+				memcpy(&y, &f[k], 4);
+				fr = f32(x, y);
+				fw = fr != fr ? wasm__jit_nan32(x, y, fr) : fr;
+				assert_memory_equal(&fr, &fw, 4);
+			}
+		}
+		munmap(c64, 4096);
+		munmap(c32, 4096);
+	}
+	assert_true(nans > 100); /* the cases did exercise NaN results */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_moves),
-	    cmocka_unit_test(test_alu),
-	    cmocka_unit_test(test_branches),
-	    cmocka_unit_test(test_sse),
+	    cmocka_unit_test(test_moves),        cmocka_unit_test(test_alu),
+	    cmocka_unit_test(test_branches),     cmocka_unit_test(test_sse),
+	    cmocka_unit_test(test_pinned_forms), cmocka_unit_test(test_align),
+	    cmocka_unit_test(test_nan_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,12 @@
 #define ENTER_PAD 16
 /* Frames whose slot displacements would not fit a disp32. */
 #define MAX_FRAME_SLOTS (1u << 27)
+/* Functions without a loop this long (in code words) run once and are
+ * compiled in one pass, without pinned slots. */
+#define MAX_STRAIGHT_PIN 2048
+/* Loop headers start at this alignment: the same loop then runs at the
+ * same speed whatever code precedes it. */
+#define LOOP_ALIGN 32
 
 typedef void (*enter_fn)(ewasm_store *s, slot *fp, ewasm_instance *inst, const void *code,
                          ewasm_memory *mobj, uint8_t *base);
@@ -44,6 +50,13 @@ struct fix {
 
 struct tfix {
 	uint32_t at, word, base; /* a br_table entry, relative to base */
+};
+
+/* A br_table's jump table, emitted after the function's code (data in
+ * the instruction stream makes the speed of the code around it depend on
+ * where it lands): the lea to patch, its entries in jc.tab. */
+struct ptab {
+	uint32_t lea, first, n;
 };
 
 struct stub {
@@ -68,6 +81,8 @@ struct jc {
 	uint32_t nfix, capfix, ncalls, capcalls, ntab, captab;
 	struct stub *stubs;
 	uint32_t nstubs, capstubs;
+	struct ptab *ptabs;
+	uint32_t nptabs, capptabs;
 	uint32_t L, K; /* first constant slot, number of constants */
 	/* rax holds slot rax_slot while the code ends at rax_pos (the last
 	 * thing emitted stored it), so the next op need not load it */
@@ -80,6 +95,25 @@ struct jc {
 	int xmm_reg;
 	size_t flags_pos, xmm_pos;
 	uint8_t *is_target; /* per word: some branch lands there */
+	/* Slots pinned in registers for the whole function (see
+	 * choose_pins): pin[slot] is 0, PIN_GP + gpr or PIN_X + xmm. The
+	 * first pass over a function only counts (counting): weighted uses
+	 * per slot, integer (wi) and float (wf), and the weight of calls. */
+	uint8_t *pin;
+	uint64_t *wi, *wf;
+	uint32_t *wword; /* per word: loop weight */
+	uint32_t cap_slots, cap_words;
+	uint32_t pinned[32], npinned, nresults;
+	uint64_t cur_w, call_w;
+	bool counting, mem_only, has_loop;
+	/* some op's runtime helper reads operands from the frame, so the
+	 * constants must be there too (otherwise they are immediates only) */
+	bool frame_consts;
+	uint32_t cur_i; /* word index of the op being translated */
+	/* pinned gprs known to hold a zero-extended 32-bit value (bit per
+	 * register), so a memory access can index with them directly;
+	 * forgotten at branch targets and calls */
+	uint32_t zx;
 	char *why;
 	size_t whylen;
 	bool failed;
@@ -133,6 +167,92 @@ static uint64_t kval(struct jc *j, uint32_t sl)
 	return j->co->consts[sl - j->L];
 }
 
+#define PIN_GP 1
+#define PIN_X 17
+
+/* The register slot sl is pinned in (a gpr, or PIN_X + xmm), -1 if it
+ * lives in memory. kind (for the counting pass): 0 an integer access,
+ * 1 a float one, 2 either (a plain load or store of memory). */
+static int pin_of(struct jc *j, uint32_t sl, int kind)
+{
+	if (j->counting) {
+		if (!is_k(j, sl) && sl < j->co->frame_slots) {
+			if (kind == 2) {
+				j->wi[sl] += j->cur_w / 2;
+				j->wf[sl] += j->cur_w / 2;
+			} else {
+				(kind ? j->wf : j->wi)[sl] += j->cur_w;
+			}
+		}
+		return -1;
+	}
+	if (j->mem_only || sl >= j->co->frame_slots || !j->pin[sl])
+		return -1;
+	return j->pin[sl] >= PIN_X ? j->pin[sl] : j->pin[sl] - PIN_GP;
+}
+
+/* The gpr slot sl is pinned in, or -1 (never counts a use: for choosing
+ * a template; the counting pass takes the general one). */
+static int gp_pin(struct jc *j, uint32_t sl)
+{
+	if (j->counting || j->mem_only || sl >= j->co->frame_slots || !j->pin[sl] ||
+	    j->pin[sl] >= PIN_X)
+		return -1;
+	return j->pin[sl] - PIN_GP;
+}
+
+/* Likewise the xmm register. */
+static int x_pin(struct jc *j, uint32_t sl)
+{
+	if (j->counting || j->mem_only || sl >= j->co->frame_slots || j->pin[sl] < PIN_X)
+		return -1;
+	return j->pin[sl] - PIN_X;
+}
+
+/* Stores every pinned slot to the frame (before a call; the callee and the
+ * runtime see the frame), or the ones below `below` (results at return). */
+static void sync_out(struct jc *j, uint32_t below)
+{
+	for (uint32_t k = 0; k < j->npinned; k++) {
+		uint32_t sl = j->pinned[k];
+		int p = j->pin[sl];
+		if (sl >= below)
+			continue;
+		if (p >= PIN_X)
+			x64_sse_rm(&j->b, SSE_MOVSD_ST, p - PIN_X, at_slot(sl));
+		else
+			x64_mov_mr(&j->b, true, at_slot(sl), p - PIN_GP);
+	}
+}
+
+/* Reloads the pinned slots below `below` from the frame (after a call:
+ * every one; at entry: the params and locals, temporaries are written
+ * before they are read). */
+static void sync_in_below(struct jc *j, uint32_t below)
+{
+	for (uint32_t k = 0; k < j->npinned; k++) {
+		uint32_t sl = j->pinned[k];
+		int p = j->pin[sl];
+		if (sl >= below)
+			continue;
+		if (p >= PIN_X)
+			x64_sse_rm(&j->b, SSE_MOVSD_LD, p - PIN_X, at_slot(sl));
+		else
+			x64_mov_rm(&j->b, true, p - PIN_GP, at_slot(sl));
+	}
+	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+	j->zx = 0;
+}
+
+static void sync_in(struct jc *j)
+{
+	sync_in_below(j, UINT32_MAX);
+}
+
+/* The gpr holding slot sl (w: all 64 bits matter; else the low 32):
+ * its pinned gpr, else loaded into `scratch`. */
+static int src_reg(struct jc *j, bool w, uint32_t sl, int scratch);
+
 /* r = slot (w: 64 bits; else the low 32, zero-extended). */
 static void ld(struct jc *j, bool w, int r, uint32_t sl)
 {
@@ -141,15 +261,36 @@ static void ld(struct jc *j, bool w, int r, uint32_t sl)
 			x64_mov_rr(&j->b, w, r, RAX);
 		return;
 	}
+	int p = pin_of(j, sl, 0);
 	if (is_k(j, sl))
 		x64_mov_ri(&j->b, r, w ? kval(j, sl) : (uint32_t)kval(j, sl));
+	else if (p >= PIN_X)
+		x64_movq_rx(&j->b, w, r, p - PIN_X);
+	else if (p >= 0)
+		x64_mov_rr(&j->b, w, r, p);
 	else
 		x64_mov_rm(&j->b, w, r, at_slot(sl));
 }
 
+static int src_reg(struct jc *j, bool w, uint32_t sl, int scratch)
+{
+	int p = pin_of(j, sl, 0);
+	if (p >= 0 && p < PIN_X && !(sl == j->rax_slot && j->rax_pos == j->b.len))
+		return p;
+	ld(j, w, scratch, sl);
+	return scratch;
+}
+
 static void st(struct jc *j, uint32_t sl, int r)
 {
-	x64_mov_mr(&j->b, true, at_slot(sl), r);
+	int p = pin_of(j, sl, 0);
+	if (p >= PIN_X)
+		x64_movq_xr(&j->b, true, p - PIN_X, r);
+	else if (p >= 0) {
+		x64_mov_rr(&j->b, true, p, r);
+		j->zx &= ~(1u << p);
+	} else
+		x64_mov_mr(&j->b, true, at_slot(sl), r);
 	if (r == RAX) {
 		j->rax_slot = sl;
 		j->rax_pos = j->b.len;
@@ -201,10 +342,14 @@ static void prologue(struct jc *j)
 	x64_alu_rm(b, ALU_CMP, true, RAX, x64_m(R_S, offsetof(ewasm_store, stack_end)));
 	trap_if(j, CC_A, EWASM_TRAP_STACK_EXHAUSTED, NULL);
 	interrupt_check(j, NULL);
-	uint32_t base = co->nparams, i = 0;
-	while (i < co->ninit) {
+	uint32_t base = co->nparams, i = 0, ninit = j->frame_consts ? co->ninit : co->nlocals;
+	while (i < ninit) {
+		if (!j->counting && j->pin[base + i]) { /* below */
+			i++;
+			continue;
+		}
 		uint32_t z = i;
-		while (z < co->ninit && co->init[z] == 0)
+		while (z < ninit && co->init[z] == 0 && (j->counting || !j->pin[base + z]))
 			z++;
 		if (z - i >= 8) { /* a run of zero locals: rep stosq */
 			x64_lea(b, true, RDI, at_slot(base + i));
@@ -219,10 +364,25 @@ static void prologue(struct jc *j)
 			x64_mov_mi(b, true, at_slot(base + i), (int32_t)v);
 		} else {
 			x64_mov_ri(b, RAX, v);
-			st(j, base + i, RAX);
+			x64_mov_mr(b, true, at_slot(base + i), RAX);
 		}
 		i++;
 	}
+	/* pinned locals start in their registers, after the stores above
+	 * (rep stosq uses rdi) */
+	for (i = 0; i < co->nlocals && !j->counting; i++) {
+		int p = j->pin[base + i];
+		if (!p)
+			continue;
+		int r = p >= PIN_X ? RAX : p - PIN_GP;
+		if (co->init[i] == 0)
+			x64_alu_rr(b, ALU_XOR, false, r, r);
+		else
+			x64_mov_ri(b, r, co->init[i]);
+		if (p >= PIN_X)
+			x64_movq_xr(b, true, p - PIN_X, RAX);
+	}
+	sync_in_below(j, co->nparams);
 }
 
 static void epilogue(struct jc *j)
@@ -238,25 +398,52 @@ static void epilogue(struct jc *j)
 static const enum x64_cc cmp_cc[10] = {CC_E, CC_NE, CC_L,  CC_B,  CC_G,
                                        CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
+static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl);
+
 /* cmp reg, slot (a constant becomes an immediate when it fits). */
 static void cmp_slot(struct jc *j, bool w, int r, uint32_t sl)
 {
-	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
-		x64_alu_ri(&j->b, ALU_CMP, w, r, (int32_t)kval(j, sl));
-	else
-		x64_alu_rm(&j->b, ALU_CMP, w, r, at_slot(sl));
+	alu_slot(j, ALU_CMP, w, r, sl);
 }
 
 static void alu_slot(struct jc *j, enum x64_alu op, bool w, int r, uint32_t sl)
 {
+	int p = pin_of(j, sl, 0);
 	if (is_k(j, sl) && (!w || (int64_t)kval(j, sl) == (int32_t)kval(j, sl)))
 		x64_alu_ri(&j->b, op, w, r, (int32_t)kval(j, sl));
+	else if (p >= 0 || is_k(j, sl) || (sl == j->rax_slot && j->rax_pos == j->b.len))
+		x64_alu_rr(&j->b, op, w, r, src_reg(j, w, sl, RCX));
 	else
 		x64_alu_rm(&j->b, op, w, r, at_slot(sl));
 }
 
-static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d)
+static bool is_br_if(int o)
 {
+	return o == OP_BR_IF || o == OP_BR_UNLESS || o == OP_BR_IF_LOOP || o == OP_BR_UNLESS_LOOP;
+}
+
+static int op_of(struct jc *j, const void *h);
+
+/* A compare's result d that only the next op, a br_if, reads: an operand
+ * stack temporary the br_if pops, where no branch lands. */
+static bool cond_dead(struct jc *j, uint32_t d, uint32_t len)
+{
+	const struct wcode *co = j->co;
+	uint32_t nx = j->cur_i + len;
+	if (d < j->L + j->K || nx + 1 >= co->ncode || j->is_target[nx])
+		return false;
+	return is_br_if(op_of(j, co->code[nx].h)) && co->code[nx + 1].s.a == d;
+}
+
+/* d = cc as 0/1, unless only the next op reads it (len: this op's). */
+static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d, uint32_t len)
+{
+	if (cond_dead(j, d, len)) {
+		j->flags_slot = d;
+		j->flags_cc = cc;
+		j->flags_pos = j->b.len;
+		return;
+	}
 	x64_setcc(&j->b, cc, RAX);
 	x64_ext_rr(&j->b, EXT_ZX8, false, RAX, RAX);
 	st(j, d, RAX); /* setcc, movzx and mov keep the flags */
@@ -265,15 +452,34 @@ static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d)
 	j->flags_pos = j->b.len;
 }
 
+/* The gpr to compare slot a from: its pinned register, else rax. */
+static int cmp_reg(struct jc *j, bool w, uint32_t a)
+{
+	int r = gp_pin(j, a);
+	if (r >= 0 && !(a == j->rax_slot && j->rax_pos == j->b.len))
+		return r;
+	ld(j, w, RAX, a);
+	return RAX;
+}
+
 static void int_cmp(struct jc *j, bool w, enum x64_cc cc, const cword *pc)
 {
-	ld(j, w, RAX, pc[1].s.a);
-	cmp_slot(j, w, RAX, pc[1].s.b);
-	set_cc(j, cc, pc[2].s.a);
+	cmp_slot(j, w, cmp_reg(j, w, pc[1].s.a), pc[1].s.b);
+	set_cc(j, cc, pc[2].s.a, 3);
 }
 
 static void int_alu(struct jc *j, bool w, enum x64_alu op, const cword *pc)
 {
+	uint32_t a = pc[1].s.a, bs = pc[1].s.b;
+	int pd = gp_pin(j, pc[2].s.a);
+	if (pd >= 0 && (a == bs || gp_pin(j, bs) != pd)) {
+		/* straight into the destination's register */
+		if (gp_pin(j, a) != pd) /* (a 32-bit op clears the top) */
+			ld(j, w, pd, a);
+		alu_slot(j, op, w, pd, bs);
+		j->zx = w ? j->zx & ~(1u << pd) : j->zx | 1u << pd;
+		return;
+	}
 	ld(j, w, RAX, pc[1].s.a);
 	alu_slot(j, op, w, RAX, pc[1].s.b);
 	st(j, pc[2].s.a, RAX);
@@ -343,9 +549,15 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 		j->xmm_pos = j->b.len; /* still valid for a second operand */
 		return;
 	}
+	int p = pin_of(j, sl, 1);
 	if (is_k(j, sl)) {
 		x64_mov_ri(&j->b, RAX, dbl ? kval(j, sl) : (uint32_t)kval(j, sl));
 		x64_movq_xr(&j->b, dbl, x, RAX);
+	} else if (p >= PIN_X) {
+		if (x != p - PIN_X)
+			x64_sse_rr(&j->b, SSE_MOVAPD, x, p - PIN_X);
+	} else if (p >= 0) {
+		x64_movq_xr(&j->b, dbl, x, p);
 	} else {
 		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_LD : SSE_MOVSS_LD, x, at_slot(sl));
 	}
@@ -353,25 +565,37 @@ static void ldx(struct jc *j, bool dbl, int x, uint32_t sl)
 
 static void stx(struct jc *j, bool dbl, uint32_t sl, int x)
 {
-	x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
+	int p = pin_of(j, sl, 1);
+	if (p >= PIN_X)
+		x64_sse_rr(&j->b, SSE_MOVAPD, p - PIN_X, x);
+	else if (p >= 0) {
+		x64_movq_rx(&j->b, dbl, p, x);
+		j->zx &= ~(1u << p);
+	} else
+		x64_sse_rm(&j->b, dbl ? SSE_MOVSD_ST : SSE_MOVSS_ST, x, at_slot(sl));
 	j->xmm_slot = sl;
 	j->xmm_reg = x;
 	j->xmm_pos = j->b.len;
 }
 
-/* add/sub/mul/div with the engine's NaN rule on the slow path. */
+/* add/sub/mul/div. The engine's NaN rule (numeric.h: a NaN a, else a NaN
+ * b, quieted, else the hardware's default NaN) is exactly what SSE does
+ * for `a op= b`: the first operand's NaN wins (unit-wasm-x64-emit checks
+ * this on the machine), so no test of the result is needed. */
 static void float_bin(struct jc *j, bool dbl, enum x64_sse op, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
-	ldx(j, dbl, 0, pc[1].s.a);
-	ldx(j, dbl, 1, pc[1].s.b);
-	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
-	x64_sse_rr(b, op, 2, 1);
-	x64_sse_rr(b, dbl ? SSE_UCOMISD : SSE_UCOMISS, 2, 2);
-	size_t ok = x64_jcc(b, CC_NP);
-	call_abs(j, dbl ? (const void *)wasm__jit_nan64 : (const void *)wasm__jit_nan32);
-	x64_sse_rr(b, SSE_MOVAPD, 2, 0);
-	x64_patch_rel32(b, ok, b->len);
+	int xa = x_pin(j, pc[1].s.a), xb = x_pin(j, pc[1].s.b);
+	if (xa < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.a)) {
+		ldx(j, dbl, 0, pc[1].s.a);
+		xa = 0;
+	}
+	if (xb < 0 || (j->xmm_pos == b->len && j->xmm_slot == pc[1].s.b)) {
+		ldx(j, dbl, 1, pc[1].s.b);
+		xb = 1;
+	}
+	x64_sse_rr(b, SSE_MOVAPD, 2, xa);
+	x64_sse_rr(b, op, 2, xb);
 	stx(j, dbl, pc[2].s.a, 2);
 }
 
@@ -391,10 +615,10 @@ static void float_cmp(struct jc *j, bool dbl, int k, const cword *pc)
 		x64_setcc(b, k == 0 ? CC_E : CC_NE, RAX);
 		x64_setcc(b, k == 0 ? CC_NP : CC_P, RCX);
 		x64_alu_rr(b, k == 0 ? ALU_AND : ALU_OR, false, RAX, RCX);
-		set_cc(j, CC_NE, pc[2].s.a); /* al != 0 after and/or */
+		set_cc(j, CC_NE, pc[2].s.a, 3); /* al != 0 after and/or */
 		return;
 	}
-	set_cc(j, (k == 2 || k == 3) ? CC_A : CC_AE, pc[2].s.a);
+	set_cc(j, (k == 2 || k == 3) ? CC_A : CC_AE, pc[2].s.a, 3);
 }
 
 /* abs, neg, copysign: bit operations on the slot. */
@@ -421,31 +645,70 @@ static void float_bits(struct jc *j, bool dbl, int kind, const cword *pc)
 	}
 }
 
+/* The runtime calls: pinned slots go to the frame first (the C code
+ * clobbers their registers and may read the frame); the arguments are
+ * then read from the frame (mem_only), and the pins reloaded after. */
+/* Before a call: its weight for choose_pins, the pinned slots below
+ * `below` (the arguments' end) to the frame. */
+static void call_out(struct jc *j, uint32_t below)
+{
+	if (j->counting)
+		j->call_w += j->cur_w;
+	sync_out(j, below);
+}
+
+/* The signature of function fi, or of type ty (indirect). */
+static const struct wtype *callee_type(struct jc *j, bool indirect, uint32_t x)
+{
+	if (indirect)
+		return x < j->m->ntypes ? &j->m->types[x] : NULL;
+	return x < j->m->nfuncs ? &j->m->types[j->m->func_type[x]] : NULL;
+}
+
+/* The end of the arguments (res: results) of a call with base `base`. */
+static uint32_t call_end(struct jc *j, bool indirect, uint32_t x, uint32_t base, bool res)
+{
+	const struct wtype *t = callee_type(j, indirect, x);
+	if (!t)
+		return UINT32_MAX;
+	return base + (res ? t->nresults : t->nparams);
+}
+
 static void call_unary(struct jc *j, wasm__jit_un_fn f, const cword *pc)
 {
+	call_out(j, UINT32_MAX);
+	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
+	j->mem_only = false;
 	x64_mov_rr(&j->b, true, RSI, R_S);
 	x64_mov_ri(&j->b, RDX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
+	sync_in(j);
 	st(j, pc[1].s.b, RAX);
 }
 
 static void call_binary(struct jc *j, wasm__jit_bin_fn f, const cword *pc)
 {
+	call_out(j, UINT32_MAX);
+	j->mem_only = true;
 	ld(j, true, RDI, pc[1].s.a);
 	ld(j, true, RSI, pc[1].s.b);
+	j->mem_only = false;
 	call_abs(j, (const void *)f);
+	sync_in(j);
 	st(j, pc[2].s.a, RAX);
 }
 
 static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 {
+	call_out(j, UINT32_MAX);
 	x64_mov_rr(&j->b, true, RDI, R_S);
 	x64_mov_rr(&j->b, true, RSI, R_INST);
 	x64_mov_rr(&j->b, true, RDX, R_FP);
 	x64_mov_ri(&j->b, RCX, (uint64_t)(uintptr_t)pc);
 	call_abs(j, (const void *)f);
 	reload_mem(j);
+	sync_in(j);
 }
 
 /* ------------------------------------------------------------- memory */
@@ -455,6 +718,9 @@ static void call_op(struct jc *j, wasm__jit_op_fn f, const cword *pc)
 static struct x64_mem mem_at(struct jc *j, uint32_t a, uint32_t off, uint32_t n, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
+	int pa = gp_pin(j, a);
+	if (!j->m->checked && off <= (uint32_t)INT32_MAX && pa >= 0 && (j->zx >> pa & 1))
+		return x64_mi(R_MEM, pa, 1, (int32_t)off);
 	ld(j, false, RAX, a);
 	if (!j->m->checked && off <= (uint32_t)INT32_MAX)
 		return x64_mi(R_MEM, RAX, 1, (int32_t)off);
@@ -487,25 +753,46 @@ static const struct {
 static void load(struct jc *j, int k, const cword *pc)
 {
 	struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, loads[k].n, pc);
+	int p = loads[k].kind < 2 ? pin_of(j, pc[1].s.b, 2) : -1;
+	if (p >= PIN_X) { /* an f32/f64 load: straight into its xmm */
+		x64_sse_rm(&j->b, loads[k].kind ? SSE_MOVSD_LD : SSE_MOVSS_LD, p - PIN_X, m);
+		return;
+	}
+	int r = gp_pin(j, pc[1].s.b) >= 0 ? gp_pin(j, pc[1].s.b) : RCX;
 	if (loads[k].kind < 2)
-		x64_mov_rm(&j->b, loads[k].kind == 1, RCX, m);
+		x64_mov_rm(&j->b, loads[k].kind == 1, r, m);
 	else
-		x64_load_ext(&j->b, (enum x64_ext)(loads[k].kind - 2), loads[k].w, RCX, m);
-	st(j, pc[1].s.b, RCX);
+		x64_load_ext(&j->b, (enum x64_ext)(loads[k].kind - 2), loads[k].w, r, m);
+	if (r == RCX)
+		st(j, pc[1].s.b, RCX);
+	else if (loads[k].w || loads[k].kind == 1)
+		j->zx &= ~(1u << r);
+	else
+		j->zx |= 1u << r;
 }
 
 /* Stores in ops.def order STORE32 STORE64 STORE8 STORE16. */
 static void store(struct jc *j, int k, const cword *pc)
 {
 	static const uint8_t n[] = {4, 8, 1, 2};
-	ld(j, true, RCX, pc[1].s.b);
+	int p = k <= 1 ? pin_of(j, pc[1].s.b, 2) : -1;
+	if (p >= PIN_X && pc[1].s.b != pc[1].s.a) { /* f32/f64 from its xmm */
+		struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, n[k], pc);
+		x64_sse_rm(&j->b, k ? SSE_MOVSD_ST : SSE_MOVSS_ST, p - PIN_X, m);
+		return;
+	}
+	int r = gp_pin(j, pc[1].s.b);
+	if (r < 0) {
+		ld(j, true, RCX, pc[1].s.b);
+		r = RCX;
+	}
 	struct x64_mem m = mem_at(j, pc[1].s.a, pc[2].s.a, n[k], pc);
 	if (k == 0 || k == 1)
-		x64_mov_mr(&j->b, k == 1, m, RCX);
+		x64_mov_mr(&j->b, k == 1, m, r);
 	else if (k == 2)
-		x64_store8(&j->b, m, RCX);
+		x64_store8(&j->b, m, r);
 	else
-		x64_store16(&j->b, m, RCX);
+		x64_store16(&j->b, m, r);
 }
 
 /* ------------------------------------------------------------ control */
@@ -534,7 +821,10 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 		nz = j->flags_cc; /* a compare just made it: branch on its flags */
 	else if (a == j->rax_slot && j->rax_pos == b->len)
 		x64_test_rr(b, false, RAX, RAX);
-	else
+	else if (pin_of(j, a, 0) >= 0) {
+		int r = src_reg(j, false, a, RAX);
+		x64_test_rr(b, false, r, r);
+	} else
 		x64_alu_mi(b, ALU_CMP, false, at_slot(a), 0);
 	if (!loop) {
 		jump_to(j, when ? nz : nz ^ 1, false, word);
@@ -549,8 +839,7 @@ static void branch_if(struct jc *j, bool when, bool loop, uint32_t a, uint32_t w
 /* The fused i32 compare-and-branch forms [h][a|b][rel] (k: cmp_cc). */
 static void branch_cmp(struct jc *j, int k, bool loop, uint32_t word, const cword *pc)
 {
-	ld(j, false, RAX, pc[1].s.a);
-	cmp_slot(j, false, RAX, pc[1].s.b);
+	cmp_slot(j, false, cmp_reg(j, false, pc[1].s.a), pc[1].s.b);
 	if (!loop) {
 		jump_to(j, cmp_cc[k], false, word);
 		return;
@@ -574,14 +863,15 @@ static void br_table(struct jc *j, uint32_t i, const cword *code)
 	x64_load_ext(b, EXT_SX32, true, RAX, x64_mi(RCX, RAX, 4, 0));
 	x64_alu_rr(b, ALU_ADD, true, RAX, RCX);
 	x64_jmp_r(b, RAX);
-	uint32_t base = (uint32_t)b->len;
-	x64_patch_rel32(b, lea, base);
+	j->ptabs = grow(j, j->ptabs, &j->capptabs, j->nptabs + 1, sizeof(*j->ptabs));
+	if (j->failed)
+		return;
+	j->ptabs[j->nptabs++] = (struct ptab){(uint32_t)lea, j->ntab, n + 1};
 	for (uint32_t k = 0; k <= n; k++) {
 		j->tab = grow(j, j->tab, &j->captab, j->ntab + 1, sizeof(*j->tab));
 		if (j->failed)
 			return;
-		j->tab[j->ntab++] = (struct tfix){(uint32_t)b->len, target(code, i, 2 + k), base};
-		x64_u32(b, 0);
+		j->tab[j->ntab++] = (struct tfix){0, target(code, i, 2 + k), 0};
 	}
 }
 
@@ -623,6 +913,7 @@ static void push_frame(struct jc *j, int fn_reg, uint32_t fi, const cword *pc, c
 static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *pc, const cword *ret)
 {
 	struct x64_buf *b = &j->b;
+	call_out(j, call_end(j, false, fi, base, false));
 	push_frame(j, -1, fi, pc, ret);
 	x64_lea(b, true, R_FP, at_slot(base));
 	size_t at = x64_call(b);
@@ -632,10 +923,12 @@ static void call_direct(struct jc *j, uint32_t fi, uint32_t base, const cword *p
 	x64_lea(b, true, R_FP, x64_m(R_FP, -(int32_t)(base * 8)));
 	x64_alu_mi(b, ALU_SUB, false, x64_m(R_S, offsetof(ewasm_store, nframes)), 1);
 	reload_mem(j);
+	sync_in_below(j, call_end(j, false, fi, base, true));
 }
 
-/* CALL of an import or CALL_INDIRECT: through wasm__jit_call. */
-static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
+/* CALL of an import or CALL_INDIRECT: through wasm__jit_call (the pinned
+ * slots are in the frame already). */
+static void call_slow_synced(struct jc *j, bool indirect, uint32_t base, const cword *pc)
 {
 	struct x64_buf *b = &j->b;
 	x64_mov_rr(b, true, RDI, R_S);
@@ -655,6 +948,15 @@ static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *p
 	reload_mem(j);
 }
 
+static void call_slow(struct jc *j, bool indirect, uint32_t base, const cword *pc)
+{
+	uint32_t x = indirect ? pc[1].s.b : pc[1].s.a, end = call_end(j, indirect, x, base, false);
+	/* the runtime reads call_indirect's element index from the frame */
+	call_out(j, indirect && end <= pc[2].s.a ? pc[2].s.a + 1 : end);
+	call_slow_synced(j, indirect, base, pc);
+	sync_in_below(j, call_end(j, indirect, x, base, true));
+}
+
 /* call_indirect: the table entry, null and signature checks inline for a
  * callee of this instance whose type is the very same wtype; anything
  * else (out of range, null, host, other instance, a structurally equal
@@ -669,7 +971,11 @@ static void call_indirect(struct jc *j, const cword *pc)
 		call_slow(j, true, base, pc);
 		return;
 	}
+	uint32_t end = call_end(j, true, ty, base, false);
+	call_out(j, end <= pc[2].s.a ? pc[2].s.a + 1 : end);
+	j->mem_only = true;
 	ld(j, false, RAX, pc[2].s.a);
+	j->mem_only = false;
 	x64_mov_rm(b, true, RCX, x64_m(R_INST, offsetof(ewasm_instance, tables)));
 	x64_mov_rm(b, true, RCX, x64_m(RCX, (int32_t)(tab * 8)));
 	x64_alu_rm(b, ALU_CMP, false, RAX, x64_m(RCX, offsetof(ewasm_table, size)));
@@ -697,8 +1003,9 @@ static void call_indirect(struct jc *j, const cword *pc)
 	size_t done = x64_jmp(b);
 	for (int k = 0; k < 5; k++)
 		x64_patch_rel32(b, slow[k], b->len);
-	call_slow(j, true, base, pc);
+	call_slow_synced(j, true, base, pc);
 	x64_patch_rel32(b, done, b->len);
+	sync_in_below(j, call_end(j, true, ty, base, true));
 }
 
 /* ------------------------------------------------------------ one op */
@@ -752,6 +1059,15 @@ static const char *const op_names[] = {
 #undef X
 };
 
+/* rax = extend(slot a). */
+static void ext_slot(struct jc *j, enum x64_ext e, bool w, uint32_t a)
+{
+	if (pin_of(j, a, 0) >= 0 || is_k(j, a) || (a == j->rax_slot && j->rax_pos == j->b.len))
+		x64_ext_rr(&j->b, e, w, RAX, src_reg(j, true, a, RAX));
+	else
+		x64_load_ext(&j->b, e, w, RAX, at_slot(a));
+}
+
 /* Unary ops that are a move or a plain extension of the slot. */
 static bool simple_unary(struct jc *j, int o, const cword *pc)
 {
@@ -765,21 +1081,23 @@ static bool simple_unary(struct jc *j, int o, const cword *pc)
 	case OP_I64_REINTERPRET_F64:
 	case OP_F64_REINTERPRET_I64: ld(j, true, RAX, a); break;
 	case OP_I64_EXTEND_I32_S:
-	case OP_I64_EXTEND32_S: x64_load_ext(b, EXT_SX32, true, RAX, at_slot(a)); break;
-	case OP_I32_EXTEND8_S: x64_load_ext(b, EXT_SX8, false, RAX, at_slot(a)); break;
-	case OP_I32_EXTEND16_S: x64_load_ext(b, EXT_SX16, false, RAX, at_slot(a)); break;
-	case OP_I64_EXTEND8_S: x64_load_ext(b, EXT_SX8, true, RAX, at_slot(a)); break;
-	case OP_I64_EXTEND16_S: x64_load_ext(b, EXT_SX16, true, RAX, at_slot(a)); break;
+	case OP_I64_EXTEND32_S: ext_slot(j, EXT_SX32, true, a); break;
+	case OP_I32_EXTEND8_S: ext_slot(j, EXT_SX8, false, a); break;
+	case OP_I32_EXTEND16_S: ext_slot(j, EXT_SX16, false, a); break;
+	case OP_I64_EXTEND8_S: ext_slot(j, EXT_SX8, true, a); break;
+	case OP_I64_EXTEND16_S: ext_slot(j, EXT_SX16, true, a); break;
 	case OP_I32_EQZ:
-	case OP_I64_EQZ:
+	case OP_I64_EQZ: {
 		ld(j, o == OP_I64_EQZ, RAX, a);
-		x64_test_rr(b, o == OP_I64_EQZ, RAX, RAX);
-		set_cc(j, CC_E, d);
+		int r = RAX;
+		x64_test_rr(b, o == OP_I64_EQZ, r, r);
+		set_cc(j, CC_E, d, 2);
 		return true;
+	}
 	case OP_REF_IS_NULL:
 		ld(j, true, RAX, a);
 		x64_test_rr(b, true, RAX, RAX);
-		set_cc(j, CC_E, d);
+		set_cc(j, CC_E, d, 2);
 		return true;
 	default: return false;
 	}
@@ -894,7 +1212,11 @@ static uint32_t data_op(struct jc *j, int o, const cword *pc)
 	case OP_SELECT:
 		ld(j, true, RAX, pc[1].s.b);
 		ld(j, true, RCX, pc[2].s.a);
-		x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
+		if (pin_of(j, pc[1].s.a, 0) >= 0 || is_k(j, pc[1].s.a)) {
+			int r = src_reg(j, false, pc[1].s.a, RDX);
+			x64_test_rr(b, false, r, r);
+		} else
+			x64_alu_mi(b, ALU_CMP, false, at_slot(pc[1].s.a), 0);
 		x64_cmov(b, CC_E, true, RAX, RCX);
 		st(j, pc[2].s.b, RAX);
 		return 3;
@@ -971,10 +1293,13 @@ static uint32_t control_op(struct jc *j, int o, uint32_t i, const cword *code)
 	case OP_BR_TABLE: br_table(j, i, code); return 3 + pc[1].s.b;
 	case OP_RETURN1:
 		ld(j, true, RAX, pc[1].s.a);
-		st(j, 0, RAX);
+		x64_mov_mr(&j->b, true, at_slot(0), RAX);
 		epilogue(j);
 		return 2;
-	case OP_RETURN: epilogue(j); return 1;
+	case OP_RETURN:
+		sync_out(j, j->nresults);
+		epilogue(j);
+		return 1;
 	case OP_LOOP_CHECK: interrupt_check(j, pc); return 1;
 	case OP_FUEL_CHECK: fuel_check(j, pc); return 1;
 	case OP_CALL_LOCAL: call_direct(j, pc[1].s.a, pc[1].s.b, pc, pc + 3); return 3;
@@ -1072,6 +1397,8 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 		uint32_t n = o < 0 ? 0 : op_len(o, pc), first = 2, last = 2;
 		if (!n || i + n > co->ncode)
 			return false;
+		if (wasm__jit_op((enum wop)o) || o == OP_CALL_INDIRECT)
+			j->frame_consts = true; /* the runtime reads the frame */
 		if (o == OP_BR || o == OP_BR_LOOP)
 			first = last = 1;
 		else if (o == OP_BR_TABLE)
@@ -1084,11 +1411,61 @@ static bool scan_targets(struct jc *j, const struct wcode *co)
 			uint32_t t = target(co->code, i, k);
 			if (t > co->ncode)
 				return false;
-			j->is_target[t] = 1;
+			j->is_target[t] |= 1;
+			if (t <= i) { /* a loop: words t .. i + n weigh more */
+				j->is_target[t] |= 2;
+				j->wword[t]++;
+				j->wword[i + n]--;
+				j->has_loop = true;
+			}
 		}
 		i += n;
 	}
+	/* loop depth per word, then the weight 8^depth (at most 8^4) */
+	uint32_t d = 0;
+	for (uint32_t i = 0; i <= co->ncode; i++) {
+		d += j->wword[i];
+		j->wword[i] = 1u << (3 * (d < 4 ? d : 4));
+	}
 	return true;
+}
+
+/* Chooses the slots pinned in registers from the counting pass: the most
+ * used ones (uses inside loops weigh 8 per level), each worth more than
+ * what pinning costs (a store and a load at every call, a load at entry).
+ * Slots used mostly by float ops go to xmm3..xmm15, the others to the
+ * gprs no op template uses as a scratch register: every call spills and
+ * reloads them, so callee-saved or not does not matter. */
+static void choose_pins(struct jc *j)
+{
+	static const uint8_t gprs[] = {RBP, RSI, RDI, R8, R9, R10, R11};
+	uint32_t ngp = 0, nx = 0, n = j->co->frame_slots;
+	j->npinned = 0;
+	memset(j->pin, 0, n);
+	while (ngp < sizeof(gprs) || nx < 13) {
+		uint64_t best = 0;
+		uint32_t bs = UINT32_MAX;
+		for (uint32_t sl = 0; sl < n; sl++) {
+			/* gain: the uses; cost: a store and a load per call, a
+			 * load at entry for params and locals */
+			uint64_t w = j->wi[sl] + j->wf[sl], c = 2 * j->call_w + (sl < j->L);
+			if (w <= c)
+				continue;
+			w -= c;
+			bool fl = j->wf[sl] > j->wi[sl];
+			if (w > best && !j->pin[sl] && (fl ? nx < 13 : ngp < sizeof(gprs))) {
+				best = w;
+				bs = sl;
+			}
+		}
+		if (bs == UINT32_MAX)
+			break;
+		if (j->wf[bs] > j->wi[bs])
+			j->pin[bs] = (uint8_t)(PIN_X + 3 + nx++);
+		else
+			j->pin[bs] = (uint8_t)(PIN_GP + gprs[ngp++]);
+		j->pinned[j->npinned++] = bs;
+	}
 }
 
 static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
@@ -1106,8 +1483,11 @@ static uint32_t one_op(struct jc *j, uint32_t i, const cword *code)
 		fail(j, "", "a function or global index too large for a disp32");
 		return 0;
 	}
-	if (j->is_target[i])
+	if (j->is_target[i]) {
 		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+		j->zx = 0;
+	}
+	j->cur_i = i;
 	uint32_t n = control_op(j, o, i, code);
 	if (!n)
 		n = data_op(j, o, pc);
@@ -1136,6 +1516,18 @@ static void emit_stubs(struct jc *j)
 		call_abs(j, (const void *)wasm__jit_trap);
 	}
 	j->nstubs = 0;
+	for (uint32_t k = 0; k < j->nptabs; k++) {
+		struct ptab *t = &j->ptabs[k];
+		x64_align(&j->b, 4);
+		uint32_t base = (uint32_t)j->b.len;
+		x64_patch_rel32(&j->b, t->lea, base);
+		for (uint32_t e = 0; e < t->n; e++) {
+			j->tab[t->first + e].at = (uint32_t)j->b.len;
+			j->tab[t->first + e].base = base;
+			x64_u32(&j->b, 0);
+		}
+	}
+	j->nptabs = 0;
 }
 
 static void resolve(struct jc *j, uint32_t ncode)
@@ -1161,9 +1553,10 @@ static void resolve(struct jc *j, uint32_t ncode)
 	j->nfix = j->ntab = 0;
 }
 
-static void compile_fn(struct jc *j, const struct wcode *co)
+static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 {
 	j->co = co;
+	j->nresults = j->m->types[j->m->func_type[j->m->nfunc_imports + idx]].nresults;
 	j->L = co->nparams + co->nlocals;
 	j->K = co->nconsts;
 	if (co->frame_slots >= MAX_FRAME_SLOTS) {
@@ -1184,21 +1577,78 @@ static void compile_fn(struct jc *j, const struct wcode *co)
 		return;
 	}
 	j->is_target = tg;
+	if (co->ncode + 1 > j->cap_words) {
+		uint32_t *w = xreallocarray(j->wword, (size_t)co->ncode + 1, sizeof(uint32_t));
+		if (!w) {
+			fail(j, "", "out of memory");
+			return;
+		}
+		j->wword = w;
+		j->cap_words = co->ncode + 1;
+	}
+	memset(j->wword, 0, ((size_t)co->ncode + 1) * sizeof(uint32_t));
+	j->has_loop = false;
+	j->frame_consts = false;
 	if (!scan_targets(j, co)) {
 		fail(j, "", "an op the compiler does not know");
 		return;
 	}
-	j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
-	prologue(j);
-	for (uint32_t i = 0; i < co->ncode && !j->failed;) {
-		at[i] = (uint32_t)j->b.len;
-		uint32_t n = one_op(j, i, co->code);
-		if (!n)
+	if (co->frame_slots > j->cap_slots) {
+		uint8_t *pin = xrealloc(j->pin, co->frame_slots);
+		uint64_t *wi = xreallocarray(j->wi, co->frame_slots, sizeof(uint64_t));
+		uint64_t *wf =
+		    pin && wi ? xreallocarray(j->wf, co->frame_slots, sizeof(uint64_t)) : NULL;
+		j->pin = pin ? pin : j->pin;
+		j->wi = wi ? wi : j->wi;
+		j->wf = wf ? wf : j->wf;
+		if (!pin || !wi || !wf) {
+			fail(j, "", "out of memory");
 			return;
-		i += n;
+		}
+		j->cap_slots = co->frame_slots;
 	}
-	at[co->ncode] = (uint32_t)j->b.len; /* falling off the end returns */
-	epilogue(j);
+	memset(j->pin, 0, co->frame_slots);
+	j->npinned = 0;
+	/* a counting pass, then the real one with the hot slots in
+	 * registers; long straight-line code: one pass, no pins */
+	size_t start = j->b.len;
+	uint32_t ncalls = j->ncalls;
+	bool pins = j->has_loop || co->ncode <= MAX_STRAIGHT_PIN;
+	for (int pass = pins ? 0 : 1; pass < 2 && !j->failed; pass++) {
+		j->counting = pass == 0;
+		if (j->counting) {
+			memset(j->wi, 0, co->frame_slots * sizeof(uint64_t));
+			memset(j->wf, 0, co->frame_slots * sizeof(uint64_t));
+			j->call_w = 0;
+		} else if (pins) {
+			choose_pins(j);
+			j->b.len = start;
+			j->ncalls = ncalls;
+			j->nfix = j->ntab = j->nstubs = j->nptabs = 0;
+			for (uint32_t i = 0; i <= co->ncode; i++)
+				at[i] = NO_POS;
+		}
+		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+		j->cur_w = 1;
+		prologue(j);
+		for (uint32_t i = 0; i < co->ncode && !j->failed;) {
+			if (j->is_target[i] & 2) /* a loop header */
+				x64_align(&j->b, LOOP_ALIGN);
+			at[i] = (uint32_t)j->b.len;
+			j->cur_w = j->wword[i];
+			uint32_t n = one_op(j, i, co->code);
+			if (!n) {
+				j->counting = false;
+				return;
+			}
+			i += n;
+		}
+		j->cur_w = 1;
+		at[co->ncode] = (uint32_t)j->b.len; /* falling off the end returns */
+		sync_out(j, j->nresults);
+		epilogue(j);
+	}
+	j->counting = false;
 	emit_stubs(j);
 	resolve(j, co->ncode);
 }
@@ -1253,6 +1703,11 @@ static void jc_free(struct jc *j)
 	xfree(j->calls);
 	xfree(j->tab);
 	xfree(j->stubs);
+	xfree(j->ptabs);
+	xfree(j->pin);
+	xfree(j->wi);
+	xfree(j->wf);
+	xfree(j->wword);
 }
 
 int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
@@ -1285,7 +1740,7 @@ int wasm__jit_compile(ewasm_module *m, char *why, size_t whylen)
 	emit_enter(&j.b);
 	for (uint32_t i = 0; i < m->ncodes && !j.failed; i++) {
 		entry[i] = j.b.len;
-		compile_fn(&j, &m->codes[i]);
+		compile_fn(&j, &m->codes[i], i);
 	}
 	if (!j.failed && j.b.oom)
 		fail(&j, "", "out of memory");

@@ -324,6 +324,28 @@ void x64_ret(struct x64_buf *b)
 	x64_u8(b, 0xc3);
 }
 
+void x64_align(struct x64_buf *b, size_t to)
+{
+	/* the recommended multi-byte NOPs, 1 to 8 bytes */
+	static const uint8_t nops[8][8] = {
+	    {0x90},
+	    {0x66, 0x90},
+	    {0x0f, 0x1f, 0x00},
+	    {0x0f, 0x1f, 0x40, 0x00},
+	    {0x0f, 0x1f, 0x44, 0x00, 0x00},
+	    {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+	    {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+	    {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	};
+	size_t n = (to - b->len % to) % to;
+	while (n) {
+		size_t k = n < 8 ? n : 8;
+		for (size_t i = 0; i < k; i++)
+			x64_u8(b, nops[k - 1][i]);
+		n -= k;
+	}
+}
+
 void x64_push(struct x64_buf *b, int reg)
 {
 	rex(b, false, 0, -1, reg, false);

@@ -149,6 +149,8 @@ void x64_jmp_r(struct x64_buf *b, int reg);
 size_t x64_lea_rip(struct x64_buf *b, int reg);
 void x64_rep_stosq(struct x64_buf *b);
 void x64_ret(struct x64_buf *b);
+/* NOPs up to the next multiple of `to` bytes (a power of two). */
+void x64_align(struct x64_buf *b, size_t to);
 void x64_push(struct x64_buf *b, int reg);
 void x64_pop(struct x64_buf *b, int reg);
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Container start-to-exit under podman, same run: hello.wasm in a Keep
+# through enarx-oci (nil backend: the host's default here, and kvm where
+# usable) next to runc running a static native hello. Each figure is the
+# wall time of one `podman run --rm` (podman, conmon, the runtime's create,
+# start, the workload, delete), interleaved, N runs (default 10).
+# Usage: oci_bench.sh BUILD_DIR [N]
+set -uo pipefail
+dir=$(cd "${1:-build}" && pwd)
+n=${2:-10}
+oci=$dir/src/oci/enarx-oci
+[ -x "$oci" ] || { echo "no $oci"; exit 0; }
+command -v podman >/dev/null || { echo "podman not installed"; exit 0; }
+command -v cc >/dev/null || { echo "no cc for the native hello"; exit 0; }
+T=$(mktemp -d /tmp/enarx-oci-bench.XXXXXX)
+trap 'podman --root "$T/root" --runroot "$T/runroot" rmi -a -f >/dev/null 2>&1; rm -rf "$T"' EXIT
+mkdir -p "$T/cni" "$T/tmp" "$T/w" "$T/n"
+cat >"$T/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[network]
+network_config_dir = "$T/cni"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/events.log"
+tmp_dir = "$T/tmp"
+[engine.runtimes]
+enarx = ["$oci"]
+CONF
+printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$T" "$T" >"$T/storage.conf"
+export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
+pm() { podman --root "$T/root" --runroot "$T/runroot" "$@"; }
+cp "$dir/examples/hello.wasm" "$T/w/app.wasm"
+printf 'FROM scratch\nCOPY app.wasm /\nENTRYPOINT ["/app.wasm"]\n' >"$T/w/Containerfile"
+printf '#include <stdio.h>\nint main(void){puts("Hello, world!");return 0;}\n' >"$T/n/h.c"
+cc -static -O2 -o "$T/n/hello" "$T/n/h.c" || { echo "no static libc"; exit 0; }
+printf 'FROM scratch\nCOPY hello /\nENTRYPOINT ["/hello"]\n' >"$T/n/Containerfile"
+pm build -q --platform wasi/wasm32 -t localhost/bench-wasm "$T/w" >/dev/null
+pm build -q -t localhost/bench-native "$T/n" >/dev/null
+
+kvm=""
+if "$dir/src/cli/enarx" platform info 2>/dev/null | grep -q "Backend kvm: usable"; then kvm=1; fi
+# one timed run in ms; fails if the output is not the greeting
+once() {
+	local s e out
+	s=$(date +%s%N)
+	out=$("$@" 2>/dev/null)
+	e=$(date +%s%N)
+	[ "$out" = "Hello, world!" ] || { echo "-1"; return; }
+	echo $(((e - s) / 1000))
+}
+declare -A all
+rows=("enarx-oci (nil Keep), hello.wasm" "runc, static native hello")
+[ -n "$kvm" ] && rows+=("enarx-oci (kvm Keep), hello.wasm")
+for _ in 1 2; do # warm-up
+	once pm run --rm --runtime enarx --platform wasi/wasm32 localhost/bench-wasm >/dev/null
+	once pm run --rm --runtime runc localhost/bench-native >/dev/null
+done
+for _ in $(seq "$n"); do
+	all[0]+=" $(once pm run --rm --runtime enarx --platform wasi/wasm32 localhost/bench-wasm)"
+	all[1]+=" $(once pm run --rm --runtime runc localhost/bench-native)"
+	[ -n "$kvm" ] && all[2]+=" $(once pm run --rm --runtime enarx --platform wasi/wasm32 \
+		--annotation enarx.backend=kvm localhost/bench-wasm)"
+done
+printf '%-36s %10s %10s %10s %5s\n' "podman run --rm, start to exit" "mean ms" "median ms" "min ms" "runs"
+for i in "${!rows[@]}"; do
+	python3 - "${rows[$i]}" ${all[$i]} <<'PY'
+import statistics, sys
+name, v = sys.argv[1], [int(x) / 1000 for x in sys.argv[2:]]
+if any(x < 0 for x in v):
+    print(f"{name:36s} failed: a run did not print the greeting")
+else:
+    print(f"{name:36s} {statistics.mean(v):10.1f} {statistics.median(v):10.1f} {min(v):10.1f} {len(v):5d}")
+PY
+done
+[ -n "$kvm" ] || echo "(kvm backend not usable here: no kvm row)"
