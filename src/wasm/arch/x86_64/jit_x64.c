@@ -266,6 +266,7 @@ static void sync_in(struct jc *j)
 /* The gpr holding slot sl (w: all 64 bits matter; else the low 32):
  * its pinned gpr, else loaded into `scratch`. */
 static int src_reg(struct jc *j, bool w, uint32_t sl, int scratch);
+static bool in_rax(struct jc *j, uint32_t sl);
 
 /* r = slot (w: 64 bits; else the low 32, zero-extended). */
 static void ld(struct jc *j, bool w, int r, uint32_t sl)
@@ -421,7 +422,11 @@ static void prologue(struct jc *j)
 static void ret_values(struct jc *j)
 {
 	sync_out(j, j->nresults);
-	if (j->nresults)
+	/* (without params and locals, slot 0 is a constant's in the body;
+	 * the result there is in the frame, or in rax) */
+	if (j->nresults && is_k(j, 0) && !in_rax(j, 0))
+		x64_mov_rm(&j->b, true, RAX, at_slot(0));
+	else if (j->nresults)
 		ld(j, true, RAX, 0);
 }
 

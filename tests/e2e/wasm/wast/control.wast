@@ -183,3 +183,42 @@
 (assert_return (invoke "mix") (f64.const 36.5))
 (assert_return (invoke "locals_zero") (i64.const 0))
 (assert_return (invoke "drop_below_branch") (i32.const 4))
+
+;; Functions without parameters or locals, whose slot 0 holds a constant
+;; in the body and the result at the return (the JIT passes the first
+;; result in rax as well: it must take it from the frame, not the
+;; constant); f32/f64 and i64 results the same way, and the first
+;; argument of a call (passed in a register too) in every type.
+(module
+  (memory 1)
+  (func $get (result i32) (i32.load (i32.const 8)))
+  (func $get64 (result i64) (i64.load (i32.const 8)))
+  (func $getf (result f64) (f64.load (i32.const 8)))
+  (func $early (result i32)
+    (if (i32.load (i32.const 8)) (then (return (i32.load (i32.const 12)))))
+    (i32.const 77))
+  (func $add1 (param f64 i32) (result f64) (f64.add (local.get 0) (f64.const 1)))
+  (func $sub1 (param i64) (result i64) (i64.sub (local.get 0) (i64.const 1)))
+  (func (export "set_get") (result i32)
+    (i32.store (i32.const 8) (i32.const 0x0102))
+    (call $get))
+  (func (export "set_get64") (result i64)
+    (i64.store (i32.const 8) (i64.const 0x1122334455667788))
+    (call $get64))
+  (func (export "set_getf") (result f64)
+    (f64.store (i32.const 8) (f64.const 2.5))
+    (call $getf))
+  (func (export "early") (param i32) (result i32)
+    (i32.store (i32.const 8) (local.get 0))
+    (i32.store (i32.const 12) (i32.const 5))
+    (call $early))
+  (func (export "args") (result f64)
+    (f64.add (call $add1 (f64.const 1.5) (i32.const 9))
+             (f64.convert_i64_s (call $sub1 (i64.const 10)))))
+)
+(assert_return (invoke "set_get") (i32.const 0x0102))
+(assert_return (invoke "set_get64") (i64.const 0x1122334455667788))
+(assert_return (invoke "set_getf") (f64.const 2.5))
+(assert_return (invoke "early" (i32.const 1)) (i32.const 5))
+(assert_return (invoke "early" (i32.const 0)) (i32.const 77))
+(assert_return (invoke "args") (f64.const 11.5))
