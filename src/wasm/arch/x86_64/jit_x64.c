@@ -494,6 +494,7 @@ static void set_cc(struct jc *j, enum x64_cc cc, uint32_t d, uint32_t len)
 		return;
 	}
 	j->pre_intr = false;
+	j->intr_pos = SIZE_MAX;
 	x64_setcc(&j->b, cc, RAX);
 	x64_ext_rr(&j->b, EXT_ZX8, false, RAX, RAX);
 	st(j, d, RAX); /* setcc, movzx and mov keep the flags */
@@ -1825,7 +1826,8 @@ static void compile_fn(struct jc *j, const struct wcode *co, uint32_t idx)
 			for (uint32_t i = 0; i <= co->ncode; i++)
 				at[i] = NO_POS;
 		}
-		j->rax_pos = j->flags_pos = j->xmm_pos = SIZE_MAX;
+		j->rax_pos = j->flags_pos = j->xmm_pos = j->intr_pos = SIZE_MAX;
+		j->pre_intr = false;
 		j->cur_w = 1;
 		prologue(j);
 		for (uint32_t i = 0; i < co->ncode && !j->failed;) {
