@@ -61,7 +61,9 @@ static const struct opt deploy_table[] = {
     OPT_LIST(0, "env", struct deploy_cli_opts, env, "K=V", "an environment variable"),
     OPT_LIST(0, "secret", struct deploy_cli_opts, secret, "NAME=@FILE",
              "a secret environment variable whose value is FILE's\n"
-             "contents; it travels sealed and is never written on the host"),
+             "contents; NAME = /secrets/FILE: a read-only file the\n"
+             "workload reads there, kept in the Keep's memory. Both\n"
+             "travel sealed and are never written on the host"),
     OPT_STRING_ENV(0, "engine", struct deploy_cli_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit (docs/jit.md)"),
     OPT_FLAG(0, "json", struct deploy_cli_opts, json, "the steps as JSON lines on stderr"),

@@ -107,12 +107,15 @@ static int load_base(struct pkg *p, const char *path)
 	return rc;
 }
 
-/* NAME=VALUE, or NAME=@FILE for a secret read from a file. */
+/* NAME=VALUE, or NAME=@FILE for a secret read from a file; a secret
+ * named /secrets/FILE is a file the workload reads there. */
 static int add_var(struct pkg *p, uint8_t kind, const char *spec)
 {
+	static const char dir[] = PKG_SECRET_FILE_DIR "/";
 	const char *eq = strchr(spec, '=');
 	char name[PKG_MAX_NAME + 1];
 	struct buf b = {0};
+	size_t max = PKG_MAX_VALUE;
 	int rc;
 
 	if (!eq || eq == spec || (size_t)(eq - spec) > PKG_MAX_NAME) {
@@ -122,8 +125,13 @@ static int add_var(struct pkg *p, uint8_t kind, const char *spec)
 	}
 	memcpy(name, spec, (size_t)(eq - spec));
 	name[eq - spec] = 0;
-	if (kind == PKG_SECRET && eq[1] == '@') {
-		rc = read_file(eq + 2, PKG_MAX_VALUE, &b);
+	if (kind == PKG_SECRET && strncmp(name, dir, sizeof(dir) - 1) == 0) {
+		kind = PKG_SECRET_FILE;
+		memmove(name, name + sizeof(dir) - 1, strlen(name) - (sizeof(dir) - 2));
+		max = PKG_MAX_FILE;
+	}
+	if (kind != PKG_ENV && eq[1] == '@') {
+		rc = read_file(eq + 2, max, &b);
 		if (!rc)
 			rc = add(p, kind, name, b.data ? b.data : (uint8_t *)"", b.len);
 		buf_free(&b, 1);

@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "package/package.h"
 #include "package/seal.h"
+#include "wasi/memfs.h"
 #include "wasi/wasi.h"
 
 #define OUT_CHUNK 65536 /* stdout/stderr bytes per sealed record */
@@ -334,8 +335,29 @@ static char *value_str(const struct pkg_entry *e, const char *prefix)
 	return s;
 }
 
+/* The secret files, in a memdir of the Keep's memory (wasi/memfs.h):
+ * never a host file, so no host call carries their bytes. */
+static int build_secrets(const struct pkg *pkg, struct exec_workload *wl)
+{
+	struct wasi_memdir *d = NULL;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		const struct pkg_entry *e = &pkg->e[i];
+
+		if (e->kind != PKG_SECRET_FILE)
+			continue;
+		if (!d && !(d = wasi_memdir_new()))
+			return -1;
+		wl->secrets = d;
+		if (wasi_memdir_add(d, e->name, e->value, e->value_len))
+			return -1; /* the package reader checked the names */
+	}
+	return 0;
+}
+
 /* The workload from the package: env "NAME=value" of env and secret
- * entries, args in order. Everything is freed (env wiped) by wl_free. */
+ * entries, args in order, secret files. Everything is freed (env and
+ * files wiped) by wl_free. */
 static int build_workload(const struct pkg *pkg, struct exec_workload *wl)
 {
 	const struct pkg_entry *cfg = pkg_find(pkg, PKG_CONFIG), *wasm = pkg_find(pkg, PKG_WASM);
@@ -365,7 +387,7 @@ static int build_workload(const struct pkg *pkg, struct exec_workload *wl)
 		if (!wl->env[wl->nenv++])
 			return -1;
 	}
-	return 0;
+	return build_secrets(pkg, wl);
 }
 
 static void wl_free(struct exec_workload *wl)
@@ -380,6 +402,7 @@ static void wl_free(struct exec_workload *wl)
 	if (wl->config)
 		OPENSSL_cleanse(wl->config, wl->config_len);
 	xfree(wl->config);
+	wasi_memdir_free((struct wasi_memdir *)wl->secrets);
 	memset(wl, 0, sizeof(*wl));
 }
 
