@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/kvm.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
 #include "client/client.h"
@@ -266,8 +267,8 @@ static enarx_policy *load_policy(const char *path, int *failed)
 	return p;
 }
 
-static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
-                        struct printer *pr)
+static int deploy_local(const struct deploy_cli_opts *co, const struct deploy_keep_req *req,
+                        struct deploy_opts *o, struct pkg *pkg, struct printer *pr)
 {
 	const struct backend *be = co->backend ? backend_find(co->backend) : backend_default();
 	struct deploy_transport t;
@@ -285,7 +286,7 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 		return CLI_EXIT_FAIL;
 	}
 	pr->backend = be->name;
-	rc = deploy_local_new(be, &l, &t);
+	rc = deploy_local_new(be, req, &l, &t);
 	if (rc) {
 		cli_error("cannot start a Keep on %s: %s", be->name, enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
@@ -300,8 +301,8 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 }
 
 /* --host: a Keep at a host agent, through its keep-protocol relay. */
-static int deploy_host(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
-                       struct printer *pr)
+static int deploy_host(const struct deploy_cli_opts *co, struct deploy_keep_req *req,
+                       struct deploy_opts *o, struct pkg *pkg, struct printer *pr)
 {
 	struct client_conf cc = {.base = co->host,
 	                         .cacert = co->cacert && *co->cacert ? co->cacert : NULL,
@@ -315,7 +316,12 @@ static int deploy_host(const struct deploy_cli_opts *co, struct deploy_opts *o, 
 	char err[700];
 	int rc, code;
 
-	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, &rm, &t, err,
+	/* the memory we measure against, whatever the agent's default */
+	if (!req->mem_size)
+		req->mem_size = KVM_DEFAULT_MEM;
+	o->verify.mem_size = req->mem_size;
+	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, req, &rm, &t,
+	                       err,
 	                       sizeof(err));
 	if (rc) {
 		cli_error("--host %s: %s", co->host, err);
@@ -340,6 +346,8 @@ int cmd_deploy(int argc, char **argv)
 	struct printer pr;
 	struct opt_result r;
 	struct pkg pkg;
+	struct deploy_keep_req req;
+	char why[600];
 	enarx_policy *pol;
 	int rc, failed;
 
@@ -372,6 +380,13 @@ int cmd_deploy(int argc, char **argv)
 	o.verify.insecure = co.insecure;
 	o.verify.refs = refs;
 	o.verify.trust_own = 1;
+	if (deploy_keep_req(&pkg, &req, why, sizeof(why)) != 0) {
+		cli_error("deploy refused: %s", why);
+		pkg_clear(&pkg);
+		enarx_policy_free(pol);
+		return CLI_EXIT_FAIL;
+	}
+	o.verify.mem_size = req.mem_size;
 	o.log_level = (uint32_t)log_get_level();
 	o.stdin_fd = STDIN_FILENO;
 	o.stdout_fd = STDOUT_FILENO;
@@ -381,9 +396,9 @@ int cmd_deploy(int argc, char **argv)
 	o.on_step = on_step;
 	o.ctx = &pr;
 	if (co.host && *co.host) {
-		rc = deploy_host(&co, &o, &pkg, &pr);
+		rc = deploy_host(&co, &req, &o, &pkg, &pr);
 	} else {
-		rc = deploy_local(&co, &o, &pkg, &pr);
+		rc = deploy_local(&co, &req, &o, &pkg, &pr);
 	}
 	pkg_clear(&pkg);
 	enarx_policy_free(pol);

@@ -15,6 +15,7 @@ struct deploy_remote;
  * an ENARX_E_* with err naming what failed (the HTTP status and problem
  * detail when the agent answered). */
 int deploy_remote_new(const struct client_conf *conf, const char *backend,
+                      const struct deploy_keep_req *req,
                       struct deploy_remote **out, struct deploy_transport *t, char *err,
                       size_t errlen);
 /* The Keep's id at the agent (borrowed). */

@@ -120,6 +120,7 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 	static struct deploy_ref own[4];
 	static size_t nown;
 	static int own_done;
+	static uint64_t own_mem;
 	size_t ml, at;
 	const uint8_t *m = claims_measurement(c, &ml);
 	const char *name = enarx_policy_runtime(pol, c);
@@ -128,9 +129,11 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 
 	snprintf(v->measurement, sizeof(v->measurement), "%s:", ml == 48 ? "sha384" : "sha256");
 	hex_encode(m, ml, v->measurement + 7);
-	if (o->trust_own && !own_done) {
-		nown = deploy_own_refs(own, 4); /* hashes the runtime: only when needed */
+	if (o->trust_own && (!own_done || own_mem != o->mem_size)) {
+		/* hashes the runtime: only when needed */
+		nown = deploy_own_refs(own, 4, o->mem_size);
 		own_done = 1;
+		own_mem = o->mem_size;
 	}
 	r = find_ref(o->refs, o->nrefs, c, m, ml);
 	if (!r && o->trust_own)
@@ -264,10 +267,11 @@ int deploy_verify(const struct deploy_verify_opts *o, const uint8_t *msg, size_t
 	return 0;
 }
 
-size_t deploy_own_refs(struct deploy_ref *refs, size_t cap)
+size_t deploy_own_refs(struct deploy_ref *refs, size_t cap, uint64_t mem_size)
 {
 #ifdef ENARX_HAVE_KVM
-	struct kvm_keep_opts ko = {.keep_fd = -1, .mem_size = KVM_DEFAULT_MEM};
+	struct kvm_keep_opts ko = {.keep_fd = -1,
+	                           .mem_size = mem_size ? (size_t)mem_size : KVM_DEFAULT_MEM};
 
 	if (!cap)
 		return 0;
@@ -275,11 +279,16 @@ size_t deploy_own_refs(struct deploy_ref *refs, size_t cap)
 	if (!ko.exec || !ko.exec_len || kvm_measure(&ko, refs[0].measurement) != 0)
 		return 0;
 	snprintf(refs[0].backend, sizeof(refs[0].backend), "kvm");
-	snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s", ENARX_VERSION);
+	if (ko.mem_size == KVM_DEFAULT_MEM)
+		snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s", ENARX_VERSION);
+	else
+		snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s with %zu MiB",
+		         ENARX_VERSION, ko.mem_size >> 20);
 	return 1;
 #else
 	(void)refs;
 	(void)cap;
+	(void)mem_size;
 	return 0;
 #endif
 }
