@@ -411,7 +411,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	for (i = 0; !rc && i < cfg->nfiles; i++)
 		rc = buf_printf(&b, "%s%s", i ? ":" : "", cfg->files[i].name);
 	if (!rc && wl->secrets)
-		rc = buf_printf(&b, "%s%s", cfg->nfiles ? ":" : "", EXEC_SECRETS_DIR + 1);
+		rc = buf_printf(&b, "%s%s", cfg->nfiles ? ":" : "", &EXEC_SECRETS_DIR[1]);
 	if (!rc)
 		rc = buf_append_u8(&b, 0);
 	if (!rc)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,8 +210,10 @@ static void test_stat_and_readdir(void **state)
 	while (off + 24 <= used) {
 		uint32_t nl = get32(f, BUF_AT + off + 16);
 
-		strncat(names, (const char *)f->mem + BUF_AT + off + 24, nl);
-		strcat(names, " ");
+		size_t at = strlen(names);
+
+		snprintf(names + at, sizeof(names) - at, "%.*s ", (int)nl,
+		         (const char *)f->mem + BUF_AT + off + 24);
 		off += 24 + nl;
 	}
 	assert_string_equal(names, ". .. token empty ");
