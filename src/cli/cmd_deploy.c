@@ -16,6 +16,7 @@
 #include "backend/kvm.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
+#include "cli/run_tls.h"
 #include "client/client.h"
 #include "deploy/deploy.h"
 #include "deploy/remote.h"
@@ -27,7 +28,7 @@
 
 struct deploy_cli_opts {
 	const char *host, *backend, *policy, *cfgfile, *engine;
-	const char *cacert, *token_file, *cert, *key;
+	const char *cacert, *token_file, *cert, *key, *tls_cert;
 	struct opt_list env, secret, refs;
 	int insecure, json;
 };
@@ -67,6 +68,10 @@ static const struct opt deploy_table[] = {
              "travel sealed and are never written on the host"),
     OPT_STRING_ENV(0, "engine", struct deploy_cli_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit (docs/jit.md)"),
+    OPT_STRING(0, "tls-cert", struct deploy_cli_opts, tls_cert, "FILE",
+               "write the Keep's own TLS certificate (Enarx.toml prot =\n"
+               "\"tls\" without cert/key; it comes sealed) to FILE as PEM;\n"
+               "its fingerprint is printed either way"),
     OPT_FLAG(0, "json", struct deploy_cli_opts, json, "the steps as JSON lines on stderr"),
     OPT_END(),
 };
@@ -96,6 +101,7 @@ const struct cli_cmd cli_cmd_deploy = {
 
 struct printer {
 	int json;
+	const char *tls_cert; /* --tls-cert */
 	const char *backend;
 	char host[256];
 };
@@ -186,6 +192,15 @@ static void on_step(void *ctx, const struct deploy_progress *p)
 		break;
 	case DEPLOY_STEP_DONE: break;
 	}
+}
+
+/* The Keep's certificate, from the sealed output: only the Keep could
+ * have sent it, so its fingerprint is the one to pin. */
+static void on_tls_cert(void *ctx, const uint8_t *der, size_t len)
+{
+	const struct printer *pr = ctx;
+
+	run_tls_show_cert(der, len, pr->tls_cert);
 }
 
 static int report(const struct deploy_result *r, int json)
@@ -393,7 +408,9 @@ int cmd_deploy(int argc, char **argv)
 	o.stderr_fd = STDERR_FILENO;
 	memset(&pr, 0, sizeof(pr));
 	pr.json = co.json;
+	pr.tls_cert = co.tls_cert && *co.tls_cert ? co.tls_cert : NULL;
 	o.on_step = on_step;
+	o.on_tls_cert = on_tls_cert;
 	o.ctx = &pr;
 	if (co.host && *co.host) {
 		rc = deploy_host(&co, &req, &o, &pkg, &pr);

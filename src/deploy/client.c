@@ -292,6 +292,10 @@ static int on_output(struct run *x, uint8_t tag, const uint8_t *p, size_t len)
 	switch (tag) {
 	case SEAL_STDOUT: write_all(x->o->stdout_fd, p, len); return 0;
 	case SEAL_STDERR: write_all(x->o->stderr_fd, p, len); return 0;
+	case SEAL_TLS_CERT:
+		if (x->o->on_tls_cert)
+			x->o->on_tls_cert(x->o->ctx, p, len);
+		return 0;
 	case SEAL_EXIT:
 		if (kp_dec_u32(p, len, &x->r->exit_code))
 			return end(x, DEPLOY_FAILED, "a malformed exit record");

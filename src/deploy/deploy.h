@@ -130,6 +130,8 @@ struct deploy_opts {
 	void (*on_step)(void *ctx, const struct deploy_progress *p);
 	void *ctx;
 	const char *host_name; /* for messages: "in-process host (nil)" */
+	/* the Keep's own TLS certificate (DER), sealed (NULL: ignored) */
+	void (*on_tls_cert)(void *ctx, const uint8_t *der, size_t len);
 };
 
 enum deploy_end {

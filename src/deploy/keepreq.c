@@ -12,8 +12,40 @@
 #include "keep/limits.h"
 #include "lib/err.h"
 
+struct tls_check {
+	const struct pkg *pkg;
+	char *why;
+	size_t n;
+};
+
+/* A TLS file named by the config must be one of the package's secret
+ * files, as the workload sees it: /secrets/NAME. */
+static int tls_file(void *ctx, const char *path, const struct config_file *f, const char *key)
+{
+	static const char dir[] = PKG_SECRET_FILE_DIR "/";
+	const struct tls_check *c = ctx;
+	const char *name = path + sizeof(dir) - 1;
+
+	if (strncmp(path, dir, sizeof(dir) - 1) == 0) {
+		for (size_t i = 0; i < c->pkg->n; i++) {
+			if (c->pkg->e[i].kind == PKG_SECRET_FILE &&
+			    strcmp(c->pkg->e[i].name, name) == 0)
+				return 0;
+		}
+	}
+	snprintf(c->why, c->n,
+	         "Enarx.toml: %s%s%skey '%s' names %s, which is not a secret file of this "
+	         "package: in a deploy the Keep's TLS files come from the sealed package "
+	         "(name it %s%s and pass --secret %s%s=@FILE)",
+	         f ? "file '" : "", f ? f->name : "", f ? "': " : "", key, path, dir,
+	         strrchr(path, '/') ? strrchr(path, '/') + 1 : path, dir,
+	         strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	return ENARX_E_PERM;
+}
+
 int deploy_keep_req(const struct pkg *pkg, struct deploy_keep_req *req, char *why, size_t n)
 {
+	struct tls_check tc = {pkg, why, n};
 	const struct pkg_entry *e = pkg_find(pkg, PKG_CONFIG);
 	struct config *cfg = NULL;
 	char err[300];
@@ -41,6 +73,8 @@ int deploy_keep_req(const struct pkg *pkg, struct deploy_keep_req *req, char *wh
 			rc = ENARX_E_PERM;
 		}
 	}
+	if (!rc)
+		rc = config_tls_files(cfg, tls_file, &tc);
 	req->mem_size = keep_limits_keep_mem(&cfg->limits);
 	config_free(cfg);
 	return rc;

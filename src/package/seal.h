@@ -35,6 +35,7 @@ enum seal_tag {
 	SEAL_EXIT = 19,  /* u32le exit code; ends the stream */
 	SEAL_TRAP = 20,  /* a TRAP payload (keep/proto.h); ends the stream */
 	SEAL_ERROR = 21, /* text; ends the stream */
+	SEAL_TLS_CERT = 22, /* DER of the Keep's own TLS certificate (prot = "tls") */
 };
 
 /* Which way a stream goes: part of its HPKE info. */

@@ -133,7 +133,7 @@ enum wfd_impl {
 	WFD_FREE = 0,
 	WFD_HOST,
 	WFD_NULL,
-	WFD_STREAM, /* wasi_add_stream */
+	WFD_STREAM, /* wasi_add_stdio_stream */
 	WFD_MEM,    /* a memdir or one of its files (memfs.c) */
 };
 
@@ -146,11 +146,21 @@ struct wfd {
 	uint64_t base;                    /* rights_base */
 	uint64_t inh;                     /* rights_inheriting */
 	char *preopen;                    /* guest path of a preopened dir, else NULL */
-	const struct wasi_stream *stream; /* WFD_STREAM */
-	const struct wasi_memdir *mdir;   /* WFD_MEM: the directory (borrowed) */
-	long mnode;                       /* WFD_MEM: -1 the directory, else a file */
-	uint64_t mpos;                    /* WFD_MEM: a file's position */
+	const struct wasi_stream *stream; /* WFD_STREAM (wasi_add_stdio_stream) */
+	/* a host stream the embedder transforms (wasi_add_stream), else NULL */
+	const struct wasi_stream_ops *ops;
+	void *obj;
+	uint8_t nonblock;               /* ops streams: the guest's NONBLOCK flag */
+	const struct wasi_memdir *mdir; /* WFD_MEM: the directory (borrowed) */
+	long mnode;                     /* WFD_MEM: -1 the directory, else a file */
+	uint64_t mpos;                  /* WFD_MEM: a file's position */
 };
+
+/* The embedder's ops of a connected stream (not of a listener), or NULL. */
+static inline const struct wasi_stream_ops *wfd_stream(const struct wfd *e)
+{
+	return e->listening ? NULL : e->ops;
+}
 
 struct wasi;
 struct wmem;
