@@ -51,6 +51,69 @@ serve_check() {
 	tap_like "$be: ... and says so in its sealed stdout" "$(cat "$tmp/echo.out")" "echo_server: listening on fd 3"
 }
 
+# A TLS client of the deployed echo_server; prints "same TLSv1.x".
+tls_client() {
+	python3 - "$1" "$2" <<-'PY'
+	import os, socket, ssl, sys, time
+	port, ca = int(sys.argv[1]), sys.argv[2]
+	for _ in range(600):
+	    if os.path.exists(ca) and os.path.getsize(ca) > 0:
+	        break
+	    time.sleep(0.05)
+	ctx = ssl.create_default_context(cafile=ca)
+	for _ in range(400):
+	    try:
+	        raw = socket.create_connection(("127.0.0.1", port), timeout=20); break
+	    except OSError:
+	        time.sleep(0.05)
+	else:
+	    print("connect failed"); sys.exit(1)
+	s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+	msg = b"hello tls keep\n" * 1000
+	s.sendall(msg)
+	got = b""
+	while len(got) < len(msg):
+	    d = s.recv(65536)
+	    if not d: break
+	    got += d
+	print("same" if got == msg else "differs %d/%d" % (len(got), len(msg)), s.version())
+	PY
+}
+
+# prot = "tls": the certificate and key from the sealed package, then the
+# Keep's own certificate, which comes back sealed (--tls-cert).
+tls_check() {
+	local be=$1 port pid out
+	if ! command -v openssl >/dev/null; then
+		tap_skip "$be: a deployed TLS server" "openssl is not installed"
+		return
+	fi
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
+		-out "$tmp/cert.pem" -days 2 -subj /CN=keep -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	port=$(free_port)
+	printf 'args = ["1"]\n[[files]]\nkind = "stdin"\n[[files]]\nkind = "stdout"\n[[files]]\nkind = "stderr"\n[[files]]\nkind = "listen"\nname = "echo"\nprot = "tls"\naddr = "127.0.0.1"\nport = %s\n' \
+		"$port" >"$tmp/tls.toml"
+	printf 'cert = "/secrets/cert.pem"\nkey = "/secrets/key.pem"\n' >>"$tmp/tls.toml"
+	timeout 120 "$enarx" deploy --insecure --backend "$be" --wasmcfgfile "$tmp/tls.toml" \
+		--secret /secrets/cert.pem=@"$tmp/cert.pem" --secret /secrets/key.pem=@"$tmp/key.pem" \
+		"$ex/echo_server.wasm" >/dev/null 2>"$tmp/tls.err" &
+	pid=$!
+	out=$(tls_client "$port" "$tmp/cert.pem")
+	wait "$pid"
+	tap_like "$be: a deployed TLS server with its certificate and key from the sealed package" "$out" "^same TLSv1\.[23]"
+	port=$(free_port)
+	sed -e '/^cert = /d' -e '/^key = /d' -e "s/^port = .*/port = $port/" "$tmp/tls.toml" >"$tmp/tls2.toml"
+	printf 'names = ["127.0.0.1"]\n' >>"$tmp/tls2.toml"
+	rm -f "$tmp/keep.pem"
+	timeout 120 "$enarx" deploy --insecure --backend "$be" --wasmcfgfile "$tmp/tls2.toml" \
+		--tls-cert "$tmp/keep.pem" "$ex/echo_server.wasm" >/dev/null 2>"$tmp/tls.err" &
+	pid=$!
+	out=$(tls_client "$port" "$tmp/keep.pem")
+	wait "$pid"
+	tap_like "$be: ... with the Keep's own certificate, received sealed and pinned" "$out" "^same TLSv1\.[23]"
+	tap_like "$be: ... whose fingerprint the client prints" "$(cat "$tmp/tls.err")" "Keep TLS certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}"
+}
+
 # --secret /secrets/NAME=@FILE: a file in the Keep's memory.
 secret_file_check() {
 	local be=$1 out rc
@@ -136,6 +199,7 @@ line two"
 
 	secret_file_check "$be"
 	serve_check "$be"
+	tls_check "$be"
 	[ "$be" = kvm ] && memory_check
 }
 
@@ -183,6 +247,10 @@ printf '[[files]]\nkind = "stdout"\n[[files]]\nkind = "dir"\nname = "data"\npath
 "$enarx" deploy --insecure --backend nil --wasmcfgfile "$tmp/dir.toml" "$ex/hello.wasm" >"$tmp/out" 2>"$tmp/err"; rc=$?
 tap_is "a host directory in a deployed Enarx.toml is refused" "$rc:$(cat "$tmp/out")" "1:"
 tap_like "... naming the entry and the way out" "$(cat "$tmp/err")" "deploy refused: Enarx.toml: file 'data' is a host directory \(kind = \"dir\"\).*--secret /secrets/NAME=@FILE"
+printf '[[files]]\nkind = "listen"\nname = "web"\nprot = "tls"\ncert = "cert.pem"\nkey = "key.pem"\n' >"$tmp/tlsbad.toml"
+"$enarx" deploy --insecure --backend nil --wasmcfgfile "$tmp/tlsbad.toml" "$ex/hello.wasm" >/dev/null 2>"$tmp/err2"; rc=$?
+tap_is "a TLS file that is not a secret file of the package is refused" "$rc" 1
+tap_like "... naming the key and the way" "$(cat "$tmp/err2")" "key 'cert' names cert.pem, which is not a secret file of this package.*--secret /secrets/cert.pem=@FILE"
 if grep -q "Keep created" "$tmp/err"; then tap_fail "... before any Keep was made"; else tap_pass "... before any Keep was made"; fi
 "$enarx" deploy --insecure --backend nil --json "$ex/hello.wasm" >/dev/null 2>"$tmp/err"
 steps=$(python3 -c '
