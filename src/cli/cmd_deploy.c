@@ -336,8 +336,7 @@ static int deploy_host(const struct deploy_cli_opts *co, struct deploy_keep_req 
 		req->mem_size = KVM_DEFAULT_MEM;
 	o->verify.mem_size = req->mem_size;
 	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, req, &rm, &t,
-	                       err,
-	                       sizeof(err));
+	                       err, sizeof(err));
 	if (rc) {
 		cli_error("--host %s: %s", co->host, err);
 		return CLI_EXIT_FAIL;

@@ -45,7 +45,7 @@ struct deploy_verify_opts {
 	int insecure;               /* --insecure: accept nil and kvm Keeps */
 	const struct deploy_ref *refs;
 	size_t nrefs;
-	int trust_own; /* also this build's own runtimes (deploy_own_refs),
+	int trust_own;     /* also this build's own runtimes (deploy_own_refs),
 			  computed only when evidence has a measurement */
 	uint64_t mem_size; /* the guest memory asked for (deploy_keep_req):
 			      a kvm measurement covers it; 0 = the default */

@@ -64,12 +64,13 @@ int deploy_keep_req(const struct pkg *pkg, struct deploy_keep_req *req, char *wh
 		if (f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT)
 			req->net = 1;
 		if (f->kind == CONFIG_DIR) {
-			snprintf(why, n,
-			         "Enarx.toml: file '%s' is a host directory (kind = \"dir\"), which "
-			         "a deploy does not give: the host reads and writes its files. "
-			         "Give the workload secret files instead (--secret "
-			         "%s/NAME=@FILE), kept in the Keep's memory",
-			         f->name, PKG_SECRET_FILE_DIR);
+			snprintf(
+			    why, n,
+			    "Enarx.toml: file '%s' is a host directory (kind = \"dir\"), which "
+			    "a deploy does not give: the host reads and writes its files. "
+			    "Give the workload secret files instead (--secret "
+			    "%s/NAME=@FILE), kept in the Keep's memory",
+			    f->name, PKG_SECRET_FILE_DIR);
 			rc = ENARX_E_PERM;
 		}
 	}

@@ -128,7 +128,8 @@ static int r_recv(void *ctx, int timeout_ms, uint32_t *type, uint8_t **p, size_t
 }
 
 int deploy_remote_new(const struct client_conf *conf, const char *backend,
-                      const struct deploy_keep_req *req, struct deploy_remote **out, struct deploy_transport *t, char *err, size_t n)
+                      const struct deploy_keep_req *req, struct deploy_remote **out,
+                      struct deploy_transport *t, char *err, size_t n)
 {
 	struct deploy_remote *r = xcalloc(1, sizeof(*r));
 	struct client_resp resp;

@@ -245,7 +245,8 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 		return rc;
 	out->memory = mem ? (uint64_t)json_integer_value(mem) : 0;
 	if (out->mode == HOST_MODE_RUN && json_object_get(body, "network"))
-		rc = BAD(why, whylen, "field 'network': deploy mode only (run mode reads the config)");
+		rc = BAD(why, whylen,
+		         "field 'network': deploy mode only (run mode reads the config)");
 	else if (out->mode == HOST_MODE_RUN)
 		rc = parse_run(body, log_level, out, why, whylen);
 	else /* the sealed config is not ours to read: the client says */

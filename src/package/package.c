@@ -73,8 +73,8 @@ static int check_file(const struct pkg *p, const char *name, size_t nlen, size_t
 		            "'/' and not . or .. ('%.40s')",
 		            name);
 	if (vlen > PKG_MAX_FILE)
-		return fail(err, n, ENARX_E_MALFORMED,
-		            "secret-file %s: %zu bytes (at most 16 MiB)", name, vlen);
+		return fail(err, n, ENARX_E_MALFORMED, "secret-file %s: %zu bytes (at most 16 MiB)",
+		            name, vlen);
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->e[i].kind == PKG_SECRET_FILE && strcmp(p->e[i].name, name) == 0)
 			return fail(err, n, ENARX_E_MALFORMED, "secret-file %s is given twice",

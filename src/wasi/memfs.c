@@ -13,11 +13,11 @@
 #include "wasi/wasi_int.h"
 
 /* What the directory and its files allow: reading and looking only. */
-#define MEM_RIGHTS_FILE                                                                \
+#define MEM_RIGHTS_FILE                                                                  \
 	(W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_FILESTAT_GET | W_R_FD_ADVISE | \
 	 W_R_FD_FDSTAT_SET_FLAGS)
-#define MEM_RIGHTS_DIR                                                                      \
-	(W_R_PATH_OPEN | W_R_FD_READDIR | W_R_PATH_FILESTAT_GET | W_R_FD_FILESTAT_GET |     \
+#define MEM_RIGHTS_DIR                                                                  \
+	(W_R_PATH_OPEN | W_R_FD_READDIR | W_R_PATH_FILESTAT_GET | W_R_FD_FILESTAT_GET | \
 	 W_R_FD_FDSTAT_SET_FLAGS)
 /* Rights a path_open may not ask for here (it gets EROFS). */
 #define MEM_RIGHTS_WRITE \
@@ -79,8 +79,8 @@ int wasi_memdir_add(struct wasi_memdir *d, const char *name, const void *data, s
 	size_t nl = name ? strlen(name) : 0;
 	struct mfile *grown, f;
 
-	if (!d || !nl || nl > WASI_MEMDIR_NAME_MAX || strchr(name, '/') ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || find(d, name, nl) >= 0)
+	if (!d || !nl || nl > WASI_MEMDIR_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || find(d, name, nl) >= 0)
 		return ENARX_E_INVAL;
 	f.name = xstrdup(name);
 	f.data = xmalloc(len ? len : 1);

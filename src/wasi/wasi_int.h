@@ -303,8 +303,7 @@ int wasi__mem_seek(struct wfd *e, const struct wmem *m, int64_t delta, uint64_t 
                    uint64_t out);
 int wasi__mem_filestat(const struct wfd *e, const struct wmem *m, uint64_t out);
 int wasi__mem_readdir(const struct wfd *e, const struct wmem *m, const uint64_t *a);
-int wasi__mem_open(struct wasi *w, const struct wmem *m, const struct wfd *dir,
-                   const uint64_t *a);
+int wasi__mem_open(struct wasi *w, const struct wmem *m, const struct wfd *dir, const uint64_t *a);
 int wasi__mem_path_filestat(const struct wfd *dir, const struct wmem *m, const uint64_t *a);
 
 #define WASI_FN(name) int wasi__##name(struct wasi *w, const struct wmem *m, const uint64_t *a)

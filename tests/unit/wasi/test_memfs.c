@@ -116,9 +116,9 @@ static void test_open_read_seek(void **state)
 	struct fx *f = *state;
 	uint32_t fd, got;
 
-	assert_int_equal(
-	    open_at(f, 3, "token", 0, W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_FILESTAT_GET),
-	    0);
+	assert_int_equal(open_at(f, 3, "token", 0,
+	                         W_R_FD_READ | W_R_FD_SEEK | W_R_FD_TELL | W_R_FD_FILESTAT_GET),
+	                 0);
 	fd = get32(f, OUT_AT);
 	assert_int_equal(read_into(f, fd, 6, &got), 0);
 	assert_int_equal(got, 6);
@@ -226,9 +226,9 @@ static void test_stat_and_readdir(void **state)
 	assert_int_equal(get32(f, OUT_AT), 10);
 	/* "." opens the directory again */
 	assert_int_equal(open_at(f, 3, ".", W_O_DIRECTORY, W_R_FD_READDIR), 0);
-	assert_int_equal(call(f, "fd_readdir", 5, U(get32(f, OUT_AT)), U(BUF_AT), U(4096), U(0),
-	                      U(OUT_AT + 8)),
-	                 0);
+	assert_int_equal(
+	    call(f, "fd_readdir", 5, U(get32(f, OUT_AT)), U(BUF_AT), U(4096), U(0), U(OUT_AT + 8)),
+	    0);
 }
 
 int main(void)
