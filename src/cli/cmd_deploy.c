@@ -301,6 +301,7 @@ static int deploy_local(const struct deploy_cli_opts *co, const struct deploy_ke
 		return CLI_EXIT_FAIL;
 	}
 	pr->backend = be->name;
+	o->verify.prepare_own = strcmp(be->name, "kvm") == 0;
 	rc = deploy_local_new(be, req, &l, &t);
 	if (rc) {
 		cli_error("cannot start a Keep on %s: %s", be->name, enarx_strerror(rc));
@@ -335,6 +336,7 @@ static int deploy_host(const struct deploy_cli_opts *co, struct deploy_keep_req 
 	if (!req->mem_size)
 		req->mem_size = KVM_DEFAULT_MEM;
 	o->verify.mem_size = req->mem_size;
+	o->verify.prepare_own = co->backend && strcmp(co->backend, "kvm") == 0;
 	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, req, &rm, &t,
 	                       err, sizeof(err));
 	if (rc) {

@@ -153,7 +153,8 @@ static int evidence(struct run *x)
 	return 0;
 }
 
-/* A fresh output key in the package, the digest, the plaintext. */
+/* A fresh output key in the package, the digest, the plaintext; and
+ * this build's references when a measured Keep is expected. */
 static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 {
 	const uint8_t *pub;
@@ -171,6 +172,8 @@ static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 		return end(x, DEPLOY_FAILED, "package: cannot encode it (%zu entries)", pkg->n);
 	memcpy(x->digest_hex, "sha256:", 7);
 	hex_encode(x->r->digest, PKG_DIGEST_LEN, x->digest_hex + 7);
+	if (x->o->verify.prepare_own) /* the Keep boots meanwhile */
+		deploy_verify_prepare(&x->o->verify);
 	return 0;
 }
 

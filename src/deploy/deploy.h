@@ -49,6 +49,8 @@ struct deploy_verify_opts {
 			  computed only when evidence has a measurement */
 	uint64_t mem_size; /* the guest memory asked for (deploy_keep_req):
 			      a kvm measurement covers it; 0 = the default */
+	int prepare_own;   /* a measured Keep is expected (kvm): compute this
+			      build's references while it starts */
 };
 
 /* What the client learned about the Keep. */
@@ -95,6 +97,11 @@ struct deploy_keep_req {
  * (it does not parse) or ENARX_E_PERM (a `dir` entry: a host directory is
  * the host's to read), with why naming the entry. */
 int deploy_keep_req(const struct pkg *pkg, struct deploy_keep_req *req, char *why, size_t whylen);
+
+/* Computes this build's own references for o (as deploy_verify would, at
+ * the first evidence with a measurement) now: deploy_run calls it while
+ * the Keep starts when o->prepare_own is set. */
+void deploy_verify_prepare(const struct deploy_verify_opts *o);
 
 /* Reads `enarx measure --json` output (one object or an array of them)
  * into refs after the n already there. Returns the new count, or -1 with

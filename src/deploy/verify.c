@@ -112,15 +112,33 @@ static size_t list_refs(const struct deploy_ref *refs, size_t nrefs, const enarx
 	return at < cap ? at : cap - 1;
 }
 
+/* This build's own references, computed once per memory size (hashing
+ * the runtime takes milliseconds: only for evidence with a measurement, or
+ * ahead of it, deploy_verify_prepare). */
+static struct deploy_ref own_ref[4];
+static size_t nown;
+static int own_done;
+static uint64_t own_mem;
+
+static void own_refs(const struct deploy_verify_opts *o)
+{
+	if (o->trust_own && (!own_done || own_mem != o->mem_size)) {
+		nown = deploy_own_refs(own_ref, 4, o->mem_size);
+		own_done = 1;
+		own_mem = o->mem_size;
+	}
+}
+
+void deploy_verify_prepare(const struct deploy_verify_opts *o)
+{
+	own_refs(o);
+}
+
 /* The runtime the measurement belongs to, from the references (and this
  * build's own), then the policy's [measurements.TEE]. */
 static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
                          const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
 {
-	static struct deploy_ref own[4];
-	static size_t nown;
-	static int own_done;
-	static uint64_t own_mem;
 	size_t ml, at;
 	const uint8_t *m = claims_measurement(c, &ml);
 	const char *name = enarx_policy_runtime(pol, c);
@@ -129,15 +147,10 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 
 	snprintf(v->measurement, sizeof(v->measurement), "%s:", ml == 48 ? "sha384" : "sha256");
 	hex_encode(m, ml, v->measurement + 7);
-	if (o->trust_own && (!own_done || own_mem != o->mem_size)) {
-		/* hashes the runtime: only when needed */
-		nown = deploy_own_refs(own, 4, o->mem_size);
-		own_done = 1;
-		own_mem = o->mem_size;
-	}
+	own_refs(o);
 	r = find_ref(o->refs, o->nrefs, c, m, ml);
 	if (!r && o->trust_own)
-		r = find_ref(own, nown, c, m, ml);
+		r = find_ref(own_ref, nown, c, m, ml);
 	if (r) {
 		snprintf(v->runtime, sizeof(v->runtime), "%s (%s)", r->version, r->backend);
 		return 0;
@@ -148,7 +161,7 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 	}
 	at = list_refs(o->refs, o->nrefs, c, known, 0, sizeof(known));
 	if (o->trust_own)
-		at = list_refs(own, nown, c, known, at, sizeof(known));
+		at = list_refs(own_ref, nown, c, known, at, sizeof(known));
 	return refuse(why, n, ENARX_E_ATTEST_POLICY,
 	              "runtime: measurement %s is not a known Enarx runtime on %s (known: %s)",
 	              v->measurement, tee_name(c->tee), at ? known : "none");
