@@ -35,26 +35,41 @@ static int add(struct pkg *p, uint8_t kind, const char *name, const void *v, siz
 	return -1;
 }
 
-/* A module: binary as is, text (.wat) converted here. */
-static int add_module(struct pkg *p, const char *path)
+/* A module already read into b: binary as is, text (.wat) converted
+ * here. */
+static int add_module_buf(struct pkg *p, const char *path, const struct buf *b)
 {
-	struct buf b = {0};
 	ewat_error we;
 	uint8_t *bin = NULL;
 	size_t len = 0;
-	int rc = read_file(path, PKG_MAX_WASM, &b);
+	int rc = 0;
 
-	if (!rc && !ewat_is_binary(b.data, b.len)) {
-		if (ewat_parse((const char *)b.data, b.len, &bin, &len, &we) != 0) {
+	if (b->len > PKG_MAX_WASM) {
+		cli_error("%s: more than %u bytes", path, PKG_MAX_WASM);
+		return -1;
+	}
+	if (!ewat_is_binary(b->data, b->len)) {
+		if (ewat_parse((const char *)b->data, b->len, &bin, &len, &we) != 0) {
 			cli_error("%s:%u:%u: %s", path, we.line, we.col, we.message);
 			rc = -1;
 		} else {
 			rc = add(p, PKG_WASM, "main.wasm", bin, len);
 		}
-	} else if (!rc) {
-		rc = add(p, PKG_WASM, "main.wasm", b.data, b.len);
+	} else {
+		rc = add(p, PKG_WASM, "main.wasm", b->data, b->len);
 	}
 	ewat_free(bin);
+	return rc;
+}
+
+/* A module file. */
+static int add_module(struct pkg *p, const char *path)
+{
+	struct buf b = {0};
+	int rc = read_file(path, PKG_MAX_WASM, &b);
+
+	if (!rc)
+		rc = add_module_buf(p, path, &b);
 	buf_free(&b, 0);
 	return rc;
 }
@@ -101,8 +116,8 @@ static int load_base(struct pkg *p, const char *path)
 	rc = read_file(path, PKG_MAX_SIZE, &b);
 	if (!rc && b.len >= PKG_MAGIC_LEN && memcmp(b.data, PKG_MAGIC, PKG_MAGIC_LEN) == 0)
 		rc = add_package(p, &b, path);
-	else if (!rc)
-		rc = add_module(p, path);
+	else if (!rc) /* the module, as read: no second read */
+		rc = add_module_buf(p, path, &b);
 	buf_free(&b, 1);
 	return rc;
 }
