@@ -69,10 +69,26 @@ static void on_list(struct http_req *req, void *arg)
 }
 
 /* Limits a new Keep must fit in; answers and returns false if not. */
-static bool check_limits(struct http_req *req, struct host *h, const struct host_create *c,
-                         uint64_t *mem)
+static bool check_limits(struct http_req *req, struct host *h, struct host_create *c, uint64_t *mem)
 {
-	*mem = c->memory ? c->memory : h->conf.default_mem;
+	struct keep_limits max = h->conf.max_limits;
+	struct host_cap_error ce;
+	int rc;
+
+	max.memory = 0; /* max_keep_mem bounds the Keep as a whole, below */
+	if ((rc = host_create_cap(c, &max, &ce)) != 0) {
+		if (rc == ENARX_E_PERM)
+			http_reply_problem(req, HTTP_P_LIMIT,
+			                   "limit '%s': %llu asked, this host allows at most %llu",
+			                   ce.name, (unsigned long long)ce.asked,
+			                   (unsigned long long)ce.max);
+		else
+			http_reply_problem(req, HTTP_P_INTERNAL, "%s", enarx_strerror(rc));
+		return false;
+	}
+	*mem = c->memory          ? c->memory
+	       : c->limits.memory ? keep_limits_keep_mem(&c->limits)
+	                          : h->conf.default_mem;
 	if (c->memory && (c->memory % (2 * MIB) || c->memory < 32 * MIB)) {
 		http_reply_problem(req, HTTP_P_INVALID_FIELD,
 		                   "field 'memory': %llu is not a multiple of 2 MiB of at least "

@@ -45,6 +45,12 @@ enum kp_type {
 	KP_EVIDENCE = 0x84,   /* the Keep's keys and evidence (kp_evidence) */
 	KP_OUT_HEAD = 0x85,   /* the Keep's HPKE stream to the client (kp_seal_head) */
 	KP_SEALED_OUT = 0x86, /* u64 index, ciphertext: one record of that stream */
+	/* Keep -> host, a run with a TEE, right after TEE (0x87-0x8b are
+	 * reserved for other messages) */
+	KP_MEASURE = 0x8c, /* u32 tee kind (1 or 2), bytes evidence: the Keep's
+			      own SYS_GETATT report for an all-zero nonce
+			      (kvm: struct keep_kvm_evidence, whose measurement
+			      is the launch digest) */
 };
 
 /* Deploy: bounds on the fields of the messages above. */
@@ -152,6 +158,10 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
 /* Refuses values outside the ranges of keep/limits.h (ENARX_E_MALFORMED). */
 int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
+/* MEASURE: kind KP_TEE_KVM or KP_TEE_OTHER, 1..KP_EVIDENCE_MAX bytes of
+ * evidence (borrowed from p). */
+int kp_enc_measure(struct buf *b, uint32_t kind, const uint8_t *ev, size_t len);
+int kp_dec_measure(const uint8_t *p, size_t len, uint32_t *kind, const uint8_t **ev, size_t *evlen);
 
 /* Deploy messages. Decoders check every length and bound (the KP_*_MAX
  * above) and borrow from p; they allocate nothing. */
