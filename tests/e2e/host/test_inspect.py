@@ -165,4 +165,27 @@ if measured:
 else:
     t.skip("the kvm Keep's measurement is in the state directory", why)
 t.eq(d.stop(), 0, "the agent stops cleanly")
+
+# ---- a state directory of the first version (no "extra" column) ----
+import sqlite3  # noqa: E402
+old = os.path.join(tmp.name, "old-state")
+os.makedirs(old)
+db = sqlite3.connect(os.path.join(old, "host.db"))
+db.execute("CREATE TABLE keeps (id TEXT PRIMARY KEY, backend TEXT NOT NULL, mode TEXT NOT NULL,"
+           " state TEXT NOT NULL, result TEXT, text TEXT, memory INTEGER NOT NULL,"
+           " created_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL,"
+           " exit_code INTEGER NOT NULL, status INTEGER NOT NULL, stdout BLOB, stderr BLOB)")
+db.execute("INSERT INTO keeps VALUES ('0123456789abcdef01234567', 'nil', 'run', 'exited',"
+           " 'exited', NULL, 1073741824, 1700000000000, 1700000000100, 0, 0, x'6869', x'')")
+db.commit()
+db.close()
+d2 = H.Daemon(tmp.name, name="old", state=old)
+st, _, k = d2.req("GET", "/v1/keeps/0123456789abcdef01234567")
+t.ok(st == 200 and k["state"] == "exited" and k["limits"]["fuel"] is None and
+     k["usage"]["cpu_user_us"] is None and k["measurement"] is None,
+     "an older host.db is upgraded in place; its records read with nulls", diag=k)
+r = d2.keep("run", "--backend", "nil", H.example("hello.wasm"))
+t.ok(r.returncode == 0 and last(d2)["usage"]["cpu_user_us"] is not None,
+     "and new records in it carry usage", diag=r.stderr)
+t.eq(d2.stop(), 0, "that agent stops cleanly")
 t.done()
