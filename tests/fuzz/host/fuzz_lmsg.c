@@ -44,7 +44,8 @@ static void payload(const struct chan_msg *m)
 		break;
 	case LM_TEE:
 		if (lm_dec_tee(m->data, m->len, &t, why, sizeof(why)) == 0)
-			assert(t.kind <= KP_TEE_OTHER && (!t.has_measurement || t.kind == KP_TEE_KVM));
+			assert(t.kind <= KP_TEE_OTHER &&
+			       (!t.has_measurement || t.kind == KP_TEE_KVM));
 		break;
 	default: break;
 	}
