@@ -471,7 +471,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 }
 
-/* The client of a follow or wait went away: end its request now. */
+/* The client of a follow or wait went away: forget it (src/http ends the
+ * request). */
 static void follow_gone(struct http_req *req, void *arg)
 {
 	struct hk_follow *f = arg, **p = &f->k->follow;
@@ -480,11 +481,8 @@ static void follow_gone(struct http_req *req, void *arg)
 		p = &(*p)->next;
 	if (*p)
 		*p = f->next;
-	if (f->stream == HK_NSTREAMS)
-		http_reply_bytes(req, 204, NULL, NULL, 0);
-	else
-		http_stream_end(req);
 	xfree(f);
+	(void)req;
 }
 
 void hk_follow_add(struct hkeep *k, struct http_req *req, int stream)

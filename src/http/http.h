@@ -184,7 +184,10 @@ int http_req_json(struct http_req *req, const struct http_json_field *fields, si
                   json_t **out);
 
 /* Called if the client goes away before the final answer (on the loop
- * thread). The handler still owns req and must still end it. */
+ * thread). The server ends req once cb returns: cb drops every pointer to
+ * it, and neither cb nor anyone later may answer or use it. Without an
+ * on_close callback the handler still owns a gone request and must end it
+ * (its answers then go nowhere; see http_req_gone). */
 void http_req_on_close(struct http_req *req, void (*cb)(struct http_req *req, void *arg),
                        void *arg);
 

@@ -356,6 +356,8 @@ static struct http__conn *conn__of(struct http_server *s, struct evhttp_request 
 	return NULL;
 }
 
+static void req__finish(struct http_req *r);
+
 static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 {
 	struct http_req *r = c->cur;
@@ -366,8 +368,14 @@ static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 	r->conn = NULL;
 	r->ev = NULL;
 	r->gone = true;
-	if (r->on_close != NULL)
+	if (r->on_close != NULL) {
 		r->on_close(r, r->close_arg);
+		/* The handler was told; nothing can be sent any more, so the server
+		 * ends the request itself (libevent already freed its side). */
+		if (r->streaming)
+			log_debug("http: %s %s: client gone during the stream", r->method, r->path);
+		req__finish(r);
+	}
 }
 
 static void conn__closecb(struct evhttp_connection *evcon, void *arg)
