@@ -116,6 +116,11 @@ t.ok(r.returncode == 0 and k["limits"]["fds"] == 3 and k["limits"]["memory"] == 
      k["memory"] == 258 << 20,
      "--max-fds and --memory reach the Keep (memory: the limit plus headroom)", diag=k)
 
+st, _, host = d.req("GET", "/v1/host")
+lim = host["limits"]
+t.ok(st == 200 and lim["max_fuel"] == 1000000000 and lim["max_wall_ms"] == 60000 and
+     lim["max_output"] == 1 << 20 and lim["max_fds"] is None,
+     "GET /v1/host shows the agent's per-Keep maxima (null: none)", diag=lim)
 st, _, body = d.req("POST", "/v1/keeps", {"backend": "nil", "wasm": H.b64(H.example("hello.wasm")),
                                            "limits": {"fuel": 2000000000}})
 t.ok(st == 429 and "fuel" in body["detail"] and "1000000000" in body["detail"],
