@@ -42,7 +42,7 @@ for be in ["nil", "kvm"]:
         continue
     r = d.keep("run", "--backend", be, H.example("hello.wasm"))
     t.ok(r.returncode == 0 and r.stdout == b"Hello, world!\n", f"{be}: keep run hello",
-         diag=r.stderr)
+         diag=r.stderr + b"\nagent: " + d.stderr()[-1500:].encode())
     r = d.keep("run", "--backend", be, H.example("exitcode.wasm"))
     t.eq(r.returncode, 42, f"{be}: keep run exits with the workload's code 42")
     r = d.keep("run", "--backend", be, H.example("trap.wasm"))
