@@ -502,6 +502,7 @@ void hk_follow_add(struct hkeep *k, struct http_req *req, int stream)
 	f->next = k->follow;
 	k->follow = f;
 	http_req_on_close(req, follow_gone, f);
+	http_req_hold(req); /* until the Keep ends, however quiet it is */
 }
 
 /* ---- the launcher channel ---- */
@@ -817,6 +818,7 @@ static int open_server(struct host *h)
 	    .max_body = h->conf.max_body,
 	    .grace_ms = h->conf.grace_ms,
 	    .request_ms = h->conf.request_ms,
+	    .io_ms = h->conf.io_ms,
 	    .routes = host_routes,
 	    .nroutes = host_nroutes,
 	    .arg = h,

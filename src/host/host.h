@@ -33,6 +33,9 @@ struct host_conf {
 	size_t log_max;      /* stdout/stderr bytes kept per Keep [1 MiB] */
 	unsigned grace_ms;   /* SIGTERM grace [10000] */
 	unsigned request_ms; /* whole-request deadline [30000] */
+	unsigned io_ms;      /* longest stall of a read or write [30000]; not
+			      * applied to reads while a follow or a wait is
+			      * open (http_req_hold) */
 	int no_sandbox;      /* skip the seccomp filters (debugging) */
 	void (*on_ready)(uint16_t port, const char *fingerprint, const char *cert);
 };

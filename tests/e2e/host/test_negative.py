@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostlib as H  # noqa: E402
@@ -19,7 +20,8 @@ t = Tap()
 tmp = tempfile.TemporaryDirectory(prefix="enarx-host-neg-")
 T = tmp.name
 d = H.Daemon(T, "lim", args=["--max-keeps", "2", "--max-keep-memory", str(256 << 20),
-                              "--max-body", str(256 << 10), "--request-ms", "1500"])
+                              "--max-body", str(256 << 10), "--request-ms", "1500",
+                              "--io-ms", "1000"])
 WASM = H.b64(H.example("hello.wasm"))
 
 
@@ -200,6 +202,33 @@ t.ok(r.returncode == 1 and "token" in r.stderr,
 r = subprocess.run([H.ENARX, "host", "serve", "--listen", "127.0.0.1:0"],
                    capture_output=True, text=True, timeout=30)
 t.eq(r.returncode, 2, "serve without --state: usage error")
+
+# ---- a quiet Keep: its follower and waiter outlast --io-ms ----
+st, _, body = d.req("POST", "/v1/keeps", {"backend": "nil", "memory": 64 << 20,
+                                           "wasm": H.b64(H.example("cat.wasm"))})
+qid = body["id"]
+res = {}
+
+
+def follow():
+    res["follow"] = d.req("GET", f"/v1/keeps/{qid}/stdout?follow=true", raw=True)
+
+
+def wait():
+    res["wait"] = d.req("GET", f"/v1/keeps/{qid}?wait=true")
+
+
+ths = [threading.Thread(target=follow), threading.Thread(target=wait)]
+for th in ths:
+    th.start()
+time.sleep(2.5)  # longer than --io-ms 1000 with nothing to send
+d.req("POST", f"/v1/keeps/{qid}/stdin?close=true", body=b"late\n")
+for th in ths:
+    th.join(timeout=30)
+t.ok(res.get("follow", (0, 0, b""))[2] == b"late\n",
+     "a follow of a Keep quiet for longer than --io-ms still gets its output", diag=res)
+t.ok(res.get("wait", (0, 0, {}))[2].get("state") == "exited",
+     "a wait on a quiet Keep still gets its answer", diag=res)
 
 # ---- followers and waiters that hang up mid-stream ----
 st, _, body = d.req("POST", "/v1/keeps", {"backend": "nil", "memory": 64 << 20,
