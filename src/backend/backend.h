@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/usage.h"
+
 struct platform_backend;
 struct platform_report;
 
@@ -103,6 +105,10 @@ struct backend {
 	/* Kills the Keep if it still runs, reaps it and releases everything
 	 * (no process, thread or descriptor outlives it). Accepts NULL. */
 	void (*free)(struct backend_keep *k);
+	/* Optional (NULL = not measured): what the Keep used, valid once
+	 * wait() has returned 0 (keep/usage.h). Returns 0 with *u filled, or
+	 * ENARX_E_BUSY before the end. */
+	int (*usage)(const struct backend_keep *k, struct keep_usage *u);
 };
 
 /* Runs one Keep to completion on be: start(), wait(), free(). Returns what

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -558,6 +559,7 @@ static void keep_close(struct keep *k)
 struct backend_keep {
 	struct keep k;
 	struct kvm_keep_stats st;
+	struct rusage ru; /* the vCPU thread's, at its end */
 	pthread_t thread;
 	bool started; /* the thread exists (join it) */
 	bool joined;  /* rc and code are final */
@@ -605,6 +607,7 @@ static void *vcpu_thread(void *arg)
 	bk->rc = vm_loop(&bk->k, &bk->code, &bk->st);
 	bk->st.run_ns = now_ns() - bk->k.t_start;
 	bk->st.items = sp_host_items(bk->k.sp);
+	getrusage(RUSAGE_THREAD, &bk->ru); /* this vCPU thread's CPU time */
 	while (write(bk->done_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	return NULL;
@@ -836,6 +839,21 @@ static int kvm_start_backend(const struct keep_launch *launch, struct backend_ke
 	return kvm_keep_start(&o, out);
 }
 
+/* The vCPU thread's CPU time; the guest's RAM is mapped in this process,
+ * so no resident set of the Keep's own (maxrss_kb 0). */
+static int kvm_keep_usage(const struct backend_keep *bk, struct keep_usage *u)
+{
+	if (!bk->joined)
+		return ENARX_E_BUSY;
+	u->valid = 1;
+	u->user_us =
+	    (uint64_t)bk->ru.ru_utime.tv_sec * 1000000u + (uint64_t)bk->ru.ru_utime.tv_usec;
+	u->system_us =
+	    (uint64_t)bk->ru.ru_stime.tv_sec * 1000000u + (uint64_t)bk->ru.ru_stime.tv_usec;
+	u->maxrss_kb = 0;
+	return 0;
+}
+
 const struct backend backend_kvm = {
     .name = "kvm",
     .probe = kvm_probe,
@@ -844,4 +862,5 @@ const struct backend backend_kvm = {
     .wait = kvm_keep_wait,
     .kill = kvm_keep_kill,
     .free = kvm_keep_free,
+    .usage = kvm_keep_usage,
 };

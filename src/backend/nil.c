@@ -299,6 +299,7 @@ struct backend_keep {
 	int pidfd;
 	int done; /* reaped: rc and code are final */
 	int rc, code;
+	struct rusage ru; /* the Keep's, from wait4 */
 };
 
 /* The executor image in a sealed memfd, ready for execveat. */
@@ -422,7 +423,7 @@ static int nil_wait(struct backend_keep *k, int *exit_code)
 		return k->rc;
 	}
 	do {
-		w = waitpid(k->pid, &status, 0);
+		w = wait4(k->pid, &status, 0, &k->ru);
 	} while (w < 0 && errno == EINTR);
 	k->done = 1;
 	if (w < 0) {
@@ -463,6 +464,18 @@ static void nil_free(struct backend_keep *k)
 	xfree(k);
 }
 
+static int nil_usage(const struct backend_keep *k, struct keep_usage *u)
+{
+	if (!k->done || k->rc)
+		return ENARX_E_BUSY;
+	u->valid = 1;
+	u->user_us = (uint64_t)k->ru.ru_utime.tv_sec * 1000000u + (uint64_t)k->ru.ru_utime.tv_usec;
+	u->system_us =
+	    (uint64_t)k->ru.ru_stime.tv_sec * 1000000u + (uint64_t)k->ru.ru_stime.tv_usec;
+	u->maxrss_kb = k->ru.ru_maxrss > 0 ? (uint64_t)k->ru.ru_maxrss : 0;
+	return 0;
+}
+
 const struct backend backend_nil = {
     .name = "nil",
     .probe = nil_probe,
@@ -471,4 +484,5 @@ const struct backend backend_nil = {
     .wait = nil_wait,
     .kill = nil_kill,
     .free = nil_free,
+    .usage = nil_usage,
 };

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/limit_opts.h"
 #include "host/host.h"
 #include "lib/err.h"
 
@@ -13,7 +14,8 @@ struct serve_opts {
 	const char *listen, *state, *token_file, *client_ca, *cert, *key;
 	int insecure, no_sandbox;
 	long long max_keeps, max_records, keep_mem, total_mem, default_mem, max_body, log_max,
-	    grace_ms, request_ms;
+	    grace_ms, request_ms, io_ms;
+	struct keep_limits max_lim;
 };
 
 static const struct opt serve_table[] = {
@@ -47,8 +49,18 @@ static const struct opt serve_table[] = {
             "stdout and stderr bytes kept per Keep [1 MiB]"),
     OPT_INT(0, "grace-ms", struct serve_opts, grace_ms, "MS", 1, 3600000,
             "SIGTERM: time for requests in flight [10000]"),
+    OPT_INT(0, "io-ms", struct serve_opts, io_ms, "MS", 100, 3600000,
+            "longest stall of a read or write (follows and waits excepted) [30000]"),
     OPT_INT(0, "request-ms", struct serve_opts, request_ms, "MS", 100, 3600000,
             "deadline for a whole request, headers and body [30000]"),
+    OPT_CUSTOM(0, "max-fuel", struct serve_opts, max_lim.fuel, "N", cli_opt_limit_fuel,
+               "most fuel a Keep may ask for (and its fuel when it asks none)"),
+    OPT_CUSTOM(0, "max-timeout", struct serve_opts, max_lim.wall_ms, "DURATION",
+               cli_opt_limit_timeout, "longest wall time of a Keep (likewise)"),
+    OPT_CUSTOM(0, "max-fds", struct serve_opts, max_lim.fds, "N", cli_opt_limit_fds,
+               "most descriptors a Keep may hold (likewise)"),
+    OPT_CUSTOM(0, "max-output", struct serve_opts, max_lim.output, "SIZE", cli_opt_limit_output,
+               "most stdout+stderr bytes of a Keep (likewise)"),
     OPT_FLAG(0, "no-sandbox", struct serve_opts, no_sandbox,
              "do not install the seccomp filters (debugging)"),
     OPT_END(),
@@ -115,6 +127,8 @@ static int host_serve_main(int argc, char **argv)
 	c.log_max = (size_t)o.log_max;
 	c.grace_ms = (unsigned)o.grace_ms;
 	c.request_ms = (unsigned)o.request_ms;
+	c.io_ms = (unsigned)o.io_ms;
+	c.max_limits = o.max_lim;
 	c.on_ready = on_ready;
 	return host_serve(&c) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

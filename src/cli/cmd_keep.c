@@ -13,8 +13,10 @@
 #include <enarx/wat.h>
 
 #include "cli/cli.h"
+#include "cli/limit_opts.h"
 #include "client/client.h"
 #include "keep/abi.h"
+#include "keep/limits.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -42,6 +44,7 @@ struct keep_opts {
 	const char *host, *cacert, *token_file, *cert, *key;
 	const char *backend, *engine, *cfgfile;
 	long long memory;
+	struct keep_limits lim; /* as enarx run's options */
 	int json, follow, err, deploy, insecure;
 	struct opt_list env;
 };
@@ -72,16 +75,26 @@ static const struct opt logs_table[] = {
     OPT_END(),
 };
 
-#define WORKLOAD_OPTS                                                                          \
-	OPT_STRING_ENV(0, "backend", struct keep_opts, backend, "NAME", "ENARX_BACKEND",       \
-	               "nil, kvm, ...; default: the host's best"),                             \
-	    OPT_INT(0, "memory", struct keep_opts, memory, "BYTES", 32LL << 20, 1LL << 40,     \
-	            "Keep memory (a multiple of 2 MiB)"),                                      \
-	    OPT_STRING_ENV(0, "engine", struct keep_opts, engine, "NAME", "ENARX_WASM_ENGINE", \
-	                   "interp or jit"),                                                   \
-	    OPT_STRING_ENV(0, "wasmcfgfile", struct keep_opts, cfgfile, "FILE",                \
-	                   "ENARX_WASMCFGFILE", "Enarx.toml (no dir entries)"),                \
-	    OPT_LIST(0, "env", struct keep_opts, env, "NAME=VALUE",                            \
+#define WORKLOAD_OPTS                                                                           \
+	OPT_STRING_ENV(0, "backend", struct keep_opts, backend, "NAME", "ENARX_BACKEND",        \
+	               "nil, kvm, ...; default: the host's best"),                              \
+	    OPT_INT(0, "keep-memory", struct keep_opts, memory, "BYTES", 32LL << 20, 1LL << 40, \
+	            "Keep memory (a multiple of 2 MiB; default: from --memory)"),               \
+	    OPT_CUSTOM(0, "memory", struct keep_opts, lim.memory, "SIZE", cli_opt_limit_memory, \
+	               "most linear memory of the workload, as run"),                           \
+	    OPT_CUSTOM(0, "fuel", struct keep_opts, lim.fuel, "N", cli_opt_limit_fuel,          \
+	               "engine fuel (about one per instruction); past it, a trap"),             \
+	    OPT_CUSTOM(0, "timeout", struct keep_opts, lim.wall_ms, "DURATION",                 \
+	               cli_opt_limit_timeout, "wall time; then the host stops it (exit 124)"),  \
+	    OPT_CUSTOM(0, "max-fds", struct keep_opts, lim.fds, "N", cli_opt_limit_fds,         \
+	               "descriptors the workload may hold at once"),                            \
+	    OPT_CUSTOM(0, "max-output", struct keep_opts, lim.output, "SIZE",                   \
+	               cli_opt_limit_output, "stdout+stderr bytes; past it, a trap"),           \
+	    OPT_STRING_ENV(0, "engine", struct keep_opts, engine, "NAME", "ENARX_WASM_ENGINE",  \
+	                   "interp or jit"),                                                    \
+	    OPT_STRING_ENV(0, "wasmcfgfile", struct keep_opts, cfgfile, "FILE",                 \
+	                   "ENARX_WASMCFGFILE", "Enarx.toml (no dir entries)"),                 \
+	    OPT_LIST(0, "env", struct keep_opts, env, "NAME=VALUE",                             \
 	             "environment of the workload (without --wasmcfgfile)")
 
 static const struct opt run_table[] = {CONN_OPTS, WORKLOAD_OPTS, OPT_END()};
@@ -457,6 +470,24 @@ static json_t *env_object(const struct opt_list *l)
 	return env;
 }
 
+/* "limits": the options that are set. */
+static json_t *limits_object(const struct keep_limits *l)
+{
+	json_t *o = json_object();
+
+	if (l->memory)
+		json_object_set_new(o, "memory", json_integer((json_int_t)l->memory));
+	if (l->fuel)
+		json_object_set_new(o, "fuel", json_integer((json_int_t)l->fuel));
+	if (l->wall_ms)
+		json_object_set_new(o, "wall_ms", json_integer((json_int_t)l->wall_ms));
+	if (l->fds)
+		json_object_set_new(o, "fds", json_integer((json_int_t)l->fds));
+	if (l->output)
+		json_object_set_new(o, "output", json_integer((json_int_t)l->output));
+	return o;
+}
+
 /* The POST /v1/keeps body; NULL after printing why not. */
 static json_t *create_body(const struct keep_opts *o, const char *module, char **args, int nargs)
 {
@@ -468,6 +499,8 @@ static json_t *create_body(const struct keep_opts *o, const char *module, char *
 		json_object_set_new(b, "backend", json_string(o->backend));
 	if (o->memory)
 		json_object_set_new(b, "memory", json_integer(o->memory));
+	if (keep_limits_any(&o->lim))
+		json_object_set_new(b, "limits", limits_object(&o->lim));
 	if (o->deploy)
 		return b;
 	if (load_module(module, &wasm) != 0 || !(b64 = xmalloc((wasm.len + 2) / 3 * 4 + 1))) {
@@ -609,6 +642,15 @@ static int run_outcome(const json_t *k)
 			return CLI_EXIT_FAIL;
 		}
 		return (int)ec;
+	}
+	if (strcmp(state, "timed-out") == 0) {
+		json_int_t ms =
+		    json_integer_value(json_object_get(json_object_get(k, "limits"), "wall_ms"));
+
+		cli_error("the workload ran past its wall-time limit of %lld.%03lld s (--timeout) "
+		          "and was stopped",
+		          (long long)(ms / 1000), (long long)(ms % 1000));
+		return KEEP_EXIT_TIMEOUT;
 	}
 	if (strcmp(state, "failed") == 0)
 		cli_error("%s", jstr(k, "error", "the Keep could not run the workload"));

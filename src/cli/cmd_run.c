@@ -17,6 +17,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "cli/limit_opts.h"
 #include "cli/run_tls.h"
 #include "config/config.h"
 #include "keep/abi.h"
@@ -88,67 +89,6 @@ struct run_opts {
 	struct keep_limits lim; /* options over Enarx.toml's [limits] */
 };
 
-/* --memory SIZE */
-static const char *parse_memory(const char *arg, void *value)
-{
-	uint64_t v = config_parse_size(arg);
-
-	if (v < KEEP_LIMIT_MEMORY_MIN || v > KEEP_LIMIT_MEMORY_MAX)
-		return "a size from 64K to 4G, such as 256M";
-	*(uint64_t *)value = v;
-	return NULL;
-}
-
-/* --max-output SIZE */
-static const char *parse_output(const char *arg, void *value)
-{
-	uint64_t v = config_parse_size(arg);
-
-	if (v < 1 || v > KEEP_LIMIT_OUTPUT_MAX)
-		return "a positive size, such as 10M";
-	*(uint64_t *)value = v;
-	return NULL;
-}
-
-/* --fuel N */
-static const char *parse_fuel(const char *arg, void *value)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v == 0 || v > INT64_MAX)
-		return "a positive integer";
-	*(uint64_t *)value = v;
-	return NULL;
-}
-
-/* --timeout DURATION */
-static const char *parse_timeout(const char *arg, void *value)
-{
-	uint64_t v = config_parse_duration_ms(arg);
-
-	if (!v)
-		return "a duration up to 30 days: seconds, or 30s, 500ms, 5m, 2h";
-	*(uint64_t *)value = v;
-	return NULL;
-}
-
-/* --max-fds N */
-static const char *parse_fds(const char *arg, void *value)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || v < KEEP_LIMIT_FDS_MIN || v > KEEP_LIMIT_FDS_MAX)
-		return "a number of descriptors from 3 to 4096";
-	*(uint32_t *)value = (uint32_t)v;
-	return NULL;
-}
-
 /* --engine NAME: how the Keep runs the module (docs/jit.md). */
 static int parse_engine(const char *name, uint32_t *engine)
 {
@@ -170,22 +110,22 @@ static const struct opt run_table[] = {
     OPT_STRING_ENV(0, "engine", struct run_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit: functions compiled to machine\n"
                    "code, the interpreter where that cannot be done (docs/jit.md)"),
-    OPT_CUSTOM(0, "memory", struct run_opts, lim.memory, "SIZE", parse_memory,
+    OPT_CUSTOM(0, "memory", struct run_opts, lim.memory, "SIZE", cli_opt_limit_memory,
                "linear memories of the workload together, 64K..4G\n"
                "(e.g. 256M); the Keep as a whole gets 256M more\n"
                "(nil: RLIMIT_DATA, kvm: guest RAM). Default 4G"),
-    OPT_CUSTOM(0, "fuel", struct run_opts, lim.fuel, "N", parse_fuel,
+    OPT_CUSTOM(0, "fuel", struct run_opts, lim.fuel, "N", cli_opt_limit_fuel,
                "instructions (about) the workload may run; then it\n"
                "traps (exit 134). Default unlimited"),
-    OPT_CUSTOM(0, "timeout", struct run_opts, lim.wall_ms, "DURATION", parse_timeout,
+    OPT_CUSTOM(0, "timeout", struct run_opts, lim.wall_ms, "DURATION", cli_opt_limit_timeout,
                "wall time from the start of the Keep (seconds, or\n"
                "500ms, 30s, 5m, 2h); then the host kills it\n"
                "(exit 124). Default none"),
-    OPT_CUSTOM(0, "max-fds", struct run_opts, lim.fds, "N", parse_fds,
+    OPT_CUSTOM(0, "max-fds", struct run_opts, lim.fds, "N", cli_opt_limit_fds,
                "descriptors the workload may hold at once, stdio\n"
                "and preopens included, 3..4096 (nil: RLIMIT_NOFILE\n"
                "too). Default 4096"),
-    OPT_CUSTOM(0, "max-output", struct run_opts, lim.output, "SIZE", parse_output,
+    OPT_CUSTOM(0, "max-output", struct run_opts, lim.output, "SIZE", cli_opt_limit_output,
                "bytes the workload may write to stdout and stderr\n"
                "together; the write past it traps (exit 134).\n"
                "Default unlimited"),

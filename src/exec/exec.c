@@ -653,8 +653,10 @@ int exec_run(int fd, const struct exec_workload *wl)
 	char err[512] = "";
 	int rc, status = EXIT_ERROR;
 
-	if (!wl->io)
+	if (!wl->io) {
 		report_tee(fd); /* a deploy said so in its EVIDENCE */
+		exec_report_measure(fd);
+	}
 	if (wl->config)
 		rc = config_parse(wl->config, wl->config_len, &cfg, err, sizeof(err));
 	if (wl->config && !rc && wl->config_dir)

@@ -69,6 +69,10 @@ int exec_run(int fd, const struct exec_workload *wl);
  * on nil) and sets *tech to the shim's technology (0 = kvm). */
 long exec_getatt_query(unsigned long *tech);
 
+/* measure.c: sends MEASURE (the shim's evidence for a zero nonce) on fd
+ * when the Keep has a TEE; nothing on nil. */
+void exec_report_measure(int fd);
+
 /* A deploy session (docs/keep-protocol.md "Deploy"), from its
  * DEPLOY_HELLO payload (taken): fresh keys, evidence, the sealed package,
  * the run with sealed stdio. Returns the executor's exit status: 0 once

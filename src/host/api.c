@@ -38,13 +38,12 @@ static bool query_true(struct http_req *req, const char *name)
 static void on_host(struct http_req *req, void *arg)
 {
 	struct host *h = arg;
-	json_t *be = json_array();
+	const struct keep_limits *ml = &h->conf.max_limits;
+	json_t *be = json_array(), *o, *lim;
 
 	for (size_t i = 0; backend_at(i); i++)
 		json_array_append_new(be, json_string(backend_at(i)->name));
-	http_reply_json(
-	    req, 200,
-	    json_pack("{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, "
+	o = json_pack("{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, "
 	              "s:I}}",
 	              "version", "v1", "backends", be, "limits", "max_keeps",
 	              (json_int_t)h->conf.max_keeps, "max_records", (json_int_t)h->conf.max_records,
@@ -53,7 +52,18 @@ static void on_host(struct http_req *req, void *arg)
 	              (json_int_t)h->conf.default_mem, "max_body", (json_int_t)h->conf.max_body,
 	              "log_max", (json_int_t)h->conf.log_max, "usage", "keeps",
 	              (json_int_t)h->nrecords, "running", (json_int_t)h->nlive, "memory",
-	              (json_int_t)h->mem_live));
+	              (json_int_t)h->mem_live);
+	/* the per-Keep maxima (docs/host-api.md "Limits"); null = none */
+	lim = json_object_get(o, "limits");
+	json_object_set_new(lim, "max_fuel",
+	                    ml->fuel ? json_integer((json_int_t)ml->fuel) : json_null());
+	json_object_set_new(lim, "max_wall_ms",
+	                    ml->wall_ms ? json_integer((json_int_t)ml->wall_ms) : json_null());
+	json_object_set_new(lim, "max_fds",
+	                    ml->fds ? json_integer((json_int_t)ml->fds) : json_null());
+	json_object_set_new(lim, "max_output",
+	                    ml->output ? json_integer((json_int_t)ml->output) : json_null());
+	http_reply_json(req, 200, o);
 }
 
 /* ---- /v1/keeps ---- */
@@ -69,10 +79,26 @@ static void on_list(struct http_req *req, void *arg)
 }
 
 /* Limits a new Keep must fit in; answers and returns false if not. */
-static bool check_limits(struct http_req *req, struct host *h, const struct host_create *c,
-                         uint64_t *mem)
+static bool check_limits(struct http_req *req, struct host *h, struct host_create *c, uint64_t *mem)
 {
-	*mem = c->memory ? c->memory : h->conf.default_mem;
+	struct keep_limits max = h->conf.max_limits;
+	struct host_cap_error ce;
+	int rc;
+
+	max.memory = 0; /* max_keep_mem bounds the Keep as a whole, below */
+	if ((rc = host_create_cap(c, &max, &ce)) != 0) {
+		if (rc == ENARX_E_PERM)
+			http_reply_problem(req, HTTP_P_LIMIT,
+			                   "limit '%s': %llu asked, this host allows at most %llu",
+			                   ce.name, (unsigned long long)ce.asked,
+			                   (unsigned long long)ce.max);
+		else
+			http_reply_problem(req, HTTP_P_INTERNAL, "%s", enarx_strerror(rc));
+		return false;
+	}
+	*mem = c->memory          ? c->memory
+	       : c->limits.memory ? keep_limits_keep_mem(&c->limits)
+	                          : h->conf.default_mem;
 	if (c->memory && (c->memory % (2 * MIB) || c->memory < 32 * MIB)) {
 		http_reply_problem(req, HTTP_P_INVALID_FIELD,
 		                   "field 'memory': %llu is not a multiple of 2 MiB of at least "

@@ -40,15 +40,15 @@ static int64_t now_ms(void)
 
 const char *hk_state_name(enum hk_state s)
 {
-	static const char *const names[] = {"starting", "running", "exited",    "trapped",
-	                                    "failed",   "killed",  "no-result", "lost"};
+	static const char *const names[] = {"starting", "running",   "exited", "trapped",  "failed",
+	                                    "killed",   "no-result", "lost",   "timed-out"};
 
 	return names[s];
 }
 
 static enum hk_state state_of(const char *name)
 {
-	for (int s = HK_STARTING; s <= HK_LOST; s++)
+	for (int s = HK_STARTING; s <= HK_TIMEDOUT; s++)
 		if (strcmp(hk_state_name((enum hk_state)s), name) == 0)
 			return (enum hk_state)s;
 	return HK_LOST;
@@ -62,6 +62,7 @@ static int64_t exit_status(const struct hkeep *k)
 	case HK_TRAPPED: return KEEP_EXIT_TRAP;
 	case HK_FAILED: return 1;
 	case HK_KILLED: return 137;
+	case HK_TIMEDOUT: return KEEP_EXIT_TIMEOUT;
 	case HK_NORESULT: return k->status > 0 ? k->status : 1;
 	default: return -1;
 	}
@@ -81,13 +82,81 @@ static json_t *time_json(int64_t ms)
 	return json_string(s);
 }
 
+static json_t *limit_json(uint64_t v)
+{
+	return v ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *limits_json(const struct keep_limits *l)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "memory", limit_json(l->memory), "fuel",
+	                 limit_json(l->fuel), "wall_ms", limit_json(l->wall_ms), "fds",
+	                 limit_json(l->fds), "output", limit_json(l->output));
+}
+
+static const char *tee_name(uint32_t kind)
+{
+	return kind == KP_TEE_KVM ? "kvm" : kind == KP_TEE_OTHER ? "other" : "none";
+}
+
+/* The launch measurement the Keep reported (MEASURE), or null with a
+ * note saying why there is none. */
+static void measurement_json(const struct hkeep *k, json_t *o)
+{
+	char hex[2 * sizeof(k->measurement) + 1];
+	const char *note;
+
+	if (k->has_measurement) {
+		hex_encode(k->measurement, sizeof(k->measurement), hex);
+		json_object_set_new(o, "measurement",
+		                    json_pack("{s:s, s:s, s:s, s:s, s:b}", "algorithm", "sha384",
+		                              "digest", hex, "version", "enarx " ENARX_VERSION,
+		                              "tee", tee_name(k->tee), "insecure",
+		                              k->tee == KP_TEE_KVM));
+		json_object_set_new(o, "measurement_note", json_null());
+		return;
+	}
+	if (k->mode == HOST_MODE_DEPLOY)
+		note = "deploy mode: the launch measurement is in the Keep's evidence, which the "
+		       "deploying client verifies";
+	else if (!k->tee_known && !k->has_end)
+		note = "not reported yet: the Keep has not started its workload";
+	else if (!k->tee_known)
+		note = "the Keep ended without reporting its TEE";
+	else if (k->tee == KP_TEE_NONE)
+		note = "no TEE: this backend has no launch measurement";
+	else if (k->tee == KP_TEE_OTHER)
+		note = "a hardware TEE whose report this host agent does not read";
+	else
+		note = "the Keep reported no evidence";
+	json_object_set_new(o, "measurement", json_null());
+	json_object_set_new(o, "measurement_note", json_string(note));
+}
+
+static json_t *usage_json(const struct hkeep *k)
+{
+	json_t *u = json_pack("{s:I}", "memory", (json_int_t)k->memory);
+	bool cpu = k->has_end && k->has_usage;
+
+	json_object_set_new(u, "cpu_user_us",
+	                    cpu ? json_integer((json_int_t)k->user_us) : json_null());
+	json_object_set_new(u, "cpu_system_us",
+	                    cpu ? json_integer((json_int_t)k->system_us) : json_null());
+	json_object_set_new(u, "wall_us",
+	                    k->has_end && k->wall_us ? json_integer((json_int_t)k->wall_us)
+	                                             : json_null());
+	json_object_set_new(u, "max_rss_bytes",
+	                    cpu && k->maxrss_kb ? json_integer((json_int_t)(k->maxrss_kb * 1024))
+	                                        : json_null());
+	return u;
+}
+
 json_t *hk_json(const struct hkeep *k)
 {
 	int64_t ec = exit_status(k);
-
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o, s:I, "
-	    "s:I, s:I, s:n}",
+	    "s:I, s:I, s:b}",
 	    "id", k->id, "backend", k->backend, "mode",
 	    k->mode == HOST_MODE_DEPLOY ? "deploy" : "run", "state", hk_state_name(k->state),
 	    "created", time_json(k->created_ms), "ended", time_json(k->ended_ms), "memory",
@@ -97,7 +166,73 @@ json_t *hk_json(const struct hkeep *k)
 	    k->state == HK_TRAPPED && k->text ? json_string(k->text) : json_null(), "error",
 	    k->state != HK_TRAPPED && k->text ? json_string(k->text) : json_null(), "stdout_bytes",
 	    (json_int_t)k->total[HK_OUT], "stderr_bytes", (json_int_t)k->total[HK_ERR],
-	    "proto_bytes", (json_int_t)k->total[HK_PROTO], "measurement");
+	    "proto_bytes", (json_int_t)k->total[HK_PROTO], "timed_out", k->timed_out);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "limits", limits_json(&k->limits));
+	json_object_set_new(o, "tee", k->tee_known ? json_string(tee_name(k->tee)) : json_null());
+	measurement_json(k, o);
+	json_object_set_new(o, "usage", usage_json(k));
+	return o;
+}
+
+/* What a record holds beyond the columns of its first version, as JSON
+ * (the "extra" column): limits, TEE and measurement, usage. */
+static char *extra_json(const struct hkeep *k)
+{
+	char hex[2 * sizeof(k->measurement) + 1] = "";
+	json_t *o;
+	char *s;
+
+	if (k->has_measurement)
+		hex_encode(k->measurement, sizeof(k->measurement), hex);
+	o = json_pack("{s:o, s:b, s:b, s:i, s:s, s:b, s:I, s:I, s:I, s:I, s:b}", "limits",
+	              limits_json(&k->limits), "tee_known", k->tee_known, "has_measurement",
+	              k->has_measurement, "tee", (int)k->tee, "measurement", hex, "has_usage",
+	              k->has_usage, "user_us", (json_int_t)k->user_us, "system_us",
+	              (json_int_t)k->system_us, "wall_us", (json_int_t)k->wall_us, "maxrss_kb",
+	              (json_int_t)k->maxrss_kb, "timed_out", k->timed_out);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static uint64_t juint(const json_t *o, const char *name)
+{
+	json_int_t v = json_integer_value(json_object_get(o, name));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Reads extra_json's text back (unknown or broken text: nothing). */
+static void extra_load(struct hkeep *k, const char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	const json_t *l = json_object_get(o, "limits");
+	const char *hex = json_string_value(json_object_get(o, "measurement"));
+	const size_t n = sizeof(k->measurement);
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	k->limits.memory = juint(l, "memory");
+	k->limits.fuel = juint(l, "fuel");
+	k->limits.wall_ms = juint(l, "wall_ms");
+	k->limits.fds = (uint32_t)juint(l, "fds");
+	k->limits.output = juint(l, "output");
+	k->tee_known = json_is_true(json_object_get(o, "tee_known"));
+	k->tee = (uint32_t)juint(o, "tee");
+	k->has_measurement = json_is_true(json_object_get(o, "has_measurement")) && hex &&
+	                     strlen(hex) == 2 * n && hex_decode(hex, 2 * n, k->measurement, n) == 0;
+	k->has_usage = json_is_true(json_object_get(o, "has_usage"));
+	k->user_us = juint(o, "user_us");
+	k->system_us = juint(o, "system_us");
+	k->wall_us = juint(o, "wall_us");
+	k->maxrss_kb = juint(o, "maxrss_kb");
+	k->timed_out = json_is_true(json_object_get(o, "timed_out"));
+	json_decref(o);
 }
 
 struct hkeep *hk_find(struct host *h, const char *id)
@@ -127,9 +262,13 @@ static void record(struct hkeep *k)
 	    .err = k->data[HK_ERR].data,
 	    .errlen = k->data[HK_ERR].len,
 	};
+	char *extra;
 
-	if (k->h->store)
-		store_put(k->h->store, &r);
+	if (!k->h->store)
+		return;
+	r.extra = extra = extra_json(k);
+	store_put(k->h->store, &r);
+	free(extra);
 }
 
 static void link_keep(struct host *h, struct hkeep *k)
@@ -332,7 +471,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 }
 
-/* The client of a follow or wait went away: end its request now. */
+/* The client of a follow or wait went away: forget it (src/http ends the
+ * request). */
 static void follow_gone(struct http_req *req, void *arg)
 {
 	struct hk_follow *f = arg, **p = &f->k->follow;
@@ -341,11 +481,8 @@ static void follow_gone(struct http_req *req, void *arg)
 		p = &(*p)->next;
 	if (*p)
 		*p = f->next;
-	if (f->stream == HK_NSTREAMS)
-		http_reply_bytes(req, 204, NULL, NULL, 0);
-	else
-		http_stream_end(req);
 	xfree(f);
+	(void)req;
 }
 
 void hk_follow_add(struct hkeep *k, struct http_req *req, int stream)
@@ -365,6 +502,7 @@ void hk_follow_add(struct hkeep *k, struct http_req *req, int stream)
 	f->next = k->follow;
 	k->follow = f;
 	http_req_on_close(req, follow_gone, f);
+	http_req_hold(req); /* until the Keep ends, however quiet it is */
 }
 
 /* ---- the launcher channel ---- */
@@ -394,7 +532,15 @@ static int make_pipes(struct hkeep *k, int theirs[LM_NPIPES])
 
 static int send_create(struct hkeep *k, const struct host_create *c, const int theirs[LM_NPIPES])
 {
-	struct lm_create m = {.mem = c->memory, .net = (uint32_t)c->net};
+	struct lm_create m = {
+	    .mem = c->memory,
+	    .net = (uint32_t)c->net,
+	    .lim_fds = c->limits.fds,
+	    .lim_memory = c->limits.memory,
+	    .lim_fuel = c->limits.fuel,
+	    .lim_wall_ms = c->limits.wall_ms,
+	    .lim_output = c->limits.output,
+	};
 	int rc = 0;
 
 	snprintf(m.backend, sizeof(m.backend), "%s", c->backend);
@@ -417,6 +563,7 @@ int hk_create(struct host *h, struct host_create *c, uint64_t mem, struct hkeep 
 	k->slot = ++h->next_slot;
 	k->mode = c->mode;
 	k->memory = mem;
+	k->limits = c->limits;
 	k->state = HK_STARTING;
 	k->created_ms = now_ms();
 	k->status = -1;
@@ -497,7 +644,13 @@ static void on_ended(struct host *h, const struct chan_msg *m)
 	k->ended_ms = now_ms();
 	k->status = e.status;
 	k->killed = e.killed;
+	k->timed_out = e.timed_out;
 	k->exit_code = e.exit_code;
+	k->has_usage = e.usage;
+	k->user_us = e.user_us;
+	k->system_us = e.system_us;
+	k->wall_us = e.wall_us;
+	k->maxrss_kb = e.maxrss_kb;
 	if (tl && (k->text = xmalloc(tl + 1)) != NULL) {
 		memcpy(k->text, text, tl);
 		k->text[tl] = 0;
@@ -509,11 +662,28 @@ static void on_ended(struct host *h, const struct chan_msg *m)
 	default: k->state = e.killed ? HK_KILLED : HK_NORESULT; break;
 	}
 	if (e.killed && e.result != KEEP_EXITED && e.result != KEEP_TRAPPED)
-		k->state = HK_KILLED;
+		k->state = e.timed_out ? HK_TIMEDOUT : HK_KILLED;
 	/* a stdin nobody will read: close it so a pending write is answered */
 	close_pipe(k, LM_STDIN);
 	answer_out(&k->in[LM_STDIN], 409);
 	maybe_done(k);
+}
+
+static void on_tee(struct host *h, const struct chan_msg *m)
+{
+	struct hkeep *k = by_slot(h, m->id);
+	struct lm_tee t;
+	char why[128];
+
+	if (!k || lm_dec_tee(m->data, m->len, &t, why, sizeof(why)) != 0)
+		return;
+	k->tee_known = true;
+	k->tee = t.kind;
+	if (t.has_measurement) {
+		k->has_measurement = true;
+		memcpy(k->measurement, t.measurement, sizeof(k->measurement));
+	}
+	record(k);
 }
 
 static void on_chan(evutil_socket_t fd, short what, void *arg)
@@ -529,6 +699,8 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 			on_started(h, &m);
 		else if (m.type == LM_ENDED)
 			on_ended(h, &m);
+		else if (m.type == LM_TEE)
+			on_tee(h, &m);
 	}
 	if (rc != ENARX_E_AGAIN) {
 		log_error("host: the Keep launcher is gone (%s); stopping",
@@ -574,7 +746,8 @@ static int load_one(const struct store_rec *r, void *arg)
 	k->has_end = k->done = true;
 	k->status = (int32_t)r->status;
 	k->exit_code = k->state == HK_EXITED ? (uint32_t)r->exit_code : 0;
-	k->killed = k->state == HK_KILLED;
+	k->killed = k->state == HK_KILLED || k->state == HK_TIMEDOUT;
+	extra_load(k, r->extra);
 	k->text = r->text ? xstrdup(r->text) : NULL;
 	buf_append(&k->data[HK_OUT], r->out, r->outlen);
 	buf_append(&k->data[HK_ERR], r->err, r->errlen);
@@ -645,6 +818,7 @@ static int open_server(struct host *h)
 	    .max_body = h->conf.max_body,
 	    .grace_ms = h->conf.grace_ms,
 	    .request_ms = h->conf.request_ms,
+	    .io_ms = h->conf.io_ms,
 	    .routes = host_routes,
 	    .nroutes = host_nroutes,
 	    .arg = h,

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keep/limits.h"
+
 /* Strings are borrowed for the duration of host_serve(). Zero numbers take
  * the defaults in brackets. */
 struct host_conf {
@@ -23,11 +25,18 @@ struct host_conf {
 	uint64_t max_keep_mem;  /* bytes per Keep [4 GiB] */
 	uint64_t max_total_mem; /* bytes of all running Keeps [64 GiB] */
 	uint64_t default_mem;   /* a Keep's memory when the request names none [1 GiB] */
-	size_t max_body;        /* request body bytes [16 MiB] */
-	size_t log_max;         /* stdout/stderr bytes kept per Keep [1 MiB] */
-	unsigned grace_ms;      /* SIGTERM grace [10000] */
-	unsigned request_ms;    /* whole-request deadline [30000] */
-	int no_sandbox;         /* skip the seccomp filters (debugging) */
+	/* Per-Keep maxima of fuel, wall_ms, fds and output (memory is ignored:
+	 * max_keep_mem bounds it); 0 = none. A request over one is refused; a
+	 * request without one gets the maximum (docs/host-api.md "Limits"). */
+	struct keep_limits max_limits;
+	size_t max_body;     /* request body bytes [16 MiB] */
+	size_t log_max;      /* stdout/stderr bytes kept per Keep [1 MiB] */
+	unsigned grace_ms;   /* SIGTERM grace [10000] */
+	unsigned request_ms; /* whole-request deadline [30000] */
+	unsigned io_ms;      /* longest stall of a read or write [30000]; not
+			      * applied to reads while a follow or a wait is
+			      * open (http_req_hold) */
+	int no_sandbox;      /* skip the seccomp filters (debugging) */
 	void (*on_ready)(uint16_t port, const char *fingerprint, const char *cert);
 };
 

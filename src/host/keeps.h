@@ -28,6 +28,7 @@ enum hk_state {
 	HK_KILLED,
 	HK_NORESULT,
 	HK_LOST,
+	HK_TIMEDOUT, /* stopped at its wall-time limit (exit 124, as enarx run) */
 };
 
 /* What a Keep wrote: stdout, stderr, and its keep-protocol frames. */
@@ -63,7 +64,16 @@ struct hkeep {
 	bool has_end, killed, live, done;
 	int32_t status;
 	uint32_t exit_code;
-	char *text;        /* trap message and backtrace, or the executor's error */
+	bool timed_out;
+	char *text;                /* trap message and backtrace, or the executor's error */
+	struct keep_limits limits; /* as the Keep got them (0 = not set) */
+	/* what the Keep reported of its TEE (LM_TEE): kind once tee_known */
+	bool tee_known, has_measurement;
+	uint32_t tee;
+	uint8_t measurement[48];
+	/* what it used (LM_ENDED), once has_end */
+	bool has_usage;
+	uint64_t user_us, system_us, wall_us, maxrss_kb;
 	int fd[LM_NPIPES]; /* our ends; -1 once closed */
 	struct event *ev[LM_NPIPES];
 	struct buf data[HK_NSTREAMS];

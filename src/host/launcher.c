@@ -39,7 +39,10 @@ struct watch {
 	struct lkeep *k;
 };
 
+struct launcher;
+
 struct lkeep {
+	struct launcher *l;
 	uint32_t slot;
 	int fd[LM_NPIPES];
 	struct keep_session *s;
@@ -119,6 +122,7 @@ static struct lkeep *get(struct launcher *l, uint32_t slot)
 	if (n >= l->max_pending || !(k = xcalloc(1, sizeof(*k))))
 		return NULL;
 	k->slot = slot;
+	k->l = l;
 	for (int i = 0; i < LM_NPIPES; i++)
 		k->fd[i] = -1;
 	k->ws = (struct watch){W_SESSION, k};
@@ -164,10 +168,32 @@ static void out_flush(struct launcher *l, struct lkeep *k)
 		close_fd(l, &k->fd[LM_PROTO_OUT]);
 }
 
+/* What the Keep says of its TEE, for inspect: TEE gives the kind, MEASURE
+ * the Keep's own evidence with the launch digest. */
+static void report_tee(struct lkeep *k, uint32_t type, const uint8_t *p, size_t len)
+{
+	struct lm_tee t = {0};
+	char *note = NULL;
+
+	if (type == KP_TEE) {
+		if (kp_dec_tee(p, len, &t.kind, &note) != 0 || t.kind > KP_TEE_OTHER)
+			t.kind = KP_TEE_NONE;
+		xfree(note);
+	} else if (lm_measurement(p, len, &t) != 0) {
+		log_warn("host launcher: Keep %u: a MEASURE message that is not KVM evidence",
+		         k->slot);
+		return;
+	}
+	chan_send(k->l->c, LM_TEE, k->slot, &t, sizeof(t), -1);
+}
+
 static void on_frame(void *ctx, uint32_t type, const uint8_t *p, size_t len)
 {
 	struct lkeep *k = ctx;
 	uint8_t hdr[KP_HEADER_SIZE];
+
+	if (type == KP_TEE || type == KP_MEASURE)
+		report_tee(k, type, p, len);
 
 	if (k->dropped || k->out.len + len + sizeof(hdr) > L_OUT_MAX) {
 		if (!k->dropped)
@@ -270,6 +296,12 @@ static void send_ended(struct launcher *l, struct lkeep *k, int wrc)
 		m.h.killed = o.killed ? 1 : 0;
 		m.h.exit_code = o.exit_code;
 		m.h.nframes = o.trap ? o.trap->nframes : 0;
+		m.h.timed_out = o.timed_out ? 1 : 0;
+		m.h.usage = o.usage.valid ? 1 : 0;
+		m.h.user_us = o.usage.user_us;
+		m.h.system_us = o.usage.system_us;
+		m.h.wall_us = o.usage.wall_us;
+		m.h.maxrss_kb = o.usage.maxrss_kb;
 		tl = outcome_text(&o, m.text, sizeof(m.text));
 	}
 	for (size_t i = 0; i < tl; i++) /* the decoder refuses NUL */
@@ -328,6 +360,11 @@ static int start(struct launcher *l, struct lkeep *k, const struct lm_create *m,
 	so.mem_size = m->mem;
 	so.stdio = k->fd; /* LM_STDIN, LM_STDOUT, LM_STDERR are 0, 1, 2 */
 	so.net = (int)m->net;
+	so.limits.memory = m->lim_memory;
+	so.limits.fuel = m->lim_fuel;
+	so.limits.wall_ms = m->lim_wall_ms;
+	so.limits.fds = m->lim_fds;
+	so.limits.output = m->lim_output;
 	so.on_message = on_frame;
 	so.ctx = k;
 	if ((rc = keep_session_new(&so, &k->s)) || (rc = keep_session_start(k->s)))

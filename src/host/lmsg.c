@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keep/abi.h"
+#include "keep/proto.h"
 #include "keep/session.h"
 #include "lib/cursor.h"
 #include "lib/err.h"
@@ -16,6 +18,7 @@ const struct chan_type lm_types[] = {
     {LM_KILL, "KILL", 0, 0, false},
     {LM_STARTED, "STARTED", sizeof(struct lm_started), sizeof(struct lm_started), false},
     {LM_ENDED, "ENDED", sizeof(struct lm_ended), sizeof(struct lm_ended) + LM_TEXT_MAX, false},
+    {LM_TEE, "TEE", sizeof(struct lm_tee), sizeof(struct lm_tee), false},
 };
 const size_t lm_ntypes = sizeof(lm_types) / sizeof(lm_types[0]);
 
@@ -47,8 +50,14 @@ int lm_dec_create(const uint8_t *p, size_t len, struct lm_create *out, char *why
 		return bad(why, whylen, "CREATE: wrong payload size");
 	if (!name_ok(out->backend))
 		return bad(why, whylen, "CREATE: backend name not terminated or not [a-z0-9]");
-	if (out->net > 1 || out->pad != 0)
-		return bad(why, whylen, "CREATE: net must be 0 or 1 and pad 0");
+	if (out->net > 1)
+		return bad(why, whylen, "CREATE: net must be 0 or 1");
+	if ((out->lim_memory && (out->lim_memory < KEEP_LIMIT_MEMORY_MIN ||
+	                         out->lim_memory > KEEP_LIMIT_MEMORY_MAX)) ||
+	    out->lim_wall_ms > KEEP_LIMIT_WALL_MS_MAX || out->lim_output > KEEP_LIMIT_OUTPUT_MAX ||
+	    (out->lim_fds &&
+	     (out->lim_fds < KEEP_LIMIT_FDS_MIN || out->lim_fds > KEEP_LIMIT_FDS_MAX)))
+		return bad(why, whylen, "CREATE: a limit out of its range");
 	return 0;
 }
 
@@ -84,11 +93,48 @@ int lm_dec_ended(const uint8_t *p, size_t len, struct lm_ended *out, const char 
 	cursor_init(&c, p, len);
 	if (cursor_copy(&c, out, sizeof(*out)))
 		return bad(why, whylen, "ENDED: shorter than its header");
-	if (out->result > KEEP_NO_RESULT || out->result == KEEP_RUNNING || out->killed > 1)
-		return bad(why, whylen, "ENDED: result or killed out of range");
+	if (out->result > KEEP_NO_RESULT || out->result == KEEP_RUNNING || out->killed > 1 ||
+	    out->timed_out > 1 || out->usage > 1)
+		return bad(why, whylen, "ENDED: result, killed, timed_out or usage out of range");
 	*textlen = cursor_left(&c);
 	*text = (const char *)p + sizeof(*out);
 	if (*textlen > LM_TEXT_MAX || memchr(*text, 0, *textlen))
 		return bad(why, whylen, "ENDED: text too long or holds NUL");
+	return 0;
+}
+
+int lm_dec_tee(const uint8_t *p, size_t len, struct lm_tee *out, char *why, size_t whylen)
+{
+	struct cursor c;
+
+	cursor_init(&c, p, len);
+	if (len != sizeof(*out) || cursor_copy(&c, out, sizeof(*out)))
+		return bad(why, whylen, "TEE: wrong payload size");
+	if (out->kind > KP_TEE_OTHER || out->has_measurement > 1 ||
+	    (out->has_measurement && out->kind != KP_TEE_KVM))
+		return bad(why, whylen, "TEE: kind or has_measurement out of range");
+	return 0;
+}
+
+int lm_measurement(const uint8_t *p, size_t len, struct lm_tee *out)
+{
+	const uint8_t *ev;
+	struct keep_kvm_evidence e;
+	size_t evlen;
+	uint32_t kind;
+
+	memset(out, 0, sizeof(*out));
+	if (kp_dec_measure(p, len, &kind, &ev, &evlen) != 0)
+		return ENARX_E_MALFORMED;
+	out->kind = kind;
+	if (kind != KP_TEE_KVM || evlen != sizeof(e))
+		return ENARX_E_MALFORMED;
+	memcpy(&e, ev, sizeof(e));
+	if (memcmp(e.magic, KEEP_KVM_EVIDENCE_MAGIC, KEEP_KVM_EVIDENCE_MAGIC_LEN) != 0 ||
+	    e.version != KEEP_KVM_EVIDENCE_VERSION)
+		return ENARX_E_MALFORMED;
+	_Static_assert(sizeof(out->measurement) == sizeof(e.measurement), "SHA-384 both");
+	memcpy(out->measurement, e.measurement, sizeof(out->measurement));
+	out->has_measurement = 1;
 	return 0;
 }

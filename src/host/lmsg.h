@@ -30,6 +30,7 @@ enum lm_type {
 	/* launcher -> network process */
 	LM_STARTED = 16, /* struct lm_started */
 	LM_ENDED = 17,   /* struct lm_ended header + message text */
+	LM_TEE = 18,     /* struct lm_tee: what the Keep reported of its TEE */
 };
 
 #define LM_NAME_MAX 16u
@@ -40,7 +41,11 @@ struct lm_create {
 	char backend[LM_NAME_MAX]; /* NUL-terminated name, "" = the best usable */
 	uint64_t mem;              /* Keep memory in bytes, 0 = the backend's default */
 	uint32_t net;              /* 1: the workload has sockets */
-	uint32_t pad;
+	uint32_t lim_fds;          /* the Keep's limits (keep/limits.h, 0 = not */
+	uint64_t lim_memory;       /* set) in the ranges kp_dec_limits accepts: */
+	uint64_t lim_fuel;         /* the session enforces wall time, memory and */
+	uint64_t lim_wall_ms;      /* nil's descriptor rlimit; the executor gets */
+	uint64_t lim_output;       /* them in the LIMITS frame the client fed */
 };
 
 /* LM_STARTED payload: rc 0 (running) or a negative ENARX_E_* (not started;
@@ -61,7 +66,16 @@ struct lm_ended {
 	uint32_t killed;    /* 1 if LM_KILL stopped it */
 	uint32_t exit_code; /* KEEP_EXITED */
 	uint32_t nframes;   /* KEEP_TRAPPED: backtrace frames */
-	uint32_t tee;       /* TEE kind reported by the Keep (0 = none) */
+	uint32_t timed_out; /* 1 if the session stopped it at its wall time */
+	uint32_t usage;     /* 1 if the backend measured the CPU fields */
+	uint64_t user_us, system_us, wall_us, maxrss_kb; /* keep/usage.h */
+};
+
+/* LM_TEE payload: the Keep's MEASURE report, checked by the launcher. */
+struct lm_tee {
+	uint32_t kind;            /* enum kp_tee */
+	uint32_t has_measurement; /* 1: measurement holds the launch digest */
+	uint8_t measurement[48];  /* SHA-384 (kvm: from keep_kvm_evidence) */
 };
 
 /* The channel's message table (chan_new, chan_fork). */
@@ -75,6 +89,15 @@ int lm_dec_create(const uint8_t *p, size_t len, struct lm_create *out, char *why
 
 /* Checks an LM_FD payload: which < LM_NPIPES. Returns 0 or ENARX_E_MALFORMED. */
 int lm_dec_fd(const uint8_t *p, size_t len, uint32_t *which, char *why, size_t whylen);
+
+/* Checks and copies LM_TEE (kind in range, has_measurement 0 or 1, and
+ * only with kind kvm). */
+int lm_dec_tee(const uint8_t *p, size_t len, struct lm_tee *out, char *why, size_t whylen);
+
+/* The launch digest in a MEASURE payload: for kind kvm, a struct
+ * keep_kvm_evidence with its magic and version. Returns 0 with out
+ * filled, or ENARX_E_MALFORMED (other kinds: not known here). */
+int lm_measurement(const uint8_t *p, size_t len, struct lm_tee *out);
 
 /* Checks and copies LM_STARTED (backend terminated, rc <= 0). */
 int lm_dec_started(const uint8_t *p, size_t len, struct lm_started *out, char *why, size_t whylen);

@@ -23,6 +23,7 @@ const struct http_json_field host_create_fields[] = {
     {"args", HTTP_J_ARRAY, false, 0, KP_MAX_ARGS},
     {"env", HTTP_J_OBJECT, false, 0, 0},
     {"engine", HTTP_J_STRING, false, 1, 16},
+    {"limits", HTTP_J_OBJECT, false, 0, 0},
     {"network", HTTP_J_BOOL, false, 0, 0},
 };
 const size_t host_create_nfields = sizeof(host_create_fields) / sizeof(host_create_fields[0]);
@@ -124,7 +125,8 @@ static int env_config(const json_t *env, struct buf *conf, char *why, size_t why
 /* A config from the client may not open host directories; sockets make
  * the Keep share the host's network. One that does not parse is left to
  * the executor, which reports it as enarx run does. */
-static int check_config(const char *text, size_t len, int *net, char *why, size_t whylen)
+static int check_config(const char *text, size_t len, int *net, struct keep_limits *lim, char *why,
+                        size_t whylen)
 {
 	struct config *cfg = NULL;
 	char err[256];
@@ -143,6 +145,7 @@ static int check_config(const char *text, size_t len, int *net, char *why, size_
 		if (cfg->files[i].kind == CONFIG_LISTEN || cfg->files[i].kind == CONFIG_CONNECT)
 			*net = 1;
 	}
+	*lim = cfg->limits;
 	config_free(cfg);
 	return 0;
 }
@@ -170,6 +173,62 @@ static int parse_args(const json_t *body, char ***args, size_t *n, char *why, si
 	return 0;
 }
 
+/* "limits": {memory, fuel, wall_ms, fds, output}, each a positive integer
+ * in the ranges of keep/limits.h (as enarx run's options). */
+static int parse_limits(const json_t *body, enum host_mode mode, struct keep_limits *l, char *why,
+                        size_t whylen)
+{
+	static const struct {
+		const char *name;
+		uint64_t min, max;
+		bool run_only;
+	} f[] = {
+	    {"memory", KEEP_LIMIT_MEMORY_MIN, KEEP_LIMIT_MEMORY_MAX, false},
+	    {"fuel", 1, INT64_MAX, true},
+	    {"wall_ms", 1, KEEP_LIMIT_WALL_MS_MAX, false},
+	    {"fds", KEEP_LIMIT_FDS_MIN, KEEP_LIMIT_FDS_MAX, false},
+	    {"output", 1, KEEP_LIMIT_OUTPUT_MAX, true},
+	};
+	const json_t *o = json_object_get(body, "limits");
+	const char *key;
+	json_t *v;
+
+	memset(l, 0, sizeof(*l));
+	json_object_foreach((json_t *)o, key, v)
+	{
+		size_t i = 0;
+		json_int_t n;
+
+		while (i < sizeof(f) / sizeof(f[0]) && strcmp(f[i].name, key) != 0)
+			i++;
+		if (i == sizeof(f) / sizeof(f[0]))
+			return BAD(
+			    why, whylen,
+			    "field 'limits': unknown limit '%s' (memory, fuel, wall_ms, fds, "
+			    "output)",
+			    key);
+		n = json_integer_value(v);
+		if (!json_is_integer(v) || n < 0 || (uint64_t)n < f[i].min ||
+		    (uint64_t)n > f[i].max)
+			return BAD(why, whylen,
+			           "field 'limits.%s': not an integer from %llu to %llu", key,
+			           (unsigned long long)f[i].min, (unsigned long long)f[i].max);
+		if (mode == HOST_MODE_DEPLOY && f[i].run_only)
+			return BAD(why, whylen,
+			           "field 'limits.%s': not allowed in deploy mode (the executor "
+			           "enforces it from the sealed Enarx.toml's [limits])",
+			           key);
+		switch (i) {
+		case 0: l->memory = (uint64_t)n; break;
+		case 1: l->fuel = (uint64_t)n; break;
+		case 2: l->wall_ms = (uint64_t)n; break;
+		case 3: l->fds = (uint32_t)n; break;
+		default: l->output = (uint64_t)n; break;
+		}
+	}
+	return 0;
+}
+
 /* HELLO, WASM, [CONFIG], [ARGS], RUN into out->frames. */
 static int frame(struct buf *f, uint32_t type, const void *p, size_t len)
 {
@@ -189,6 +248,7 @@ static int encode(struct host_create *out, uint32_t log_level, const struct buf 
 
 	if (!rc)
 		rc = frame(&out->frames, KP_HELLO, p.data, p.len);
+	out->hello_len = out->frames.len;
 	if (!rc)
 		rc = frame(&out->frames, KP_WASM, wasm->data, wasm->len);
 	if (!rc && has_conf)
@@ -221,7 +281,7 @@ static int parse_run(const json_t *body, uint32_t log_level, struct host_create 
 		rc = env_config(env, &conf, why, whylen);
 	if (!rc && (cj || env))
 		rc = check_config(conf.data ? (const char *)conf.data : "", conf.len, &out->net,
-		                  why, whylen);
+		                  &out->limits, why, whylen);
 	if (!rc)
 		rc = parse_args(body, &args, &nargs, why, whylen);
 	if (!rc)
@@ -237,6 +297,7 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 {
 	static const char *const run_only[] = {"wasm", "config", "args", "env", "engine"};
 	const json_t *mem = json_object_get(body, "memory");
+	struct keep_limits req_lim;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -244,6 +305,8 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 	    (rc = parse_enums(body, out, why, whylen)))
 		return rc;
 	out->memory = mem ? (uint64_t)json_integer_value(mem) : 0;
+	if ((rc = parse_limits(body, out->mode, &req_lim, why, whylen)) != 0)
+		return rc;
 	if (out->mode == HOST_MODE_RUN && json_object_get(body, "network"))
 		rc = BAD(why, whylen,
 		         "field 'network': deploy mode only (run mode reads the config)");
@@ -256,9 +319,63 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 			if (json_object_get(body, run_only[i]))
 				rc = BAD(why, whylen, "field '%s': not allowed in deploy mode",
 				         run_only[i]);
+	keep_limits_merge(&out->limits, &req_lim); /* over the config's [limits] */
 	if (rc)
 		host_create_clear(out);
 	return rc;
+}
+
+int host_create_cap(struct host_create *c, const struct keep_limits *max, struct host_cap_error *e)
+{
+	const struct {
+		const char *name;
+		uint64_t *v;
+		uint64_t max;
+	} f[] = {
+	    {"memory", &c->limits.memory, max->memory},
+	    {"fuel", &c->limits.fuel, max->fuel},
+	    {"wall_ms", &c->limits.wall_ms, max->wall_ms},
+	    {"output", &c->limits.output, max->output},
+	};
+	struct buf nf = {0}, p = {0};
+	uint8_t hdr[KP_HEADER_SIZE];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].max && *f[i].v > f[i].max) {
+			*e = (struct host_cap_error){f[i].name, *f[i].v, f[i].max};
+			return ENARX_E_PERM;
+		}
+		if (!*f[i].v && (c->mode == HOST_MODE_RUN || (i != 1 && i != 3)))
+			*f[i].v = f[i].max;
+	}
+	if (max->fds && c->limits.fds > max->fds) {
+		*e = (struct host_cap_error){"fds", c->limits.fds, max->fds};
+		return ENARX_E_PERM;
+	}
+	if (!c->limits.fds)
+		c->limits.fds = max->fds;
+	if (c->mode != HOST_MODE_RUN || !keep_limits_any(&c->limits))
+		return 0;
+	/* HELLO, LIMITS, then the rest as it was */
+	rc = kp_enc_limits(&p, &c->limits);
+	kp_frame_header(hdr, KP_LIMITS, p.len);
+	if (!rc)
+		rc = buf_append(&nf, c->frames.data, c->hello_len);
+	if (!rc)
+		rc = buf_append(&nf, hdr, sizeof(hdr));
+	if (!rc)
+		rc = buf_append(&nf, p.data, p.len);
+	if (!rc)
+		rc = buf_append(&nf, c->frames.data + c->hello_len, c->frames.len - c->hello_len);
+	buf_free(&p, 0);
+	if (rc) {
+		buf_free(&nf, 0);
+		return rc;
+	}
+	buf_free(&c->frames, 0);
+	c->frames = nf;
+	return 0;
 }
 
 void host_create_clear(struct host_create *c)

@@ -29,6 +29,24 @@ static const char schema[] =
     " text = 'the host agent stopped while the Keep ran' "
     " WHERE state IN ('starting', 'running');";
 
+/* The "extra" column (limits, TEE, measurement, usage as JSON) came after
+ * the first version: add it to a database that lacks it. */
+static int add_extra(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('keeps')", -1, &st, NULL))
+		return 1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 0), "extra") == 0)
+			found = 1;
+	sqlite3_finalize(st);
+	return found ? 0
+	             : sqlite3_exec(db, "ALTER TABLE keeps ADD COLUMN extra TEXT", NULL, NULL,
+	                            NULL) != SQLITE_OK;
+}
+
 int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -40,10 +58,12 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		return ENARX_E_NOMEM;
 	snprintf(path, sizeof(path), "%s/host.db", dir);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) ||
+	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) || add_extra(s->db) ||
 	    sqlite3_prepare_v2(s->db,
-	                       "INSERT OR REPLACE INTO keeps VALUES "
-	                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+	                       "INSERT OR REPLACE INTO keeps (id, backend, mode, state, result, "
+	                       "text, memory, created_ms, ended_ms, exit_code, status, stdout, "
+	                       "stderr, extra) VALUES "
+	                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
 	                       -1, &s->put, NULL) ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM keeps WHERE id = ?1", -1, &s->del, NULL)) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
@@ -82,6 +102,7 @@ int store_put(struct store *s, const struct store_rec *r)
 	sqlite3_bind_int64(st, 11, r->status);
 	sqlite3_bind_blob(st, 12, r->out ? r->out : "", (int)r->outlen, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 13, r->err ? r->err : "", (int)r->errlen, SQLITE_STATIC);
+	bind_text(st, 14, r->extra);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -116,7 +137,11 @@ int store_load(struct store *s, int (*fn)(const struct store_rec *r, void *arg),
 	sqlite3_stmt *st = NULL;
 	int rc = 0, step;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT * FROM keeps ORDER BY created_ms, id", -1, &st, NULL))
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT id, backend, mode, state, result, text, memory, "
+	                       "created_ms, ended_ms, exit_code, status, stdout, stderr, extra "
+	                       "FROM keeps ORDER BY created_ms, id",
+	                       -1, &st, NULL))
 		return ENARX_E_IO;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_rec r = {
@@ -135,6 +160,7 @@ int store_load(struct store *s, int (*fn)(const struct store_rec *r, void *arg),
 		    .outlen = (size_t)sqlite3_column_bytes(st, 11),
 		    .err = sqlite3_column_blob(st, 12),
 		    .errlen = (size_t)sqlite3_column_bytes(st, 12),
+		    .extra = col_text(st, 13),
 		};
 
 		if (r.id && r.backend && r.mode && r.state)

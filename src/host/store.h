@@ -18,6 +18,7 @@ struct store_rec {
 	int64_t created_ms, ended_ms; /* Unix time in ms; 0 = not ended */
 	int64_t exit_code;            /* -1 = none */
 	int64_t status;               /* backend status, -1 = none */
+	const char *extra;            /* JSON: limits, TEE, measurement, usage (or NULL) */
 	const void *out, *err;        /* stdout and stderr as kept */
 	size_t outlen, errlen;
 };

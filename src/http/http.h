@@ -184,9 +184,18 @@ int http_req_json(struct http_req *req, const struct http_json_field *fields, si
                   json_t **out);
 
 /* Called if the client goes away before the final answer (on the loop
- * thread). The handler still owns req and must still end it. */
+ * thread). The server ends req once cb returns: cb drops every pointer to
+ * it, and neither cb nor anyone later may answer or use it. Without an
+ * on_close callback the handler still owns a gone request and must end it
+ * (its answers then go nowhere; see http_req_gone). */
 void http_req_on_close(struct http_req *req, void (*cb)(struct http_req *req, void *arg),
                        void *arg);
+
+/* The answer may take long (a long poll, a follow of a quiet stream): the
+ * connection's read timeout (io_ms) no longer cuts it while req is open;
+ * writes still time out, and a client that closes is still seen. Restored
+ * for the next request on the connection. http_stream_begin does it. */
+void http_req_hold(struct http_req *req);
 
 /* True if the client went away; answers then go nowhere. */
 bool http_req_gone(const struct http_req *req);

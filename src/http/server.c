@@ -52,7 +52,7 @@ struct http_req {
 	char path[1024];
 	struct http_params params;
 	char peer[160];
-	bool gone, streaming;
+	bool gone, streaming, held; /* held: no read timeout (http_req_hold) */
 	void (*on_close)(struct http_req *, void *);
 	void *close_arg;
 	struct http_req *prev, *next;
@@ -356,6 +356,8 @@ static struct http__conn *conn__of(struct http_server *s, struct evhttp_request 
 	return NULL;
 }
 
+static void req__finish(struct http_req *r);
+
 static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 {
 	struct http_req *r = c->cur;
@@ -366,8 +368,14 @@ static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 	r->conn = NULL;
 	r->ev = NULL;
 	r->gone = true;
-	if (r->on_close != NULL)
+	if (r->on_close != NULL) {
 		r->on_close(r, r->close_arg);
+		/* The handler was told; nothing can be sent any more, so the server
+		 * ends the request itself (libevent already freed its side). */
+		if (r->streaming)
+			log_debug("http: %s %s: client gone during the stream", r->method, r->path);
+		req__finish(r);
+	}
 }
 
 static void conn__closecb(struct evhttp_connection *evcon, void *arg)
@@ -418,9 +426,25 @@ static const char *req__reason(int status)
 	}
 }
 
+/* The connection's I/O timeouts: read (nil = none) and write. */
+static void req__timeouts(struct http_req *r, bool read)
+{
+	struct bufferevent *bev = r->conn ? r->conn->bev : NULL;
+	struct timeval io;
+
+	if (bev == NULL || r->srv == NULL)
+		return;
+	io.tv_sec = r->srv->conf.io_ms / 1000;
+	io.tv_usec = (r->srv->conf.io_ms % 1000) * 1000;
+	bufferevent_set_timeouts(bev, read ? &io : NULL, &io);
+}
+
 static void req__finish(struct http_req *r)
 {
 	struct http_server *s = r->srv;
+
+	if (r->held && r->ev != NULL)
+		req__timeouts(r, true); /* the next request on it reads under the timeout */
 
 	if (r->conn != NULL)
 		r->conn->cur = NULL;
@@ -528,6 +552,14 @@ int http_req_json(struct http_req *req, const struct http_json_field *fields, si
 	return 0;
 }
 
+void http_req_hold(struct http_req *req)
+{
+	if (req->held || req->ev == NULL)
+		return;
+	req->held = true;
+	req__timeouts(req, false);
+}
+
 void http_req_on_close(struct http_req *req, void (*cb)(struct http_req *, void *), void *arg)
 {
 	req->on_close = cb;
@@ -623,6 +655,7 @@ void http_stream_begin(struct http_req *req, int status, const char *ctype)
 	http_reply_header(req, "Content-Type", ctype);
 	req->streaming = true;
 	evhttp_send_reply_start(req->ev, status, req__reason(status));
+	http_req_hold(req); /* a follow may be quiet for longer than io_ms */
 }
 
 int http_stream_write(struct http_req *req, const void *data, size_t len)

@@ -36,6 +36,7 @@ const char *kp_type_name(uint32_t type)
 	case KP_EVIDENCE: return "EVIDENCE";
 	case KP_OUT_HEAD: return "OUT_HEAD";
 	case KP_SEALED_OUT: return "SEALED_OUT";
+	case KP_MEASURE: return "MEASURE";
 	}
 	return "?";
 }
@@ -549,6 +550,29 @@ int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e)
 		rc = read_bytes(&c, 0, KP_NOTE_MAX, &e->note, &e->note_len);
 	if (!rc && e->kind == KP_TEE_NONE && e->evidence_len)
 		rc = ENARX_E_MALFORMED; /* "no TEE" carries no evidence */
+	return rc ? rc : cursor_expect_end(&c);
+}
+
+int kp_enc_measure(struct buf *b, uint32_t kind, const uint8_t *ev, size_t len)
+{
+	int rc = buf_append_u32le(b, kind);
+
+	return rc ? rc : enc_bytes(b, ev, len);
+}
+
+int kp_dec_measure(const uint8_t *p, size_t len, uint32_t *kind, const uint8_t **ev, size_t *evlen)
+{
+	struct cursor c;
+	int rc;
+
+	*ev = NULL;
+	*evlen = 0;
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, kind);
+	if (!rc && (*kind == KP_TEE_NONE || *kind > KP_TEE_OTHER))
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_bytes(&c, 1, KP_EVIDENCE_MAX, ev, evlen);
 	return rc ? rc : cursor_expect_end(&c);
 }
 

@@ -54,6 +54,12 @@ enum kp_type {
 	/* DER certificate the Keep's TLS listeners present (self-signed for
 	 * the Keep's own key), so the host can show its fingerprint */
 	KP_TLS_CERT = 0x87,
+	/* Keep -> host, a run with a TEE, right after TEE (0x88-0x8b are
+	 * reserved for other messages) */
+	KP_MEASURE = 0x8c, /* u32 tee kind (1 or 2), bytes evidence: the Keep's
+			      own SYS_GETATT report for an all-zero nonce
+			      (kvm: struct keep_kvm_evidence, whose measurement
+			      is the launch digest) */
 };
 
 /* Deploy: bounds on the fields of the messages above. */
@@ -165,6 +171,10 @@ int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
 /* FILE: *name is new (xfree); *data points into p (*dlen bytes). */
 int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen);
+/* MEASURE: kind KP_TEE_KVM or KP_TEE_OTHER, 1..KP_EVIDENCE_MAX bytes of
+ * evidence (borrowed from p). */
+int kp_enc_measure(struct buf *b, uint32_t kind, const uint8_t *ev, size_t len);
+int kp_dec_measure(const uint8_t *p, size_t len, uint32_t *kind, const uint8_t **ev, size_t *evlen);
 
 /* Deploy messages. Decoders check every length and bound (the KP_*_MAX
  * above) and borrow from p; they allocate nothing. */

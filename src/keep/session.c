@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -35,10 +36,11 @@ struct keep_session {
 	int epfd;
 	int timer; /* timerfd for limits.wall_ms, or -1 */
 	int started, ended, rc;
-	int sock_closed; /* the Keep closed its end or broke the protocol */
-	int want_out;    /* EPOLLOUT is in the epoll set */
-	int close_input; /* shut our writing side once out has drained */
-	struct buf out;  /* bytes queued for the Keep, from out_off */
+	struct timespec t_start; /* CLOCK_MONOTONIC at start, for usage.wall_us */
+	int sock_closed;         /* the Keep closed its end or broke the protocol */
+	int want_out;            /* EPOLLOUT is in the epoll set */
+	int close_input;         /* shut our writing side once out has drained */
+	struct buf out;          /* bytes queued for the Keep, from out_off */
 	size_t out_off;
 	struct buf in; /* bytes from the Keep not yet a whole frame */
 	struct keep_outcome res;
@@ -307,6 +309,7 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 		rc = kp_dec_string(p, len, &s->error);
 		s->got_error = !rc;
 		break;
+	case KP_MEASURE: /* for the observer (a host agent records it) */
 	case KP_EVIDENCE:
 	case KP_OUT_HEAD:
 	case KP_SEALED_OUT: break; /* a deploy: for the observer (the client) only */
@@ -421,6 +424,7 @@ int keep_session_start(struct keep_session *s)
 	kl.jit = s->jit;
 	kl.keep_fd = s->keep_end;
 	rc = s->o.limits.wall_ms ? arm_timer(s) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &s->t_start);
 	if (!rc)
 		rc = s->be->start(&kl, &s->keep);
 	if (rc) {
@@ -459,7 +463,14 @@ static void finish(struct keep_session *s)
 {
 	int status = 0;
 
+	struct timespec t;
+
 	s->rc = s->be->wait(s->keep, &status);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (s->rc || !s->be->usage || s->be->usage(s->keep, &s->res.usage) != 0)
+		memset(&s->res.usage, 0, sizeof(s->res.usage));
+	s->res.usage.wall_us = (uint64_t)((int64_t)(t.tv_sec - s->t_start.tv_sec) * 1000000 +
+	                                  (t.tv_nsec - s->t_start.tv_nsec) / 1000);
 	read_in(s, 1); /* everything it wrote is in the socket by now */
 	sock_close(s);
 	s->res.status = status;

@@ -13,6 +13,7 @@
 
 #include "keep/limits.h"
 #include "keep/proto.h"
+#include "keep/usage.h"
 
 struct backend;  /* backend/backend.h */
 struct keep_dir; /* backend/backend.h */
@@ -98,6 +99,9 @@ struct keep_outcome {
 	const struct kp_trap *trap; /* KEEP_TRAPPED */
 	const char *error;          /* KEEP_FAILED */
 	const char *tee_note;       /* the Keep's TEE message, or NULL */
+	struct keep_usage usage;    /* what it used: wall time always (from
+				       start), CPU and memory when the backend
+				       measures them (usage.valid) */
 };
 
 /* Creates a session (the keep socket; no Keep yet). Returns 0 with *out,

@@ -42,7 +42,7 @@ for be in ["nil", "kvm"]:
         continue
     r = d.keep("run", "--backend", be, H.example("hello.wasm"))
     t.ok(r.returncode == 0 and r.stdout == b"Hello, world!\n", f"{be}: keep run hello",
-         diag=r.stderr)
+         diag=r.stderr + b"\nagent: " + d.stderr()[-1500:].encode())
     r = d.keep("run", "--backend", be, H.example("exitcode.wasm"))
     t.eq(r.returncode, 42, f"{be}: keep run exits with the workload's code 42")
     r = d.keep("run", "--backend", be, H.example("trap.wasm"))
@@ -155,6 +155,19 @@ st, _, _ = d.req("POST", f"/v1/keeps/{kid2}/proto", body=frame(5, b""),
                  headers={"Content-Type": "application/octet-stream"}, conn=c)
 t.eq(st, 409, "relay: POST proto to a run-mode Keep is 409")
 c.close()
+
+# ---- seccomp allow-lists on both processes ----
+def seccomp_mode(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return [ln.split()[1] for ln in f if ln.startswith("Seccomp:")][0]
+
+
+lp = d.launcher()
+t.ok(seccomp_mode(d.proc.pid) == "2" and lp and seccomp_mode(lp) == "2",
+     "the network process and the launcher run under seccomp filters (mode 2)")
+nd = H.Daemon(tmp.name, name="nosandbox", args=["--no-sandbox"])
+t.ok(seccomp_mode(nd.proc.pid) == "0", "--no-sandbox: no filter (debugging)")
+nd.stop()
 
 # ---- no orphans ----
 lp = d.launcher()

@@ -5,22 +5,23 @@
 # status (docs/host-api.md) and the agent keeps serving.
 import base64
 import os
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostlib as H  # noqa: E402
 from tap import Tap  # noqa: E402
+import slowclients as SC  # noqa: E402
 
 t = Tap()
 tmp = tempfile.TemporaryDirectory(prefix="enarx-host-neg-")
 T = tmp.name
 d = H.Daemon(T, "lim", args=["--max-keeps", "2", "--max-keep-memory", str(256 << 20),
-                              "--max-body", str(256 << 10), "--request-ms", "1500"])
+                              "--max-body", str(256 << 10), "--request-ms", "1500",
+                              "--io-ms", "1000"])
 WASM = H.b64(H.example("hello.wasm"))
 
 
@@ -137,44 +138,15 @@ r = d.keep("run", "--backend", "nil", H.example("hello.wasm"))
 t.ok(r.returncode == 0 and r.stdout == b"Hello, world!\n", "below the limit again: Keeps run")
 
 
-# ---- slow clients ----
-def slowloris(result):
-    """A TLS client that dribbles header lines; records whether the agent
-    cut it (end of stream or reset) before it ran out of lines."""
-    ctx = ssl.create_default_context(cafile=d.cacert)
-    result["cut"] = False
-    try:
-        with socket.create_connection(("127.0.0.1", d.port)) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
-                s.sendall(b"GET /v1/keeps HTTP/1.1\r\nHost: x\r\n")
-                s.settimeout(0.25)
-                for i in range(120):
-                    try:
-                        s.sendall(b"X-Slow-%d: y\r\n" % i)
-                        if s.recv(1024) == b"":
-                            result["cut"] = True
-                            return
-                    except socket.timeout:
-                        pass
-                    except (OSError, ssl.SSLError):
-                        result["cut"] = True
-                        return
-    except (OSError, ssl.SSLError):
-        result["cut"] = True
-
-
+# ---- slow clients (tests/lib/slowclients.py, shared with e2e-http) ----
 res = {}
-th = threading.Thread(target=slowloris, args=(res,))
+th = threading.Thread(target=lambda: res.update(SC.slowloris(d.port, d.cacert, "/v1/keeps")))
 th.start()
-slow_raw = socket.create_connection(("127.0.0.1", d.port))  # never starts TLS
+slow_raw = SC.silent_connect(d.port)
 serving("a slowloris client and a silent one connected")
 th.join(timeout=60)
 t.ok(res.get("cut"), "the slowloris connection is cut at the request deadline")
-slow_raw.settimeout(30)
-try:
-    cut = slow_raw.recv(1) == b""
-except OSError:
-    cut = True
+cut, _ = SC.silent_cut(slow_raw)
 t.ok(cut, "a client that never handshakes is cut")
 slow_raw.close()
 
@@ -235,8 +207,58 @@ r = subprocess.run([H.ENARX, "host", "serve", "--listen", "127.0.0.1:0"],
                    capture_output=True, text=True, timeout=30)
 t.eq(r.returncode, 2, "serve without --state: usage error")
 
+# ---- a quiet Keep: its follower and waiter outlast --io-ms ----
+st, _, body = d.req("POST", "/v1/keeps", {"backend": "nil", "memory": 64 << 20,
+                                           "wasm": H.b64(H.example("cat.wasm"))})
+qid = body["id"]
+res = {}
+
+
+def follow():
+    res["follow"] = d.req("GET", f"/v1/keeps/{qid}/stdout?follow=true", raw=True)
+
+
+def wait():
+    res["wait"] = d.req("GET", f"/v1/keeps/{qid}?wait=true")
+
+
+ths = [threading.Thread(target=follow), threading.Thread(target=wait)]
+for th in ths:
+    th.start()
+time.sleep(2.5)  # longer than --io-ms 1000 with nothing to send
+d.req("POST", f"/v1/keeps/{qid}/stdin?close=true", body=b"late\n")
+for th in ths:
+    th.join(timeout=30)
+t.ok(res.get("follow", (0, 0, b""))[2] == b"late\n",
+     "a follow of a Keep quiet for longer than --io-ms still gets its output", diag=res)
+t.ok(res.get("wait", (0, 0, {}))[2].get("state") == "exited",
+     "a wait on a quiet Keep still gets its answer", diag=res)
+
+# ---- followers and waiters that hang up mid-stream ----
+st, _, body = d.req("POST", "/v1/keeps", {"backend": "nil", "memory": 64 << 20,
+                                           "wasm": H.b64(H.example("cat.wasm"))})
+kid = body["id"]
+hung = []
+for path in [f"/v1/keeps/{kid}/stdout?follow=true", f"/v1/keeps/{kid}?wait=true"]:
+    c = d.conn()
+    c.putrequest("GET", path)
+    c.putheader("Authorization", "Bearer " + d.token)
+    c.endheaders()
+    hung.append(c)
+d.req("POST", f"/v1/keeps/{kid}/stdin", body=b"x\n")
+for c in hung:
+    c.sock.shutdown(2)
+    c.close()
+serving("a follower and a waiter hung up")
+st, _, _ = d.req("DELETE", f"/v1/keeps/{kid}/stdin")
+st, _, body = d.req("GET", f"/v1/keeps/{kid}?wait=true")
+t.ok(body["state"] == "exited" and body["stdout_bytes"] == 2,
+     "the Keep they followed still ends normally", diag=body)
+
 serving("everything")
 lp = d.launcher()
 t.eq(d.stop(), 0, "SIGTERM after the negatives: exit 0")
+t.ok("after the grace period" not in d.stderr(),
+     "no request was left in flight (the hung-up ones were ended)", diag=d.stderr()[-800:])
 t.ok(lp is not None and not H.alive(lp), "the launcher is gone")
 t.done()

@@ -82,6 +82,20 @@ static void on_stream(struct http_req *req, void *arg)
 	evtimer_add(st->ev, &tv);
 }
 
+/* A follower that never ends by itself: one chunk, then it waits for its
+ * client to hang up; on_close only forgets it (the server ends it). */
+static void follow_gone(struct http_req *req, void *arg)
+{
+	fprintf(stderr, "test-server: follower gone\n");
+}
+
+static void on_follow(struct http_req *req, void *arg)
+{
+	http_stream_begin(req, 200, "text/plain");
+	http_stream_write(req, "hello\n", 6);
+	http_req_on_close(req, follow_gone, NULL);
+}
+
 /* Holds the answer for a second: lets tests catch a request in flight. */
 static void slow_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -100,6 +114,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/ping", on_ping},         {"POST", "/v1/echo", on_echo},
     {"GET", "/v1/things/{id}", on_thing}, {"DELETE", "/v1/things/{id}", on_thing_delete},
     {"GET", "/v1/stream", on_stream},     {"GET", "/v1/slow", on_slow},
+    {"GET", "/v1/follow", on_follow},
 };
 
 static void on_stop(struct http_server *srv, void *arg)

@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("ENARX_SRC", "."), "tests", "lib"))
 from tap import Tap  # noqa: E402
+import slowclients as SC  # noqa: E402
 
 SERVER = sys.argv[1]
 t = Tap()
@@ -295,35 +296,8 @@ t.eq(r.stdout.split(), ["1", "0"], "keep-alive: the second request reuses the co
 
 
 # ----------------------------------------------------------- slow clients
-def slowloris(result):
-    """TLS connection that dribbles header bytes forever; records when the
-    server cut it off."""
-    ctx = tls_ctx(cert)
-    start_t = time.monotonic()
-    try:
-        with socket.create_connection(("127.0.0.1", port)) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
-                s.sendall(b"GET /v1/ping HTTP/1.1\r\nHost: x\r\n")
-                s.settimeout(0.25)
-                for i in range(80):
-                    try:
-                        s.sendall(b"X-Slow-%d: y\r\n" % i)
-                    except OSError:
-                        break
-                    try:
-                        if s.recv(1024) == b"":
-                            break
-                    except socket.timeout:
-                        pass
-                    except (OSError, ssl.SSLError):
-                        break
-    except (OSError, ssl.SSLError):
-        pass
-    result["closed_after"] = time.monotonic() - start_t
-
-
 res = {}
-th = threading.Thread(target=slowloris, args=(res,))
+th = threading.Thread(target=lambda: res.update(SC.slowloris(port, cert, lines=80)))
 th.start()
 time.sleep(0.3)
 t0 = time.monotonic()
@@ -336,18 +310,34 @@ t.ok(0 < res.get("closed_after", 99) < 4.0,
      "the slowloris connection is cut at the request deadline (1.5 s)",
      diag=f"closed after {res.get('closed_after')}")
 
-t0 = time.monotonic()
-with socket.create_connection(("127.0.0.1", port)) as raw:
-    raw.settimeout(6)
-    try:
-        got = raw.recv(1)
-    except OSError:
-        got = b""
-dt = time.monotonic() - t0
-t.ok(got == b"" and dt < 4.0, "a client that never handshakes is cut at the handshake deadline",
-     diag=f"{got!r} after {dt:.2f}s")
+with SC.silent_connect(port) as raw:
+    cut, dt = SC.silent_cut(raw, timeout=6)
+t.ok(cut and dt < 4.0, "a client that never handshakes is cut at the handshake deadline",
+     diag=f"cut={cut} after {dt:.2f}s")
 
 t.ok(srv.poll() is None, "the server is still running after the abuse")
+
+# A follower whose client hangs up: the handler is told (http_req_on_close)
+# and the server ends the request itself, so nothing stays in flight.
+with socket.create_connection(("127.0.0.1", port)) as raw:
+    with tls_ctx(cert).wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        s.sendall(b"GET /v1/follow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + token.encode() + b"\r\n\r\n")
+        s.settimeout(10)
+        got = b""
+        while b"hello" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+t.ok(b"hello" in got, "a follower gets its first chunk", diag=got)
+gone = False
+for _ in range(100):
+    if "follower gone" in stderr_of(srv):
+        gone = True
+        break
+    time.sleep(0.05)
+t.ok(gone, "its client hung up: the on_close callback ran", diag=stderr_of(srv))
 
 # ----------------------------------------------------------- SIGTERM
 slow = subprocess.Popen(["curl", "-sS", "--cacert", cert, "-H", f"Authorization: Bearer {token}",
@@ -363,6 +353,8 @@ except subprocess.TimeoutExpired:
 err = stderr_of(srv)
 t.ok(rc == 0 and "on_stop called" in err, "SIGTERM: on_stop runs and the server exits 0",
      diag=f"rc={rc}\n{err}")
+t.ok("exiting, 0 in flight" in err and "after the grace period" not in err,
+     "the hung-up follower was ended by the server (nothing in flight at exit)", diag=err)
 code, _, _, ce = curl(base + "/v1/ping", token=token, cacert=cert)
 t.ok(code == 0 and ce != 0, "after SIGTERM nothing listens", diag=f"{code} {ce}")
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/lmsg.h"
+#include "keep/proto.h"
 #include "lib/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +18,7 @@ static void payload(const struct chan_msg *m)
 	struct lm_create c;
 	struct lm_started s;
 	struct lm_ended e;
+	struct lm_tee t;
 	const char *text;
 	size_t tl;
 	uint32_t which;
@@ -40,12 +42,18 @@ static void payload(const struct chan_msg *m)
 			assert(tl <= LM_TEXT_MAX && text + tl <= (const char *)m->data + m->len &&
 			       !memchr(text, 0, tl));
 		break;
+	case LM_TEE:
+		if (lm_dec_tee(m->data, m->len, &t, why, sizeof(why)) == 0)
+			assert(t.kind <= KP_TEE_OTHER &&
+			       (!t.has_measurement || t.kind == KP_TEE_KVM));
+		break;
 	default: break;
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct lm_tee t;
 	struct chan_msg m;
 	char why[160];
 
@@ -56,5 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(m.len + CHAN_HDR_SIZE == size - 1);
 		payload(&m);
 	}
+	/* the launcher's reading of a Keep's MEASURE message */
+	if (lm_measurement(data, size, &t) == 0)
+		assert(t.kind == KP_TEE_KVM && t.has_measurement);
 	return 0;
 }

@@ -206,6 +206,32 @@ static void test_tee_and_string_codecs(void **state)
 	buf_free(&b, 0);
 }
 
+static void test_measure_codec(void **state)
+{
+	static const uint8_t ev[128] = "ENXKVMv1";
+	const uint8_t *got;
+	struct buf b = {0};
+	uint32_t kind;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(kp_enc_measure(&b, KP_TEE_KVM, ev, sizeof(ev)), 0);
+	assert_int_equal(kp_dec_measure(b.data, b.len, &kind, &got, &n), 0);
+	assert_int_equal(kind, KP_TEE_KVM);
+	assert_int_equal(n, sizeof(ev));
+	assert_memory_equal(got, ev, sizeof(ev));
+	assert_int_equal(kp_dec_measure(b.data, b.len - 1, &kind, &got, &n), ENARX_E_TRUNCATED);
+	assert_string_equal(kp_type_name(KP_MEASURE), "MEASURE");
+	/* "no TEE" has nothing to measure; empty evidence is refused */
+	b.len = 0;
+	assert_int_equal(kp_enc_measure(&b, KP_TEE_NONE, ev, sizeof(ev)), 0);
+	assert_int_equal(kp_dec_measure(b.data, b.len, &kind, &got, &n), ENARX_E_MALFORMED);
+	b.len = 0;
+	assert_int_equal(kp_enc_measure(&b, KP_TEE_KVM, ev, 0), 0);
+	assert_int_equal(kp_dec_measure(b.data, b.len, &kind, &got, &n), ENARX_E_MALFORMED);
+	buf_free(&b, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +241,7 @@ int main(void)
 	    cmocka_unit_test(test_tee_and_string_codecs),
 	    cmocka_unit_test(test_trap_cut_to_fit),
 	    cmocka_unit_test(test_limits_codec),
+	    cmocka_unit_test(test_measure_codec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
