@@ -20,9 +20,6 @@ struct config;
 struct exec_workload;
 struct exec_steward;
 
-/* Largest chain the Keep accepts from Steward (certificates). */
-#define EXEC_STEWARD_CHAIN_MAX 8
-
 /*
  * A fresh key and its CSR (DER, appended to csr): P-256 on KVM (the only
  * TEE whose SYS_GETATT this executor knows), REPORT_DATA = SHA-256 of the
@@ -44,7 +41,7 @@ int exec_steward_csr(const uint8_t *workload, size_t wlen, const char *san, EVP_
  * sk_X509_pop_free), or ENARX_E_ATTEST_CHAIN / ENARX_E_MALFORMED with err.
  */
 int exec_steward_check_chain(EVP_PKEY *key, const uint8_t *der, size_t len, const uint8_t *ca_pem,
-                             size_t ca_len, X509 **leaf, STACK_OF(X509) **chain, char *err,
+                             size_t ca_len, X509 **leaf, STACK_OF(X509) * *chain, char *err,
                              size_t errlen);
 
 /*
