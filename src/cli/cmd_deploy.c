@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "cli/attest_opts.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
 #include "client/client.h"
@@ -259,22 +260,9 @@ static int load_refs(const struct opt_list *files, struct deploy_ref *refs, size
 
 static enarx_policy *load_policy(const char *path, int *failed)
 {
-	char err[PATH_MAX + 64];
-	struct buf b = {0};
-	enarx_policy *p = NULL;
+	enarx_policy *p;
 
-	*failed = 0;
-	if (!path)
-		return NULL;
-	if (file_read_all(path, 1u << 20, &b, err, sizeof(err)) == 0) {
-		p = enarx_policy_parse(b.data ? (const char *)b.data : "", b.len, err, sizeof(err));
-		if (!p)
-			cli_error("policy %s: %s", path, err);
-	} else {
-		cli_error("%s", err);
-	}
-	buf_free(&b, 0);
-	*failed = !p;
+	*failed = cli_load_policy("deploy", path, 0, &p) != 0;
 	return p;
 }
 

@@ -9,8 +9,8 @@
 
 #include "lib/err.h"
 
-int certchain_parse(const uint8_t *der, size_t len, X509 **leaf, STACK_OF(X509) * *rest,
-                    char *err, size_t n)
+int certchain_parse(const uint8_t *der, size_t len, X509 **leaf, STACK_OF(X509) * *rest, char *err,
+                    size_t n)
 {
 	const unsigned char *p = der, *end;
 	long body;

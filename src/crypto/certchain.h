@@ -17,8 +17,8 @@
 /* Splits der into *leaf and *rest (maybe empty). 0, or ENARX_E_MALFORMED
  * with err (then nothing is returned). Free with X509_free and
  * sk_X509_pop_free(.., X509_free). */
-int certchain_parse(const uint8_t *der, size_t len, X509 **leaf, STACK_OF(X509) * *rest,
-                    char *err, size_t errlen);
+int certchain_parse(const uint8_t *der, size_t len, X509 **leaf, STACK_OF(X509) * *rest, char *err,
+                    size_t errlen);
 
 /* Verifies leaf (with rest as untrusted intermediates) up to one of the
  * PEM CA certificates in ca_pem (ca_len bytes), or, when ca_pem is NULL,

@@ -144,8 +144,8 @@ static int stw__certify(const struct deploy_verify_opts *o, const struct kp_evid
 	if (ans->status == 200)
 		return 0;
 	j = json_loadb((const char *)ans->body.data, ans->body.len, 0, NULL);
-	srefuse(why, n, ENARX_E_ATTEST_POLICY, "steward: %s refused the Keep (HTTP %u, check %s): %s",
-	        o->steward_url, ans->status,
+	srefuse(why, n, ENARX_E_ATTEST_POLICY,
+	        "steward: %s refused the Keep (HTTP %u, check %s): %s", o->steward_url, ans->status,
 	        json_string_value(json_object_get(j, "check")) ?: "?",
 	        json_string_value(json_object_get(j, "detail")) ?: "(no detail)");
 	json_decref(j);
@@ -157,7 +157,8 @@ static int stw__key_sig(X509 *leaf, const struct kp_evidence *e, const struct de
 {
 	static const char ctx[] = KP_STEWARD_SIG_CONTEXT;
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	int ok = m && EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, X509_get0_pubkey(leaf)) == 1 &&
+	int ok = m &&
+	         EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, X509_get0_pubkey(leaf)) == 1 &&
 	         EVP_DigestVerifyUpdate(m, ctx, sizeof(ctx) - 1) == 1 &&
 	         EVP_DigestVerifyUpdate(m, v->binding, KP_BINDING_LEN) == 1 &&
 	         EVP_DigestVerifyFinal(m, e->key_sig, e->key_sig_len) == 1;
@@ -217,20 +218,22 @@ static int stw__rules(const struct deploy_verify_opts *o, const struct stw_claim
 		               "not now: refused",
 		               c->verified_at);
 	if (c->insecure && !o->insecure)
-		return srefuse(why, n, ENARX_E_ATTEST_POLICY,
-		               "insecure Keep: Steward certified a %s Keep with no hardware root of "
-		               "trust; the host could read and change the workload (pass "
-		               "--insecure to accept it)",
-		               c->tee);
+		return srefuse(
+		    why, n, ENARX_E_ATTEST_POLICY,
+		    "insecure Keep: Steward certified a %s Keep with no hardware root of "
+		    "trust; the host could read and change the workload (pass "
+		    "--insecure to accept it)",
+		    c->tee);
 	if (c->debug && !o->insecure)
 		return srefuse(why, n, ENARX_E_ATTEST_POLICY,
 		               "policy: Steward certified a debug %s Keep (pass --insecure to "
 		               "accept it)",
 		               c->tee);
 	if (strcmp(c->tcb_status, "UpToDate") != 0 && strcmp(c->tcb_status, "n/a") != 0)
-		return srefuse(why, n, ENARX_E_ATTEST_POLICY,
-		               "policy: Steward certified TCB status %s, this client wants UpToDate",
-		               c->tcb_status);
+		return srefuse(
+		    why, n, ENARX_E_ATTEST_POLICY,
+		    "policy: Steward certified TCB status %s, this client wants UpToDate",
+		    c->tcb_status);
 	memset(&ec, 0, sizeof(ec));
 	ec.insecure = c->insecure;
 	ec.debug = c->debug;
@@ -239,10 +242,10 @@ static int stw__rules(const struct deploy_verify_opts *o, const struct stw_claim
 	         : strcmp(c->tee, "sgx") == 0 ? ENARX_TEE_SGX
 	         : strcmp(c->tee, "tdx") == 0 ? ENARX_TEE_TDX
 	                                      : ENARX_TEE_NONE;
-	if (ec.tee == ENARX_TEE_NONE ||
-	    c->measurement_len != (ec.tee == ENARX_TEE_SGX ? 32u : 48u))
-		return srefuse(why, n, ENARX_E_MALFORMED, "steward: claims of TEE %s with a %zu-byte "
-		                                          "measurement",
+	if (ec.tee == ENARX_TEE_NONE || c->measurement_len != (ec.tee == ENARX_TEE_SGX ? 32u : 48u))
+		return srefuse(why, n, ENARX_E_MALFORMED,
+		               "steward: claims of TEE %s with a %zu-byte "
+		               "measurement",
 		               c->tee, c->measurement_len);
 	memcpy(ec.tee == ENARX_TEE_KVM   ? ec.kvm.measurement
 	       : ec.tee == ENARX_TEE_SNP ? ec.snp.measurement
@@ -271,10 +274,11 @@ int deploy__steward_verify(const struct deploy_verify_opts *o, const struct kp_e
 	int rc;
 
 	if (!e->csr_len)
-		return srefuse(why, n, ENARX_E_ATTEST_POLICY,
-		               "steward: the Keep sent no CSR (\"%s\"): a Keep without evidence (nil) "
-		               "cannot be certified",
-		               v->note);
+		return srefuse(
+		    why, n, ENARX_E_ATTEST_POLICY,
+		    "steward: the Keep sent no CSR (\"%s\"): a Keep without evidence (nil) "
+		    "cannot be certified",
+		    v->note);
 	memset(&ans, 0, sizeof(ans));
 	rc = stw__certify(o, e, &ans, why, n);
 	if (!rc)
