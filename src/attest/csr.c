@@ -10,13 +10,14 @@
 #include "attest/attest_int.h"
 #include "keep/abi.h"
 #include "lib/alloc.h"
+#include "steward/arc.h"
 
 #define OID_KVM "1.3.6.1.4.1.58270.1.1"
 #define OID_SGX "1.3.6.1.4.1.58270.1.2"
 #define OID_SNP "1.3.6.1.4.1.58270.1.3"
 /* The workload digest a Keep reports (Steward's claim arc .7, the value a
  * DER OCTET STRING): allowed beside the evidence, read by Steward. */
-#define OID_WORKLOAD "2.25.142996706543598434036760381055650267065.7"
+#define OID_WORKLOAD STEWARD_OID("7")
 
 int enarx_attest_binding(enarx_tee tee, const uint8_t *spki, size_t spki_len, const uint8_t *nonce,
                          size_t nonce_len, uint8_t out[64])

@@ -19,7 +19,7 @@
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/hex.h"
-#include "steward/steward.h" /* the claims arc and numbers (header only) */
+#include "steward/arc.h"
 
 #define CA_MAX (1u << 20)
 

@@ -25,9 +25,10 @@
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "steward/arc.h"
 
 #define OID_EVIDENCE_KVM "1.3.6.1.4.1.58270.1.1" /* as src/attest/csr.c reads it */
-#define OID_WORKLOAD "2.25.142996706543598434036760381055650267065.7"
+#define OID_WORKLOAD STEWARD_OID("7")            /* claim STEWARD_C_WORKLOAD */
 #define EVIDENCE_MAX 65536
 
 struct exec_steward {

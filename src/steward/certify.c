@@ -51,7 +51,7 @@ static int cert__workload(X509_REQ *req, struct steward_claimset *cs)
 		char oid[80];
 
 		OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
-		if (strcmp(oid, STEWARD_ARC ".7") != 0)
+		if (strcmp(oid, STEWARD_OID("7")) != 0)
 			continue;
 		d = d2i_ASN1_OCTET_STRING(NULL, &p, ASN1_STRING_length(v));
 		if (!d || p != ASN1_STRING_get0_data(v) + ASN1_STRING_length(v) ||
