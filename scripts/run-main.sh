@@ -29,6 +29,14 @@ if [ -f "$args" ]; then
 	echo "\$ enarx deploy --insecure --secret TOKEN=@FILE $args -- hello"
 	"$enarx" deploy --insecure --secret TOKEN=@"$secret" "$args" -- hello
 fi
+ftool=$dir/examples/filetool.wasm
+if [ -f "$ftool" ]; then
+	# a secret file: in the Keep's memory only, read by the workload
+	echo
+	echo "\$ enarx deploy --insecure --secret /secrets/token=@FILE $ftool -- read /secrets/token"
+	"$enarx" deploy --insecure --secret /secrets/token=@"$secret" "$ftool" -- read /secrets/token
+	echo
+fi
 echo
 echo "\$ enarx run $wasm"
 "$enarx" run "$wasm"

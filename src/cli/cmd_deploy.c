@@ -14,8 +14,10 @@
 
 #include "backend/backend.h"
 #include "cli/attest_opts.h"
+#include "backend/kvm.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
+#include "cli/run_tls.h"
 #include "client/client.h"
 #include "deploy/deploy.h"
 #include "deploy/remote.h"
@@ -27,7 +29,7 @@
 
 struct deploy_cli_opts {
 	const char *host, *backend, *policy, *cfgfile, *engine;
-	const char *cacert, *token_file, *cert, *key;
+	const char *cacert, *token_file, *cert, *key, *tls_cert;
 	const char *steward, *steward_ca;
 	struct opt_list env, secret, refs;
 	int insecure, json;
@@ -70,9 +72,15 @@ static const struct opt deploy_table[] = {
     OPT_LIST(0, "env", struct deploy_cli_opts, env, "K=V", "an environment variable"),
     OPT_LIST(0, "secret", struct deploy_cli_opts, secret, "NAME=@FILE",
              "a secret environment variable whose value is FILE's\n"
-             "contents; it travels sealed and is never written on the host"),
+             "contents; NAME = /secrets/FILE: a read-only file the\n"
+             "workload reads there, kept in the Keep's memory. Both\n"
+             "travel sealed and are never written on the host"),
     OPT_STRING_ENV(0, "engine", struct deploy_cli_opts, engine, "NAME", "ENARX_WASM_ENGINE",
                    "interp (default) or jit (docs/jit.md)"),
+    OPT_STRING(0, "tls-cert", struct deploy_cli_opts, tls_cert, "FILE",
+               "write the Keep's own TLS certificate (Enarx.toml prot =\n"
+               "\"tls\" without cert/key; it comes sealed) to FILE as PEM;\n"
+               "its fingerprint is printed either way"),
     OPT_FLAG(0, "json", struct deploy_cli_opts, json, "the steps as JSON lines on stderr"),
     OPT_END(),
 };
@@ -102,6 +110,7 @@ const struct cli_cmd cli_cmd_deploy = {
 
 struct printer {
 	int json;
+	const char *tls_cert; /* --tls-cert */
 	const char *backend;
 	char host[256];
 };
@@ -200,6 +209,15 @@ static void on_step(void *ctx, const struct deploy_progress *p)
 	}
 }
 
+/* The Keep's certificate, from the sealed output: only the Keep could
+ * have sent it, so its fingerprint is the one to pin. */
+static void on_tls_cert(void *ctx, const uint8_t *der, size_t len)
+{
+	const struct printer *pr = ctx;
+
+	run_tls_show_cert(der, len, pr->tls_cert);
+}
+
 static int report(const struct deploy_result *r, int json)
 {
 	static const char *const ends[] = {"", "refused", "failed", "exited", "trapped", "error"};
@@ -266,8 +284,8 @@ static enarx_policy *load_policy(const char *path, int *failed)
 	return p;
 }
 
-static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
-                        struct printer *pr)
+static int deploy_local(const struct deploy_cli_opts *co, const struct deploy_keep_req *req,
+                        struct deploy_opts *o, struct pkg *pkg, struct printer *pr)
 {
 	const struct backend *be = co->backend ? backend_find(co->backend) : backend_default();
 	struct deploy_transport t;
@@ -285,7 +303,8 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 		return CLI_EXIT_FAIL;
 	}
 	pr->backend = be->name;
-	rc = deploy_local_new(be, &l, &t);
+	o->verify.prepare_own = strcmp(be->name, "kvm") == 0;
+	rc = deploy_local_new(be, req, &l, &t);
 	if (rc) {
 		cli_error("cannot start a Keep on %s: %s", be->name, enarx_strerror(rc));
 		return CLI_EXIT_FAIL;
@@ -300,8 +319,8 @@ static int deploy_local(const struct deploy_cli_opts *co, struct deploy_opts *o,
 }
 
 /* --host: a Keep at a host agent, through its keep-protocol relay. */
-static int deploy_host(const struct deploy_cli_opts *co, struct deploy_opts *o, struct pkg *pkg,
-                       struct printer *pr)
+static int deploy_host(const struct deploy_cli_opts *co, struct deploy_keep_req *req,
+                       struct deploy_opts *o, struct pkg *pkg, struct printer *pr)
 {
 	struct client_conf cc = {.base = co->host,
 	                         .cacert = co->cacert && *co->cacert ? co->cacert : NULL,
@@ -315,8 +334,13 @@ static int deploy_host(const struct deploy_cli_opts *co, struct deploy_opts *o, 
 	char err[700];
 	int rc, code;
 
-	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, &rm, &t, err,
-	                       sizeof(err));
+	/* the memory we measure against, whatever the agent's default */
+	if (!req->mem_size)
+		req->mem_size = KVM_DEFAULT_MEM;
+	o->verify.mem_size = req->mem_size;
+	o->verify.prepare_own = co->backend && strcmp(co->backend, "kvm") == 0;
+	rc = deploy_remote_new(&cc, co->backend && *co->backend ? co->backend : NULL, req, &rm, &t,
+	                       err, sizeof(err));
 	if (rc) {
 		cli_error("--host %s: %s", co->host, err);
 		return CLI_EXIT_FAIL;
@@ -340,6 +364,8 @@ int cmd_deploy(int argc, char **argv)
 	struct printer pr;
 	struct opt_result r;
 	struct pkg pkg;
+	struct deploy_keep_req req;
+	char why[600];
 	enarx_policy *pol;
 	int rc, failed;
 
@@ -374,18 +400,27 @@ int cmd_deploy(int argc, char **argv)
 	o.verify.steward_ca = co.steward_ca && *co.steward_ca ? co.steward_ca : NULL;
 	o.verify.refs = refs;
 	o.verify.trust_own = 1;
+	if (deploy_keep_req(&pkg, &req, why, sizeof(why)) != 0) {
+		cli_error("deploy refused: %s", why);
+		pkg_clear(&pkg);
+		enarx_policy_free(pol);
+		return CLI_EXIT_FAIL;
+	}
+	o.verify.mem_size = req.mem_size;
 	o.log_level = (uint32_t)log_get_level();
 	o.stdin_fd = STDIN_FILENO;
 	o.stdout_fd = STDOUT_FILENO;
 	o.stderr_fd = STDERR_FILENO;
 	memset(&pr, 0, sizeof(pr));
 	pr.json = co.json;
+	pr.tls_cert = co.tls_cert && *co.tls_cert ? co.tls_cert : NULL;
 	o.on_step = on_step;
+	o.on_tls_cert = on_tls_cert;
 	o.ctx = &pr;
 	if (co.host && *co.host) {
-		rc = deploy_host(&co, &o, &pkg, &pr);
+		rc = deploy_host(&co, &req, &o, &pkg, &pr);
 	} else {
-		rc = deploy_local(&co, &o, &pkg, &pr);
+		rc = deploy_local(&co, &req, &o, &pkg, &pr);
 	}
 	pkg_clear(&pkg);
 	enarx_policy_free(pol);

@@ -30,7 +30,8 @@ static const struct opt build_table[] = {
                "Enarx.toml (docs/enarx-toml.md)"),
     OPT_LIST(0, "env", struct pkg_build_opts, env, "K=V", "an environment variable"),
     OPT_LIST(0, "secret", struct pkg_build_opts, secret, "NAME=@FILE",
-             "a secret environment variable from FILE"),
+             "a secret environment variable from FILE\n"
+             "(NAME = /secrets/FILE: a file in the Keep's memory)"),
     OPT_END(),
 };
 
@@ -152,8 +153,10 @@ static void show_entry(const struct pkg_entry *e, json_t *arr)
 		printf("  %-10s %s = %.*s\n", pkg_kind_name(e->kind), e->name[0] ? e->name : "-",
 		       (int)(e->value_len > 200 ? 200 : e->value_len), (const char *)e->value);
 	else
-		printf("  %-10s %s (%zu bytes%s)\n", pkg_kind_name(e->kind), e->name, e->value_len,
-		       e->kind == PKG_SECRET ? ", value hidden" : "");
+		printf("  %-10s %s%s (%zu bytes%s)\n", pkg_kind_name(e->kind),
+		       e->kind == PKG_SECRET_FILE ? PKG_SECRET_FILE_DIR "/" : "", e->name,
+		       e->value_len,
+		       e->kind == PKG_SECRET || e->kind == PKG_SECRET_FILE ? ", value hidden" : "");
 }
 
 static int cmd_package_inspect(int argc, char **argv)

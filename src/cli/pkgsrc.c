@@ -35,26 +35,41 @@ static int add(struct pkg *p, uint8_t kind, const char *name, const void *v, siz
 	return -1;
 }
 
-/* A module: binary as is, text (.wat) converted here. */
-static int add_module(struct pkg *p, const char *path)
+/* A module already read into b: binary as is, text (.wat) converted
+ * here. */
+static int add_module_buf(struct pkg *p, const char *path, const struct buf *b)
 {
-	struct buf b = {0};
 	ewat_error we;
 	uint8_t *bin = NULL;
 	size_t len = 0;
-	int rc = read_file(path, PKG_MAX_WASM, &b);
+	int rc = 0;
 
-	if (!rc && !ewat_is_binary(b.data, b.len)) {
-		if (ewat_parse((const char *)b.data, b.len, &bin, &len, &we) != 0) {
+	if (b->len > PKG_MAX_WASM) {
+		cli_error("%s: more than %u bytes", path, PKG_MAX_WASM);
+		return -1;
+	}
+	if (!ewat_is_binary(b->data, b->len)) {
+		if (ewat_parse((const char *)b->data, b->len, &bin, &len, &we) != 0) {
 			cli_error("%s:%u:%u: %s", path, we.line, we.col, we.message);
 			rc = -1;
 		} else {
 			rc = add(p, PKG_WASM, "main.wasm", bin, len);
 		}
-	} else if (!rc) {
-		rc = add(p, PKG_WASM, "main.wasm", b.data, b.len);
+	} else {
+		rc = add(p, PKG_WASM, "main.wasm", b->data, b->len);
 	}
 	ewat_free(bin);
+	return rc;
+}
+
+/* A module file. */
+static int add_module(struct pkg *p, const char *path)
+{
+	struct buf b = {0};
+	int rc = read_file(path, PKG_MAX_WASM, &b);
+
+	if (!rc)
+		rc = add_module_buf(p, path, &b);
 	buf_free(&b, 0);
 	return rc;
 }
@@ -101,18 +116,21 @@ static int load_base(struct pkg *p, const char *path)
 	rc = read_file(path, PKG_MAX_SIZE, &b);
 	if (!rc && b.len >= PKG_MAGIC_LEN && memcmp(b.data, PKG_MAGIC, PKG_MAGIC_LEN) == 0)
 		rc = add_package(p, &b, path);
-	else if (!rc)
-		rc = add_module(p, path);
+	else if (!rc) /* the module, as read: no second read */
+		rc = add_module_buf(p, path, &b);
 	buf_free(&b, 1);
 	return rc;
 }
 
-/* NAME=VALUE, or NAME=@FILE for a secret read from a file. */
+/* NAME=VALUE, or NAME=@FILE for a secret read from a file; a secret
+ * named /secrets/FILE is a file the workload reads there. */
 static int add_var(struct pkg *p, uint8_t kind, const char *spec)
 {
+	static const char dir[] = PKG_SECRET_FILE_DIR "/";
 	const char *eq = strchr(spec, '=');
 	char name[PKG_MAX_NAME + 1];
 	struct buf b = {0};
+	size_t max = PKG_MAX_VALUE;
 	int rc;
 
 	if (!eq || eq == spec || (size_t)(eq - spec) > PKG_MAX_NAME) {
@@ -122,8 +140,13 @@ static int add_var(struct pkg *p, uint8_t kind, const char *spec)
 	}
 	memcpy(name, spec, (size_t)(eq - spec));
 	name[eq - spec] = 0;
-	if (kind == PKG_SECRET && eq[1] == '@') {
-		rc = read_file(eq + 2, PKG_MAX_VALUE, &b);
+	if (kind == PKG_SECRET && strncmp(name, dir, sizeof(dir) - 1) == 0) {
+		kind = PKG_SECRET_FILE;
+		memmove(name, name + sizeof(dir) - 1, strlen(name) - (sizeof(dir) - 2));
+		max = PKG_MAX_FILE;
+	}
+	if (kind != PKG_ENV && eq[1] == '@') {
+		rc = read_file(eq + 2, max, &b);
 		if (!rc)
 			rc = add(p, kind, name, b.data ? b.data : (uint8_t *)"", b.len);
 		buf_free(&b, 1);

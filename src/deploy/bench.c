@@ -111,7 +111,7 @@ static int bench_deploy(const char *enarx, const char *wasm, int n)
 
 		o.stdout_fd = devnull;
 		if (pkg_add(&pkg, PKG_WASM, "main.wasm", w.data, w.len, err, sizeof(err)) ||
-		    deploy_local_new(be, &l, &t))
+		    deploy_local_new(be, NULL, &l, &t))
 			return 1;
 		col[0][i] = now_ms() - t0;
 		deploy_run(&o, &t, &pkg, &r);

@@ -99,14 +99,11 @@ static void clear_text(const uint8_t *p, size_t len, char *out, size_t n)
 	xfree(s);
 }
 
-static int hello_and_evidence(struct run *x)
+/* DEPLOY_HELLO with a fresh nonce: the Keep starts on its keys. */
+static int send_hello(struct run *x)
 {
 	struct kp_deploy_hello h = {KP_VERSION, x->o->log_level, x->o->engine, x->nonce, NONCE_LEN};
 	struct buf b = {0};
-	char why[512], msg[400];
-	uint8_t *p = NULL;
-	uint32_t type;
-	size_t len;
 	int rc;
 
 	h.flags = x->o->verify.steward_url ? KP_DEPLOY_STEWARD : 0;
@@ -118,6 +115,18 @@ static int hello_and_evidence(struct run *x)
 	buf_free(&b, 0);
 	if (rc)
 		return end(x, DEPLOY_FAILED, "cannot reach the Keep: %s", enarx_strerror(rc));
+	return 0;
+}
+
+/* The Keep's EVIDENCE, checked. */
+static int evidence(struct run *x)
+{
+	char why[512], msg[400];
+	uint8_t *p = NULL;
+	uint32_t type;
+	size_t len;
+	int rc;
+
 	rc = x->t->recv(x->t->ctx, -1, &type, &p, &len);
 	if (rc == ENARX_E_NOTFOUND)
 		return end(x, DEPLOY_FAILED, "the Keep ended before sending its evidence");
@@ -145,7 +154,8 @@ static int hello_and_evidence(struct run *x)
 	return 0;
 }
 
-/* A fresh output key in the package, the digest, the plaintext. */
+/* A fresh output key in the package, the digest, the plaintext; and
+ * this build's references when a measured Keep is expected. */
 static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 {
 	const uint8_t *pub;
@@ -163,6 +173,8 @@ static int prepare(struct run *x, struct pkg *pkg, struct buf *plain)
 		return end(x, DEPLOY_FAILED, "package: cannot encode it (%zu entries)", pkg->n);
 	memcpy(x->digest_hex, "sha256:", 7);
 	hex_encode(x->r->digest, PKG_DIGEST_LEN, x->digest_hex + 7);
+	if (x->o->verify.prepare_own) /* the Keep boots meanwhile */
+		deploy_verify_prepare(&x->o->verify);
 	return 0;
 }
 
@@ -284,6 +296,10 @@ static int on_output(struct run *x, uint8_t tag, const uint8_t *p, size_t len)
 	switch (tag) {
 	case SEAL_STDOUT: write_all(x->o->stdout_fd, p, len); return 0;
 	case SEAL_STDERR: write_all(x->o->stderr_fd, p, len); return 0;
+	case SEAL_TLS_CERT:
+		if (x->o->on_tls_cert)
+			x->o->on_tls_cert(x->o->ctx, p, len);
+		return 0;
 	case SEAL_EXIT:
 		if (kp_dec_u32(p, len, &x->r->exit_code))
 			return end(x, DEPLOY_FAILED, "a malformed exit record");
@@ -400,7 +416,10 @@ int deploy_run(const struct deploy_opts *o, const struct deploy_transport *t, st
 	memset(r, 0, sizeof(*r));
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
 	step(&x, DEPLOY_STEP_KEEP, 0, 0);
-	if (!hello_and_evidence(&x) && !prepare(&x, pkg, &plain) && !seal_and_send(&x, &plain)) {
+	/* the output key and the plaintext are made while the Keep starts
+	 * and makes its keys: they depend on nothing the Keep says */
+	if (!send_hello(&x) && !prepare(&x, pkg, &plain) && !evidence(&x) &&
+	    !seal_and_send(&x, &plain)) {
 		t_sent = ms_since(&x.t0);
 		buf_free(&plain, 1);
 		output_loop(&x);

@@ -54,6 +54,10 @@ struct deploy_verify_opts {
 	 * keys and our nonce. NULL: check the evidence here. */
 	const char *steward_url;
 	const char *steward_ca;
+	uint64_t mem_size; /* the guest memory asked for (deploy_keep_req):
+			      a kvm measurement covers it; 0 = the default */
+	int prepare_own;   /* a measured Keep is expected (kvm): compute this
+			      build's references while it starts */
 };
 
 /* What the client learned about the Keep. */
@@ -83,9 +87,29 @@ int deploy_verify(const struct deploy_verify_opts *o, const uint8_t *evidence_ms
                   size_t whylen);
 
 /* The references this build trusts by default: its own runtime on each
- * backend with a launch measurement (kvm). Returns how many were added to
- * refs (at most cap). */
-size_t deploy_own_refs(struct deploy_ref *refs, size_t cap);
+ * backend with a launch measurement (kvm), for a Keep of mem_size bytes of
+ * guest memory (0: the backend's default; the launch measurement covers
+ * the memory layout). Returns how many were added to refs (at most cap). */
+size_t deploy_own_refs(struct deploy_ref *refs, size_t cap, uint64_t mem_size);
+
+/* What the client asks the host for: the host cannot read the sealed
+ * Enarx.toml, so the client does. */
+struct deploy_keep_req {
+	uint64_t mem_size; /* guest memory for [limits] memory (limit + headroom,
+			      keep_limits_keep_mem); 0 = the backend's default */
+	int net;           /* listen/connect entries: the Keep uses the host's
+			      network (nil: no private network namespace) */
+};
+
+/* Reads the package's Enarx.toml into req. Returns 0, ENARX_E_MALFORMED
+ * (it does not parse) or ENARX_E_PERM (a `dir` entry: a host directory is
+ * the host's to read), with why naming the entry. */
+int deploy_keep_req(const struct pkg *pkg, struct deploy_keep_req *req, char *why, size_t whylen);
+
+/* Computes this build's own references for o (as deploy_verify would, at
+ * the first evidence with a measurement) now: deploy_run calls it while
+ * the Keep starts when o->prepare_own is set. */
+void deploy_verify_prepare(const struct deploy_verify_opts *o);
 
 /* Reads `enarx measure --json` output (one object or an array of them)
  * into refs after the n already there. Returns the new count, or -1 with
@@ -121,6 +145,8 @@ struct deploy_opts {
 	void (*on_step)(void *ctx, const struct deploy_progress *p);
 	void *ctx;
 	const char *host_name; /* for messages: "in-process host (nil)" */
+	/* the Keep's own TLS certificate (DER), sealed (NULL: ignored) */
+	void (*on_tls_cert)(void *ctx, const uint8_t *der, size_t len);
 };
 
 enum deploy_end {
@@ -155,10 +181,11 @@ struct backend;
 struct deploy_local;
 
 /* Starts a Keep on be (the embedded executor) whose keep protocol the
- * transport carries; stdio of the Keep: /dev/null, /dev/null, the host's
- * stderr (the executor's own log). Returns 0 or ENARX_E_*. */
-int deploy_local_new(const struct backend *be, struct deploy_local **out,
-                     struct deploy_transport *t);
+ * transport carries, sized and networked as req says (NULL: defaults);
+ * stdio of the Keep: /dev/null, /dev/null, the host's stderr (the
+ * executor's own log). Returns 0 or ENARX_E_*. */
+int deploy_local_new(const struct backend *be, const struct deploy_keep_req *req,
+                     struct deploy_local **out, struct deploy_transport *t);
 void deploy_local_free(struct deploy_local *l);
 /* The private host's process id. */
 int deploy_local_pid(const struct deploy_local *l);

@@ -107,9 +107,12 @@ static void relay_read(struct relay *r)
 	r->in.len -= off;
 }
 
-static int relay_main(const struct backend *be, int sock)
+static int relay_main(const struct backend *be, const struct deploy_keep_req *req, int sock)
 {
-	struct keep_session_opts so = {.backend = be, .on_message = relay_on_message};
+	struct keep_session_opts so = {.backend = be,
+	                               .on_message = relay_on_message,
+	                               .mem_size = req ? (size_t)req->mem_size : 0,
+	                               .net = req ? req->net : 0};
 	struct keep_relay_curl relay;
 	struct relay r = {.sock = sock};
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), stdio[3], rc;
@@ -229,8 +232,8 @@ static void l_close_input(void *ctx)
 	shutdown(l->sock, SHUT_WR);
 }
 
-int deploy_local_new(const struct backend *be, struct deploy_local **out,
-                     struct deploy_transport *t)
+int deploy_local_new(const struct backend *be, const struct deploy_keep_req *req,
+                     struct deploy_local **out, struct deploy_transport *t)
 {
 	struct deploy_local *l = xcalloc(1, sizeof(*l));
 	int sv[2];
@@ -254,7 +257,7 @@ int deploy_local_new(const struct backend *be, struct deploy_local **out,
 		close(sv[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
-		_exit(relay_main(be, sv[1]));
+		_exit(relay_main(be, req, sv[1]));
 	}
 	close(sv[1]);
 	l->sock = sv[0];

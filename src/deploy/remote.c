@@ -128,7 +128,8 @@ static int r_recv(void *ctx, int timeout_ms, uint32_t *type, uint8_t **p, size_t
 }
 
 int deploy_remote_new(const struct client_conf *conf, const char *backend,
-                      struct deploy_remote **out, struct deploy_transport *t, char *err, size_t n)
+                      const struct deploy_keep_req *req, struct deploy_remote **out,
+                      struct deploy_transport *t, char *err, size_t n)
 {
 	struct deploy_remote *r = xcalloc(1, sizeof(*r));
 	struct client_resp resp;
@@ -146,8 +147,13 @@ int deploy_remote_new(const struct client_conf *conf, const char *backend,
 		rc = client_new(conf, &r->rc, err, n);
 	if (rc)
 		goto fail;
-	body = backend ? json_pack("{s:s, s:s}", "mode", "deploy", "backend", backend)
-	               : json_pack("{s:s}", "mode", "deploy");
+	body = json_pack("{s:s}", "mode", "deploy");
+	if (body && backend)
+		json_object_set_new(body, "backend", json_string(backend));
+	if (body && req && req->mem_size) /* the host cannot read [limits] */
+		json_object_set_new(body, "memory", json_integer((json_int_t)req->mem_size));
+	if (body && req && req->net)
+		json_object_set_new(body, "network", json_true());
 	rc = client_json(r->c, "POST", "/v1/keeps", body, &resp);
 	if (rc || resp.status != 201) {
 		char e[600];

@@ -15,8 +15,8 @@ struct deploy_remote;
  * an ENARX_E_* with err naming what failed (the HTTP status and problem
  * detail when the agent answered). */
 int deploy_remote_new(const struct client_conf *conf, const char *backend,
-                      struct deploy_remote **out, struct deploy_transport *t, char *err,
-                      size_t errlen);
+                      const struct deploy_keep_req *req, struct deploy_remote **out,
+                      struct deploy_transport *t, char *err, size_t errlen);
 /* The Keep's id at the agent (borrowed). */
 const char *deploy_remote_id(const struct deploy_remote *r);
 /* Stops the Keep if it still runs, ends the stream, frees r (NULL is fine). */

@@ -113,14 +113,33 @@ static size_t list_refs(const struct deploy_ref *refs, size_t nrefs, const enarx
 	return at < cap ? at : cap - 1;
 }
 
+/* This build's own references, computed once per memory size (hashing
+ * the runtime takes milliseconds: only for evidence with a measurement, or
+ * ahead of it, deploy_verify_prepare). */
+static struct deploy_ref own_ref[4];
+static size_t nown;
+static int own_done;
+static uint64_t own_mem;
+
+static void own_refs(const struct deploy_verify_opts *o)
+{
+	if (o->trust_own && (!own_done || own_mem != o->mem_size)) {
+		nown = deploy_own_refs(own_ref, 4, o->mem_size);
+		own_done = 1;
+		own_mem = o->mem_size;
+	}
+}
+
+void deploy_verify_prepare(const struct deploy_verify_opts *o)
+{
+	own_refs(o);
+}
+
 /* The runtime the measurement belongs to, from the references (and this
  * build's own), then the policy's [measurements.TEE]. */
 int deploy__match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
                           const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
 {
-	static struct deploy_ref own[4];
-	static size_t nown;
-	static int own_done;
 	size_t ml, at;
 	const uint8_t *m = claims_measurement(c, &ml);
 	const char *name = enarx_policy_runtime(pol, c);
@@ -129,13 +148,10 @@ int deploy__match_runtime(const struct deploy_verify_opts *o, const enarx_policy
 
 	snprintf(v->measurement, sizeof(v->measurement), "%s:", ml == 48 ? "sha384" : "sha256");
 	hex_encode(m, ml, v->measurement + 7);
-	if (o->trust_own && !own_done) {
-		nown = deploy_own_refs(own, 4); /* hashes the runtime: only when needed */
-		own_done = 1;
-	}
+	own_refs(o);
 	r = find_ref(o->refs, o->nrefs, c, m, ml);
 	if (!r && o->trust_own)
-		r = find_ref(own, nown, c, m, ml);
+		r = find_ref(own_ref, nown, c, m, ml);
 	if (r) {
 		snprintf(v->runtime, sizeof(v->runtime), "%.63s (%.15s)", r->version, r->backend);
 		return 0;
@@ -146,7 +162,7 @@ int deploy__match_runtime(const struct deploy_verify_opts *o, const enarx_policy
 	}
 	at = list_refs(o->refs, o->nrefs, c, known, 0, sizeof(known));
 	if (o->trust_own)
-		at = list_refs(own, nown, c, known, at, sizeof(known));
+		at = list_refs(own_ref, nown, c, known, at, sizeof(known));
 	return refuse(why, n, ENARX_E_ATTEST_POLICY,
 	              "runtime: measurement %s is not a known Enarx runtime on %s (known: %s)",
 	              v->measurement, tee_name(c->tee), at ? known : "none");
@@ -267,10 +283,11 @@ int deploy_verify(const struct deploy_verify_opts *o, const uint8_t *msg, size_t
 	return 0;
 }
 
-size_t deploy_own_refs(struct deploy_ref *refs, size_t cap)
+size_t deploy_own_refs(struct deploy_ref *refs, size_t cap, uint64_t mem_size)
 {
 #ifdef ENARX_HAVE_KVM
-	struct kvm_keep_opts ko = {.keep_fd = -1, .mem_size = KVM_DEFAULT_MEM};
+	struct kvm_keep_opts ko = {.keep_fd = -1,
+	                           .mem_size = mem_size ? (size_t)mem_size : KVM_DEFAULT_MEM};
 
 	if (!cap)
 		return 0;
@@ -278,11 +295,16 @@ size_t deploy_own_refs(struct deploy_ref *refs, size_t cap)
 	if (!ko.exec || !ko.exec_len || kvm_measure(&ko, refs[0].measurement) != 0)
 		return 0;
 	snprintf(refs[0].backend, sizeof(refs[0].backend), "kvm");
-	snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s", ENARX_VERSION);
+	if (ko.mem_size == KVM_DEFAULT_MEM)
+		snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s", ENARX_VERSION);
+	else
+		snprintf(refs[0].version, sizeof(refs[0].version), "enarx %s with %zu MiB",
+		         ENARX_VERSION, ko.mem_size >> 20);
 	return 1;
 #else
 	(void)refs;
 	(void)cap;
+	(void)mem_size;
 	return 0;
 #endif
 }

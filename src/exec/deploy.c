@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "package/package.h"
 #include "package/seal.h"
+#include "wasi/memfs.h"
 #include "wasi/wasi.h"
 
 #define OUT_CHUNK 65536 /* stdout/stderr bytes per sealed record */
@@ -318,10 +319,13 @@ static long in_read(void *ctx, uint8_t *p, size_t len)
 	return (long)n;
 }
 
-/* EXIT, TRAP and ERROR from exec_run, sealed. */
+/* EXIT, TRAP, ERROR and TLS_CERT from exec_run, sealed. */
 static void sealed_report(void *ctx, uint32_t type, const uint8_t *p, size_t len)
 {
-	uint8_t tag = type == KP_EXIT ? SEAL_EXIT : type == KP_TRAP ? SEAL_TRAP : SEAL_ERROR;
+	uint8_t tag = type == KP_EXIT       ? SEAL_EXIT
+	              : type == KP_TRAP     ? SEAL_TRAP
+	              : type == KP_TLS_CERT ? SEAL_TLS_CERT
+	                                    : SEAL_ERROR;
 
 	if (len > SEAL_RECORD_MAX)
 		len = SEAL_RECORD_MAX;
@@ -380,8 +384,44 @@ static char *value_str(const struct pkg_entry *e, const char *prefix)
 	return s;
 }
 
+/* The secret files, in a memdir of the Keep's memory (wasi/memfs.h):
+ * never a host file, so no host call carries their bytes. They are also
+ * the files Enarx.toml's TLS keys name (exec/tls.h), as the workload sees
+ * them: /secrets/NAME (the names borrow nothing; the bytes are the
+ * package's, wiped with it). */
+static int build_secrets(const struct pkg *pkg, struct exec_workload *wl)
+{
+	struct wasi_memdir *d = NULL;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		const struct pkg_entry *e = &pkg->e[i];
+		struct exec_file *f;
+		struct buf b = {0};
+
+		if (e->kind != PKG_SECRET_FILE)
+			continue;
+		if (!d && !(d = wasi_memdir_new()))
+			return -1;
+		wl->secrets = d;
+		if (wasi_memdir_add(d, e->name, e->value, e->value_len))
+			return -1; /* the package reader checked the names */
+		if (!wl->files && !(wl->files = xcalloc(pkg->n, sizeof(*wl->files))))
+			return -1;
+		f = &wl->files[wl->nfiles++];
+		if (buf_printf(&b, "%s/%s", EXEC_SECRETS_DIR, e->name) || buf_append_u8(&b, 0)) {
+			buf_free(&b, 0);
+			return -1;
+		}
+		f->name = (char *)b.data; /* the buffer is ours now */
+		f->data = (uint8_t *)e->value;
+		f->len = e->value_len;
+	}
+	return 0;
+}
+
 /* The workload from the package: env "NAME=value" of env and secret
- * entries, args in order. Everything is freed (env wiped) by wl_free. */
+ * entries, args in order, secret files. Everything is freed (env and
+ * files wiped) by wl_free. */
 static int build_workload(const struct pkg *pkg, struct exec_workload *wl)
 {
 	const struct pkg_entry *cfg = pkg_find(pkg, PKG_CONFIG), *wasm = pkg_find(pkg, PKG_WASM);
@@ -411,7 +451,7 @@ static int build_workload(const struct pkg *pkg, struct exec_workload *wl)
 		if (!wl->env[wl->nenv++])
 			return -1;
 	}
-	return 0;
+	return build_secrets(pkg, wl);
 }
 
 static void wl_free(struct exec_workload *wl)
@@ -426,6 +466,10 @@ static void wl_free(struct exec_workload *wl)
 	if (wl->config)
 		OPENSSL_cleanse(wl->config, wl->config_len);
 	xfree(wl->config);
+	wasi_memdir_free((struct wasi_memdir *)wl->secrets);
+	for (size_t i = 0; i < wl->nfiles; i++)
+		xfree(wl->files[i].name); /* data: the package's */
+	xfree(wl->files);
 	memset(wl, 0, sizeof(*wl));
 }
 

@@ -28,6 +28,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "wasi/memfs.h"
 #include "wasi/wasi.h"
 
 #define EXIT_ERROR 1
@@ -398,6 +399,12 @@ static int add_file(struct wasi *w, const struct exec_workload *wl, struct exec_
 		rc = wasi_add_stdio_stream(w, s);
 		return rc < 0 ? fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc)) : 0;
 	}
+	if (wl->io && f->kind == CONFIG_DIR)
+		return fmt_err(err, n, ENARX_E_PERM,
+		               "%s: a deployed workload cannot have a host directory (kind = "
+		               "\"dir\"): the host reads and writes its files; give it secret "
+		               "files instead (--secret %s/NAME=@FILE)",
+		               f->name, EXEC_SECRETS_DIR);
 	switch (f->kind) {
 	case CONFIG_NULL: kind = WASI_FD_NULL; break;
 	case CONFIG_STDIN:
@@ -474,7 +481,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 		rc = wasi_push_env(w, wl->env[i]);
 	b.len = 0;
 	if (!rc)
-		rc = buf_printf(&b, "FD_COUNT=%zu", cfg->nfiles);
+		rc = buf_printf(&b, "FD_COUNT=%zu", cfg->nfiles + (wl->secrets ? 1 : 0));
 	if (!rc)
 		rc = buf_append_u8(&b, 0);
 	if (!rc)
@@ -484,6 +491,8 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 		rc = buf_printf(&b, "FD_NAMES=");
 	for (i = 0; !rc && i < cfg->nfiles; i++)
 		rc = buf_printf(&b, "%s%s", i ? ":" : "", cfg->files[i].name);
+	if (!rc && wl->secrets)
+		rc = buf_printf(&b, "%s%s", cfg->nfiles ? ":" : "", &EXEC_SECRETS_DIR[1]);
 	if (!rc)
 		rc = buf_append_u8(&b, 0);
 	if (!rc)
@@ -496,6 +505,12 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 		return fmt_err(err, n, ENARX_E_NOMEM, "out of memory");
 	for (i = 0; !rc && i < cfg->nfiles; i++)
 		rc = add_file(w, wl, tls, &cfg->files[i], dirs, &ndirs, err, n);
+	if (!rc && wl->secrets) { /* after the files: their fd numbers stay */
+		int sfd = wasi_add_memdir(w, EXEC_SECRETS_DIR, wl->secrets);
+
+		if (sfd < 0)
+			rc = fmt_err(err, n, sfd, "%s: %s", EXEC_SECRETS_DIR, enarx_strerror(sfd));
+	}
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
@@ -669,8 +684,8 @@ int exec_run(int fd, const struct exec_workload *wl)
 		goto out;
 	}
 	der = exec_tls_cert_der(tls, &der_len);
-	if (der && !wl->io) /* a deploy's sealed output has no record for it yet */
-		kp_write(fd, KP_TLS_CERT, der, der_len);
+	if (der) /* a deploy seals it to the client */
+		report(fd, wl, KP_TLS_CERT, der, der_len);
 	w = wasi_new();
 	if (!w) {
 		report_string(fd, wl, KP_ERROR, "out of memory");

@@ -11,6 +11,7 @@
 #include "keep/limits.h"
 
 struct wasi_stream; /* wasi/wasi.h */
+struct wasi_memdir; /* wasi/memfs.h */
 
 /* Where a deployed workload's stdio and outcome go (exec/deploy.c): the
  * streams back the Enarx.toml stdin/stdout/stderr entries, and report()
@@ -44,7 +45,12 @@ struct exec_workload {
 	const struct exec_io *io; /* NULL: fds 0-2 and reports on the protocol fd */
 	struct exec_file *files;  /* FILE messages, in arrival order */
 	size_t nfiles;
+	/* a package's secret files: the read-only in-memory preopen
+	 * EXEC_SECRETS_DIR after the Enarx.toml files (NULL: none) */
+	const struct wasi_memdir *secrets;
 };
+
+#define EXEC_SECRETS_DIR "/secrets"
 
 /* Reads HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [FILE...], [ARGS], RUN
  * from fd in that order (FILE may also come after ARGS).

@@ -23,6 +23,7 @@ const struct http_json_field host_create_fields[] = {
     {"args", HTTP_J_ARRAY, false, 0, KP_MAX_ARGS},
     {"env", HTTP_J_OBJECT, false, 0, 0},
     {"engine", HTTP_J_STRING, false, 1, 16},
+    {"network", HTTP_J_BOOL, false, 0, 0},
 };
 const size_t host_create_nfields = sizeof(host_create_fields) / sizeof(host_create_fields[0]);
 
@@ -243,9 +244,14 @@ int host_create_parse(const json_t *body, uint32_t log_level, struct host_create
 	    (rc = parse_enums(body, out, why, whylen)))
 		return rc;
 	out->memory = mem ? (uint64_t)json_integer_value(mem) : 0;
-	if (out->mode == HOST_MODE_RUN)
+	if (out->mode == HOST_MODE_RUN && json_object_get(body, "network"))
+		rc = BAD(why, whylen,
+		         "field 'network': deploy mode only (run mode reads the config)");
+	else if (out->mode == HOST_MODE_RUN)
 		rc = parse_run(body, log_level, out, why, whylen);
-	else
+	else /* the sealed config is not ours to read: the client says */
+		out->net = json_is_true(json_object_get(body, "network"));
+	if (out->mode == HOST_MODE_DEPLOY)
 		for (size_t i = 0; i < sizeof(run_only) / sizeof(run_only[0]) && !rc; i++)
 			if (json_object_get(body, run_only[i]))
 				rc = BAD(why, whylen, "field '%s': not allowed in deploy mode",

@@ -37,6 +37,7 @@ const char *pkg_kind_name(uint8_t kind)
 	case PKG_SECRET: return "secret";
 	case PKG_ARG: return "arg";
 	case PKG_OUTPUT_KEY: return "output-key";
+	case PKG_SECRET_FILE: return "secret-file";
 	}
 	return "?";
 }
@@ -54,6 +55,32 @@ const struct pkg_entry *pkg_find(const struct pkg *p, uint8_t kind)
 static int env_name_ok(const char *name, size_t len)
 {
 	return len > 0 && len <= PKG_MAX_NAME && !memchr(name, '=', len) && !memchr(name, 0, len);
+}
+
+/* A secret file's name: one path component, as memfs.h wants it. */
+static int file_name_ok(const char *name, size_t len)
+{
+	return len > 0 && len <= 255 && !memchr(name, '/', len) && !memchr(name, 0, len) &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static int check_file(const struct pkg *p, const char *name, size_t nlen, size_t vlen, char *err,
+                      size_t n)
+{
+	if (!file_name_ok(name, nlen))
+		return fail(err, n, ENARX_E_MALFORMED,
+		            "secret-file name must be 1-255 bytes, one path component without "
+		            "'/' and not . or .. ('%.40s')",
+		            name);
+	if (vlen > PKG_MAX_FILE)
+		return fail(err, n, ENARX_E_MALFORMED, "secret-file %s: %zu bytes (at most 16 MiB)",
+		            name, vlen);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->e[i].kind == PKG_SECRET_FILE && strcmp(p->e[i].name, name) == 0)
+			return fail(err, n, ENARX_E_MALFORMED, "secret-file %s is given twice",
+			            name);
+	}
+	return 0;
 }
 
 /* The rules of one entry, given the entries before it (p). */
@@ -91,6 +118,7 @@ static int check_entry(const struct pkg *p, uint8_t kind, const char *name, size
 				            name);
 		}
 		return 0;
+	case PKG_SECRET_FILE: return check_file(p, name, nlen, vlen, err, n);
 	case PKG_ARG:
 		if (nlen || vlen > PKG_MAX_VALUE || memchr(v, 0, vlen))
 			return fail(err, n, ENARX_E_MALFORMED,

@@ -21,16 +21,19 @@
 #define PKG_MAX_NAME 256
 #define PKG_MAX_VALUE (1u << 20) /* every entry but main.wasm */
 #define PKG_MAX_WASM (100u << 20)
-#define PKG_DIGEST_LEN 32     /* SHA-256 */
-#define PKG_OUTPUT_KEY_LEN 32 /* X25519 */
+#define PKG_MAX_FILE (16u << 20)       /* a secret file */
+#define PKG_SECRET_FILE_DIR "/secrets" /* where the workload sees them */
+#define PKG_DIGEST_LEN 32              /* SHA-256 */
+#define PKG_OUTPUT_KEY_LEN 32          /* X25519 */
 
 enum pkg_kind {
-	PKG_WASM = 1,       /* name "main.wasm": the module; exactly one */
-	PKG_CONFIG = 2,     /* name "Enarx.toml": its text; at most one */
-	PKG_ENV = 3,        /* name = variable, value = its value */
-	PKG_SECRET = 4,     /* as ENV, but never printed by `package inspect` */
-	PKG_ARG = 5,        /* name "", value = one argument, in order */
-	PKG_OUTPUT_KEY = 6, /* name "x25519": the client's key for sealed output */
+	PKG_WASM = 1,        /* name "main.wasm": the module; exactly one */
+	PKG_CONFIG = 2,      /* name "Enarx.toml": its text; at most one */
+	PKG_ENV = 3,         /* name = variable, value = its value */
+	PKG_SECRET = 4,      /* as ENV, but never printed by `package inspect` */
+	PKG_ARG = 5,         /* name "", value = one argument, in order */
+	PKG_OUTPUT_KEY = 6,  /* name "x25519": the client's key for sealed output */
+	PKG_SECRET_FILE = 7, /* name = file name in /secrets, value = its bytes */
 };
 
 struct pkg_entry {
@@ -75,7 +78,8 @@ const struct pkg_entry *pkg_find(const struct pkg *p, uint8_t kind);
 /* Frees owned entries (wiping their values) and the array; p is empty. */
 void pkg_clear(struct pkg *p);
 
-/* "main.wasm", "Enarx.toml", "env", "secret", "arg", "output-key", "?" */
+/* "main.wasm", "Enarx.toml", "env", "secret", "arg", "output-key",
+ * "secret-file", "?" */
 const char *pkg_kind_name(uint8_t kind);
 
 #endif

@@ -32,9 +32,10 @@ enum seal_tag {
 	SEAL_IDENTITY = 16, /* package digest (32) || Ed25519 signature (64) */
 	SEAL_STDOUT = 17,
 	SEAL_STDERR = 18,
-	SEAL_EXIT = 19,  /* u32le exit code; ends the stream */
-	SEAL_TRAP = 20,  /* a TRAP payload (keep/proto.h); ends the stream */
-	SEAL_ERROR = 21, /* text; ends the stream */
+	SEAL_EXIT = 19,     /* u32le exit code; ends the stream */
+	SEAL_TRAP = 20,     /* a TRAP payload (keep/proto.h); ends the stream */
+	SEAL_ERROR = 21,    /* text; ends the stream */
+	SEAL_TLS_CERT = 22, /* DER of the Keep's own TLS certificate (prot = "tls") */
 };
 
 /* Which way a stream goes: part of its HPKE info. */

@@ -101,13 +101,16 @@ int werrno(int e)
 	case EOWNERDEAD: return 62;
 	case EPERM: return 63;
 	case EPIPE: return 64;
-	case ERANGE: return 65;
-	case EROFS: return 66;
-	case ESPIPE: return 67;
-	case ESRCH: return 68;
-	case ESTALE: return 69;
-	case ETIMEDOUT: return 70;
-	case ETXTBSY: return 71;
+	case EPROTO: return 65;
+	case EPROTONOSUPPORT: return 66;
+	case EPROTOTYPE: return 67;
+	case ERANGE: return 68;
+	case EROFS: return 69;
+	case ESPIPE: return 70;
+	case ESRCH: return 71;
+	case ESTALE: return 72;
+	case ETIMEDOUT: return 73;
+	case ETXTBSY: return 74;
 	case EXDEV: return 75;
 	default: return W_EIO;
 	}

@@ -117,6 +117,12 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 	} else if (e->impl == WFD_STREAM) {
 		n = stream_io(e->stream, v, cnt, write);
 		errno = EIO;
+	} else if (e->impl == WFD_MEM) { /* read-only: no write right */
+		n = wasi__mem_read(e, v, cnt, positional ? (int64_t)a[3] : -1);
+		if (n < 0) {
+			xfree(v);
+			return (int)-n;
+		}
 	} else if (positional) {
 		n = write ? pwritev(e->host, v, cnt, (off_t)a[3])
 		          : preadv(e->host, v, cnt, (off_t)a[3]);
@@ -327,6 +333,8 @@ WASI_FN(fd_filestat_get)
 	if (rc)
 		return rc;
 	memset(&st, 0, sizeof(st));
+	if (e->impl == WFD_MEM)
+		return wasi__mem_filestat(e, m, a[1]);
 	if (e->impl == WFD_NULL || e->impl == WFD_STREAM)
 		st.st_mode = S_IFCHR | 0666;
 	else if (fstat(e->host, &st))
@@ -410,6 +418,8 @@ WASI_FN(fd_seek)
 		return W_EFAULT;
 	if (e->impl == WFD_NULL)
 		return wput64(m, a[3], 0); /* as lseek on /dev/null */
+	if (e->impl == WFD_MEM)
+		return wasi__mem_seek(e, m, (int64_t)a[1], a[2], a[3]);
 	if (e->impl != WFD_HOST)
 		return W_ESPIPE;
 	r = lseek(e->host, (off_t)(int64_t)a[1], whence[a[2]]);
@@ -428,6 +438,8 @@ WASI_FN(fd_tell)
 		return rc;
 	if (e->impl == WFD_NULL)
 		return wput64(m, a[1], 0);
+	if (e->impl == WFD_MEM)
+		return wasi__mem_seek(e, m, 0, 1, a[1]);
 	if (e->impl != WFD_HOST)
 		return W_ESPIPE;
 	r = lseek(e->host, 0, SEEK_CUR);
@@ -539,6 +551,8 @@ WASI_FN(fd_readdir)
 
 	if (rc)
 		return rc;
+	if (e->impl == WFD_MEM)
+		return wasi__mem_readdir(e, m, a);
 	if (!buf || !wptr(m, a[4], 4))
 		return W_EFAULT;
 	if (e->impl != WFD_HOST || e->type != W_FT_DIR)

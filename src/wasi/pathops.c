@@ -127,8 +127,11 @@ WASI_FN(path_unlink_file)
 WASI_FN(path_filestat_get)
 {
 	struct stat st;
+	struct wfd *e;
 	int fd, rc;
 
+	if (wfd_get(w, a[0], W_R_PATH_FILESTAT_GET, &e) == 0 && e->impl == WFD_MEM)
+		return wasi__mem_path_filestat(e, m, a);
 	rc = open_beneath(w, m, a[0], W_R_PATH_FILESTAT_GET, a[2], a[3], O_PATH,
 	                  (a[1] & W_LOOKUP_SYMLINK_FOLLOW) != 0, &fd);
 	if (rc)
@@ -317,6 +320,8 @@ WASI_FN(path_open)
 	rc = wfd_get(w, a[0], need, &dir);
 	if (rc)
 		return rc;
+	if (dir->impl == WFD_MEM)
+		return wasi__mem_open(w, m, dir, a);
 	if (dir->type != W_FT_DIR || dir->impl != WFD_HOST)
 		return W_ENOTDIR;
 	if (!wptr(m, a[8], 4))

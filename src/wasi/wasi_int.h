@@ -34,7 +34,8 @@ enum {
 	W_ENOTSUP = 58,
 	W_EOVERFLOW = 61,
 	W_EPERM = 63,
-	W_ESPIPE = 67,
+	W_EROFS = 69,
+	W_ESPIPE = 70,
 	W_EXDEV = 75,
 	W_ENOTCAPABLE = 76,
 };
@@ -128,7 +129,13 @@ enum { W_O_CREAT = 1, W_O_DIRECTORY = 2, W_O_EXCL = 4, W_O_TRUNC = 8 };
 enum { W_LOOKUP_SYMLINK_FOLLOW = 1 };
 enum { W_FST_ATIM = 1, W_FST_ATIM_NOW = 2, W_FST_MTIM = 4, W_FST_MTIM_NOW = 8 };
 
-enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stdio_stream */ };
+enum wfd_impl {
+	WFD_FREE = 0,
+	WFD_HOST,
+	WFD_NULL,
+	WFD_STREAM, /* wasi_add_stdio_stream */
+	WFD_MEM,    /* a memdir or one of its files (memfs.c) */
+};
 
 struct wfd {
 	enum wfd_impl impl;
@@ -143,7 +150,10 @@ struct wfd {
 	/* a host stream the embedder transforms (wasi_add_stream), else NULL */
 	const struct wasi_stream_ops *ops;
 	void *obj;
-	uint8_t nonblock; /* ops streams: the guest's NONBLOCK flag */
+	uint8_t nonblock;               /* ops streams: the guest's NONBLOCK flag */
+	const struct wasi_memdir *mdir; /* WFD_MEM: the directory (borrowed) */
+	long mnode;                     /* WFD_MEM: -1 the directory, else a file */
+	uint64_t mpos;                  /* WFD_MEM: a file's position */
 };
 
 /* The embedder's ops of a connected stream (not of a listener), or NULL. */
@@ -283,6 +293,18 @@ int wasi__times(uint64_t atim, uint64_t mtim, uint64_t fl, struct timespec ts[2]
 /* Runs one entry (with trace logging); returns a WASI errno or W_EXIT. */
 int wasi__invoke(struct wasi *w, const struct wasi_entry *e, const struct wmem *m,
                  const uint64_t *a);
+
+/* memfs.c: the WFD_MEM side of fd_read/fd_pread (off < 0: at the
+ * position, which advances), fd_seek/fd_tell, fd_filestat_get,
+ * fd_readdir, path_open and path_filestat_get; each returns a WASI errno
+ * (the read: bytes or -(WASI errno)). a are the handler's arguments. */
+long wasi__mem_read(struct wfd *e, const struct iovec *v, int cnt, int64_t off);
+int wasi__mem_seek(struct wfd *e, const struct wmem *m, int64_t delta, uint64_t whence,
+                   uint64_t out);
+int wasi__mem_filestat(const struct wfd *e, const struct wmem *m, uint64_t out);
+int wasi__mem_readdir(const struct wfd *e, const struct wmem *m, const uint64_t *a);
+int wasi__mem_open(struct wasi *w, const struct wmem *m, const struct wfd *dir, const uint64_t *a);
+int wasi__mem_path_filestat(const struct wfd *dir, const struct wmem *m, const uint64_t *a);
 
 #define WASI_FN(name) int wasi__##name(struct wasi *w, const struct wmem *m, const uint64_t *a)
 #include "wasi/funcs.def"

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # enarx deploy --host: the same flow through a real host agent
 # (`enarx host serve`, started here on loopback with a fresh token and
-# state): hello, stdin, exit code, trap, a secret, on nil and kvm (kvm skips
-# with its reason); the agent's whole process tree traced with strace while
-# a deploy with marker strings runs, and no marker in any byte it read or
+# state): hello, stdin, exit code, trap, a secret (a variable and a file),
+# a TCP server the client asks the network for, [limits] memory (kvm), on
+# nil and kvm (kvm skips with its reason); the agent's whole process tree
+# traced with strace while a deploy with marker strings runs, and no marker in any byte it read or
 # wrote; then client and agent in two network namespaces joined by a veth
 # pair (skipped with the reason where namespaces cannot be made).
 import os
@@ -57,6 +58,61 @@ def checks(d, be, netns=None, tag=""):
     r = deploy(d, "--backend", be, "--secret", f"TOKEN=@{sec}", H.example("args.wasm"))
     t.ok(f"env: TOKEN=via-agent-{be}".encode() in r.stdout, f"{be}: the workload prints its secret",
          diag=r.stdout.decode(errors="replace"))
+    r = deploy(d, "--backend", be, "--secret", f"/secrets/token=@{sec}", H.example("filetool.wasm"),
+               "--", "read", "/secrets/token")
+    t.eq(r.stdout, f"via-agent-{be}".encode(), f"{be}: the workload reads its secret file")
+    serve(d, be)
+    if be == "kvm":
+        mem = os.path.join(T, "mem.toml")
+        with open(mem, "w") as f:
+            f.write('[limits]\nmemory = "1536M"\n')
+        r = deploy(d, "--backend", be, "--wasmcfgfile", mem, H.example("exitcode.wasm"), "--", "5")
+        t.ok(r.returncode == 5 and b"with 1792 MiB (kvm)" in r.stderr,
+             "kvm: [limits] memory: the agent makes a 1792 MiB Keep, measured as such",
+             diag=r.stderr.decode(errors="replace"))
+
+
+def serve(d, be):
+    """A deployed TCP echo server: the client asks the agent for the network."""
+    import socket
+    import time
+    with socket.socket() as p:
+        p.bind(("127.0.0.1", 0))
+        port = p.getsockname()[1]
+    toml = os.path.join(T, "echo.toml")
+    with open(toml, "w") as f:
+        f.write('args = ["1"]\n[[files]]\nkind = "stdin"\n[[files]]\nkind = "stdout"\n'
+                '[[files]]\nkind = "stderr"\n[[files]]\nkind = "listen"\nname = "echo"\n'
+                f'prot = "tcp"\naddr = "127.0.0.1"\nport = {port}\n')
+    cmd = [H.ENARX, "deploy", "--host", d.url, "--insecure", "--backend", be,
+           "--wasmcfgfile", toml, H.example("echo_server.wasm")]
+    srv = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=d.env())
+    got, msg = b"", b"through the agent\n" * 100
+    for _ in range(600):
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=20)
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        c = None
+    if c:
+        c.sendall(msg)
+        c.shutdown(socket.SHUT_WR)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += b
+        c.close()
+    try:
+        out, err = srv.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        out, err = srv.communicate()
+    t.ok(got == msg and srv.returncode == 0,
+         f"{be}: a TCP server deployed through the agent (\"network\": true) echoes a client",
+         diag=err.decode(errors="replace"))
 
 
 def marker_app():

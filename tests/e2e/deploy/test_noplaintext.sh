@@ -3,7 +3,9 @@
 # The host never sees plaintext: every byte the host side of a deploy reads
 # and writes (the private host agent, its Keep's vCPU threads on kvm, and on
 # nil the Keep process itself) is traced with strace, and no marker from
-# the wasm's data, the Enarx.toml, a secret, stdin or the workload's output
+# the wasm's data, the Enarx.toml, a secret (an environment value, and a
+# file the workload reads in the Keep and prints), stdin or the workload's
+# output
 # may appear in it. The client's own trace must show them (so the trace
 # itself works). On each backend in ENARX_TEST_BACKENDS (kvm skips where it
 # cannot run).
@@ -17,6 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 m_wasm=ENARX-MARK-WASM-5519 m_out=ENARX-MARK-OUT-7731 m_toml=ENARX-MARK-TOML-8842
 m_secret=ENARX-MARK-SECRET-2290 m_stdin=ENARX-MARK-STDIN-6613
+m_file=ENARX-MARK-FILE-4406
 # prints m_out; m_wasm sits in its data unprinted
 cat >"$tmp/app.wat" <<WAT
 (module
@@ -30,7 +33,8 @@ WAT
 printf 'args = ["%s"]\n[[files]]\nkind = "stdin"\n[[files]]\nkind = "stdout"\n[[files]]\nkind = "stderr"\n' \
 	"$m_toml" >"$tmp/Enarx.toml"
 printf '%s' "$m_secret" >"$tmp/secret"
-markers=("$m_wasm" "$m_out" "$m_toml" "$m_secret" "$m_stdin")
+printf '%s\n' "$m_file" >"$tmp/secretfile"
+markers=("$m_wasm" "$m_out" "$m_toml" "$m_secret" "$m_stdin" "$m_file")
 # strace -xx prints every byte as \xNN: search for that form
 hexof() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n' | sed 's/../\\x&/g'; }
 # trace FILEPREFIX CMD...: every data-moving syscall of CMD and its children
@@ -72,6 +76,17 @@ sys.exit(0 if any(b["name"] == sys.argv[1] and b["usable"] for b in d["backends"
 	tap_is "$be: the trace shows plaintext where it is (the client)" \
 		"$(grep -caF -- "$(hexof "$m_out")" "$tmp/tr/t.$client" | grep -c '^[1-9]')" 1
 	tap_is "$be: no marker in any byte the host side read or wrote" "$(host_leaks "$tmp/tr")" ""
+
+	# a secret file, read in the Keep (wasi/memfs.c) and printed
+	rm -rf "$tmp/tr" && mkdir "$tmp/tr"
+	out=$(trace "$tmp/tr/t" "$enarx" deploy --insecure --backend "$be" \
+		--secret /secrets/key=@"$tmp/secretfile" "$ENARX_BUILD/examples/filetool.wasm" \
+		-- read /secrets/key 2>"$tmp/err" </dev/null)
+	tap_is "$be: the traced deploy read its secret file" "$?:$out" "0:$m_file"
+	client=$(cat "$tmp/tr/t.client")
+	tap_is "$be: the client's trace shows the file's marker (it read the file and the output)" \
+		"$(grep -caF -- "$(hexof "$m_file")" "$tmp/tr/t.$client" | grep -c '^[1-9]')" 1
+	tap_is "$be: no byte the host side read or wrote holds the secret file" "$(host_leaks "$tmp/tr")" ""
 done
 
 # The control: `enarx run` has no sealing, and the same trace sees the

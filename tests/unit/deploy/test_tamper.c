@@ -196,9 +196,9 @@ static void deploy(enum attack a, int insecure, struct deploy_result *r, char *o
 	o.verify.trust_own = 1;
 	o.verify.steward_url = steward_url;
 	o.verify.steward_ca = steward_ca;
-	assert_int_equal(deploy_local_new(be, &k1, &e.keep), 0);
+	assert_int_equal(deploy_local_new(be, NULL, &k1, &e.keep), 0);
 	if (a == SPLICE)
-		assert_int_equal(deploy_local_new(be, &k2, &e.other), 0);
+		assert_int_equal(deploy_local_new(be, NULL, &k2, &e.other), 0);
 	assert_int_equal(deploy_run(&o, &t, &pkg, r), 0);
 	deploy_local_free(k1);
 	deploy_local_free(k2);
