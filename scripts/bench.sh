@@ -56,6 +56,10 @@ if [ -x "$dir/src/cli/enarx" ] && [ -f src/steward/bench/steward_bench.py ] &&
 	section "Steward: certificates for a real SNP CSR (HTTPS, keep-alive), per second and per CPU-second, latency"
 	nice python3 src/steward/bench/steward_bench.py "$dir/src/cli/enarx"
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ -f "$dir/examples/hello.wasm" ] && [ -r /dev/kvm ]; then
+	section "Steward certification of a kvm Keep: enarx run and enarx deploy with and without it"
+	nice python3 src/steward/bench/keep_cert_bench.py "$dir/src/cli/enarx" "$dir/examples/hello.wasm" 10
+fi
 if [ -x "$dir/src/oci/enarx-oci" ] && command -v podman >/dev/null; then
 	section "OCI runtime: container start-to-exit under podman, enarx-oci vs runc (same run)"
 	nice bash src/oci/bench/oci_bench.sh "$dir" 10

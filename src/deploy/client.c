@@ -106,6 +106,7 @@ static int send_hello(struct run *x)
 	struct buf b = {0};
 	int rc;
 
+	h.flags = x->o->verify.steward_url ? KP_DEPLOY_STEWARD : 0;
 	if (RAND_bytes(x->nonce, NONCE_LEN) != 1)
 		return end(x, DEPLOY_FAILED, "no randomness for the nonce");
 	rc = kp_enc_deploy_hello(&b, &h);

@@ -45,8 +45,15 @@ struct deploy_verify_opts {
 	int insecure;               /* --insecure: accept nil and kvm Keeps */
 	const struct deploy_ref *refs;
 	size_t nrefs;
-	int trust_own;     /* also this build's own runtimes (deploy_own_refs),
+	int trust_own; /* also this build's own runtimes (deploy_own_refs),
 			  computed only when evidence has a measurement */
+	/* --steward URL [--steward-ca FILE] (docs/deploy.md "With Steward"):
+	 * the Keep's CSR goes to Steward, whose certificate (chained to
+	 * steward_ca, else the system's roots) and claims replace the raw
+	 * evidence checks; the certified key must have signed the Keep's
+	 * keys and our nonce. NULL: check the evidence here. */
+	const char *steward_url;
+	const char *steward_ca;
 	uint64_t mem_size; /* the guest memory asked for (deploy_keep_req):
 			      a kvm measurement covers it; 0 = the default */
 	int prepare_own;   /* a measured Keep is expected (kvm): compute this
@@ -62,6 +69,7 @@ struct deploy_verdict {
 	char runtime[96];                          /* "enarx 0.1.0 (kvm)" or "unmeasured" */
 	char measurement[2 * KEEP_DIGEST_LEN + 8]; /* "sha384:hex" or "" */
 	char note[KP_NOTE_MAX + 1];
+	char steward[160]; /* with --steward: "serial S, verified at T" */
 	uint8_t binding[KP_BINDING_LEN];
 	uint8_t kem_pk[KP_KEY_MAX], sig_pk[KP_KEY_MAX];
 	size_t kem_pk_len, sig_pk_len;

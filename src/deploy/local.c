@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "deploy/deploy.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -112,6 +113,7 @@ static int relay_main(const struct backend *be, const struct deploy_keep_req *re
 	                               .on_message = relay_on_message,
 	                               .mem_size = req ? (size_t)req->mem_size : 0,
 	                               .net = req ? req->net : 0};
+	struct keep_relay_curl relay;
 	struct relay r = {.sock = sock};
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), stdio[3], rc;
 
@@ -122,6 +124,8 @@ static int relay_main(const struct backend *be, const struct deploy_keep_req *re
 	so.stdio = stdio;
 	so.ctx = &r;
 	so.exec = backend_exec_image(&so.exec_len);
+	keep_relay_curl_init(&relay);
+	so.relay = &relay.base;
 	rc = devnull < 0 ? ENARX_E_IO : keep_session_new(&so, &r.s);
 	if (!rc)
 		rc = keep_session_start(r.s);

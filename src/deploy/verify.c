@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "deploy/deploy.h"
+#include "deploy/deploy_int.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "package/seal.h"
@@ -136,8 +137,8 @@ void deploy_verify_prepare(const struct deploy_verify_opts *o)
 
 /* The runtime the measurement belongs to, from the references (and this
  * build's own), then the policy's [measurements.TEE]. */
-static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
-                         const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
+int deploy__match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
+                          const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
 {
 	size_t ml, at;
 	const uint8_t *m = claims_measurement(c, &ml);
@@ -152,7 +153,7 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 	if (!r && o->trust_own)
 		r = find_ref(own_ref, nown, c, m, ml);
 	if (r) {
-		snprintf(v->runtime, sizeof(v->runtime), "%s (%s)", r->version, r->backend);
+		snprintf(v->runtime, sizeof(v->runtime), "%.63s (%.15s)", r->version, r->backend);
 		return 0;
 	}
 	if (name) {
@@ -223,7 +224,7 @@ static int check_claims(const struct deploy_verify_opts *o, const struct kp_evid
 		            short_hex(c->report_data, 64, h1), short_hex(v->binding, 64, h2));
 		goto out;
 	}
-	rc = match_runtime(o, pol, c, v, why, n);
+	rc = deploy__match_runtime(o, pol, c, v, why, n);
 out:
 	enarx_claims_free(c);
 	enarx_policy_free(own);
@@ -264,6 +265,8 @@ int deploy_verify(const struct deploy_verify_opts *o, const uint8_t *msg, size_t
 	                  v->binding);
 	if (rc)
 		return refuse(why, n, rc, "cannot hash the Keep's keys");
+	if (o->steward_url)
+		return deploy__steward_verify(o, &e, v, why, n);
 	if (e.kind != KP_TEE_NONE)
 		return check_claims(o, &e, v, why, n);
 	v->tee = ENARX_TEE_NONE;

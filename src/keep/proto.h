@@ -42,6 +42,10 @@ enum kp_type {
 	 * certificates, keys): string name, then the bytes. Any number (at
 	 * most KP_MAX_FILES) after WASM and before RUN. */
 	KP_FILE = 11,
+	/* the answer to an HTTP_REQ (kp_http_resp): u32 id, u32 status (0 =
+	 * the host made no exchange, then the body is its error text), string
+	 * content_type, bytes body */
+	KP_HTTP_RESP = 12,
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
@@ -60,6 +64,32 @@ enum kp_type {
 			      own SYS_GETATT report for an all-zero nonce
 			      (kvm: struct keep_kvm_evidence, whose measurement
 			      is the launch digest) */
+	/* the relay (docs/keep-protocol.md "HTTP relay"): the executor asks
+	 * the untrusted host to make one HTTPS request for it (kp_http_req):
+	 * u32 id, string method, string url, string content_type, string
+	 * accept, bytes body. Any time after RUN, outside a deploy. */
+	KP_HTTP_REQ = 0x88,
+};
+
+/* HTTP relay bounds: a request or answer body, a URL, the other strings. */
+#define KP_HTTP_BODY_MAX (1u << 20)
+#define KP_HTTP_URL_MAX 2048
+#define KP_HTTP_FIELD_MAX 256
+
+/* HTTP_REQ. Strings are new (kp_http_req_clear), the body is borrowed. */
+struct kp_http_req {
+	uint32_t id;
+	char *method, *url, *ctype, *accept;
+	const uint8_t *body;
+	size_t body_len;
+};
+
+/* HTTP_RESP. ctype is new (kp_http_resp_clear), the body is borrowed. */
+struct kp_http_resp {
+	uint32_t id, status;
+	char *ctype;
+	const uint8_t *body;
+	size_t body_len;
 };
 
 /* Deploy: bounds on the fields of the messages above. */
@@ -77,20 +107,38 @@ enum kp_tee {
 	KP_TEE_OTHER = 2 /* a hardware TEE: its report or quote */
 };
 
+/* DEPLOY_HELLO flags (an optional u32 after the nonce; absent = 0). */
+#define KP_DEPLOY_STEWARD \
+	1u /* the client certifies the Keep through
+                                Steward: EVIDENCE carries csr and key_sig */
+
+/* What key_sig signs (ECDSA with SHA-256, DER): this context string, then
+ * the KP_BINDING_LEN-byte binding of the Keep's keys and the nonce. */
+#define KP_STEWARD_SIG_CONTEXT "enarx-deploy-v1 steward-key"
+
+/* Bounds of the Steward fields of EVIDENCE. */
+#define KP_CSR_MAX 65536   /* a CSR with its evidence */
+#define KP_KEY_SIG_MAX 160 /* a DER ECDSA signature (P-384: at most 104) */
+
 /* DEPLOY_HELLO. nonce is borrowed from the decoded payload. */
 struct kp_deploy_hello {
 	uint32_t version, log_level, engine;
 	const uint8_t *nonce;
 	size_t nonce_len;
+	uint32_t flags; /* KP_DEPLOY_*; encoded only when non-zero */
 };
 
 /* EVIDENCE: u32 kind, bytes nonce (the one the Keep answered), bytes
  * evidence (empty on nil), bytes kem_pk (HPKE X25519), bytes sig_pk
- * (Ed25519), bytes note (text). Every pointer is borrowed. */
+ * (Ed25519), bytes note (text); when the client asked for Steward
+ * (KP_DEPLOY_STEWARD) and the Keep could make one, also bytes csr (a
+ * PKCS#10 CSR for Steward, docs/steward.md) and bytes key_sig (the CSR
+ * key's ECDSA signature binding the keys above and the nonce,
+ * docs/deploy.md "With Steward"). Every pointer is borrowed. */
 struct kp_evidence {
 	uint32_t kind;
-	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note;
-	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len;
+	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note, *csr, *key_sig;
+	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len, csr_len, key_sig_len;
 };
 
 /* SEAL_HEAD / OUT_HEAD: u16 kem, u16 kdf, u16 aead, bytes binding (the
@@ -189,6 +237,15 @@ int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h);
 int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len);
 int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct,
                   size_t *ct_len);
+
+/* HTTP relay messages: every string and the body within the KP_HTTP_*
+ * bounds; method a token of A-Z, url starting with http:// or https://. */
+int kp_enc_http_req(struct buf *b, const struct kp_http_req *r);
+int kp_dec_http_req(const uint8_t *p, size_t len, struct kp_http_req *r);
+void kp_http_req_clear(struct kp_http_req *r);
+int kp_enc_http_resp(struct buf *b, const struct kp_http_resp *r);
+int kp_dec_http_resp(const uint8_t *p, size_t len, struct kp_http_resp *r);
+void kp_http_resp_clear(struct kp_http_resp *r);
 
 void kp_free_strv(char **v, size_t n);
 void kp_trap_clear(struct kp_trap *t);

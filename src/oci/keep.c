@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "keep/abi.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -172,6 +173,7 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 {
 	const struct backend *be;
 	struct keep_session_opts so = {0};
+	struct keep_relay_curl relay;
 	struct keep_session *s = NULL;
 	struct keep_workload kw = {0};
 	struct keep_dir *dirs;
@@ -184,6 +186,8 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 	if (!be || !dirs)
 		exit(1);
 	so.backend = be;
+	keep_relay_curl_init(&relay);
+	so.relay = &relay.base;
 	so.exec = backend_exec_image(&so.exec_len);
 	so.dirs = dirs;
 	/* listen/connect entries in the image's Enarx.toml: keep the

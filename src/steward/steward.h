@@ -23,26 +23,14 @@
 
 #include "lib/buf.h"
 
-/* The claims arc: 2.25.<UUID 6b9429f5-e1b7-4b21-b112-f7543f487fb9 as an
- * integer> (ITU-T X.667: needs no registration). */
-#define STEWARD_ARC "2.25.142996706543598434036760381055650267065"
+#include "steward/arc.h" /* STEWARD_ARC, enum steward_claim */
 
-/* Claim extensions under STEWARD_ARC (the sub-identifier is the value). */
-enum steward_claim {
-	STEWARD_C_CLAIMS_JSON = 1,  /* UTF8String: the verifier's claims JSON */
-	STEWARD_C_TEE = 2,          /* UTF8String: "snp", "sgx", "tdx", "kvm" */
-	STEWARD_C_TEE_VERSION = 3,  /* UTF8String: TEE product and TCB version */
-	STEWARD_C_TCB_STATUS = 4,   /* UTF8String: Intel status, "n/a" for SNP/KVM */
-	STEWARD_C_RUNTIME = 5,      /* UTF8String: runtime name from reference values */
-	STEWARD_C_MEASUREMENT = 6,  /* OCTET STRING: runtime launch measurement */
-	STEWARD_C_WORKLOAD = 7,     /* OCTET STRING: workload digest (when reported) */
-	STEWARD_C_INSECURE = 8,     /* BOOLEAN: no hardware root of trust (KVM) */
-	STEWARD_C_DEBUG = 9,        /* BOOLEAN: debug TEE */
-	STEWARD_C_EVIDENCE = 10,    /* OCTET STRING: SHA-256 of the CSR (evidence) */
-	STEWARD_C_VERIFIED_AT = 11, /* UTF8String: verification time, RFC 3339 */
-	STEWARD_C_TIME_FIXED = 12,  /* BOOLEAN: verification time fixed by --at */
-	STEWARD_C__MAX = 12,
-};
+/* Not a claim: the subjectAltName the Keep asked for in its CSR (DER
+ * GeneralNames, re-encoded by the front from DNS names and IP addresses
+ * only), which the signer copies into a Keep certificate as is. */
+#define STEWARD_X_SAN 100u
+#define STEWARD_SAN_MAX 16 /* names */
+#define STEWARD_SAN_DER_MAX 2048
 
 /* Largest value of one claim extension (the JSON dominates). */
 #define STEWARD_CLAIM_MAX (24u << 10)
@@ -60,7 +48,9 @@ struct steward_claimset {
 	bool insecure, debug, time_fixed;
 	uint8_t evidence[32];
 	char verified_at[32];
-	char *claims_json; /* malloc'd */
+	char *claims_json;                /* malloc'd */
+	uint8_t san[STEWARD_SAN_DER_MAX]; /* the Keep's requested names (not a claim) */
+	size_t san_len;
 };
 
 void steward_claimset_free(struct steward_claimset *cs);
