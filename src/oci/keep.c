@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "keep/abi.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -168,8 +170,31 @@ static struct keep_dir *dirs_of(const struct oci_spec *sp, size_t *n)
 	return d;
 }
 
+/* The relay for a sealed package's key (keep/relay.h): libcurl, trusting
+ * the Steward CA in memory through a memfd (nothing written to the node). */
+static const struct keep_http_relay *steward_relay(const struct oci_workload *w,
+                                                   struct keep_relay_curl *c, char *path,
+                                                   size_t cap)
+{
+	int fd;
+
+	keep_relay_curl_init(c);
+	if (!w->steward_ca.len)
+		return &c->base; /* the system's roots */
+	fd = memfd_create("steward-ca", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, w->steward_ca.data, w->steward_ca.len) != (ssize_t)w->steward_ca.len) {
+		oci__error("cannot hold the Steward CA in memory: %s", strerror(errno));
+		return NULL;
+	}
+	snprintf(path, cap, "/proc/self/fd/%d", fd);
+	c->cacert = path;
+	return &c->base;
+}
+
 void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const char *fifo)
 {
+	struct keep_relay_curl relay;
+	char capath[64];
 	const struct backend *be;
 	struct keep_session_opts so = {0};
 	struct keep_session *s = NULL;
@@ -189,6 +214,9 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 	/* listen/connect entries in the image's Enarx.toml: keep the
 	 * namespace we joined (the pod's) instead of an empty one */
 	so.net = w->net;
+	/* a sealed package: the Keep asks Steward for its key through us */
+	if (w->sealed && !(so.relay = steward_relay(w, &relay, capath, sizeof(capath))))
+		exit(1);
 	kw.wasm = w->wasm.data;
 	kw.wasm_len = w->wasm.len;
 	kw.config = w->toml.data;

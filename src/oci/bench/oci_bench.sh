@@ -14,24 +14,11 @@ oci=$dir/src/oci/enarx-oci
 command -v podman >/dev/null || { echo "podman not installed"; exit 0; }
 command -v cc >/dev/null || { echo "no cc for the native hello"; exit 0; }
 T=$(mktemp -d /tmp/enarx-oci-bench.XXXXXX)
-trap 'podman --root "$T/root" --runroot "$T/runroot" rmi -a -f >/dev/null 2>&1; rm -rf "$T"' EXIT
-mkdir -p "$T/cni" "$T/tmp" "$T/w" "$T/n"
-cat >"$T/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[network]
-network_config_dir = "$T/cni"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-tmp_dir = "$T/tmp"
-[engine.runtimes]
-enarx = ["$oci"]
-CONF
-printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$T" "$T" >"$T/storage.conf"
-export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
-pm() { podman --root "$T/root" --runroot "$T/runroot" "$@"; }
+mkdir -p "$T/w" "$T/n"
+# the podman setup of tests/e2e/oci/test_podman.sh
+source "$(dirname "$0")/../../../tests/e2e/oci/podman_env.sh"
+podman_env "$T" "$oci"
+trap 'podman_env_clean; rm -rf "$T"' EXIT
 cp "$dir/examples/hello.wasm" "$T/w/app.wasm"
 printf 'FROM scratch\nCOPY app.wasm /\nENTRYPOINT ["/app.wasm"]\n' >"$T/w/Containerfile"
 printf '#include <stdio.h>\nint main(void){puts("Hello, world!");return 0;}\n' >"$T/n/h.c"
