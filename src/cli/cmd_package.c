@@ -61,13 +61,14 @@ static const struct cli_cmd cli_cmd_package_build = {
              .min_args = 1,
              .max_args = 1,
              .rest = "ARGS...",
-             .about = "Writes main.wasm, Enarx.toml, --env, --secret and ARGS as one package\n"
-                      "(docs/package.md) that `enarx deploy` seals to a Keep. The output key is\n"
-                      "added at each deploy.\n"
-                      "With --for-steward URL --secret-name NAME the package is sealed to a fresh\n"
-                      "key instead, and the key goes to Steward (--steward-token, --release-policy)\n"
-                      "or to --key-out FILE: a Keep that Steward's policy admits gets it and runs\n"
-                      "the package (docs/package.md \"Sealed for Steward\", docs/orchestration.md).\n"},
+             .about =
+                 "Writes main.wasm, Enarx.toml, --env, --secret and ARGS as one package\n"
+                 "(docs/package.md) that `enarx deploy` seals to a Keep. The output key is\n"
+                 "added at each deploy.\n"
+                 "With --for-steward URL --secret-name NAME the package is sealed to a fresh\n"
+                 "key instead, and the key goes to Steward (--steward-token, --release-policy)\n"
+                 "or to --key-out FILE: a Keep that Steward's policy admits gets it and runs\n"
+                 "the package (docs/package.md \"Sealed for Steward\", docs/orchestration.md).\n"},
     .fn = cmd_package_build,
 };
 

@@ -73,13 +73,12 @@ static int refused(const struct spkg_head *h, const char *what, const struct exe
 
 	if (r->status == 0)
 		return fail(err, n, "cannot reach Steward %s for the package key '%s' (%s): %.*s",
-		            h->url, h->name, what, (int)(len > 400 ? 400 : len),
-		            body ? body : "");
+		            h->url, h->name, what, (int)(len > 400 ? 400 : len), body ? body : "");
 	if (body && jsonf_string(body, len, "detail", detail, sizeof(detail)) == 0) {
 		if (jsonf_string(body, len, "check", check, sizeof(check)) != 0)
 			snprintf(check, sizeof(check), "HTTP %u", r->status);
-		return fail(err, n, "Steward refused the package key '%s': %s: %s", h->name,
-		            check, detail);
+		return fail(err, n, "Steward refused the package key '%s': %s: %s", h->name, check,
+		            detail);
 	}
 	return fail(err, n, "Steward %s answered %s with HTTP %u", h->url, what, r->status);
 }
@@ -100,8 +99,7 @@ static int get_nonce(int fd, const struct spkg_head *h, char hexn[2 * NONCE_LEN 
 		          h->name, why);
 	else if (r.status != 200)
 		rc = refused(h, "GET /v1/nonce", &r, err, n);
-	else if (jsonf_string((const char *)r.body, r.len, "nonce", hexn,
-	                      2 * NONCE_LEN + 1) != 0 ||
+	else if (jsonf_string((const char *)r.body, r.len, "nonce", hexn, 2 * NONCE_LEN + 1) != 0 ||
 	         strlen(hexn) != 2 * NONCE_LEN || hex_decode(hexn, 2 * NONCE_LEN, nonce, NONCE_LEN))
 		rc = fail(err, n, "Steward's nonce answer is not {\"nonce\": \"<64 hex digits>\"}");
 	else
@@ -163,7 +161,7 @@ static int release(int fd, const struct spkg_head *h, const struct buf *ev, cons
 	struct exec_http_resp r;
 	struct buf body = {0};
 	char url[SPKG_MAX_URL + 128], why[256], *e64 = b64(ev->data, ev->len),
-	                                             *k64 = b64(spki, SPKI_LEN), *s64 = NULL;
+	                                        *k64 = b64(spki, SPKI_LEN), *s64 = NULL;
 	size_t cap, got;
 	int rc = -1;
 
@@ -224,16 +222,17 @@ static int open_key(const hpke_key *k, const struct spkg_head *h, const struct b
 	snprintf(info, sizeof(info), "enarx steward secret %s", h->name);
 	hpke_params p = {
 	    .mode = HPKE_MODE_BASE, .info = (const uint8_t *)info, .info_len = strlen(info)};
-	rc = c ? hpke_open_single(c, k, &p, NULL, 0, sealed->data, sealed->len, pt, sizeof(pt),
-	                          &got)
-	       : ENARX_E_NOMEM;
+	rc =
+	    c ? hpke_open_single(c, k, &p, NULL, 0, sealed->data, sealed->len, pt, sizeof(pt), &got)
+	      : ENARX_E_NOMEM;
 	hpke_ctx_free(c);
 	if (rc == 0 && got == SPKG_SK_LEN)
 		memcpy(sk, pt, SPKG_SK_LEN);
 	OPENSSL_cleanse(pt, sizeof(pt));
 	if (rc)
-		return fail(err, n, "the key Steward released for '%s' does not open with this "
-		                    "Keep's key: %s",
+		return fail(err, n,
+		            "the key Steward released for '%s' does not open with this "
+		            "Keep's key: %s",
 		            h->name, enarx_strerror(rc));
 	if (got != SPKG_SK_LEN)
 		return fail(err, n,
@@ -270,8 +269,7 @@ static int fetch_key(int fd, const struct spkg_head *h, uint8_t sk[SPKG_SK_LEN],
 		goto out;
 	}
 	if (get_nonce(fd, h, hexn, nonce, err, n) || get_evidence(spki, nonce, &ev, err, n) ||
-	    release(fd, h, &ev, spki, hexn, &sealed, err, n) ||
-	    open_key(k, h, &sealed, sk, err, n))
+	    release(fd, h, &ev, spki, hexn, &sealed, err, n) || open_key(k, h, &sealed, sk, err, n))
 		goto out;
 	rc = 0;
 out:

@@ -51,8 +51,10 @@ int main(void)
 	if (rc)
 		snprintf(err, sizeof(err), "reading the workload: %s",
 		         rc == ENARX_E_NOTFOUND ? "host closed the channel" : enarx_strerror(rc));
-	if (!rc && (rc = exec_receive_first(KEEP_PROTO_FD, type, p, len, &wl, err, sizeof(err))) == 0 &&
-	    spkg_is(wl.wasm, wl.wasm_len) && exec_broker_open(KEEP_PROTO_FD, &wl, err, sizeof(err))) {
+	if (!rc &&
+	    (rc = exec_receive_first(KEEP_PROTO_FD, type, p, len, &wl, err, sizeof(err))) == 0 &&
+	    spkg_is(wl.wasm, wl.wasm_len) &&
+	    exec_broker_open(KEEP_PROTO_FD, &wl, err, sizeof(err))) {
 		exec_workload_clear(&wl);
 		rc = -1;
 	}

@@ -182,7 +182,8 @@ static const struct keep_http_relay *steward_relay(const struct oci_workload *w,
 	if (!w->steward_ca.len)
 		return &c->base; /* the system's roots */
 	fd = memfd_create("steward-ca", MFD_CLOEXEC);
-	if (fd < 0 || write(fd, w->steward_ca.data, w->steward_ca.len) != (ssize_t)w->steward_ca.len) {
+	if (fd < 0 ||
+	    write(fd, w->steward_ca.data, w->steward_ca.len) != (ssize_t)w->steward_ca.len) {
 		oci__error("cannot hold the Steward CA in memory: %s", strerror(errno));
 		return NULL;
 	}

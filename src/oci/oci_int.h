@@ -87,8 +87,8 @@ struct oci_workload {
 	struct buf wasm;
 	struct buf toml;
 	uint32_t engine;
-	int net; /* listen/connect entries: the Keep keeps our network namespace */
-	int sealed; /* the entrypoint is a Steward-sealed package (package/spkg.h):
+	int net;               /* listen/connect entries: the Keep keeps our network namespace */
+	int sealed;            /* the entrypoint is a Steward-sealed package (package/spkg.h):
 		       the Keep fetches its key through the host's HTTP relay */
 	struct buf steward_ca; /* the CA the relay trusts for Steward: the
 				  annotation's file, else the package's own */

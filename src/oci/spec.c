@@ -611,7 +611,7 @@ int oci__workload_load(const struct oci_spec *sp, struct oci_workload *w)
 	}
 	if (read_fd(fd, OCI_WASM_MAX, &w->wasm, sp->args[0]) != 0 ||
 	    (spkg_is(w->wasm.data, w->wasm.len) ? sealed_load(sp, w)
-	                                         : validate(sp->args[0], &w->wasm)) != 0 ||
+	                                        : validate(sp->args[0], &w->wasm)) != 0 ||
 	    make_toml(sp, &w->toml, &w->net) != 0) {
 		oci__workload_free(w);
 		return -1;

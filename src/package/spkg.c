@@ -121,11 +121,11 @@ int spkg_seal(const uint8_t *pkg, size_t len, const char *url, const char *name,
 	hpke_params p = {.mode = HPKE_MODE_BASE, .info = info.data, .info_len = info.len};
 	if (!rc)
 		rc = hpke_setup_sender(c, k, &p, enc, sizeof(enc), &enc_len);
-	if (!rc && (buf_append(out, SPKG_MAGIC, SPKG_MAGIC_LEN) ||
-	            buf_append_u32le(out, SPKG_VERSION) || put_u16(out, SPKG_KEM) ||
-	            put_u16(out, SPKG_KDF) || put_u16(out, SPKG_AEAD) ||
-	            put_bytes(out, url, strlen(url)) || put_bytes(out, name, strlen(name)) ||
-	            put_bytes(out, ca, ca_len) || put_bytes(out, enc, enc_len)))
+	if (!rc &&
+	    (buf_append(out, SPKG_MAGIC, SPKG_MAGIC_LEN) || buf_append_u32le(out, SPKG_VERSION) ||
+	     put_u16(out, SPKG_KEM) || put_u16(out, SPKG_KDF) || put_u16(out, SPKG_AEAD) ||
+	     put_bytes(out, url, strlen(url)) || put_bytes(out, name, strlen(name)) ||
+	     put_bytes(out, ca, ca_len) || put_bytes(out, enc, enc_len)))
 		rc = ENARX_E_NOMEM;
 	head = out->len - start;
 	cap = len + HPKE_TAG_LEN;
@@ -160,8 +160,8 @@ static int field(struct cursor *c, size_t max, const char *what, const uint8_t *
 		return fail(err, errlen, ENARX_E_TRUNCATED, "%s length at byte %zu: truncated",
 		            what, at);
 	if (l > max)
-		return fail(err, errlen, ENARX_E_OVERFLOW,
-		            "%s at byte %zu: %u bytes, at most %zu", what, at, l, max);
+		return fail(err, errlen, ENARX_E_OVERFLOW, "%s at byte %zu: %u bytes, at most %zu",
+		            what, at, l, max);
 	if (cursor_bytes(c, l, p))
 		return fail(err, errlen, ENARX_E_TRUNCATED,
 		            "%s at byte %zu: %u bytes announced, %zu left", what, at, l,
@@ -184,8 +184,8 @@ int spkg_parse(const uint8_t *data, size_t len, struct spkg_head *h, char *err, 
 		            "not a Steward-sealed package (no ENARXSPK magic)");
 	cursor_init(&c, data, len);
 	cursor_skip(&c, SPKG_MAGIC_LEN);
-	if (cursor_u32le(&c, &version) || cursor_u16le(&c, &h->kem) ||
-	    cursor_u16le(&c, &h->kdf) || cursor_u16le(&c, &h->aead))
+	if (cursor_u32le(&c, &version) || cursor_u16le(&c, &h->kem) || cursor_u16le(&c, &h->kdf) ||
+	    cursor_u16le(&c, &h->aead))
 		return fail(err, errlen, ENARX_E_TRUNCATED, "header truncated at byte %zu",
 		            cursor_offset(&c));
 	if (version != SPKG_VERSION)

@@ -22,7 +22,7 @@
 #define SPKG_MAGIC_LEN 8
 #define SPKG_VERSION 1u
 #define SPKG_MAX_URL 2048
-#define SPKG_MAX_NAME 64      /* Steward's secret names: [A-Za-z0-9._-]{1,64} */
+#define SPKG_MAX_NAME 64 /* Steward's secret names: [A-Za-z0-9._-]{1,64} */
 #define SPKG_MAX_CA (64u << 10)
 /* The package suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM. */
 #define SPKG_KEM HPKE_KEM_X25519_SHA256
@@ -40,7 +40,7 @@ struct spkg_head {
 	size_t ca_len;
 	const uint8_t *enc; /* the HPKE encapsulated key */
 	size_t enc_len;
-	size_t head_len; /* bytes 0..head_len are the AAD */
+	size_t head_len;   /* bytes 0..head_len are the AAD */
 	const uint8_t *ct; /* the rest: the sealed package */
 	size_t ct_len;
 };

@@ -29,7 +29,8 @@ static void make(struct buf *sealed, uint8_t sk[SPKG_SK_LEN], struct buf *plain)
 	char err[256];
 	static const uint8_t wasm[] = {0, 'a', 's', 'm', 1, 0, 0, 0};
 
-	assert_int_equal(pkg_add(&p, PKG_WASM, "main.wasm", wasm, sizeof(wasm), err, sizeof(err)), 0);
+	assert_int_equal(pkg_add(&p, PKG_WASM, "main.wasm", wasm, sizeof(wasm), err, sizeof(err)),
+	                 0);
 	assert_int_equal(pkg_add(&p, PKG_SECRET, "TOKEN", "PLAINMARK", 9, err, sizeof(err)), 0);
 	assert_int_equal(pkg_encode(&p, 1, plain), 0);
 	pkg_clear(&p);
@@ -135,12 +136,12 @@ static void test_parse_refusals(void **state)
 	buf_free(&s, 0);
 	buf_free(&plain, 0);
 	/* arguments the builder refuses */
-	assert_int_equal(spkg_seal((const uint8_t *)"x", 1, "ftp://x", "a", NULL, 0, &s, sk, err,
-	                           sizeof(err)),
-	                 ENARX_E_INVAL);
-	assert_int_equal(spkg_seal((const uint8_t *)"x", 1, URL, "a/b", NULL, 0, &s, sk, err,
-	                           sizeof(err)),
-	                 ENARX_E_INVAL);
+	assert_int_equal(
+	    spkg_seal((const uint8_t *)"x", 1, "ftp://x", "a", NULL, 0, &s, sk, err, sizeof(err)),
+	    ENARX_E_INVAL);
+	assert_int_equal(
+	    spkg_seal((const uint8_t *)"x", 1, URL, "a/b", NULL, 0, &s, sk, err, sizeof(err)),
+	    ENARX_E_INVAL);
 	assert_non_null(strstr(err, "secret name"));
 	assert_int_equal(s.len, 0);
 }
@@ -181,7 +182,8 @@ static void test_json(void **state)
 	    "{\"a\": -}",
 	    "{\"a\": 1.}",
 	    "{\"a\": \"\\u12\"}",
-	    "{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	    "{\"a\": "
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(jsonf_string(bad[i], strlen(bad[i]), "a", out, sizeof(out)),
@@ -194,8 +196,8 @@ static void test_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_header_tamper),
-	    cmocka_unit_test(test_other_key),      cmocka_unit_test(test_parse_refusals),
+	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_header_tamper),
+	    cmocka_unit_test(test_other_key), cmocka_unit_test(test_parse_refusals),
 	    cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
