@@ -20,6 +20,7 @@
 #include "cli/run_tls.h"
 #include "config/config.h"
 #include "keep/abi.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -84,7 +85,8 @@ static int text_to_binary(const char *path, struct buf *wasm)
 }
 
 struct run_opts {
-	const char *backend, *cfgfile, *engine, *tls_cert;
+	const char *backend, *cfgfile, *engine, *tls_cert, *relay_cacert;
+	int relay_http;         /* --relay-insecure-loopback-http */
 	struct keep_limits lim; /* options over Enarx.toml's [limits] */
 };
 
@@ -192,6 +194,13 @@ static const struct opt run_table[] = {
     OPT_STRING(0, "tls-cert", struct run_opts, tls_cert, "FILE",
                "write the Keep's TLS certificate (Enarx.toml prot = \"tls\")\n"
                "to FILE as PEM; its fingerprint is printed either way"),
+    OPT_STRING_ENV(0, "relay-cacert", struct run_opts, relay_cacert, "FILE", "ENARX_RELAY_CACERT",
+                   "CA (PEM) the host trusts for the HTTPS requests it\n"
+                   "makes for the Keep (to Steward); default: Enarx.toml's\n"
+                   "steward_ca, else the system's roots"),
+    OPT_FLAG(0, "relay-insecure-loopback-http", struct run_opts, relay_http,
+             "also relay plain http:// requests to 127.0.0.1, ::1 and\n"
+             "localhost (tests)"),
     OPT_END(),
 };
 
@@ -223,6 +232,8 @@ const struct cli_cmd cli_cmd_run = {
 
 /* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
 static const char *tls_cert_path; /* --tls-cert */
+static const char *relay_cacert;  /* --relay-cacert */
+static int relay_http;            /* --relay-insecure-loopback-http */
 
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
                       const char **module, char ***args, size_t *nargs, uint32_t *engine,
@@ -240,6 +251,8 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
 	*backend = o.backend && *o.backend ? o.backend : NULL;
 	tls_cert_path = o.tls_cert && *o.tls_cert ? o.tls_cert : NULL;
+	relay_cacert = o.relay_cacert && *o.relay_cacert ? o.relay_cacert : NULL;
+	relay_http = o.relay_http;
 	*engine = KP_ENGINE_INTERP;
 	*lim = o.lim;
 	if (o.engine && *o.engine)
@@ -348,6 +361,7 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
                     const struct keep_limits *lim)
 {
 	struct keep_session_opts so = {.backend = be, .limits = *lim, .on_message = on_message};
+	struct keep_relay_curl relay;
 	struct keep_file *files = NULL;
 	size_t nfiles = 0;
 	struct keep_session *s = NULL;
@@ -362,6 +376,11 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 		goto out;
 	w->files = files;
 	w->nfiles = nfiles;
+	keep_relay_curl_init(&relay);
+	relay.allow_loopback_http = relay_http;
+	if (relay_cacert)
+		relay.cacert = relay_cacert;
+	so.relay = &relay.base;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
 	rc = keep_session_new(&so, &s);

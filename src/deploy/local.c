@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "deploy/deploy.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -109,6 +110,7 @@ static void relay_read(struct relay *r)
 static int relay_main(const struct backend *be, int sock)
 {
 	struct keep_session_opts so = {.backend = be, .on_message = relay_on_message};
+	struct keep_relay_curl relay;
 	struct relay r = {.sock = sock};
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), stdio[3], rc;
 
@@ -119,6 +121,8 @@ static int relay_main(const struct backend *be, int sock)
 	so.stdio = stdio;
 	so.ctx = &r;
 	so.exec = backend_exec_image(&so.exec_len);
+	keep_relay_curl_init(&relay);
+	so.relay = &relay.base;
 	rc = devnull < 0 ? ENARX_E_IO : keep_session_new(&so, &r.s);
 	if (!rc)
 		rc = keep_session_start(r.s);

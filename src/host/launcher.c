@@ -20,6 +20,7 @@
 #include "host/lmsg.h"
 #include "keep/abi.h"
 #include "keep/proto.h"
+#include "keep/relay.h"
 #include "keep/session.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -47,6 +48,7 @@ struct lkeep {
 	struct buf in, out;
 	size_t out_off;
 	int started, ended, out_armed, dropped, dead;
+	struct keep_relay_curl relay; /* answers the Keep's HTTP_REQ */
 	struct lkeep *next;
 };
 
@@ -330,6 +332,8 @@ static int start(struct launcher *l, struct lkeep *k, const struct lm_create *m,
 	so.net = (int)m->net;
 	so.on_message = on_frame;
 	so.ctx = k;
+	keep_relay_curl_init(&k->relay);
+	so.relay = &k->relay.base;
 	if ((rc = keep_session_new(&so, &k->s)) || (rc = keep_session_start(k->s)))
 		return rc;
 	/* the backend holds its own copies of the Keep's stdio now */

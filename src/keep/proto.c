@@ -27,6 +27,8 @@ const char *kp_type_name(uint32_t type)
 	case KP_TEE: return "TEE";
 	case KP_FILE: return "FILE";
 	case KP_TLS_CERT: return "TLS_CERT";
+	case KP_HTTP_REQ: return "HTTP_REQ";
+	case KP_HTTP_RESP: return "HTTP_RESP";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
 	case KP_ERROR: return "ERROR";
@@ -655,4 +657,141 @@ int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data,
 	*data = c.p;
 	*dlen = (size_t)(c.end - c.p);
 	return 0;
+}
+
+/* ---- HTTP relay ---------------------------------------------------------- */
+
+static int enc_string_bounded(struct buf *b, const char *s, size_t max)
+{
+	if (!s || strlen(s) > max)
+		return ENARX_E_OVERFLOW;
+	return kp_enc_string(b, s);
+}
+
+/* A string of at most max bytes. */
+static int read_string_max(struct cursor *c, size_t max, char **s)
+{
+	int rc = read_string(c, s);
+
+	if (!rc && strlen(*s) > max) {
+		xfree(*s);
+		*s = NULL;
+		rc = ENARX_E_OVERFLOW;
+	}
+	return rc;
+}
+
+static int http_method_ok(const char *m)
+{
+	if (!m[0])
+		return 0;
+	for (; *m; m++)
+		if (*m < 'A' || *m > 'Z')
+			return 0;
+	return 1;
+}
+
+static int http_url_ok(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+}
+
+int kp_enc_http_req(struct buf *b, const struct kp_http_req *r)
+{
+	int rc;
+
+	if (r->body_len > KP_HTTP_BODY_MAX || !r->method || !r->url || !http_method_ok(r->method) ||
+	    !http_url_ok(r->url))
+		return ENARX_E_OVERFLOW;
+	rc = buf_append_u32le(b, r->id);
+	if (!rc)
+		rc = enc_string_bounded(b, r->method, KP_HTTP_FIELD_MAX);
+	if (!rc)
+		rc = enc_string_bounded(b, r->url, KP_HTTP_URL_MAX);
+	if (!rc)
+		rc = enc_string_bounded(b, r->ctype ? r->ctype : "", KP_HTTP_FIELD_MAX);
+	if (!rc)
+		rc = enc_string_bounded(b, r->accept ? r->accept : "", KP_HTTP_FIELD_MAX);
+	return rc ? rc : enc_bytes(b, r->body, r->body_len);
+}
+
+int kp_dec_http_req(const uint8_t *p, size_t len, struct kp_http_req *r)
+{
+	struct cursor c;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &r->id);
+	if (!rc)
+		rc = read_string_max(&c, KP_HTTP_FIELD_MAX, &r->method);
+	if (!rc && !http_method_ok(r->method))
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_string_max(&c, KP_HTTP_URL_MAX, &r->url);
+	if (!rc && !http_url_ok(r->url))
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_string_max(&c, KP_HTTP_FIELD_MAX, &r->ctype);
+	if (!rc)
+		rc = read_string_max(&c, KP_HTTP_FIELD_MAX, &r->accept);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_HTTP_BODY_MAX, &r->body, &r->body_len);
+	if (!rc)
+		rc = cursor_expect_end(&c);
+	if (rc)
+		kp_http_req_clear(r);
+	return rc;
+}
+
+void kp_http_req_clear(struct kp_http_req *r)
+{
+	xfree(r->method);
+	xfree(r->url);
+	xfree(r->ctype);
+	xfree(r->accept);
+	memset(r, 0, sizeof(*r));
+}
+
+int kp_enc_http_resp(struct buf *b, const struct kp_http_resp *r)
+{
+	int rc;
+
+	if (r->body_len > KP_HTTP_BODY_MAX || r->status > 999)
+		return ENARX_E_OVERFLOW;
+	rc = buf_append_u32le(b, r->id);
+	if (!rc)
+		rc = buf_append_u32le(b, r->status);
+	if (!rc)
+		rc = enc_string_bounded(b, r->ctype ? r->ctype : "", KP_HTTP_FIELD_MAX);
+	return rc ? rc : enc_bytes(b, r->body, r->body_len);
+}
+
+int kp_dec_http_resp(const uint8_t *p, size_t len, struct kp_http_resp *r)
+{
+	struct cursor c;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	cursor_init(&c, p, len);
+	rc = cursor_u32le(&c, &r->id);
+	if (!rc)
+		rc = cursor_u32le(&c, &r->status);
+	if (!rc && r->status > 999)
+		rc = ENARX_E_MALFORMED;
+	if (!rc)
+		rc = read_string_max(&c, KP_HTTP_FIELD_MAX, &r->ctype);
+	if (!rc)
+		rc = read_bytes(&c, 0, KP_HTTP_BODY_MAX, &r->body, &r->body_len);
+	if (!rc)
+		rc = cursor_expect_end(&c);
+	if (rc)
+		kp_http_resp_clear(r);
+	return rc;
+}
+
+void kp_http_resp_clear(struct kp_http_resp *r)
+{
+	xfree(r->ctype);
+	memset(r, 0, sizeof(*r));
 }

@@ -42,6 +42,10 @@ enum kp_type {
 	 * certificates, keys): string name, then the bytes. Any number (at
 	 * most KP_MAX_FILES) after WASM and before RUN. */
 	KP_FILE = 11,
+	/* the answer to an HTTP_REQ (kp_http_resp): u32 id, u32 status (0 =
+	 * the host made no exchange, then the body is its error text), string
+	 * content_type, bytes body */
+	KP_HTTP_RESP = 12,
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
@@ -54,6 +58,32 @@ enum kp_type {
 	/* DER certificate the Keep's TLS listeners present (self-signed for
 	 * the Keep's own key), so the host can show its fingerprint */
 	KP_TLS_CERT = 0x87,
+	/* the relay (docs/keep-protocol.md "HTTP relay"): the executor asks
+	 * the untrusted host to make one HTTPS request for it (kp_http_req):
+	 * u32 id, string method, string url, string content_type, string
+	 * accept, bytes body. Any time after RUN, outside a deploy. */
+	KP_HTTP_REQ = 0x88,
+};
+
+/* HTTP relay bounds: a request or answer body, a URL, the other strings. */
+#define KP_HTTP_BODY_MAX (1u << 20)
+#define KP_HTTP_URL_MAX 2048
+#define KP_HTTP_FIELD_MAX 256
+
+/* HTTP_REQ. Strings are new (kp_http_req_clear), the body is borrowed. */
+struct kp_http_req {
+	uint32_t id;
+	char *method, *url, *ctype, *accept;
+	const uint8_t *body;
+	size_t body_len;
+};
+
+/* HTTP_RESP. ctype is new (kp_http_resp_clear), the body is borrowed. */
+struct kp_http_resp {
+	uint32_t id, status;
+	char *ctype;
+	const uint8_t *body;
+	size_t body_len;
 };
 
 /* Deploy: bounds on the fields of the messages above. */
@@ -179,6 +209,15 @@ int kp_dec_seal_head(const uint8_t *p, size_t len, struct kp_seal_head *h);
 int kp_enc_sealed(struct buf *b, uint64_t index, const uint8_t *ct, size_t ct_len);
 int kp_dec_sealed(const uint8_t *p, size_t len, uint64_t *index, const uint8_t **ct,
                   size_t *ct_len);
+
+/* HTTP relay messages: every string and the body within the KP_HTTP_*
+ * bounds; method a token of A-Z, url starting with http:// or https://. */
+int kp_enc_http_req(struct buf *b, const struct kp_http_req *r);
+int kp_dec_http_req(const uint8_t *p, size_t len, struct kp_http_req *r);
+void kp_http_req_clear(struct kp_http_req *r);
+int kp_enc_http_resp(struct buf *b, const struct kp_http_resp *r);
+int kp_dec_http_resp(const uint8_t *p, size_t len, struct kp_http_resp *r);
+void kp_http_resp_clear(struct kp_http_resp *r);
 
 void kp_free_strv(char **v, size_t n);
 void kp_trap_clear(struct kp_trap *t);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "keep/relay.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -25,8 +26,20 @@
 #define READ_CHUNK 65536
 #define READS_PER_PUMP 16 /* a chatty Keep cannot starve the others */
 
+/* One HTTP_REQ being answered on its own thread. */
+struct relay_job {
+	struct keep_session *s;
+	pthread_t t;
+	struct kp_http_req req;
+	uint8_t *body; /* the request body (req.body points here) */
+	int done;      /* the thread has queued its answer (under s->lock) */
+	struct relay_job *next;
+};
+
 struct keep_session {
 	pthread_mutex_t lock;
+	struct relay_job *jobs; /* HTTP_REQ answers under way or done */
+	volatile int relay_cancel;
 	struct keep_session_opts o;
 	const struct backend *be;
 	struct backend_keep *keep; /* NULL until started */
@@ -95,10 +108,14 @@ int keep_session_new(const struct keep_session_opts *o, struct keep_session **ou
 	return 0;
 }
 
+static void relay_jobs_join(struct keep_session *s, int all);
+
 void keep_session_free(struct keep_session *s)
 {
 	if (!s)
 		return;
+	s->relay_cancel = 1;
+	relay_jobs_join(s, 1); /* they lock s: not under the lock */
 	if (s->keep)
 		s->be->free(s->keep); /* kills and reaps a running Keep */
 	if (s->sock >= 0)
@@ -278,6 +295,113 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 
 /* ---- Keep -> host ------------------------------------------------------- */
 
+/* ---- HTTP relay (keep/relay.h) ----------------------------------------- */
+
+static void relay_answer(struct keep_session *s, uint32_t id, const struct keep_http_answer *a)
+{
+	struct kp_http_resp r = {.id = id, .status = a->status, .ctype = (char *)a->ctype};
+	struct buf b = {0};
+
+	r.body = a->body.data;
+	r.body_len = a->body.len;
+	if (kp_enc_http_resp(&b, &r) == 0)
+		send_locked(s, KP_HTTP_RESP, b.data, b.len);
+	else
+		log_warn("keep: HTTP answer %u could not be encoded", id);
+	buf_free(&b, 0);
+}
+
+static void *relay_thread(void *arg)
+{
+	struct relay_job *j = arg;
+	struct keep_http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	j->s->o.relay->fetch(j->s->o.relay, &j->req, &j->s->relay_cancel, &a);
+	log_info("keep: relayed %s %s: %u%s%.*s", j->req.method, j->req.url, a.status,
+	         a.status ? "" : " ", a.status ? 0 : (int)(a.body.len > 200 ? 200 : a.body.len),
+	         a.body.data ? (const char *)a.body.data : "");
+	pthread_mutex_lock(&j->s->lock);
+	relay_answer(j->s, j->req.id, &a);
+	j->done = 1;
+	pthread_mutex_unlock(&j->s->lock);
+	buf_free(&a.body, 0);
+	return NULL;
+}
+
+/* Joins the finished jobs (all of them when all is set: not under lock).
+ * Returns how many remain. */
+static size_t relay_jobs_reap(struct keep_session *s, int all)
+{
+	struct relay_job **pp = &s->jobs, *j;
+	size_t left = 0;
+
+	while ((j = *pp) != NULL) {
+		if (!all && !j->done) {
+			left++;
+			pp = &j->next;
+			continue;
+		}
+		pthread_join(j->t, NULL);
+		*pp = j->next;
+		kp_http_req_clear(&j->req);
+		xfree(j->body);
+		xfree(j);
+	}
+	return left;
+}
+
+static void relay_jobs_join(struct keep_session *s, int all)
+{
+	relay_jobs_reap(s, all);
+}
+
+static void relay_refuse(struct keep_session *s, uint32_t id, const char *why)
+{
+	struct keep_http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	buf_append(&a.body, why, strlen(why));
+	relay_answer(s, id, &a);
+	buf_free(&a.body, 0);
+}
+
+/* An HTTP_REQ: refused at once, or handed to a new thread. */
+static void relay_start(struct keep_session *s, const uint8_t *p, size_t len)
+{
+	struct relay_job *j;
+	int rc;
+
+	j = xcalloc(1, sizeof(*j));
+	if (!j || (rc = kp_dec_http_req(p, len, &j->req)) != 0) {
+		log_warn("keep: malformed HTTP_REQ message");
+		xfree(j);
+		return;
+	}
+	if (!s->o.relay) {
+		relay_refuse(s, j->req.id, "this host relays no HTTP requests");
+	} else if (relay_jobs_reap(s, 0) >= KEEP_RELAY_MAX_INFLIGHT) {
+		relay_refuse(s, j->req.id, "too many HTTP requests under way (at most 4)");
+	} else {
+		j->s = s;
+		j->body = j->req.body_len ? xmalloc(j->req.body_len) : NULL;
+		if (j->body)
+			memcpy(j->body, j->req.body, j->req.body_len);
+		j->req.body = j->body;
+		if ((!j->body && j->req.body_len) ||
+		    pthread_create(&j->t, NULL, relay_thread, j) != 0) {
+			relay_refuse(s, j->req.id, "the host cannot start the request");
+		} else {
+			j->next = s->jobs;
+			s->jobs = j;
+			return;
+		}
+		xfree(j->body);
+	}
+	kp_http_req_clear(&j->req);
+	xfree(j);
+}
+
 /* Decodes one message into the outcome; a malformed one is logged and
  * ignored, as an unknown type is. */
 static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, size_t len)
@@ -293,6 +417,7 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 			log_info("keep: %s", s->tee_note);
 		break;
 	case KP_TLS_CERT: break; /* for on_message (enarx run prints it) */
+	case KP_HTTP_REQ: relay_start(s, p, len); return;
 	case KP_EXIT:
 		rc = kp_dec_u32(p, len, &s->res.exit_code);
 		s->got_exit = !rc;

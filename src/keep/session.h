@@ -17,6 +17,7 @@
 struct backend;  /* backend/backend.h */
 struct keep_dir; /* backend/backend.h */
 struct keep_session;
+struct keep_http_relay; /* keep/relay.h */
 
 /* A Keep's messages to the host are at most this long (a trap report with
  * KP_MAX_FRAMES frames of long names fits); longer ones end the reading. */
@@ -50,6 +51,13 @@ struct keep_session_opts {
 	 * borrowed for the call. A host agent relays frames from here. */
 	void (*on_message)(void *ctx, uint32_t type, const uint8_t *payload, size_t len);
 	void *ctx;
+	/* Answers the Keep's HTTP_REQ messages (keep/relay.h): each runs on
+	 * a thread of its own (at most KEEP_RELAY_MAX_INFLIGHT at a time) and
+	 * its HTTP_RESP is queued when it ends; keep_session_free() cancels
+	 * and joins them. NULL: every HTTP_REQ is answered with status 0
+	 * "this host relays no HTTP requests". HTTP_REQ never reaches
+	 * on_message. Borrowed; must outlive the session. */
+	const struct keep_http_relay *relay;
 };
 
 /* What the host sends before RUN (see keep_session_feed). */

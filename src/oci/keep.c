@@ -170,34 +170,32 @@ static struct keep_dir *dirs_of(const struct oci_spec *sp, size_t *n)
 	return d;
 }
 
-/* The relay for a sealed package's key (keep/relay.h): libcurl, trusting
- * the Steward CA in memory through a memfd (nothing written to the node). */
-static const struct keep_http_relay *steward_relay(const struct oci_workload *w,
-                                                   struct keep_relay_curl *c, char *path,
-                                                   size_t cap)
+/* A sealed package's Steward CA for the relay (keep/relay.h): held in a
+ * memfd, so nothing is written to the node. 0, or -1 (logged). */
+static int steward_ca(const struct oci_workload *w, struct keep_relay_curl *c, char *path,
+                      size_t cap)
 {
 	int fd;
 
-	keep_relay_curl_init(c);
 	if (!w->steward_ca.len)
-		return &c->base; /* the system's roots */
+		return 0; /* the system's roots */
 	fd = memfd_create("steward-ca", MFD_CLOEXEC);
 	if (fd < 0 ||
 	    write(fd, w->steward_ca.data, w->steward_ca.len) != (ssize_t)w->steward_ca.len) {
 		oci__error("cannot hold the Steward CA in memory: %s", strerror(errno));
-		return NULL;
+		return -1;
 	}
 	snprintf(path, cap, "/proc/self/fd/%d", fd);
 	c->cacert = path;
-	return &c->base;
+	return 0;
 }
 
 void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const char *fifo)
 {
-	struct keep_relay_curl relay;
 	char capath[64];
 	const struct backend *be;
 	struct keep_session_opts so = {0};
+	struct keep_relay_curl relay;
 	struct keep_session *s = NULL;
 	struct keep_workload kw = {0};
 	struct keep_dir *dirs;
@@ -210,13 +208,16 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 	if (!be || !dirs)
 		exit(1);
 	so.backend = be;
+	keep_relay_curl_init(&relay);
+	so.relay = &relay.base;
 	so.exec = backend_exec_image(&so.exec_len);
 	so.dirs = dirs;
 	/* listen/connect entries in the image's Enarx.toml: keep the
 	 * namespace we joined (the pod's) instead of an empty one */
 	so.net = w->net;
-	/* a sealed package: the Keep asks Steward for its key through us */
-	if (w->sealed && !(so.relay = steward_relay(w, &relay, capath, sizeof(capath))))
+	/* a sealed package: the Keep asks Steward for its key through the
+	 * relay, which trusts the Steward CA the package or annotation gave */
+	if (w->sealed && steward_ca(w, &relay, capath, sizeof(capath)) != 0)
 		exit(1);
 	kw.wasm = w->wasm.data;
 	kw.wasm_len = w->wasm.len;

@@ -177,6 +177,58 @@ static void test_limits_codec(void **state)
 	buf_free(&b, 0);
 }
 
+static void test_http_codecs(void **state)
+{
+	struct kp_http_req q = {.id = 7,
+	                        .method = (char *)"POST",
+	                        .url = (char *)"https://steward.example/",
+	                        .ctype = (char *)"application/pkcs10",
+	                        .accept = (char *)"",
+	                        .body = (const uint8_t *)"csr",
+	                        .body_len = 3},
+	                   q2;
+	struct kp_http_resp r = {.id = 7, .status = 200, .ctype = (char *)"application/pkcs7-mime"},
+	                    r2;
+	struct buf b = {0};
+
+	(void)state;
+	assert_int_equal(kp_enc_http_req(&b, &q), 0);
+	assert_int_equal(kp_dec_http_req(b.data, b.len, &q2), 0);
+	assert_int_equal(q2.id, 7);
+	assert_string_equal(q2.method, "POST");
+	assert_string_equal(q2.url, "https://steward.example/");
+	assert_string_equal(q2.ctype, "application/pkcs10");
+	assert_int_equal(q2.body_len, 3);
+	assert_memory_equal(q2.body, "csr", 3);
+	kp_http_req_clear(&q2);
+	/* truncated anywhere: refused, nothing left allocated */
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_not_equal(kp_dec_http_req(b.data, n, &q2), 0);
+	/* bad method, bad scheme, body over the cap */
+	q.method = (char *)"post";
+	b.len = 0;
+	assert_int_not_equal(kp_enc_http_req(&b, &q), 0);
+	q.method = (char *)"GET";
+	q.url = (char *)"ftp://x/";
+	assert_int_not_equal(kp_enc_http_req(&b, &q), 0);
+	q.url = (char *)"https://x/";
+	q.body_len = KP_HTTP_BODY_MAX + 1;
+	assert_int_not_equal(kp_enc_http_req(&b, &q), 0);
+	b.len = 0;
+	assert_int_equal(kp_enc_http_resp(&b, &r), 0);
+	assert_int_equal(kp_dec_http_resp(b.data, b.len, &r2), 0);
+	assert_int_equal(r2.status, 200);
+	assert_string_equal(r2.ctype, "application/pkcs7-mime");
+	assert_int_equal(r2.body_len, 0);
+	kp_http_resp_clear(&r2);
+	r.status = 1000;
+	b.len = 0;
+	assert_int_not_equal(kp_enc_http_resp(&b, &r), 0);
+	assert_string_equal(kp_type_name(KP_HTTP_REQ), "HTTP_REQ");
+	assert_string_equal(kp_type_name(KP_HTTP_RESP), "HTTP_RESP");
+	buf_free(&b, 0);
+}
+
 static void test_tee_and_string_codecs(void **state)
 {
 	struct buf b = {0};
@@ -215,6 +267,7 @@ int main(void)
 	    cmocka_unit_test(test_tee_and_string_codecs),
 	    cmocka_unit_test(test_trap_cut_to_fit),
 	    cmocka_unit_test(test_limits_codec),
+	    cmocka_unit_test(test_http_codecs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
