@@ -160,14 +160,14 @@ static int release(int fd, const struct spkg_head *h, const struct buf *ev, cons
 {
 	struct exec_http_resp r;
 	struct buf body = {0};
-	char url[SPKG_MAX_URL + 128], why[256], *e64 = b64(ev->data, ev->len),
-	                                        *k64 = b64(spki, SPKI_LEN), *s64 = NULL;
+	char url[SPKG_MAX_URL + 128], path[SPKG_MAX_NAME + 32], why[256],
+	    *e64 = b64(ev->data, ev->len), *k64 = b64(spki, SPKI_LEN), *s64 = NULL;
 	size_t cap, got;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(url, sizeof(url), "/v1/secrets/%s/release", h->name);
-	if (!e64 || !k64 || url_of(h, url, url, sizeof(url)) ||
+	snprintf(path, sizeof(path), "/v1/secrets/%s/release", h->name);
+	if (!e64 || !k64 || url_of(h, path, url, sizeof(url)) ||
 	    buf_printf(&body, "{\"evidence\": \"%s\", \"key\": \"%s\", \"nonce\": \"%s\"}", e64,
 	               k64, hexn)) {
 		rc = fail(err, n, "out of memory");

@@ -109,6 +109,7 @@ out=$(run --annotation enarx.backend=nil localhost/sealed 2>&1)
 rc=$?
 tap_like "a nil Keep does not run a sealed package and says why" "$rc: $out" \
 	"^[1-9][0-9]*: .*sealed package: this Keep has no TEE and no evidence \\(nil backend\\)"
+printf '%s\n' "$out" | sed 's/^/# podman: /'
 
 if [ -n "$kvm" ]; then
 	out=$(run --annotation enarx.backend=kvm localhost/sealed extra 2>&1)
@@ -124,6 +125,7 @@ if [ -n "$kvm" ]; then
 	tap_like "a Keep that Steward's policy refuses does not run, and podman shows Steward's reason" \
 		"$rc: $out" \
 		"^[1-9][0-9]*: .*Steward refused the package key 'snp-key': secret-policy.tee: .*kvm"
+	printf '%s\n' "$out" | sed 's/^/# podman: /'
 	rel=$(sqlite3 "$S/steward.db" "SELECT verdict FROM audit WHERE action = 'release' AND secret = 'snp-key'" 2>&1)
 	tap_is "Steward's audit log records the refusal" "$rel" "refused"
 
