@@ -355,7 +355,7 @@ int exec_broker_open(int fd, struct exec_workload *wl, char *err, size_t n)
 	struct buf plain = {0};
 	struct pkg pkg = {0};
 	uint8_t sk[SPKG_SK_LEN];
-	char why[400];
+	char why[700];
 	int rc = -1;
 
 	if (spkg_parse(wl->wasm, wl->wasm_len, &h, why, sizeof(why)) != 0)
