@@ -8,11 +8,15 @@
 #include <string.h>
 
 #include "attest/attest_int.h"
+#include "keep/abi.h"
 #include "lib/alloc.h"
 
 #define OID_KVM "1.3.6.1.4.1.58270.1.1"
 #define OID_SGX "1.3.6.1.4.1.58270.1.2"
 #define OID_SNP "1.3.6.1.4.1.58270.1.3"
+/* The workload digest a Keep reports (Steward's claim arc .7, the value a
+ * DER OCTET STRING): allowed beside the evidence, read by Steward. */
+#define OID_WORKLOAD "2.25.142996706543598434036760381055650267065.7"
 
 int enarx_attest_binding(enarx_tee tee, const uint8_t *spki, size_t spki_len, const uint8_t *nonce,
                          size_t nonce_len, uint8_t out[64])
@@ -111,6 +115,10 @@ static int csr_extension(enarx_attest *a, X509_REQ *req, enarx_tee *tee, const u
 		X509_EXTENSION *x = sk_X509_EXTENSION_value(exts, i);
 		char oid[64];
 		OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
+		if ((strcmp(oid, OID_WORKLOAD) == 0 ||
+		     OBJ_obj2nid(X509_EXTENSION_get_object(x)) == NID_subject_alt_name) &&
+		    !X509_EXTENSION_get_critical(x))
+			continue; /* Steward reads these (src/steward/certify.c) */
 		enarx_tee t = strcmp(oid, OID_KVM) == 0   ? ENARX_TEE_KVM
 		              : strcmp(oid, OID_SGX) == 0 ? ENARX_TEE_SGX
 		              : strcmp(oid, OID_SNP) == 0 ? ENARX_TEE_SNP
@@ -168,7 +176,11 @@ int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_
 	else if (tee == ENARX_TEE_SGX)
 		rc = sgx_evidence(ep, en, ev);
 	else
-		rc = en == 0 ? enarx_evidence_set(ev, ENARX_TEE_KVM, ep, 0) : ENARX_E_MALFORMED;
+		/* Enarx's KVM extension is empty; ours carries the shim's
+		 * evidence (struct keep_kvm_evidence), which binds the key */
+		rc = en == 0 || en == KEEP_KVM_EVIDENCE_LEN
+		         ? enarx_evidence_set(ev, ENARX_TEE_KVM, ep, en)
+		         : ENARX_E_MALFORMED;
 	if (rc) {
 		rc = aerr(&a->err, ENARX_E_ATTEST_FORMAT, "CSR: evidence extension malformed (%s)",
 		          enarx_strerror(rc));
@@ -182,8 +194,8 @@ int enarx_attest_verify_csr(enarx_attest *a, const uint8_t *der, size_t n, time_
 		rc = aerr(&a->err, ENARX_E_ATTEST_BINDING, "CSR: key is not EC P-%d", want_bits);
 		goto out;
 	}
-	if (tee == ENARX_TEE_KVM)
-		goto out; /* nothing binds a KVM key: the claims say insecure */
+	if (tee == ENARX_TEE_KVM && en == 0)
+		goto out; /* Enarx's empty KVM extension binds nothing: insecure anyway */
 	spki_len = i2d_PUBKEY(key, &spki);
 	uint8_t rd[64];
 	if (spki_len <= 0 || enarx_attest_binding(tee, spki, (size_t)spki_len, NULL, 0, rd)) {

@@ -382,6 +382,8 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 	relay.allow_loopback_http = relay_http;
 	if (relay_cacert)
 		relay.cacert = relay_cacert;
+	else if (cfg && cfg->steward_ca)
+		relay.cacert = cfg->steward_ca; /* Steward's HTTPS is under its CA */
 	so.relay = &relay.base;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);

@@ -31,6 +31,7 @@ struct parser {
 	struct etoml_reader rd;
 	struct config *cfg;
 	enum { SEC_TOP, SEC_ENV, SEC_FILES, SEC_LIMITS } sec;
+	int seen_steward_ca;
 	int seen_env, seen_args, seen_steward, seen_files, seen_limits, seen_policy;
 	unsigned seen_limit_keys; /* bit i: limit_keys[i] was given */
 	struct pending *pend;     /* keys of the current [[files]] entry */
@@ -98,6 +99,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	xfree(cfg->steward);
+	xfree(cfg->steward_ca);
 	xfree(cfg->tls_policy);
 	for (i = 0; i < cfg->nargs; i++)
 		xfree(cfg->args[i]);
@@ -194,6 +196,18 @@ static int top_keyval(struct parser *p, struct etoml_event *ev)
 		cfg->steward = take_str(&ev->value);
 		return 0;
 	}
+	if (strcmp(ev->key, "steward_ca") == 0) {
+		if (p->seen_steward_ca++)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+			            "key 'steward_ca': duplicate key");
+		rc = want_type(p, ev->key, &ev->value, ETOML_STRING, ev->line);
+		if (rc)
+			return rc;
+		if (!ev->value.str[0])
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'steward_ca': empty");
+		cfg->steward_ca = take_str(&ev->value);
+		return 0;
+	}
 	if (strcmp(ev->key, "tls_policy") == 0) {
 		if (p->seen_policy++)
 			return perr(p, ENARX_E_MALFORMED, ev->line,
@@ -224,7 +238,8 @@ static int top_keyval(struct parser *p, struct etoml_event *ev)
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line,
-	            "key '%s': unknown key (expected steward, args, tls_policy, [env], [limits] or "
+	            "key '%s': unknown key (expected steward, steward_ca, args, tls_policy, [env], "
+	            "[limits] or "
 	            "[[files]])",
 	            ev->key);
 }
@@ -431,6 +446,9 @@ int config_tls_files(const struct config *cfg,
                      void *ctx)
 {
 	int rc = cfg->tls_policy ? fn(ctx, cfg->tls_policy, NULL, "tls_policy") : 0;
+
+	if (!rc && cfg->steward_ca)
+		rc = fn(ctx, cfg->steward_ca, NULL, "steward_ca");
 
 	for (size_t i = 0; !rc && i < cfg->nfiles; i++) {
 		const struct config_file *f = &cfg->files[i];

@@ -62,6 +62,7 @@ struct config_env {
 
 struct config {
 	char *steward;    /* NULL if absent */
+	char *steward_ca; /* file: PEM CA(s) Steward's chain must verify to, or NULL */
 	char *tls_policy; /* file (TLSSock policy format) for prot = "tls", or NULL */
 	char **args;      /* nargs strings */
 	size_t nargs;
@@ -121,7 +122,7 @@ int config_resolve_paths(struct config *cfg, const char *base);
 int config_file_dir(const char *path, char **out);
 
 /* Calls fn(ctx, path, f, key) for every file a TLS key of cfg names
- * (tls_policy with f NULL, then client_ca, ca, cert, key in file order); stops at the first non-zero
+ * (tls_policy and steward_ca with f NULL, then client_ca, ca, cert, key in file order); stops at the first non-zero
  * return and returns it. */
 int config_tls_files(const struct config *cfg,
                      int (*fn)(void *ctx, const char *path, const struct config_file *f,

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "exec/landlock.h"
 #include "exec/seccomp.h"
+#include "exec/steward.h"
 #include "exec/tls.h"
 #include "keep/proto.h"
 #include "lib/alloc.h"
@@ -636,6 +637,7 @@ int exec_run(int fd, const struct exec_workload *wl)
 {
 	struct config *cfg = NULL;
 	struct exec_tls *tls = NULL;
+	struct exec_steward *sid = NULL;
 	struct wasi *w = NULL;
 	struct keep_limits lim;
 	const uint8_t *der;
@@ -657,8 +659,17 @@ int exec_run(int fd, const struct exec_workload *wl)
 	}
 	lim = cfg->limits;
 	keep_limits_merge(&lim, &wl->limits); /* the host's (enarx run options) win */
+	/* Steward: the Keep certified before anything of the workload runs */
+	if (cfg->steward && !wl->io &&
+	    exec_steward_certify(fd, cfg, wl, &sid, err, sizeof(err)) != 0) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "steward: %s", err);
+		report_string(fd, wl, KP_ERROR, msg);
+		goto out;
+	}
 	/* TLS before the sandbox closes: OpenSSL starts, the Keep's key */
-	if (exec_tls_new(cfg, wl, &tls, err, sizeof(err))) {
+	if (exec_tls_new(cfg, wl, sid, &tls, err, sizeof(err))) {
 		report_config_error(fd, wl, err);
 		goto out;
 	}
@@ -679,6 +690,7 @@ int exec_run(int fd, const struct exec_workload *wl)
 out:
 	wasi_free(w);
 	exec_tls_free(tls);
+	exec_steward_free(sid);
 	config_free(cfg);
 	return status;
 }

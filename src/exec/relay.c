@@ -54,7 +54,8 @@ static int relay__wait(int fd, uint32_t id, struct kp_http_resp *r, uint8_t **p,
 		int rc;
 
 		if (left <= 0 || poll(&pf, 1, (int)left) == 0)
-			return fmt_err(err, n, ENARX_E_IO, "the host gave no HTTP answer within %d s",
+			return fmt_err(err, n, ENARX_E_IO,
+			               "the host gave no HTTP answer within %d s",
 			               EXEC_HTTP_WAIT_MS / 1000);
 		rc = kp_read(fd, &type, p, &len, KP_MAX_PAYLOAD);
 		if (rc == ENARX_E_NOTFOUND || rc == ENARX_E_TRUNCATED)
@@ -85,8 +86,7 @@ static int relay__wait(int fd, uint32_t id, struct kp_http_resp *r, uint8_t **p,
 }
 
 int exec_http(int fd, const char *method, const char *url, const char *ctype, const char *accept,
-              const void *body, size_t len, struct exec_http_resp *out, char *err,
-              size_t errlen)
+              const void *body, size_t len, struct exec_http_resp *out, char *err, size_t errlen)
 {
 	struct kp_http_req q = {.id = relay__next_id++,
 	                        .method = (char *)method,

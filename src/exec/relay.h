@@ -33,8 +33,7 @@ struct exec_http_resp {
  * the host reported, a wrong message) with the reason in err.
  */
 int exec_http(int fd, const char *method, const char *url, const char *ctype, const char *accept,
-              const void *body, size_t len, struct exec_http_resp *out, char *err,
-              size_t errlen);
+              const void *body, size_t len, struct exec_http_resp *out, char *err, size_t errlen);
 
 void exec_http_resp_clear(struct exec_http_resp *r);
 

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "crypto/tls_setup.h"
 #include "exec/exec.h"
+#include "exec/steward.h"
 #include "exec/tls_int.h"
 #include "lib/alloc.h"
 #include "lib/err.h"
@@ -32,8 +33,9 @@
 struct exec_tls {
 	const struct exec_workload *wl; /* package files */
 	struct ts_policy policy;
-	EVP_PKEY *key; /* the Keep's key (NULL if no listener needs it) */
-	X509 *cert;    /* its certificate */
+	EVP_PKEY *key;          /* the Keep's key (NULL if no listener needs it) */
+	X509 *cert;             /* its certificate */
+	STACK_OF(X509) * chain; /* Steward's CA chain after cert, or NULL */
 	uint8_t *der;
 	size_t der_len;
 };
@@ -111,7 +113,7 @@ static int load_policy(struct exec_tls *t, const struct config *cfg, char *err, 
 
 /* subjectAltName: localhost, the loopback addresses, every specific listen
  * address and the entries' `names`. */
-static int san_value(const struct config *cfg, char *out, size_t cap)
+int exec_tls_san(const struct config *cfg, char *out, size_t cap)
 {
 	size_t l = (size_t)snprintf(out, cap, "DNS:localhost,IP:127.0.0.1,IP:::1");
 	unsigned char ip[16];
@@ -185,26 +187,44 @@ static X509 *self_signed(EVP_PKEY *key, const char *san)
 	return c;
 }
 
+/* The certified identity: Steward's certificate for the Keep's key and
+ * the CA chain that came with it (exec/steward.h). */
+static int use_steward(struct exec_tls *t, const struct exec_steward *sid, char *err, size_t n)
+{
+	t->key = exec_steward_key(sid);
+	t->cert = exec_steward_leaf(sid);
+	t->chain = X509_chain_up_ref(exec_steward_chain(sid));
+	if (!t->chain || !EVP_PKEY_up_ref(t->key) || !X509_up_ref(t->cert)) {
+		t->key = NULL;
+		t->cert = NULL;
+		return terr(err, n, ENARX_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /*
- * The Keep's TLS identity. Today a P-256 key made here and a self-signed
- * certificate whose fingerprint `enarx run` prints (KP_TLS_CERT).
- * Hook for the Steward path: when cfg->steward is set, this is where the
- * Keep's CSR (with its evidence) goes to Steward and the chain it returns
- * replaces the self-signed certificate; the Keep identity key from
- * src/exec's attestation takes the place of the key made here.
+ * The Keep's TLS identity: with `steward` (sid set), the key Steward
+ * certified and its chain; else a P-256 key made here and a self-signed
+ * certificate. Either way `enarx run` prints the leaf's fingerprint
+ * (KP_TLS_CERT).
  */
-static int make_identity(struct exec_tls *t, const struct config *cfg, char *err, size_t n)
+static int make_identity(struct exec_tls *t, const struct config *cfg,
+                         const struct exec_steward *sid, char *err, size_t n)
 {
 	char san[4096];
 	unsigned char *p;
 	int len;
 
-	if (san_value(cfg, san, sizeof(san)))
+	if (sid && use_steward(t, sid, err, n))
+		return ENARX_E_NOMEM;
+	if (!sid && exec_tls_san(cfg, san, sizeof(san)))
 		return terr(err, n, ENARX_E_OVERFLOW, "TLS: too many names for the certificate");
-	t->key = EVP_EC_gen("P-256");
+	if (!sid)
+		t->key = EVP_EC_gen("P-256");
 	if (!t->key)
 		return terr(err, n, ENARX_E_INTERNAL, "TLS: cannot make the Keep's key");
-	t->cert = self_signed(t->key, san);
+	if (!sid)
+		t->cert = self_signed(t->key, san);
 	if (!t->cert)
 		return terr(err, n, ENARX_E_INTERNAL, "TLS: cannot make the Keep's certificate");
 	len = i2d_X509(t->cert, NULL);
@@ -213,9 +233,6 @@ static int make_identity(struct exec_tls *t, const struct config *cfg, char *err
 		return terr(err, n, ENARX_E_NOMEM, "out of memory");
 	p = t->der;
 	t->der_len = (size_t)i2d_X509(t->cert, &p);
-	if (cfg->steward)
-		log_info("exec: steward is set; the Steward-issued certificate is not supported "
-		         "yet, the Keep presents its self-signed certificate");
 	return 0;
 }
 
@@ -237,8 +254,8 @@ static int needs_identity(const struct config *cfg, int *any_tls)
 	return need;
 }
 
-int exec_tls_new(const struct config *cfg, const struct exec_workload *wl, struct exec_tls **out,
-                 char *err, size_t n)
+int exec_tls_new(const struct config *cfg, const struct exec_workload *wl,
+                 const struct exec_steward *sid, struct exec_tls **out, char *err, size_t n)
 {
 	struct exec_tls *t;
 	int any, need = needs_identity(cfg, &any), rc;
@@ -255,7 +272,7 @@ int exec_tls_new(const struct config *cfg, const struct exec_workload *wl, struc
 	t->wl = wl;
 	rc = load_policy(t, cfg, err, n);
 	if (!rc && need)
-		rc = make_identity(t, cfg, err, n);
+		rc = make_identity(t, cfg, sid, err, n);
 	if (rc) {
 		exec_tls_free(t);
 		return rc;
@@ -270,6 +287,7 @@ void exec_tls_free(struct exec_tls *t)
 		return;
 	EVP_PKEY_free(t->key);
 	X509_free(t->cert);
+	sk_X509_pop_free(t->chain, X509_free);
 	xfree(t->der);
 	xfree(t);
 }
@@ -446,6 +464,8 @@ void *exec_tls_listener(struct exec_tls *t, const struct config_file *f, char *e
 	else if (ok)
 		ok = SSL_CTX_use_certificate(ctx, t->cert) == 1 &&
 		     SSL_CTX_use_PrivateKey(ctx, t->key) == 1;
+	for (int i = 0; ok && !f->cert && t->chain && i < sk_X509_num(t->chain); i++)
+		ok = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(t->chain, i)) == 1;
 	if (ok && f->client_ca) {
 		ok = trust(t, ctx, f, "client_ca", f->client_ca, 1, err, n) == 0;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);

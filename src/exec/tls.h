@@ -14,6 +14,7 @@ struct config;
 struct config_file;
 struct exec_workload;
 struct exec_tls;
+struct exec_steward; /* exec/steward.h */
 struct wasi_stream_ops;
 
 /* The WASI side of a Keep TLS socket (tls_stream.c). */
@@ -24,12 +25,20 @@ extern const struct wasi_stream_ops exec_tls_ops;
  * 0): OpenSSL without its configuration file (the host's files are not
  * trusted), the policy (Enarx.toml `tls_policy`, else TLSSock's built-in
  * defaults), and, if a listener has no cert/key of its own, the Keep's key
- * and self-signed certificate. Files named by the config come from the
- * workload (wl->files). Returns 0 or ENARX_E_* with a message in err.
+ * and self-signed certificate, or with sid (the Keep certified by Steward,
+ * `steward` in Enarx.toml) the certified key and Steward's chain (sid is
+ * only borrowed). Files named by the config come from the workload
+ * (wl->files). Returns 0 or ENARX_E_* with a message in err.
  */
-int exec_tls_new(const struct config *cfg, const struct exec_workload *wl, struct exec_tls **out,
-                 char *err, size_t errlen);
+int exec_tls_new(const struct config *cfg, const struct exec_workload *wl,
+                 const struct exec_steward *sid, struct exec_tls **out, char *err, size_t errlen);
 void exec_tls_free(struct exec_tls *t); /* accepts NULL */
+
+/* The subjectAltName value ("DNS:localhost,IP:127.0.0.1,...") of the
+ * Keep's certificate for cfg: localhost, the loopback addresses, each
+ * specific TLS listen address and the entries' `names`. 0, or -1 when it
+ * does not fit cap. */
+int exec_tls_san(const struct config *cfg, char *out, size_t cap);
 
 /* DER of the Keep's certificate (borrowed), or NULL if it has none. */
 const uint8_t *exec_tls_cert_der(const struct exec_tls *t, size_t *len);

@@ -17,8 +17,7 @@ static int relay__loopback(const char *host)
 	       strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
 }
 
-int keep_relay_url_check(const struct keep_relay_curl *c, const char *url, char *err,
-                         size_t errlen)
+int keep_relay_url_check(const struct keep_relay_curl *c, const char *url, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -130,7 +129,8 @@ static void relay__curl_fetch(const struct keep_http_relay *r, const struct kp_h
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body_len ? (const char *)req->body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+		                 req->body_len ? (const char *)req->body : "");
 	}
 	if (strcmp(req->method, "HEAD") == 0)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);

@@ -37,7 +37,7 @@ struct keep_http_relay {
  * change the fields; the session borrows it (it must outlive the session). */
 struct keep_relay_curl {
 	struct keep_http_relay base;
-	const char *cacert; /* PEM file of the CAs the host trusts for the
+	const char *cacert;      /* PEM file of the CAs the host trusts for the
 	                       server, or NULL: the system's roots */
 	int allow_loopback_http; /* plain http:// to 127.0.0.1, ::1 or
 	                            localhost (tests; never elsewhere) */

@@ -270,6 +270,21 @@ static int ca__claim_ext(X509 *x, const struct steward_ext *e)
 	return ok;
 }
 
+/* The Keep's names as the front encoded them: copied, not parsed. */
+static int ca__san_ext(X509 *x, const struct steward_ext *e)
+{
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	int ok = 0;
+
+	if (os && e->len <= STEWARD_SAN_DER_MAX && ASN1_OCTET_STRING_set(os, e->der, (int)e->len) &&
+	    (ext = X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 0, os)) != NULL)
+		ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	return ok;
+}
+
 static int ca__server_san(X509 *x, X509 *ca)
 {
 	char host[256] = "", san[600];
@@ -330,6 +345,14 @@ int steward_ca_issue(X509 *ca, EVP_PKEY *cakey, enum steward_kind kind, int nid,
 		goto out;
 	}
 	for (size_t i = 0; i < nexts; i++) {
+		if (exts[i].id == STEWARD_X_SAN && kind == STEWARD_KIND_KEEP) {
+			if (!ca__san_ext(x, &exts[i])) {
+				snprintf(err, errlen, "signer: subjectAltName refused");
+				rc = ENARX_E_INVAL;
+				goto out;
+			}
+			continue;
+		}
 		if (exts[i].id == 0 || exts[i].id > STEWARD_C__MAX || !ca__claim_ext(x, &exts[i])) {
 			snprintf(err, errlen, "signer: claim extension %u refused", exts[i].id);
 			rc = ENARX_E_INVAL;

@@ -108,7 +108,7 @@ static void stw__serial(const uint8_t *der, size_t len, char *out, size_t outlen
 static int stw__issue(struct stw *s, const struct steward_claimset *cs, EVP_PKEY *pub,
                       uint8_t **der, size_t *len, char *err, size_t errlen)
 {
-	struct steward_ext exts[STEWARD_C__MAX];
+	struct steward_ext exts[STEWARD_C__MAX + 1];
 	size_t n = 0;
 	time_t now = time(NULL);
 	int rc = 0;
@@ -121,6 +121,14 @@ static int stw__issue(struct stw *s, const struct steward_claimset *cs, EVP_PKEY
 		rc = steward_claim_der(cs, (enum steward_claim)id, &d, &dl);
 		if (rc == 0)
 			exts[n++] = (struct steward_ext){id, d, dl};
+	}
+	if (rc == 0 && cs->san_len) {
+		uint8_t *d = OPENSSL_memdup(cs->san, cs->san_len);
+
+		if (d)
+			exts[n++] = (struct steward_ext){STEWARD_X_SAN, d, cs->san_len};
+		else
+			rc = ENARX_E_NOMEM;
 	}
 	if (rc == 0)
 		rc = steward_signer_issue(s->signer, STEWARD_KIND_KEEP, pub, now - 60,

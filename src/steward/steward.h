@@ -44,6 +44,13 @@ enum steward_claim {
 	STEWARD_C__MAX = 12,
 };
 
+/* Not a claim: the subjectAltName the Keep asked for in its CSR (DER
+ * GeneralNames, re-encoded by the front from DNS names and IP addresses
+ * only), which the signer copies into a Keep certificate as is. */
+#define STEWARD_X_SAN 100u
+#define STEWARD_SAN_MAX 16 /* names */
+#define STEWARD_SAN_DER_MAX 2048
+
 /* Largest value of one claim extension (the JSON dominates). */
 #define STEWARD_CLAIM_MAX (24u << 10)
 
@@ -60,7 +67,9 @@ struct steward_claimset {
 	bool insecure, debug, time_fixed;
 	uint8_t evidence[32];
 	char verified_at[32];
-	char *claims_json; /* malloc'd */
+	char *claims_json;                /* malloc'd */
+	uint8_t san[STEWARD_SAN_DER_MAX]; /* the Keep's requested names (not a claim) */
+	size_t san_len;
 };
 
 void steward_claimset_free(struct steward_claimset *cs);

@@ -50,9 +50,9 @@ static void *keep_main(void *arg)
 	struct backend_keep *k = arg;
 	uint64_t one = 1;
 
-	got_rc = exec_http(k->fd, k->req.method, k->req.url, k->req.ctype, k->req.accept,
-	                   k->req.body, k->req.body ? strlen(k->req.body) : 0, &got, got_err,
-	                   sizeof(got_err));
+	got_rc =
+	    exec_http(k->fd, k->req.method, k->req.url, k->req.ctype, k->req.accept, k->req.body,
+	              k->req.body ? strlen(k->req.body) : 0, &got, got_err, sizeof(got_err));
 	close(k->fd);
 	if (write(k->efd, &one, sizeof(one)) != sizeof(one))
 		abort();
@@ -307,8 +307,8 @@ static void test_url_check(void **state)
 
 	(void)state;
 	keep_relay_curl_init(&rc);
-	assert_int_equal(keep_relay_url_check(&rc, "https://steward.example:8443/", err, sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    keep_relay_url_check(&rc, "https://steward.example:8443/", err, sizeof(err)), 0);
 	assert_int_equal(keep_relay_url_check(&rc, "http://localhost/", err, sizeof(err)),
 	                 ENARX_E_PERM);
 	assert_int_equal(keep_relay_url_check(&rc, "file:///etc/passwd", err, sizeof(err)),
@@ -323,9 +323,9 @@ static void test_url_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exchange),       cmocka_unit_test(test_plain_http_refused),
-	    cmocka_unit_test(test_oversize),       cmocka_unit_test(test_timeout),
-	    cmocka_unit_test(test_no_relay),       cmocka_unit_test(test_url_check),
+	    cmocka_unit_test(test_exchange), cmocka_unit_test(test_plain_http_refused),
+	    cmocka_unit_test(test_oversize), cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_no_relay), cmocka_unit_test(test_url_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
