@@ -76,7 +76,8 @@ static int steward__evidence(const uint8_t rd[64], struct buf *ev, char *err, si
 		return serr(err, n, ENARX_E_IO, "the attestation query failed (%ld)", size);
 	if (tech != 0)
 		return serr(err, n, ENARX_E_NOTSUP,
-		            "TEE technology %lu: this executor makes CSRs for KVM Keeps only", tech);
+		            "TEE technology %lu: this executor makes CSRs for KVM Keeps only",
+		            tech);
 	if (size > EVIDENCE_MAX || buf_reserve(ev, (size_t)size))
 		return serr(err, n, ENARX_E_OVERFLOW, "evidence of %ld bytes", size);
 	r = syscall(KEEP_SYS_GETATT, rd, (size_t)64, ev->data, (size_t)size);
@@ -149,8 +150,8 @@ static int steward__build_csr(EVP_PKEY *key, const struct buf *ev, const uint8_t
 	         X509_REQ_set_subject_name(req, nm) && X509_REQ_set_pubkey(req, key) &&
 	         steward__add_ext(exts, OID_EVIDENCE_KVM, ev->data, ev->len) == 0 &&
 	         (!wlen || steward__add_workload(exts, w, wlen) == 0) &&
-	         (!san || steward__add_san(exts, san) == 0) &&
-	         X509_REQ_add_extensions(req, exts) && X509_REQ_sign(req, key, EVP_sha256()) > 0;
+	         (!san || steward__add_san(exts, san) == 0) && X509_REQ_add_extensions(req, exts) &&
+	         X509_REQ_sign(req, key, EVP_sha256()) > 0;
 
 	if (ok)
 		n = i2d_X509_REQ(req, &der);
@@ -196,9 +197,8 @@ static int steward__parse_chain(const uint8_t *der, size_t len, X509 **leaf,
 	long body;
 	int tag, cls, nc = 0;
 
-	if (len > KP_HTTP_BODY_MAX ||
-	    (ASN1_get_object(&p, &body, &tag, &cls, (long)len) & 0x80) || tag != V_ASN1_SEQUENCE ||
-	    cls != V_ASN1_UNIVERSAL || p + body != der + len)
+	if (len > KP_HTTP_BODY_MAX || (ASN1_get_object(&p, &body, &tag, &cls, (long)len) & 0x80) ||
+	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL || p + body != der + len)
 		return serr(err, n, ENARX_E_MALFORMED,
 		            "Steward's answer is not a DER SEQUENCE OF Certificate");
 	end = p + body;
@@ -228,8 +228,8 @@ static int steward__parse_chain(const uint8_t *der, size_t len, X509 **leaf,
 }
 
 /* The chain up to one of the PEM CAs in ca_pem. */
-static int steward__verify(X509 *leaf, STACK_OF(X509) * chain, const uint8_t *ca_pem,
-                           size_t ca_len, char *err, size_t n)
+static int steward__verify(X509 *leaf, STACK_OF(X509) * chain, const uint8_t *ca_pem, size_t ca_len,
+                           char *err, size_t n)
 {
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -317,8 +317,8 @@ int exec_steward_certify(int fd, const struct config *cfg, const struct exec_wor
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	if (cfg->steward_ca && !(ca = steward__file(wl, cfg->steward_ca)))
-		return serr(err, n, ENARX_E_NOTFOUND, "key 'steward_ca': file %s is not in the workload",
-		            cfg->steward_ca);
+		return serr(err, n, ENARX_E_NOTFOUND,
+		            "key 'steward_ca': file %s is not in the workload", cfg->steward_ca);
 	if (!EVP_Digest(wl->wasm, wl->wasm_len, digest, NULL, EVP_sha256(), NULL))
 		return serr(err, n, ENARX_E_INTERNAL, "cannot hash the module");
 	s = xcalloc(1, sizeof(*s));
@@ -331,8 +331,8 @@ int exec_steward_certify(int fd, const struct config *cfg, const struct exec_wor
 	if (rc == ENARX_E_NOTFOUND)
 		rc = ENARX_E_PERM;
 	if (!rc)
-		rc = exec_http(fd, "POST", cfg->steward, "application/pkcs10", NULL, csr.data, csr.len,
-		               &r, err, n);
+		rc = exec_http(fd, "POST", cfg->steward, "application/pkcs10", NULL, csr.data,
+		               csr.len, &r, err, n);
 	buf_free(&csr, 0);
 	if (!rc && r.status != 200) {
 		steward__refusal(&r, cfg->steward, err, n);

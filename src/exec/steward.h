@@ -44,7 +44,7 @@ int exec_steward_csr(const uint8_t *workload, size_t wlen, const char *san, EVP_
  * sk_X509_pop_free), or ENARX_E_ATTEST_CHAIN / ENARX_E_MALFORMED with err.
  */
 int exec_steward_check_chain(EVP_PKEY *key, const uint8_t *der, size_t len, const uint8_t *ca_pem,
-                             size_t ca_len, X509 **leaf, STACK_OF(X509) **chain, char *err,
+                             size_t ca_len, X509 **leaf, STACK_OF(X509) * *chain, char *err,
                              size_t errlen);
 
 /*
