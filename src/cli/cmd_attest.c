@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attest/attest_int.h"
+#include "cli/attest_opts.h"
 #include "cli/cli.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -32,19 +33,6 @@ static int read_file(const char *path, struct buf *b)
 	return -1;
 }
 
-#define AT_WANT "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-
-static const char *parse_at(const char *s, void *value)
-{
-	char buf[64];
-
-	if (strlen(s) == 10)
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-	else
-		snprintf(buf, sizeof(buf), "%s", s);
-	return attest_parse_time(buf, value) ? AT_WANT : NULL;
-}
-
 struct opts {
 	const char *policy, *bind_key, *nonce;
 	struct opt_list extra; /* --certs, --crl, --collateral in order */
@@ -61,8 +49,8 @@ static const struct opt verify_table[] = {
              "Intel TCB info, QE identity or QuoteCollateralV3 JSON"),
     OPT_STRING(0, "policy", struct opts, policy, "FILE",
                "TOML policy (docs/attestation.md); default: production policy"),
-    OPT_CUSTOM(0, "at", struct opts, at, "TIME", parse_at,
-               "verification time, " AT_WANT "\n(default now)"),
+    OPT_CUSTOM(0, "at", struct opts, at, "TIME", cli_parse_at,
+               "verification time, " CLI_AT_WANT "\n(default now)"),
     OPT_FLAG(0, "json", struct opts, json, "claims and verdict as JSON"),
     OPT_FLAG(0, "allow-trailing-data", struct opts, trailing,
              "accept non-zero bytes after a quote (zero padding always is)"),
@@ -101,19 +89,9 @@ const struct cli_cmd cli_cmd_attest = {
 
 static enarx_policy *load_policy(const char *path)
 {
-	if (!path)
-		return enarx_policy_default();
-	struct buf b = {0};
-	if (read_file(path, &b)) {
-		buf_free(&b, 0);
-		return NULL;
-	}
-	char err[256];
-	enarx_policy *p = enarx_policy_parse((const char *)b.data, b.len, err, sizeof(err));
-	if (!p)
-		cli_error("attest: policy %s: %s", path, err);
-	buf_free(&b, 0);
-	return p;
+	enarx_policy *p;
+
+	return cli_load_policy("attest", path, 1, &p) ? NULL : p;
 }
 
 /* A CSR is a DER SEQUENCE that is not a report or a quote. */

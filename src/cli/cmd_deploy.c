@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "cli/attest_opts.h"
 #include "cli/cli.h"
 #include "cli/pkgsrc.h"
 #include "client/client.h"
@@ -27,6 +28,7 @@
 struct deploy_cli_opts {
 	const char *host, *backend, *policy, *cfgfile, *engine;
 	const char *cacert, *token_file, *cert, *key;
+	const char *steward, *steward_ca;
 	struct opt_list env, secret, refs;
 	int insecure, json;
 };
@@ -50,6 +52,13 @@ static const struct opt deploy_table[] = {
     OPT_STRING(0, "policy", struct deploy_cli_opts, policy, "FILE",
                "attestation policy (TOML, docs/attestation.md); default:\n"
                "SNP, SGX or TDX, up to date, no debug"),
+    OPT_STRING_ENV(0, "steward", struct deploy_cli_opts, steward, "URL", "ENARX_STEWARD",
+                   "have Steward certify the Keep and trust its certificate\n"
+                   "and claims instead of checking the evidence here\n"
+                   "(docs/deploy.md \"With Steward\")"),
+    OPT_STRING_ENV(0, "steward-ca", struct deploy_cli_opts, steward_ca, "FILE", "ENARX_STEWARD_CA",
+                   "the Steward CA (PEM) for its HTTPS and the Keep's chain;\n"
+                   "default: the system's roots"),
     OPT_FLAG(0, "insecure", struct deploy_cli_opts, insecure,
              "accept a Keep without a hardware TEE (nil, kvm): the host\n"
              "can then read and change everything"),
@@ -144,6 +153,8 @@ static void on_step(void *ctx, const struct deploy_progress *p)
 			    json_object_set_new(j, "measurement", json_string(v->measurement)),
 			    json_object_set_new(j, "insecure", json_boolean(v->insecure)),
 			    json_object_set_new(j, "note", json_string(v->note));
+		if (p->step == DEPLOY_STEP_EVIDENCE && v->steward[0])
+			json_object_set_new(j, "steward", json_string(v->steward));
 		if (p->step == DEPLOY_STEP_SEALED || p->step == DEPLOY_STEP_RUNNING)
 			json_object_set_new(j, "digest", json_string(p->digest_hex));
 		if (p->step == DEPLOY_STEP_SEALED)
@@ -162,13 +173,17 @@ static void on_step(void *ctx, const struct deploy_progress *p)
 		fprintf(stderr, "enarx: evidence: TEE %s (%s); TCB %s; runtime %s%s%s\n",
 		        v->tee_name, v->note, v->tcb, v->runtime, v->measurement[0] ? " " : "",
 		        v->measurement);
+		if (v->steward[0])
+			fprintf(stderr, "enarx: steward: %s\n", v->steward);
 		if (v->insecure)
 			warn_insecure(v);
 		break;
 	case DEPLOY_STEP_POLICY:
 		fprintf(stderr, "enarx: policy passed%s; key binding %s\n",
 		        v->insecure ? " (insecure Keep accepted)" : "",
-		        v->tee == ENARX_TEE_NONE ? "unchecked (no evidence)" : "checked");
+		        v->tee == ENARX_TEE_NONE ? "unchecked (no evidence)"
+		        : v->steward[0]          ? "checked (signed by the certified key)"
+		                                 : "checked");
 		break;
 	case DEPLOY_STEP_SEALED:
 		fprintf(stderr,
@@ -245,22 +260,9 @@ static int load_refs(const struct opt_list *files, struct deploy_ref *refs, size
 
 static enarx_policy *load_policy(const char *path, int *failed)
 {
-	char err[PATH_MAX + 64];
-	struct buf b = {0};
-	enarx_policy *p = NULL;
+	enarx_policy *p;
 
-	*failed = 0;
-	if (!path)
-		return NULL;
-	if (file_read_all(path, 1u << 20, &b, err, sizeof(err)) == 0) {
-		p = enarx_policy_parse(b.data ? (const char *)b.data : "", b.len, err, sizeof(err));
-		if (!p)
-			cli_error("policy %s: %s", path, err);
-	} else {
-		cli_error("%s", err);
-	}
-	buf_free(&b, 0);
-	*failed = !p;
+	*failed = cli_load_policy("deploy", path, 0, &p) != 0;
 	return p;
 }
 
@@ -368,6 +370,8 @@ int cmd_deploy(int argc, char **argv)
 	}
 	o.verify.policy = pol;
 	o.verify.insecure = co.insecure;
+	o.verify.steward_url = co.steward && *co.steward ? co.steward : NULL;
+	o.verify.steward_ca = co.steward_ca && *co.steward_ca ? co.steward_ca : NULL;
 	o.verify.refs = refs;
 	o.verify.trust_own = 1;
 	o.log_level = (uint32_t)log_get_level();

@@ -17,25 +17,13 @@
 #include <unistd.h>
 
 #include "attest/attest_int.h"
+#include "cli/attest_opts.h"
 #include "cli/cli.h"
 #include "http/json.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/file.h"
 #include "steward/steward.h"
-
-#define AT_WANT "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-
-static const char *parse_at(const char *s, void *value)
-{
-	char buf[64];
-
-	if (strlen(s) == 10)
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-	else
-		snprintf(buf, sizeof(buf), "%s", s);
-	return attest_parse_time(buf, value) ? AT_WANT : NULL;
-}
 
 /* $XDG_STATE_HOME/enarx/steward or ~/.local/state/enarx/steward. */
 static const char *default_state(void)
@@ -82,8 +70,8 @@ static const struct opt serve_table[] = {
                "CA of owners' client certificates (mTLS)"),
     OPT_STRING(0, "database", struct serve_opts, db, "URL",
                "postgresql://... for replicas (default DIR/steward.db, SQLite)"),
-    OPT_CUSTOM(0, "at", struct serve_opts, at, "TIME", parse_at,
-               "fix the verification time, " AT_WANT ",\n"
+    OPT_CUSTOM(0, "at", struct serve_opts, at, "TIME", cli_parse_at,
+               "fix the verification time, " CLI_AT_WANT ",\n"
                "to replay recorded evidence (said in every response and log line)"),
     OPT_INT(0, "cert-ttl", struct serve_opts, ttl, "SECONDS", 60, 30LL * 86400,
             "lifetime of issued Keep certificates (default 3600)"),
@@ -234,8 +222,8 @@ struct policy_opts {
 static const struct opt policy_table[] = {
     OPT_STRING(0, "policy", struct policy_opts, policy, "FILE",
                "certification policy (default: the production policy)"),
-    OPT_CUSTOM(0, "at", struct policy_opts, at, "TIME", parse_at,
-               "verification time, " AT_WANT " (default now)"),
+    OPT_CUSTOM(0, "at", struct policy_opts, at, "TIME", cli_parse_at,
+               "verification time, " CLI_AT_WANT " (default now)"),
     OPT_END(),
 };
 
@@ -268,21 +256,10 @@ static int steward_policy_check_cmd(int argc, char **argv)
 
 	if (rc != CLI_CONTINUE)
 		return rc;
-	if (o.policy) {
-		if (file_read_all(o.policy, 1u << 20, &b, err, sizeof(err)) != 0) {
-			cli_error("steward: %s", err);
-			return CLI_EXIT_FAIL;
-		}
-		pol = enarx_policy_parse((const char *)b.data, b.len, err, sizeof(err));
-		buf_free(&b, 0);
-		if (pol == NULL) {
-			cli_error("steward: policy %s: %s", o.policy, err);
-			return CLI_EXIT_FAIL;
-		}
+	if (cli_load_policy("steward", o.policy, 1, &pol) != 0)
+		return CLI_EXIT_FAIL;
+	if (o.policy)
 		printf("policy %s: ok\n", o.policy);
-	} else {
-		pol = enarx_policy_default();
-	}
 	if ((a = enarx_attest_new()) == NULL) {
 		enarx_policy_free(pol);
 		cli_error("steward: cannot load the pinned roots");

@@ -109,6 +109,7 @@ static int hello_and_evidence(struct run *x)
 	size_t len;
 	int rc;
 
+	h.flags = x->o->verify.steward_url ? KP_DEPLOY_STEWARD : 0;
 	if (RAND_bytes(x->nonce, NONCE_LEN) != 1)
 		return end(x, DEPLOY_FAILED, "no randomness for the nonce");
 	rc = kp_enc_deploy_hello(&b, &h);

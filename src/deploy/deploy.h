@@ -47,6 +47,13 @@ struct deploy_verify_opts {
 	size_t nrefs;
 	int trust_own; /* also this build's own runtimes (deploy_own_refs),
 			  computed only when evidence has a measurement */
+	/* --steward URL [--steward-ca FILE] (docs/deploy.md "With Steward"):
+	 * the Keep's CSR goes to Steward, whose certificate (chained to
+	 * steward_ca, else the system's roots) and claims replace the raw
+	 * evidence checks; the certified key must have signed the Keep's
+	 * keys and our nonce. NULL: check the evidence here. */
+	const char *steward_url;
+	const char *steward_ca;
 };
 
 /* What the client learned about the Keep. */
@@ -58,6 +65,7 @@ struct deploy_verdict {
 	char runtime[96];                          /* "enarx 0.1.0 (kvm)" or "unmeasured" */
 	char measurement[2 * KEEP_DIGEST_LEN + 8]; /* "sha384:hex" or "" */
 	char note[KP_NOTE_MAX + 1];
+	char steward[160]; /* with --steward: "serial S, verified at T" */
 	uint8_t binding[KP_BINDING_LEN];
 	uint8_t kem_pk[KP_KEY_MAX], sig_pk[KP_KEY_MAX];
 	size_t kem_pk_len, sig_pk_len;

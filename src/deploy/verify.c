@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "deploy/deploy.h"
+#include "deploy/deploy_int.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "package/seal.h"
@@ -114,8 +115,8 @@ static size_t list_refs(const struct deploy_ref *refs, size_t nrefs, const enarx
 
 /* The runtime the measurement belongs to, from the references (and this
  * build's own), then the policy's [measurements.TEE]. */
-static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
-                         const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
+int deploy__match_runtime(const struct deploy_verify_opts *o, const enarx_policy *pol,
+                          const enarx_claims *c, struct deploy_verdict *v, char *why, size_t n)
 {
 	static struct deploy_ref own[4];
 	static size_t nown;
@@ -136,7 +137,7 @@ static int match_runtime(const struct deploy_verify_opts *o, const enarx_policy 
 	if (!r && o->trust_own)
 		r = find_ref(own, nown, c, m, ml);
 	if (r) {
-		snprintf(v->runtime, sizeof(v->runtime), "%s (%s)", r->version, r->backend);
+		snprintf(v->runtime, sizeof(v->runtime), "%.63s (%.15s)", r->version, r->backend);
 		return 0;
 	}
 	if (name) {
@@ -207,7 +208,7 @@ static int check_claims(const struct deploy_verify_opts *o, const struct kp_evid
 		            short_hex(c->report_data, 64, h1), short_hex(v->binding, 64, h2));
 		goto out;
 	}
-	rc = match_runtime(o, pol, c, v, why, n);
+	rc = deploy__match_runtime(o, pol, c, v, why, n);
 out:
 	enarx_claims_free(c);
 	enarx_policy_free(own);
@@ -248,6 +249,8 @@ int deploy_verify(const struct deploy_verify_opts *o, const uint8_t *msg, size_t
 	                  v->binding);
 	if (rc)
 		return refuse(why, n, rc, "cannot hash the Keep's keys");
+	if (o->steward_url)
+		return deploy__steward_verify(o, &e, v, why, n);
 	if (e.kind != KP_TEE_NONE)
 		return check_claims(o, &e, v, why, n);
 	v->tee = ENARX_TEE_NONE;

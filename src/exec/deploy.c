@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
+#include "exec/steward.h"
 #include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -106,11 +107,49 @@ static int get_evidence(struct dep *d, struct kp_evidence *e, struct buf *ev, ch
 	return 0;
 }
 
+/* With KP_DEPLOY_STEWARD: a CSR for a fresh certified key (its own
+ * evidence binds it, as Steward checks) and that key's signature over the
+ * deploy binding (keys and nonce), so the client can tie the keys it seals
+ * to to the key Steward certifies. A nil Keep sends none (it has no
+ * evidence); the client then refuses. */
+static int steward_fields(const struct dep *d, struct kp_evidence *e, struct buf *csr, uint8_t *sig,
+                          size_t *sig_len)
+{
+	static const char ctx[] = KP_STEWARD_SIG_CONTEXT;
+	EVP_MD_CTX *m = NULL;
+	EVP_PKEY *key = NULL;
+	char err[256];
+	int rc = exec_steward_csr(NULL, 0, NULL, &key, csr, err, sizeof(err));
+
+	if (rc == ENARX_E_NOTFOUND)
+		return 0;
+	if (rc)
+		return clear_error(d->fd, "steward: %s", err);
+	m = EVP_MD_CTX_new();
+	rc = m && EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key) == 1 &&
+	             EVP_DigestSignUpdate(m, ctx, sizeof(ctx) - 1) == 1 &&
+	             EVP_DigestSignUpdate(m, d->binding, KP_BINDING_LEN) == 1 &&
+	             EVP_DigestSignFinal(m, sig, sig_len) == 1
+	         ? 0
+	         : -1;
+	EVP_MD_CTX_free(m);
+	EVP_PKEY_free(key); /* the certificate is the client's; the key served only this */
+	if (rc)
+		return clear_error(d->fd, "steward: cannot sign the Keep's keys");
+	e->csr = csr->data;
+	e->csr_len = csr->len;
+	e->key_sig = sig;
+	e->key_sig_len = *sig_len;
+	return 0;
+}
+
 /* Keys, binding and the EVIDENCE message. */
 static int introduce(struct dep *d, const struct kp_deploy_hello *h)
 {
 	struct kp_evidence e;
-	struct buf ev = {0}, msg = {0};
+	struct buf ev = {0}, msg = {0}, csr = {0};
+	uint8_t key_sig[KP_KEY_SIG_MAX];
+	size_t key_sig_len = sizeof(key_sig);
 	const uint8_t *kem_pk;
 	size_t kem_len;
 	char err[160];
@@ -134,11 +173,18 @@ static int introduce(struct dep *d, const struct kp_deploy_hello *h)
 	e.sig_pk = d->sig_pk;
 	e.sig_pk_len = d->sig_pk_len;
 	e.note_len = strlen((const char *)e.note);
+	if ((h->flags & KP_DEPLOY_STEWARD) &&
+	    steward_fields(d, &e, &csr, key_sig, &key_sig_len) != 0) {
+		buf_free(&ev, 0);
+		buf_free(&csr, 0);
+		return 1;
+	}
 	rc = kp_enc_evidence(&msg, &e);
 	if (!rc)
 		rc = kp_write(d->fd, KP_EVIDENCE, msg.data, msg.len);
 	buf_free(&ev, 0);
 	buf_free(&msg, 0);
+	buf_free(&csr, 0);
 	return rc ? clear_error(d->fd, "cannot send the evidence") : 0;
 }
 

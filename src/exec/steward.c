@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "crypto/certchain.h"
 #include "exec/exec.h"
 #include "exec/relay.h"
 #include "exec/tls.h"
@@ -189,91 +190,19 @@ int exec_steward_csr(const uint8_t *workload, size_t wlen, const char *san, EVP_
 	return rc;
 }
 
-/* The DER SEQUENCE OF Certificate, into leaf and the rest. */
-static int steward__parse_chain(const uint8_t *der, size_t len, X509 **leaf,
-                                STACK_OF(X509) * *chain, char *err, size_t n)
-{
-	const unsigned char *p = der, *end;
-	long body;
-	int tag, cls, nc = 0;
-
-	if (len > KP_HTTP_BODY_MAX || (ASN1_get_object(&p, &body, &tag, &cls, (long)len) & 0x80) ||
-	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL || p + body != der + len)
-		return serr(err, n, ENARX_E_MALFORMED,
-		            "Steward's answer is not a DER SEQUENCE OF Certificate");
-	end = p + body;
-	*chain = sk_X509_new_null();
-	while (*chain && p < end) {
-		X509 *x = d2i_X509(NULL, &p, end - p);
-
-		if (!x || ++nc > EXEC_STEWARD_CHAIN_MAX) {
-			X509_free(x);
-			break;
-		}
-		if (!*leaf)
-			*leaf = x;
-		else if (!sk_X509_push(*chain, x))
-			X509_free(x);
-	}
-	if (!*chain || p != end || !*leaf) {
-		X509_free(*leaf);
-		sk_X509_pop_free(*chain, X509_free);
-		*leaf = NULL;
-		*chain = NULL;
-		return serr(err, n, ENARX_E_MALFORMED,
-		            "Steward's answer: certificate %d does not parse (or more than %d)", nc,
-		            EXEC_STEWARD_CHAIN_MAX);
-	}
-	return 0;
-}
-
-/* The chain up to one of the PEM CAs in ca_pem. */
-static int steward__verify(X509 *leaf, STACK_OF(X509) * chain, const uint8_t *ca_pem, size_t ca_len,
-                           char *err, size_t n)
-{
-	X509_STORE *st = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	BIO *b = BIO_new_mem_buf(ca_pem, (int)ca_len);
-	int ncas = 0, rc = ENARX_E_ATTEST_CHAIN, code;
-	X509 *x;
-
-	while (st && b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		ncas += X509_STORE_add_cert(st, x) == 1;
-		X509_free(x);
-	}
-	if (!ncas) {
-		serr(err, n, ENARX_E_MALFORMED, "steward_ca holds no PEM certificate");
-		rc = ENARX_E_MALFORMED;
-	} else if (ctx && X509_STORE_CTX_init(ctx, st, leaf, chain) == 1 &&
-	           X509_verify_cert(ctx) == 1) {
-		rc = 0;
-	} else {
-		code = ctx ? X509_STORE_CTX_get_error(ctx) : 0;
-		serr(err, n, rc, "Steward's chain does not verify against steward_ca: %s",
-		     X509_verify_cert_error_string(code));
-	}
-	BIO_free(b);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
-	return rc;
-}
-
 int exec_steward_check_chain(EVP_PKEY *key, const uint8_t *der, size_t len, const uint8_t *ca_pem,
                              size_t ca_len, X509 **leaf, STACK_OF(X509) * *chain, char *err,
                              size_t n)
 {
-	int rc;
-
-	*leaf = NULL;
-	*chain = NULL;
-	rc = steward__parse_chain(der, len, leaf, chain, err, n);
+	char why[200];
+	int rc = certchain_parse(der, len, leaf, chain, why, sizeof(why));
 	if (rc)
-		return rc;
+		return serr(err, n, rc, "Steward's answer: %s", why);
 	if (EVP_PKEY_eq(X509_get0_pubkey(*leaf), key) != 1)
 		rc = serr(err, n, ENARX_E_ATTEST_CHAIN,
 		          "Steward's certificate is for another key than the Keep's");
-	else if (ca_pem)
-		rc = steward__verify(*leaf, *chain, ca_pem, ca_len, err, n);
+	else if (ca_pem && (rc = certchain_verify(*leaf, *chain, ca_pem, ca_len, why, sizeof(why))))
+		serr(err, n, rc, "Steward's chain does not verify against steward_ca: %s", why);
 	if (rc) {
 		X509_free(*leaf);
 		sk_X509_pop_free(*chain, X509_free);

@@ -20,9 +20,6 @@ struct config;
 struct exec_workload;
 struct exec_steward;
 
-/* Largest chain the Keep accepts from Steward (certificates). */
-#define EXEC_STEWARD_CHAIN_MAX 8
-
 /*
  * A fresh key and its CSR (DER, appended to csr): P-256 on KVM (the only
  * TEE whose SYS_GETATT this executor knows), REPORT_DATA = SHA-256 of the

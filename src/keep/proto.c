@@ -492,7 +492,9 @@ int kp_enc_deploy_hello(struct buf *b, const struct kp_deploy_hello *h)
 		rc = buf_append_u32le(b, h->log_level);
 	if (!rc)
 		rc = buf_append_u32le(b, h->engine);
-	return rc ? rc : enc_bytes(b, h->nonce, h->nonce_len);
+	if (!rc)
+		rc = enc_bytes(b, h->nonce, h->nonce_len);
+	return rc || !h->flags ? rc : buf_append_u32le(b, h->flags);
 }
 
 int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h)
@@ -511,6 +513,10 @@ int kp_dec_deploy_hello(const uint8_t *p, size_t len, struct kp_deploy_hello *h)
 		rc = ENARX_E_MALFORMED;
 	if (!rc)
 		rc = read_bytes(&c, KP_NONCE_MIN, KP_NONCE_MAX, &h->nonce, &h->nonce_len);
+	if (!rc && !cursor_eof(&c))
+		rc = cursor_u32le(&c, &h->flags);
+	if (!rc && (h->flags & ~KP_DEPLOY_STEWARD))
+		rc = ENARX_E_MALFORMED;
 	return rc ? rc : cursor_expect_end(&c);
 }
 
@@ -526,7 +532,13 @@ int kp_enc_evidence(struct buf *b, const struct kp_evidence *e)
 		rc = enc_bytes(b, e->kem_pk, e->kem_pk_len);
 	if (!rc)
 		rc = enc_bytes(b, e->sig_pk, e->sig_pk_len);
-	return rc ? rc : enc_bytes(b, e->note, e->note_len);
+	if (!rc)
+		rc = enc_bytes(b, e->note, e->note_len);
+	if (!rc && e->csr_len)
+		rc = enc_bytes(b, e->csr, e->csr_len);
+	if (!rc && e->csr_len)
+		rc = enc_bytes(b, e->key_sig, e->key_sig_len);
+	return rc;
 }
 
 int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e)
@@ -549,6 +561,11 @@ int kp_dec_evidence(const uint8_t *p, size_t len, struct kp_evidence *e)
 		rc = read_bytes(&c, 1, KP_KEY_MAX, &e->sig_pk, &e->sig_pk_len);
 	if (!rc)
 		rc = read_bytes(&c, 0, KP_NOTE_MAX, &e->note, &e->note_len);
+	if (!rc && !cursor_eof(&c)) {
+		rc = read_bytes(&c, 1, KP_CSR_MAX, &e->csr, &e->csr_len);
+		if (!rc)
+			rc = read_bytes(&c, 1, KP_KEY_SIG_MAX, &e->key_sig, &e->key_sig_len);
+	}
 	if (!rc && e->kind == KP_TEE_NONE && e->evidence_len)
 		rc = ENARX_E_MALFORMED; /* "no TEE" carries no evidence */
 	return rc ? rc : cursor_expect_end(&c);

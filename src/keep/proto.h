@@ -101,20 +101,38 @@ enum kp_tee {
 	KP_TEE_OTHER = 2 /* a hardware TEE: its report or quote */
 };
 
+/* DEPLOY_HELLO flags (an optional u32 after the nonce; absent = 0). */
+#define KP_DEPLOY_STEWARD \
+	1u /* the client certifies the Keep through
+                                Steward: EVIDENCE carries csr and key_sig */
+
+/* What key_sig signs (ECDSA with SHA-256, DER): this context string, then
+ * the KP_BINDING_LEN-byte binding of the Keep's keys and the nonce. */
+#define KP_STEWARD_SIG_CONTEXT "enarx-deploy-v1 steward-key"
+
+/* Bounds of the Steward fields of EVIDENCE. */
+#define KP_CSR_MAX 65536   /* a CSR with its evidence */
+#define KP_KEY_SIG_MAX 160 /* a DER ECDSA signature (P-384: at most 104) */
+
 /* DEPLOY_HELLO. nonce is borrowed from the decoded payload. */
 struct kp_deploy_hello {
 	uint32_t version, log_level, engine;
 	const uint8_t *nonce;
 	size_t nonce_len;
+	uint32_t flags; /* KP_DEPLOY_*; encoded only when non-zero */
 };
 
 /* EVIDENCE: u32 kind, bytes nonce (the one the Keep answered), bytes
  * evidence (empty on nil), bytes kem_pk (HPKE X25519), bytes sig_pk
- * (Ed25519), bytes note (text). Every pointer is borrowed. */
+ * (Ed25519), bytes note (text); when the client asked for Steward
+ * (KP_DEPLOY_STEWARD) and the Keep could make one, also bytes csr (a
+ * PKCS#10 CSR for Steward, docs/steward.md) and bytes key_sig (the CSR
+ * key's ECDSA signature binding the keys above and the nonce,
+ * docs/deploy.md "With Steward"). Every pointer is borrowed. */
 struct kp_evidence {
 	uint32_t kind;
-	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note;
-	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len;
+	const uint8_t *nonce, *evidence, *kem_pk, *sig_pk, *note, *csr, *key_sig;
+	size_t nonce_len, evidence_len, kem_pk_len, sig_pk_len, note_len, csr_len, key_sig_len;
 };
 
 /* SEAL_HEAD / OUT_HEAD: u16 kem, u16 kdf, u16 aead, bytes binding (the

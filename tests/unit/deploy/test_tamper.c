@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,6 +44,8 @@ enum attack {
 };
 
 static const struct backend *be;
+/* --steward for the next deploy() (NULL: the evidence is checked here) */
+static const char *steward_url, *steward_ca;
 static struct buf hello_wasm;
 static uint8_t old_evidence[8192];
 static size_t old_evidence_len;
@@ -190,6 +194,8 @@ static void deploy(enum attack a, int insecure, struct deploy_result *r, char *o
 	o.stdout_fd = fileno(f);
 	o.verify.insecure = insecure;
 	o.verify.trust_own = 1;
+	o.verify.steward_url = steward_url;
+	o.verify.steward_ca = steward_ca;
 	assert_int_equal(deploy_local_new(be, &k1, &e.keep), 0);
 	if (a == SPLICE)
 		assert_int_equal(deploy_local_new(be, &k2, &e.other), 0);
@@ -314,6 +320,139 @@ static void t_drop_output(void **state)
 	       "the host ended the session before the Keep's sealed outcome");
 }
 
+/* ---- with Steward (docs/deploy.md "With Steward") -------------------------
+ * Two real `enarx steward serve` processes on loopback with temporary state:
+ * [0] admits KVM Keeps, [1] has the production policy (no KVM). */
+struct steward {
+	pid_t pid;
+	char dir[64], url[64], ca[128];
+};
+
+static struct steward stw[2];
+static int have_steward;
+
+static int steward_start(struct steward *s, const char *enarx, const char *policy)
+{
+	char pol[128], line[256], *port = NULL;
+	int pfd[2];
+	FILE *f, *out;
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/enarx-tamper-steward.XXXXXX");
+	if (!mkdtemp(s->dir) || pipe(pfd))
+		return -1;
+	snprintf(pol, sizeof(pol), "%s/policy.toml", s->dir);
+	snprintf(s->ca, sizeof(s->ca), "%s/state/ca-cert.pem", s->dir);
+	f = fopen(pol, "w");
+	if (!f)
+		return -1;
+	fputs(policy, f);
+	fclose(f);
+	s->pid = fork();
+	if (s->pid == 0) {
+		char state[96];
+
+		snprintf(state, sizeof(state), "%s/state", s->dir);
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execl(enarx, "enarx", "steward", "serve", "--listen", "127.0.0.1:0", "--state",
+		      state, "--policy", pol, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	out = fdopen(pfd[0], "r");
+	while (out && fgets(line, sizeof(line), out)) {
+		if (strncmp(line, "port ", 5) == 0)
+			snprintf(s->url, sizeof(s->url), "https://127.0.0.1:%ld",
+			         strtol(line + 5, NULL, 10));
+		if (strncmp(line, "ready", 5) == 0)
+			port = s->url;
+		if (port)
+			break;
+	}
+	if (out)
+		fclose(out); /* serve writes nothing more to stdout */
+	return port && s->url[0] ? 0 : -1;
+}
+
+static void steward_stop(struct steward *s)
+{
+	pid_t rm;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+	}
+	if (!s->dir[0] || (rm = fork()) < 0)
+		return;
+	if (rm == 0) {
+		execlp("rm", "rm", "-rf", s->dir, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(rm, NULL, 0);
+}
+
+#define WITH_STEWARD(i, ca) (steward_url = stw[i].url, steward_ca = (ca))
+#define NO_STEWARD() (steward_url = steward_ca = NULL)
+
+static void t_steward_ok(void **state)
+{
+	struct deploy_result r;
+	char out[256];
+
+	(void)state;
+	WITH_STEWARD(0, stw[0].ca);
+	deploy(NONE, 1, &r, out, sizeof(out));
+	NO_STEWARD();
+	assert_int_equal(r.end, DEPLOY_EXITED);
+	assert_non_null(strstr(out, "Hello, world!"));
+	assert_non_null(strstr(r.verdict.steward, "certified by https://127.0.0.1:"));
+	assert_string_equal(r.verdict.tee_name, "kvm");
+	assert_non_null(strstr(r.verdict.runtime, "(kvm)"));
+	deploy_result_clear(&r);
+}
+
+static void t_steward_swap_key(void **state)
+{
+	(void)state;
+	WITH_STEWARD(0, stw[0].ca);
+	EXPECT(SWAP_KEY, 1, DEPLOY_REFUSED,
+	       "key binding: the Keep's keys and our nonce are not signed by the key Steward "
+	       "certified");
+	NO_STEWARD();
+}
+
+static void t_steward_wrong_ca(void **state)
+{
+	(void)state;
+	WITH_STEWARD(0, stw[1].ca); /* the other Steward's CA */
+	EXPECT(NONE, 1, DEPLOY_REFUSED, "steward: cannot reach https://127.0.0.1:");
+	NO_STEWARD();
+}
+
+static void t_steward_refuses(void **state)
+{
+	(void)state;
+	WITH_STEWARD(1, stw[1].ca); /* production policy: no KVM */
+	EXPECT(NONE, 1, DEPLOY_REFUSED, "refused the Keep (HTTP 403, check policy.tee)");
+	NO_STEWARD();
+}
+
+static void t_steward_insecure(void **state)
+{
+	(void)state;
+	WITH_STEWARD(0, stw[0].ca);
+	EXPECT(NONE, 0, DEPLOY_REFUSED, "insecure Keep: Steward certified a kvm Keep");
+	NO_STEWARD();
+}
+
+static void t_steward_nil(void **state)
+{
+	(void)state;
+	WITH_STEWARD(0, stw[0].ca);
+	EXPECT(NONE, 1, DEPLOY_REFUSED, "steward: the Keep sent no CSR");
+	NO_STEWARD();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,5 +487,34 @@ int main(int argc, char **argv)
 	}
 	if (!is_kvm())
 		printf("# nil has no evidence: the binding and measurement attacks run on kvm\n");
-	return _cmocka_run_group_tests("tests", tests, is_kvm() ? 13 : 11, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/src/cli/enarx", build ? build : ".");
+	have_steward = access(path, X_OK) == 0 &&
+	               steward_start(&stw[0], path,
+	                             "tee = [\"snp\", \"sgx\", \"tdx\", \"kvm\"]\n"
+	                             "allow_insecure = true\n") == 0 &&
+	               steward_start(&stw[1], path, "tee = [\"snp\", \"sgx\", \"tdx\"]\n") == 0;
+	if (!have_steward)
+		printf("# no Steward (enarx steward serve did not start): the --steward cases are "
+		       "left out\n");
+	{
+		const struct CMUnitTest kvm_steward[] = {
+		    cmocka_unit_test(t_steward_ok),       cmocka_unit_test(t_steward_swap_key),
+		    cmocka_unit_test(t_steward_wrong_ca), cmocka_unit_test(t_steward_refuses),
+		    cmocka_unit_test(t_steward_insecure),
+		};
+		const struct CMUnitTest nil_steward[] = {cmocka_unit_test(t_steward_nil)};
+		struct CMUnitTest all[32];
+		size_t n = is_kvm() ? 13 : 11;
+		int rc;
+
+		memcpy(all, tests, n * sizeof(all[0]));
+		if (have_steward && is_kvm())
+			memcpy(all + n, kvm_steward, sizeof(kvm_steward)), n += 5;
+		else if (have_steward)
+			memcpy(all + n, nil_steward, sizeof(nil_steward)), n += 1;
+		rc = _cmocka_run_group_tests("tests", all, n, NULL, NULL);
+		steward_stop(&stw[0]);
+		steward_stop(&stw[1]);
+		return rc;
+	}
 }
