@@ -153,6 +153,24 @@ try:
     else:
         t.skip("Steward's audit log has the Keep's certification", "no sqlite3 CLI")
 
+    # --- the example of docs/steward.md "The Keep side" ---------------------------
+    with open(os.path.join(os.environ.get("ENARX_SRC", "."), "docs", "steward.md")) as f:
+        m = re.search(r"### The Keep side.*?```bash\n(.*?)```", f.read(), re.S)
+    bindir = os.path.join(T, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    if not os.path.exists(os.path.join(bindir, "enarx")):
+        os.symlink(os.path.abspath(stw.ENARX), os.path.join(bindir, "enarx"))
+    work = os.path.join(T, "doc")
+    os.makedirs(work, exist_ok=True)
+    env = dict(os.environ, STEWARD=url, STATE=srv.state, PORT=str(free_port()),
+               EXAMPLES=os.path.abspath(os.path.join(BUILD, "examples")),
+               PATH=bindir + ":" + os.environ["PATH"])
+    r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + (m.group(1) if m else "false")],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=180)
+    t.ok(r.returncode == 0 and "\n1\n" in r.stdout and "..kvm" in r.stdout,
+         "docs/steward.md: the Keep-side example runs and prints what the page shows",
+         r.stdout[-500:] + r.stderr[-800:])
+
     # --- refused ------------------------------------------------------------------
     p, out, err = run_keep(cfg, backend="nil", wait_serving=False)
     rc = ended(p)

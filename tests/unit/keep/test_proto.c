@@ -229,6 +229,49 @@ static void test_http_codecs(void **state)
 	buf_free(&b, 0);
 }
 
+/* DEPLOY_HELLO's optional flags and EVIDENCE's optional CSR fields. */
+static void test_deploy_steward_fields(void **state)
+{
+	uint8_t nonce[32] = {1}, key[32] = {2}, csr[40] = {0x30}, sig[70] = {0x30};
+	struct kp_deploy_hello h = {KP_VERSION, 1, 0, nonce, sizeof(nonce), 0}, h2;
+	struct kp_evidence e, e2;
+	struct buf b = {0};
+	size_t plain;
+
+	(void)state;
+	assert_int_equal(kp_enc_deploy_hello(&b, &h), 0);
+	plain = b.len; /* no flags: the old encoding, 4 bytes shorter */
+	assert_int_equal(kp_dec_deploy_hello(b.data, b.len, &h2), 0);
+	assert_int_equal(h2.flags, 0);
+	b.len = 0;
+	h.flags = KP_DEPLOY_STEWARD;
+	assert_int_equal(kp_enc_deploy_hello(&b, &h), 0);
+	assert_int_equal(b.len, plain + 4);
+	assert_int_equal(kp_dec_deploy_hello(b.data, b.len, &h2), 0);
+	assert_int_equal(h2.flags, KP_DEPLOY_STEWARD);
+	b.data[b.len - 1] = 0x80; /* an unknown flag */
+	assert_int_equal(kp_dec_deploy_hello(b.data, b.len, &h2), ENARX_E_MALFORMED);
+	memset(&e, 0, sizeof(e));
+	e.kind = KP_TEE_KVM;
+	e.nonce = nonce;
+	e.nonce_len = sizeof(nonce);
+	e.kem_pk = e.sig_pk = key;
+	e.kem_pk_len = e.sig_pk_len = sizeof(key);
+	e.csr = csr;
+	e.csr_len = sizeof(csr);
+	e.key_sig = sig;
+	e.key_sig_len = sizeof(sig);
+	b.len = 0;
+	assert_int_equal(kp_enc_evidence(&b, &e), 0);
+	assert_int_equal(kp_dec_evidence(b.data, b.len, &e2), 0);
+	assert_int_equal(e2.csr_len, sizeof(csr));
+	assert_int_equal(e2.key_sig_len, sizeof(sig));
+	assert_memory_equal(e2.key_sig, sig, sizeof(sig));
+	/* a CSR without its signature is refused */
+	assert_int_not_equal(kp_dec_evidence(b.data, b.len - 4 - sizeof(sig), &e2), 0);
+	buf_free(&b, 0);
+}
+
 static void test_tee_and_string_codecs(void **state)
 {
 	struct buf b = {0};
@@ -268,6 +311,7 @@ int main(void)
 	    cmocka_unit_test(test_trap_cut_to_fit),
 	    cmocka_unit_test(test_limits_codec),
 	    cmocka_unit_test(test_http_codecs),
+	    cmocka_unit_test(test_deploy_steward_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
