@@ -28,6 +28,7 @@
 #include "lib/file.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "package/spkg.h"
 
 #define WASM_MAX (100u << 20) /* as Enarx */
 
@@ -64,7 +65,8 @@ static int text_to_binary(const char *path, struct buf *wasm)
 	size_t len;
 	int rc;
 
-	if (ewat_is_binary(wasm->data, wasm->len))
+	/* a Steward-sealed package goes to the Keep as it is (package/spkg.h) */
+	if (ewat_is_binary(wasm->data, wasm->len) || spkg_is(wasm->data, wasm->len))
 		return 0;
 	if (!looks_like_text(wasm)) {
 		cli_error("%s: invalid module: no \\0asm magic, and not WebAssembly text", path);

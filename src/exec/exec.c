@@ -52,6 +52,11 @@ void exec_workload_clear(struct exec_workload *wl)
 	xfree(wl->config);
 	xfree(wl->config_dir);
 	kp_free_strv(wl->args, wl->nargs);
+	for (size_t i = 0; wl->env && i < wl->nenv; i++) { /* a sealed package's (broker.c) */
+		OPENSSL_cleanse(wl->env[i], strlen(wl->env[i]));
+		xfree(wl->env[i]);
+	}
+	xfree(wl->env);
 	for (size_t i = 0; i < wl->nfiles; i++) {
 		OPENSSL_cleanse(wl->files[i].data, wl->files[i].len);
 		xfree(wl->files[i].data);

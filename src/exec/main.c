@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "exec/broker.h"
 #include "exec/exec.h"
 #include "keep/proto.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "package/spkg.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -34,7 +36,7 @@ const char *__asan_default_options(void)
 int main(void)
 {
 	struct exec_workload wl;
-	char err[256];
+	char err[768]; /* a sealed package's refusal quotes Steward */
 	uint32_t type = 0;
 	uint8_t *p = NULL;
 	size_t len = 0;
@@ -49,7 +51,14 @@ int main(void)
 	if (rc)
 		snprintf(err, sizeof(err), "reading the workload: %s",
 		         rc == ENARX_E_NOTFOUND ? "host closed the channel" : enarx_strerror(rc));
-	if (rc || exec_receive_first(KEEP_PROTO_FD, type, p, len, &wl, err, sizeof(err))) {
+	if (!rc &&
+	    (rc = exec_receive_first(KEEP_PROTO_FD, type, p, len, &wl, err, sizeof(err))) == 0 &&
+	    spkg_is(wl.wasm, wl.wasm_len) &&
+	    exec_broker_open(KEEP_PROTO_FD, &wl, err, sizeof(err))) {
+		exec_workload_clear(&wl);
+		rc = -1;
+	}
+	if (rc) {
 		struct buf b = {0};
 
 		log_error("exec: %s", err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -169,8 +170,29 @@ static struct keep_dir *dirs_of(const struct oci_spec *sp, size_t *n)
 	return d;
 }
 
+/* A sealed package's Steward CA for the relay (keep/relay.h): held in a
+ * memfd, so nothing is written to the node. 0, or -1 (logged). */
+static int steward_ca(const struct oci_workload *w, struct keep_relay_curl *c, char *path,
+                      size_t cap)
+{
+	int fd;
+
+	if (!w->steward_ca.len)
+		return 0; /* the system's roots */
+	fd = memfd_create("steward-ca", MFD_CLOEXEC);
+	if (fd < 0 ||
+	    write(fd, w->steward_ca.data, w->steward_ca.len) != (ssize_t)w->steward_ca.len) {
+		oci__error("cannot hold the Steward CA in memory: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(path, cap, "/proc/self/fd/%d", fd);
+	c->cacert = path;
+	return 0;
+}
+
 void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const char *fifo)
 {
+	char capath[64];
 	const struct backend *be;
 	struct keep_session_opts so = {0};
 	struct keep_relay_curl relay;
@@ -193,6 +215,10 @@ void oci__keep_main(const struct oci_spec *sp, struct oci_workload *w, const cha
 	/* listen/connect entries in the image's Enarx.toml: keep the
 	 * namespace we joined (the pod's) instead of an empty one */
 	so.net = w->net;
+	/* a sealed package: the Keep asks Steward for its key through the
+	 * relay, which trusts the Steward CA the package or annotation gave */
+	if (w->sealed && steward_ca(w, &relay, capath, sizeof(capath)) != 0)
+		exit(1);
 	kw.wasm = w->wasm.data;
 	kw.wasm_len = w->wasm.len;
 	kw.config = w->toml.data;

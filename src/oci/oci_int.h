@@ -62,6 +62,8 @@ struct oci_spec {
 	char *annotations;  /* the annotations object as JSON text ("{}") */
 	char *backend;      /* annotation enarx.backend, or NULL */
 	char *engine;       /* annotation enarx.engine, or NULL */
+	char *steward_ca;   /* annotation enarx.steward.ca: a PEM file on the
+			       node, for sealed packages, or NULL */
 	int sandbox;        /* io.kubernetes.cri.container-type=sandbox */
 	int wasm_annotated; /* module.wasm.image/variant=compat or
 				run.oci.handler=wasm */
@@ -85,7 +87,11 @@ struct oci_workload {
 	struct buf wasm;
 	struct buf toml;
 	uint32_t engine;
-	int net; /* listen/connect entries: the Keep keeps our network namespace */
+	int net;               /* listen/connect entries: the Keep keeps our network namespace */
+	int sealed;            /* the entrypoint is a Steward-sealed package (package/spkg.h):
+		       the Keep fetches its key through the host's HTTP relay */
+	struct buf steward_ca; /* the CA the relay trusts for Steward: the
+				  annotation's file, else the package's own */
 };
 int oci__workload_load(const struct oci_spec *sp, struct oci_workload *w);
 struct config;

@@ -22,7 +22,9 @@
 #include "config/config.h"
 #include "keep/proto.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "oci/oci_int.h"
+#include "package/spkg.h"
 
 static char *jstr(json_t *o, const char *key)
 {
@@ -152,6 +154,7 @@ static void load_annotations(json_t *ann, struct oci_spec *sp)
 	sp->annotations = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : strdup("{}");
 	sp->backend = jstr(ann, "enarx.backend");
 	sp->engine = jstr(ann, "enarx.engine");
+	sp->steward_ca = jstr(ann, "enarx.steward.ca");
 	v = json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
 	sp->sandbox = v && strcmp(v, "sandbox") == 0;
 	v = json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
@@ -259,6 +262,7 @@ void oci__spec_free(struct oci_spec *sp)
 	free(sp->netns_path);
 	free(sp->annotations);
 	free(sp->backend);
+	free(sp->steward_ca);
 	free(sp->engine);
 	memset(sp, 0, sizeof(*sp));
 }
@@ -324,7 +328,7 @@ static int ends_with(const char *s, const char *suffix)
 
 int oci__spec_is_wasm(const struct oci_spec *sp)
 {
-	uint8_t magic[4];
+	uint8_t magic[SPKG_MAGIC_LEN];
 	int fd;
 	ssize_t n;
 
@@ -337,7 +341,33 @@ int oci__spec_is_wasm(const struct oci_spec *sp)
 		return 0;
 	n = read(fd, magic, sizeof(magic));
 	close(fd);
-	return n == 4 && memcmp(magic, "\0asm", 4) == 0;
+	return (n >= 4 && memcmp(magic, "\0asm", 4) == 0) || spkg_is(magic, n > 0 ? (size_t)n : 0);
+}
+
+/* A Steward-sealed package as the entrypoint: its header must read, and
+ * the relay needs a CA for Steward (the annotation's file wins over the
+ * package's own; neither: the system's roots). */
+static int sealed_load(const struct oci_spec *sp, struct oci_workload *w)
+{
+	struct spkg_head h;
+	char err[PATH_MAX + 128];
+
+	if (spkg_parse(w->wasm.data, w->wasm.len, &h, err, sizeof(err)) != 0) {
+		oci__error("%s: %s", sp->args[0], err);
+		return -1;
+	}
+	w->sealed = 1;
+	if (sp->steward_ca) {
+		if (file_read_all(sp->steward_ca, SPKG_MAX_CA, &w->steward_ca, err, sizeof(err))) {
+			oci__error("annotation enarx.steward.ca: %s", err);
+			return -1;
+		}
+	} else if (h.ca_len && buf_append(&w->steward_ca, h.ca, h.ca_len)) {
+		oci__error("out of memory");
+		return -1;
+	}
+	log_info("%s: sealed for Steward %s, key '%s'", sp->args[0], h.url, h.name);
+	return 0;
 }
 
 static int validate(const char *name, const struct buf *wasm)
@@ -580,7 +610,9 @@ int oci__workload_load(const struct oci_spec *sp, struct oci_workload *w)
 		return -1;
 	}
 	if (read_fd(fd, OCI_WASM_MAX, &w->wasm, sp->args[0]) != 0 ||
-	    validate(sp->args[0], &w->wasm) != 0 || make_toml(sp, &w->toml, &w->net) != 0) {
+	    (spkg_is(w->wasm.data, w->wasm.len) ? sealed_load(sp, w)
+	                                        : validate(sp->args[0], &w->wasm)) != 0 ||
+	    make_toml(sp, &w->toml, &w->net) != 0) {
 		oci__workload_free(w);
 		return -1;
 	}
@@ -591,4 +623,5 @@ void oci__workload_free(struct oci_workload *w)
 {
 	buf_free(&w->wasm, 0);
 	buf_free(&w->toml, 0);
+	buf_free(&w->steward_ca, 0);
 }

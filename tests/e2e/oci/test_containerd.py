@@ -88,6 +88,62 @@ def image(name, files, entry, platform="wasi/wasm32", annotation=True):
     return ok, b.stderr + s.stderr
 
 
+def sealed_case():
+    """ctr run of a Steward-sealed image (docs/orchestration.md "Encrypted
+    images"): a real Steward on loopback holds the key; a KVM Keep gets it,
+    a nil Keep (no evidence) does not and ctr shows why."""
+    enarx = os.environ["ENARX_BIN"]
+    kvm = "Backend kvm: usable" in subprocess.run([enarx, "platform", "info"],
+                                                  capture_output=True, text=True).stdout
+    st = os.path.join(T, "steward")
+    pol = os.path.join(T, "steward-policy.toml")
+    with open(pol, "w") as f:
+        f.write('tee = ["kvm"]\nallow_insecure = true\n')
+    out = open(os.path.join(T, "steward.out"), "w+")
+    stw = subprocess.Popen([enarx, "steward", "serve", "--state", st, "--listen", "127.0.0.1:0",
+                            "--policy", pol], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        text = ""
+        for _ in range(300):
+            out.seek(0)
+            text = out.read()
+            if "\nready" in text or stw.poll() is not None:
+                break
+            time.sleep(0.1)
+        port = [ln.split()[1] for ln in text.splitlines() if ln.startswith("port ")]
+        if "\nready" not in text or not port:
+            t.skip("ctr run of an encrypted image", "Steward did not start: " + text[-200:])
+            return
+        url = f"https://127.0.0.1:{port[0]}"
+        spkg = os.path.join(T, "app.spkg")
+        b = subprocess.run([enarx, "package", "build", "-o", spkg, "--for-steward", url,
+                            "--secret-name", "ctr-key", "--steward-ca",
+                            os.path.join(st, "ca-cert.pem"), "--steward-token",
+                            os.path.join(st, "owner-token"), "--release-policy",
+                            '{"tee": ["kvm"], "allow_insecure": true}', "--env", "FROM=sealed",
+                            os.path.join(EX, "args.wasm")], capture_output=True, text=True)
+        ok, err = image("sealed", {"app.spkg": spkg}, ["/app.spkg"])
+        t.ok(b.returncode == 0 and ok, "an image of a Steward-sealed package imports with ctr",
+             b.stderr + err)
+        run = ["run", "--snapshotter", "native", "--platform", "wasi/wasm32", "--runc-binary",
+               OCI, "--runc-root", os.path.join(T, "runc"), "--net-host", "--rm"]
+        r = ctr(*run, "--annotation", "enarx.backend=nil", "localhost/sealed:latest", "s0")
+        t.ok(r.returncode != 0 and "no TEE and no evidence (nil backend)" in r.stderr,
+             "ctr run: a nil Keep does not get the key and says why", r.stdout + r.stderr)
+        if not kvm:
+            t.skip("ctr run: a KVM Keep gets the key and runs the package",
+                   "kvm backend not usable here")
+            return
+        r = ctr(*run, "--annotation", "enarx.backend=kvm", "localhost/sealed:latest", "s1")
+        t.ok(r.returncode == 0 and "env: FROM=sealed\n" in r.stdout,
+             "ctr run: a KVM Keep gets the key from Steward and runs the package",
+             r.stdout + r.stderr)
+    finally:
+        stw.terminate()
+        stw.wait()
+        out.close()
+
+
 # ---- a private containerd -------------------------------------------------------
 pause_c = os.path.join(T, "pause.c")
 with open(pause_c, "w") as f:
@@ -240,6 +296,9 @@ try:
              "a native image under enarx-oci is handed to runc")
     else:
         t.skip("a native image is handed to runc", "no static libc for cc -static")
+
+    # ---- an encrypted image: a sealed package whose key Steward holds ---------------
+    sealed_case()
 
     # ---- the CRI API: RuntimeClass handler "enarx" ----------------------------------
     try:

@@ -18,41 +18,15 @@ command -v podman >/dev/null || tap_skip_all "podman not installed (scripts/inst
 [ -f "$EX/hello.wasm" ] || tap_skip_all "examples not built (no wasm32-wasi clang)"
 
 T=$(mktemp -d /tmp/enarx-e2e-podman.XXXXXX)
-mkdir -p "$T/cni" "$T/tmp"
-cat >"$T/containers.conf" <<EOF
-[containers]
-# this machine lacks CAP_SYS_RESOURCE: podman's defaults (1048576) fail
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[network]
-network_config_dir = "$T/cni"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-tmp_dir = "$T/tmp"
-runtime_supports_json = ["enarx", "runc"]
-
-[engine.runtimes]
-enarx = ["$OCI"]
-EOF
-cat >"$T/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$T/root"
-runroot = "$T/runroot"
-EOF
-export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
+source "$ENARX_SRC/tests/e2e/oci/podman_env.sh"
+podman_env "$T" "$OCI"
 # The runtime keeps its state in its default /run/enarx-oci: podman's
 # cleanup process does not pass --runtime-flag on, so a --root given that
 # way would not reach the final `delete`.
 STATE=/run/enarx-oci
-pm() { podman --root "$T/root" --runroot "$T/runroot" "$@"; }
 run() { pm run --runtime enarx --platform wasi/wasm32 --rm "$@"; }
 cleanup() {
-	pm rm -a -f >/dev/null 2>&1
-	pm rmi -a -f >/dev/null 2>&1
+	podman_env_clean
 	rm -rf "$T"
 }
 trap cleanup EXIT
