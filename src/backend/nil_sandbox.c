@@ -46,6 +46,7 @@ struct nil_report {
 
 static const char *const stage_names[] = {
     [NIL_STAGE_PARENT] = "the parent ended while the Keep was starting",
+    [NIL_STAGE_CGROUP] = "joining the Keep's cgroups",
     [NIL_STAGE_USERNS] = "user namespace id maps",
     [NIL_STAGE_MOUNTNS] = "private mount namespace",
     [NIL_STAGE_ROOT] = "empty root",
@@ -247,6 +248,93 @@ static int pipe_above(int p[2])
 	return fd < 0 ? -1 : 0;
 }
 
+/* May uid/gid search (x) every directory above path and use path itself
+ * (r and x, w too unless read-only)? Only the owner, group and other bits:
+ * the Keep has no supplementary groups and no capabilities. */
+static bool usable_by(const char *path, uid_t uid, gid_t gid, bool write)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	if (!realpath(path, p))
+		return true; /* missing: the executor's own open names it */
+	n = strlen(p);
+	for (size_t i = 1; i <= n; i++) {
+		bool last = i == n;
+		unsigned need = last ? (write ? 7u : 5u) : 1u, have;
+		char c = p[i];
+
+		if (c != '/' && !last)
+			continue;
+		p[i] = 0;
+		if (stat(p, &st) != 0)
+			return false;
+		p[i] = c;
+		have = st.st_uid == uid   ? (st.st_mode >> 6) & 7u
+		       : st.st_gid == gid ? (st.st_mode >> 3) & 7u
+		                          : st.st_mode & 7u;
+		if ((have & need) != need)
+			return false;
+	}
+	return true;
+}
+
+/* ENARX_KEEP_UID=UID:GID (default 65534:65534), or 0 to keep uid 0. */
+static bool keep_ids(uid_t *uid, gid_t *gid)
+{
+	const char *s = getenv("ENARX_KEEP_UID");
+	unsigned long u, g;
+	char *end;
+
+	*uid = 65534;
+	*gid = 65534;
+	if (!s || !*s)
+		return true;
+	if (strcmp(s, "0") == 0)
+		return false;
+	u = strtoul(s, &end, 10);
+	if (end == s || *end != ':' || u == 0 || u > 0x7fffffff)
+		goto bad;
+	s = end + 1;
+	g = strtoul(s, &end, 10);
+	if (end == s || *end || g == 0 || g > 0x7fffffff)
+		goto bad;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return true;
+bad:
+	log_warn("nil: ENARX_KEEP_UID is not UID:GID (nor 0): the Keep runs as uid 65534");
+	return true;
+}
+
+/* Root: which uid the executor becomes once its preopens are open; it stays
+ * uid 0 (without capabilities) where a preopened directory would be out of
+ * that uid's reach, with a notice naming it. */
+static void plan_identity(struct nil_sandbox *sb, const struct keep_launch *l)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (sb->uid != 0 || !keep_ids(&uid, &gid))
+		return;
+	for (size_t i = 0; i < l->ndirs; i++) {
+		if (!usable_by(l->dirs[i].path, uid, gid, !l->dirs[i].readonly)) {
+			log_info(
+			    "nil: the preopened directory '%s' is out of reach of uid %u, gid %u: "
+			    "the Keep stays uid 0 (without capabilities); make it %s to them or "
+			    "set ENARX_KEEP_UID (docs/security.md)",
+			    l->dirs[i].path, (unsigned)uid, (unsigned)gid,
+			    l->dirs[i].readonly ? "readable" : "writable");
+			return;
+		}
+	}
+	sb->drop_uid = true;
+	snprintf(sb->env_uid, sizeof(sb->env_uid), "ENARX_KEEP_UID=%u:%u", (unsigned)uid,
+	         (unsigned)gid);
+	sb->envp[0] = sb->env_uid;
+}
+
 int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, bool static_exec)
 {
 	int cached = __atomic_load_n(&ns_cache, __ATOMIC_ACQUIRE);
@@ -267,6 +355,7 @@ int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, boo
 	rc = plan_root(sb, l);
 	if (rc)
 		return rc;
+	plan_identity(sb, l);
 	if (pipe_above(p) != 0) {
 		log_error("nil: cannot start the Keep: pipe: %s", strerror(errno));
 		return ENARX_E_IO;
@@ -518,21 +607,37 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
+	const uint32_t keep = sb->drop_uid ? (1u << CAP_SETUID) | (1u << CAP_SETGID) : 0;
+	unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+	                     SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 
 	memset(d, 0, sizeof(d));
 	/* The bounding set needs CAP_SETPCAP: a caller without it (not root,
 	 * no user namespace) has no capabilities to drop anyway, and
 	 * no_new_privs keeps exec from granting any. */
 	for (int cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+		if (!(cap < 32 && (keep & (1u << cap))) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
 			break;
+	/* To become ENARX_KEEP_UID after exec, the executor needs CAP_SETUID
+	 * and CAP_SETGID across it: ambient (so permitted and inheritable),
+	 * raised while CAP_SETPCAP still allows the securebits below. Leaving
+	 * uid 0 then clears them (no SECBIT_NO_SETUID_FIXUP). */
+	if (keep) {
+		d[0].effective = d[0].permitted = keep | (1u << CAP_SETPCAP);
+		d[0].inheritable = keep;
+		if (syscall(SYS_capset, &h, d) != 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETUID, 0, 0) != 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETGID, 0, 0) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_CAPS);
+	} else {
+		bits |= SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
+	}
 	/* uid 0 gains nothing from exec or setuid fix-ups, for good */
-	prctl(PR_SET_SECUREBITS,
-	      SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-	          SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-	          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-	      0, 0, 0);
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	prctl(PR_SET_SECUREBITS, bits, 0, 0, 0);
+	if (!keep)
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	d[0].effective = d[0].permitted = d[0].inheritable = keep;
 	if (syscall(SYS_capset, &h, d) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_CAPS);
 }
@@ -586,8 +691,10 @@ void nil_sandbox_probe(struct platform_backend *b)
 	                   "(static executor)"
 	                 : "no: the host file system stays visible (Landlock only)");
 	platform_add(b, "sandbox_identity", true, "sandbox: identity",
-	             geteuid() == 0 ? "uid 0 with no capabilities: empty bounding set, securebits "
-	                              "locked, no_new_privs"
+	             geteuid() == 0 ? "uid 65534 (ENARX_KEEP_UID) with no capabilities and no "
+	                              "groups once the preopens are open (uid 0 without "
+	                              "capabilities where a preopen is out of its reach); "
+	                              "securebits locked, no_new_privs"
 	             : (got & CLONE_NEWUSER)
 	                 ? "the caller's uid in a user namespace, no capabilities, no_new_privs"
 	                 : "the caller's uid, no capabilities, no_new_privs");
@@ -600,5 +707,6 @@ void nil_sandbox_probe(struct platform_backend *b)
 	probe_landlock(b);
 	platform_add(b, "sandbox_limits", true, "sandbox: limits",
 	             "RLIMIT_DATA from the memory limit (+256 MiB), RLIMIT_NOFILE from "
-	             "open_files, a wall-time kill by the host; no cgroup");
+	             "open_files, RLIMIT_CPU from cpu_time (+1 s), the executor's wall and CPU "
+	             "timers, a wall-time kill by the host 1 s later");
 }

@@ -18,6 +18,7 @@ struct platform_backend;
 /* Stages of the child's start-up, each a message for the parent. */
 enum nil_stage {
 	NIL_STAGE_PARENT,  /* the parent died before the guard was armed */
+	NIL_STAGE_CGROUP,  /* joining the Keep's cgroups */
 	NIL_STAGE_USERNS,  /* writing the user namespace's id maps */
 	NIL_STAGE_MOUNTNS, /* making the mount namespace private */
 	NIL_STAGE_ROOT,    /* building the empty root (non-fatal) */
@@ -44,6 +45,12 @@ struct nil_sandbox {
 	char **targets; /* ndirs absolute directory paths to bind */
 	int *ro;        /* per target: 1 read-only, 0 writable, -1 bound already */
 	size_t ndirs;
+	/* root only: the executor becomes this uid and gid once its preopens
+	 * are open (exec/identity.h); it keeps CAP_SETUID and CAP_SETGID for
+	 * that alone, and learns them from envp */
+	bool drop_uid;
+	char env_uid[48]; /* "ENARX_KEEP_UID=UID:GID" */
+	char *envp[2];    /* the executor's environment */
 };
 
 /* Parent: plans the sandbox for launch l (namespaces this host allows, the
@@ -60,7 +67,8 @@ pid_t nil_sandbox_clone(struct nil_sandbox *sb);
 void nil_sandbox_enter(const struct nil_sandbox *sb);
 
 /* Child, after the descriptors are in place: drops every capability and the
- * bounding set. */
+ * bounding set (but CAP_SETUID and CAP_SETGID, as ambient capabilities, when
+ * drop_uid: the executor gives them up with uid 0). */
 void nil_sandbox_drop_caps(const struct nil_sandbox *sb);
 
 /* Child: closes every descriptor above `last` except the error pipe. */

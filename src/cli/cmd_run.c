@@ -134,6 +134,17 @@ static const char *parse_timeout(const char *arg, void *value)
 	return NULL;
 }
 
+/* --cpu-time DURATION */
+static const char *parse_cpu_time(const char *arg, void *value)
+{
+	uint64_t v = config_parse_duration_ms(arg);
+
+	if (!v || v > KEEP_LIMIT_CPU_MS_MAX)
+		return "a duration up to 30 days: seconds, or 500ms, 30s, 5m";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
 /* --max-fds N */
 static const char *parse_fds(const char *arg, void *value)
 {
@@ -178,8 +189,14 @@ static const struct opt run_table[] = {
                "traps (exit 134). Default unlimited"),
     OPT_CUSTOM(0, "timeout", struct run_opts, lim.wall_ms, "DURATION", parse_timeout,
                "wall time from the start of the Keep (seconds, or\n"
-               "500ms, 30s, 5m, 2h); then the host kills it\n"
-               "(exit 124). Default none"),
+               "500ms, 30s, 5m, 2h); then the Keep stops the\n"
+               "workload (nil; the host kills it 1 s later if it\n"
+               "has not ended) (exit 124). Default none"),
+    OPT_CUSTOM(0, "cpu-time", struct run_opts, lim.cpu_ms, "DURATION", parse_cpu_time,
+               "CPU time the Keep may use (seconds, or 500ms, 30s,\n"
+               "5m); then it is stopped (nil: the executor's CPU\n"
+               "timer, RLIMIT_CPU 1 s above; kvm: the vCPU thread's\n"
+               "CPU time) (exit 124). Default none"),
     OPT_CUSTOM(0, "max-fds", struct run_opts, lim.fds, "N", parse_fds,
                "descriptors the workload may hold at once, stdio\n"
                "and preopens included, 3..4096 (nil: RLIMIT_NOFILE\n"
@@ -212,8 +229,8 @@ const struct cli_cmd cli_cmd_run = {
              .footer =
                  "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
                  "backtrace on stderr; also out of fuel, output past --max-output); 124 when\n"
-                 "the Keep was stopped at its wall-time limit; 1 if the Keep could not run\n"
-                 "it; 2 for usage errors.\n"},
+                 "the Keep was stopped at its wall-time or CPU-time limit (the message names\n"
+                 "it); 1 if the Keep could not run it; 2 for usage errors.\n"},
     .fn = cmd_run,
 };
 
@@ -242,6 +259,18 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 
 static int outcome(const struct keep_outcome *o, const struct keep_limits *lim)
 {
+	/* stopped by the Keep itself at a time limit: its trap names it */
+	if (o->limit_hit && o->result == KEEP_TRAPPED) {
+		cli_print_trap(o->trap);
+		return KEEP_EXIT_TIMEOUT;
+	}
+	if (o->cpu_out && o->result == KEEP_NO_RESULT) {
+		cli_error("the workload ran past its CPU-time limit of %llu.%03llu s (--cpu-time, "
+		          "[limits] cpu_time) and was stopped",
+		          (unsigned long long)(lim->cpu_ms / 1000),
+		          (unsigned long long)(lim->cpu_ms % 1000));
+		return KEEP_EXIT_TIMEOUT;
+	}
 	if (o->timed_out && o->result == KEEP_NO_RESULT) {
 		cli_error("the workload ran past its wall-time limit of %llu.%03llu s (--timeout, "
 		          "[limits] wall_time) and was stopped",

@@ -32,8 +32,8 @@ enum kp_type {
 	KP_DEPLOY_HELLO = 6, /* u32 version, u32 log level, u32 engine, bytes nonce */
 	KP_SEAL_HEAD = 7,    /* the client's HPKE stream to the Keep (kp_seal_head) */
 	KP_SEALED_IN = 8,    /* u64 index, ciphertext: one record of that stream */
-	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
-			  (keep/limits.h; 0 = not set) */
+	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output,
+			  u64 cpu_ms (keep/limits.h; 0 = not set) */
 	KP_CONFDIR = 10,     /* string: the absolute directory of the Enarx.toml;
 			   relative `dir` paths are taken from there */
 	/* Keep -> host */
@@ -45,6 +45,8 @@ enum kp_type {
 	KP_EVIDENCE = 0x84,   /* the Keep's keys and evidence (kp_evidence) */
 	KP_OUT_HEAD = 0x85,   /* the Keep's HPKE stream to the client (kp_seal_head) */
 	KP_SEALED_OUT = 0x86, /* u64 index, ciphertext: one record of that stream */
+	/* Keep -> host: the TRAP that follows ended the workload at a limit */
+	KP_LIMIT_HIT = 0x8b, /* u32 enum keep_limit_kind (keep/limits.h) */
 };
 
 /* Deploy: bounds on the fields of the messages above. */
