@@ -263,7 +263,13 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 	/* No orphans: the parent-death signal, then the parent re-checked.
 	 * The "parent" is the thread that cloned: a host agent must start
 	 * Keeps from a thread that outlives them. */
+	sigset_t none;
+
 	nil_sandbox_enter(sb);
+	/* the caller's blocked signals (enarx run blocks SIGINT and SIGTERM
+	 * while it waits) are not the executor's */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (nil_cgroup_join(cg) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_CGROUP);
 	for (i = 0; i < 3; i++)

@@ -95,7 +95,8 @@ static void find_groups(void)
 			bool match = h == H_UNIFIED ? c1 == line + 1 && line[0] == '0' && c1[1] == 0
 			                            : has_word(c1 + 1, h_names[h]);
 
-			if (!match || h_dir[h][0] || !find_mount(h, mnt, sizeof(mnt), root, sizeof(root)))
+			if (!match || h_dir[h][0] ||
+			    !find_mount(h, mnt, sizeof(mnt), root, sizeof(root)))
 				continue;
 			/* the path is relative to the hierarchy's root; the mount
 			 * may show a subtree of it */
@@ -253,7 +254,8 @@ int nil_cgroup_create(struct nil_cgroup *cg, uint64_t memory)
 		if (memory && (write_str(dir, "memory.limit_in_bytes", val) == 0 ||
 		               write_str(dir, "memory.max", val) == 0)) {
 			cg->got |= NIL_CG_MEMORY;
-			write_str(dir, "memory.memsw.limit_in_bytes", val); /* swap too, if accounted */
+			write_str(dir, "memory.memsw.limit_in_bytes",
+			          val); /* swap too, if accounted */
 			write_str(dir, "memory.swap.max", "0");
 		}
 		snprintf(val, sizeof(val), "%d", NIL_CG_PIDS);
@@ -332,7 +334,9 @@ void nil_cgroup_probe(struct platform_backend *b)
 
 		/* the hierarchy: the group's parent, shown as the mount's name */
 		snprintf(what + l, sizeof(what) - l, "%s%s", i ? ", " : "; in ",
-		         i == cg.unified ? "v2" : strstr(cg.dirs[i], "/memory") ? "v1 memory" : "v1 pids");
+		         i == cg.unified                 ? "v2"
+		         : strstr(cg.dirs[i], "/memory") ? "v1 memory"
+		                                         : "v1 pids");
 		(void)name;
 	}
 	platform_add(b, "sandbox_cgroup", true, "sandbox: cgroup", "%s", what);

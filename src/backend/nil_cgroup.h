@@ -18,8 +18,8 @@
 
 struct platform_backend;
 
-#define NIL_CG_MAX 3            /* memory (v1), pids (v1), unified (v2) */
-#define NIL_CG_PIDS 32          /* processes and threads of one Keep */
+#define NIL_CG_MAX 3                /* memory (v1), pids (v1), unified (v2) */
+#define NIL_CG_PIDS 32              /* processes and threads of one Keep */
 #define NIL_CG_PREFIX "enarx-keep-" /* + owner pid + '-' + serial */
 
 enum {
@@ -29,11 +29,11 @@ enum {
 };
 
 struct nil_cgroup {
-	int n;                   /* groups made */
-	char *dirs[NIL_CG_MAX];  /* their paths */
-	int procs[NIL_CG_MAX];   /* their cgroup.procs, open for writing */
-	int unified;             /* index of the v2 group, or -1 */
-	unsigned got;            /* NIL_CG_* achieved */
+	int n;                  /* groups made */
+	char *dirs[NIL_CG_MAX]; /* their paths */
+	int procs[NIL_CG_MAX];  /* their cgroup.procs, open for writing */
+	int unified;            /* index of the v2 group, or -1 */
+	unsigned got;           /* NIL_CG_* achieved */
 };
 
 /* Parent: makes the Keep's groups with memory (bytes; 0 = leave memory

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <linux/securebits.h>
@@ -53,6 +54,7 @@ static const char *const stage_names[] = {
     [NIL_STAGE_FDS] = "moving descriptors",
     [NIL_STAGE_RLIMIT] = "memory and descriptor limits",
     [NIL_STAGE_CAPS] = "dropping capabilities",
+    [NIL_STAGE_UID] = "becoming ENARX_KEEP_UID",
     [NIL_STAGE_NNP] = "no_new_privs",
     [NIL_STAGE_SECCOMP] = "seccomp filter",
     [NIL_STAGE_EXEC] = "executing the executor",
@@ -330,9 +332,8 @@ static void plan_identity(struct nil_sandbox *sb, const struct keep_launch *l)
 		}
 	}
 	sb->drop_uid = true;
-	snprintf(sb->env_uid, sizeof(sb->env_uid), "ENARX_KEEP_UID=%u:%u", (unsigned)uid,
-	         (unsigned)gid);
-	sb->envp[0] = sb->env_uid;
+	sb->keep_uid = uid;
+	sb->keep_gid = gid;
 }
 
 int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, bool static_exec)
@@ -607,37 +608,36 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
-	const uint32_t keep = sb->drop_uid ? (1u << CAP_SETUID) | (1u << CAP_SETGID) : 0;
-	unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-	                     SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+	struct pollfd p = {.fd = sb->errfd, .events = POLLOUT};
 
 	memset(d, 0, sizeof(d));
 	/* The bounding set needs CAP_SETPCAP: a caller without it (not root,
 	 * no user namespace) has no capabilities to drop anyway, and
 	 * no_new_privs keeps exec from granting any. */
 	for (int cap = 0; cap < 64; cap++)
-		if (!(cap < 32 && (keep & (1u << cap))) &&
-		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
 			break;
-	/* To become ENARX_KEEP_UID after exec, the executor needs CAP_SETUID
-	 * and CAP_SETGID across it: ambient (so permitted and inheritable),
-	 * raised while CAP_SETPCAP still allows the securebits below. Leaving
-	 * uid 0 then clears them (no SECBIT_NO_SETUID_FIXUP). */
-	if (keep) {
-		d[0].effective = d[0].permitted = keep | (1u << CAP_SETPCAP);
-		d[0].inheritable = keep;
-		if (syscall(SYS_capset, &h, d) != 0 ||
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETUID, 0, 0) != 0 ||
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETGID, 0, 0) != 0)
-			nil_sandbox_fail(sb, NIL_STAGE_CAPS);
-	} else {
-		bits |= SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
-	}
 	/* uid 0 gains nothing from exec or setuid fix-ups, for good */
-	prctl(PR_SET_SECUREBITS, bits, 0, 0, 0);
-	if (!keep)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	d[0].effective = d[0].permitted = d[0].inheritable = keep;
+	prctl(PR_SET_SECUREBITS,
+	      SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+	          SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+	          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+	      0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (sb->drop_uid) {
+		if (syscall(SYS_setgroups, 0, NULL) != 0 ||
+		    syscall(SYS_setresgid, sb->keep_gid, sb->keep_gid, sb->keep_gid) != 0 ||
+		    syscall(SYS_setresuid, sb->keep_uid, sb->keep_uid, sb->keep_uid) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_UID);
+		/* a new uid cleared the parent-death signal: armed again, then
+		 * the parent checked through the error pipe it reads (no
+		 * reader left: it died) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || poll(&p, 1, 0) < 0 ||
+		    (p.revents & POLLERR)) {
+			errno = ESRCH;
+			nil_sandbox_fail(sb, NIL_STAGE_PARENT);
+		}
+	}
 	if (syscall(SYS_capset, &h, d) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_CAPS);
 }
@@ -692,9 +692,8 @@ void nil_sandbox_probe(struct platform_backend *b)
 	                 : "no: the host file system stays visible (Landlock only)");
 	platform_add(b, "sandbox_identity", true, "sandbox: identity",
 	             geteuid() == 0 ? "uid 65534 (ENARX_KEEP_UID) with no capabilities and no "
-	                              "groups once the preopens are open (uid 0 without "
-	                              "capabilities where a preopen is out of its reach); "
-	                              "securebits locked, no_new_privs"
+	                              "groups (uid 0 without capabilities where a preopen is "
+	                              "out of its reach); securebits locked, no_new_privs"
 	             : (got & CLONE_NEWUSER)
 	                 ? "the caller's uid in a user namespace, no capabilities, no_new_privs"
 	                 : "the caller's uid, no capabilities, no_new_privs");

@@ -25,6 +25,7 @@ enum nil_stage {
 	NIL_STAGE_FDS,     /* moving descriptors to 3 and 4 */
 	NIL_STAGE_RLIMIT,  /* the Keep's RLIMIT_DATA and RLIMIT_NOFILE */
 	NIL_STAGE_CAPS,    /* dropping capabilities */
+	NIL_STAGE_UID,     /* becoming ENARX_KEEP_UID */
 	NIL_STAGE_NNP,     /* PR_SET_NO_NEW_PRIVS */
 	NIL_STAGE_SECCOMP, /* installing the seccomp filter */
 	NIL_STAGE_EXEC,    /* execveat of the executor */
@@ -45,12 +46,12 @@ struct nil_sandbox {
 	char **targets; /* ndirs absolute directory paths to bind */
 	int *ro;        /* per target: 1 read-only, 0 writable, -1 bound already */
 	size_t ndirs;
-	/* root only: the executor becomes this uid and gid once its preopens
-	 * are open (exec/identity.h); it keeps CAP_SETUID and CAP_SETGID for
-	 * that alone, and learns them from envp */
+	/* root only: the Keep becomes this uid and gid (no groups) before it
+	 * starts the executor, once its root is built */
 	bool drop_uid;
-	char env_uid[48]; /* "ENARX_KEEP_UID=UID:GID" */
-	char *envp[2];    /* the executor's environment */
+	uid_t keep_uid;
+	gid_t keep_gid;
+	char *envp[1]; /* the executor's environment: empty */
 };
 
 /* Parent: plans the sandbox for launch l (namespaces this host allows, the
@@ -67,8 +68,9 @@ pid_t nil_sandbox_clone(struct nil_sandbox *sb);
 void nil_sandbox_enter(const struct nil_sandbox *sb);
 
 /* Child, after the descriptors are in place: drops every capability and the
- * bounding set (but CAP_SETUID and CAP_SETGID, as ambient capabilities, when
- * drop_uid: the executor gives them up with uid 0). */
+ * bounding set, and becomes keep_uid when drop_uid (re-arming the
+ * parent-death signal, which a change of uid clears, and checking the
+ * parent again). */
 void nil_sandbox_drop_caps(const struct nil_sandbox *sb);
 
 /* Child: closes every descriptor above `last` except the error pipe. */

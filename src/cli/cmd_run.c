@@ -5,6 +5,8 @@
  * backend runs the Keep; then reports the workload's outcome: its exit code
  * becomes ours; a trap is printed with its backtrace (exit 134). */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -358,6 +360,34 @@ static int launch_config(const struct buf *conf, const char *confdir, struct kee
 	return 0;
 }
 
+/* SIGINT, SIGTERM or SIGHUP while the Keep runs: stop it and clean up (its
+ * cgroups) rather than die and leave that to the next `enarx`. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+/* keep_session_wait() that stops the Keep on one of those signals, which
+ * are blocked except while it polls (no signal lost between check and
+ * poll). Returns as keep_session_wait(). */
+static int wait_or_stop(struct keep_session *s, const sigset_t *unblocked)
+{
+	struct pollfd p = {.fd = keep_session_fd(s), .events = POLLIN};
+	int rc, killed = 0;
+
+	while (!(rc = keep_session_pump(s))) {
+		if (stop_sig && !killed) {
+			keep_session_kill(s);
+			killed = 1;
+		}
+		if (ppoll(&p, 1, NULL, unblocked) < 0 && errno != EINTR)
+			return ENARX_E_IO;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 /* Runs the workload in one Keep and returns our exit status. */
 static int run_keep(const struct backend *be, const struct keep_workload *w, const struct buf *conf,
                     const struct keep_limits *lim)
@@ -367,8 +397,20 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 	struct keep_dir *dirs = NULL;
 	struct config *cfg = NULL;
 	struct keep_outcome o;
+	struct sigaction sa, old[3];
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	sigset_t block, orig;
 	int rc, ret = CLI_EXIT_FAIL;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (int i = 0; i < 3; i++) {
+		sigaddset(&block, sigs[i]);
+		sigaction(sigs[i], &sa, &old[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	if (conf && launch_config(conf, w->config_dir, &so, &dirs, &cfg) != 0)
 		goto out;
 	so.exec = backend_exec_image(&so.exec_len);
@@ -384,8 +426,10 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 	}
 	rc = keep_session_start(s);
 	if (!rc)
-		rc = keep_session_wait(s);
-	if (rc)
+		rc = wait_or_stop(s, &orig);
+	if (stop_sig)
+		ret = 128 + stop_sig; /* as a shell reports a signal */
+	else if (rc)
 		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
 	else if (keep_session_outcome(s, &o) == 0)
 		ret = outcome(&o, &so.limits);
@@ -393,6 +437,9 @@ out:
 	keep_session_free(s);
 	xfree(dirs);
 	config_free(cfg);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
 	return ret;
 }
 

@@ -5,8 +5,6 @@
  * to the filter below. */
 #include "exec/seccomp.h"
 
-#include "exec/identity.h"
-
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -65,21 +63,15 @@ int exec_seccomp_lock(void)
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, DENY),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 8, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 7, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bind, 6, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 5, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 4, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setgroups, 3, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresgid, 2, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresuid, 1, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 5, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 4, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bind, 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 1, 0),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1),
 	    BPF_STMT(BPF_RET | BPF_K, DENY),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 
-	/* the preopens and sockets are open: the Keep's own uid from here on */
-	if (exec_drop_identity() != 0)
-		return ENARX_E_PERM;
 	return install(insns, sizeof(insns) / sizeof(insns[0]), "sockets");
 }

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The executor's second seccomp filter: once the sockets Enarx.toml names
- * are open, the Keep gives up making more (socket, bind, listen, connect),
- * starting programs (execveat) and changing its identity, for the rest of
- * its life. Stacked on
+ * are open, the Keep gives up making more (socket, bind, listen, connect)
+ * and starting programs (execveat), for the rest of its life. Stacked on
  * the nil backend's allow-list, which lets the executor install it. */
 #ifndef ENARX_EXEC_SECCOMP_H
 #define ENARX_EXEC_SECCOMP_H
 
-/* Drops to the Keep's unprivileged uid first (exec/identity.h; a nil Keep
- * started by root), then installs the filter on the calling process (all
- * threads; call before any are started): the calls above, and setgroups,
- * setresgid and setresuid, then fail with ENOSYS, as unlisted calls do. Returns 0 when installed, 1 when this Keep has no seccomp (a VM's
+/* Installs the filter on the calling process (all threads; call before any
+ * are started): the calls above then fail with ENOSYS, as unlisted calls
+ * do. Returns 0 when installed, 1 when this Keep has no seccomp (a VM's
  * shim answers ENOSYS: it never forwards those calls to a host that would
  * make them anyway), or a negative ENARX_E_IO. */
 int exec_seccomp_lock(void);
