@@ -129,6 +129,16 @@ static int write_str(const char *dir, const char *file, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/* The group's cgroup.procs, open for writing (the child joins through it). */
+static int open_procs(const char *dir)
+{
+	char p[PATH_MAX + 128];
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/cgroup.procs", dir) >= sizeof(p))
+		return -1;
+	return open(p, O_WRONLY | O_CLOEXEC);
+}
+
 static bool file_exists(const char *dir, const char *file)
 {
 	char p[PATH_MAX + 64];
@@ -230,14 +240,12 @@ int nil_cgroup_create(struct nil_cgroup *cg, uint64_t memory)
 		if (!h_dir[h][0])
 			continue;
 		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s%ld-%lu", h_dir[h], NIL_CG_PREFIX,
-		                     (long)getpid(), s) >= sizeof(dir) - sizeof("/cgroup.procs") ||
+		                     (long)getpid(), s) >= sizeof(dir) ||
 		    mkdir(dir, 0755) != 0) {
 			log_debug("nil: cgroup %s: %s", dir, strerror(errno));
 			continue;
 		}
-		strcat(dir, "/cgroup.procs");
-		fd = open(dir, O_WRONLY | O_CLOEXEC);
-		dir[strlen(dir) - strlen("/cgroup.procs")] = 0;
+		fd = open_procs(dir);
 		if (fd < 0) {
 			rmdir(dir);
 			continue;
