@@ -60,4 +60,8 @@ if [ -x "$dir/src/oci/enarx-oci" ] && command -v podman >/dev/null; then
 	section "OCI runtime: container start-to-exit under podman, enarx-oci vs runc (same run)"
 	nice bash src/oci/bench/oci_bench.sh "$dir" 10
 fi
+if [ -f "$dir/examples/https_server.wasm" ]; then
+	section "Keep TLS (prot = \"tls\"): HTTPS server in a Keep vs nginx, same payload"
+	nice bash src/exec/bench/keep_tls_bench.sh "$dir"
+fi
 [ "$ran" -gt 0 ] || echo "bench: no benchmarks built yet"

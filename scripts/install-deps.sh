@@ -22,6 +22,8 @@ PKGS=(
   openssl gnutls-bin nginx-light curl
   # headless browser for the post-quantum (X25519MLKEM768) interop test
   chromium
+  # NSS database tool: the Keep TLS test trusts the Keep's certificate in Chromium
+  libnss3-tools
   # misc tools used by tests and benchmarks
   xxd iproute2 procps
   # HTTP load generator for `make bench` (src/http)

@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "cli/run_tls.h"
 #include "config/config.h"
 #include "keep/abi.h"
 #include "keep/session.h"
@@ -85,7 +86,7 @@ static int text_to_binary(const char *path, struct buf *wasm)
 }
 
 struct run_opts {
-	const char *backend, *cfgfile, *engine;
+	const char *backend, *cfgfile, *engine, *tls_cert;
 	struct keep_limits lim; /* options over Enarx.toml's [limits] */
 };
 
@@ -207,6 +208,9 @@ static const struct opt run_table[] = {
                "bytes the workload may write to stdout and stderr\n"
                "together; the write past it traps (exit 134).\n"
                "Default unlimited"),
+    OPT_STRING(0, "tls-cert", struct run_opts, tls_cert, "FILE",
+               "write the Keep's TLS certificate (Enarx.toml prot = \"tls\")\n"
+               "to FILE as PEM; its fingerprint is printed either way"),
     OPT_END(),
 };
 
@@ -237,6 +241,8 @@ const struct cli_cmd cli_cmd_run = {
 };
 
 /* Returns CLI_CONTINUE, or the exit code for --help or a usage error. */
+static const char *tls_cert_path; /* --tls-cert */
+
 static int parse_args(int argc, char **argv, const char **backend, const char **cfgfile,
                       const char **module, char ***args, size_t *nargs, uint32_t *engine,
                       struct keep_limits *lim)
@@ -252,6 +258,7 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 	*nargs = (size_t)r.nrest;
 	*cfgfile = o.cfgfile && *o.cfgfile ? o.cfgfile : NULL;
 	*backend = o.backend && *o.backend ? o.backend : NULL;
+	tls_cert_path = o.tls_cert && *o.tls_cert ? o.tls_cert : NULL;
 	*engine = KP_ENGINE_INTERP;
 	*lim = o.lim;
 	if (o.engine && *o.engine)
@@ -388,11 +395,20 @@ static int wait_or_stop(struct keep_session *s, const sigset_t *unblocked)
 	return rc < 0 ? rc : 0;
 }
 
+static void on_message(void *ctx, uint32_t type, const uint8_t *p, size_t len)
+{
+	(void)ctx;
+	if (type == KP_TLS_CERT)
+		run_tls_show_cert(p, len, tls_cert_path);
+}
+
 /* Runs the workload in one Keep and returns our exit status. */
-static int run_keep(const struct backend *be, const struct keep_workload *w, const struct buf *conf,
+static int run_keep(const struct backend *be, struct keep_workload *w, const struct buf *conf,
                     const struct keep_limits *lim)
 {
-	struct keep_session_opts so = {.backend = be, .limits = *lim};
+	struct keep_session_opts so = {.backend = be, .limits = *lim, .on_message = on_message};
+	struct keep_file *files = NULL;
+	size_t nfiles = 0;
 	struct keep_session *s = NULL;
 	struct keep_dir *dirs = NULL;
 	struct config *cfg = NULL;
@@ -413,6 +429,10 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	if (conf && launch_config(conf, w->config_dir, &so, &dirs, &cfg) != 0)
 		goto out;
+	if (cfg && run_tls_files(cfg, &files, &nfiles) != 0)
+		goto out;
+	w->files = files;
+	w->nfiles = nfiles;
 	so.exec = backend_exec_image(&so.exec_len);
 	log_debug("run: backend %s, executor %zu bytes", be->name, so.exec_len);
 	rc = keep_session_new(&so, &s);
@@ -435,6 +455,7 @@ static int run_keep(const struct backend *be, const struct keep_workload *w, con
 		ret = outcome(&o, &so.limits);
 out:
 	keep_session_free(s);
+	run_tls_files_free(files, nfiles);
 	xfree(dirs);
 	config_free(cfg);
 	sigprocmask(SIG_SETMASK, &orig, NULL);

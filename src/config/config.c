@@ -31,7 +31,7 @@ struct parser {
 	struct etoml_reader rd;
 	struct config *cfg;
 	enum { SEC_TOP, SEC_ENV, SEC_FILES, SEC_LIMITS } sec;
-	int seen_env, seen_args, seen_steward, seen_files, seen_limits;
+	int seen_env, seen_args, seen_steward, seen_files, seen_limits, seen_policy;
 	unsigned seen_limit_keys; /* bit i: limit_keys[i] was given */
 	struct pending *pend;     /* keys of the current [[files]] entry */
 	size_t npend;
@@ -69,8 +69,22 @@ static int perr(struct parser *p, int rc, unsigned line, const char *fmt, ...)
 	return rc;
 }
 
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xfree(v[i]);
+	xfree(v);
+}
+
 static void file_clear(struct config_file *f)
 {
+	strv_free(f->alpn, f->nalpn);
+	strv_free(f->names, f->nnames);
+	xfree(f->client_ca);
+	xfree(f->ca);
+	xfree(f->server_name);
+	xfree(f->cert);
+	xfree(f->key);
 	xfree(f->name);
 	xfree(f->addr);
 	xfree(f->host);
@@ -84,6 +98,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	xfree(cfg->steward);
+	xfree(cfg->tls_policy);
 	for (i = 0; i < cfg->nargs; i++)
 		xfree(cfg->args[i]);
 	xfree(cfg->args);
@@ -179,6 +194,18 @@ static int top_keyval(struct parser *p, struct etoml_event *ev)
 		cfg->steward = take_str(&ev->value);
 		return 0;
 	}
+	if (strcmp(ev->key, "tls_policy") == 0) {
+		if (p->seen_policy++)
+			return perr(p, ENARX_E_MALFORMED, ev->line,
+			            "key 'tls_policy': duplicate key");
+		rc = want_type(p, ev->key, &ev->value, ETOML_STRING, ev->line);
+		if (rc)
+			return rc;
+		if (!ev->value.str[0])
+			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'tls_policy': empty");
+		cfg->tls_policy = take_str(&ev->value);
+		return 0;
+	}
 	if (strcmp(ev->key, "args") == 0) {
 		if (p->seen_args++)
 			return perr(p, ENARX_E_MALFORMED, ev->line, "key 'args': duplicate key");
@@ -197,7 +224,8 @@ static int top_keyval(struct parser *p, struct etoml_event *ev)
 		return 0;
 	}
 	return perr(p, ENARX_E_MALFORMED, ev->line,
-	            "key '%s': unknown key (expected steward, args, [env], [limits] or [[files]])",
+	            "key '%s': unknown key (expected steward, args, tls_policy, [env], [limits] or "
+	            "[[files]])",
 	            ev->key);
 }
 
@@ -255,18 +283,21 @@ static int files_keyval(struct parser *p, struct etoml_event *ev)
 /* Which keys each kind allows, beyond `kind` itself. */
 static int key_allowed(enum config_kind kind, const char *key)
 {
-	static const char *const allowed[][6] = {
+	enum { MAXK = 11 };
+	static const char *const allowed[][MAXK] = {
 	    [CONFIG_NULL] = {"name"},
 	    [CONFIG_STDIN] = {"name"},
 	    [CONFIG_STDOUT] = {"name"},
 	    [CONFIG_STDERR] = {"name"},
-	    [CONFIG_LISTEN] = {"name", "prot", "addr", "port"},
-	    [CONFIG_CONNECT] = {"name", "prot", "host", "port"},
+	    [CONFIG_LISTEN] = {"name", "prot", "addr", "port", "alpn", "client_ca", "cert", "key",
+	                       "names"},
+	    [CONFIG_CONNECT] = {"name", "prot", "host", "port", "alpn", "ca", "server_name", "cert",
+	                        "key"},
 	    [CONFIG_DIR] = {"name", "path", "readonly", "unsafe"},
 	};
 	size_t i;
 
-	for (i = 0; i < 6 && allowed[kind][i]; i++)
+	for (i = 0; i < MAXK && allowed[kind][i]; i++)
 		if (strcmp(allowed[kind][i], key) == 0)
 			return 1;
 	return 0;
@@ -298,6 +329,126 @@ static int is_ip(const char *s)
 	return inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1;
 }
 
+/* A string TLS key: client_ca, ca, cert, key (file names), server_name. */
+static int tls_string_key(const char *key)
+{
+	return strcmp(key, "client_ca") == 0 || strcmp(key, "ca") == 0 ||
+	       strcmp(key, "cert") == 0 || strcmp(key, "key") == 0 ||
+	       strcmp(key, "server_name") == 0;
+}
+
+/* A host name or IP literal: letters, digits, '-', '.', ':' (IPv6). */
+static int name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+static int tls_string(struct parser *p, struct config_file *f, struct pending *k)
+{
+	char **dst = strcmp(k->key, "client_ca") == 0 ? &f->client_ca
+	             : strcmp(k->key, "ca") == 0      ? &f->ca
+	             : strcmp(k->key, "cert") == 0    ? &f->cert
+	             : strcmp(k->key, "key") == 0     ? &f->key
+	                                              : &f->server_name;
+
+	if (!k->v.str[0])
+		return perr(p, ENARX_E_MALFORMED, k->line, "key '%s': empty", k->key);
+	if (dst == &f->server_name && !name_ok(k->v.str))
+		return perr(p, ENARX_E_MALFORMED, k->line,
+		            "key 'server_name': not a host name or IP address");
+	*dst = take_str(&k->v);
+	return 0;
+}
+
+/* An array of 1..max strings of 1..maxlen bytes (alpn, names). */
+static int str_list(struct parser *p, struct pending *k, size_t max, size_t maxlen, char ***out,
+                    size_t *n)
+{
+	size_t i;
+	int rc = want_type(p, k->key, &k->v, ETOML_ARRAY, k->line);
+
+	if (rc)
+		return rc;
+	if (k->v.nitems == 0 || k->v.nitems > max || k->v.items[0].type != ETOML_STRING)
+		return perr(p, ENARX_E_MALFORMED, k->line,
+		            "key '%s': expected an array of 1 to %zu strings", k->key, max);
+	for (i = 0; i < k->v.nitems; i++) {
+		size_t l = strlen(k->v.items[i].str);
+
+		if (l == 0 || l > maxlen || (k->key[0] == 'n' && !name_ok(k->v.items[i].str)))
+			return perr(p, ENARX_E_MALFORMED, k->line,
+			            "key '%s': item %zu \"%.40s\" is not a valid %s", k->key, i + 1,
+			            k->v.items[i].str,
+			            k->key[0] == 'n' ? "host name or IP address"
+			                             : "protocol name (1..255 bytes)");
+	}
+	*out = xcalloc(k->v.nitems, sizeof(char *));
+	if (!*out)
+		return ENARX_E_NOMEM;
+	for (i = 0; i < k->v.nitems; i++)
+		(*out)[i] = take_str(&k->v.items[i]);
+	*n = k->v.nitems;
+	return 0;
+}
+
+/* Cross-checks of the TLS keys once the whole entry is read. */
+static int tls_check(struct parser *p, const struct config_file *f)
+{
+	static const char *const tls_keys[] = {"alpn",        "client_ca", "ca",   "cert",
+	                                       "server_name", "key",       "names"};
+	size_t i, j;
+
+	for (i = 0; f->prot == CONFIG_TCP && i < p->npend; i++)
+		for (j = 0; j < sizeof(tls_keys) / sizeof(tls_keys[0]); j++)
+			if (strcmp(p->pend[i].key, tls_keys[j]) == 0)
+				return perr(p, ENARX_E_MALFORMED, p->pend[i].line,
+				            "key '%s': only with prot = \"tls\" (this entry "
+				            "says prot = \"tcp\")",
+				            tls_keys[j]);
+	if (f->prot != CONFIG_TLS || (f->kind != CONFIG_LISTEN && f->kind != CONFIG_CONNECT))
+		return 0;
+	if (!f->cert != !f->key)
+		return perr(p, ENARX_E_MALFORMED, p->file_line,
+		            "[[files]] kind \"%s\": key '%s' needs key '%s' too",
+		            config_kind_name(f->kind), f->cert ? "cert" : "key",
+		            f->cert ? "key" : "cert");
+	if (f->kind == CONFIG_CONNECT && !f->ca)
+		return perr(p, ENARX_E_MALFORMED, p->file_line,
+		            "[[files]] kind \"connect\": prot = \"tls\" needs key 'ca' (PEM trust "
+		            "anchors: there are no system roots inside a Keep)");
+	return 0;
+}
+
+int config_tls_files(const struct config *cfg,
+                     int (*fn)(void *ctx, const char *path, const struct config_file *f,
+                               const char *key),
+                     void *ctx)
+{
+	int rc = cfg->tls_policy ? fn(ctx, cfg->tls_policy, NULL, "tls_policy") : 0;
+
+	for (size_t i = 0; !rc && i < cfg->nfiles; i++) {
+		const struct config_file *f = &cfg->files[i];
+
+		if (f->prot != CONFIG_TLS)
+			continue;
+		if (!rc && f->client_ca)
+			rc = fn(ctx, f->client_ca, f, "client_ca");
+		if (!rc && f->ca)
+			rc = fn(ctx, f->ca, f, "ca");
+		if (!rc && f->cert)
+			rc = fn(ctx, f->cert, f, "cert");
+		if (!rc && f->key)
+			rc = fn(ctx, f->key, f, "key");
+	}
+	return rc;
+}
+
 /* Applies one key of a [[files]] entry whose kind is known. */
 static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 {
@@ -317,9 +468,15 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 		f->port = (uint16_t)k->v.i;
 		return 0;
 	}
+	if (strcmp(k->key, "alpn") == 0)
+		return str_list(p, k, CONFIG_ALPN_MAX, 255, &f->alpn, &f->nalpn);
+	if (strcmp(k->key, "names") == 0)
+		return str_list(p, k, CONFIG_NAMES_MAX, 253, &f->names, &f->nnames);
 	rc = want_type(p, k->key, &k->v, ETOML_STRING, k->line);
 	if (rc)
 		return rc;
+	if (tls_string_key(k->key))
+		return tls_string(p, f, k);
 	if (strcmp(k->key, "name") == 0) {
 		if (strchr(k->v.str, ':'))
 			return perr(p, ENARX_E_MALFORMED, k->line,
@@ -327,14 +484,10 @@ static int file_key(struct parser *p, struct config_file *f, struct pending *k)
 		xfree(f->name);
 		f->name = take_str(&k->v);
 	} else if (strcmp(k->key, "prot") == 0) {
-		if (strcmp(k->v.str, "tls") == 0)
-			return perr(p, ENARX_E_NOTSUP, k->line,
-			            "key 'prot': \"tls\" is not supported yet (it comes "
-			            "with the TLS work); use prot = \"tcp\"");
-		if (strcmp(k->v.str, "tcp") != 0)
+		if (strcmp(k->v.str, "tcp") != 0 && strcmp(k->v.str, "tls") != 0)
 			return perr(p, ENARX_E_MALFORMED, k->line,
 			            "key 'prot': expected \"tcp\" or \"tls\"");
-		f->prot = CONFIG_TCP;
+		f->prot = k->v.str[1] == 'c' ? CONFIG_TCP : CONFIG_TLS;
 	} else if (strcmp(k->key, "addr") == 0) {
 		if (!is_ip(k->v.str))
 			return perr(p, ENARX_E_MALFORMED, k->line,
@@ -359,11 +512,6 @@ static int file_defaults(struct parser *p, struct config_file *f)
 	const char *kn = config_kind_name(f->kind);
 	const char *dflt = NULL;
 
-	if ((f->kind == CONFIG_LISTEN || f->kind == CONFIG_CONNECT) && f->prot == CONFIG_TLS)
-		return perr(p, ENARX_E_NOTSUP, p->file_line,
-		            "[[files]] kind \"%s\": key 'prot' defaults to \"tls\", "
-		            "which is not supported yet; set prot = \"tcp\"",
-		            kn);
 	if (f->kind == CONFIG_LISTEN && !f->name)
 		return perr(p, ENARX_E_MALFORMED, p->file_line,
 		            "[[files]] kind \"listen\": key 'name' is required");
@@ -400,7 +548,7 @@ static int finish_file(struct parser *p)
 	int rc = 0, have_kind = 0;
 
 	memset(&f, 0, sizeof(f));
-	f.prot = CONFIG_TLS;
+	f.prot = CONFIG_TLS; /* Enarx's default for listen and connect */
 	for (i = 0; i < p->npend; i++) {
 		if (strcmp(p->pend[i].key, "kind") == 0) {
 			rc = parse_kind(p, &p->pend[i], &f.kind);
@@ -429,6 +577,8 @@ static int finish_file(struct parser *p)
 			goto out;
 	}
 	rc = file_defaults(p, &f);
+	if (!rc)
+		rc = tls_check(p, &f);
 	if (rc)
 		goto out;
 	grown = xreallocarray(p->cfg->files, p->cfg->nfiles + 1, sizeof(f));

@@ -36,7 +36,24 @@ struct config_file {
 	char *path;    /* dir: host directory */
 	int readonly;  /* dir: no write rights */
 	int unsafe;    /* dir: may be procfs, sysfs, devtmpfs or "/" */
+	/* prot = "tls" only (docs/enarx-toml.md). File names below are paths
+	 * on the machine `enarx run` starts on; their bytes travel in the
+	 * workload (keep protocol FILE messages), the Keep never opens them. */
+	char **alpn; /* nalpn protocol names, preference order */
+	size_t nalpn;
+	char *client_ca;   /* listen: PEM CAs; clients must present a cert */
+	char *ca;          /* connect: PEM trust anchors (required) */
+	char *server_name; /* connect: SNI and name checked (default host) */
+	char *cert;        /* own PEM certificate chain (listen: instead of
+	                      the Keep's own certificate) */
+	char *key;         /* own PEM private key (with cert) */
+	char **names;      /* listen: extra DNS names / IPs for the Keep's cert */
+	size_t nnames;
 };
+
+/* Limits on the TLS keys of one [[files]] entry. */
+#define CONFIG_ALPN_MAX 16  /* names in `alpn` */
+#define CONFIG_NAMES_MAX 16 /* names in `names` */
 
 struct config_env {
 	char *key;
@@ -44,8 +61,9 @@ struct config_env {
 };
 
 struct config {
-	char *steward; /* NULL if absent */
-	char **args;   /* nargs strings */
+	char *steward;    /* NULL if absent */
+	char *tls_policy; /* file (TLSSock policy format) for prot = "tls", or NULL */
+	char **args;      /* nargs strings */
 	size_t nargs;
 	struct config_env *env; /* nenv entries, in file order */
 	size_t nenv;
@@ -59,7 +77,7 @@ struct config {
 /*
  * Parses len bytes of Enarx.toml text. On success returns 0 and a new config
  * in *out (free with config_free()). On error returns ENARX_E_MALFORMED (or
- * ENARX_E_NOMEM, ENARX_E_NOTSUP for prot = "tls") and writes a message naming
+ * ENARX_E_NOMEM) and writes a message naming
  * the line and the key into err[0..errlen).
  */
 int config_parse(const char *text, size_t len, struct config **out, char *err, size_t errlen);
@@ -101,6 +119,14 @@ int config_resolve_paths(struct config *cfg, const char *base);
  * link is), in a new string (*out, free with xfree). Returns 0,
  * ENARX_E_NOMEM, or ENARX_E_IO (errno set) if it cannot be resolved. */
 int config_file_dir(const char *path, char **out);
+
+/* Calls fn(ctx, path, f, key) for every file a TLS key of cfg names
+ * (tls_policy with f NULL, then client_ca, ca, cert, key in file order); stops at the first non-zero
+ * return and returns it. */
+int config_tls_files(const struct config *cfg,
+                     int (*fn)(void *ctx, const char *path, const struct config_file *f,
+                               const char *key),
+                     void *ctx);
 
 /* "null", "stdin", ..., "dir". */
 const char *config_kind_name(enum config_kind kind);

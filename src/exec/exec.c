@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include <enarx/wasm.h>
+#include <openssl/crypto.h>
 
 #include "config/config.h"
 #include "exec/landlock.h"
 #include "exec/seccomp.h"
 #include "exec/timelimit.h"
+#include "exec/tls.h"
 #include "keep/proto.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -49,7 +51,51 @@ void exec_workload_clear(struct exec_workload *wl)
 	xfree(wl->config);
 	xfree(wl->config_dir);
 	kp_free_strv(wl->args, wl->nargs);
+	for (size_t i = 0; i < wl->nfiles; i++) {
+		OPENSSL_cleanse(wl->files[i].data, wl->files[i].len);
+		xfree(wl->files[i].data);
+		xfree(wl->files[i].name);
+	}
+	xfree(wl->files);
 	memset(wl, 0, sizeof(*wl));
+}
+
+/* FILE: a package file; names are unique. */
+static int take_file(struct exec_workload *wl, const uint8_t *p, size_t len, char *err, size_t n)
+{
+	struct exec_file *f;
+	const uint8_t *data;
+	size_t dlen;
+	char *name;
+	int rc = kp_dec_file(p, len, &name, &data, &dlen);
+
+	if (rc)
+		return fmt_err(err, n, rc, "bad FILE: %s", enarx_strerror(rc));
+	for (size_t i = 0; i < wl->nfiles; i++)
+		if (strcmp(wl->files[i].name, name) == 0)
+			rc = fmt_err(err, n, ENARX_E_MALFORMED, "FILE %.100s sent twice", name);
+	if (!rc && wl->nfiles >= KP_MAX_FILES)
+		rc = fmt_err(err, n, ENARX_E_OVERFLOW, "more than %u FILE messages", KP_MAX_FILES);
+	f = rc ? NULL : xreallocarray(wl->files, wl->nfiles + 1, sizeof(*f));
+	if (!rc && !f)
+		rc = ENARX_E_NOMEM;
+	if (rc) {
+		xfree(name);
+		return rc;
+	}
+	wl->files = f;
+	f += wl->nfiles;
+	f->name = name;
+	f->len = dlen;
+	f->data = xmalloc(dlen ? dlen : 1);
+	if (!f->data) {
+		xfree(name);
+		return ENARX_E_NOMEM;
+	}
+	if (dlen)
+		memcpy(f->data, data, dlen);
+	wl->nfiles++;
+	return 0;
 }
 
 /* Handles one message of the workload; *done set at RUN. */
@@ -119,6 +165,10 @@ static int take(struct exec_workload *wl, uint32_t type, uint8_t *p, size_t len,
 		wl->config_len = len;
 		*stage = 3;
 		return 0;
+	case KP_FILE:
+		if (*stage < 2)
+			break;
+		return take_file(wl, p, len, err, n);
 	case KP_ARGS:
 		if (*stage != 2 && *stage != 3)
 			break;
@@ -160,6 +210,8 @@ int exec_receive_first(int fd, uint32_t type, uint8_t *p, size_t len, struct exe
 			                                      : enarx_strerror(rc));
 		}
 		rc = take(wl, type, p, len, &stage, &done, err, n);
+		if (type == KP_FILE && p)
+			OPENSSL_cleanse(p, len); /* may be a private key */
 		if (rc != 1)
 			xfree(p);
 		if (rc < 0) {
@@ -304,9 +356,35 @@ static int open_connect(const struct config_file *f, char *err, size_t n)
 	return fd;
 }
 
+/* A listen or connect entry with prot = "tls" (exec/tls.h). */
+static int add_tls(struct wasi *w, struct exec_tls *tls, const struct config_file *f, int fd,
+                   char *err, size_t n)
+{
+	void *obj;
+	int rc;
+
+	if (f->kind == CONFIG_LISTEN)
+		obj = exec_tls_listener(tls, f, err, n);
+	else
+		obj = exec_tls_connect(tls, f, fd, err, n);
+	if (!obj) {
+		close(fd);
+		return ENARX_E_IO;
+	}
+	rc = wasi_add_stream(w, f->kind == CONFIG_LISTEN ? WASI_FD_LISTEN : WASI_FD_STREAM, fd,
+	                     &exec_tls_ops, obj);
+	if (rc < 0) {
+		exec_tls_ops.free(obj);
+		close(fd);
+		return fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc));
+	}
+	return 0;
+}
+
 /* Opens config file entry i and hands it to WASI as fd i. */
-static int add_file(struct wasi *w, const struct exec_workload *wl, const struct config_file *f,
-                    struct exec_dir *dirs, size_t *ndirs, char *err, size_t n)
+static int add_file(struct wasi *w, const struct exec_workload *wl, struct exec_tls *tls,
+                    const struct config_file *f, struct exec_dir *dirs, size_t *ndirs, char *err,
+                    size_t n)
 {
 	enum wasi_fd_kind kind = WASI_FD_STDIO;
 	int fd = -1, rc;
@@ -317,7 +395,7 @@ static int add_file(struct wasi *w, const struct exec_workload *wl, const struct
 		                              : f->kind == CONFIG_STDOUT ? wl->io->out
 		                                                         : wl->io->err;
 
-		rc = wasi_add_stream(w, s);
+		rc = wasi_add_stdio_stream(w, s);
 		return rc < 0 ? fmt_err(err, n, rc, "%s: %s", f->name, enarx_strerror(rc)) : 0;
 	}
 	switch (f->kind) {
@@ -350,6 +428,8 @@ static int add_file(struct wasi *w, const struct exec_workload *wl, const struct
 	}
 	if (fd < 0 && kind != WASI_FD_NULL)
 		return fd;
+	if ((kind == WASI_FD_LISTEN || kind == WASI_FD_STREAM) && f->prot == CONFIG_TLS)
+		return add_tls(w, tls, f, fd, err, n);
 	rc = wasi_add_fd(w, kind, fd, f->kind == CONFIG_DIR ? f->name : NULL, f->readonly);
 	if (rc < 0) {
 		if (fd >= 0)
@@ -371,7 +451,7 @@ static int add_file(struct wasi *w, const struct exec_workload *wl, const struct
 
 /* args, env (with FD_COUNT and FD_NAMES) and fds from the config. */
 static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exec_workload *wl,
-                      char *err, size_t n)
+                      struct exec_tls *tls, char *err, size_t n)
 {
 	struct exec_dir *dirs;
 	struct buf b = {0};
@@ -415,7 +495,7 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	if (!dirs)
 		return fmt_err(err, n, ENARX_E_NOMEM, "out of memory");
 	for (i = 0; !rc && i < cfg->nfiles; i++)
-		rc = add_file(w, wl, &cfg->files[i], dirs, &ndirs, err, n);
+		rc = add_file(w, wl, tls, &cfg->files[i], dirs, &ndirs, err, n);
 	/* Everything the workload may reach is open: give up the rest. */
 	if (!rc && exec_landlock(dirs, ndirs) < 0)
 		rc = fmt_err(err, n, ENARX_E_IO, "cannot apply the Landlock sandbox");
@@ -555,11 +635,22 @@ out:
 	return status;
 }
 
+static void report_config_error(int fd, const struct exec_workload *wl, const char *err)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "Enarx.toml: %s", err);
+	report_string(fd, wl, KP_ERROR, msg);
+}
+
 int exec_run(int fd, const struct exec_workload *wl)
 {
 	struct config *cfg = NULL;
+	struct exec_tls *tls = NULL;
 	struct wasi *w = NULL;
 	struct keep_limits lim;
+	const uint8_t *der;
+	size_t der_len;
 	char err[512] = "";
 	int rc, status = EXIT_ERROR;
 
@@ -572,27 +663,33 @@ int exec_run(int fd, const struct exec_workload *wl)
 	if (!wl->config)
 		rc = (cfg = config_default()) ? 0 : ENARX_E_NOMEM;
 	if (rc) {
-		char msg[600];
-
-		snprintf(msg, sizeof(msg), "Enarx.toml: %s", err[0] ? err : enarx_strerror(rc));
-		report_string(fd, wl, KP_ERROR, msg);
+		report_config_error(fd, wl, err[0] ? err : enarx_strerror(rc));
 		goto out;
 	}
 	lim = cfg->limits;
 	keep_limits_merge(&lim, &wl->limits); /* the host's (enarx run options) win */
+	/* TLS before the sandbox closes: OpenSSL starts, the Keep's key */
+	if (exec_tls_new(cfg, wl, &tls, err, sizeof(err))) {
+		report_config_error(fd, wl, err);
+		goto out;
+	}
+	der = exec_tls_cert_der(tls, &der_len);
+	if (der && !wl->io) /* a deploy's sealed output has no record for it yet */
+		kp_write(fd, KP_TLS_CERT, der, der_len);
 	w = wasi_new();
 	if (!w) {
 		report_string(fd, wl, KP_ERROR, "out of memory");
 		goto out;
 	}
 	wasi_set_limits(w, lim.fds, lim.output);
-	if (setup_wasi(w, cfg, wl, err, sizeof(err))) {
+	if (setup_wasi(w, cfg, wl, tls, err, sizeof(err))) {
 		report_string(fd, wl, KP_ERROR, err);
 		goto out;
 	}
 	status = run_module(fd, w, wl, &lim, err, sizeof(err));
 out:
 	wasi_free(w);
+	exec_tls_free(tls);
 	config_free(cfg);
 	return status;
 }

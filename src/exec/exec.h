@@ -21,6 +21,13 @@ struct exec_io {
 	void *ctx;
 };
 
+/* A package file (keep protocol FILE), named as Enarx.toml names it. */
+struct exec_file {
+	char *name;
+	uint8_t *data; /* len bytes; wiped when freed (may hold a key) */
+	size_t len;
+};
+
 struct exec_workload {
 	uint8_t *wasm;
 	size_t wasm_len;
@@ -35,10 +42,12 @@ struct exec_workload {
 	char **env;                /* extra "KEY=VALUE" entries (a package's env and secrets) */
 	size_t nenv;
 	const struct exec_io *io; /* NULL: fds 0-2 and reports on the protocol fd */
+	struct exec_file *files;  /* FILE messages, in arrival order */
+	size_t nfiles;
 };
 
-/* Reads HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [ARGS], RUN from fd in
- * that order.
+/* Reads HELLO, [LIMITS], WASM, [[CONFDIR], CONFIG], [FILE...], [ARGS], RUN
+ * from fd in that order (FILE may also come after ARGS).
  * Returns 0, or a negative ENARX_E_* with a message in err. */
 int exec_receive(int fd, struct exec_workload *wl, char *err, size_t errlen);
 /* The same, with the first frame already read (type, p, len; p is taken). */

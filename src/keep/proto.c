@@ -25,6 +25,8 @@ const char *kp_type_name(uint32_t type)
 	case KP_LIMITS: return "LIMITS";
 	case KP_CONFDIR: return "CONFDIR";
 	case KP_TEE: return "TEE";
+	case KP_FILE: return "FILE";
+	case KP_TLS_CERT: return "TLS_CERT";
 	case KP_EXIT: return "EXIT";
 	case KP_TRAP: return "TRAP";
 	case KP_ERROR: return "ERROR";
@@ -252,6 +254,16 @@ int kp_enc_trap(struct buf *b, const struct kp_trap *t)
 			                    KP_NAME_MAX, &cut);
 	}
 	return rc;
+}
+
+int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len)
+{
+	int rc;
+
+	if (len > KP_MAX_FILE || strlen(name) > KP_MAX_STRING)
+		return ENARX_E_OVERFLOW;
+	rc = kp_enc_string(b, name);
+	return rc ? rc : buf_append(b, data, len);
 }
 
 int kp_enc_limits(struct buf *b, const struct keep_limits *l)
@@ -626,4 +638,26 @@ int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l)
 	if (rc)
 		memset(l, 0, sizeof(*l));
 	return rc;
+}
+
+int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen)
+{
+	struct cursor c;
+	int rc;
+
+	*name = NULL;
+	cursor_init(&c, p, len);
+	rc = read_string(&c, name);
+	if (!rc && (*name)[0] == 0)
+		rc = ENARX_E_MALFORMED;
+	if (!rc && (size_t)(c.end - c.p) > KP_MAX_FILE)
+		rc = ENARX_E_OVERFLOW;
+	if (rc) {
+		xfree(*name);
+		*name = NULL;
+		return rc;
+	}
+	*data = c.p;
+	*dlen = (size_t)(c.end - c.p);
+	return 0;
 }

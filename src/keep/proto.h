@@ -19,6 +19,8 @@
 #define KP_HEADER_SIZE 8       /* u32le type, u32le payload length */
 #define KP_TRAP_MAX (1u << 20) /* largest TRAP payload kp_enc_trap() makes */
 #define KP_NAME_MAX 4096       /* longest frame name in a TRAP, in bytes */
+#define KP_MAX_FILES 64        /* FILE messages per workload */
+#define KP_MAX_FILE (1u << 20) /* bytes of one FILE */
 
 enum kp_type {
 	/* host -> Keep, in this order: HELLO, WASM, [CONFIG], [ARGS], RUN */
@@ -36,6 +38,10 @@ enum kp_type {
 			  u64 cpu_ms (keep/limits.h; 0 = not set) */
 	KP_CONFDIR = 10,     /* string: the absolute directory of the Enarx.toml;
 			   relative `dir` paths are taken from there */
+	/* a file of the workload package named by Enarx.toml (TLS anchors,
+	 * certificates, keys): string name, then the bytes. Any number (at
+	 * most KP_MAX_FILES) after WASM and before RUN. */
+	KP_FILE = 11,
 	/* Keep -> host */
 	KP_TEE = 0x80,   /* u32 tee kind (0 = none), string note */
 	KP_EXIT = 0x81,  /* u32 exit code of the workload */
@@ -45,6 +51,9 @@ enum kp_type {
 	KP_EVIDENCE = 0x84,   /* the Keep's keys and evidence (kp_evidence) */
 	KP_OUT_HEAD = 0x85,   /* the Keep's HPKE stream to the client (kp_seal_head) */
 	KP_SEALED_OUT = 0x86, /* u64 index, ciphertext: one record of that stream */
+	/* DER certificate the Keep's TLS listeners present (self-signed for
+	 * the Keep's own key), so the host can show its fingerprint */
+	KP_TLS_CERT = 0x87,
 	/* Keep -> host: the TRAP that follows ended the workload at a limit */
 	KP_LIMIT_HIT = 0x8b, /* u32 enum keep_limit_kind (keep/limits.h) */
 };
@@ -138,6 +147,8 @@ int kp_enc_string(struct buf *b, const char *s);
  * end in "..."), and the frames that do not fit are left out; either way
  * the message gets a note saying what was cut. */
 int kp_enc_trap(struct buf *b, const struct kp_trap *t);
+/* FILE: name, then len bytes of data (len <= KP_MAX_FILE). */
+int kp_enc_file(struct buf *b, const char *name, const void *data, size_t len);
 int kp_enc_limits(struct buf *b, const struct keep_limits *l);
 
 /* Decoders: validate the whole payload; on error return ENARX_E_* and leave
@@ -154,6 +165,8 @@ int kp_dec_trap(const uint8_t *p, size_t len, struct kp_trap *t);
 /* Refuses values outside the ranges of keep/limits.h (ENARX_E_MALFORMED). */
 int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l);
 int kp_dec_tee(const uint8_t *p, size_t len, uint32_t *kind, char **note);
+/* FILE: *name is new (xfree); *data points into p (*dlen bytes). */
+int kp_dec_file(const uint8_t *p, size_t len, char **name, const uint8_t **data, size_t *dlen);
 
 /* Deploy messages. Decoders check every length and bound (the KP_*_MAX
  * above) and borrow from p; they allocate nothing. */

@@ -258,6 +258,12 @@ int keep_session_feed(struct keep_session *s, const struct keep_workload *w)
 	}
 	if (!rc && w->config)
 		rc = send_locked(s, KP_CONFIG, w->config, w->config_len);
+	for (size_t i = 0; !rc && i < w->nfiles; i++) {
+		b.len = 0;
+		rc = kp_enc_file(&b, w->files[i].name, w->files[i].data, w->files[i].len);
+		if (!rc)
+			rc = send_locked(s, KP_FILE, b.data, b.len);
+	}
 	if (!rc && w->nargs) {
 		b.len = 0;
 		rc = kp_enc_args(&b, w->args, w->nargs);
@@ -287,6 +293,7 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 		if (!rc)
 			log_info("keep: %s", s->tee_note);
 		break;
+	case KP_TLS_CERT: break; /* for on_message (enarx run prints it) */
 	case KP_EXIT:
 		rc = kp_dec_u32(p, len, &s->res.exit_code);
 		s->got_exit = !rc;

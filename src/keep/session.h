@@ -55,6 +55,13 @@ struct keep_session_opts {
 };
 
 /* What the host sends before RUN (see keep_session_feed). */
+/* A file of the workload package (keep protocol FILE). */
+struct keep_file {
+	const char *name; /* as Enarx.toml names it */
+	const void *data;
+	size_t len;
+};
+
 struct keep_workload {
 	const void *wasm; /* module bytes (binary) */
 	size_t wasm_len;
@@ -66,8 +73,10 @@ struct keep_workload {
 				   current directory */
 	const char *const *args; /* workload arguments, nargs of them */
 	size_t nargs;
-	uint32_t log_level; /* the executor's log level (enum log_level) */
-	uint32_t engine;    /* enum kp_engine: how the Keep runs the module */
+	uint32_t log_level;            /* the executor's log level (enum log_level) */
+	uint32_t engine;               /* enum kp_engine: how the Keep runs the module */
+	const struct keep_file *files; /* nfiles package files (sent as FILE) */
+	size_t nfiles;
 };
 
 enum keep_result {

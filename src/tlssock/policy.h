@@ -58,4 +58,16 @@ bool ts_list_has(const struct ts_list *l, const char *name);
  * does not fit. */
 int ts_list_join(const struct ts_list *l, char *out, size_t cap);
 
+/* The parts that need OpenSSL (policy_ctx.c), shared with the Keep's TLS.
+ * Drops the names the linked TLS library does not know (with a warning);
+ * -1 with a reason in err if a list is left empty. */
+int ts_policy_check_names(struct ts_policy *p, char *err, size_t errlen);
+
+/* Applies p to ctx (an SSL_CTX *): minimum version, the four algorithm
+ * lists, no renegotiation or compression, server preference, security
+ * level at least 2. 0, or -1 with a reason in err. */
+struct ssl_ctx_st;
+int ts_policy_apply_ctx(const struct ts_policy *p, struct ssl_ctx_st *ctx, char *err,
+                        size_t errlen);
+
 #endif

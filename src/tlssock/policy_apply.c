@@ -66,64 +66,6 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-typedef int (*name_check)(SSL_CTX *, const char *);
-
-static int check_group(SSL_CTX *c, const char *n)
-{
-	return SSL_CTX_set1_groups_list(c, n);
-}
-static int check_sigalg(SSL_CTX *c, const char *n)
-{
-	return SSL_CTX_set1_sigalgs_list(c, n);
-}
-static int check_suite13(SSL_CTX *c, const char *n)
-{
-	return SSL_CTX_set_ciphersuites(c, n);
-}
-static int check_cipher12(SSL_CTX *c, const char *n)
-{
-	return SSL_CTX_set_cipher_list(c, n);
-}
-
-static void filter(SSL_CTX *c, struct ts_list *l, name_check ok, const char *what)
-{
-	unsigned keep = 0;
-
-	for (unsigned i = 0; i < l->n; i++) {
-		if (ok(c, l->name[i]) == 1) {
-			if (keep != i)
-				memcpy(l->name[keep], l->name[i], TS_NAME_MAX);
-			keep++;
-		} else {
-			log_warn("tlssock: policy %s '%s' unknown to %s, ignored", what, l->name[i],
-			         OpenSSL_version(OPENSSL_VERSION));
-		}
-		ERR_clear_error();
-	}
-	l->n = keep;
-}
-
-static int check_names(struct ts_policy *p)
-{
-	SSL_CTX *c = SSL_CTX_new(TLS_method());
-
-	if (!c) {
-		snprintf(policy_err, sizeof(policy_err), "cannot create TLS context");
-		return -1;
-	}
-	filter(c, &p->groups, check_group, "group");
-	filter(c, &p->sigalgs, check_sigalg, "signature algorithm");
-	filter(c, &p->suites13, check_suite13, "TLS 1.3 suite");
-	filter(c, &p->ciphers12, check_cipher12, "TLS 1.2 cipher");
-	SSL_CTX_free(c);
-	if (p->groups.n == 0 || p->sigalgs.n == 0 || p->suites13.n == 0 ||
-	    (p->ciphers12.n == 0 && p->min_version < 0x0304)) {
-		snprintf(policy_err, sizeof(policy_err), "policy leaves an algorithm list empty");
-		return -1;
-	}
-	return 0;
-}
-
 static void load(void)
 {
 	static char buf[TS_POLICY_MAX_BYTES + 1];
@@ -147,7 +89,7 @@ static void load(void)
 		log_error("tlssock: policy %s", policy_err);
 		return;
 	}
-	if (check_names(&policy) != 0) {
+	if (ts_policy_check_names(&policy, policy_err, sizeof(policy_err)) != 0) {
 		log_error("tlssock: policy %s: %s", path, policy_err);
 		return;
 	}

@@ -182,6 +182,8 @@ int wfd_alloc(struct wasi *w, const struct wfd *e)
 
 void wfd_close(struct wfd *e)
 {
+	if (e->ops && e->obj)
+		e->ops->free(e->obj);
 	if (e->impl == WFD_HOST && e->host >= 0)
 		close(e->host);
 	xfree(e->preopen);
@@ -278,6 +280,21 @@ static void stream_rights(struct wfd *e)
 		e->type = W_FT_UNKNOWN;
 	else if (e->type == W_FT_CHAR && !isatty(e->host))
 		e->base |= W_RIGHTS_CHAR_NOTTY;
+}
+
+int wasi_add_stream(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
+                    const struct wasi_stream_ops *ops, void *obj)
+{
+	int fd;
+
+	if ((kind != WASI_FD_LISTEN && kind != WASI_FD_STREAM) || !ops || !obj)
+		return ENARX_E_INVAL;
+	fd = wasi_add_fd(w, kind, host_fd, NULL, 0);
+	if (fd >= 0) {
+		w->fds[fd].ops = ops;
+		w->fds[fd].obj = obj;
+	}
+	return fd;
 }
 
 int wasi_add_fd(struct wasi *w, enum wasi_fd_kind kind, int host_fd, const char *preopen,
@@ -385,7 +402,7 @@ int wasi_call(struct wasi *w, const char *name, uint8_t *mem, size_t mem_len, co
 	return ENARX_E_NOTFOUND;
 }
 
-int wasi_add_stream(struct wasi *w, const struct wasi_stream *s)
+int wasi_add_stdio_stream(struct wasi *w, const struct wasi_stream *s)
 {
 	struct wfd e;
 	int fd;

@@ -106,6 +106,14 @@ static int do_io(struct wasi *w, const struct wmem *m, const uint64_t *a, int wr
 	}
 	if (e->impl == WFD_NULL) {
 		n = write ? (ssize_t)total : 0;
+	} else if (wfd_stream(e)) {
+		n = positional ? -ESPIPE
+		    : write    ? e->ops->writev(e->obj, v, cnt, e->nonblock)
+		               : e->ops->readv(e->obj, v, cnt, e->nonblock, 0);
+		if (n < 0) {
+			errno = (int)-n;
+			n = -1;
+		}
 	} else if (e->impl == WFD_STREAM) {
 		n = stream_io(e->stream, v, cnt, write);
 		errno = EIO;
@@ -211,6 +219,8 @@ static uint16_t host_fdflags(const struct wfd *e)
 	int fl;
 	uint16_t r = 0;
 
+	if (wfd_stream(e))
+		return e->nonblock ? W_FDF_NONBLOCK : 0;
 	if (e->impl != WFD_HOST || (fl = fcntl(e->host, F_GETFL)) < 0)
 		return 0;
 	if (fl & O_APPEND)
@@ -254,6 +264,10 @@ WASI_FN(fd_fdstat_set_flags)
 		return W_ENOTSUP; /* the sync flags cannot change after open */
 	if (e->impl != WFD_HOST)
 		return 0;
+	if (wfd_stream(e)) { /* the host fd stays non-blocking (wasi.h) */
+		e->nonblock = (a[1] & W_FDF_NONBLOCK) != 0;
+		return 0;
+	}
 	fl = fcntl(e->host, F_GETFL);
 	if (fl < 0)
 		return werrno(errno);

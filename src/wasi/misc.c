@@ -193,13 +193,127 @@ static int clock_wait(const uint8_t *s, uint64_t *wait)
 	return 0;
 }
 
+/* One subscription's state across the passes of poll_oneoff. */
+struct psub {
+	uint64_t wait; /* clock: ns after start; UINT64_MAX none */
+	struct wfd *e; /* fd subscriptions, else NULL */
+	uint16_t err;  /* fd subscriptions that fail at once */
+	uint8_t done;  /* event written */
+};
+
+/* Checks every subscription (fills pf), then writes the events that are
+ * already due; returns their number. */
+static uint64_t poll_pre(const uint8_t *in, uint8_t *out, uint64_t n, struct psub *ps,
+                         struct pollfd *pf)
+{
+	uint64_t nev = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *s = in + i * SUB_SIZE;
+		uint64_t avail = 0;
+		short want = 0;
+
+		pf[i].fd = -1;
+		pf[i].revents = 0;
+		if (s[8] == EV_CLOCK || ps[i].done)
+			continue;
+		if (ps[i].err || ps[i].e->impl == WFD_NULL || ps[i].e->impl == WFD_STREAM) {
+			put_event(out + EV_SIZE * nev++, get_u64(s), ps[i].err, s[8], 0, 0);
+			ps[i].done = 1;
+			continue;
+		}
+		if (wfd_stream(ps[i].e)) {
+			short ev = s[8] == EV_READ ? POLLIN : POLLOUT;
+
+			if (ps[i].e->ops->ready(ps[i].e->obj, ev, &want, &avail)) {
+				put_event(out + EV_SIZE * nev++, get_u64(s), 0, s[8], avail, 0);
+				ps[i].done = 1;
+				continue;
+			}
+			pf[i].fd = ps[i].e->host;
+			pf[i].events = want;
+			continue;
+		}
+		pf[i].fd = ps[i].e->host;
+		pf[i].events = s[8] == EV_READ ? POLLIN : POLLOUT;
+	}
+	return nev;
+}
+
+/* Writes the events of what ppoll reported and the clocks that are due. */
+static uint64_t poll_post(const uint8_t *in, uint8_t *out, uint64_t n, struct psub *ps,
+                          struct pollfd *pf, uint64_t elapsed, uint64_t nev)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *s = in + i * SUB_SIZE;
+		uint64_t avail = 0;
+		short want;
+		int fionread = 0;
+
+		if (ps[i].done)
+			continue;
+		if (s[8] == EV_CLOCK) {
+			if (ps[i].wait != UINT64_MAX && elapsed >= ps[i].wait) {
+				put_event(out + EV_SIZE * nev++, get_u64(s), 0, EV_CLOCK, 0, 0);
+				ps[i].done = 1;
+			}
+			continue;
+		}
+		if (pf[i].fd < 0 || !pf[i].revents)
+			continue;
+		if (wfd_stream(ps[i].e)) {
+			/* woken: ask again (a partial record is not readable yet) */
+			if (ps[i].e->ops->ready(ps[i].e->obj, s[8] == EV_READ ? POLLIN : POLLOUT,
+			                        &want, &avail) ||
+			    (pf[i].revents & (POLLERR | POLLNVAL))) {
+				put_event(out + EV_SIZE * nev++, get_u64(s), 0, s[8], avail, 0);
+				ps[i].done = 1;
+			}
+			continue;
+		}
+		if (s[8] == EV_READ && ioctl(pf[i].fd, FIONREAD, &fionread) != 0)
+			fionread = 0;
+		put_event(out + EV_SIZE * nev++, get_u64(s),
+		          (pf[i].revents & POLLNVAL) ? W_EBADF : 0, s[8],
+		          fionread > 0 ? (uint64_t)fionread : 0,
+		          (pf[i].revents & POLLHUP) ? EV_HANGUP : 0);
+		ps[i].done = 1;
+	}
+	return nev;
+}
+
+/* Reads the subscriptions: clock deadlines, fd lookups. W_EINVAL for an
+ * unknown tag. */
+static int poll_subs(struct wasi *w, const uint8_t *in, uint64_t n, struct psub *ps)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *s = in + i * SUB_SIZE;
+		int err;
+
+		ps[i].wait = UINT64_MAX;
+		if (s[8] == EV_CLOCK) {
+			err = clock_wait(s, &ps[i].wait);
+			if (err) {
+				ps[i].wait = UINT64_MAX;
+				ps[i].err = (uint16_t)err;
+			}
+			continue;
+		}
+		if (s[8] != EV_READ && s[8] != EV_WRITE)
+			return W_EINVAL;
+		err = wfd_get(w, get_u32(s + 16), W_R_POLL_FD_READWRITE, &ps[i].e);
+		ps[i].err = (uint16_t)err;
+	}
+	return 0;
+}
+
 WASI_FN(poll_oneoff)
 {
-	uint64_t n = a[2], i, wait_min = UINT64_MAX, *waits = NULL, start, nev = 0;
+	uint64_t n = a[2], i, wait_min, start, nev = 0, elapsed = 0;
 	uint8_t *in = wptr(m, a[0], n * SUB_SIZE), *out = wptr(m, a[1], n * EV_SIZE);
 	struct pollfd *pf = NULL;
+	struct psub *ps = NULL;
 	struct timespec t0, t1, to;
-	struct wfd *e;
 	int rc = 0, ready;
 
 	if (n == 0)
@@ -207,82 +321,58 @@ WASI_FN(poll_oneoff)
 	if (n > 65536 || !in || !out || !wptr(m, a[3], 4))
 		return n > 65536 ? W_EINVAL : W_EFAULT;
 	pf = xcalloc(n, sizeof(*pf));
-	waits = xcalloc(n, sizeof(*waits));
-	if (!pf || !waits) {
+	ps = xcalloc(n, sizeof(*ps));
+	if (!pf || !ps) {
 		rc = W_ENOMEM;
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	start = ns(&t0);
-	for (i = 0; i < n; i++) {
-		const uint8_t *s = in + i * SUB_SIZE;
-		uint8_t tag = s[8];
-		int err;
-
-		pf[i].fd = -1;
-		waits[i] = UINT64_MAX;
-		if (tag == EV_CLOCK) {
-			err = clock_wait(s, &waits[i]);
-			if (err)
-				put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0,
-				          0);
-			else if (waits[i] < wait_min)
-				wait_min = waits[i];
-			continue;
+	rc = poll_subs(w, in, n, ps);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++) { /* a clock that cannot be read fires at once */
+		if (in[i * SUB_SIZE + 8] == EV_CLOCK && ps[i].err) {
+			put_event(out + EV_SIZE * nev++, get_u64(in + i * SUB_SIZE), ps[i].err,
+			          EV_CLOCK, 0, 0);
+			ps[i].done = 1;
 		}
-		if (tag != EV_READ && tag != EV_WRITE) {
-			rc = W_EINVAL;
-			goto out;
-		}
-		err = wfd_get(w, get_u32(s + 16), W_R_POLL_FD_READWRITE, &e);
-		if (err) {
-			put_event(out + EV_SIZE * nev++, get_u64(s), (uint16_t)err, tag, 0, 0);
-			continue;
-		}
-		if (e->impl == WFD_NULL || e->impl == WFD_STREAM) {
-			put_event(out + EV_SIZE * nev++, get_u64(s), 0, tag, 0, 0);
-			continue;
-		}
-		pf[i].fd = e->host;
-		pf[i].events = tag == EV_READ ? POLLIN : POLLOUT;
 	}
-	if (nev)
-		wait_min = 0; /* something is already there: just look */
-	for (;;) {
+	/* Passes: an embedder stream (TLS) may wake without being ready (a
+	 * partial record); then wait again for what is left of the time. */
+	do {
+		nev += poll_pre(in, out + EV_SIZE * nev, n, ps, pf);
+		wait_min = UINT64_MAX;
+		for (i = 0; i < n; i++) {
+			uint64_t left;
+
+			if (ps[i].done || ps[i].wait == UINT64_MAX)
+				continue;
+			left = ps[i].wait > elapsed ? ps[i].wait - elapsed : 0;
+			if (left < wait_min)
+				wait_min = left;
+		}
+		if (nev)
+			wait_min = 0; /* something is already there: just look */
 		if (wait_min != UINT64_MAX) {
 			to.tv_sec = (time_t)(wait_min / 1000000000u);
 			to.tv_nsec = (long)(wait_min % 1000000000u);
 		}
-		ready = ppoll(pf, n, wait_min == UINT64_MAX ? NULL : &to, NULL);
-		if (ready >= 0 || errno != EINTR)
-			break;
-	}
-	if (ready < 0) {
-		rc = werrno(errno);
-		goto out;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	for (i = 0; i < n; i++) {
-		const uint8_t *s = in + i * SUB_SIZE;
-		int avail = 0;
-
-		if (pf[i].fd >= 0 && pf[i].revents) {
-			uint16_t fl = (pf[i].revents & POLLHUP) ? EV_HANGUP : 0;
-			uint16_t err = (pf[i].revents & POLLNVAL) ? W_EBADF : 0;
-
-			if (s[8] == EV_READ && ioctl(pf[i].fd, FIONREAD, &avail) != 0)
-				avail = 0;
-			put_event(out + EV_SIZE * nev++, get_u64(s), err, s[8],
-			          avail > 0 ? (uint64_t)avail : 0, fl);
-		} else if (s[8] == EV_CLOCK && waits[i] != UINT64_MAX &&
-		           ns(&t1) - start >= waits[i]) {
-			put_event(out + EV_SIZE * nev++, get_u64(s), 0, EV_CLOCK, 0, 0);
+		do
+			ready = ppoll(pf, n, wait_min == UINT64_MAX ? NULL : &to, NULL);
+		while (ready < 0 && errno == EINTR);
+		if (ready < 0) {
+			rc = werrno(errno);
+			goto out;
 		}
-	}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		elapsed = ns(&t1) - start;
+		nev = poll_post(in, out, n, ps, pf, elapsed, nev);
+	} while (nev == 0);
 	rc = wput32(m, a[3], (uint32_t)nev);
 out:
 	xfree(pf);
-	xfree(waits);
+	xfree(ps);
 	return rc;
 }
 
@@ -300,7 +390,7 @@ WASI_FN(sock_accept)
 	if (e->impl != WFD_HOST)
 		return W_ENOTSOCK;
 	fd = accept4(e->host, NULL, NULL,
-	             SOCK_CLOEXEC | ((a[1] & W_FDF_NONBLOCK) ? SOCK_NONBLOCK : 0));
+	             SOCK_CLOEXEC | ((a[1] & W_FDF_NONBLOCK) || e->ops ? SOCK_NONBLOCK : 0));
 	if (fd < 0)
 		return werrno(errno);
 	memset(&ne, 0, sizeof(ne));
@@ -308,12 +398,53 @@ WASI_FN(sock_accept)
 	ne.host = fd;
 	ne.type = W_FT_STREAM;
 	ne.base = W_RIGHTS_SOCK;
+	if (e->ops) { /* the session starts; its handshake runs on first use */
+		ne.ops = e->ops;
+		ne.nonblock = (a[1] & W_FDF_NONBLOCK) != 0;
+		ne.obj = e->ops->accept(e->obj, fd);
+		if (!ne.obj) {
+			close(fd);
+			return W_ENOMEM;
+		}
+	}
 	nfd = wfd_alloc(w, &ne);
 	if (nfd < 0) {
+		if (ne.obj)
+			ne.ops->free(ne.obj);
 		close(fd);
 		return nfd == -2 ? W_EMFILE : W_ENOMEM;
 	}
 	return wput32(m, a[2], (uint32_t)nfd);
+}
+
+/* sock_recv on an embedder stream: PEEK, and WAITALL as a loop until the
+ * buffers are full, the stream ends, or (non-blocking) nothing more is
+ * there. Bytes or -errno. */
+static long ops_recv(struct wfd *e, struct iovec *v, int cnt, size_t total, uint64_t fl)
+{
+	size_t got = 0;
+	long r;
+
+	if (!(fl & 2) || (fl & 1))
+		return e->ops->readv(e->obj, v, cnt, e->nonblock, (fl & 1) != 0);
+	while (got < total) {
+		r = e->ops->readv(e->obj, v, cnt, e->nonblock, 0);
+		if (r <= 0)
+			return got ? (long)got : r;
+		got += (size_t)r;
+		for (size_t left = (size_t)r; left && cnt;) { /* step past what arrived */
+			size_t k = left < v->iov_len ? left : v->iov_len;
+
+			v->iov_base = (uint8_t *)v->iov_base + k;
+			v->iov_len -= k;
+			left -= k;
+			if (!v->iov_len) {
+				v++;
+				cnt--;
+			}
+		}
+	}
+	return (long)got;
 }
 
 WASI_FN(sock_recv)
@@ -336,6 +467,14 @@ WASI_FN(sock_recv)
 	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
 	if (rc)
 		return rc;
+	if (wfd_stream(e)) {
+		n = ops_recv(e, v, cnt, total, a[3]);
+		xfree(v);
+		if (n < 0)
+			return werrno((int)-n);
+		put_u16(wptr(m, a[5], 2), 0);
+		return wput32(m, a[4], (uint32_t)n);
+	}
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = v;
 	mh.msg_iovlen = (size_t)cnt;
@@ -372,6 +511,13 @@ WASI_FN(sock_send)
 	rc = wasi__load_iovs(m, a[1], a[2], &v, &cnt, &total);
 	if (rc)
 		return rc;
+	if (wfd_stream(e)) {
+		n = e->ops->writev(e->obj, v, cnt, e->nonblock);
+		xfree(v);
+		if (n < 0)
+			return werrno((int)-n);
+		return wput32(m, a[4], (uint32_t)n);
+	}
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = v;
 	mh.msg_iovlen = (size_t)cnt;
@@ -399,5 +545,9 @@ WASI_FN(sock_shutdown)
 		return rc;
 	if (a[1] < 1 || a[1] > 3)
 		return W_EINVAL;
+	if (wfd_stream(e)) {
+		rc = e->ops->shutdown(e->obj, how[a[1]]);
+		return rc < 0 ? werrno(-rc) : 0;
+	}
 	return shutdown(e->host, how[a[1]]) ? werrno(errno) : 0;
 }

@@ -54,7 +54,45 @@ struct wasi_stream {
 
 /* Gives the guest the next descriptor as a character-device stream backed
  * by s (borrowed: it must outlive w). Returns the guest fd or ENARX_E_*. */
-int wasi_add_stream(struct wasi *w, const struct wasi_stream *s);
+int wasi_add_stdio_stream(struct wasi *w, const struct wasi_stream *s);
+
+/*
+ * A host stream socket whose bytes the embedder transforms (the Keep's TLS,
+ * src/exec/tls_stream.c): the guest reads and writes plaintext through the
+ * usual calls (fd_read/fd_write, sock_recv/sock_send, poll_oneoff,
+ * sock_accept on a listener). Every function gets the object given to
+ * wasi_add_stream() or returned by accept. nonblock is the guest's view of
+ * the descriptor (fdflags NONBLOCK); the host fd stays non-blocking and
+ * the object waits itself when the guest's fd is blocking.
+ */
+struct iovec;
+struct wasi_stream_ops {
+	/* Like readv/writev: bytes moved (0 = end of stream for a read), or a
+	 * negative errno (-EAGAIN when nonblock and nothing can move now).
+	 * peek: leave the bytes there (MSG_PEEK). */
+	long (*readv)(void *obj, const struct iovec *v, int cnt, int nonblock, int peek);
+	long (*writev)(void *obj, const struct iovec *v, int cnt, int nonblock);
+	/* For poll_oneoff: makes what progress it can without blocking, then
+	 * returns 1 if ev (POLLIN or POLLOUT) would not block now (*avail:
+	 * bytes readable, 0 if unknown), or 0 with *wait the host fd events
+	 * to wait for before asking again. */
+	int (*ready)(void *obj, short ev, short *wait, uint64_t *avail);
+	int (*shutdown)(void *obj, int how); /* how: SHUT_*; 0 or -errno */
+	/* Listeners: the object for host fd, just accepted (non-blocking) on
+	 * the listener obj; NULL refuses the connection (wasi closes fd). */
+	void *(*accept)(void *obj, int fd);
+	void (*free)(void *obj); /* ends the object; the host fd is wasi's */
+};
+
+/*
+ * As wasi_add_fd() for WASI_FD_LISTEN or WASI_FD_STREAM, with the guest's
+ * bytes going through ops on obj (both borrowed by the fd; ops->free(obj)
+ * when the guest fd is closed or the context freed). The host fd of a
+ * stream must be non-blocking. Returns the guest fd or a negative
+ * ENARX_E_* (obj is then not freed).
+ */
+int wasi_add_stream(struct wasi *w, enum wasi_fd_kind kind, int host_fd,
+                    const struct wasi_stream_ops *ops, void *obj);
 
 /* Defines every wasi_snapshot_preview1 function in linker. The context
  * must outlive the store the linker belongs to. */

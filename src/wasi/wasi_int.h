@@ -128,7 +128,7 @@ enum { W_O_CREAT = 1, W_O_DIRECTORY = 2, W_O_EXCL = 4, W_O_TRUNC = 8 };
 enum { W_LOOKUP_SYMLINK_FOLLOW = 1 };
 enum { W_FST_ATIM = 1, W_FST_ATIM_NOW = 2, W_FST_MTIM = 4, W_FST_MTIM_NOW = 8 };
 
-enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stream */ };
+enum wfd_impl { WFD_FREE = 0, WFD_HOST, WFD_NULL, WFD_STREAM /* wasi_add_stdio_stream */ };
 
 struct wfd {
 	enum wfd_impl impl;
@@ -139,8 +139,18 @@ struct wfd {
 	uint64_t base;                    /* rights_base */
 	uint64_t inh;                     /* rights_inheriting */
 	char *preopen;                    /* guest path of a preopened dir, else NULL */
-	const struct wasi_stream *stream; /* WFD_STREAM */
+	const struct wasi_stream *stream; /* WFD_STREAM (wasi_add_stdio_stream) */
+	/* a host stream the embedder transforms (wasi_add_stream), else NULL */
+	const struct wasi_stream_ops *ops;
+	void *obj;
+	uint8_t nonblock; /* ops streams: the guest's NONBLOCK flag */
 };
+
+/* The embedder's ops of a connected stream (not of a listener), or NULL. */
+static inline const struct wasi_stream_ops *wfd_stream(const struct wfd *e)
+{
+	return e->listening ? NULL : e->ops;
+}
 
 struct wasi;
 struct wmem;

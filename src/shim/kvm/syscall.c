@@ -179,6 +179,25 @@ static int64_t sys_clock_gettime(uint64_t clk, uint64_t ts)
 	return r;
 }
 
+/* time(2) from CLOCK_REALTIME (the host's clock, as clock_gettime). */
+static int64_t sys_time(uint64_t tloc)
+{
+	uint64_t t[2];
+	int64_t r;
+
+	if (tloc && !uout(tloc, 8))
+		return -EFAULT;
+	struct sp_arg a[2] = {V(0), B(SP_OUT, t, 16)};
+	r = sp_call(228, a, 2, 0);
+	if (r)
+		return r;
+	if (t[1] >= 1000000000UL)
+		shim_sp.attacked(NULL, "time: tv_nsec out of range");
+	if (tloc)
+		memcpy((void *)tloc, t, 8);
+	return (int64_t)t[0];
+}
+
 static int64_t sys_nanosleep(uint64_t req, uint64_t rem)
 {
 	if (!uin(req, 16) || (rem && !uout(rem, 16)))
@@ -705,6 +724,7 @@ SH(rt_sigreturn) { return signal_return(f); }
 SH(sigaltstack) { return signal_altstack(A0, A1, f); }
 SH(nanosleep) { return sys_nanosleep(A0, A1); }
 SH(clock_gettime) { return sys_clock_gettime(A0, A1); }
+SH(time) { return sys_time(A0); }
 SH(clock_nanosleep) { return A1 ? -EINVAL : sys_nanosleep(A2, A3); }
 SH(sched_yield) { return 0; }
 SH(getpid) { return 1; }

@@ -131,9 +131,10 @@ error_tests() {
 	out=$(run --wasmcfgfile "$T/bad.toml" "$EX/hello.wasm" 2>&1); rc=$?
 	tap_is "$B: bad Enarx.toml fails" "$rc" 1
 	tap_like "$B: config error names line and key" "$out" "line 5: key 'port'"
-	printf '[[files]]\nkind = "listen"\nname = "x"\nport = 8443\n' >"$T/tls.toml"
+	printf '[[files]]\nkind = "listen"\nname = "x"\naddr = "127.0.0.1"\nport = %s\n' "$(free_port)" >"$T/tls.toml"
 	out=$(run --wasmcfgfile "$T/tls.toml" "$EX/hello.wasm" 2>&1)
-	tap_like "$B: tls refused clearly" "$out" "tls.*not supported yet"
+	tap_like "$B: a listener is TLS by default: the Keep's certificate is shown" "$out" \
+		"Keep TLS certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}"
 	head -c 100 /dev/urandom >"$T/junk.wasm"
 	out=$(run "$T/junk.wasm" 2>&1); rc=$?
 	tap_is "$B: junk module fails with 1" "$rc" 1

@@ -22,6 +22,7 @@ static void decoders(const uint8_t *p, size_t n)
 	struct keep_limits l;
 	struct buf enc = {0};
 	uint32_t a, b, c;
+	const uint8_t *fp;
 	char **v, *s;
 	size_t nv;
 
@@ -45,6 +46,8 @@ static void decoders(const uint8_t *p, size_t n)
 	if (kp_dec_string(p, n, &s) == 0)
 		xfree(s);
 	if (kp_dec_tee(p, n, &a, &s) == 0)
+		xfree(s);
+	if (kp_dec_file(p, n, &s, &fp, &nv) == 0)
 		xfree(s);
 	(void)kp_dec_hello(p, n, &a, &b, &c);
 	(void)kp_dec_u32(p, n, &a);

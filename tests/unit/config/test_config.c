@@ -106,12 +106,49 @@ static void test_multiline_array_and_defaults(void **state)
 	config_free(cfg);
 }
 
-static void test_tls_refused(void **state)
+static void test_tls_keys(void **state)
+{
+	struct config *cfg =
+	    ok("tls_policy = \"pol.conf\"\n"
+	       "[[files]]\nkind = \"listen\"\nname = \"web\"\nport = 8443\n"
+	       "alpn = [\"h2\", \"http/1.1\"]\nclient_ca = \"ca.pem\"\nnames = [\"keep.example\", "
+	       "\"10.1.2.3\"]\n"
+	       "[[files]]\nkind = \"connect\"\nhost = \"127.0.0.1\"\nport = 443\nca = \"up.pem\"\n"
+	       "server_name = \"localhost\"\ncert = \"c.pem\"\nkey = \"c.key\"\n");
+
+	(void)state;
+	assert_string_equal(cfg->tls_policy, "pol.conf");
+	assert_int_equal(cfg->files[0].prot, CONFIG_TLS); /* the default, as in Enarx */
+	assert_int_equal(cfg->files[0].nalpn, 2);
+	assert_string_equal(cfg->files[0].alpn[1], "http/1.1");
+	assert_string_equal(cfg->files[0].client_ca, "ca.pem");
+	assert_int_equal(cfg->files[0].nnames, 2);
+	assert_string_equal(cfg->files[1].ca, "up.pem");
+	assert_string_equal(cfg->files[1].server_name, "localhost");
+	assert_string_equal(cfg->files[1].key, "c.key");
+	config_free(cfg);
+}
+
+static void test_tls_errors(void **state)
 {
 	(void)state;
-	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"tls\"\n", ENARX_E_NOTSUP,
-	    "line 4: key 'prot'");
-	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\n", ENARX_E_NOTSUP, "defaults to \"tls\"");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"tcp\"\nalpn = [\"h2\"]\n",
+	    ENARX_E_MALFORMED, "line 5: key 'alpn': only with prot = \"tls\"");
+	bad("[[files]]\nkind = \"connect\"\nhost = \"127.0.0.1\"\n", ENARX_E_MALFORMED,
+	    "line 1: [[files]] kind \"connect\": prot = \"tls\" needs key 'ca'");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\ncert = \"c.pem\"\n", ENARX_E_MALFORMED,
+	    "key 'cert' needs key 'key' too");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nalpn = []\n", ENARX_E_MALFORMED,
+	    "line 4: key 'alpn': expected an array of 1 to 16 strings");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nnames = [\"a b\"]\n", ENARX_E_MALFORMED,
+	    "line 4: key 'names': item 1");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nca = \"a.pem\"\n", ENARX_E_MALFORMED,
+	    "line 4: key 'ca': not allowed for kind \"listen\"");
+	bad("[[files]]\nkind = \"connect\"\nhost = \"::1\"\nca = \"a\"\nserver_name = \"a/b\"\n",
+	    ENARX_E_MALFORMED, "line 5: key 'server_name'");
+	bad("[[files]]\nkind = \"listen\"\nname = \"x\"\nprot = \"udp\"\n", ENARX_E_MALFORMED,
+	    "line 4: key 'prot': expected \"tcp\" or \"tls\"");
+	bad("tls_policy = 3\n", ENARX_E_MALFORMED, "line 1: key 'tls_policy'");
 }
 
 static void test_errors_name_line_and_key(void **state)
@@ -328,7 +365,8 @@ int main(void)
 	    cmocka_unit_test(test_empty_gives_stdio),
 	    cmocka_unit_test(test_full_example),
 	    cmocka_unit_test(test_multiline_array_and_defaults),
-	    cmocka_unit_test(test_tls_refused),
+	    cmocka_unit_test(test_tls_keys),
+	    cmocka_unit_test(test_tls_errors),
 	    cmocka_unit_test(test_errors_name_line_and_key),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_limits_more),
