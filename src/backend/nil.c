@@ -259,12 +259,11 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 	int src[EXEC_FD + 1], tmp[EXEC_FD + 1], i;
+	sigset_t none;
 
 	/* No orphans: the parent-death signal, then the parent re-checked.
 	 * The "parent" is the thread that cloned: a host agent must start
 	 * Keeps from a thread that outlives them. */
-	sigset_t none;
-
 	nil_sandbox_enter(sb);
 	/* the caller's blocked signals (enarx run blocks SIGINT and SIGTERM
 	 * while it waits) are not the executor's */
@@ -381,6 +380,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 {
 	struct sock_fprog prog = {0};
 	struct backend_keep *k = NULL;
+	uint64_t cg_mem;
 	int memfd, rc = ENARX_E_IO;
 	bool exec_ok;
 
@@ -409,9 +409,8 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 		goto out;
 	}
 	/* its memory as RLIMIT_DATA's (none for a sanitizer build) */
-	nil_cgroup_create(&k->cg, backend_exec_is_dynamic(l->exec, l->exec_len) ? 0
-	                          : l->mem_size                                 ? l->mem_size
-	                                        : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM);
+	cg_mem = l->mem_size ? l->mem_size : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM;
+	nil_cgroup_create(&k->cg, backend_exec_is_dynamic(l->exec, l->exec_len) ? 0 : cg_mem);
 	k->pid = spawn(l, memfd, &prog, &k->cg);
 	nil_cgroup_close(&k->cg);
 	if (k->pid < 0) {
