@@ -20,6 +20,10 @@ if [ -x "$kb" ] && [ -f "$guest" ] && [ -r /dev/kvm ]; then
 	ENARX_KVM_ALLOW_PVM=1 nice "$kb" cold "$guest" 20
 	ENARX_KVM_ALLOW_PVM=1 nice "$kb" rtt "$guest" 2000
 fi
+if [ -x "$dir/src/cli/enarx" ] && [ "$(id -u)" = 0 ]; then
+	section "nil Keep start: the cost of its cgroups and uid (src/backend/bench/nil_start.sh)"
+	nice bash src/backend/bench/nil_start.sh "$dir" 30
+fi
 if [ -x "$dir/src/attest/attest-bench" ]; then
 	section "attestation verification"
 	nice "$dir/src/attest/attest-bench"

@@ -55,6 +55,11 @@ struct keep_launch {
 		    writable and executable at once (W^X); 0: none at all */
 	const int *stdio; /* 3 host fds seen as 0, 1, 2 inside the
 				 Keep; NULL = the host's own 0, 1, 2 */
+	uint64_t cpu_ms;  /* CPU time of the Keep in ms (0 = no bound): nil
+			     sets RLIMIT_CPU a second above it (the executor's
+			     own timer stops the workload at cpu_ms); kvm stops
+			     the vCPU thread at cpu_ms of its CPU time and ends
+			     with status 128 + SIGXCPU */
 };
 
 /* One started Keep, private to the backend that started it. */

@@ -287,7 +287,18 @@ struct keep {
 	bool fault_in_shim;
 	uint64_t t_start;
 	atomic_bool stop; /* kill(): end at the next exit from KVM_RUN */
+	uint64_t cpu_ms;  /* kvm_keep_opts.cpu_ms */
 };
+
+/* The calling thread's CPU time, in ms. */
+static uint64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int kvm_fail(const char *what)
 {
@@ -473,6 +484,14 @@ static int vm_loop(struct keep *k, int *exit_code, struct kvm_keep_stats *st)
 				*exit_code = 128 + SIGKILL;
 				return 0;
 			}
+			/* the CPU-time timer's kick (vcpu_thread) */
+			if (errno == EINTR && k->cpu_ms && thread_cpu_ms() >= k->cpu_ms) {
+				log_info(
+				    "kvm: CPU-time limit of %llu ms reached; stopping the Keep",
+				    (unsigned long long)k->cpu_ms);
+				*exit_code = 128 + SIGXCPU;
+				return 0;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return kvm_fail("KVM_RUN");
@@ -603,8 +622,33 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* CPU time: a timer on this thread's CPU clock kicks KVM_RUN (the
+	 * kick signal), and vm_loop() checks the clock */
+	timer_t cpu_timer;
+	bool have_timer = false;
+
+	if (bk->k.cpu_ms) {
+		struct sigevent sev;
+		struct itimerspec its;
+
+		memset(&sev, 0, sizeof(sev));
+		memset(&its, 0, sizeof(its));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = SIGRTMIN;
+		sev._sigev_un._tid = (pid_t)gettid();
+		its.it_value.tv_sec = (time_t)(bk->k.cpu_ms / 1000);
+		its.it_value.tv_nsec = (long)(bk->k.cpu_ms % 1000) * 1000000L;
+		its.it_interval.tv_nsec = 10000000L; /* again, until the loop sees it */
+		have_timer = timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &cpu_timer) == 0 &&
+		             timer_settime(cpu_timer, 0, &its, NULL) == 0;
+		if (!have_timer)
+			log_warn("kvm: no CPU-time timer (%s): only the wall time bounds this Keep",
+			         strerror(errno));
+	}
 	bk->k.t_start = now_ns();
 	bk->rc = vm_loop(&bk->k, &bk->code, &bk->st);
+	if (have_timer)
+		timer_delete(cpu_timer);
 	bk->st.run_ns = now_ns() - bk->k.t_start;
 	bk->st.items = sp_host_items(bk->k.sp);
 	getrusage(RUSAGE_THREAD, &bk->ru); /* this vCPU thread's CPU time */
@@ -629,6 +673,7 @@ int kvm_keep_start(const struct kvm_keep_opts *o, struct backend_keep **out)
 		goto fail;
 	}
 	pthread_once(&kick_once, kick_install);
+	bk->k.cpu_ms = o->cpu_ms;
 	if ((rc = layout_build(&bk->k.l, o)) || (rc = layout_measure(&bk->k.l, bk->k.digest)) ||
 	    (rc = setup_fds(&bk->k, o)) || (rc = vm_create(&bk->k)) || (rc = vcpu_setup(&bk->k)))
 		goto fail;
@@ -835,6 +880,7 @@ static int kvm_start_backend(const struct keep_launch *launch, struct backend_ke
 	    .argv = launch->exec_argv,
 	    .stdio = {stdio[0], stdio[1], stdio[2]},
 	    .keep_fd = launch->keep_fd,
+	    .cpu_ms = launch->cpu_ms,
 	};
 	return kvm_keep_start(&o, out);
 }

@@ -22,6 +22,8 @@ struct kvm_keep_opts {
 	const char *const *argv; /* NULL = {"enarx-exec", NULL}; part of the measurement */
 	int stdio[3];            /* host fds seen as 0, 1, 2 in the Keep (dup'ed); -1 = none */
 	int keep_fd;             /* seen as 3 (dup'ed, so the Keep may close it); -1 = none */
+	uint64_t cpu_ms;         /* CPU time of the vCPU thread (guest and host calls);
+				    past it the Keep ends with 128 + SIGXCPU; 0 = none */
 	/* Test hook: performs the Keep's host syscalls instead of the kernel
 	 * (a hostile host in tests); NULL = the real ones. */
 	long (*host_syscall)(void *ctx, long num, const long arg[6]);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/nil_cgroup.h"
 #include "backend/nil_sandbox.h"
 #include "backend/platform.h"
 #include "keep/abi.h"
@@ -50,6 +51,7 @@ static void nil_probe(struct platform_backend *b, const struct platform_report *
 	platform_add(b, "always", true, "no hardware needed",
 	             "runs the executor as a sandboxed process; no confidentiality");
 	nil_sandbox_probe(b);
+	nil_cgroup_probe(b);
 }
 
 /* The system calls the executor (static glibc + engine + WASI) makes: the
@@ -238,20 +240,37 @@ static void set_rlimits(const struct keep_launch *l, bool dynamic, const struct 
 		if (setrlimit(RLIMIT_NOFILE, &r) != 0)
 			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
 	}
+	/* CPU time: the executor's own timer stops the workload at cpu_ms and
+	 * says so; SIGXCPU a second later, SIGKILL a second after that */
+	if (l->cpu_ms) {
+		r.rlim_cur = (rlim_t)((l->cpu_ms + 999) / 1000 + 1);
+		r.rlim_max = r.rlim_cur + 1;
+		if (setrlimit(RLIMIT_CPU, &r) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_RLIMIT);
+	}
+	/* no core files of a Keep's memory */
+	r.rlim_cur = r.rlim_max = 0;
+	setrlimit(RLIMIT_CORE, &r);
 }
 
 static void child(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
-                  const struct nil_sandbox *sb, bool dynamic)
+                  const struct nil_sandbox *sb, const struct nil_cgroup *cg, bool dynamic)
 {
-	static char *const envp[] = {NULL};
 	static const char *const dflt_argv[] = {"enarx-exec", NULL};
 	const char *const *argv = l->exec_argv ? l->exec_argv : dflt_argv;
 	int src[EXEC_FD + 1], tmp[EXEC_FD + 1], i;
+	sigset_t none;
 
 	/* No orphans: the parent-death signal, then the parent re-checked.
 	 * The "parent" is the thread that cloned: a host agent must start
 	 * Keeps from a thread that outlives them. */
 	nil_sandbox_enter(sb);
+	/* the caller's blocked signals (enarx run blocks SIGINT and SIGTERM
+	 * while it waits) are not the executor's */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (nil_cgroup_join(cg) != 0)
+		nil_sandbox_fail(sb, NIL_STAGE_CGROUP);
 	for (i = 0; i < 3; i++)
 		src[i] = l->stdio ? l->stdio[i] : i;
 	src[KEEP_PROTO_FD] = l->keep_fd;
@@ -270,7 +289,7 @@ static void child(const struct keep_launch *l, int memfd, const struct sock_fpro
 		nil_sandbox_fail(sb, NIL_STAGE_NNP);
 	if (prog->filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_SECCOMP);
-	syscall(SYS_execveat, EXEC_FD, "", (char *const *)argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, EXEC_FD, "", (char *const *)argv, sb->envp, AT_EMPTY_PATH);
 	nil_sandbox_fail(sb, NIL_STAGE_EXEC);
 }
 
@@ -297,7 +316,8 @@ static int write_all(int fd, const void *p, size_t n)
 struct backend_keep {
 	pid_t pid;
 	int pidfd;
-	int done; /* reaped: rc and code are final */
+	struct nil_cgroup cg; /* the Keep's own groups (maybe none) */
+	int done;             /* reaped: rc and code are final */
 	int rc, code;
 	struct rusage ru; /* the Keep's, from wait4 */
 };
@@ -320,7 +340,8 @@ static int exec_memfd(const struct keep_launch *l)
 /* Clones the sandboxed child and waits until it has exec'd the executor;
  * without the empty root once if it cannot be built here. Returns the pid,
  * or -1 (logged; nothing left running). */
-static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fprog *prog)
+static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fprog *prog,
+                   const struct nil_cgroup *cg)
 {
 	static int no_root; /* the empty root failed once: do not try again */
 	bool static_exec = !backend_exec_is_dynamic(l->exec, l->exec_len);
@@ -337,7 +358,7 @@ static pid_t spawn(const struct keep_launch *l, int memfd, const struct sock_fpr
 		}
 		pid = nil_sandbox_clone(&sb);
 		if (pid == 0)
-			child(l, memfd, prog, &sb, !static_exec);
+			child(l, memfd, prog, &sb, cg, !static_exec);
 		if (pid < 0) {
 			log_error("cannot start the Keep: clone: %s", strerror(errno));
 			nil_sandbox_release(&sb);
@@ -360,6 +381,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 {
 	struct sock_fprog prog = {0};
 	struct backend_keep *k = NULL;
+	uint64_t cg_mem;
 	int memfd, rc = ENARX_E_IO;
 	bool exec_ok;
 
@@ -387,15 +409,22 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 		rc = ENARX_E_NOMEM;
 		goto out;
 	}
-	k->pid = spawn(l, memfd, &prog);
-	if (k->pid < 0)
+	/* its memory as RLIMIT_DATA's (none for a sanitizer build) */
+	cg_mem = l->mem_size ? l->mem_size : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM;
+	nil_cgroup_create(&k->cg, backend_exec_is_dynamic(l->exec, l->exec_len) ? 0 : cg_mem);
+	k->pid = spawn(l, memfd, &prog, &k->cg);
+	nil_cgroup_close(&k->cg);
+	if (k->pid < 0) {
+		nil_cgroup_destroy(&k->cg);
 		goto out;
+	}
 	/* Until it is reaped, the child's pid cannot be reused: safe to open. */
 	k->pidfd = (int)syscall(SYS_pidfd_open, k->pid, 0);
 	if (k->pidfd < 0) {
 		log_error("nil: pidfd_open: %s", strerror(errno));
 		kill(k->pid, SIGKILL);
 		waitpid(k->pid, NULL, 0);
+		nil_cgroup_destroy(&k->cg);
 		goto out;
 	}
 	*out = k;
@@ -443,6 +472,8 @@ static int nil_kill(struct backend_keep *k)
 {
 	if (k->done)
 		return 0;
+	/* the Keep as a unit where it has a v2 group, then its pid */
+	nil_cgroup_kill(&k->cg);
 	if (syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0) != 0 && errno != ESRCH) {
 		log_error("nil: kill: %s", strerror(errno));
 		return ENARX_E_IO;
@@ -461,6 +492,7 @@ static void nil_free(struct backend_keep *k)
 		nil_wait(k, &code);
 	}
 	close(k->pidfd);
+	nil_cgroup_destroy(&k->cg);
 	xfree(k);
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <linux/securebits.h>
@@ -46,12 +47,14 @@ struct nil_report {
 
 static const char *const stage_names[] = {
     [NIL_STAGE_PARENT] = "the parent ended while the Keep was starting",
+    [NIL_STAGE_CGROUP] = "joining the Keep's cgroups",
     [NIL_STAGE_USERNS] = "user namespace id maps",
     [NIL_STAGE_MOUNTNS] = "private mount namespace",
     [NIL_STAGE_ROOT] = "empty root",
     [NIL_STAGE_FDS] = "moving descriptors",
     [NIL_STAGE_RLIMIT] = "memory and descriptor limits",
     [NIL_STAGE_CAPS] = "dropping capabilities",
+    [NIL_STAGE_UID] = "becoming ENARX_KEEP_UID",
     [NIL_STAGE_NNP] = "no_new_privs",
     [NIL_STAGE_SECCOMP] = "seccomp filter",
     [NIL_STAGE_EXEC] = "executing the executor",
@@ -247,6 +250,92 @@ static int pipe_above(int p[2])
 	return fd < 0 ? -1 : 0;
 }
 
+/* May uid/gid search (x) every directory above path and use path itself
+ * (r and x, w too unless read-only)? Only the owner, group and other bits:
+ * the Keep has no supplementary groups and no capabilities. */
+static bool usable_by(const char *path, uid_t uid, gid_t gid, bool write)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	if (!realpath(path, p))
+		return true; /* missing: the executor's own open names it */
+	n = strlen(p);
+	for (size_t i = 1; i <= n; i++) {
+		bool last = i == n;
+		unsigned need = last ? (write ? 7u : 5u) : 1u, have;
+		char c = p[i];
+
+		if (c != '/' && !last)
+			continue;
+		p[i] = 0;
+		if (stat(p, &st) != 0)
+			return false;
+		p[i] = c;
+		have = st.st_uid == uid   ? (st.st_mode >> 6) & 7u
+		       : st.st_gid == gid ? (st.st_mode >> 3) & 7u
+		                          : st.st_mode & 7u;
+		if ((have & need) != need)
+			return false;
+	}
+	return true;
+}
+
+/* ENARX_KEEP_UID=UID:GID (default 65534:65534), or 0 to keep uid 0. */
+static bool keep_ids(uid_t *uid, gid_t *gid)
+{
+	const char *s = getenv("ENARX_KEEP_UID");
+	unsigned long u, g;
+	char *end;
+
+	*uid = 65534;
+	*gid = 65534;
+	if (!s || !*s)
+		return true;
+	if (strcmp(s, "0") == 0)
+		return false;
+	u = strtoul(s, &end, 10);
+	if (end == s || *end != ':' || u == 0 || u > 0x7fffffff)
+		goto bad;
+	s = end + 1;
+	g = strtoul(s, &end, 10);
+	if (end == s || *end || g == 0 || g > 0x7fffffff)
+		goto bad;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return true;
+bad:
+	log_warn("nil: ENARX_KEEP_UID is not UID:GID (nor 0): the Keep runs as uid 65534");
+	return true;
+}
+
+/* Root: which uid the executor becomes once its preopens are open; it stays
+ * uid 0 (without capabilities) where a preopened directory would be out of
+ * that uid's reach, with a notice naming it. */
+static void plan_identity(struct nil_sandbox *sb, const struct keep_launch *l)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (sb->uid != 0 || !keep_ids(&uid, &gid))
+		return;
+	for (size_t i = 0; i < l->ndirs; i++) {
+		if (!usable_by(l->dirs[i].path, uid, gid, !l->dirs[i].readonly)) {
+			log_info(
+			    "nil: the preopened directory '%s' is out of reach of uid %u, gid %u: "
+			    "the Keep stays uid 0 (without capabilities); make it %s to them or "
+			    "set ENARX_KEEP_UID (docs/security.md)",
+			    l->dirs[i].path, (unsigned)uid, (unsigned)gid,
+			    l->dirs[i].readonly ? "readable" : "writable");
+			return;
+		}
+	}
+	sb->drop_uid = true;
+	sb->keep_uid = uid;
+	sb->keep_gid = gid;
+}
+
 int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, bool static_exec)
 {
 	int cached = __atomic_load_n(&ns_cache, __ATOMIC_ACQUIRE);
@@ -267,6 +356,7 @@ int nil_sandbox_prepare(struct nil_sandbox *sb, const struct keep_launch *l, boo
 	rc = plan_root(sb, l);
 	if (rc)
 		return rc;
+	plan_identity(sb, l);
 	if (pipe_above(p) != 0) {
 		log_error("nil: cannot start the Keep: pipe: %s", strerror(errno));
 		return ENARX_E_IO;
@@ -518,6 +608,7 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
+	struct pollfd p = {.fd = sb->errfd, .events = POLLOUT};
 
 	memset(d, 0, sizeof(d));
 	/* The bounding set needs CAP_SETPCAP: a caller without it (not root,
@@ -533,6 +624,20 @@ void nil_sandbox_drop_caps(const struct nil_sandbox *sb)
 	          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 	      0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (sb->drop_uid) {
+		if (syscall(SYS_setgroups, 0, NULL) != 0 ||
+		    syscall(SYS_setresgid, sb->keep_gid, sb->keep_gid, sb->keep_gid) != 0 ||
+		    syscall(SYS_setresuid, sb->keep_uid, sb->keep_uid, sb->keep_uid) != 0)
+			nil_sandbox_fail(sb, NIL_STAGE_UID);
+		/* a new uid cleared the parent-death signal: armed again, then
+		 * the parent checked through the error pipe it reads (no
+		 * reader left: it died) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || poll(&p, 1, 0) < 0 ||
+		    (p.revents & POLLERR)) {
+			errno = ESRCH;
+			nil_sandbox_fail(sb, NIL_STAGE_PARENT);
+		}
+	}
 	if (syscall(SYS_capset, &h, d) != 0)
 		nil_sandbox_fail(sb, NIL_STAGE_CAPS);
 }
@@ -586,8 +691,9 @@ void nil_sandbox_probe(struct platform_backend *b)
 	                   "(static executor)"
 	                 : "no: the host file system stays visible (Landlock only)");
 	platform_add(b, "sandbox_identity", true, "sandbox: identity",
-	             geteuid() == 0 ? "uid 0 with no capabilities: empty bounding set, securebits "
-	                              "locked, no_new_privs"
+	             geteuid() == 0 ? "uid 65534 (ENARX_KEEP_UID) with no capabilities and no "
+	                              "groups (uid 0 without capabilities where a preopen is "
+	                              "out of its reach); securebits locked, no_new_privs"
 	             : (got & CLONE_NEWUSER)
 	                 ? "the caller's uid in a user namespace, no capabilities, no_new_privs"
 	                 : "the caller's uid, no capabilities, no_new_privs");
@@ -600,5 +706,6 @@ void nil_sandbox_probe(struct platform_backend *b)
 	probe_landlock(b);
 	platform_add(b, "sandbox_limits", true, "sandbox: limits",
 	             "RLIMIT_DATA from the memory limit (+256 MiB), RLIMIT_NOFILE from "
-	             "open_files, a wall-time kill by the host; no cgroup");
+	             "open_files, RLIMIT_CPU from cpu_time (+1 s), the executor's wall and CPU "
+	             "timers, a wall-time kill by the host 1 s later");
 }

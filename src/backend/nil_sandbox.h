@@ -18,12 +18,14 @@ struct platform_backend;
 /* Stages of the child's start-up, each a message for the parent. */
 enum nil_stage {
 	NIL_STAGE_PARENT,  /* the parent died before the guard was armed */
+	NIL_STAGE_CGROUP,  /* joining the Keep's cgroups */
 	NIL_STAGE_USERNS,  /* writing the user namespace's id maps */
 	NIL_STAGE_MOUNTNS, /* making the mount namespace private */
 	NIL_STAGE_ROOT,    /* building the empty root (non-fatal) */
 	NIL_STAGE_FDS,     /* moving descriptors to 3 and 4 */
 	NIL_STAGE_RLIMIT,  /* the Keep's RLIMIT_DATA and RLIMIT_NOFILE */
 	NIL_STAGE_CAPS,    /* dropping capabilities */
+	NIL_STAGE_UID,     /* becoming ENARX_KEEP_UID */
 	NIL_STAGE_NNP,     /* PR_SET_NO_NEW_PRIVS */
 	NIL_STAGE_SECCOMP, /* installing the seccomp filter */
 	NIL_STAGE_EXEC,    /* execveat of the executor */
@@ -44,6 +46,12 @@ struct nil_sandbox {
 	char **targets; /* ndirs absolute directory paths to bind */
 	int *ro;        /* per target: 1 read-only, 0 writable, -1 bound already */
 	size_t ndirs;
+	/* root only: the Keep becomes this uid and gid (no groups) before it
+	 * starts the executor, once its root is built */
+	bool drop_uid;
+	uid_t keep_uid;
+	gid_t keep_gid;
+	char *envp[1]; /* the executor's environment: empty */
 };
 
 /* Parent: plans the sandbox for launch l (namespaces this host allows, the
@@ -60,7 +68,9 @@ pid_t nil_sandbox_clone(struct nil_sandbox *sb);
 void nil_sandbox_enter(const struct nil_sandbox *sb);
 
 /* Child, after the descriptors are in place: drops every capability and the
- * bounding set. */
+ * bounding set, and becomes keep_uid when drop_uid (re-arming the
+ * parent-death signal, which a change of uid clears, and checking the
+ * parent again). */
 void nil_sandbox_drop_caps(const struct nil_sandbox *sb);
 
 /* Child: closes every descriptor above `last` except the error pipe. */

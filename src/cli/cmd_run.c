@@ -5,6 +5,8 @@
  * backend runs the Keep; then reports the workload's outcome: its exit code
  * becomes ours; a trap is printed with its backtrace (exit 134). */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -123,8 +125,14 @@ static const struct opt run_table[] = {
                "traps (exit 134). Default unlimited"),
     OPT_CUSTOM(0, "timeout", struct run_opts, lim.wall_ms, "DURATION", cli_opt_limit_timeout,
                "wall time from the start of the Keep (seconds, or\n"
-               "500ms, 30s, 5m, 2h); then the host kills it\n"
-               "(exit 124). Default none"),
+               "500ms, 30s, 5m, 2h); then the Keep stops the\n"
+               "workload (nil; the host kills it 1 s later if it\n"
+               "has not ended) (exit 124). Default none"),
+    OPT_CUSTOM(0, "cpu-time", struct run_opts, lim.cpu_ms, "DURATION", cli_opt_limit_cpu_time,
+               "CPU time the Keep may use (seconds, or 500ms, 30s,\n"
+               "5m); then it is stopped (nil: the executor's CPU\n"
+               "timer, RLIMIT_CPU 1 s above; kvm: the vCPU thread's\n"
+               "CPU time) (exit 124). Default none"),
     OPT_CUSTOM(0, "max-fds", struct run_opts, lim.fds, "N", cli_opt_limit_fds,
                "descriptors the workload may hold at once, stdio\n"
                "and preopens included, 3..4096 (nil: RLIMIT_NOFILE\n"
@@ -167,8 +175,8 @@ const struct cli_cmd cli_cmd_run = {
              .footer =
                  "Exit status: the workload's exit code; 134 after a trap (message and wasm\n"
                  "backtrace on stderr; also out of fuel, output past --max-output); 124 when\n"
-                 "the Keep was stopped at its wall-time limit; 1 if the Keep could not run\n"
-                 "it; 2 for usage errors.\n"},
+                 "the Keep was stopped at its wall-time or CPU-time limit (the message names\n"
+                 "it); 1 if the Keep could not run it; 2 for usage errors.\n"},
     .fn = cmd_run,
 };
 
@@ -204,6 +212,18 @@ static int parse_args(int argc, char **argv, const char **backend, const char **
 
 static int outcome(const struct keep_outcome *o, const struct keep_limits *lim)
 {
+	/* stopped by the Keep itself at a time limit: its trap names it */
+	if (o->limit_hit && o->result == KEEP_TRAPPED) {
+		cli_print_trap(o->trap);
+		return KEEP_EXIT_TIMEOUT;
+	}
+	if (o->cpu_out && o->result == KEEP_NO_RESULT) {
+		cli_error("the workload ran past its CPU-time limit of %llu.%03llu s (--cpu-time, "
+		          "[limits] cpu_time) and was stopped",
+		          (unsigned long long)(lim->cpu_ms / 1000),
+		          (unsigned long long)(lim->cpu_ms % 1000));
+		return KEEP_EXIT_TIMEOUT;
+	}
 	if (o->timed_out && o->result == KEEP_NO_RESULT) {
 		cli_error("the workload ran past its wall-time limit of %llu.%03llu s (--timeout, "
 		          "[limits] wall_time) and was stopped",
@@ -291,6 +311,34 @@ static int launch_config(const struct buf *conf, const char *confdir, struct kee
 	return 0;
 }
 
+/* SIGINT, SIGTERM or SIGHUP while the Keep runs: stop it and clean up (its
+ * cgroups) rather than die and leave that to the next `enarx`. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+/* keep_session_wait() that stops the Keep on one of those signals, which
+ * are blocked except while it polls (no signal lost between check and
+ * poll). Returns as keep_session_wait(). */
+static int wait_or_stop(struct keep_session *s, const sigset_t *unblocked)
+{
+	struct pollfd p = {.fd = keep_session_fd(s), .events = POLLIN};
+	int rc, killed = 0;
+
+	while (!(rc = keep_session_pump(s))) {
+		if (stop_sig && !killed) {
+			keep_session_kill(s);
+			killed = 1;
+		}
+		if (ppoll(&p, 1, NULL, unblocked) < 0 && errno != EINTR)
+			return ENARX_E_IO;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 static void on_message(void *ctx, uint32_t type, const uint8_t *p, size_t len)
 {
 	(void)ctx;
@@ -310,8 +358,20 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 	struct keep_dir *dirs = NULL;
 	struct config *cfg = NULL;
 	struct keep_outcome o;
+	struct sigaction sa, old[3];
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	sigset_t block, orig;
 	int rc, ret = CLI_EXIT_FAIL;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (int i = 0; i < 3; i++) {
+		sigaddset(&block, sigs[i]);
+		sigaction(sigs[i], &sa, &old[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	if (conf && launch_config(conf, w->config_dir, &so, &dirs, &cfg) != 0)
 		goto out;
 	if (cfg && run_tls_files(cfg, &files, &nfiles) != 0)
@@ -338,8 +398,10 @@ static int run_keep(const struct backend *be, struct keep_workload *w, const str
 	}
 	rc = keep_session_start(s);
 	if (!rc)
-		rc = keep_session_wait(s);
-	if (rc)
+		rc = wait_or_stop(s, &orig);
+	if (stop_sig)
+		ret = 128 + stop_sig; /* as a shell reports a signal */
+	else if (rc)
 		cli_error("backend %s failed: %s", be->name, enarx_strerror(rc));
 	else if (keep_session_outcome(s, &o) == 0)
 		ret = outcome(&o, &so.limits);
@@ -348,6 +410,9 @@ out:
 	run_tls_files_free(files, nfiles);
 	xfree(dirs);
 	config_free(cfg);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
 	return ret;
 }
 

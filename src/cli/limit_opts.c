@@ -56,6 +56,17 @@ const char *cli_opt_limit_timeout(const char *arg, void *value)
 	return NULL;
 }
 
+/* --cpu-time DURATION */
+const char *cli_opt_limit_cpu_time(const char *arg, void *value)
+{
+	uint64_t v = config_parse_duration_ms(arg);
+
+	if (!v || v > KEEP_LIMIT_CPU_MS_MAX)
+		return "a duration up to 30 days: seconds, or 500ms, 30s, 5m";
+	*(uint64_t *)value = v;
+	return NULL;
+}
+
 /* --max-fds N */
 const char *cli_opt_limit_fds(const char *arg, void *value)
 {

@@ -14,6 +14,8 @@ const char *cli_opt_limit_output(const char *arg, void *value);
 const char *cli_opt_limit_fuel(const char *arg, void *value);
 /* --timeout DURATION (uint64_t ms): up to 30 days, 30s, 500ms, 5m, 2h */
 const char *cli_opt_limit_timeout(const char *arg, void *value);
+/* --cpu-time DURATION (uint64_t ms): up to KEEP_LIMIT_CPU_MS_MAX */
+const char *cli_opt_limit_cpu_time(const char *arg, void *value);
 /* --max-fds N (uint32_t): 3..4096 */
 const char *cli_opt_limit_fds(const char *arg, void *value);
 

@@ -696,6 +696,8 @@ static const struct limit_key {
      "a number of descriptors from 3 to 4096"},
     {"output", 1, config_parse_size, 1, KEEP_LIMIT_OUTPUT_MAX,
      "a positive size (bytes, or a string such as \"10M\")"},
+    {"cpu_time", 1000, config_parse_duration_ms, 1, KEEP_LIMIT_CPU_MS_MAX,
+     "a duration up to 30 days: seconds, or a string such as \"30s\", \"500ms\", \"5m\""},
 };
 
 /* [limits]: one of limit_keys, each at most once. */
@@ -711,7 +713,7 @@ static int limits_keyval(struct parser *p, struct etoml_event *ev)
 	if (i == sizeof(limit_keys) / sizeof(limit_keys[0]))
 		return perr(p, ENARX_E_MALFORMED, ev->line,
 		            "key '%s': unknown key in [limits] (expected memory, fuel, wall_time, "
-		            "open_files or output)",
+		            "cpu_time, open_files or output)",
 		            ev->key);
 	if (p->seen_limit_keys & (1u << i))
 		return perr(p, ENARX_E_MALFORMED, ev->line, "key '%s': duplicate key", ev->key);
@@ -725,7 +727,8 @@ static int limits_keyval(struct parser *p, struct etoml_event *ev)
 	case 1: l->fuel = val; break;
 	case 2: l->wall_ms = val; break;
 	case 3: l->fds = (uint32_t)val; break;
-	default: l->output = val; break;
+	case 4: l->output = val; break;
+	default: l->cpu_ms = val; break;
 	}
 	return 0;
 }

@@ -70,7 +70,7 @@ struct config {
 	size_t nenv;
 	struct config_file *files; /* nfiles entries: file i is WASI fd i */
 	size_t nfiles;
-	/* [limits] (memory, fuel, wall_time, open_files, output); a field that
+	/* [limits] (memory, fuel, wall_time, cpu_time, open_files, output); a field that
 	 * is 0 is not set (the defaults of keep/limits.h, docs/enarx-toml.md) */
 	struct keep_limits limits;
 };

@@ -22,6 +22,7 @@
 #include "exec/landlock.h"
 #include "exec/seccomp.h"
 #include "exec/steward.h"
+#include "exec/timelimit.h"
 #include "exec/tls.h"
 #include "keep/proto.h"
 #include "lib/alloc.h"
@@ -526,15 +527,25 @@ static int setup_wasi(struct wasi *w, const struct config *cfg, const struct exe
 	return rc;
 }
 
-static void report_trap(int fd, const struct exec_workload *wl, const ewasm_trap *trap)
+static void report_trap(int fd, const struct exec_workload *wl, const ewasm_trap *trap,
+                        const struct keep_limits *lim)
 {
 	struct kp_trap t;
 	struct buf b = {0};
 	ewasm_frame f;
 	size_t i, nf = ewasm_trap_frame_count(trap);
+	char lm[96];
+	uint8_t kind[4] = {0};
 
 	memset(&t, 0, sizeof(t));
 	t.message = (char *)ewasm_trap_message(trap);
+	/* interrupted by a time limit (exec/timelimit.h): say which */
+	if (ewasm_trap_get_kind(trap) == EWASM_TRAP_INTERRUPTED &&
+	    (kind[0] = (uint8_t)exec_time_limit_hit(lim, lm, sizeof(lm))) != 0) {
+		t.message = lm;
+		if (!wl->io)
+			report(fd, wl, KP_LIMIT_HIT, kind, sizeof(kind));
+	}
 	t.frames = xcalloc(nf ? nf : 1, sizeof(*t.frames));
 	if (t.frames) {
 		for (i = 0; i < nf && ewasm_trap_frame(trap, i, &f) == 0; i++) {
@@ -572,6 +583,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 	int rc, status = EXIT_ERROR;
 
 	memset(&e, 0, sizeof(e));
+	exec_time_limits_arm(lim);
 	if (!eng) {
 		fmt_err(err, n, 0, "out of memory");
 		goto out;
@@ -588,6 +600,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		goto out;
 	}
 	st = ewasm_store_new(eng);
+	exec_time_limits_watch(st);
 	if (st && lim->fuel)
 		ewasm_store_set_fuel(st, lim->fuel);
 	lk = st ? ewasm_linker_new(st) : NULL;
@@ -609,6 +622,7 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		goto out;
 	}
 	rc = ewasm_func_call(start, NULL, 0, NULL, 0, &trap);
+	exec_time_limits_disarm();
 	if (rc == 0) {
 		report_exit(fd, wl, 0);
 		status = 0;
@@ -619,17 +633,19 @@ static int run_module(int fd, struct wasi *w, const struct exec_workload *wl,
 		goto out;
 	}
 trapped:
+	exec_time_limits_disarm();
 	if (trap && ewasm_trap_get_kind(trap) == EWASM_TRAP_EXIT) {
 		uint32_t code = wasi_exit_code(w);
 
 		report_exit(fd, wl, code);
 		status = code > 255 ? EXIT_ERROR : (int)code;
 	} else if (trap) {
-		report_trap(fd, wl, trap);
+		report_trap(fd, wl, trap, lim);
 		status = KEEP_EXIT_TRAP;
 	}
 	err[0] = 0;
 out:
+	exec_time_limits_disarm();
 	if (err[0])
 		report_string(fd, wl, KP_ERROR, err);
 	ewasm_trap_free(trap);

@@ -17,7 +17,8 @@
 #define KEEP_LIMIT_MEMORY_MIN (64ull << 10)               /* one wasm page */
 #define KEEP_LIMIT_MEMORY_MAX (4ull << 30)                /* the wasm32 maximum (the default) */
 #define KEEP_LIMIT_WALL_MS_MAX (30ull * 24 * 3600 * 1000) /* 30 days */
-#define KEEP_LIMIT_FDS_MIN 3u                             /* stdio */
+#define KEEP_LIMIT_CPU_MS_MAX KEEP_LIMIT_WALL_MS_MAX
+#define KEEP_LIMIT_FDS_MIN 3u    /* stdio */
 #define KEEP_LIMIT_FDS_MAX 4096u /* the WASI descriptor table's size (the default) */
 #define KEEP_LIMIT_OUTPUT_MAX (1ull << 50)
 
@@ -26,23 +27,38 @@
  * stack, the module itself up to 100 MB). */
 #define KEEP_LIMIT_HEADROOM (256ull << 20)
 
-/* Exit status of `enarx run` when the host stopped a Keep at its wall-time
- * limit (as timeout(1)). */
+/* Exit status of `enarx run` when a Keep was stopped at its wall-time or
+ * CPU-time limit (as timeout(1)). */
 #define KEEP_EXIT_TIMEOUT 124
 
+/* How long after `wall_ms` the host waits for the executor to stop the
+ * workload itself (and say so) before it kills the Keep. */
+#define KEEP_WALL_GRACE_MS 1000
+
+/* Which limit stopped a workload (the LIMIT_HIT message, keep/proto.h). */
+enum keep_limit_kind {
+	KEEP_LIMIT_WALL = 1, /* wall_ms */
+	KEEP_LIMIT_CPU = 2,  /* cpu_ms */
+};
+
 /* Every field: 0 = not set (no bound beyond the defaults above: memory 4 GiB,
- * fuel and wall time unlimited, 4096 descriptors, output unlimited). */
+ * fuel, wall and CPU time unlimited, 4096 descriptors, output unlimited). */
 struct keep_limits {
 	uint64_t memory;  /* bytes of all linear memories together (engine), and
 			     with KEEP_LIMIT_HEADROOM the Keep's data (nil:
 			     RLIMIT_DATA) or guest RAM (kvm) */
 	uint64_t fuel;    /* engine fuel, about one unit per wasm instruction */
-	uint64_t wall_ms; /* wall time from the start of the Keep; the host kills
-			     it then (KEEP_EXIT_TIMEOUT) */
+	uint64_t wall_ms; /* wall time from the start of the Keep: the executor
+			     interrupts the workload then (where it has a
+			     timer: nil), the host kills the Keep
+			     KEEP_WALL_GRACE_MS later (KEEP_EXIT_TIMEOUT) */
 	uint32_t fds;     /* WASI descriptors the workload may hold at once,
 			     stdio and preopens included (nil: RLIMIT_NOFILE too) */
 	uint64_t output;  /* bytes the workload may write to its stdio streams
 			     (stdout and stderr together); past it, a trap */
+	uint64_t cpu_ms;  /* CPU time of the Keep (ms): nil: the executor's
+			     ITIMER_PROF, RLIMIT_CPU a second above; kvm: the
+			     host's vCPU thread CPU clock (KEEP_EXIT_TIMEOUT) */
 };
 
 /* Sets in *dst every field that is set in *over (over wins). */
@@ -58,12 +74,14 @@ static inline void keep_limits_merge(struct keep_limits *dst, const struct keep_
 		dst->fds = over->fds;
 	if (over->output)
 		dst->output = over->output;
+	if (over->cpu_ms)
+		dst->cpu_ms = over->cpu_ms;
 }
 
 /* 1 if any field is set. */
 static inline int keep_limits_any(const struct keep_limits *l)
 {
-	return l->memory || l->fuel || l->wall_ms || l->fds || l->output;
+	return l->memory || l->fuel || l->wall_ms || l->fds || l->output || l->cpu_ms;
 }
 
 /* The memory of the Keep as a whole for a `memory` limit: the limit plus

@@ -39,6 +39,7 @@ const char *kp_type_name(uint32_t type)
 	case KP_OUT_HEAD: return "OUT_HEAD";
 	case KP_SEALED_OUT: return "SEALED_OUT";
 	case KP_MEASURE: return "MEASURE";
+	case KP_LIMIT_HIT: return "LIMIT_HIT";
 	}
 	return "?";
 }
@@ -278,7 +279,9 @@ int kp_enc_limits(struct buf *b, const struct keep_limits *l)
 		rc = buf_append_u64le(b, l->wall_ms);
 	if (!rc)
 		rc = buf_append_u32le(b, l->fds);
-	return rc ? rc : buf_append_u64le(b, l->output);
+	if (!rc)
+		rc = buf_append_u64le(b, l->output);
+	return rc ? rc : buf_append_u64le(b, l->cpu_ms);
 }
 
 static int read_string(struct cursor *c, char **s)
@@ -666,10 +669,12 @@ int kp_dec_limits(const uint8_t *p, size_t len, struct keep_limits *l)
 	if (!rc)
 		rc = cursor_u64le(&c, &l->output);
 	if (!rc)
+		rc = cursor_u64le(&c, &l->cpu_ms);
+	if (!rc)
 		rc = cursor_expect_end(&c);
 	if (!rc && ((l->memory &&
 	             (l->memory < KEEP_LIMIT_MEMORY_MIN || l->memory > KEEP_LIMIT_MEMORY_MAX)) ||
-	            l->wall_ms > KEEP_LIMIT_WALL_MS_MAX ||
+	            l->wall_ms > KEEP_LIMIT_WALL_MS_MAX || l->cpu_ms > KEEP_LIMIT_CPU_MS_MAX ||
 	            (l->fds && (l->fds < KEEP_LIMIT_FDS_MIN || l->fds > KEEP_LIMIT_FDS_MAX)) ||
 	            l->output > KEEP_LIMIT_OUTPUT_MAX))
 		rc = ENARX_E_MALFORMED;

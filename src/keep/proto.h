@@ -34,8 +34,8 @@ enum kp_type {
 	KP_DEPLOY_HELLO = 6, /* u32 version, u32 log level, u32 engine, bytes nonce */
 	KP_SEAL_HEAD = 7,    /* the client's HPKE stream to the Keep (kp_seal_head) */
 	KP_SEALED_IN = 8,    /* u64 index, ciphertext: one record of that stream */
-	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output
-			  (keep/limits.h; 0 = not set) */
+	KP_LIMITS = 9,       /* u64 memory, u64 fuel, u64 wall_ms, u32 fds, u64 output,
+			  u64 cpu_ms (keep/limits.h; 0 = not set) */
 	KP_CONFDIR = 10,     /* string: the absolute directory of the Enarx.toml;
 			   relative `dir` paths are taken from there */
 	/* a file of the workload package named by Enarx.toml (TLS anchors,
@@ -58,6 +58,8 @@ enum kp_type {
 	/* DER certificate the Keep's TLS listeners present (self-signed for
 	 * the Keep's own key), so the host can show its fingerprint */
 	KP_TLS_CERT = 0x87,
+	/* Keep -> host: the TRAP that follows ended the workload at a limit */
+	KP_LIMIT_HIT = 0x8b, /* u32 enum keep_limit_kind (keep/limits.h) */
 	/* Keep -> host, a run with a TEE, right after TEE (0x88-0x8b are
 	 * reserved for other messages) */
 	KP_MEASURE = 0x8c, /* u32 tee kind (1 or 2), bytes evidence: the Keep's

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -429,6 +430,11 @@ static void on_message(struct keep_session *s, uint32_t type, const uint8_t *p, 
 		rc = kp_dec_trap(p, len, &s->trap);
 		s->got_trap = !rc;
 		break;
+	case KP_LIMIT_HIT:
+		rc = kp_dec_u32(p, len, &kind);
+		if (!rc && (kind == KEEP_LIMIT_WALL || kind == KEEP_LIMIT_CPU))
+			s->res.limit_hit = (int)kind;
+		break;
 	case KP_ERROR:
 		xfree(s->error);
 		rc = kp_dec_string(p, len, &s->error);
@@ -496,14 +502,16 @@ static void read_in(struct keep_session *s, int drain)
 
 /* ---- life ------------------------------------------------------------- */
 
-/* Arms the wall-time timer (limits.wall_ms after now) in the epoll set. */
+/* Arms the wall-time timer in the epoll set: limits.wall_ms after now, and
+ * the grace in which the executor stops the workload itself and says so. */
 static int arm_timer(struct keep_session *s)
 {
+	uint64_t ms = s->o.limits.wall_ms + KEEP_WALL_GRACE_MS;
 	struct itimerspec its;
 
 	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = (time_t)(s->o.limits.wall_ms / 1000);
-	its.it_value.tv_nsec = (long)(s->o.limits.wall_ms % 1000) * 1000000L;
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	s->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->timer < 0 || timerfd_settime(s->timer, 0, &its, NULL) != 0 ||
 	    ep_set(s, EPOLL_CTL_ADD, s->timer, EPOLLIN) != 0) {
@@ -542,6 +550,7 @@ int keep_session_start(struct keep_session *s)
 	kl.exec_len = s->o.exec_len;
 	kl.mem_size = s->o.mem_size ? s->o.mem_size : (size_t)keep_limits_keep_mem(&s->o.limits);
 	kl.max_fds = s->o.limits.fds;
+	kl.cpu_ms = s->o.limits.cpu_ms;
 	kl.stdio = s->o.stdio;
 	kl.dirs = s->o.dirs;
 	kl.ndirs = s->o.ndirs;
@@ -599,6 +608,10 @@ static void finish(struct keep_session *s)
 	read_in(s, 1); /* everything it wrote is in the socket by now */
 	sock_close(s);
 	s->res.status = status;
+	/* nil's RLIMIT_CPU (SIGXCPU, which the executor leaves at its default)
+	 * or kvm's vCPU CPU clock (the backend says 128 + SIGXCPU too) */
+	if (s->o.limits.cpu_ms && !s->res.killed && status == 128 + SIGXCPU)
+		s->res.cpu_out = 1;
 	s->res.trap = &s->trap;
 	s->res.error = s->error;
 	s->res.tee_note = s->tee_note;

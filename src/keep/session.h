@@ -42,9 +42,11 @@ struct keep_session_opts {
 	 * of the caller's own). The session sends them
 	 * to the executor (LIMITS, which caps the engine, descriptors and
 	 * output), sizes the Keep from `memory` when mem_size is 0 (nil:
-	 * RLIMIT_DATA; kvm: guest RAM), sets nil's RLIMIT_NOFILE from `fds`,
-	 * and kills the Keep once `wall_ms` has passed since start (the
-	 * outcome then says timed_out). */
+	 * RLIMIT_DATA; kvm: guest RAM), sets nil's RLIMIT_NOFILE from `fds`
+	 * and RLIMIT_CPU from `cpu_ms` (kvm: the vCPU thread's CPU time), and
+	 * kills the Keep once `wall_ms` + KEEP_WALL_GRACE_MS has passed since
+	 * start (the outcome then says timed_out; a Keep that stopped its
+	 * workload at `wall_ms` itself says limit_hit). */
 	struct keep_limits limits;
 	/* Optional observer of every frame from the Keep, called after the
 	 * session decoded it, in the thread that pumps, with the session
@@ -102,7 +104,14 @@ struct keep_outcome {
 			   128+N for signal N (137 once killed) */
 	int killed;                 /* keep_session_kill() stopped it */
 	int timed_out;              /* the session killed it at limits.wall_ms
-				       (then also killed, status 137) */
+				       + KEEP_WALL_GRACE_MS (then also killed,
+				       status 137) */
+	int limit_hit;              /* enum keep_limit_kind: the Keep stopped the
+				       workload at that limit itself (LIMIT_HIT,
+				       then its TRAP), else 0 */
+	int cpu_out;                /* the Keep was stopped at limits.cpu_ms by the
+				       host side: nil's RLIMIT_CPU (SIGXCPU or
+				       SIGKILL) or kvm's vCPU thread CPU clock */
 	uint32_t exit_code;         /* KEEP_EXITED: as the workload gave it (may be > 255) */
 	const struct kp_trap *trap; /* KEEP_TRAPPED */
 	const char *error;          /* KEEP_FAILED */

@@ -558,8 +558,7 @@ int oci__toml_make(const struct oci_spec *sp, const struct config *img, struct b
 	}
 	buf_printf(b, "]\n");
 	toml_env(b, sp, img);
-	if (img->limits.memory || img->limits.fuel || img->limits.wall_ms || img->limits.fds ||
-	    img->limits.output)
+	if (keep_limits_any(&img->limits))
 		buf_printf(b, "\n[limits]\n");
 	if (img->limits.memory)
 		buf_printf(b, "memory = %llu\n", (unsigned long long)img->limits.memory);
@@ -571,6 +570,8 @@ int oci__toml_make(const struct oci_spec *sp, const struct config *img, struct b
 		buf_printf(b, "open_files = %u\n", (unsigned)img->limits.fds);
 	if (img->limits.output)
 		buf_printf(b, "output = %llu\n", (unsigned long long)img->limits.output);
+	if (img->limits.cpu_ms)
+		buf_printf(b, "cpu_time = \"%llums\"\n", (unsigned long long)img->limits.cpu_ms);
 	return toml_files(b, sp, img);
 }
 

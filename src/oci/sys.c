@@ -40,7 +40,8 @@ void oci__log_open(const char *path, int json)
 	log_json = json;
 }
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_line(const char *level, const char *fmt,
+                                                           va_list ap)
 {
 	char msg[2048], when[64];
 	struct tm tm;

@@ -81,6 +81,8 @@ printf '%s[limits]\nmemory = "7X"\n' "$STDIO" >"$T/badmem.toml"
 printf '%s[limits]\nfuel = 0\n' "$STDIO" >"$T/badfuel.toml"
 printf '%s[limits]\nstack = 1\n' "$STDIO" >"$T/badkey.toml"
 printf '%s[limits]\nwall_time = "3d"\n' "$STDIO" >"$T/badwall.toml"
+printf '%s[limits]\ncpu_time = "700ms"\n' "$STDIO" >"$T/cpu.toml"
+printf '%s[limits]\ncpu_time = "31d"\n' "$STDIO" >"$T/badcpu.toml"
 
 for be in ${ENARX_TEST_BACKENDS:-nil}; do
 	timeout 120 "$ENARX" run --backend "$be" --wasmcfgfile "$T/fuel.toml" "$T/spin.wat" \
@@ -106,11 +108,30 @@ for be in ${ENARX_TEST_BACKENDS:-nil}; do
 	timeout 60 "$ENARX" run --backend "$be" --memory 4G --wasmcfgfile "$T/mem.toml" "$T/grow.wat"
 	tap_is "$be: --memory 4G wins over memory = \"1M\" (exit 0)" "$?" 0
 
-	# wall time: the host kills the Keep and says which limit
+	# wall time: the Keep stops the workload itself and names the limit
+	# (nil: the executor's timer); a Keep without timers (kvm) is killed
+	# by the host a second later, which names it
 	timeout 60 "$ENARX" run --backend "$be" --timeout 1 "$T/spin.wat" >/dev/null 2>"$T/err"
 	tap_is "$be: --timeout 1 stops an endless loop (exit 124)" "$?" 124
-	tap_like "$be: the message names the wall-time limit" "$(cat "$T/err")" \
-		"ran past its wall-time limit of 1.000 s \\(--timeout, \\[limits\\] wall_time\\)"
+	if [ "$be" = nil ]; then
+		tap_like "$be: the Keep itself says the wall-time limit was reached" \
+			"$(cat "$T/err")" "wasm trap: wall time limit 1.000 s reached"
+	else
+		tap_like "$be: the message names the wall-time limit" "$(cat "$T/err")" \
+			"ran past its wall-time limit of 1.000 s \\(--timeout, \\[limits\\] wall_time\\)"
+	fi
+	# CPU time: the same, from the Keep's CPU clock (nil: the executor's
+	# ITIMER_PROF; kvm: the vCPU thread's)
+	timeout 60 "$ENARX" run --backend "$be" --cpu-time 1 "$T/spin.wat" >/dev/null 2>"$T/err"
+	tap_is "$be: --cpu-time 1 stops an endless loop (exit 124)" "$?" 124
+	tap_like "$be: ... and the message names the CPU-time limit" "$(cat "$T/err")" \
+		"CPU time limit 1.000 s reached|ran past its CPU-time limit of 1.000 s \\(--cpu-time, \\[limits\\] cpu_time\\)"
+	timeout 60 "$ENARX" run --backend "$be" --engine jit --wasmcfgfile "$T/cpu.toml" \
+		"$T/spin.wat" >/dev/null 2>"$T/err"
+	tap_is "$be: cpu_time = \"700ms\" stops the JIT's loop too (exit 124)" \
+		"$?:$(grep -c '0.700 s' "$T/err")" "124:1"
+	timeout 60 "$ENARX" run --backend "$be" --cpu-time 30 "$T/grow.wat"
+	tap_is "$be: a workload within its CPU time keeps its own status (exit 0)" "$?" 0
 	timeout 60 "$ENARX" run --backend "$be" --engine jit --wasmcfgfile "$T/wall.toml" \
 		"$T/spin.wat" >/dev/null 2>"$T/err"
 	tap_is "$be: wall_time = \"1500ms\" stops the JIT's loop too (exit 124)" \
@@ -149,8 +170,9 @@ for be in ${ENARX_TEST_BACKENDS:-nil}; do
 done
 
 # The Keep process itself (nil): RLIMIT_DATA = memory + 256 MiB,
-# RLIMIT_NOFILE = open_files + 16, read from the host's /proc while it runs.
-"$ENARX" run --backend nil --memory 1M --max-fds 20 --timeout 20 "$T/spin.wat" \
+# RLIMIT_NOFILE = open_files + 16, RLIMIT_CPU = cpu_time rounded up + 1 s
+# (SIGKILL 1 s later), read from the host's /proc while it runs.
+"$ENARX" run --backend nil --memory 1M --max-fds 20 --cpu-time 4500ms --timeout 20 "$T/spin.wat" \
 	>/dev/null 2>"$T/nil.err" &
 pid=$!
 limits=""
@@ -175,6 +197,8 @@ else
 		"Max data size +270532608 +270532608"
 fi
 tap_like "nil: RLIMIT_NOFILE is open_files + 16 (36)" "$limits" "Max open files +36 +36"
+tap_like "nil: RLIMIT_CPU is cpu_time rounded up + 1 s, hard 1 s more (6, 7)" "$limits" \
+	"Max cpu time +6 +7 +seconds"
 # and by default: the wasm32 maximum + 256 MiB
 "$ENARX" run --backend nil --timeout 20 "$T/spin.wat" >/dev/null 2>&1 &
 pid=$!
@@ -252,7 +276,7 @@ tap_like "run: --timeout 5x is refused" "$out" "bad --timeout '5x'"
 out=$("$ENARX" run --max-fds 2 "$T/grow.wat" 2>&1)
 tap_like "run: --max-fds 2 is refused" "$out" "bad --max-fds '2' \\(a number of descriptors from 3 to 4096\\)"
 out=$("$ENARX" run --help)
-for o in memory fuel timeout max-fds max-output; do
+for o in memory fuel timeout cpu-time max-fds max-output; do
 	tap_like "run --help documents --$o" "$out" "--$o "
 done
 tap_like "run --help documents exit 124" "$out" "124 when"
@@ -262,6 +286,10 @@ out=$("$ENARX" config check "$T/badfuel.toml" 2>&1)
 tap_like "config check: fuel = 0 is refused" "$out" "line 8: key 'fuel': expected a positive integer"
 out=$("$ENARX" config check "$T/badwall.toml" 2>&1)
 tap_like "config check: wall_time = \"3d\" is refused" "$out" "line 8: key 'wall_time': expected a duration"
+out=$("$ENARX" config check "$T/badcpu.toml" 2>&1)
+tap_like "config check: cpu_time = \"31d\" is refused" "$out" "line 8: key 'cpu_time': expected a duration"
+out=$("$ENARX" run --cpu-time 0 "$T/grow.wat" 2>&1)
+tap_like "run: --cpu-time 0 is refused" "$out" "bad --cpu-time '0'"
 out=$("$ENARX" config check "$T/badkey.toml" 2>&1)
 tap_like "config check: an unknown [limits] key is named" "$out" "key 'stack': unknown key in \[limits\]"
 # the example of docs/enarx-toml.md is accepted as written

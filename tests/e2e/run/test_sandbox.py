@@ -3,9 +3,11 @@
 """End-to-end checks of the nil sandbox with the real enarx binary: no
 orphaned executor however early its parent is killed (300 SIGKILLs at random
 instants, counted through a child subreaper so other tests' Keeps never
-count), preopens of the host itself refused without `unsafe = true`, a Keep
-that cannot start for lack of descriptors says so, and `platform info` lists
-what the sandbox achieved."""
+count), a cgroup per Keep (memory, pids; removed at the end, and those of
+killed parents swept by the next run), uid 65534 with no capability when
+root starts it (files it creates are that uid's), preopens of the host
+itself refused without `unsafe = true`, a Keep that cannot start for lack of
+descriptors says so, and `platform info` lists what the sandbox achieved."""
 import ctypes
 import os
 import random
@@ -127,6 +129,160 @@ else:
     t.eq(len(left), 0, f"{KILLS} random early kills leave no executor "
                        f"({time.time() - start:.1f} s)")
 
+# --- a cgroup per Keep ----------------------------------------------------------
+def cgroup_dirs():
+    """This process's group directory per hierarchy that a Keep would use."""
+    mounts = {}
+    for line in open("/proc/self/mountinfo"):
+        pre, post = line.split(" - ")
+        f, g = pre.split(), post.split()
+        if g[0] == "cgroup2":
+            mounts.setdefault("v2", (f[3], f[4]))
+        elif g[0] == "cgroup":
+            for c in ("memory", "pids"):
+                if c in g[2].split(","):
+                    mounts.setdefault(c, (f[3], f[4]))
+    out = {}
+    for line in open("/proc/self/cgroup"):
+        hid, ctl, path = line.rstrip("\n").split(":", 2)
+        keys = ["v2"] if hid == "0" and ctl == "" else [c for c in ctl.split(",") if c in mounts]
+        for k in keys:
+            if k in mounts:
+                root, mnt = mounts[k]
+                rel = path[len(root):] if root != "/" and path.startswith(root) else path
+                out[k] = mnt + (rel if rel != "/" else "")
+    return out
+
+
+def leftovers():
+    """Keep groups whose owner process is gone."""
+    left = []
+    for d in cgroup_dirs().values():
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            if n.startswith("enarx-keep-"):
+                owner = int(n.split("-")[2])
+                if not os.path.exists(f"/proc/{owner}"):
+                    left.append(os.path.join(d, n))
+    return left
+
+
+def keep_status(pid):
+    return {ln.split(":")[0]: ln.split(":", 1)[1].strip()
+            for ln in open(f"/proc/{pid}/status") if ":" in ln}
+
+
+info = subprocess.run([ENARX, "platform", "info"], capture_output=True, text=True).stdout
+cg_line = next((ln for ln in info.splitlines() if "sandbox: cgroup" in ln), "")
+if "one per Keep" not in cg_line:
+    for name in ("the Keep is in its own cgroups", "its memory cgroup is the limit + 256 MiB",
+                 "its pids cgroup caps tasks at 32", "its cgroups are removed when it ends",
+                 "groups left by killed parents are swept"):
+        t.skip(name, f"no cgroup per Keep here: {cg_line.strip()}")
+else:
+    p = subprocess.Popen([ENARX, "run", "--backend", "nil", "--memory", "1M", "--timeout", "30",
+                          loop], stderr=subprocess.DEVNULL)
+    keep, deadline = None, time.time() + 10
+    while keep is None and time.time() < deadline:
+        time.sleep(0.05)
+        keep = keep_of(p.pid)
+    groups = {}
+    try:
+        for line in open(f"/proc/{keep}/cgroup"):
+            hid, ctl, path = line.rstrip("\n").split(":", 2)
+            if "enarx-keep-" in path:
+                groups["v2" if hid == "0" else ctl] = path
+    except (OSError, TypeError):
+        pass
+    dirs = cgroup_dirs()
+    t.ok(len(groups) > 0 and all(f"enarx-keep-{p.pid}-" in g for g in groups.values()),
+         "the Keep is in its own cgroups", diag=str(groups))
+    mine = {k: os.path.join(dirs[k if k in dirs else "v2"], os.path.basename(g))
+            for k, g in groups.items()}
+    dyn = "dynamically linked executor" in subprocess.run(
+        [ENARX, "run", "--backend", "nil", HELLO], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "ENARX_LOG": "info"}).stderr
+    if dyn:
+        t.skip("its memory cgroup is the limit + 256 MiB",
+               "sanitizer build (dynamic executor): memory not capped, as RLIMIT_DATA")
+    elif "memory" in mine:
+        lim = open(os.path.join(mine["memory"], "memory.limit_in_bytes")).read().strip()
+        t.eq(lim, str(270532608), "its memory cgroup is the limit + 256 MiB")
+    else:
+        t.skip("its memory cgroup is the limit + 256 MiB", "no memory hierarchy")
+    if "pids" in mine:
+        t.eq(open(os.path.join(mine["pids"], "pids.max")).read().strip(), "32",
+             "its pids cgroup caps tasks at 32")
+    else:
+        t.skip("its pids cgroup caps tasks at 32", "no pids hierarchy")
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    reap_strays()
+    t.ok(groups and not any(os.path.exists(d) for d in mine.values()),
+         "its cgroups are removed when it ends", diag=str(mine))
+    # the orphan hunt above killed parents before they could remove theirs:
+    # the next enarx sweeps them
+    subprocess.run([ENARX, "run", "--backend", "nil", HELLO], capture_output=True, timeout=60)
+    left = leftovers()
+    t.eq(len(left), 0, "groups left by killed parents are swept")
+
+# --- an unprivileged uid ---------------------------------------------------------
+if os.geteuid() != 0:
+    for name in ("as root the Keep runs as uid 65534", "... with no capability",
+                 "... and creates files as uid 65534 in a preopen it can write",
+                 "a preopen out of its reach keeps uid 0, with a notice"):
+        t.skip(name, "not root")
+else:
+    udir = tempfile.mkdtemp(prefix="enarx-e2e-uid.")
+    os.chmod(udir, 0o755)
+    wdir = os.path.join(udir, "w")
+    os.mkdir(wdir)
+    os.chmod(wdir, 0o777)
+    cfg = os.path.join(udir, "Enarx.toml")
+    with open(cfg, "w") as f:
+        f.write(f'[[files]]\nkind = "stdin"\n[[files]]\nkind = "stdout"\n[[files]]\n'
+                f'kind = "stderr"\n[[files]]\nkind = "dir"\nname = "w"\npath = "{wdir}"\n')
+    # creates "made" in the preopen (fd 3), then spins
+    mk = os.path.join(udir, "mk.wat")
+    with open(mk, "w") as f:
+        f.write('(module (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 '
+                'i32 i32 i32 i64 i64 i32 i32) (result i32))) (memory (export "memory") 1) '
+                '(data (i32.const 16) "made") (func (export "_start") (drop (call $open '
+                '(i32.const 3) (i32.const 0) (i32.const 16) (i32.const 4) (i32.const 1) '
+                '(i64.const 64) (i64.const 64) (i32.const 0) (i32.const 8))) (loop br 0)))\n')
+    p = subprocess.Popen([ENARX, "run", "--backend", "nil", "--timeout", "30", "--wasmcfgfile",
+                          cfg, mk], stderr=subprocess.DEVNULL)
+    st, deadline = {}, time.time() + 10
+    while time.time() < deadline:
+        time.sleep(0.05)
+        keep = keep_of(p.pid)
+        if keep and os.path.exists(os.path.join(wdir, "made")):
+            try:
+                st = keep_status(keep)
+            except OSError:
+                pass
+            break
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    reap_strays()
+    t.eq(st.get("Uid", "").split(), ["65534"] * 4, "as root the Keep runs as uid 65534")
+    t.ok(st.get("CapEff") == "0000000000000000" and st.get("CapPrm") == "0000000000000000" and
+         st.get("Groups", "x") == "" and st.get("Gid", "").split() == ["65534"] * 4,
+         "... with no capability", diag=f"{st.get('CapEff')} {st.get('Groups')!r}")
+    made = os.path.join(wdir, "made")
+    t.ok(os.path.exists(made) and os.stat(made).st_uid == 65534,
+         "... and creates files as uid 65534 in a preopen it can write")
+    os.chmod(wdir, 0o700)
+    r = subprocess.run([ENARX, "run", "--backend", "nil", "--wasmcfgfile", cfg, HELLO],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "ENARX_LOG": "info"})
+    t.ok(r.returncode == 0 and f"the preopened directory '{wdir}' is out of reach of uid 65534"
+         in r.stderr, "a preopen out of its reach keeps uid 0, with a notice",
+         diag=r.stderr[-300:])
+
 # --- the host itself is not a preopen -------------------------------------------
 STDIO = '[[files]]\nkind = "stdin"\n[[files]]\nkind = "stdout"\n[[files]]\nkind = "stderr"\n'
 
@@ -183,8 +339,10 @@ t.ok(r.returncode != 0 and want in r.stderr, "under ulimit -n 101 the error name
 r = subprocess.run([ENARX, "platform", "info"], capture_output=True, text=True, timeout=60)
 for line in ("sandbox: namespaces", "sandbox: empty root", "sandbox: identity",
              "sandbox: seccomp", "sandbox: executable memory", "sandbox: landlock",
-             "sandbox: limits"):
+             "sandbox: limits", "sandbox: cgroup"):
     t.ok(f"[ok] {line}: " in r.stdout, f"platform info lists '{line}'", diag=r.stdout)
 
 subprocess.run(["rm", "-rf", tmp])
+if os.geteuid() == 0:
+    subprocess.run(["rm", "-rf", udir])
 t.done()

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_wasm_buf.h"
+
 enum { T_I32 = 0x7f, T_I64 = 0x7e, T_F32 = 0x7d, T_F64 = 0x7c };
 
 #define GEN_MAX_TYPES 6
@@ -26,12 +28,6 @@ enum { T_I32 = 0x7f, T_I64 = 0x7e, T_F32 = 0x7d, T_F64 = 0x7c };
 #define GEN_MAX_LOCALS 12
 #define GEN_MAX_DEPTH 7
 #define GEN_MAX_BODY 4096
-
-struct gbuf {
-	uint8_t *p;
-	size_t n, cap;
-	int oom;
-};
 
 struct gtype {
 	uint8_t np, nr;
@@ -60,57 +56,6 @@ static const uint8_t gen_valtypes[4] = {T_I32, T_I64, T_F32, T_F64};
  */
 static int gen_no_nan_leaks;
 static const uint8_t gen_globals[3] = {T_I32, T_I64, T_F64};
-
-static void gb_byte(struct gbuf *b, uint8_t v)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	b->p[b->n++] = v;
-}
-
-static void gb_bytes(struct gbuf *b, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		gb_byte(b, ((const uint8_t *)p)[i]);
-}
-
-static void gb_u32(struct gbuf *b, uint32_t v)
-{
-	do {
-		uint8_t c = v & 0x7f;
-		v >>= 7;
-		gb_byte(b, (uint8_t)(c | (v ? 0x80 : 0)));
-	} while (v);
-}
-
-static void gb_s64(struct gbuf *b, int64_t v)
-{
-	for (;;) {
-		uint8_t c = v & 0x7f;
-		v >>= 7; /* arithmetic shift on every compiler we use */
-		if ((v == 0 && !(c & 0x40)) || (v == -1 && (c & 0x40))) {
-			gb_byte(b, c);
-			return;
-		}
-		gb_byte(b, c | 0x80);
-	}
-}
-
-/* Appends section `id` holding `body`. */
-static void gb_section(struct gbuf *b, uint8_t id, const struct gbuf *body)
-{
-	gb_byte(b, id);
-	gb_u32(b, (uint32_t)body->n);
-	gb_bytes(b, body->p, body->n);
-}
 
 /* Next choice byte; 0 once input runs out, which steers to leaves. */
 static uint8_t g_next(struct gen *g)
@@ -641,29 +586,24 @@ static int gen_module(const uint8_t *in, size_t n, struct gbuf *out)
 	}
 	gb_section(out, 1, &sec);
 	/* functions */
-	sec.n = 0;
 	gb_u32(&sec, g.nfuncs);
 	for (unsigned i = 0; i < g.nfuncs; i++)
 		gb_u32(&sec, g.ftype[i]);
 	gb_section(out, 3, &sec);
 	/* table: funcref, exactly one slot per function */
-	sec.n = 0;
 	gb_bytes(&sec, "\x01\x70\x00", 3);
 	gb_u32(&sec, g.nfuncs);
 	gb_section(out, 4, &sec);
 	/* memory 1..3 pages */
-	sec.n = 0;
 	gb_bytes(&sec, "\x01\x01\x01\x03", 4);
 	gb_section(out, 5, &sec);
 	/* globals: mutable i32, i64, f64 */
-	sec.n = 0;
 	gb_bytes(&sec,
 	         "\x03\x7f\x01\x41\x00\x0b\x7e\x01\x42\x00\x0b"
 	         "\x7c\x01\x44\0\0\0\0\0\0\0\0\x0b",
 	         23);
 	gb_section(out, 6, &sec);
 	/* exports: f<i> for each function, "mem", and g0..g2 */
-	sec.n = 0;
 	gb_u32(&sec, g.nfuncs + 4);
 	for (unsigned i = 0; i < g.nfuncs; i++) {
 		gb_u32(&sec, 2);
@@ -682,20 +622,17 @@ static int gen_module(const uint8_t *in, size_t n, struct gbuf *out)
 	}
 	gb_section(out, 7, &sec);
 	/* elements: all functions at table offset 0 */
-	sec.n = 0;
 	gb_bytes(&sec, "\x01\x00\x41\x00\x0b", 5);
 	gb_u32(&sec, g.nfuncs);
 	for (unsigned i = 0; i < g.nfuncs; i++)
 		gb_u32(&sec, i);
 	gb_section(out, 9, &sec);
 	/* code */
-	sec.n = 0;
 	gb_u32(&sec, g.nfuncs);
 	for (unsigned i = 0; i < g.nfuncs; i++)
 		gen_body(&g, i, &sec);
 	gb_section(out, 10, &sec);
 	/* data: a few bytes so loads see something */
-	sec.n = 0;
 	gb_bytes(&sec, "\x01\x00\x41\x08\x0b\x08\x01\x02\x03\x04\xf0\xe0\xd0\xc0", 14);
 	gb_section(out, 11, &sec);
 	out->oom |= sec.oom;

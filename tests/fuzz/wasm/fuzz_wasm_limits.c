@@ -20,52 +20,7 @@
 
 #include <enarx/wasm.h>
 
-/* A growing byte buffer for the module (oom: an allocation failed). */
-struct gbuf {
-	uint8_t *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void gb_byte(struct gbuf *b, uint8_t v)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	b->p[b->n++] = v;
-}
-
-static void gb_bytes(struct gbuf *b, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		gb_byte(b, ((const uint8_t *)p)[i]);
-}
-
-static void gb_u32(struct gbuf *b, uint32_t v)
-{
-	do {
-		uint8_t c = v & 0x7f;
-		v >>= 7;
-		gb_byte(b, (uint8_t)(c | (v ? 0x80 : 0)));
-	} while (v);
-}
-
-/* Appends section id holding body, and empties body for the next one. */
-static void gb_section(struct gbuf *b, uint8_t id, struct gbuf *body)
-{
-	gb_byte(b, id);
-	gb_u32(b, (uint32_t)body->n);
-	gb_bytes(b, body->p, body->n);
-	b->oom |= body->oom;
-	body->n = 0;
-}
+#include "fuzz_wasm_buf.h"
 
 enum {
 	L_FUNCS = 50,
@@ -144,12 +99,6 @@ static void choose(const uint8_t *d, size_t n, struct shape *s)
 	s->depth = in_u8(d, n, &pos) % 100;
 	s->grow = in_u8(d, n, &pos) % 24;
 	s->tgrow = in_u16(d, n, &pos) % 1200;
-}
-
-static void gb_name(struct gbuf *b, const char *name)
-{
-	gb_u32(b, (uint32_t)strlen(name));
-	gb_bytes(b, name, strlen(name));
 }
 
 static void body(struct gbuf *code, const struct gbuf *b)

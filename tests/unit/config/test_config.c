@@ -204,6 +204,10 @@ static void test_limits(void **state)
 	    "line 3: key 'fuel': duplicate key");
 	bad("[limits]\n[limits]\n", ENARX_E_MALFORMED, "line 2: table [limits] defined twice");
 	bad("[limits]\ncpu = 1\n", ENARX_E_MALFORMED, "line 2: key 'cpu': unknown key in [limits]");
+	bad("[limits]\ncpu_time = 0\n", ENARX_E_MALFORMED,
+	    "line 2: key 'cpu_time': expected a duration up to 30 days");
+	bad("[limits]\ncpu_time = \"1s\"\ncpu_time = 2\n", ENARX_E_MALFORMED,
+	    "line 3: key 'cpu_time': duplicate key");
 }
 
 /* wall_time, open_files and output (issue 19): units, ranges, the merge
@@ -227,6 +231,16 @@ static void test_limits_more(void **state)
 	cfg = ok("[limits]\nwall_time = 3\noutput = 100\n");
 	assert_int_equal(cfg->limits.wall_ms, 3000);
 	assert_int_equal(cfg->limits.output, 100);
+	config_free(cfg);
+	/* cpu_time: seconds or a duration, merged like the others */
+	cfg = ok("[limits]\ncpu_time = \"250ms\"\n");
+	assert_int_equal(cfg->limits.cpu_ms, 250);
+	over.cpu_ms = 4000;
+	keep_limits_merge(&cfg->limits, &over);
+	assert_int_equal(cfg->limits.cpu_ms, 4000);
+	config_free(cfg);
+	cfg = ok("[limits]\ncpu_time = 2\n");
+	assert_int_equal(cfg->limits.cpu_ms, 2000);
 	config_free(cfg);
 	assert_int_equal(config_parse_duration_ms("5m"), 300000);
 	assert_int_equal(config_parse_duration_ms("2h"), 7200000);

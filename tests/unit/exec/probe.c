@@ -80,7 +80,7 @@ static void proc_checks(void)
 	    {"seccomp_filter", "Seccomp:\t2"},
 	    {"cap_eff_zero", "CapEff:\t0000000000000000"},
 	    {"cap_prm_zero", "CapPrm:\t0000000000000000"},
-	    {"cap_bnd_zero", "CapBnd:\t0000000000000000"},
+	    {"cap_amb_zero", "CapAmb:\t0000000000000000"},
 	};
 	char buf[4096] = "";
 	const char *ns;
@@ -95,6 +95,12 @@ static void proc_checks(void)
 		else
 			report(need[i][0], strstr(buf, need[i][1]) != NULL, "");
 	}
+	if (n > 0)
+		report("no_groups",
+		       strstr(buf, "Groups:\t\n") != NULL || strstr(buf, "Groups:\t \n") != NULL,
+		       "");
+	if (n > 0)
+		report("cap_bnd_zero", strstr(buf, "CapBnd:\t0000000000000000") != NULL, "");
 	/* "NSpid:\t<host pid>\t1\n": two levels, and pid 1 in the inner one */
 	ns = n > 0 ? status_field(buf, "NSpid:\t") : NULL;
 	if (ns) {
@@ -208,7 +214,6 @@ int main(int argc, char **argv)
 			ok = 0;
 	report("no_other_fds", ok, "");
 	report("empty_environment", environ == NULL || environ[0] == NULL, "");
-	proc_checks();
 	report("pid_1", getpid() == 1, "");
 	snprintf(path, sizeof(path), "/proc/%ld", hostpid);
 	report("host_pid_invisible", stat(path, &st) != 0, path);
@@ -238,5 +243,8 @@ int main(int argc, char **argv)
 	socket_checks();
 	net_check(port);
 	lock_checks();
+	/* never uid 0 (root starts it as ENARX_KEEP_UID, 65534) */
+	report("uid_unprivileged", getuid() != 0 && geteuid() != 0 && getgid() != 0, "");
+	proc_checks();
 	return 0;
 }

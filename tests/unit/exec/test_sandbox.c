@@ -169,6 +169,7 @@ static void test_nil_sandbox_from_inside(void **state)
 	    "connect_after_lock_denied",
 	    "socket_after_lock_denied",
 	    "execveat_after_lock_denied",
+	    "uid_unprivileged",
 	};
 	struct buf out = {0};
 
@@ -243,7 +244,8 @@ static void test_nil_sandbox_namespaces(void **state)
 static void test_nil_sandbox_proc_view(void **state)
 {
 	static const char *const checks[] = {
-	    "no_new_privs", "seccomp_filter", "cap_eff_zero", "cap_prm_zero", "cap_bnd_zero",
+	    "no_new_privs", "seccomp_filter", "cap_eff_zero", "cap_prm_zero",
+	    "cap_amb_zero", "cap_bnd_zero",   "no_groups",
 	};
 	static const char *const pidns[] = {"pid_namespace_proc"};
 	struct buf out = {0};

@@ -154,7 +154,8 @@ static void test_limits_codec(void **state)
 	                        .fuel = 7,
 	                        .wall_ms = 1500,
 	                        .fds = 10,
-	                        .output = 50},
+	                        .output = 50,
+	                        .cpu_ms = 700},
 	                   d;
 	struct buf b = {0};
 
@@ -162,7 +163,7 @@ static void test_limits_codec(void **state)
 	assert_int_equal(kp_enc_limits(&b, &l), 0);
 	assert_int_equal(kp_dec_limits(b.data, b.len, &d), 0);
 	assert_true(d.memory == l.memory && d.fuel == 7 && d.wall_ms == 1500 && d.fds == 10 &&
-	            d.output == 50);
+	            d.output == 50 && d.cpu_ms == 700);
 	assert_int_equal(kp_dec_limits(b.data, b.len - 1, &d), ENARX_E_TRUNCATED);
 	b.len = 0;
 	l.fds = 5000;
@@ -171,6 +172,11 @@ static void test_limits_codec(void **state)
 	assert_int_equal(d.fuel, 0);
 	b.len = 0;
 	l.fds = 10;
+	l.cpu_ms = KEEP_LIMIT_CPU_MS_MAX + 1;
+	assert_int_equal(kp_enc_limits(&b, &l), 0);
+	assert_int_equal(kp_dec_limits(b.data, b.len, &d), ENARX_E_MALFORMED);
+	l.cpu_ms = 700;
+	b.len = 0;
 	l.memory = 5ull << 30;
 	assert_int_equal(kp_enc_limits(&b, &l), 0);
 	assert_int_equal(kp_dec_limits(b.data, b.len, &d), ENARX_E_MALFORMED);

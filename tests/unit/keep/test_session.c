@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -275,8 +276,9 @@ static void test_kill_running_keep(void **state)
 	assert_nothing_left(fds);
 }
 
-/* limits.wall_ms: the session itself kills a Keep that runs too long, and
- * says so; its timer is released with it. */
+/* limits.wall_ms: the executor stops the workload itself at the limit and
+ * says which (LIMIT_HIT, then a trap naming it); the session's own kill,
+ * KEEP_WALL_GRACE_MS later, is not needed; its timer is released with it. */
 static void test_wall_time(void **state)
 {
 	struct keep_outcome o;
@@ -290,10 +292,46 @@ static void test_wall_time(void **state)
 	assert_int_equal(keep_session_start(r.s), 0);
 	assert_int_equal(keep_session_wait(r.s), 0);
 	assert_int_equal(keep_session_outcome(r.s, &o), 0);
-	assert_int_equal(o.result, KEEP_NO_RESULT);
-	assert_true(o.timed_out);
-	assert_true(o.killed);
-	assert_int_equal(o.status, 128 + 9);
+	if (o.result == KEEP_TRAPPED) { /* nil: the executor's timer */
+		assert_int_equal(o.limit_hit, KEEP_LIMIT_WALL);
+		assert_string_equal(o.trap->message, "wall time limit 0.300 s reached");
+		assert_false(o.timed_out);
+		assert_false(o.killed);
+	} else { /* a Keep without timers (kvm): the session's kill */
+		assert_int_equal(o.result, KEEP_NO_RESULT);
+		assert_true(o.timed_out);
+		assert_true(o.killed);
+		assert_int_equal(o.status, 128 + 9);
+	}
+	run_close(&r);
+	assert_nothing_left(fds);
+}
+
+/* limits.cpu_ms: the executor's CPU timer stops the workload and names the
+ * limit; a Keep without timers (kvm) is stopped by the backend on the vCPU
+ * thread's CPU clock, and the outcome says cpu_out. */
+static void test_cpu_time(void **state)
+{
+	struct keep_outcome o;
+	struct run r = {0};
+	int fds = count_dir("/proc/self/fd");
+
+	(void)state;
+	assert_int_equal(buf_append(&r.wasm, loop_wasm, sizeof(loop_wasm)), 0);
+	next_limits.cpu_ms = 300;
+	run_open(&r, NULL, NULL, 0, NULL);
+	assert_int_equal(keep_session_start(r.s), 0);
+	assert_int_equal(keep_session_wait(r.s), 0);
+	assert_int_equal(keep_session_outcome(r.s, &o), 0);
+	if (o.result == KEEP_TRAPPED) {
+		assert_int_equal(o.limit_hit, KEEP_LIMIT_CPU);
+		assert_string_equal(o.trap->message, "CPU time limit 0.300 s reached");
+	} else {
+		assert_int_equal(o.result, KEEP_NO_RESULT);
+		assert_true(o.cpu_out);
+		assert_int_equal(o.status, 128 + SIGXCPU);
+	}
+	assert_false(o.killed);
 	run_close(&r);
 	assert_nothing_left(fds);
 }
@@ -531,6 +569,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_two_sessions_one_loop),
 	    cmocka_unit_test(test_kill_running_keep),
 	    cmocka_unit_test(test_wall_time),
+	    cmocka_unit_test(test_cpu_time),
 	    cmocka_unit_test(test_limits_reach_executor),
 	    cmocka_unit_test(test_kill_from_another_thread),
 	    cmocka_unit_test(test_free_running_keep),
