@@ -663,6 +663,8 @@ static void on_ended(struct host *h, const struct chan_msg *m)
 	}
 	if (e.killed && e.result != KEEP_EXITED && e.result != KEEP_TRAPPED)
 		k->state = e.timed_out ? HK_TIMEDOUT : HK_KILLED;
+	else if (e.timed_out && e.result != KEEP_EXITED)
+		k->state = HK_TIMEDOUT; /* the Keep stopped itself at a time limit (LIMIT_HIT) */
 	/* a stdin nobody will read: close it so a pending write is answered */
 	close_pipe(k, LM_STDIN);
 	answer_out(&k->in[LM_STDIN], 409);

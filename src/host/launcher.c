@@ -298,7 +298,8 @@ static void send_ended(struct launcher *l, struct lkeep *k, int wrc)
 		m.h.killed = o.killed ? 1 : 0;
 		m.h.exit_code = o.exit_code;
 		m.h.nframes = o.trap ? o.trap->nframes : 0;
-		m.h.timed_out = o.timed_out ? 1 : 0;
+		/* the host's wall-time kill, or the Keep's own stop at a time limit */
+		m.h.timed_out = o.timed_out || o.limit_hit || o.cpu_out ? 1 : 0;
 		m.h.usage = o.usage.valid ? 1 : 0;
 		m.h.user_us = o.usage.user_us;
 		m.h.system_us = o.usage.system_us;
