@@ -7,6 +7,7 @@
  * executor makes; anything else fails with ENOSYS, as in a Keep shim (so
  * the custom SYS_GETATT/SYS_GETKEY calls report "no TEE"). */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/seccomp.h>
 #include <linux/filter.h>
@@ -337,6 +338,25 @@ static int exec_memfd(const struct keep_launch *l)
 	return memfd;
 }
 
+/* ENARX_NIL_CGROUP_MEMORY=BYTES (tests only: a cap below the engine's own
+ * limit, so the kernel's OOM killer is what stops the Keep). */
+static uint64_t cgroup_memory_override(uint64_t mem)
+{
+	const char *v = getenv("ENARX_NIL_CGROUP_MEMORY");
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return mem;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < (1u << 20)) {
+		log_warn("nil: ENARX_NIL_CGROUP_MEMORY=%s ignored (bytes, at least 1 MiB)", v);
+		return mem;
+	}
+	return n;
+}
+
 /* Clones the sandboxed child and waits until it has exec'd the executor;
  * without the empty root once if it cannot be built here. Returns the pid,
  * or -1 (logged; nothing left running). */
@@ -411,6 +431,7 @@ static int nil_start(const struct keep_launch *l, struct backend_keep **out)
 	}
 	/* its memory as RLIMIT_DATA's (none for a sanitizer build) */
 	cg_mem = l->mem_size ? l->mem_size : KEEP_LIMIT_MEMORY_MAX + KEEP_LIMIT_HEADROOM;
+	cg_mem = cgroup_memory_override(cg_mem);
 	nil_cgroup_create(&k->cg, backend_exec_is_dynamic(l->exec, l->exec_len) ? 0 : cg_mem);
 	k->pid = spawn(l, memfd, &prog, &k->cg);
 	nil_cgroup_close(&k->cg);
@@ -464,6 +485,11 @@ static int nil_wait(struct backend_keep *k, int *exit_code)
 		k->code = WEXITSTATUS(status);
 	else
 		k->code = 128 + WTERMSIG(status);
+	/* the kernel, not the engine, stopped it: say which limit */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && nil_cgroup_oom_kills(&k->cg))
+		log_error("nil: the kernel killed the Keep: out of memory at its cgroup's cap of "
+		          "%" PRIu64 " MiB (the Keep's memory limit and the executor's headroom)",
+		          k->cg.memory >> 20);
 	*exit_code = k->code;
 	return 0;
 }

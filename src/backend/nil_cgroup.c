@@ -265,6 +265,7 @@ int nil_cgroup_create(struct nil_cgroup *cg, uint64_t memory)
 		if (memory && (write_str(dir, "memory.limit_in_bytes", val) == 0 ||
 		               write_str(dir, "memory.max", val) == 0)) {
 			cg->got |= NIL_CG_MEMORY;
+			cg->memory = memory;
 			write_str(dir, "memory.memsw.limit_in_bytes",
 			          val); /* swap too, if accounted */
 			write_str(dir, "memory.swap.max", "0");
@@ -307,6 +308,37 @@ int nil_cgroup_kill(const struct nil_cgroup *cg)
 	if (cg->unified < 0 || cg->unified >= cg->n)
 		return -1;
 	return write_str(cg->dirs[cg->unified], "cgroup.kill", "1");
+}
+
+/* "oom_kill N" in a memory controller's counters file, or 0. */
+static unsigned long oom_kill_count(const char *dir, const char *file)
+{
+	char path[PATH_MAX + 128], line[128];
+	unsigned long n = 0, v;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %lu", &v) == 1)
+			n = v;
+	fclose(f);
+	return n;
+}
+
+unsigned long nil_cgroup_oom_kills(const struct nil_cgroup *cg)
+{
+	unsigned long n = 0;
+
+	if (!(cg->got & NIL_CG_MEMORY))
+		return 0;
+	for (int i = 0; i < cg->n; i++)
+		n += oom_kill_count(cg->dirs[i],
+		                    i == cg->unified ? "memory.events" : "memory.oom_control");
+	return n;
 }
 
 void nil_cgroup_destroy(struct nil_cgroup *cg)

@@ -34,6 +34,7 @@ struct nil_cgroup {
 	int procs[NIL_CG_MAX];  /* their cgroup.procs, open for writing */
 	int unified;            /* index of the v2 group, or -1 */
 	unsigned got;           /* NIL_CG_* achieved */
+	uint64_t memory;        /* the memory cap set, bytes (NIL_CG_MEMORY) */
 };
 
 /* Parent: makes the Keep's groups with memory (bytes; 0 = leave memory
@@ -52,6 +53,11 @@ void nil_cgroup_close(struct nil_cgroup *cg);
 /* Kills every process in the Keep's unified group (cgroup.kill); 0, or -1
  * if it has none. */
 int nil_cgroup_kill(const struct nil_cgroup *cg);
+
+/* Parent, after the Keep ended by SIGKILL: how many of its processes the
+ * kernel's OOM killer killed at its memory cap (v1 memory.oom_control,
+ * v2 memory.events, "oom_kill N"); 0 when none or not known. */
+unsigned long nil_cgroup_oom_kills(const struct nil_cgroup *cg);
 
 /* Parent, after the Keep is reaped: kills what is left, removes the
  * groups, frees cg. Accepts a zeroed struct. */

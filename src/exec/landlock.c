@@ -16,14 +16,7 @@
 
 #include "lib/err.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EXEC_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define EXEC_ASAN 1
-#endif
+#include "lib/sanitize.h"
 #include "lib/log.h"
 
 /* File-system rights by ABI version (each adds to the previous). */
@@ -91,7 +84,7 @@ int exec_landlock(const struct exec_dir *dirs, size_t n)
 			rc = ENARX_E_IO;
 		}
 	}
-#ifdef EXEC_ASAN
+#ifdef ENARX_ASAN
 	/* The sanitizer runtime reads /proc/self/maps when it reports. */
 	if (!rc) {
 		memset(&pb, 0, sizeof(pb));

@@ -14,15 +14,8 @@
 #include "lib/log.h"
 #include "package/spkg.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EXEC_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define EXEC_ASAN 1
-#endif
-#ifdef EXEC_ASAN
+#include "lib/sanitize.h"
+#ifdef ENARX_ASAN
 /* Sanitizer builds only: the Keep has an empty environment, so the options
  * are built in. LeakSanitizer cannot run under the Keep's seccomp filter,
  * and the engine's guard pages need its own SIGSEGV handler. */

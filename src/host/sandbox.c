@@ -18,6 +18,7 @@
 #include "keep/abi.h" /* KEEP_SYS_GETATT, KEEP_SYS_GETKEY for syscalls.def */
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/sanitize.h"
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -178,6 +179,11 @@ static const int keeps[] = {
 };
 #undef X
 
+#ifdef ENARX_ASAN
+/* Sanitizer builds only: LeakSanitizer's exit-time check (lib/sanitize.h). */
+static const int lsan[] = {ENARX_LSAN_SYSCALLS};
+#endif
+
 /* ENARX_HOST_SECCOMP=kill: an unlisted call kills the process instead of
  * failing, so a test suite run that way shows every missing entry (the
  * e2e-host tests do). */
@@ -210,6 +216,10 @@ static int apply(const char *who, int network_process)
 		rc = allow(f, launcher, sizeof(launcher) / sizeof(launcher[0]));
 	if (!rc && !network_process)
 		rc = allow(f, keeps, sizeof(keeps) / sizeof(keeps[0]));
+#ifdef ENARX_ASAN
+	if (!rc)
+		rc = allow(f, lsan, sizeof(lsan) / sizeof(lsan[0]));
+#endif
 	if (!rc)
 		rc = seccomp_load(f);
 	seccomp_release(f);

@@ -4,6 +4,7 @@
  * listener, authentication before routing, problem+json answers, and the
  * graceful shutdown. Contract in http.h; design notes in docs/http.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -41,7 +42,19 @@ struct http__conn {
 	 * status line on, its total length once its headers are complete */
 	bool page413, rewriting;
 	size_t page_len;
+	int linger_fd; /* a dup of the socket kept past a 413, or -1 */
 	struct http__conn *prev, *next;
+};
+
+/* A socket kept open after evhttp closed its connection on a 413 (see
+ * linger__start): its write side is shut, what the client still sends is
+ * read and dropped until it closes, a deadline or a byte cap. */
+struct http__linger {
+	struct http_server *srv;
+	struct event *ev;
+	int fd;
+	size_t dropped;
+	struct http__linger *prev, *next;
 };
 
 struct http_req {
@@ -72,12 +85,88 @@ struct http_server {
 	char cert_path[4096];
 	char fp[HTTP__FP_LEN];
 	uint16_t port;
-	unsigned nconns, active;
+	unsigned nconns, active, nlinger;
 	struct http__conn *conns;
+	struct http__linger *lingers;
 	struct http_req *reqs;
 };
 
 static int conn__ssl_idx = -1;
+
+/* ---- lingering close ---- */
+
+enum {
+	LINGER_MAX = 64,         /* sockets lingering at once */
+	LINGER_MS = 2000,        /* how long one may linger */
+	LINGER_BYTES = 4u << 20, /* how much of an upload is dropped */
+};
+
+static void linger__end(struct http__linger *l)
+{
+	struct http_server *s = l->srv;
+
+	event_free(l->ev);
+	close(l->fd);
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		s->lingers = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	s->nlinger--;
+	xfree(l);
+}
+
+static void linger__read(evutil_socket_t fd, short what, void *arg)
+{
+	struct http__linger *l = arg;
+	char buf[16384];
+	ssize_t n = 0;
+
+	if (what & EV_READ) {
+		while ((n = read(fd, buf, sizeof(buf))) > 0 &&
+		       (l->dropped += (size_t)n) < LINGER_BYTES)
+			;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+		    l->dropped < LINGER_BYTES)
+			return;
+	}
+	linger__end(l); /* end of stream, error, deadline or cap */
+}
+
+/* evhttp answered 413 without reading the rest of a (chunked) upload and
+ * closes the connection: were the socket closed with unread data, the
+ * kernel would send a reset that can destroy the answer in flight. Our dup
+ * of it stays open, sends the end of stream after the answer and drops the
+ * rest of the upload. */
+static void linger__start(struct http_server *s, int fd)
+{
+	struct http__linger *l;
+	struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+
+	if (s == NULL || s->stopping || s->nlinger >= LINGER_MAX ||
+	    (l = xcalloc(1, sizeof(*l))) == NULL) {
+		close(fd);
+		return;
+	}
+	l->srv = s;
+	l->fd = fd;
+	evutil_make_socket_nonblocking(fd);
+	shutdown(fd, SHUT_WR);
+	if ((l->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, linger__read, l)) == NULL ||
+	    event_add(l->ev, &tv) != 0) {
+		if (l->ev)
+			event_free(l->ev);
+		close(fd);
+		xfree(l);
+		return;
+	}
+	l->next = s->lingers;
+	if (s->lingers)
+		s->lingers->prev = l;
+	s->lingers = l;
+	s->nlinger++;
+}
 
 /* ---- connections ---- */
 
@@ -163,6 +252,8 @@ static void conn__destroy(struct http__conn *c)
 	}
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->linger_fd >= 0)
+		linger__start(s, c->linger_fd);
 	if (s != NULL) {
 		if (c->prev)
 			c->prev->next = c->next;
@@ -204,6 +295,7 @@ static struct http__conn *conn__new(struct http_server *s)
 	if (c == NULL)
 		return NULL;
 	c->srv = s;
+	c->linger_fd = -1;
 	if ((c->timer = evtimer_new(s->base, conn__deadline, c)) == NULL) {
 		xfree(c);
 		return NULL;
@@ -254,6 +346,8 @@ static void conn__page413(struct http__conn *c, struct evbuffer *buf)
 		    ver, strlen(body) + 1, body);
 		evbuffer_prepend_buffer(buf, out);
 		c->rewriting = false;
+		if (c->linger_fd < 0 && bufferevent_getfd(c->bev) >= 0)
+			c->linger_fd = fcntl(bufferevent_getfd(c->bev), F_DUPFD_CLOEXEC, 3);
 		log_debug("http: body over %zu bytes -> 413", c->srv ? c->srv->conf.max_body : 0);
 	}
 	free(body);
@@ -364,6 +458,12 @@ static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 
 	if (r == NULL)
 		return;
+	/* A client that left before its answer was complete (a stream, a held
+	 * poll): libevent detaches the request from the connection (its evcon
+	 * NULL) and leaves it to its user to free; one still queued on the
+	 * connection (the server stopping) is freed with it. */
+	if (r->ev != NULL && evhttp_request_get_connection(r->ev) == NULL)
+		evhttp_request_free(r->ev);
 	c->cur = NULL;
 	r->conn = NULL;
 	r->ev = NULL;
@@ -1019,6 +1119,11 @@ int http_server_new(const struct http_conf *conf, struct http_server **out, char
 	 * four times ours so ours answers 431 first, the body at ours. */
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf.max_header * 4);
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->conf.max_body);
+	/* A body over the limit is read and dropped before the 413 goes out:
+	 * closing with the client's upload unread would make the kernel send
+	 * a reset that can destroy the answer before the client reads it.
+	 * The request deadline still bounds how long that reading lasts. */
+	evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 	                                        EVHTTP_REQ_HEAD);
@@ -1108,6 +1213,8 @@ void http_server_free(struct http_server *s)
 			conn__release(c);
 	}
 	s->conns = NULL;
+	while (s->lingers != NULL)
+		linger__end(s->lingers);
 	for (struct http_req *r = s->reqs; r != NULL; r = r->next)
 		r->srv = NULL;
 	if (s->sig_term)

@@ -4,6 +4,7 @@
  * requests (the curve, the raw public point, the validity and the claim
  * values it already encoded), over a privsep channel (http/chan.h) whose
  * table bounds every message. */
+#include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -23,6 +24,7 @@
 #include "lib/alloc.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/sanitize.h"
 #include "steward/steward.h"
 
 enum {
@@ -128,12 +130,18 @@ static int sig__sandbox(void)
 	    SCMP_SYS(gettimeofday),   SCMP_SYS(getpid),
 	    SCMP_SYS(fstat),          SCMP_SYS(newfstatat),
 	    SCMP_SYS(rt_sigprocmask), SCMP_SYS(uname), /* gethostname: the server SAN */
+#ifdef ENARX_ASAN
+	    ENARX_LSAN_SYSCALLS, /* sanitizer builds: the exit-time leak check */
+#endif
 	};
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = f ? 0 : -1;
 
-	for (size_t i = 0; rc == 0 && i < sizeof(allow) / sizeof(allow[0]); i++)
+	for (size_t i = 0; rc == 0 && i < sizeof(allow) / sizeof(allow[0]); i++) {
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0);
+		if (rc == -EEXIST)
+			rc = 0; /* listed twice (the sanitizer additions) */
+	}
 	if (rc == 0)
 		rc = seccomp_load(f);
 	seccomp_release(f);

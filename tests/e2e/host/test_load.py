@@ -116,6 +116,7 @@ t.ok(fds1[0] <= fds0[0] and fds1[1] <= fds0[1],
      f"no descriptor leaked: agent {fds0[0]} -> {fds1[0]}, launcher {fds0[1]} -> {fds1[1]}")
 r = d.keep("run", "--backend", "nil", H.example("hello.wasm"))
 t.ok(r.returncode == 0 and r.stdout == b"Hello, world!\n", "the agent still runs Keeps",
-     diag=r.stderr)
+     diag=f"exit {r.returncode}, stdout {r.stdout[:200]!r}, stderr {r.stderr[-2000:]!r}, "
+          f"agent stderr tail {d.stderr()[-2000:]!r}")
 t.eq(d.stop(), 0, "SIGTERM: exit 0")
 t.done()

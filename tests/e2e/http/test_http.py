@@ -210,6 +210,32 @@ t.ok(code == 413 and ctype.startswith("application/problem+json")
      and p.get("type") == "urn:enarx:problem:body-too-large",
      "chunked body over --max-body: 413 problem+json", diag=f"{code} {ctype} {body}")
 
+# Uploads far past the limit (the client still sending when the answer goes
+# out): the 413 must reach the client, not a reset, every time.
+def nfds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+fds_before = nfds(srv.pid)
+for chunked in (False, True):
+    got = []
+    for _ in range(5):
+        code, ctype, body, rc = curl(base + "/v1/echo", token=token, cacert=cert,
+                                     headers=["Transfer-Encoding: chunked"] if chunked else [],
+                                     data='{"name":"' + "x" * (900 << 10) + '"}')
+        got.append((code, rc))
+    t.ok(all(g == (413, 0) for g in got),
+         f"900 KiB {'chunked ' if chunked else ''}uploads over --max-body: every one answered 413",
+         diag=str(got))
+# the sockets kept open past those answers are all closed again (the
+# clients hung up; a lingering socket lasts 2 s at most)
+for _ in range(40):
+    fds_after = nfds(srv.pid)
+    if fds_after <= fds_before:
+        break
+    time.sleep(0.1)
+t.ok(fds_after <= fds_before, f"no socket left lingering: {fds_before} -> {fds_after} descriptors")
+
 code, ctype, body, _ = curl(base + "/v1/echo", token=token, cacert=cert, data='{"name":"ok"}')
 t.eq(code, 201, "a body within the limit after those: 201")
 

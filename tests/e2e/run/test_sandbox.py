@@ -179,7 +179,10 @@ info = subprocess.run([ENARX, "platform", "info"], capture_output=True, text=Tru
 cg_line = next((ln for ln in info.splitlines() if "sandbox: cgroup" in ln), "")
 if "one per Keep" not in cg_line:
     for name in ("the Keep is in its own cgroups", "its memory cgroup is the limit + 256 MiB",
-                 "its pids cgroup caps tasks at 32", "its cgroups are removed when it ends",
+                 "its pids cgroup caps tasks at 32",
+                 "a Keep the kernel kills at its memory cgroup: exit 137, the limit named",
+                 "... and the same workload runs under the default cap",
+                 "its cgroups are removed when it ends",
                  "groups left by killed parents are swept"):
         t.skip(name, f"no cgroup per Keep here: {cg_line.strip()}")
 else:
@@ -218,6 +221,30 @@ else:
              "its pids cgroup caps tasks at 32")
     else:
         t.skip("its pids cgroup caps tasks at 32", "no pids hierarchy")
+    # a cap below the engine's own limit (a test knob), so the kernel's OOM
+    # killer is what stops the Keep: the error names the memory limit
+    oom = os.path.join(tmp, "oom.wat")
+    with open(oom, "w") as f:
+        f.write('(module (memory (export "memory") 1) (func (export "_start")\n'
+                ' (drop (memory.grow (i32.const 1535)))\n'
+                ' (memory.fill (i32.const 0) (i32.const 1) (i32.const 100663296))))\n')
+    name = "a Keep the kernel kills at its memory cgroup: exit 137, the limit named"
+    if dyn:
+        for n in (name, "... and the same workload runs under the default cap"):
+            t.skip(n, "sanitizer build (dynamic executor): memory not capped")
+    elif "memory" in mine:
+        r = subprocess.run([ENARX, "run", "--backend", "nil", "--memory", "128M", oom],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "ENARX_NIL_CGROUP_MEMORY": str(32 << 20)})
+        t.ok(r.returncode == 137 and "out of memory at its cgroup's cap of 32 MiB" in r.stderr,
+             name, diag=f"exit {r.returncode}: {r.stderr}")
+        r = subprocess.run([ENARX, "run", "--backend", "nil", "--memory", "128M", oom],
+                           capture_output=True, text=True, timeout=60)
+        t.ok(r.returncode == 0 and "out of memory" not in r.stderr,
+             "... and the same workload runs under the default cap", diag=r.stderr)
+    else:
+        t.skip(name, "no memory hierarchy")
+        t.skip("... and the same workload runs under the default cap", "no memory hierarchy")
     p.send_signal(signal.SIGINT)
     p.wait()
     reap_strays()

@@ -305,11 +305,16 @@ int main(int argc, char **argv)
 	}
 	module_path = argv[1];
 	if (argc > 2 && strcmp(argv[2], "--null-default") == 0) {
-		if (!OSSL_PROVIDER_load(NULL, "null")) {
+		OSSL_PROVIDER *null = OSSL_PROVIDER_load(NULL, "null");
+		int failed;
+
+		if (!null) {
 			fprintf(stderr, "cannot load OpenSSL's null provider\n");
 			return 1;
 		}
-		return cmocka_run_group_tests_name("own-libctx", own, NULL, NULL);
+		failed = cmocka_run_group_tests_name("own-libctx", own, NULL, NULL);
+		OSSL_PROVIDER_unload(null);
+		return failed;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
