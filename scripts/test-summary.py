@@ -5,13 +5,16 @@
 Each registered test speaks TAP; every `ok`/`not ok` line is one case
 (`# SKIP` makes it skipped, `# TODO` failures are not failures). A test whose
 process failed without reporting a failed case (crash, timeout, bad plan)
-adds one failure. Prints a per-suite table and, last, the line
+adds one failure (with the tail of its stderr). Each failure is shown
+with its TAP diagnostics (the `#` lines after it, at most DIAG_LINES). Prints a per-suite table and, last, the line
 `N passed, N failed, N skipped`.
 """
 import json
 import re
 import sys
 
+DIAG_LINES = 12  # of each failed case's diagnostics, shown in the summary
+DIAG_WIDTH = 300
 OK = re.compile(r"^(not )?ok\b(?:\s+\d+)?\s*(?:-\s*)?(.*)$")
 
 
@@ -19,7 +22,13 @@ def count_tap(text):
     passed = failed = skipped = 0
     plan_skip = None
     failures = []
+    diag = None  # the "# ..." lines after the last failed case
     for line in text.splitlines():
+        if diag is not None and line.startswith("#"):
+            if len(diag) < DIAG_LINES:
+                diag.append(line[:DIAG_WIDTH])
+            continue
+        diag = None
         m = re.match(r"^1\.\.0\b.*#\s*SKIP\b\s*(.*)", line, re.I)
         if m:
             plan_skip = m.group(1).strip() or "skipped"
@@ -35,7 +44,8 @@ def count_tap(text):
             if directive:  # TODO: expected failure
                 continue
             failed += 1
-            failures.append(desc)
+            diag = []
+            failures.append((desc, diag))
         else:
             passed += 1
     return passed, failed, skipped, plan_skip, failures
@@ -62,15 +72,19 @@ def main():
         p, f, s, plan_skip, failures = count_tap(t.get("stdout", "") or "")
         if result in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS") and f == 0:
             f = 1
-            failures.append(f"{result.lower()} (exit {t.get('returncode')})")
+            out = t.get("stderr") or t.get("stdout") or ""
+            tail = out.splitlines()[-DIAG_LINES:]
+            failures.append((f"{result.lower()} (exit {t.get('returncode')})",
+                             ["# " + ln[:DIAG_WIDTH] for ln in tail]))
         if p + f + s == 0:
             if plan_skip is not None or result == "SKIP":
                 s = 1
                 problems.append(f"SKIP  {name}: {plan_skip or 'skipped'}")
             elif result == "OK":
                 p = 1
-        for d in failures:
+        for d, lines in failures:
             problems.append(f"FAIL  {name}: {d}")
+            problems.extend("      " + ln for ln in lines)
         acc = suites.setdefault(suite, [0, 0, 0])
         for i, v in enumerate((p, f, s)):
             acc[i] += v

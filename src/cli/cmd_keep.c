@@ -4,6 +4,7 @@
  * One handler per verb; human output by default, --json for scripts. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,12 +580,50 @@ static int keep_create(int argc, char **argv)
 }
 
 /* Threads of keep run: stderr follower and stdin feeder, each with its
- * own client (a client is one connection, not shared). */
+ * own client (a client is one connection, not shared). The feeder may be
+ * blocked reading our stdin when the Keep ends, so it is not joined; but the
+ * process must not exit (OpenSSL's and libcurl's exit-time cleanup) while it
+ * is inside a request: it marks those (busy), and once the main thread sets
+ * closing it starts no more. */
 struct attach {
 	struct keep_opts *o;
 	char id[64];
 	int rc;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy, closing;
 };
+
+/* Feeder: true when it may go on with a request (now marked busy). */
+static bool feed_begin(struct attach *a)
+{
+	bool go;
+
+	pthread_mutex_lock(&a->mu);
+	go = !a->closing;
+	a->busy = go;
+	pthread_mutex_unlock(&a->mu);
+	return go;
+}
+
+static void feed_end(struct attach *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->busy = false;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Main thread, before it returns: waits for a request of the feeder to
+ * end and keeps it from starting another. */
+static void feed_close(struct attach *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->closing = true;
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+}
 
 static void *stderr_thread(void *arg)
 {
@@ -607,22 +646,31 @@ static void *stdin_thread(void *arg)
 	char path[128], buf[65536];
 	ssize_t n;
 
-	if (connect_to(a->o, &c) != CLI_CONTINUE)
+	if (!feed_begin(a))
 		return NULL;
+	if (connect_to(a->o, &c) != CLI_CONTINUE)
+		goto out;
+	feed_end(a);
 	snprintf(path, sizeof(path), "/v1/keeps/%s/stdin", a->id);
 	while ((n = read(0, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
 		if (n < 0)
 			continue;
+		if (!feed_begin(a))
+			return NULL; /* the run is over (c goes with the process) */
 		if (client_post_bytes(c, path, NULL, buf, (size_t)n, &resp) != 0 ||
 		    resp.status != 204)
-			break; /* the Keep has ended or closed its stdin */
+			goto out; /* the Keep has ended or closed its stdin */
 		client_resp_clear(&resp);
+		feed_end(a);
 	}
-	client_resp_clear(&resp);
+	if (!feed_begin(a))
+		return NULL;
 	if (n == 0)
 		client_json(c, "DELETE", path, NULL, &resp);
+out:
 	client_resp_clear(&resp);
 	client_free(c);
+	feed_end(a);
 	return NULL;
 }
 
@@ -664,18 +712,19 @@ static int keep_run(int argc, char **argv)
 	struct keep_opts o = {0};
 	struct client_resp resp = {0};
 	struct client *c = NULL;
-	struct attach a = {.o = &o};
+	struct attach a = {.o = &o, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t terr, tin;
 	char path[128];
-	int rc = create(&cmd_run, argc, argv, &o, &c, &resp), have_err = 0;
+	int rc = create(&cmd_run, argc, argv, &o, &c, &resp), have_err = 0, have_in = 0;
 
 	if (rc != CLI_CONTINUE)
 		goto out;
 	snprintf(a.id, sizeof(a.id), "%s", jstr(resp.body, "id", ""));
 	client_resp_clear(&resp);
 	have_err = pthread_create(&terr, NULL, stderr_thread, &a) == 0;
-	if (pthread_create(&tin, NULL, stdin_thread, &a) == 0)
-		pthread_detach(tin); /* may block reading our stdin; we exit anyway */
+	have_in = pthread_create(&tin, NULL, stdin_thread, &a) == 0;
+	if (have_in)
+		pthread_detach(tin); /* may block reading our stdin; see feed_close */
 	snprintf(path, sizeof(path), "/v1/keeps/%s/stdout?follow=true", a.id);
 	rc = stream_to(c, path, 1);
 	if (have_err)
@@ -687,6 +736,8 @@ static int keep_run(int argc, char **argv)
 	if (rc == CLI_CONTINUE)
 		rc = run_outcome(resp.body);
 out:
+	if (have_in)
+		feed_close(&a);
 	client_resp_clear(&resp);
 	client_free(c);
 	return rc;

@@ -109,7 +109,9 @@ t.ok(r.returncode == 0 and r.stdout == b"Hello, world!\n",
      "keep run --max-output 50: output under the limit passes", diag=r.stderr)
 r = d.keep("run", "--backend", "nil", "--max-output", "5", H.example("hello.wasm"))
 t.ok(r.returncode == 134 and b"output" in r.stderr,
-     "keep run --max-output 5: past it, a trap naming the output limit", diag=r.stderr)
+     "keep run --max-output 5: past it, a trap naming the output limit",
+     diag=f"exit {r.returncode}, stdout {r.stdout[:200]!r}, stderr {r.stderr[-1500:]!r}, "
+          f"the Keep {last(d)}, agent stderr tail {d.stderr()[-1500:]!r}")
 r = d.keep("run", "--backend", "nil", "--max-fds", "3", "--memory", "1M", H.example("hello.wasm"))
 k = last(d)
 t.ok(r.returncode == 0 and k["limits"]["fds"] == 3 and k["limits"]["memory"] == 1 << 20 and
@@ -190,7 +192,10 @@ t.ok(st == 200 and k["state"] == "exited" and k["limits"]["fuel"] is None and
      k["usage"]["cpu_user_us"] is None and k["measurement"] is None,
      "an older host.db is upgraded in place; its records read with nulls", diag=k)
 r = d2.keep("run", "--backend", "nil", H.example("hello.wasm"))
-t.ok(r.returncode == 0 and last(d2)["usage"]["cpu_user_us"] is not None,
-     "and new records in it carry usage", diag=r.stderr)
+k = last(d2)
+t.ok(r.returncode == 0 and k["usage"]["cpu_user_us"] is not None,
+     "and new records in it carry usage",
+     diag=f"exit {r.returncode}, stderr {r.stderr[-1500:]!r}, the Keep {k}, "
+          f"agent stderr tail {d2.stderr()[-1500:]!r}")
 t.eq(d2.stop(), 0, "that agent stops cleanly")
 t.done()
