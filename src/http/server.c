@@ -42,7 +42,8 @@ struct http__conn {
 	 * status line on, its total length once its headers are complete */
 	bool page413, rewriting;
 	size_t page_len;
-	int linger_fd; /* a dup of the socket kept past a 413, or -1 */
+	int linger_fd;                    /* a dup of the socket kept past a 413, or -1 */
+	bufferevent_data_cb http_writecb; /* evhttp's, under conn__writecb */
 	struct http__conn *prev, *next;
 };
 
@@ -502,6 +503,41 @@ static void conn__complete(struct evhttp_request *ev, void *arg)
 		conn__arm(c, c->srv->conf.request_ms);
 }
 
+/* libevent 2.1's TLS bufferevent runs its write callback deferred, a loop
+ * turn after the output drained, without looking whether it is still empty.
+ * A stream ended in between (its last chunk queued after the drain) had
+ * evhttp take that stale callback for the end of the answer: it went on to
+ * the next request with the last chunk unsent and writing off, and the
+ * client waited for it until the request deadline closed the connection.
+ * Only a callback that finds the output written reaches evhttp; the drain
+ * of what is left calls back again. */
+static void conn__writecb(struct bufferevent *bev, void *arg)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	struct http__conn *c = ssl ? SSL_get_ex_data(ssl, conn__ssl_idx) : NULL;
+
+	if (c != NULL && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		c->http_writecb(bev, arg);
+}
+
+/* After evhttp queued the end of a stream: puts conn__writecb in front of
+ * evhttp's write callback until evhttp sets its callbacks again. Plain
+ * bufferevents call back at once and need no guard. */
+static void conn__guard_end(struct http__conn *c)
+{
+	bufferevent_data_cb rd, wr;
+	bufferevent_event_cb ev;
+	void *arg;
+
+	if (c == NULL || c->plain)
+		return;
+	bufferevent_getcb(c->bev, &rd, &wr, &ev, &arg);
+	if (wr == NULL || wr == conn__writecb)
+		return;
+	c->http_writecb = wr;
+	bufferevent_setcb(c->bev, rd, conn__writecb, ev, arg);
+}
+
 /* ---- requests ---- */
 
 static const char *req__reason(int status)
@@ -783,8 +819,10 @@ size_t http_stream_pending(const struct http_req *req)
 
 void http_stream_end(struct http_req *req)
 {
-	if (req->ev != NULL && req->streaming)
+	if (req->ev != NULL && req->streaming) {
 		evhttp_send_reply_end(req->ev);
+		conn__guard_end(req->conn);
+	}
 	req__finish(req);
 }
 
