@@ -581,48 +581,56 @@ static int keep_create(int argc, char **argv)
 
 /* Threads of keep run: stderr follower and stdin feeder, each with its
  * own client (a client is one connection, not shared). The feeder may be
- * blocked reading our stdin when the Keep ends, so it is not joined; but the
- * process must not exit (OpenSSL's and libcurl's exit-time cleanup) while it
- * is inside a request: it marks those (busy), and once the main thread sets
- * closing it starts no more. */
+ * blocked reading our stdin when the Keep ends, so it cannot always be
+ * joined; but the process must not exit (OpenSSL's and libcurl's exit-time
+ * cleanup) while the feeder is inside a request or is ending (its thread
+ * cleanup). So it marks its requests (busy); once the main thread sets
+ * closing it starts none and never ends; a feeder that finished (done) is
+ * joined. The record is static: a feeder still blocked in read() touches it
+ * after keep_run has returned. */
 struct attach {
 	struct keep_opts *o;
 	char id[64];
 	int rc;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool busy, closing;
+	bool busy, closing, done;
 };
 
-/* Feeder: true when it may go on with a request (now marked busy). */
-static bool feed_begin(struct attach *a)
+/* Feeder: marks a request; if the run is over, waits for the process to
+ * end instead (it never returns then). */
+static void feed_begin(struct attach *a)
 {
-	bool go;
-
 	pthread_mutex_lock(&a->mu);
-	go = !a->closing;
-	a->busy = go;
+	while (a->closing)
+		pthread_cond_wait(&a->cv, &a->mu); /* never signalled again */
+	a->busy = true;
 	pthread_mutex_unlock(&a->mu);
-	return go;
 }
 
-static void feed_end(struct attach *a)
+static void feed_end(struct attach *a, bool done)
 {
 	pthread_mutex_lock(&a->mu);
 	a->busy = false;
+	a->done = done;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 }
 
 /* Main thread, before it returns: waits for a request of the feeder to
- * end and keeps it from starting another. */
-static void feed_close(struct attach *a)
+ * end and keeps it from starting another; true if the feeder finished
+ * (then it may be joined). */
+static bool feed_close(struct attach *a)
 {
+	bool done;
+
 	pthread_mutex_lock(&a->mu);
 	a->closing = true;
 	while (a->busy)
 		pthread_cond_wait(&a->cv, &a->mu);
+	done = a->done;
 	pthread_mutex_unlock(&a->mu);
+	return done;
 }
 
 static void *stderr_thread(void *arg)
@@ -632,7 +640,8 @@ static void *stderr_thread(void *arg)
 	char path[128];
 
 	snprintf(path, sizeof(path), "/v1/keeps/%s/stderr?follow=true", a->id);
-	if (connect_to(a->o, &c) == CLI_CONTINUE)
+	a->rc = connect_to(a->o, &c);
+	if (a->rc == CLI_CONTINUE)
 		a->rc = stream_to(c, path, 2);
 	client_free(c);
 	return NULL;
@@ -644,33 +653,30 @@ static void *stdin_thread(void *arg)
 	struct client_resp resp = {0};
 	struct client *c = NULL;
 	char path[128], buf[65536];
-	ssize_t n;
+	ssize_t n = -1;
 
-	if (!feed_begin(a))
-		return NULL;
+	feed_begin(a);
 	if (connect_to(a->o, &c) != CLI_CONTINUE)
 		goto out;
-	feed_end(a);
+	feed_end(a, false);
 	snprintf(path, sizeof(path), "/v1/keeps/%s/stdin", a->id);
 	while ((n = read(0, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
 		if (n < 0)
 			continue;
-		if (!feed_begin(a))
-			return NULL; /* the run is over (c goes with the process) */
+		feed_begin(a);
 		if (client_post_bytes(c, path, NULL, buf, (size_t)n, &resp) != 0 ||
 		    resp.status != 204)
 			goto out; /* the Keep has ended or closed its stdin */
 		client_resp_clear(&resp);
-		feed_end(a);
+		feed_end(a, false);
 	}
-	if (!feed_begin(a))
-		return NULL;
+	feed_begin(a);
 	if (n == 0)
 		client_json(c, "DELETE", path, NULL, &resp);
 out:
 	client_resp_clear(&resp);
 	client_free(c);
-	feed_end(a);
+	feed_end(a, true);
 	return NULL;
 }
 
@@ -712,23 +718,24 @@ static int keep_run(int argc, char **argv)
 	struct keep_opts o = {0};
 	struct client_resp resp = {0};
 	struct client *c = NULL;
-	struct attach a = {.o = &o, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	static struct attach a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t terr, tin;
 	char path[128];
 	int rc = create(&cmd_run, argc, argv, &o, &c, &resp), have_err = 0, have_in = 0;
 
 	if (rc != CLI_CONTINUE)
 		goto out;
+	a.o = &o;
 	snprintf(a.id, sizeof(a.id), "%s", jstr(resp.body, "id", ""));
 	client_resp_clear(&resp);
 	have_err = pthread_create(&terr, NULL, stderr_thread, &a) == 0;
 	have_in = pthread_create(&tin, NULL, stdin_thread, &a) == 0;
-	if (have_in)
-		pthread_detach(tin); /* may block reading our stdin; see feed_close */
 	snprintf(path, sizeof(path), "/v1/keeps/%s/stdout?follow=true", a.id);
 	rc = stream_to(c, path, 1);
 	if (have_err)
 		pthread_join(terr, NULL);
+	if (rc == CLI_EXIT_OK && have_err)
+		rc = a.rc; /* the workload's stderr did not all arrive (said why) */
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	snprintf(path, sizeof(path), "/v1/keeps/%s?wait=true", a.id);
@@ -736,8 +743,8 @@ static int keep_run(int argc, char **argv)
 	if (rc == CLI_CONTINUE)
 		rc = run_outcome(resp.body);
 out:
-	if (have_in)
-		feed_close(&a);
+	if (have_in && feed_close(&a))
+		pthread_join(tin, NULL);
 	client_resp_clear(&resp);
 	client_free(c);
 	return rc;

@@ -67,6 +67,7 @@ struct http_req {
 	struct http_params params;
 	char peer[160];
 	bool gone, streaming, held; /* held: no read timeout (http_req_hold) */
+	bool ending;                /* its answer is being handed to evhttp */
 	void (*on_close)(struct http_req *, void *);
 	void *close_arg;
 	struct http_req *prev, *next;
@@ -459,6 +460,15 @@ static void conn__closed(struct evhttp_connection *evcon, struct http__conn *c)
 
 	if (r == NULL)
 		return;
+	/* evhttp closed the connection while taking the answer (an HTTP/1.0
+	 * stream ended with nothing left to write): it freed the request first,
+	 * and the function handing it over finishes ours. */
+	if (r->ending) {
+		c->cur = NULL;
+		r->conn = NULL;
+		r->ev = NULL;
+		return;
+	}
 	/* A client that left before its answer was complete (a stream, a held
 	 * poll): libevent detaches the request from the connection (its evcon
 	 * NULL) and leaves it to its user to free; one still queued on the
@@ -722,6 +732,7 @@ void http_reply_bytes(struct http_req *req, int status, const char *ctype, const
 		if (ctype != NULL)
 			http_reply_header(req, "Content-Type", ctype);
 		evbuffer_add(b, data, len);
+		req->ending = true;
 		evhttp_send_reply(req->ev, status, req__reason(status), b);
 		evbuffer_free(b);
 	}
@@ -820,6 +831,7 @@ size_t http_stream_pending(const struct http_req *req)
 void http_stream_end(struct http_req *req)
 {
 	if (req->ev != NULL && req->streaming) {
+		req->ending = true;
 		evhttp_send_reply_end(req->ev);
 		conn__guard_end(req->conn);
 	}

@@ -7,8 +7,10 @@
 import json
 import os
 import struct
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostlib as H  # noqa: E402
@@ -89,6 +91,28 @@ t.ok(body["state"] == "killed" and body["exit_code"] == 137 and body["killed"],
      "a killed Keep: state killed, exit_code 137", diag=body)
 r = d.keep("kill", kid)
 t.eq(r.returncode, 4, "keep kill of an ended Keep exits 4 (409)")
+
+# an HTTP/1.0 follower: no chunks, the answer ends with the connection,
+# which evhttp closes as the stream ends (the request must be ended once)
+r = d.keep("create", "--backend", "nil", H.example("cat.wasm"))
+kid3 = r.stdout.decode().strip()
+fol = subprocess.Popen(["curl", "-sS", "-N", "--http1.0", "--cacert", d.cacert, "-H",
+                        f"Authorization: Bearer {d.token}",
+                        f"{d.url}/v1/keeps/{kid3}/stdout?follow=true"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+time.sleep(0.5)
+d.req("POST", f"/v1/keeps/{kid3}/stdin", body=b"one-oh\n",
+      headers={"Content-Type": "application/octet-stream"})
+d.req("DELETE", f"/v1/keeps/{kid3}/stdin")
+try:
+    out, err = fol.communicate(timeout=30)
+except subprocess.TimeoutExpired:
+    fol.kill()
+    out, err = fol.communicate()
+st, _, _ = d.req("GET", "/v1/host")
+t.ok(fol.returncode == 0 and out == b"one-oh\n" and st == 200 and d.proc.poll() is None,
+     "an HTTP/1.0 follower gets the whole stream, ended by the close; the agent goes on",
+     diag=f"curl exit {fol.returncode}: {out!r} {err!r}; GET /v1/host {st}")
 
 r = d.keep("create", "--backend", "nil", H.example("cat.wasm"))
 kid2 = r.stdout.decode().strip()

@@ -315,6 +315,19 @@ t.ok(r.stdout == "".join(f"line {i}\n" for i in range(5))
      and "transfer-encoding: chunked" in hdr, "streamed answer arrives chunked, in order",
      diag=r.stdout + hdr)
 
+# HTTP/1.0: no chunks; the stream ends with the connection, which evhttp
+# closes while it takes the end of the answer (nothing left to write then)
+for i in range(3):
+    r = subprocess.run(["curl", "-sS", "-N", "--http1.0", "--cacert", cert, "-H",
+                        f"Authorization: Bearer {token}", base + "/v1/stream"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or r.stdout != "".join(f"line {i}\n" for i in range(5)):
+        break
+code, _, _, _ = curl(base + "/v1/ping", token=token, cacert=cert)
+t.ok(r.returncode == 0 and r.stdout == "".join(f"line {i}\n" for i in range(5)) and code == 200
+     and srv.poll() is None, "an HTTP/1.0 stream ends with its connection; the server goes on",
+     diag=f"curl exit {r.returncode}: {r.stdout!r} {r.stderr}; ping {code}; server {srv.poll()}")
+
 r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", "-w",
                     "%{num_connects} ", "--cacert", cert, "-H", f"Authorization: Bearer {token}",
                     base + "/v1/ping", base + "/v1/ping"], capture_output=True, text=True)
