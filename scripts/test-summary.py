@@ -5,9 +5,9 @@
 Each registered test speaks TAP; every `ok`/`not ok` line is one case
 (`# SKIP` makes it skipped, `# TODO` failures are not failures). A test whose
 process failed without reporting a failed case (crash, timeout, bad plan)
-adds one failure (with the tail of its stderr). Each failure is shown
-with its TAP diagnostics (the `#` lines after it, at most DIAG_LINES). Prints a per-suite table and, last, the line
-`N passed, N failed, N skipped`.
+adds one failure, shown with the tail of its output. A failed case is shown
+with its TAP diagnostics (the `#` lines after it, at most DIAG_LINES).
+Prints a per-suite table and, last, the line `N passed, N failed, N skipped`.
 """
 import json
 import re
